@@ -1,0 +1,142 @@
+"""The model layer: every spec kind, generate, loglikelihood against a hand-computed forward pass."""
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import pytest
+import torch
+
+from evalkit.errors import UserError
+from evalkit.models import load_hf, load_model, parse_spec
+
+
+def test_parse_every_spec_kind(tiny_model_dir, tmp_path):
+    assert parse_spec("default").kind == "default"
+    assert parse_spec(str(tiny_model_dir)).kind == "hf"
+    gguf = tmp_path / "m.gguf"
+    gguf.write_bytes(b"GGUF")
+    assert parse_spec(str(gguf)).kind == "gguf"
+    adapter = tmp_path / "adapter"
+    adapter.mkdir()
+    (adapter / "adapter_config.json").write_text("{}")
+    spec = parse_spec(f"{tiny_model_dir}+{adapter}")
+    assert (spec.kind, spec.base.kind, spec.path) == ("adapter", "hf", str(adapter))
+    ep = parse_spec("openai:http://127.0.0.1:9/v1#judge")
+    assert (ep.kind, ep.base_url, ep.model_name) == ("openai", "http://127.0.0.1:9/v1", "judge")
+    yaml_spec = parse_spec({"kind": "openai", "base_url": "http://h:1/v1", "model": "m", "concurrency": 4})
+    assert yaml_spec.options == {"concurrency": 4}
+
+
+@pytest.mark.parametrize("bad, words", [
+    ("no/such/dir", "does not exist"),
+    ("openai:localhost#m", "openai:http://HOST:PORT/v1#MODEL_NAME"),
+    ("openai:http://h/v1", "openai:http://HOST:PORT/v1#MODEL_NAME"),
+    ("", "empty model spec"),
+])
+def test_bad_specs_say_what_to_do(bad, words):
+    with pytest.raises(UserError) as e:
+        parse_spec(bad)
+    assert words in str(e.value)
+
+
+def _hand_loglikelihood(model, tokenizer, context: str, continuation: str) -> float:
+    """One unbatched forward pass over context+continuation, summing log-softmax at the continuation tokens."""
+    ctx = tokenizer.encode(context)
+    whole = tokenizer.encode(context + continuation)
+    cont = whole[len(ctx):]
+    with torch.no_grad():
+        logits = model(torch.tensor([whole])).logits[0]
+    logp = torch.log_softmax(logits.double(), -1)
+    return sum(logp[len(ctx) + i - 1, t].item() for i, t in enumerate(cont))
+
+
+def test_loglikelihood_equals_hand_forward_pass(tiny_model, tiny_model_dir):
+    hf, tok = load_hf(str(tiny_model_dir))
+    reqs = [("Question: What does the OnTriggerEnter method do?\nAnswer:", " It checks the player."),
+            ("Question: short\nAnswer:", " a"),
+            ("The beast attacks", " the player when it is close enough to reach")]
+    got = tiny_model.loglikelihood(reqs, batch_size=3)  # padded batch of different lengths
+    for (c, k), (lp, greedy) in zip(reqs, got):
+        assert lp == pytest.approx(_hand_loglikelihood(hf, tok, c, k), abs=1e-4)
+        assert isinstance(greedy, bool)
+    assert [round(x, 4) for x, _ in got] == [round(x, 4) for x, _ in tiny_model.loglikelihood(reqs, batch_size=1)]
+
+
+def test_trailing_space_moves_to_continuation(tiny_model):
+    a = tiny_model.loglikelihood([("Answer: ", "yes")])[0][0]
+    b = tiny_model.loglikelihood([("Answer:", " yes")])[0][0]
+    assert a == pytest.approx(b, abs=1e-5)
+
+
+def test_rolling_loglikelihood_counts_every_token(tiny_model):
+    text = "The player is pushed back when attacked."
+    lp, n = tiny_model.loglikelihood_rolling([text])[0]
+    assert n == len(tiny_model.tokenizer.encode(text, add_special_tokens=False))
+    assert lp < 0 and math.isfinite(lp)
+
+
+def test_generate_is_greedy_batched_and_bounded(tiny_model):
+    prompts = ["What is the capital of Mexico?", "Hi", [{"role": "user", "content": "Describe the beast."}]]
+    a = tiny_model.generate(prompts, max_new_tokens=6, batch_size=3)
+    b = [tiny_model.generate([p], max_new_tokens=6)[0] for p in prompts]
+    assert [g.text for g in a] == [g.text for g in b]
+    assert all(g.completion_tokens <= 6 and g.prompt_tokens > 0 for g in a)
+    rendered = tiny_model.render("Hi", system="Be brief.")
+    assert rendered.startswith("<|im_start|>system\nBe brief.<|im_end|>") and rendered.endswith("assistant\n")
+
+
+def test_sampling_is_seeded(tiny_model):
+    a = tiny_model.generate(["Hi"], max_new_tokens=8, temperature=1.0, seed=3)[0].text
+    b = tiny_model.generate(["Hi"], max_new_tokens=8, temperature=1.0, seed=3)[0].text
+    assert a == b
+
+
+def test_fingerprint_changes_with_weights(tiny_model_dir, tmp_path):
+    from evalkit.models.tiny import build_tiny_model
+
+    other = build_tiny_model(tmp_path / "other", seed=1)
+    a, b = load_model(str(tiny_model_dir)), load_model(str(other))
+    assert a.fingerprint != b.fingerprint
+    assert a.fingerprint == load_model(str(tiny_model_dir)).fingerprint
+
+
+def test_adapter_spec_loads_lora_on_base(tiny_model_dir, tmp_path):
+    from peft import LoraConfig, get_peft_model
+
+    base, tok = load_hf(str(tiny_model_dir))
+    peft_model = get_peft_model(base, LoraConfig(r=4, lora_alpha=8, target_modules=["q_proj", "v_proj"],
+                                                 init_lora_weights=False))
+    adapter = tmp_path / "adapter"
+    peft_model.save_pretrained(adapter)
+    ids = torch.tensor([tok.encode("The beast attacks the player")])
+    with torch.no_grad():
+        expected = peft_model(ids).logits
+    loaded = load_model(f"{tiny_model_dir}+{adapter}")
+    with torch.no_grad():
+        got = loaded.model(ids).logits
+        plain = load_model(str(tiny_model_dir)).model(ids).logits
+    assert torch.allclose(got, expected, atol=1e-5)
+    assert not torch.allclose(got, plain, atol=1e-3)
+    assert loaded.fingerprint != load_model(str(tiny_model_dir)).fingerprint
+
+
+@pytest.mark.slow
+def test_default_model_is_the_embedded_smollm2(default_model):
+    from evalkit.models.convert import default_model_dir
+
+    d = default_model_dir()
+    assert (d / "model.safetensors").exists() and (d / "SOURCE").read_text().startswith("SmolLM2-135M-Instruct")
+    assert default_model.model.config.num_hidden_layers == 30
+    g = default_model.generate(["What is the capital of Mexico?"], max_new_tokens=16)[0]
+    assert "Mexico City" in g.text
+
+
+@pytest.mark.slow
+def test_gguf_spec_resolves_to_the_same_conversion(default_model):
+    from evalkit.models import resolve_dir
+    from evalkit.models.convert import default_gguf, default_model_dir
+
+    spec = parse_spec(str(default_gguf()))
+    assert spec.kind == "gguf"
+    assert Path(resolve_dir(spec)) == default_model_dir()
