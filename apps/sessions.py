@@ -1,0 +1,235 @@
+"""Expert rating sessions: create, invite, assign, show the next blind item, and cast a vote.
+
+`cast_vote` is the one write path for a human verdict: the app and the load test both call it. It writes the rating
+(and, for pairwise sessions, the battle) and marks the assignment done in one transaction, so a vote is stored before
+the next item is shown; the store's unique constraint `uq_rating_once` makes a second vote on an item impossible.
+"""
+from __future__ import annotations
+
+import itertools
+import uuid
+from typing import Iterable, Sequence
+
+import numpy as np
+import sqlalchemy as sa
+
+from evalkit.errors import UserError
+from evalkit.store import Store, schema, utcnow
+
+__all__ = ["create_session", "assign", "next_item", "cast_vote", "progress", "rater_progress", "sessions",
+           "items_from_suite", "AlreadyRated", "NotAssigned", "CHOICES"]
+
+CHOICES = ("left", "right", "tie", "bothbad")
+
+
+class AlreadyRated(Exception):
+    """This rater already rated this item (the database refused a second row)."""
+
+
+class NotAssigned(Exception):
+    """The item is not in this rater's queue."""
+
+
+def _units(items: Sequence[dict], models: Sequence[str], mode: str) -> list[dict]:
+    """One unit per (item, model pair) for pairwise, per (item, model) for single-answer rubric scoring."""
+    units = []
+    for it in items:
+        outs = it["outputs"]
+        have = [m for m in models if m in outs]
+        if mode == "pairwise":
+            for i, (a, b) in enumerate(itertools.combinations(have, 2)):
+                # Unit ids carry no model names: they end up in the page, the models must not.
+                units.append(dict(unit_id=f"{it['item_id']}/p{i}", prompt=it["prompt"], models=[a, b],
+                                  outputs=[outs[a], outs[b]], reference=it.get("reference")))
+        else:
+            for i, m in enumerate(have):
+                units.append(dict(unit_id=f"{it['item_id']}/m{i}", prompt=it["prompt"], models=[m],
+                                  outputs=[outs[m]], reference=it.get("reference")))
+    return units
+
+
+def create_session(store: Store, name: str, items: Sequence[dict], *, models: Sequence[str], mode: str = "pairwise",
+                   k: int = 1, suite: str | None = None, rubric: str | None = None, scale: tuple[int, int] = (1, 10),
+                   session_id: str | None = None) -> str:
+    """Record a session over `items` ({item_id, prompt, outputs: {model: text}, reference?}); returns its id.
+
+    The session is also a run (kind "session", same id), so its battles carry it as run_id."""
+    if mode not in ("pairwise", "single"):
+        raise UserError(f"mode must be pairwise or single, got {mode!r}")
+    if mode == "pairwise" and len(models) < 2:
+        raise UserError("a pairwise session needs at least two models", hint="pick two or more models")
+    if not items:
+        raise UserError("the session has no items", hint="pick a suite run that has outputs for these models")
+    units = _units(items, models, mode)
+    sid = session_id or str(uuid.uuid4())
+    config = dict(rubric=rubric, scale=list(scale), units=units)
+    store.start_run("session", name, model=", ".join(models), config={"mode": mode, "k": k, "suite": suite},
+                    run_id=sid)
+    store.insert(schema.rating_sessions, [dict(id=sid, name=name, suite=suite, models=list(models), mode=mode, k=k,
+                                               config=config)])
+    return sid
+
+
+def assign(store: Store, session_id: str, rater_ids: Sequence[str], *, seed: int = 0) -> dict[str, int]:
+    """Give each unit to k distinct raters, keeping loads within one of each other; randomise left/right per copy.
+
+    Greedy least-loaded: units in random order, each to the k raters with the fewest units so far (random tie
+    break) among those who don't hold it. Returns {rater_id: number of items}."""
+    with store.engine.connect() as conn:
+        sess = conn.execute(sa.select(schema.rating_sessions).where(schema.rating_sessions.c.id == session_id)).first()
+    if sess is None:
+        raise UserError(f"no rating session {session_id!r}")
+    k = int(sess.k)
+    raters = list(dict.fromkeys(rater_ids))
+    if k > len(raters):
+        raise UserError(f"k={k} ratings per item needs at least {k} raters, got {len(raters)}",
+                        hint="invite more raters or lower k")
+    rng = np.random.default_rng(seed)
+    units = list(sess.config["units"])
+    load = {r: 0 for r in raters}
+    queues: dict[str, list[dict]] = {r: [] for r in raters}
+    for ui in rng.permutation(len(units)):
+        u = units[ui]
+        tie_break = rng.random(len(raters))
+        chosen = sorted(range(len(raters)), key=lambda j: (load[raters[j]], tie_break[j]))[:k]
+        for j in chosen:
+            r = raters[j]
+            load[r] += 1
+            order = "AB" if (sess.mode == "single" or rng.random() < 0.5) else "BA"
+            queues[r].append(dict(u, order=order))
+    rows = []
+    for r, q in queues.items():
+        for pos, u in enumerate(q):
+            rows.append(dict(session_id=session_id, rater_id=r, item_id=u["unit_id"], position=pos, done=False,
+                             payload=dict(prompt=u["prompt"], models=u["models"], outputs=u["outputs"],
+                                          reference=u.get("reference"), order=u["order"])))
+    store.insert(schema.assignments, rows)
+    return load
+
+
+def _blind(row) -> dict:
+    """What the rater may see: texts in display order, no model names."""
+    p = row.payload
+    outs = p["outputs"] if p["order"] == "AB" else list(reversed(p["outputs"]))
+    return dict(item_id=row.item_id, position=row.position, prompt=p["prompt"], texts=outs,
+                reference=p.get("reference"))
+
+
+def next_item(store: Store, session_id: str, rater_id: str) -> dict | None:
+    """The rater's first unrated item (resume = same call after coming back), blind; None when the queue is done."""
+    a = schema.assignments
+    with store.engine.connect() as conn:
+        row = conn.execute(sa.select(a).where(a.c.session_id == session_id, a.c.rater_id == rater_id,
+                                              a.c.done.is_(False)).order_by(a.c.position).limit(1)).first()
+    return _blind(row) if row is not None else None
+
+
+def progress(store: Store, session_id: str, rater_id: str) -> tuple[int, int]:
+    """(done, total) for one rater, counted in the database."""
+    a = schema.assignments
+    q = sa.select(sa.func.count(), sa.func.coalesce(sa.func.sum(sa.case((a.c.done.is_(True), 1), else_=0)), 0)) \
+        .where(a.c.session_id == session_id, a.c.rater_id == rater_id)
+    with store.engine.connect() as conn:
+        total, done = conn.execute(q).one()
+    return int(done), int(total)
+
+
+def rater_progress(store: Store, session_id: str) -> list[dict]:
+    """Per-rater (done, total) for the admin view, one GROUP BY."""
+    a = schema.assignments
+    q = sa.select(a.c.rater_id, sa.func.count().label("total"),
+                  sa.func.sum(sa.case((a.c.done.is_(True), 1), else_=0)).label("done")) \
+        .where(a.c.session_id == session_id).group_by(a.c.rater_id).order_by(a.c.rater_id)
+    with store.engine.connect() as conn:
+        return [dict(r._mapping) for r in conn.execute(q)]
+
+
+def sessions(store: Store) -> list[dict]:
+    s = schema.rating_sessions
+    with store.engine.connect() as conn:
+        return [dict(r._mapping) for r in conn.execute(
+            sa.select(s.c.id, s.c.name, s.c.suite, s.c.models, s.c.mode, s.c.k, s.c.created_at)
+            .order_by(s.c.created_at.desc()))]
+
+
+def rater_sessions(store: Store, rater_id: str) -> list[dict]:
+    """Sessions where this rater has a queue, with their progress (one GROUP BY)."""
+    a, s = schema.assignments, schema.rating_sessions
+    q = sa.select(s.c.id, s.c.name, s.c.mode, sa.func.count().label("total"),
+                  sa.func.sum(sa.case((a.c.done.is_(True), 1), else_=0)).label("done")) \
+        .join(s, s.c.id == a.c.session_id).where(a.c.rater_id == rater_id) \
+        .group_by(s.c.id, s.c.name, s.c.mode, s.c.created_at).order_by(s.c.created_at.desc())
+    with store.engine.connect() as conn:
+        return [dict(r._mapping) for r in conn.execute(q)]
+
+
+_CANON = {("AB", "left"): "A", ("AB", "right"): "B", ("BA", "left"): "B", ("BA", "right"): "A"}
+_WINNER = {"A": "model_a", "B": "model_b", "tie": "tie", "bothbad": "tie (bothbad)"}
+
+
+def cast_vote(store: Store, session_id: str, rater_id: str, item_id: str, choice: str | None = None, *,
+              score: float | None = None, rationale: str | None = None) -> dict:
+    """Store one verdict and mark the item done, in one transaction; returns the revealed model names.
+
+    choice: what the rater clicked, in display terms (left|right|tie|bothbad) for pairwise sessions; `score` for
+    single-answer sessions. The rating row holds the canonical verdict (A = models[0]) and order_shown (AB: models[0]
+    was on the left). Raises NotAssigned for an item outside the rater's queue, AlreadyRated for a second vote."""
+    a, r = schema.assignments, schema.raters
+    try:
+        with store.begin() as conn:
+            row = conn.execute(sa.select(a).where(a.c.session_id == session_id, a.c.rater_id == rater_id,
+                                                  a.c.item_id == item_id)).first()
+            if row is None:
+                raise NotAssigned(item_id)
+            if row.done:
+                raise AlreadyRated(item_id)
+            kind = conn.execute(sa.select(r.c.kind).where(r.c.id == rater_id)).scalar_one()
+            p = row.payload
+            models, outs, order = p["models"], p["outputs"], p["order"]
+            now = utcnow()
+            if len(models) == 2:
+                if choice not in CHOICES:
+                    raise ValueError(f"choice must be one of {CHOICES}, got {choice!r}")
+                verdict = _CANON.get((order, choice), choice)
+                conn.execute(schema.ratings.insert().values(
+                    session_id=session_id, run_id=session_id, item_id=item_id, kind="pairwise", prompt=p["prompt"],
+                    model_a=models[0], model_b=models[1], output_a=outs[0], output_b=outs[1], rater=rater_id,
+                    rater_kind=kind, verdict=verdict, rationale=rationale or None, order_shown=order, created_at=now))
+                suite = conn.execute(sa.select(schema.rating_sessions.c.suite)
+                                     .where(schema.rating_sessions.c.id == session_id)).scalar()
+                conn.execute(schema.battles.insert().values(
+                    run_id=session_id, suite=suite, item_id=item_id, model_a=models[0], model_b=models[1],
+                    winner=_WINNER[verdict], judge=rater_id, judge_kind=kind, len_a=len(outs[0]), len_b=len(outs[1]),
+                    created_at=now))
+            else:
+                if score is None:
+                    raise ValueError("a single-answer item needs a score")
+                conn.execute(schema.ratings.insert().values(
+                    session_id=session_id, run_id=session_id, item_id=item_id, kind="single", prompt=p["prompt"],
+                    model_a=models[0], output_a=outs[0], rater=rater_id, rater_kind=kind, verdict="score",
+                    score=float(score), rationale=rationale or None, order_shown=order, created_at=now))
+            done = conn.execute(a.update().where(a.c.id == row.id, a.c.done.is_(False)).values(done=True)).rowcount
+            if done != 1:  # a concurrent vote on the same item got there first
+                raise AlreadyRated(item_id)
+    except sa.exc.IntegrityError as e:
+        raise AlreadyRated(item_id) from e
+    left, right = (models if order == "AB" else list(reversed(models))) + ([None] if len(models) == 1 else [])
+    return dict(item_id=item_id, left=left, right=right)
+
+
+def items_from_suite(store: Store, suite: str, models: Iterable[str], *, limit: int | None = None) -> list[dict]:
+    """Items for a session: the latest output of each model on each case of `suite`, cases every model answered."""
+    c = schema.case_results
+    models = list(models)
+    q = sa.select(c.c.case_id, c.c.model, c.c.output, c.c.details, c.c.id) \
+        .where(c.c.suite == suite, c.c.model.in_(models)).order_by(c.c.case_id, c.c.id)
+    by_case: dict[str, dict] = {}
+    with store.engine.connect() as conn:
+        for case_id, model, output, details, _ in conn.execute(q):
+            d = details or {}
+            it = by_case.setdefault(case_id, dict(item_id=case_id, outputs={},
+                                                  prompt=d.get("prompt") or d.get("input") or case_id,
+                                                  reference=d.get("reference")))
+            it["outputs"][model] = output or ""
+    items = [it for it in by_case.values() if all(m in it["outputs"] for m in models)]
+    return items[:limit] if limit else items
