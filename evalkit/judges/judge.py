@@ -1,0 +1,170 @@
+"""LLM judges: single-answer grading (scale or pass/fail) and pairwise comparison with both orders.
+
+Any model spec can judge (`default` offline, an OpenAI-compatible endpoint for a strong local judge). Calls go
+through the results store's cache when a store is given, so a rerun asks the judge nothing new.
+"""
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Sequence
+
+import yaml
+
+from evalkit.errors import UserError
+from evalkit.judges.parse import UNPARSED, parse_pair_verdict, parse_pass_fail, parse_score
+
+__all__ = ["JUDGE_PARAMS", "PairVerdict", "SingleVerdict", "combine_orders", "load_prompts", "pairwise_judge",
+           "pairwise_prompt", "rubric_grade", "single_prompt"]
+
+PROMPTS_DIR = Path(__file__).with_name("prompts")
+# Greedy and short: a verdict needs a sentence or two and the marker. Part of every cache key.
+JUDGE_PARAMS = {"max_new_tokens": 192, "temperature": 0.0, "seed": 0}
+_SWAP = {"A": "B", "B": "A"}
+
+
+@dataclass
+class SingleVerdict:
+    score: float | None
+    verdict: str          # score | pass | fail | unparsed
+    raw: str
+    parsed: bool
+    prompt: list = field(default_factory=list, repr=False)
+
+
+@dataclass
+class PairVerdict:
+    item_id: str
+    winner: str           # A | B | tie | bothbad | unparsed, in the item's own A/B frame
+    per_order: list[dict]  # [{"order": "AB"|"BA", "verdict": as shown, "mapped": in the item's frame, "raw": text}]
+    raw: str
+
+
+@functools.lru_cache(maxsize=None)
+def _load_yaml(path: str) -> dict:
+    try:
+        data = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
+    except yaml.YAMLError as e:
+        raise UserError(f"{path}: not valid YAML: {e}") from e
+    for mode in ("single", "pass_fail", "pairwise"):
+        for key in ("system", "user", "user_with_reference"):
+            if not isinstance((data or {}).get(mode, {}).get(key), str):
+                raise UserError(f"{path}: judge prompts lack {mode}.{key}",
+                                hint=f"copy {PROMPTS_DIR / 'en.yaml'} and edit its text, keeping every key")
+    return data
+
+
+def load_prompts(lang: str = "en") -> dict:
+    """The judge prompts for `lang` ("en", "ko") or from a YAML file path with the same keys."""
+    path = Path(lang) if str(lang).endswith((".yaml", ".yml")) else PROMPTS_DIR / f"{lang}.yaml"
+    if not path.is_file():
+        have = ", ".join(sorted(p.stem for p in PROMPTS_DIR.glob("*.yaml")))
+        raise UserError(f"no judge prompts for language {lang!r}", hint=f"use one of {have}, or a YAML file path")
+    return _load_yaml(str(path.resolve()))
+
+
+def _fill(template: str, **values) -> str:
+    try:
+        return template.format(**values)
+    except (KeyError, IndexError, ValueError) as e:
+        raise UserError(f"judge prompt template has an unknown or broken placeholder: {e}",
+                        hint="placeholders are {question}, {answer}, {answer_a}, {answer_b}, {reference}, {rubric}, "
+                             "{low}, {high}, {example}; write literal braces as {{ }}") from e
+
+
+def single_prompt(*, question: str, answer: str, rubric: str | None = None, reference: str | None = None,
+                  scale=(1, 10), lang: str = "en") -> list[dict]:
+    """Chat messages asking the judge to grade one answer on `scale` (a (low, high) pair, or "pass_fail")."""
+    prompts = load_prompts(lang)
+    mode = "pass_fail" if scale in (None, "pass_fail", "pass/fail") else "single"
+    p = prompts[mode]
+    values = {"question": question, "answer": answer, "reference": reference or "",
+              "rubric": rubric or prompts.get("default_rubric", "")}
+    if mode == "single":
+        low, high = scale
+        values.update(low=f"{low:g}", high=f"{high:g}", example=f"{round((low + high) / 2 + 0.4):g}")
+    user = _fill(p["user_with_reference" if reference else "user"], **values)
+    return [{"role": "system", "content": p["system"].strip()}, {"role": "user", "content": user}]
+
+
+def pairwise_prompt(*, question: str, answer_a: str, answer_b: str, reference: str | None = None,
+                    lang: str = "en") -> list[dict]:
+    """Chat messages asking the judge which of two answers is better (A/B/tie/both bad)."""
+    p = load_prompts(lang)["pairwise"]
+    user = _fill(p["user_with_reference" if reference else "user"], question=question, answer_a=answer_a,
+                 answer_b=answer_b, reference=reference or "")
+    return [{"role": "system", "content": p["system"].strip()}, {"role": "user", "content": user}]
+
+
+def _generate(judge, prompts: list, store, params: dict) -> list[str]:
+    params = {**JUDGE_PARAMS, **(params or {})}
+    if store is not None:
+        from evalkit.models.cache import cached_generate
+
+        gens = cached_generate(judge, store, prompts, **params)
+    else:
+        gens = judge.generate(prompts, **params)
+    return [g.text for g in gens]
+
+
+def rubric_grade(judge, *, question: str, answer: str, rubric: str | None = None, reference: str | None = None,
+                 scale=(1, 10), lang: str = "en", store=None, params: dict | None = None) -> SingleVerdict:
+    """Grade one answer with `judge` (MT-Bench single-answer grading): a score on `scale`, or pass/fail when
+    `scale` is "pass_fail". Output without a readable verdict gives verdict "unparsed" and score None."""
+    return rubric_grade_many(judge, [dict(question=question, answer=answer, reference=reference)], rubric=rubric,
+                             scale=scale, lang=lang, store=store, params=params)[0]
+
+
+def rubric_grade_many(judge, items: Sequence[dict], *, rubric: str | None = None, scale=(1, 10), lang: str = "en",
+                      store=None, params: dict | None = None) -> list[SingleVerdict]:
+    """`rubric_grade` over many {question, answer[, reference, rubric]} items in one batched call."""
+    prompts = [single_prompt(question=it["question"], answer=it["answer"], rubric=it.get("rubric") or rubric,
+                             reference=it.get("reference"), scale=scale, lang=lang) for it in items]
+    out = []
+    for prompt, text in zip(prompts, _generate(judge, prompts, store, params)):
+        if scale in (None, "pass_fail", "pass/fail"):
+            v = parse_pass_fail(text)
+            out.append(SingleVerdict(None if v == UNPARSED else float(v == "pass"), v, text, v != UNPARSED, prompt))
+        else:
+            score = parse_score(text, tuple(scale))
+            out.append(SingleVerdict(score, "score" if score is not None else UNPARSED, text, score is not None,
+                                     prompt))
+    return out
+
+
+def combine_orders(first: str, second_mapped: str) -> str:
+    """MT-Bench's conservative rule (Zheng et al. 2023, §3.4): a verdict stands only when both orders give it;
+    disagreeing orders make a tie. If either order is unreadable the pair is "unparsed"."""
+    if UNPARSED in (first, second_mapped):
+        return UNPARSED
+    return first if first == second_mapped else "tie"
+
+
+def pairwise_judge(judge, items: list[dict], *, lang: str = "en", store=None,
+                   params: dict | None = None) -> list[PairVerdict]:
+    """Judge each item's answer_a against answer_b in both orders (one batched call of 2·n prompts).
+
+    Items: {question, answer_a, answer_b, optional reference, item_id}. The verdict is in the item's own A/B frame."""
+    prompts = []
+    for i, it in enumerate(items):
+        for key in ("question", "answer_a", "answer_b"):
+            if not isinstance(it.get(key), str):
+                raise UserError(f"pairwise item {it.get('item_id', i)!r} lacks the text field {key!r}")
+        ref = it.get("reference") or None
+        prompts.append(pairwise_prompt(question=it["question"], answer_a=it["answer_a"], answer_b=it["answer_b"],
+                                       reference=ref, lang=lang))
+        prompts.append(pairwise_prompt(question=it["question"], answer_a=it["answer_b"], answer_b=it["answer_a"],
+                                       reference=ref, lang=lang))
+    texts = _generate(judge, prompts, store, params)
+    out = []
+    for i, it in enumerate(items):
+        t_ab, t_ba = texts[2 * i], texts[2 * i + 1]
+        v_ab, v_ba = parse_pair_verdict(t_ab), parse_pair_verdict(t_ba)
+        m_ba = _SWAP.get(v_ba, v_ba)
+        per_order = [{"order": "AB", "verdict": v_ab, "mapped": v_ab, "raw": t_ab},
+                     {"order": "BA", "verdict": v_ba, "mapped": m_ba, "raw": t_ba}]
+        out.append(PairVerdict(str(it.get("item_id", i)), combine_orders(v_ab, m_ba), per_order,
+                               f"--- order AB (answer_a shown first) ---\n{t_ab}\n"
+                               f"--- order BA (answer_b shown first) ---\n{t_ba}"))
+    return out
