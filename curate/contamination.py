@@ -1,0 +1,129 @@
+"""Test-set contamination of a training set: n-gram overlap plus near-duplicate matching.
+
+N-gram overlap follows GPT-3 (Brown et al. 2020, appendix C) and lm-evaluation-harness's decontamination: lower case,
+punctuation stripped, word n-grams (n = 13); a test item is contaminated when any of its n-grams occurs in the training
+data, or, for an item shorter than n words, when the whole item occurs as a contiguous word sequence (GPT-3's rule for
+short items; items under `min_words` words are left to the near-duplicate check, since 1-4 common words match anything).
+Near-duplicates reuse curate.dedup (MinHash + LSH, verified by true Jaccard >= `near_threshold`).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Sequence
+
+import numpy as np
+
+from curate.dedup import _Vocab, _ranges, _shingles_from_ids, near_duplicates, normalize
+
+__all__ = ["ContaminationResult", "find_contamination", "mc_test_text"]
+
+
+@dataclass
+class ContaminationResult:
+    """`items`: one dict per (test item, method): {test_id, train_index, method: "ngram"|"near_dup", overlap};
+    `contaminated_ids`: sorted test ids with any hit; `figures`: counts and shares for the report."""
+    items: list[dict]
+    contaminated_ids: list
+    figures: dict = field(default_factory=dict)
+
+
+def mc_test_text(question: str, choices: Sequence[str] | None = None, *, with_choices: bool = False) -> str:
+    """The text checked for a multiple-choice test row: the question, and its choices when asked for."""
+    if with_choices and choices:
+        return f"{question} " + " ".join(str(c) for c in choices if c is not None)
+    return question
+
+
+def _encode(texts: Sequence[str], vocab: _Vocab) -> tuple[np.ndarray, np.ndarray]:
+    ids: list[int] = []
+    lens: list[int] = []
+    for t in texts:
+        e = vocab.encode(normalize(t).split())
+        ids.extend(e)
+        lens.append(len(e))
+    return np.array(ids, np.int64), np.array(lens, np.int64)
+
+
+def _ngram_index(ids, lens, word_hashes, n) -> tuple[np.ndarray, np.ndarray]:
+    """Sorted unique n-gram hashes over records, each with the first record holding it."""
+    flat, off = _shingles_from_ids(ids, lens, word_hashes, n)
+    # records shorter than n contribute a whole-record shingle; those are not n-grams, drop them
+    sizes = np.diff(off)
+    doc = np.repeat(np.arange(len(lens)), sizes)
+    keep = np.repeat(lens >= n, sizes)
+    flat, doc = flat[keep], doc[keep]
+    order = np.lexsort((doc, flat))
+    flat, doc = flat[order], doc[order]
+    first = np.ones(len(flat), bool)
+    first[1:] = flat[1:] != flat[:-1]
+    return flat[first], doc[first]
+
+
+def find_contamination(train_texts: Sequence[str], test_items: Sequence[tuple[str, str]], *, n: int = 13,
+                       near_threshold: float = 0.7, min_words: int = 5, near: bool = True, shingle: int = 3,
+                       seed: int = 0) -> ContaminationResult:
+    """Test items (test_id, text) that overlap the training texts by a word `n`-gram or are near-duplicates of a
+    training record (Jaccard of word `shingle`-grams >= `near_threshold`)."""
+    vocab = _Vocab()
+    tr_ids, tr_lens = _encode(train_texts, vocab)
+    te_ids, te_lens = _encode([t for _, t in test_items], vocab)
+    wh = vocab.hash_array()
+    items: list[dict] = []
+
+    # 1. n-gram overlap for items with >= n words
+    tr_hash, tr_doc = _ngram_index(tr_ids, tr_lens, wh, n)
+    te_flat, te_off = _shingles_from_ids(te_ids, te_lens, wh, n)
+    te_sizes = np.diff(te_off)
+    for k, (tid, _) in enumerate(test_items):
+        L = int(te_lens[k])
+        if L < n:
+            continue
+        h = te_flat[te_off[k]:te_off[k + 1]]
+        pos = np.searchsorted(tr_hash, h)
+        pos = np.minimum(pos, max(len(tr_hash) - 1, 0))
+        hit = (tr_hash[pos] == h) if len(tr_hash) else np.zeros(len(h), bool)
+        if hit.any():
+            items.append({"test_id": tid, "train_index": int(tr_doc[pos[hit]].min()), "method": "ngram",
+                          "overlap": round(float(hit.sum()) / max(int(te_sizes[k]), 1), 6)})
+
+    # 2. short items (min_words <= L < n): the whole item as a contiguous sequence of a training record
+    te_starts = np.concatenate([[0], np.cumsum(te_lens)[:-1]]).astype(np.int64)
+    for L in sorted({int(x) for x in te_lens if min_words <= x < n}):
+        idx_L, doc_L = _ngram_index(tr_ids, tr_lens, wh, L)
+        for k in np.flatnonzero(te_lens == L):
+            seq = te_ids[te_starts[k]:te_starts[k] + L]
+            h, _ = _shingles_from_ids(seq, np.array([L]), wh, L)
+            p = np.searchsorted(idx_L, h)
+            if len(idx_L) and p[0] < len(idx_L) and idx_L[p[0]] == h[0]:
+                items.append({"test_id": test_items[k][0], "train_index": int(doc_L[p[0]]), "method": "ngram",
+                              "overlap": 1.0})
+
+    # 3. near-duplicates between a test item and a training record
+    if near and len(test_items) and len(train_texts):
+        ntr = len(train_texts)
+        res = near_duplicates(list(train_texts) + [t for _, t in test_items], shingle=shingle,
+                              threshold=near_threshold, seed=seed)
+        best: dict[int, tuple[float, int]] = {}
+        for i, j, jac in res.pairs:
+            if i < ntr <= j:
+                k = j - ntr
+                if k not in best or jac > best[k][0] or (jac == best[k][0] and i < best[k][1]):
+                    best[k] = (jac, i)
+        for k in sorted(best):
+            jac, i = best[k]
+            items.append({"test_id": test_items[k][0], "train_index": int(i), "method": "near_dup",
+                          "overlap": float(jac)})
+
+    ids = {it["test_id"] for it in items}
+    contaminated = sorted(ids, key=lambda x: (str(type(x)), x))
+    n_ng = len({it["test_id"] for it in items if it["method"] == "ngram"})
+    n_nd = len({it["test_id"] for it in items if it["method"] == "near_dup"})
+    figures = {
+        "train_records": len(train_texts), "test_items": len(test_items), "n": n, "near_threshold": near_threshold,
+        "contaminated": len(contaminated),
+        "contaminated_share": len(contaminated) / len(test_items) if len(test_items) else 0.0,
+        "ngram_items": n_ng, "near_dup_items": n_nd,
+        "items_shorter_than_n": int((te_lens < n).sum()), "items_unchecked_by_ngram": int((te_lens < min_words).sum()),
+    }
+    items.sort(key=lambda it: (str(it["test_id"]), it["method"]))
+    return ContaminationResult(items=items, contaminated_ids=contaminated, figures=figures)

@@ -1,0 +1,156 @@
+"""Set-level diversity: distinct-n, embedding clusters, cluster entropy and coverage, Vendi score, label balance,
+and a 2-D map. Offline by default: embeddings are TF-IDF (word 1-2 grams) reduced by TruncatedSVD (LSA).
+
+- distinct-n: unique n-grams / all n-grams over the set (Li et al. 2016, "A Diversity-Promoting Objective", §4).
+- Vendi score: exp of the Shannon entropy of the eigenvalues of K/n, K the cosine-similarity matrix of the
+  embeddings (Friedman & Dieng 2023, eq. 1). With unit-norm rows X, K/n = X Xᵀ/n has the same non-zero
+  eigenvalues as Xᵀ X/n (d × d), so it is exact for any n at O(n d²) with no sampling.
+- cluster entropy: Shannon entropy of KMeans cluster shares divided by log(k) (1 = even, 0 = one cluster);
+  coverage: share of the k clusters holding at least half of an even share of the records.
+"""
+from __future__ import annotations
+
+import math
+from collections import Counter
+from typing import Sequence
+
+import numpy as np
+
+from curate.dedup import normalize
+
+__all__ = ["distinct_n", "embed", "vendi_score", "label_balance", "diversity_figures"]
+
+
+def distinct_n(texts: Sequence[str], n: int) -> float:
+    """Unique word n-grams / total word n-grams across `texts` (0.0 when there are none)."""
+    seen: set = set()
+    total = 0
+    for t in texts:
+        w = normalize(t).split()
+        grams = zip(*(w[i:] for i in range(n)))
+        for g in grams:
+            seen.add(hash(g))
+            total += 1
+    return len(seen) / total if total else 0.0
+
+
+def embed(texts: Sequence[str], *, dim: int = 64, seed: int = 0, max_features: int = 50_000):
+    """Unit-norm LSA embeddings (TF-IDF word 1-2 grams -> TruncatedSVD). Returns (X, fitted (vectorizer, svd))."""
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.decomposition import TruncatedSVD
+
+    docs = [normalize(t) for t in texts]
+    vec = TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True, max_features=max_features,
+                          token_pattern=r"(?u)\b\w+\b", dtype=np.float32)
+    try:
+        M = vec.fit_transform(docs)
+    except ValueError:          # empty vocabulary: every text empty
+        return np.zeros((len(docs), 1), np.float32), (None, None)
+    k = max(1, min(dim, M.shape[1] - 1, M.shape[0] - 1))
+    if k < 1 or M.shape[1] < 2:
+        X = M.toarray()
+        svd = None
+    else:
+        svd = TruncatedSVD(n_components=k, random_state=seed, n_iter=5)
+        X = svd.fit_transform(M)
+    norms = np.linalg.norm(X, axis=1, keepdims=True)
+    X = np.where(norms > 0, X / np.maximum(norms, 1e-12), 0.0)
+    return X.astype(np.float64), (vec, svd)
+
+
+def vendi_score(X: np.ndarray) -> float:
+    """Vendi score of unit-norm (or zero) rows X under the cosine kernel; between 1 and rank(X)."""
+    n = X.shape[0]
+    if n == 0:
+        return 0.0
+    # records with an all-zero embedding count as identical to each other: give them one shared direction
+    zero = ~np.any(X != 0, axis=1)
+    if zero.any():
+        X = np.hstack([X, zero[:, None].astype(X.dtype)])
+    C = (X.T @ X) / n
+    ev = np.linalg.eigvalsh(C)
+    ev = ev[ev > 1e-12]
+    ev = ev / ev.sum()
+    return float(np.exp(-np.sum(ev * np.log(ev))))
+
+
+def label_balance(labels: Sequence) -> dict:
+    """Counts per label, normalised entropy H/log(K) (1 = perfectly balanced; 1.0 when only one label exists is not
+    claimed: it is reported as 0.0), and the smallest/largest share."""
+    lab = ["" if x is None else str(x) for x in labels]
+    c = Counter(lab)
+    n = len(lab)
+    k = len(c)
+    if n == 0:
+        return {"counts": {}, "n_labels": 0, "normalized_entropy": 0.0, "min_share": 0.0, "max_share": 0.0}
+    p = np.array(list(c.values()), float) / n
+    h = float(-(p * np.log(p)).sum())
+    return {"counts": dict(sorted(c.items(), key=lambda kv: (-kv[1], kv[0]))), "n_labels": k,
+            "normalized_entropy": h / math.log(k) if k > 1 else 0.0,
+            "min_share": float(p.min()), "max_share": float(p.max())}
+
+
+def _auto_k(n: int) -> int:
+    return int(min(50, max(2, round(math.sqrt(n / 2)))))
+
+
+def diversity_figures(texts: Sequence[str], labels: Sequence | None = None, *, seed: int = 0,
+                      n_clusters: int | None = None, sample: int = 50_000, dim: int = 64) -> dict:
+    """Every diversity figure of a set. Embeddings, clusters and Vendi are fitted on at most `sample` records chosen
+    with `seed` (all records when fewer); every record is then mapped and assigned a cluster."""
+    n = len(texts)
+    out = {"records": n, "distinct_1": distinct_n(texts, 1), "distinct_2": distinct_n(texts, 2)}
+    out["label_balance"] = label_balance(labels) if labels is not None else None
+    if n < 2:
+        out.update(vendi=float(n), cluster_entropy=0.0, coverage=0.0, n_clusters=n, cluster_sizes=[n] if n else [],
+                   map_xy=[[0.0, 0.0]] * n, cluster_ids=[0] * n, sampled=False)
+        return out
+    rng = np.random.default_rng(seed)
+    idx = np.sort(rng.choice(n, size=sample, replace=False)) if n > sample else np.arange(n)
+    fit_texts = [texts[i] for i in idx]
+    X, (vec, svd) = embed(fit_texts, dim=dim, seed=seed)
+    out["vendi"] = vendi_score(X)
+
+    from sklearn.cluster import KMeans, MiniBatchKMeans
+
+    k = min(n_clusters or _auto_k(n), len(idx))
+    distinct_rows = len(np.unique(np.round(X, 6), axis=0))
+    k = max(1, min(k, distinct_rows))
+    if len(idx) > 20_000:
+        km = MiniBatchKMeans(n_clusters=k, random_state=seed, n_init=3, batch_size=4096)
+    else:
+        km = KMeans(n_clusters=k, random_state=seed, n_init=3)
+    km.fit(X)
+
+    # every record: embed with the fitted model (in chunks), assign cluster, project to 2-D
+    if len(idx) == n:
+        Xall = X
+    else:
+        parts = []
+        for s in range(0, n, 20_000):
+            docs = [normalize(t) for t in texts[s:s + 20_000]]
+            Z = vec.transform(docs)
+            Z = svd.transform(Z) if svd is not None else Z.toarray()
+            nr = np.linalg.norm(Z, axis=1, keepdims=True)
+            parts.append(np.where(nr > 0, Z / np.maximum(nr, 1e-12), 0.0))
+        Xall = np.vstack(parts)
+    ids = km.predict(Xall) if k > 1 else np.zeros(n, int)
+    sizes = np.bincount(ids, minlength=k)
+    p = sizes[sizes > 0] / n
+    H = float(-(p * np.log(p)).sum())
+    out["n_clusters"] = int(k)
+    out["cluster_sizes"] = sizes.tolist()
+    out["cluster_entropy"] = H / math.log(k) if k > 1 else 0.0
+    out["coverage"] = float((sizes >= 0.5 * n / k).sum() / k)
+    # 2-D map: the top two principal directions of the embeddings (centred), deterministic sign
+    mu = X.mean(axis=0)
+    _, _, Vt = np.linalg.svd(X - mu, full_matrices=False)
+    V = Vt[:2].T
+    if V.shape[1] < 2:
+        V = np.hstack([V, np.zeros((V.shape[0], 2 - V.shape[1]))])
+    V = V * np.where(V[np.abs(V).argmax(axis=0), range(2)] < 0, -1, 1)
+    xy = (Xall - mu) @ V
+    out["map_xy"] = np.round(xy, 5).tolist()
+    out["cluster_ids"] = ids.astype(int).tolist()
+    out["sampled"] = bool(len(idx) < n)
+    return out
