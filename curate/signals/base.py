@@ -1,0 +1,148 @@
+"""The signal contract: a unit is called on one record and answers keep (None) or a stable snake_case reason.
+
+Constructor keywords are the thresholds (None turns a rule off); `config()` gives them back so every unit
+round-trips to the YAML that names it. The registry maps YAML names to units, once, for all signals.
+"""
+from __future__ import annotations
+
+import inspect
+import re
+from functools import cached_property
+from typing import Any, ClassVar
+
+from evalkit.errors import UserError
+
+__all__ = ["Doc", "Record", "Signal", "REGISTRY", "register", "build_signals", "signal_config"]
+
+_WS = re.compile(r"\s+")
+_FENCE = re.compile(r"```.*?(?:```|\Z)", re.S)
+_CODE_LINE = re.compile(r"[;{}]\s*$|^\s*(?://|#include|import |def |class |public |private |return\b)")
+
+
+class Doc:
+    """One text with the analyses signals share, each computed once on first use."""
+
+    __slots__ = ("text", "__dict__")
+
+    def __init__(self, text: str):
+        self.text = text
+
+    @cached_property
+    def stripped(self) -> str:
+        return self.text.strip()
+
+    @cached_property
+    def words(self) -> list[str]:
+        return self.text.split()
+
+    @cached_property
+    def lines(self) -> list[str]:
+        """Non-blank lines, right-stripped."""
+        return [ln.rstrip() for ln in self.text.split("\n") if ln.strip()]
+
+    @cached_property
+    def script(self) -> str:
+        from curate.signals.script import dominant_script
+
+        return dominant_script(self.text)
+
+    @cached_property
+    def cjk(self) -> bool:
+        """Hangul, Han or Kana text: word rules give way to character rules."""
+        return self.script in ("hangul", "han", "kana")
+
+    @cached_property
+    def prose(self) -> "Doc":
+        """The text without code: fenced blocks removed, and the whole text when most lines look like code.
+        Web-text rules (word lengths, line punctuation, n-gram repetition) measure prose, not source code."""
+        if "```" in self.text:
+            rest = _FENCE.sub("\n", self.text)
+            return Doc(rest) if rest.strip() else _EMPTY
+        lines = self.lines
+        if len(lines) >= 3 and sum(bool(_CODE_LINE.search(ln)) for ln in lines) / len(lines) >= 0.5:
+            return _EMPTY
+        return self
+
+    @cached_property
+    def norm(self) -> str:
+        """Lower-cased, whitespace-collapsed, for comparisons."""
+        return _WS.sub(" ", self.text).strip().lower()
+
+
+_EMPTY = Doc("")
+
+
+class Record:
+    """A prompt/answer pair as signals see it (for plain-text datasets the prompt is empty)."""
+
+    __slots__ = ("prompt", "answer", "kind")
+
+    def __init__(self, prompt: str, answer: str, kind: str = "pair"):
+        self.prompt = Doc(prompt)
+        self.answer = Doc(answer)
+        self.kind = kind
+
+
+class Signal:
+    """Base class: subclasses set `name`, `axis` and `reasons`, store their keywords unchanged, implement `__call__`."""
+
+    name: ClassVar[str] = ""
+    axis: ClassVar[str] = "quality"        # quality | generated | language
+    reasons: ClassVar[tuple[str, ...]] = ()
+
+    def __call__(self, rec: Record) -> str | None:   # pragma: no cover - interface
+        raise NotImplementedError
+
+    def config(self) -> dict[str, Any]:
+        """The keywords this unit was built with: `build_signals([{name: config()}])` rebuilds it."""
+        params = inspect.signature(type(self).__init__).parameters
+        return {k: _plain(getattr(self, k)) for k, p in params.items()
+                if k != "self" and p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)}
+
+    def __repr__(self) -> str:
+        args = ", ".join(f"{k}={v!r}" for k, v in self.config().items())
+        return f"{type(self).__name__}({args})"
+
+
+def _plain(v: Any) -> Any:
+    if isinstance(v, tuple):
+        return [_plain(x) for x in v]
+    return v
+
+
+REGISTRY: dict[str, type[Signal]] = {}
+
+
+def register(cls: type[Signal]) -> type[Signal]:
+    """Class decorator: make a signal available to recipes under its `name`."""
+    if cls.name in REGISTRY and REGISTRY[cls.name] is not cls:
+        raise ValueError(f"signal name {cls.name!r} registered twice")
+    REGISTRY[cls.name] = cls
+    return cls
+
+
+def build_signals(specs: list) -> list[Signal]:
+    """Units from YAML: each item is a name, or {name: {keyword: value}} (or {name: null} for defaults)."""
+    out = []
+    for spec in specs:
+        if isinstance(spec, str):
+            name, kwargs = spec, {}
+        elif isinstance(spec, dict) and len(spec) == 1:
+            name, kwargs = next(iter(spec.items()))
+            kwargs = kwargs or {}
+        else:
+            raise UserError(f"signal spec {spec!r} is not a name or a one-key mapping",
+                            hint="write e.g. `- truncated` or `- gopher_quality: {max_symbol_word_ratio: 0.1}`")
+        if name not in REGISTRY:
+            raise UserError(f"unknown signal {name!r}", hint=f"known signals: {', '.join(sorted(REGISTRY))}")
+        try:
+            out.append(REGISTRY[name](**kwargs))
+        except TypeError as e:
+            allowed = list(REGISTRY[name]().config())
+            raise UserError(f"signal {name!r}: {e}", hint=f"its settings: {', '.join(allowed) or '(none)'}") from None
+    return out
+
+
+def signal_config(signals: list[Signal]) -> list[dict]:
+    """The YAML-ready list that rebuilds `signals`."""
+    return [{s.name: s.config()} for s in signals]

@@ -1,0 +1,225 @@
+"""Pair rules: faults of one question/answer pair that web-text filters don't look for."""
+from __future__ import annotations
+
+import re
+
+from curate.signals.base import Record, Signal, register
+from curate.signals.script import HANGUL_FINAL, TERMINAL
+
+__all__ = ["EmptyField", "AnswerRepeatsQuestion", "Truncated", "HtmlRemnant", "TemplateToken", "Mojibake",
+           "Placeholder", "UrlOnly", "SymbolSoup"]
+
+
+@register
+class EmptyField(Signal):
+    """An empty or whitespace-only question or answer (a text record: empty text)."""
+
+    name = "empty_field"
+    reasons = ("empty_question", "empty_answer", "empty_text")
+
+    def __call__(self, rec: Record) -> str | None:
+        if rec.kind == "text":
+            return None if rec.answer.stripped else "empty_text"
+        if not rec.prompt.stripped:
+            return "empty_question"
+        if not rec.answer.stripped:
+            return "empty_answer"
+        return None
+
+
+_PUNCT = re.compile(r"[\W_]+", re.UNICODE)
+
+
+_YES_NO = frozenset(["yes", "no", "네", "예", "아니요", "아뇨", "아니오"])
+
+
+@register
+class AnswerRepeatsQuestion(Signal):
+    """The answer only restates the question (rapidfuzz similarity of the normalised texts >= min_similarity)."""
+
+    name = "answer_repeats_question"
+    reasons = ("answer_repeats_question",)
+
+    def __init__(self, min_similarity: float = 0.95):  # hand-checked: at 0.9 "Yes, X is Y." restating
+        self.min_similarity = min_similarity           # "Is X Y?" was caught, and that is an answer
+
+    def __call__(self, rec: Record) -> str | None:
+        if rec.kind == "text":
+            return None
+        if len(rec.answer.text) > 1.2 * len(rec.prompt.text) + 10:
+            return None   # far longer than the question: adds something whatever it says
+        q = _PUNCT.sub(" ", rec.prompt.norm).strip()
+        a = _PUNCT.sub(" ", rec.answer.norm).strip()
+        if not q or not a:
+            return None
+        if q == a or (a in q and len(a) >= 0.6 * len(q)):
+            return "answer_repeats_question"
+        if a.split(" ", 1)[0] in _YES_NO:
+            return None
+        if abs(len(q) - len(a)) > (1 - self.min_similarity) * max(len(q), len(a)) + 1:
+            return None
+        from rapidfuzz import fuzz
+
+        return "answer_repeats_question" if fuzz.ratio(q, a) / 100 >= self.min_similarity else None
+
+
+# Words a finished English sentence does not end on.
+_DANGLING = frozenset("and or but the a an of to with for in on at by from that which who whose is are was were be "
+                      "been as if because its their your our his her this these those than then so such into "
+                      "about when while".split())
+_OPENERS = ",:-–—(/&+=\\"   # not ';': code ends on it
+_LAST_WORD = re.compile(r"([A-Za-z']+)\W*$")
+
+
+@register
+class Truncated(Signal):
+    """The answer stops mid-sentence: a dangling comma/conjunction/article, a Hangul particle or connective ending,
+    or a long answer whose last word runs on without punctuation. Hangul-aware: "-다", "-요", "-음" end a sentence."""
+
+    name = "truncated"
+    reasons = ("truncated",)
+
+    def __init__(self, min_words: int = 3,            # shorter answers ("Yes", "Vector3") are never truncated
+                 min_words_no_punct: int | None = 15):  # a lower-case run-on this long without an end is cut off
+        self.min_words = min_words
+        self.min_words_no_punct = min_words_no_punct
+
+    def __call__(self, rec: Record) -> str | None:
+        doc = rec.answer
+        t = doc.stripped
+        if not t or len(doc.words) < self.min_words:
+            return None
+        last = t[-1]
+        if last in TERMINAL or last.isdigit():
+            return None
+        if last in _OPENERS:
+            return "truncated"
+        if "\uac00" <= last <= "\ud7a3":
+            return None if last in HANGUL_FINAL else "truncated"
+        m = _LAST_WORD.search(t)
+        if m and last.isalpha():
+            word = m.group(1)
+            if word.lower() in _DANGLING:
+                return "truncated"
+            if (self.min_words_no_punct is not None and len(doc.words) >= self.min_words_no_punct
+                    and word.islower() and "\n" not in t[-200:]):
+                return "truncated"
+        return None
+
+
+_HTML_TAGS = ("br|p|div|span|a|b|i|u|em|strong|table|tr|td|th|tbody|thead|ul|ol|li|h[1-6]|img|font|center|html|body|"
+              "head|script|style|iframe|hr|blockquote|pre|sup|sub|small|label|form|button|meta|link|nav|section|"
+              "article|header|footer")
+_HTML = re.compile(rf"</?(?:{_HTML_TAGS})(?:\s[^<>]*)?/?>|&(?:nbsp|amp|lt|gt|quot|apos|#\d{{2,5}}|#x[0-9a-fA-F]{{2,4}});",
+                   re.I)
+
+
+@register
+class HtmlRemnant(Signal):
+    """HTML tags (`<br>`, `</p>`, ...) or entities (`&nbsp;`, `&#39;`) left over from an export, in either side."""
+
+    name = "html_remnant"
+    reasons = ("html_remnant",)
+
+    def __call__(self, rec: Record) -> str | None:
+        for doc in (rec.answer, rec.prompt):
+            if ("<" in doc.text or "&" in doc.text) and _HTML.search(doc.text):
+                return "html_remnant"
+        return None
+
+
+_TEMPLATE = re.compile(r"<\|(?:im_start|im_end|endoftext|eot_id|start_header_id|end_header_id|user|assistant|system)\|>"
+                       r"|\[/?INST\]|<</?SYS>>|</?s>|^### (?:Instruction|Response|Input):", re.M)
+
+
+@register
+class TemplateToken(Signal):
+    """Chat-template control tokens or prompt-format headers leaked into the text (`<|im_end|>`, `[INST]`)."""
+
+    name = "template_token"
+    reasons = ("template_token",)
+
+    def __call__(self, rec: Record) -> str | None:
+        for doc in (rec.answer, rec.prompt):
+            t = doc.text
+            if ("<" in t or "[" in t or "###" in t) and _TEMPLATE.search(t):
+                return "template_token"
+        return None
+
+
+@register
+class Mojibake(Signal):
+    """Text decoded with the wrong encoding (ftfy's badness heuristic) or carrying U+FFFD replacement characters."""
+
+    name = "mojibake"
+    reasons = ("mojibake",)
+
+    def __call__(self, rec: Record) -> str | None:
+        from ftfy.badness import is_bad
+
+        for doc in (rec.answer, rec.prompt):
+            if "\ufffd" in doc.text or (doc.text and not doc.text.isascii() and is_bad(doc.text)):
+                return "mojibake"
+        return None
+
+
+_PLACEHOLDER = re.compile(
+    r"lorem ipsum|\[(?:insert|your|placeholder|answer)\b[^\]]*\]|\{\{\s*\w+\s*\}\}"
+    r"|\A\s*(?:n/?a|none|null|nan|xxx+|test|asdf|placeholder|answer here|-+|\?+|\.+|\(?미정\)?)\s*\Z"
+    r"|내용\s*없음|작성\s*예정|추후\s*(?:작성|업데이트)|답변\s*준비\s*중", re.I)
+_PLACEHOLDER_HINTS = ("lorem", "Lorem", "[", "{{", "작성", "없음", "추후", "준비")
+_TODO = re.compile(r"\b(?:TODO|TBD|FIXME)\b")
+
+
+@register
+class Placeholder(Signal):
+    """Placeholder or filler text: lorem ipsum, TODO/TBD, `[insert ...]`, `{{var}}`, "N/A", Korean "작성 예정"."""
+
+    name = "placeholder"
+    reasons = ("placeholder",)
+
+    def __call__(self, rec: Record) -> str | None:
+        t = rec.answer.stripped
+        if not t:
+            return None
+        if len(t) <= 20 or any(k in t for k in _PLACEHOLDER_HINTS):
+            if _PLACEHOLDER.search(t):
+                return "placeholder"
+        return "placeholder" if ("TODO" in t or "TBD" in t or "FIXME" in t) and _TODO.search(t) else None
+
+
+_URL = re.compile(r"(?:https?://|www\.)\S+", re.I)
+
+
+@register
+class UrlOnly(Signal):
+    """The answer is nothing but one or more links."""
+
+    name = "url_only"
+    reasons = ("url_only",)
+
+    def __call__(self, rec: Record) -> str | None:
+        t = rec.answer.stripped
+        if not t or ("http" not in t and "www." not in t):
+            return None
+        return "url_only" if not _URL.sub("", t).strip(" \n\t,;.<>()[]-") else None
+
+
+@register
+class SymbolSoup(Signal):
+    """Mostly symbols: letters and digits are under `min_alnum_share` of the non-space characters."""
+
+    name = "symbol_soup"
+    reasons = ("symbol_soup",)
+
+    def __init__(self, min_alnum_share: float = 0.5,   # code is ~70 % alphanumeric; "!!!???" or "@#$%" is not
+                 min_chars: int = 4):
+        self.min_alnum_share = min_alnum_share
+        self.min_chars = min_chars
+
+    def __call__(self, rec: Record) -> str | None:
+        t = rec.answer.text
+        visible = len(t) - sum(map(str.isspace, t))
+        if visible < self.min_chars:
+            return None
+        return "symbol_soup" if sum(map(str.isalnum, t)) / visible < self.min_alnum_share else None
