@@ -54,6 +54,18 @@ def battle_filters(store: Store) -> dict:
     return dict(suites=suites, judge_kinds=kinds)
 
 
+def battle_count(store: Store, *, suite: str | None = None, judge_kind: str | None = None) -> int:
+    """How many battles match (also the cache key's freshness: a new vote changes it)."""
+    b = schema.battles
+    q = sa.select(sa.func.count()).select_from(b)
+    if suite:
+        q = q.where(b.c.suite == suite)
+    if judge_kind:
+        q = q.where(b.c.judge_kind == judge_kind)
+    with store.engine.connect() as conn:
+        return int(conn.execute(q).scalar())
+
+
 def battles_frame(store: Store, *, suite: str | None = None, judge_kind: str | None = None) -> pd.DataFrame:
     """Battles as rows [model_a, model_b, winner]: SQL counts each (a, b, winner) and numpy repeats the groups, so
     only a few hundred rows cross the wire however many battles there are."""
@@ -78,7 +90,7 @@ def leaderboard_data(store: Store, *, suite: str | None = None, judge_kind: str 
     df = battles_frame(store, suite=suite, judge_kind=judge_kind)
     if df.empty:
         return None
-    return leaderboard(df, method=method, bootstrap=bootstrap, seed=seed)
+    return leaderboard(df, method=method, bootstrap=bootstrap, seed=seed, disconnected="split")
 
 
 # -- agreement --------------------------------------------------------------------------------------------------------
@@ -203,7 +215,10 @@ def tag_pass_rates(cases: pd.DataFrame) -> pd.DataFrame:
 
 def compare_data(store: Store, run_a: str, run_b: str) -> dict:
     compare_runs = _need("evalkit.suites", "compare_runs")
-    return compare_runs(store, run_a, run_b)
+    try:
+        return compare_runs(store, run_a, run_b)
+    except ModuleNotFoundError as e:  # the package is there, its compare module not yet
+        raise Unavailable(f"{e.name}.compare_runs") from e
 
 
 # -- fine-tune --------------------------------------------------------------------------------------------------------

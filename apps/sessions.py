@@ -152,6 +152,14 @@ def sessions(store: Store) -> list[dict]:
             .order_by(s.c.created_at.desc()))]
 
 
+def session_config(store: Store, session_id: str) -> dict:
+    """The session's rubric and scale (what a rater may see; not its units)."""
+    s = schema.rating_sessions
+    with store.engine.connect() as conn:
+        cfg = conn.execute(sa.select(s.c.config).where(s.c.id == session_id)).scalar() or {}
+    return dict(rubric=cfg.get("rubric"), scale=cfg.get("scale") or [1, 10])
+
+
 def rater_sessions(store: Store, rater_id: str) -> list[dict]:
     """Sessions where this rater has a queue, with their progress (one GROUP BY)."""
     a, s = schema.assignments, schema.rating_sessions

@@ -1,0 +1,79 @@
+"""Admin: create a rating session from suite outputs, invite raters (personal links), follow progress."""
+from __future__ import annotations
+
+import pandas as pd
+import sqlalchemy as sa
+import streamlit as st
+
+from apps import auth, sessions, ui
+from evalkit.errors import UserError
+from evalkit.store import schema
+
+t = ui.t
+ui.require_admin()
+store = ui.store()
+st.title(t("ad.title"))
+
+
+def _link(token: str) -> str:
+    base = (st.context.url or "").split("?")[0].rsplit("/", 1)[0] or "http://127.0.0.1:8501"
+    return f"{base}/?token={token}"
+
+
+with st.expander(t("ad.new_session"), expanded=False):
+    c = schema.case_results
+    with store.engine.connect() as conn:
+        suites = [s for (s,) in conn.execute(sa.select(c.c.suite).distinct().order_by(c.c.suite))]
+    if not suites:
+        st.info(t("su.empty"))
+    else:
+        suite = st.selectbox(t("su.suite"), suites, key="ad_suite")
+        with store.engine.connect() as conn:
+            models = [m for (m,) in conn.execute(sa.select(c.c.model).where(c.c.suite == suite).distinct()
+                                                 .order_by(c.c.model))]
+        with st.form("new_session"):
+            name = st.text_input(t("ad.name"), value=f"{suite} experts")
+            picked = st.multiselect(t("ad.models"), models, default=models[:3])
+            mode = st.radio(t("ad.mode"), ["pairwise", "single"], format_func=lambda m: t(f"ad.mode_{m}"),
+                            horizontal=True)
+            k = st.number_input(t("ad.k"), 1, 20, 2)
+            limit = st.number_input(t("ad.max_items"), 1, 10000, 40)
+            rubric = st.text_area(t("ad.rubric"), value="")
+            names = st.text_area(t("ad.raters"), placeholder="Kim Minji\nLee Junho")
+            go = st.form_submit_button(t("ad.create"), type="primary")
+        if go:
+            try:
+                items = sessions.items_from_suite(store, suite, picked, limit=int(limit))
+                sid = sessions.create_session(store, name, items, models=picked, mode=mode, k=int(k), suite=suite,
+                                              rubric=rubric or None)
+                links = []
+                for line in [n.strip() for n in names.splitlines() if n.strip()]:
+                    user, tok = auth.create_user(store, line)
+                    links.append(dict(rater=user.id, name=line, link=_link(tok)))
+                sessions.assign(store, sid, [x["rater"] for x in links])
+                st.success(t("ad.created", n=len(items), raters=len(links)))
+                st.caption(t("ad.links_once"))
+                st.dataframe(pd.DataFrame(links), hide_index=True, width="stretch")
+            except UserError as e:
+                st.error(f"{e.message}" + (f" — {e.hint}" if e.hint else ""))
+            except sa.exc.IntegrityError:
+                st.error(t("ad.duplicate_rater"))
+
+with st.expander(t("ad.new_link")):
+    with store.engine.connect() as conn:
+        people = [r for (r,) in conn.execute(sa.select(schema.raters.c.id).where(schema.raters.c.kind == "human")
+                                             .order_by(schema.raters.c.id))]
+    who = st.selectbox(t("ad.person"), people, key="ad_person")
+    if st.button(t("ad.issue"), key="ad_issue") and who:
+        st.code(_link(auth.issue_token(store, who)))
+
+st.subheader(t("ad.progress"))
+for s in sessions.sessions(store):
+    prog = pd.DataFrame(sessions.rater_progress(store, s["id"]))
+    done = int(prog["done"].sum()) if len(prog) else 0
+    total = int(prog["total"].sum()) if len(prog) else 0
+    mode_label = t("ad.mode_" + s["mode"])
+    st.markdown(f"**{s['name']}** · {mode_label} · k={s['k']} · {done}/{total}")
+    if len(prog):
+        st.dataframe(prog.rename(columns={"rater_id": t("ad.person"), "total": t("ad.total"), "done": t("ad.done")}),
+                     hide_index=True, width="stretch")

@@ -1,0 +1,50 @@
+"""Fine-tune runs: train and eval loss curves, the run's config, the memory plan."""
+from __future__ import annotations
+
+import altair as alt
+import streamlit as st
+
+from apps import data, ui
+
+t = ui.t
+ui.require_admin()
+store = ui.store()
+st.title(t("ft.title"))
+
+runs = data.runs(store, "finetune")
+if runs.empty:
+    st.info(t("ft.empty"))
+    st.stop()
+fmt = {r.id: f"{r.name} · {r.model or ''} · {r.status} · {str(r.created_at)[:16]}" for r in runs.itertuples()}
+run_id = st.selectbox(t("ft.run"), list(fmt), format_func=fmt.get, key="ft_run")
+run = store.run(run_id) or {}
+curves = data.train_curves(store, run_id)
+if curves.empty:
+    st.info(t("ft.no_metrics"))
+else:
+    last = curves.groupby("split")["loss"].last()
+    cols = st.columns(3)
+    cols[0].metric(t("ft.train_loss"), f"{last.get('train', float('nan')):.3f}")
+    cols[1].metric(t("ft.eval_loss"), f"{last.get('eval', float('nan')):.3f}")
+    cols[2].metric(t("ft.steps"), int(curves["step"].max()))
+    ui.chart(alt.Chart(curves.dropna(subset=["loss"])).mark_line(point=True).encode(
+        x=alt.X("step:Q", title=t("ft.step")), y=alt.Y("loss:Q", title=t("ft.loss"), scale=alt.Scale(zero=False)),
+        color=alt.Color("split:N", title=None), tooltip=["step", "split", "loss", "lr"]).properties(height=320))
+c1, c2 = st.columns(2)
+with c1:
+    st.subheader(t("ft.config"))
+    st.json(run.get("config") or {}, expanded=True)
+with c2:
+    st.subheader(t("ft.plan"))
+    try:
+        plan = data.memory_plan(run)
+    except data.Unavailable as e:
+        ui.unavailable(e)
+        plan = None
+    except Exception as e:  # noqa: BLE001 - a bad recorded config is shown, the page still renders
+        st.error(str(e))
+        plan = None
+    if plan:
+        st.json(plan, expanded=True)
+    else:
+        st.caption(t("ft.no_plan"))

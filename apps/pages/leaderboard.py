@@ -1,0 +1,76 @@
+"""Leaderboard: Bradley-Terry / Elo ratings with bootstrap intervals, CI-aware ranks, win-rate and battle heatmaps."""
+from __future__ import annotations
+
+import altair as alt
+import pandas as pd
+import streamlit as st
+
+from apps import data, ui
+
+t = ui.t
+ui.require_admin()
+store = ui.store()
+st.title(t("lb.title"))
+
+filters = data.battle_filters(store)
+c1, c2, c3 = st.columns(3)
+suite = c1.selectbox(t("lb.suite"), [None] + filters["suites"], format_func=lambda s: s or t("common.all"),
+                     key="lb_suite")
+judge_kind = c2.selectbox(t("lb.judge"), [None, "human", "llm"],
+                          format_func=lambda k: t(f"lb.judge_{k or 'both'}"), key="lb_judge")
+method = c3.selectbox(t("lb.method"), ["bt", "elo"], format_func=lambda m: t(f"lb.method_{m}"), key="lb_method")
+
+
+@st.cache_data(show_spinner=False, max_entries=32)
+def _board(url: str, suite, judge_kind, method, n_battles: int):
+    return data.leaderboard_data(ui.store(), suite=suite, judge_kind=judge_kind, method=method)
+
+
+try:
+    n = data.battle_count(store, suite=suite, judge_kind=judge_kind)
+    board = _board(store.url, suite, judge_kind, method, n) if n else None
+except data.Unavailable as e:
+    ui.unavailable(e)
+    st.stop()
+if board is None:
+    st.info(t("lb.empty"))
+    st.stop()
+
+rows = pd.DataFrame({
+    t("lb.model"): board["models"],
+    t("lb.rank"): [board.get("rank", {}).get(m) for m in board["models"]],
+    t("lb.rating"): [board["ratings"][m] for m in board["models"]],
+    t("lb.ci_low"): [board.get("ci", {}).get(m, [None, None])[0] for m in board["models"]],
+    t("lb.ci_high"): [board.get("ci", {}).get(m, [None, None])[1] for m in board["models"]],
+    t("lb.battles"): [board["battles_per_model"][m] for m in board["models"]],
+})
+st.caption(t("lb.caption", n=board["battles"], method=t(f"lb.method_{method}"),
+             rounds=board["settings"]["bootstrap"]))
+st.dataframe(rows, hide_index=True, width="stretch")
+
+base = alt.Chart(rows).encode(y=alt.Y(f"{t('lb.model')}:N", sort=None, title=None))
+bars = base.mark_rule(strokeWidth=2).encode(x=alt.X(f"{t('lb.ci_low')}:Q", scale=alt.Scale(zero=False),
+                                                    title=t("lb.rating")), x2=f"{t('lb.ci_high')}:Q")
+dots = base.mark_point(filled=True, size=80).encode(x=f"{t('lb.rating')}:Q",
+                                                    tooltip=list(rows.columns))
+ui.chart((bars + dots).properties(height=40 * len(rows) + 40, title=t("lb.chart_title")))
+
+
+def _heat(nested: dict, title: str, fmt: str):
+    long = pd.DataFrame([(a, b, v) for a, row in nested.items() for b, v in row.items() if v is not None],
+                        columns=["row", "col", "value"])
+    order = board["models"]
+    base = alt.Chart(long).encode(x=alt.X("col:N", sort=order, title=t("lb.opponent")),
+                                  y=alt.Y("row:N", sort=order, title=t("lb.model")))
+    return (base.mark_rect().encode(color=alt.Color("value:Q", scale=alt.Scale(scheme="blues"), title=None),
+                                    tooltip=["row", "col", "value"])
+            + base.mark_text(fontSize=12).encode(text=alt.Text("value:Q", format=fmt))).properties(title=title)
+
+
+h1, h2 = st.columns(2)
+with h1:
+    ui.chart(_heat(board["winrate"], t("lb.winrate"), ".2f"))
+with h2:
+    ui.chart(_heat(board["counts"], t("lb.counts"), "d"))
+if len(board.get("components", [])) > 1:
+    st.warning(t("lb.disconnected", groups=" | ".join(", ".join(p) for p in board["components"])))

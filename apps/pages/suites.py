@@ -1,0 +1,78 @@
+"""Suites: pass rates by suite and model, per tag, per-case outputs with the failed assertions, compare two runs."""
+from __future__ import annotations
+
+import altair as alt
+import pandas as pd
+import streamlit as st
+
+from apps import data, ui
+
+t = ui.t
+ui.require_admin()
+store = ui.store()
+st.title(t("su.title"))
+
+summary = data.suite_summary(store)
+if summary.empty:
+    st.info(t("su.empty"))
+    st.stop()
+st.dataframe(summary.assign(run_id=summary["run_id"].str[:8]).rename(columns={
+    "run_id": t("su.run"), "created_at": t("su.when"), "suite": t("su.suite"), "model": t("lb.model"),
+    "cases": t("su.cases"), "passed": t("su.passed"), "errors": t("su.errors"), "pass_rate": t("su.pass_rate")}),
+    hide_index=True, width="stretch")
+latest = summary.drop_duplicates(["suite", "model"])
+ui.chart(alt.Chart(latest).mark_bar().encode(
+    x=alt.X("pass_rate:Q", scale=alt.Scale(domain=[0, 1]), title=t("su.pass_rate")),
+    y=alt.Y("model:N", title=None), color=alt.Color("model:N", legend=None),
+    row=alt.Row("suite:N", title=None), tooltip=["suite", "model", "cases", "passed", "pass_rate"]))
+
+tab_run, tab_cmp = st.tabs([t("su.one_run"), t("su.compare")])
+runs = summary.drop_duplicates("run_id")
+fmt = {r.run_id: f"{r.run_id[:8]} · {r.suite} · {r.model} · {str(r.created_at)[:16]}" for r in runs.itertuples()}
+with tab_run:
+    run = st.selectbox(t("su.run"), list(fmt), format_func=fmt.get, key="su_run")
+    cases = data.case_table(store, run)
+    tags = data.tag_pass_rates(cases)
+    st.subheader(t("su.by_tag"))
+    ui.chart(alt.Chart(tags).mark_bar().encode(
+        x=alt.X("pass_rate:Q", scale=alt.Scale(domain=[0, 1]), title=t("su.pass_rate")),
+        y=alt.Y("tag:N", title=None), tooltip=["tag", "model", "cases", "pass_rate"]))
+    st.subheader(t("su.cases"))
+    failed_only = st.toggle(t("su.failed_only"), key="su_failed")
+    shown = cases[cases["status"] != "pass"] if failed_only else cases
+    st.dataframe(shown[["case_id", "model", "status", "score", "why", "output"]].rename(columns={
+        "case_id": t("su.case"), "model": t("lb.model"), "status": t("su.status"), "score": t("su.score"),
+        "why": t("su.why"), "output": t("su.output")}), hide_index=True, width="stretch")
+
+with tab_cmp:
+    c1, c2 = st.columns(2)
+    run_a = c1.selectbox(t("su.run_a"), list(fmt), format_func=fmt.get, key="su_a")
+    run_b = c2.selectbox(t("su.run_b"), list(fmt), format_func=fmt.get, index=min(1, len(fmt) - 1), key="su_b")
+    if run_a == run_b:
+        st.info(t("su.pick_two"))
+    else:
+        try:
+            cmp = data.compare_data(store, run_a, run_b)
+        except data.Unavailable as e:
+            ui.unavailable(e)
+            cmp = None
+        except Exception as e:  # a UserError from compare (different suites, ...) is a message, not a crash
+            st.error(str(e))
+            cmp = None
+        if cmp:
+            scalars = {k: v for k, v in cmp.items() if isinstance(v, (int, float, str, bool)) or v is None}
+            st.json(scalars, expanded=True)
+            flips = cmp.get("flips") or cmp.get("cases") or []
+            if flips:
+                st.subheader(t("su.flips"))
+                df = pd.DataFrame(flips)
+                bad = df.apply(lambda r: any(str(v).lower() in ("regressed", "pass→fail", "broke", "fixed→broken")
+                                             for v in r.values), axis=1)
+                st.dataframe(df.style.apply(lambda r: ["background-color: #fde2e1" if bad[r.name] else ""
+                                                       for _ in r], axis=1), hide_index=True,
+                             width="stretch")
+            for key in ("tags", "per_tag", "by_tag"):
+                if isinstance(cmp.get(key), (list, dict)) and cmp[key]:
+                    st.subheader(t("su.by_tag"))
+                    st.dataframe(pd.DataFrame(cmp[key]), width="stretch")
+                    break

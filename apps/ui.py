@@ -1,0 +1,91 @@
+"""What every page shares: the store, the signed-in user, the language, refusals and chart styling."""
+from __future__ import annotations
+
+import os
+
+import altair as alt
+import streamlit as st
+
+from apps import auth, i18n
+from apps.data import Unavailable
+from evalkit.store import Store, open_store
+
+# A font with Hangul first, so Korean labels in charts render (Debian fonts-nanum; browsers fall back otherwise).
+CHART_FONT = "NanumGothic, 'Noto Sans CJK KR', 'Malgun Gothic', 'Apple SD Gothic Neo', sans-serif"
+
+
+@st.cache_resource(show_spinner=False)
+def _store(url: str | None) -> Store:
+    return open_store(url)
+
+
+def store() -> Store:
+    return _store(os.environ.get("WORKBENCH_STORE"))
+
+
+def lang() -> str:
+    if "lang" not in st.session_state:
+        st.session_state["lang"] = i18n.from_accept_language(st.context.headers.get("Accept-Language"))
+    return st.session_state["lang"]
+
+
+def t(key: str, **kw) -> str:
+    return i18n.t(key, lang(), **kw)
+
+
+def language_toggle() -> None:
+    current = lang()
+    choice = st.sidebar.radio(t("lang.label"), list(i18n.LANGUAGES), index=list(i18n.LANGUAGES).index(current),
+                              format_func=lambda c: i18n.LANGUAGES[c], horizontal=True, key="lang_radio")
+    if choice != current:
+        st.session_state["lang"] = choice
+        st.rerun()
+
+
+def sign_in() -> auth.User | None:
+    """The user from the session, a ?token= link or the password form; shows a clear refusal and stops otherwise."""
+    token = st.query_params.get("token")
+    user: auth.User | None = st.session_state.get("user")
+    if token and (user is None or st.session_state.get("token") != token):
+        try:
+            user = auth.login_token(store(), token)
+        except auth.AuthError as e:
+            st.session_state.pop("user", None)
+            st.error(t(f"auth.{e.reason}"))
+            st.caption(t("auth.ask_admin"))
+            st.stop()
+        st.session_state["user"], st.session_state["token"] = user, token
+    if user is not None:
+        return user
+    st.title(t("app.title"))
+    st.write(t("auth.intro"))
+    with st.form("login"):
+        name = st.text_input(t("auth.username"), key="login_user")
+        pw = st.text_input(t("auth.password"), type="password", key="login_pass")
+        ok = st.form_submit_button(t("auth.sign_in"))
+    if ok:
+        try:
+            st.session_state["user"] = auth.login_password(store(), name.strip(), pw)
+            st.rerun()
+        except auth.AuthError as e:
+            st.error(t(f"auth.{e.reason}"))
+    st.stop()
+
+
+def require_admin() -> auth.User:
+    """Stop the page with a refusal unless an admin is signed in."""
+    user = st.session_state.get("user")
+    try:
+        return auth.require_role(user, "admin")
+    except auth.AuthError as e:
+        st.error(t(f"auth.{e.reason}"))
+        st.stop()
+
+
+def unavailable(e: Unavailable) -> None:
+    st.warning(t("app.unavailable", what=str(e)))
+
+
+def chart(c: alt.Chart) -> None:
+    st.altair_chart(c.configure(font=CHART_FONT).configure_axis(labelFont=CHART_FONT, titleFont=CHART_FONT)
+                    .configure_legend(labelFont=CHART_FONT, titleFont=CHART_FONT), width="stretch")
