@@ -101,8 +101,179 @@ def _store(args) -> int:
     return 0
 
 
+def _write_json_atomic(path: str, obj) -> None:
+    import json
+    import os
+    import tempfile
+
+    target = os.path.abspath(path)
+    fd, tmp = tempfile.mkstemp(dir=os.path.dirname(target) or ".", prefix=".tmp-", suffix=".json")
+    with os.fdopen(fd, "w", encoding="utf-8") as fh:
+        json.dump(obj, fh, indent=2, ensure_ascii=False)
+        fh.write("\n")
+    os.replace(tmp, target)
+
+
+def _print_leaderboard(lb: dict, title: str) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title=title)
+    for col, just in (("rank", "right"), ("model", "left"), ("rating", "right"), ("95% CI", "right"),
+                      ("battles", "right")):
+        table.add_column(col, justify=just)
+    for i, m in enumerate(lb["models"], 1):
+        r = lb["ratings"][m]
+        ci = lb.get("ci", {}).get(m)
+        table.add_row(str(lb.get("rank", {}).get(m, i)), m, f"{r:.1f}",
+                      f"{ci[0] - r:+.1f} / {ci[1] - r:+.1f}" if ci else "", str(lb["battles_per_model"][m]))
+    Console().print(table)
+    if lb.get("style"):
+        print(f"length effect: {lb['style']['length_coef_elo']:+.1f} Elo per typical length difference")
+    if lb.get("unbounded"):
+        print("note: some groups never won (or never lost) against the rest: " +
+              "; ".join("{" + ", ".join(g) + "}" for g in lb["unbounded"]) +
+              f"; their ratings are held finite by the prior ({lb['settings']['prior']} virtual ties per model)",
+              file=sys.stderr)
+
+
+def _add_ratings(sub) -> None:
+    p = sub.add_parser("ratings", help="Elo / Bradley-Terry ratings with bootstrap CIs from a battles file or the store")
+    p.add_argument("battles", nargs="?", metavar="BATTLES.csv",
+                   help="CSV/TSV/JSONL/JSON/Parquet with model_a, model_b, winner (model_a|model_b|tie|tie (bothbad)); "
+                        "omit to read battles from the store (--run)")
+    p.add_argument("--method", choices=["bt", "elo"], default="bt",
+                   help="bt: Bradley-Terry maximum likelihood (order-free, default); elo: online Elo (order-dependent)")
+    p.add_argument("--bootstrap", type=int, default=0, metavar="N", help="bootstrap rounds for CIs and ranks (e.g. 1000)")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--anchor", metavar="MODEL=RATING", help="pin one model's rating (default: mean rating 1000)")
+    p.add_argument("--style-control", action="store_true",
+                   help="add the answer-length difference as a covariate (needs len_a, len_b columns)")
+    p.add_argument("--prior", type=float, default=None, metavar="W",
+                   help="virtual ties per model against an average opponent (default 0.01; keeps never-winners finite)")
+    p.add_argument("--k", type=float, default=4.0, help="online Elo K factor (default 4, as Chatbot Arena)")
+    p.add_argument("--split-components", action="store_true",
+                   help="rate groups of models that never met each on its own instead of failing")
+    p.add_argument("--run", metavar="RUN", help="read the battles of this run (id prefix) from the store")
+    p.add_argument("--json", metavar="FILE", help="write the ratings object (ratings, ci, rank, matrices) here")
+    store_arg(p)
+    p.set_defaults(func=_ratings)
+
+
+def _ratings(args) -> int:
+    from evalkit.errors import UserError
+    from evalkit.ratings import DEFAULT_PRIOR, leaderboard
+
+    if args.battles:
+        from evalkit.tournament import read_battles
+
+        df, where = read_battles(args.battles)
+        source = args.battles
+    elif args.run or args.store:
+        from evalkit.store import open_store
+        from evalkit.tournament import battles_frame
+
+        df, where = battles_frame(open_store(args.store), run_id=args.run), None
+        source = f"run {args.run}" if args.run else "the store"
+        if df.empty:
+            raise UserError(f"no battles in {source}", hint="run `evalkit tournament` or `evalkit battles import` first")
+    else:
+        raise UserError("give a battles file or --run RUN", hint="evalkit ratings battles.csv --bootstrap 1000")
+    lb = leaderboard(df, method=args.method, bootstrap=args.bootstrap, seed=args.seed, anchor=args.anchor,
+                     style_control=args.style_control, prior=DEFAULT_PRIOR if args.prior is None else args.prior,
+                     k=args.k, disconnected="split" if args.split_components else "error", where=where)
+    _print_leaderboard(lb, f"{'Bradley-Terry' if args.method == 'bt' else 'online Elo'} ratings: {lb['battles']} "
+                           f"battles from {source}")
+    if args.json:
+        _write_json_atomic(args.json, lb)
+        print(f"wrote {args.json}", file=sys.stderr)
+    return 0
+
+
+def _add_tournament(sub) -> None:
+    p = sub.add_parser("tournament", help="battles between models on a suite's prompts, judged by a model or humans")
+    p.add_argument("--models", nargs="+", required=True, metavar="CONTESTANT",
+                   help="model specs, optionally with settings: default@temperature=1.0 (keys: temperature, top_p, "
+                        "max_new_tokens, seed, system)")
+    p.add_argument("--suite", required=True, help="suite YAML, or a CSV/JSONL of prompts with a question column")
+    p.add_argument("--judge", required=True, help="judge model spec, or `human` to queue the battles for raters")
+    p.add_argument("--rounds", type=int, metavar="N", help="round-robin: prompts per pair (default: every prompt)")
+    p.add_argument("--adaptive", action="store_true",
+                   help="spend battles where the rating intervals overlap; stop at --target-ci or --budget")
+    p.add_argument("--target-ci", type=float, default=100.0, metavar="W",
+                   help="adaptive: stop once every 95%% interval is narrower than W Elo points (default 100)")
+    p.add_argument("--budget", type=int, metavar="B", help="at most B battles")
+    p.add_argument("--limit", type=int, metavar="N", help="use the first N prompts only")
+    p.add_argument("--max-new-tokens", type=int, default=128)
+    p.add_argument("--bootstrap", type=int, default=1000, metavar="N")
+    p.add_argument("--seed", type=int, default=0, help="left/right and prompt order (default 0)")
+    p.add_argument("--lang", default="en", choices=["en", "ko"], help="judge prompt language")
+    p.add_argument("--json", metavar="FILE", help="write the leaderboard object here")
+    store_arg(p)
+    p.set_defaults(func=_tournament)
+
+
+def _tournament(args) -> int:
+    from evalkit.store import open_store
+    from evalkit.tournament import load_prompts, run_tournament
+
+    suite, prompts = load_prompts(args.suite, limit=args.limit)
+    store = open_store(args.store)
+    res = run_tournament(args.models, prompts, args.judge, store=store, suite=suite, rounds=args.rounds,
+                         adaptive=args.adaptive, target_ci=args.target_ci, budget=args.budget, seed=args.seed,
+                         bootstrap=args.bootstrap, gen={"max_new_tokens": args.max_new_tokens}, lang=args.lang,
+                         progress=lambda m: print(m, file=sys.stderr, flush=True))
+    if args.judge == "human":
+        print(f"queued {res['units']} battles as rating session {res['session_id']} in {store.url}; invite raters in "
+              f"the app, then `evalkit ratings --run {res['session_id'][:8]}`")
+        return 0
+    lb = res["leaderboard"]
+    print(f"run {res['run_id'][:8]}: {res['battles']} battles stored ({res['unparsed']} unparsed verdicts skipped); "
+          f"stopped: {res['stop_reason']}", file=sys.stderr)
+    if lb is None:
+        print("no ratings: the judged battles don't connect every contestant", file=sys.stderr)
+        return 0
+    _print_leaderboard(lb, f"tournament on {suite}, judged by {args.judge}")
+    if args.json:
+        _write_json_atomic(args.json, {"run_id": res["run_id"], "stop_reason": res["stop_reason"], **lb})
+    return 0
+
+
+def _add_battles_import(sub) -> None:
+    p = sub.add_parser("battles", help="import battles (model_a, model_b, winner; Chatbot Arena's layout) or export them")
+    p.add_argument("action", choices=["import", "export"])
+    p.add_argument("file", metavar="FILE", help="import: CSV/TSV/JSONL/JSON/Parquet to read; export: CSV to write")
+    p.add_argument("--judge", help="import: who judged (default: the file's judge column)")
+    p.add_argument("--suite", help="import: suite name to file the battles under")
+    p.add_argument("--run", metavar="RUN", help="export: only this run's battles")
+    store_arg(p)
+    p.set_defaults(func=_battles)
+
+
+def _battles(args) -> int:
+    import os
+    import tempfile
+
+    from evalkit.store import open_store
+    from evalkit.tournament import battles_frame, import_battles
+
+    store = open_store(args.store)
+    if args.action == "import":
+        run_id, n = import_battles(store, args.file, judge=args.judge, suite=args.suite)
+        print(f"imported {n} battles from {args.file} as run {run_id[:8]} in {store.url}")
+        return 0
+    df = battles_frame(store, run_id=args.run)
+    target = os.path.abspath(args.file)
+    fd, tmp = tempfile.mkstemp(dir=os.path.dirname(target), prefix=".tmp-", suffix=".csv")
+    os.close(fd)
+    df.to_csv(tmp, index=False)
+    os.replace(tmp, target)
+    print(f"wrote {len(df)} battles to {args.file}")
+    return 0
+
+
 # Each command registers itself here; helpers append their `_add_*` functions.
-SUBCOMMANDS = [_add_generate, _add_serve, _add_store]
+SUBCOMMANDS = [_add_generate, _add_serve, _add_store, _add_ratings, _add_tournament, _add_battles_import]
 
 
 def main(argv=None) -> int:
