@@ -25,7 +25,9 @@ def store() -> Store:
 
 def lang() -> str:
     if "lang" not in st.session_state:
-        st.session_state["lang"] = i18n.from_accept_language(st.context.headers.get("Accept-Language"))
+        # The browser's Accept-Language header; its navigator.language (st.context.locale) when there is none.
+        header = st.context.headers.get("Accept-Language") or st.context.locale
+        st.session_state["lang"] = i18n.from_accept_language(header)
     return st.session_state["lang"]
 
 
@@ -33,13 +35,14 @@ def t(key: str, **kw) -> str:
     return i18n.t(key, lang(), **kw)
 
 
+def _set_lang() -> None:
+    st.session_state["lang"] = st.session_state["lang_radio"]
+
+
 def language_toggle() -> None:
-    current = lang()
-    choice = st.sidebar.radio(t("lang.label"), list(i18n.LANGUAGES), index=list(i18n.LANGUAGES).index(current),
-                              format_func=lambda c: i18n.LANGUAGES[c], horizontal=True, key="lang_radio")
-    if choice != current:
-        st.session_state["lang"] = choice
-        st.rerun()
+    st.session_state.setdefault("lang_radio", lang())
+    st.sidebar.radio(t("lang.label"), list(i18n.LANGUAGES), format_func=lambda c: i18n.LANGUAGES[c],
+                     horizontal=True, key="lang_radio", on_change=_set_lang)
 
 
 def sign_in() -> auth.User | None:

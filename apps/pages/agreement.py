@@ -59,10 +59,11 @@ if judge and "judge" in report:
     both = pd.concat([_fig_rows(j["judge_vs_humans"], FIGS).assign(**{t("ag.who"): t("ag.judge_humans")}),
                       _fig_rows(j["human_vs_human"], FIGS).assign(**{t("ag.who"): t("ag.human_human")})])
     st.dataframe(both, hide_index=True, width="stretch")
-    ui.chart(alt.Chart(both).mark_rule(strokeWidth=3).encode(
+    rule = alt.Chart().mark_rule(strokeWidth=3).encode(
         y=alt.Y(f"{t('ag.who')}:N", title=None), x=alt.X(f"{t('ag.ci_low')}:Q", title=t("ag.value")),
-        x2=f"{t('ag.ci_high')}:Q", row=alt.Row(f"{t('ag.figure')}:N", title=None))
-        + alt.Chart(both).mark_point(filled=True, size=70).encode(y=f"{t('ag.who')}:N", x=f"{t('ag.value')}:Q"))
+        x2=f"{t('ag.ci_high')}:Q")
+    dot = alt.Chart().mark_point(filled=True, size=70).encode(y=f"{t('ag.who')}:N", x=f"{t('ag.value')}:Q")
+    ui.chart(alt.layer(rule, dot, data=both).facet(row=alt.Row(f"{t('ag.figure')}:N", title=None)))
     st.dataframe(pd.DataFrame(j["per_human"]), hide_index=True, width="stretch")
 
 st.subheader(t("ag.all_raters"))

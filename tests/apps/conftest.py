@@ -1,0 +1,65 @@
+"""Fixtures for the app's tests: a seeded store and an AppTest signed in with a personal link."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+APP = str(Path(__file__).resolve().parents[2] / "apps" / "app.py")
+
+
+@pytest.fixture()
+def seeded(store, tmp_path, monkeypatch):
+    """A store with an audit, suite runs, an open expert session (no human votes yet), judge verdicts and a fine-tune
+    run; $WORKBENCH_STORE points at it so the app opens it."""
+    from apps.seed import seed_store
+
+    out = seed_store(store, n_items=6, n_raters=3, k=2, votes_per_rater=0, out_dir=tmp_path / "audit")
+    monkeypatch.setenv("WORKBENCH_STORE", store.url)
+    return store, out
+
+
+@pytest.fixture(scope="module")
+def voted(tmp_path_factory):
+    """A store whose experts have rated their whole queue (for the statistics pages)."""
+    import os
+
+    from apps.seed import seed_store
+    from evalkit.store import open_store
+
+    d = tmp_path_factory.mktemp("voted")
+    st = open_store(d / "store.db")
+    out = seed_store(st, n_items=10, n_raters=4, k=2, out_dir=d / "audit")
+    old = os.environ.get("WORKBENCH_STORE")
+    os.environ["WORKBENCH_STORE"] = st.url
+    yield st, out
+    if old is None:
+        os.environ.pop("WORKBENCH_STORE", None)
+    else:
+        os.environ["WORKBENCH_STORE"] = old
+    st.dispose()
+
+
+def app_as(token: str | None, *, lang: str | None = None, **params):
+    from streamlit.testing.v1 import AppTest
+
+    at = AppTest.from_file(APP, default_timeout=60)
+    if token:
+        at.query_params["token"] = token
+    at.query_params.update(params)
+    if lang:
+        at.context = {"locale": lang}  # AppTest can't set headers; the app falls back to the browser locale
+    return at
+
+
+def page_text(at) -> str:
+    """Everything the page shows as text: markdown, titles, captions, alerts, buttons, table cells."""
+    parts = []
+    for kind in ("title", "header", "subheader", "markdown", "caption", "text", "success", "info", "warning", "error",
+                 "button", "metric"):
+        for el in getattr(at, kind):
+            parts.append(str(getattr(el, "label", "") or ""))
+            parts.append(str(getattr(el, "value", "") or ""))
+    for df in at.dataframe:
+        parts.append(df.value.to_string())
+    return "\n".join(parts)
