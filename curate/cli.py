@@ -3,10 +3,152 @@ from __future__ import annotations
 
 import sys
 
-from evalkit.cliutil import build_parser, run_main
+from evalkit.cliutil import build_parser, run_main, store_arg
+
+
+def _common_input(p) -> None:
+    p.add_argument("data", help="dataset: .jsonl .json .csv .tsv .parquet .txt or a save_to_disk folder")
+    p.add_argument("--fields", metavar="ROLE=COL,...",
+                   help="say which column is which, e.g. question=Q,answer=A (roles: question answer input system "
+                        "messages text label)")
+    p.add_argument("--skip-bad", action="store_true", help="skip malformed rows and count them instead of stopping")
+    p.add_argument("--max-record-mb", type=float, default=16, help="refuse records larger than this (default 16)")
+
+
+def _add_audit(sub) -> None:
+    p = sub.add_parser("audit", help="audit a dataset: quality, diversity, duplicates, generated text, PII, tokens, "
+                                     "contamination; write report.json, records.parquet, report.html")
+    _common_input(p)
+    p.add_argument("--test", metavar="FILE_OR_SUITE", help="held-out test set (data file or suite .yaml): report "
+                                                          "test items that overlap the training data")
+    p.add_argument("--model", help="count tokens with this model's tokenizer (model spec); default: an estimate")
+    p.add_argument("--max-length", type=int, help="report the share of records longer than this many tokens")
+    p.add_argument("--perplexity", action="store_true", help="score answers' perplexity under --model "
+                                                             "(default: the embedded model); slow")
+    p.add_argument("--out", default="audit", help="output folder (default ./audit)")
+    p.add_argument("--recipe", help="YAML with `signals:` (and `near:`) settings to audit with")
+    p.add_argument("--ngram", type=int, default=13, help="n-gram size for contamination (default 13)")
+    p.add_argument("--near-threshold", type=float, help="Jaccard threshold for near-duplicates (default 0.7)")
+    p.add_argument("--shingle", type=int, help="words per shingle for near-duplicates")
+    p.add_argument("--num-perm", type=int, help="MinHash permutations")
+    p.add_argument("--fail-on", metavar="GATES", help='CI gates, e.g. "dup_rate>0.05,pii_count>0,contaminated>0": '
+                                                      "exit 3 when any holds")
+    p.add_argument("--skip", metavar="STAGE,...", default="",
+                   help="stages to leave out: signals, pii, exact, near, diversity, tokens, contamination")
+    p.add_argument("--json", action="store_true", help="print the summary as JSON instead of the table")
+    p.add_argument("--no-record", action="store_true", help="do not record the run in the results store")
+    p.add_argument("--quiet", action="store_true", help="no progress bars")
+    store_arg(p)
+    p.set_defaults(func=_audit)
+
+
+def _load_recipe(path: str | None) -> dict:
+    if not path:
+        return {}
+    import yaml
+
+    from evalkit.errors import UserError
+
+    try:
+        with open(path, encoding="utf-8") as fh:
+            recipe = yaml.safe_load(fh) or {}
+    except FileNotFoundError:
+        raise UserError(f"{path}: no such recipe file") from None
+    except yaml.YAMLError as e:
+        raise UserError(f"{path}: not valid YAML ({e})") from None
+    if not isinstance(recipe, dict):
+        raise UserError(f"{path}: a recipe is a mapping with `signals:`, `dedup:`, `pii:` keys")
+    return recipe
+
+
+def _audit(args) -> int:
+    import json
+
+    from rich.console import Console
+
+    from curate import gates
+    from curate.fields import parse_fields_arg
+    from curate.pipeline import audit
+    from curate.report import terminal_summary
+
+    recipe = _load_recipe(args.recipe)
+    if args.fail_on:
+        gates.parse(args.fail_on)   # a typo in a gate fails before the work, not after
+    near = dict(recipe.get("near") or {})
+    for key, val in (("threshold", args.near_threshold), ("shingle", args.shingle), ("num_perm", args.num_perm)):
+        if val is not None:
+            near[key] = val
+    from curate.pipeline import STAGES
+
+    skip = {x.strip() for x in args.skip.split(",") if x.strip()}
+    if skip - set(STAGES):
+        from evalkit.errors import UserError
+
+        raise UserError(f"--skip: unknown stage(s) {sorted(skip - set(STAGES))}", hint=f"stages: {', '.join(STAGES)}")
+    store = None
+    if not args.no_record:
+        from evalkit.store import open_store
+
+        store = open_store(args.store)
+    report = audit(args.data, fields=parse_fields_arg(args.fields), test=args.test, model=args.model, out=args.out,
+                   perplexity=args.perplexity, store=store, skip_bad=args.skip_bad, max_length=args.max_length,
+                   signals=recipe.get("signals"), near=near, ngram=args.ngram, progress=not args.quiet,
+                   max_record_bytes=int(args.max_record_mb * 2**20),
+                   stages=tuple(st for st in STAGES if st not in skip))
+    failed = gates.check(report, args.fail_on) if args.fail_on else []
+    if args.json:
+        print(json.dumps({"summary": report["summary"], "verdicts": report["verdicts"], "failed_gates": failed,
+                          "outputs": report.get("outputs")}, ensure_ascii=False, indent=2, default=str))
+    else:
+        console = Console()
+        console.print(terminal_summary(report))
+        if report["summary"].get("skipped_rows"):
+            console.print(f"skipped {report['summary']['skipped_rows']} bad rows (--skip-bad); first: "
+                          f"{report['input']['skip_errors'][:1]}")
+        console.print(f"report: {report['outputs']['html']}")
+        if report.get("run_id"):
+            console.print(f"recorded run {report['run_id'][:8]} in the results store", style="dim")
+    if failed:
+        from evalkit.errors import GATE_FAILED
+
+        for f in failed:
+            print(f"gate failed: {f}", file=sys.stderr)
+        return GATE_FAILED
+    return 0
+
+
+def _add_clean(sub) -> None:
+    p = sub.add_parser("clean", help="apply a recipe's filters and dedup policy; write the cleaned set, a rejects "
+                                     "file with reasons, and a count log")
+    _common_input(p)
+    p.add_argument("--recipe", required=True, help="recipe YAML (see curate/recipes/default.yaml)")
+    p.add_argument("--out", required=True, help="cleaned dataset path (written in the input's format)")
+    p.add_argument("--json", action="store_true", help="print the count log as JSON")
+    p.set_defaults(func=_clean)
+
+
+def _clean(args) -> int:
+    import json
+
+    from curate.clean import clean
+    from curate.fields import parse_fields_arg
+
+    log = clean(args.data, _load_recipe(args.recipe), args.out, fields=parse_fields_arg(args.fields),
+                skip_bad=args.skip_bad, max_record_bytes=int(args.max_record_mb * 2**20), recipe_path=args.recipe)
+    if args.json:
+        print(json.dumps(log, ensure_ascii=False, indent=2))
+        return 0
+    print(f"kept {log['kept']:,} of {log['records']:,} records -> {log['outputs']['clean']}")
+    for reason, count in log["removed_by_reason"].items():
+        print(f"  removed {count:>6,}  {reason}")
+    if log.get("redacted_records"):
+        print(f"  redacted PII in {log['redacted_records']:,} kept records")
+    print(f"rejects: {log['outputs']['rejects']}  log: {log['outputs']['log']}")
+    return 0
+
 
 # Each command registers itself here with an `_add_*(sub)` function.
-SUBCOMMANDS: list = []
+SUBCOMMANDS: list = [_add_audit, _add_clean]
 
 
 def main(argv=None) -> int:
