@@ -471,21 +471,28 @@ def _extra_figures(fig: _Figures, df, r: Ratings) -> None:
     """Position consistency and verbosity preference when the table carries swapped verdicts or answer lengths."""
     cols = set(df.columns)
     if "rating_swapped" in cols:
-        first = df["rating"].astype(str).str.strip().tolist()
+        first_col = "rating_first" if "rating_first" in cols else "rating"
+        first = df[first_col].fillna("").astype(str).str.strip().tolist()
         swapped = df["rating_swapped"].fillna("").astype(str).str.strip().tolist()
-        pos = np.arange(len(first))
         pc = lambda i: position_consistency([first[j] for j in i], [swapped[j] for j in i])  # noqa: E731
         fig.n_items, saved = len(first), fig.n_items
-        fig.add("position_consistency", pc(pos), pc, "no rating has a verdict in both orders")
+        fig.add("position_consistency", pc(np.arange(len(first))), pc, "no rating has a verdict in both orders")
         fig.n_items = saved
     if {"len_a", "len_b"} <= cols:
-        w = df["rating"].astype(str).str.strip().tolist()
-        la, lb = df["len_a"].astype(float).tolist(), df["len_b"].astype(float).tolist()
+        sub = df[df["len_a"].notna() & df["len_b"].notna()]
+        w = sub["rating"].fillna("").astype(str).str.strip().tolist()
+        la, lb = sub["len_a"].astype(float).tolist(), sub["len_b"].astype(float).tolist()
         vp = lambda i: verbosity_preference([w[j] for j in i], [la[j] for j in i], [lb[j] for j in i])  # noqa: E731
         fig.n_items, saved = len(w), fig.n_items
         fig.add("verbosity_preference", vp(np.arange(len(w))), vp,
                 "no decisive verdict between answers of different length")
         fig.n_items = saved
+        by_rater = {}
+        for rater, grp in sub.groupby("rater", sort=True):
+            v = verbosity_preference(grp["rating"].astype(str).str.strip().tolist(), grp["len_a"].astype(float).tolist(),
+                                     grp["len_b"].astype(float).tolist())
+            by_rater[str(rater)] = _clean(v)
+        fig.out["verbosity_preference_by_rater"] = by_rater
 
 
 def _judge_section(r: Ratings, counts: np.ndarray, ties: np.ndarray, judge: str, bootstrap: int, seed: int) -> dict:
