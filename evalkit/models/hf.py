@@ -114,14 +114,97 @@ class HFModel(Model):
 
     def _score_tokens(self, pairs: list[tuple[list[int], list[int]]], batch_size: int, progress: bool,
                       desc: str) -> list[tuple[float, bool]]:
-        """Sum of log-probs of each continuation given its context, and whether greedy decoding would produce it."""
+        """Sum of log-probs of each continuation given its context, and whether greedy decoding would produce it.
+
+        Continuations that share a context are packed into one row, `ctx + cont_1[:-1] + cont_2[:-1] + ...`, with a
+        mask that lets each continuation see the context and itself only and position ids that restart after the
+        context: one forward per shared context (multiple choice scores 4 choices for about the price of one).
+        Pairs that would need left truncation take the plain path, one row each, as lm-evaluation-harness does."""
+        out: list[tuple[float, bool] | None] = [None] * len(pairs)
+        groups: dict[tuple[int, ...], list[int]] = {}
+        plain: list[int] = []
+        for i, (c, k) in enumerate(pairs):
+            if c and k and len(c) + len(k) <= self.max_length:
+                groups.setdefault(tuple(c), []).append(i)
+            else:
+                plain.append(i)
+        bar = _progress(len(pairs), progress, desc)
+        rows = sorted(groups.items(), key=lambda g: -(len(g[0]) + sum(len(pairs[i][1]) - 1 for i in g[1])))
+        batch: list[tuple[tuple[int, ...], list[int]]] = []
+        for row in rows:
+            batch.append(row)
+            if sum(len(m) for _, m in batch) >= batch_size:
+                self._score_packed(pairs, batch, out)
+                bar.update(sum(len(m) for _, m in batch))
+                batch = []
+        if batch:
+            self._score_packed(pairs, batch, out)
+            bar.update(sum(len(m) for _, m in batch))
+        if plain:
+            self._score_plain(pairs, plain, batch_size, out, bar)
+        bar.close()
+        return out  # type: ignore[return-value]
+
+    def _score_packed(self, pairs, batch, out) -> None:
+        """One forward over rows of (context, members sharing it); fills out[member].
+
+        Rows are right-aligned (padding on the left), so every position whose logits we need — the context's last
+        token and the fed continuation tokens — lies in the last `keep` columns: only those go through the LM head."""
         import torch
 
-        # Sequence fed to the model: (ctx + cont) truncated on the left to max_length + 1, minus the last token.
-        seqs = [(c + k)[-(self.max_length + 1):][:-1] for c, k in pairs]
-        order = sorted(range(len(pairs)), key=lambda i: -len(seqs[i]))
-        out: list[tuple[float, bool] | None] = [None] * len(pairs)
-        bar = _progress(len(pairs), progress, desc)
+        layout = []  # per row: (row length, ctx length, [(member, segment offset from row start, continuation)])
+        for ctx, members in batch:
+            pos, segs = len(ctx), []
+            for i in members:
+                cont = pairs[i][1]
+                segs.append((i, pos, cont))
+                pos += len(cont) - 1
+            layout.append((pos, len(ctx), segs))
+        width = max(n for n, _, _ in layout)
+        keep = max(n - n_ctx + 1 for n, n_ctx, _ in layout)
+        rows = len(batch)
+        ids = torch.full((rows, width), self.tokenizer.pad_token_id, dtype=torch.long)
+        positions = torch.zeros((rows, width), dtype=torch.long)
+        allowed = torch.zeros((rows, 1, width, width), dtype=torch.bool)
+        causal = torch.ones((width, width), dtype=torch.bool).tril()
+        for r, ((ctx, _), (n, n_ctx, segs)) in enumerate(zip(batch, layout)):
+            o = width - n
+            ids[r, o:o + n_ctx] = torch.tensor(ctx)
+            positions[r, o:o + n_ctx] = torch.arange(n_ctx)
+            allowed[r, 0, o:o + n_ctx, o:o + n_ctx] = causal[:n_ctx, :n_ctx]
+            for _, start, cont in segs:
+                m, s0 = len(cont) - 1, o + start
+                if m == 0:
+                    continue
+                ids[r, s0:s0 + m] = torch.tensor(cont[:-1])
+                positions[r, s0:s0 + m] = torch.arange(n_ctx, n_ctx + m)
+                allowed[r, 0, s0:s0 + m, o:o + n_ctx] = True
+                allowed[r, 0, s0:s0 + m, s0:s0 + m] = causal[:m, :m]
+        idx = torch.arange(width)
+        allowed[:, 0, idx, idx] = True  # padding attends to itself (never read): no all-masked rows
+        kwargs = dict(input_ids=ids.to(self.device), attention_mask=allowed.to(self.device),
+                      position_ids=positions.to(self.device))
+        with torch.inference_mode():
+            try:
+                logits = self.model(**kwargs, logits_to_keep=keep).logits
+            except TypeError:  # an architecture without logits_to_keep: compute them all
+                logits = self.model(**kwargs).logits
+        first = width - logits.shape[1]  # column of logits[:, 0]
+        for r, (n, n_ctx, segs) in enumerate(layout):
+            o = width - n
+            for i, start, cont in segs:
+                # the context's last position predicts the first token; each fed token of the segment the next one
+                cols = [o + n_ctx - 1] + list(range(o + start, o + start + len(cont) - 1))
+                lp = torch.log_softmax(logits[r, torch.tensor(cols) - first].float(), dim=-1)
+                target = torch.tensor(cont, device=lp.device)
+                out[i] = (lp.gather(1, target[:, None]).sum().item(), bool((lp.argmax(-1) == target).all().item()))
+
+    def _score_plain(self, pairs, which: list[int], batch_size: int, out, bar) -> None:
+        """One right-padded row per pair, (ctx + cont) left-truncated to max_length + 1, minus the last token."""
+        import torch
+
+        seqs = {i: (pairs[i][0] + pairs[i][1])[-(self.max_length + 1):][:-1] for i in which}
+        order = sorted(which, key=lambda i: -len(seqs[i]))
         pad = self.tokenizer.pad_token_id
         for start in range(0, len(order), batch_size):
             idx = order[start:start + batch_size]
@@ -139,12 +222,8 @@ class HFModel(Model):
                 # logits at position t predict token t+1: the continuation's predictions are the last len(cont) rows.
                 rows = torch.log_softmax(logits[row, n - len(cont):n].float(), dim=-1)
                 target = torch.tensor(cont, device=rows.device)
-                logp = rows.gather(1, target[:, None]).sum().item()
-                greedy = bool((rows.argmax(-1) == target).all().item())
-                out[i] = (logp, greedy)
+                out[i] = (rows.gather(1, target[:, None]).sum().item(), bool((rows.argmax(-1) == target).all().item()))
             bar.update(len(idx))
-        bar.close()
-        return out  # type: ignore[return-value]
 
     def loglikelihood(self, requests: Sequence[tuple[str, str]], *, batch_size=16, progress=False):
         pairs = [self._encode_pair(c, k) for c, k in requests]
