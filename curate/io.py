@@ -305,7 +305,8 @@ def write_rows(path: str | os.PathLike, rows: list[dict] | Iterator[dict], fmt: 
                     for r in rows:
                         fh.write(json.dumps(r, ensure_ascii=False, default=str) + "\n")
         elif fmt in ("csv", "tsv"):
-            rows = list(rows)
+            if not columns:
+                rows = list(rows)
             cols = columns or list(dict.fromkeys(k for r in rows for k in r))
             with open(tmp, "w", encoding="utf-8", newline="") as fh:
                 w = csv.DictWriter(fh, fieldnames=cols, delimiter="\t" if fmt == "tsv" else ",", extrasaction="ignore")
