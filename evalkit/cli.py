@@ -414,8 +414,194 @@ def _compare(args) -> int:
     return errors.GATE_FAILED if rep["gate_failed"] else errors.OK
 
 
+def _add_agree(sub) -> None:
+    p = sub.add_parser("agree", help="agreement between raters (humans, LLM judges): kappa, alpha, %% agreement with CIs")
+    p.add_argument("ratings", nargs="+", metavar="RATINGS",
+                   help="CSV/JSONL with item_id, rater, rating[, rater_kind] (or the ratings/MT-Bench layouts); "
+                        "several files are pooled")
+    p.add_argument("--json", metavar="FILE", help="write the full report as JSON here")
+    p.add_argument("--judge", metavar="RATER", help="compare this rater (an LLM judge) with the humans")
+    p.add_argument("--level", choices=["nominal", "ordinal", "interval"], default="nominal",
+                   help="Krippendorff's alpha level: nominal for categories, ordinal or interval for scores")
+    p.add_argument("--bootstrap", type=int, default=1000, help="bootstrap resamples over items (0: no CIs)")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--items", metavar="FILE", help="suite YAML or CSV/JSONL with item_id: ratings for other items "
+                                                   "are an error")
+    p.set_defaults(func=_agree)
+
+
+def _agree_frame(paths):
+    import pandas as pd
+
+    from evalkit.ratings_io import ratings_to_agree_rows, read_records, records_to_ratings
+
+    frames = []
+    for path in paths:
+        records = list(read_records(path))
+        layout, rows = records_to_ratings(path, records)
+        if layout == "agree":
+            recs = [{**r, "_line": f"{path}:{n}"} for n, r in records]
+        else:
+            recs = [{**a, "_line": f"{path}:{r['raw'].get('line', '?') if isinstance(r.get('raw'), dict) else '?'}"}
+                    for r, a in zip(rows, ratings_to_agree_rows(rows))]
+        frames.append(pd.DataFrame(recs))
+    return pd.concat(frames, ignore_index=True)
+
+
+def _agree(args) -> int:
+    import json
+    import os
+    import tempfile
+
+    from evalkit.agreement import agreement_report, report_text
+
+    items = None
+    if args.items:
+        if args.items.endswith((".yaml", ".yml")):
+            from evalkit.suites import load_suite
+
+            items = [c.id for c in load_suite(args.items).cases]
+        else:
+            from evalkit.ratings_io import read_records
+
+            items = [str(r.get("item_id") or r.get("id")) for _, r in read_records(args.items)]
+    report = agreement_report(_agree_frame(args.ratings), level=args.level, judge=args.judge,
+                              bootstrap=args.bootstrap, seed=args.seed, items=items)
+    if args.json:
+        d = os.path.dirname(os.path.abspath(args.json))
+        os.makedirs(d, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=d, suffix=".tmp")
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            json.dump(report, f, indent=2, ensure_ascii=False)
+        os.replace(tmp, args.json)
+    print(report_text(report))
+    if report["n_raters"] < 2:
+        print(f"error: only one rater ({report['raters'][0]}): agreement needs two or more", file=sys.stderr)
+        return 2
+    return 0
+
+
+def _add_judge(sub) -> None:
+    p = sub.add_parser("judge", help="judge two models' (or settings') answers pairwise with an LLM judge, both orders")
+    src = p.add_mutually_exclusive_group(required=True)
+    src.add_argument("--suite", metavar="YAML", help="questions (and reference answers) from a suite's cases")
+    src.add_argument("--data", metavar="FILE", help="questions and human answers from a CSV/JSONL Q/A file")
+    p.add_argument("--models", nargs=2, required=True, metavar=("A", "B"),
+                   help="two model specs; `human-reference` stands for the human-written reference answers")
+    p.add_argument("--judge", default="default", metavar="SPEC", help="the judge's model spec (default: default)")
+    p.add_argument("--temperature", nargs="+", type=float, default=[0.0], metavar="T",
+                   help="decoding temperature, one value or one per model (e.g. 0 1.0)")
+    p.add_argument("--system", nargs="+", metavar="TEXT", help="system prompt, one or one per model ('' for none)")
+    p.add_argument("--names", nargs=2, metavar=("NAME_A", "NAME_B"), help="labels for the two contestants")
+    p.add_argument("--from-run", metavar="RUN", help="take the answers from a stored suite run instead of generating")
+    p.add_argument("--limit", type=int, help="judge only the first N items")
+    p.add_argument("--offset", type=int, default=0, help="skip the first N items")
+    p.add_argument("--lang", default="en", help="judge prompt language (en, ko) or a prompts YAML file")
+    p.add_argument("--max-new-tokens", type=int, default=96, help="answer length for generated answers")
+    p.add_argument("--judge-max-new-tokens", type=int, default=192, help="judge output length")
+    p.add_argument("--no-reference", action="store_true", help="don't show the reference answer to the judge")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--json", metavar="FILE", help="write the summary (every verdict, both orders) as JSON")
+    store_arg(p)
+    p.set_defaults(func=_judge)
+
+
+def _judge(args) -> int:
+    import json
+
+    from evalkit.errors import UserError
+    from evalkit.judges.run import Contestant, answers_from_run, judge_contestants, load_items
+    from evalkit.store import open_store
+
+    def per_model(values, what):
+        values = list(values or [None])
+        if len(values) not in (1, 2):
+            raise UserError(f"--{what} takes one value or one per model (2), got {len(values)}")
+        return values * 2 if len(values) == 1 else values
+
+    store = open_store(args.store)
+    items = load_items(suite=args.suite, data=args.data, limit=args.limit, offset=args.offset)
+    temps, systems = per_model(args.temperature, "temperature"), per_model(args.system, "system")
+    names = args.names or ["", ""]
+    contestants = [Contestant(spec, temperature=t or 0.0, system=s or None, seed=args.seed, name=n)
+                   for spec, t, s, n in zip(args.models, temps, systems, names)]
+    if contestants[0].name == contestants[1].name and not args.names:
+        contestants[1].name += "#2"
+    if args.from_run:
+        ids = [it["item_id"] for it in items]
+        for c in contestants:
+            if c.spec != "human-reference":
+                c.answers = answers_from_run(store, args.from_run, c.spec, ids)
+    summary = judge_contestants(args.judge, items, contestants, store=store, lang=args.lang,
+                                max_new_tokens=args.max_new_tokens, use_reference=not args.no_reference,
+                                judge_params={"max_new_tokens": args.judge_max_new_tokens}, seed=args.seed)
+    for v in summary["verdicts"]:
+        print(f"{v['item_id']:<28} {v['winner']:<9} (order AB: {v['order_AB']}, order BA: {v['order_BA']})")
+    c = summary["counts"]
+    print(f"\n{summary['model_a']} (A) vs {summary['model_b']} (B), judged by {summary['judge']} on "
+          f"{summary['items']} items in both orders:")
+    print(f"  A wins {c['A']}, B wins {c['B']}, ties {c['tie']}, both bad {c['bothbad']}, unparsed {c['unparsed']}")
+    pc = summary["position_consistency"]
+    print(f"  position consistency: {'n/a (no item readable in both orders)' if pc is None else f'{pc:.2f}'}")
+    for model, w in summary.get("winrate_vs_human_reference", {}).items():
+        ci = "" if w["ci_low"] is None else f" [{w['ci_low']:.2f}, {w['ci_high']:.2f}]"
+        print(f"  {model} vs human-reference: win rate {w['win_rate']:.2f}{ci} over {w['n']} judged items")
+    if summary.get("run_id"):
+        print(f"  stored run {summary['run_id'][:8]} (ratings + battles) in {store.url}")
+    if args.json:
+        from evalkit.ratings_io import write_records  # noqa: F401  (atomic writer lives there)
+        import os
+        import tempfile
+
+        fd, tmp = tempfile.mkstemp(dir=os.path.dirname(os.path.abspath(args.json)), suffix=".tmp")
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            json.dump(summary, f, indent=2, ensure_ascii=False)
+        os.replace(tmp, args.json)
+    return 0
+
+
+def _add_ratings_io(sub) -> None:
+    p = sub.add_parser("ratings-import", help="import human/LLM ratings (JSONL/CSV, MT-Bench layout) into the store")
+    p.add_argument("file", metavar="FILE")
+    p.add_argument("--layout", choices=["native", "agree", "mtbench"], help="default: recognised from the columns")
+    p.add_argument("--rater-kind", choices=["human", "llm"], help="override every row's rater kind")
+    store_arg(p)
+    p.set_defaults(func=_ratings_import)
+    p = sub.add_parser("ratings-export", help="export the store's ratings to JSONL/CSV (native, agree or MT-Bench)")
+    p.add_argument("file", metavar="FILE", help=".jsonl or .csv")
+    p.add_argument("--layout", choices=["native", "agree", "mtbench"], default="native",
+                   help="agree: item_id,rater,rating for `evalkit agree`; mtbench: question_id,model_a,... ")
+    p.add_argument("--run", metavar="RUN", help="only ratings of this run (id or prefix)")
+    p.add_argument("--rater-kind", choices=["human", "llm"])
+    p.add_argument("--kind", choices=["pairwise", "single"])
+    store_arg(p)
+    p.set_defaults(func=_ratings_export)
+
+
+def _ratings_import(args) -> int:
+    from evalkit.ratings_io import import_ratings
+    from evalkit.store import open_store
+
+    store = open_store(args.store)
+    got = import_ratings(store, args.file, layout=args.layout, rater_kind=args.rater_kind)
+    print(f"imported {got['ratings']} ratings ({got['layout']} layout) on {got['items']} items from "
+          f"{len(got['raters'])} raters into run {got['run_id'][:8]} in {store.url}")
+    return 0
+
+
+def _ratings_export(args) -> int:
+    from evalkit.ratings_io import export_ratings
+    from evalkit.store import open_store
+
+    store = open_store(args.store)
+    n = export_ratings(store, args.file, layout=args.layout, run_id=args.run, rater_kind=args.rater_kind,
+                       kind=args.kind)
+    print(f"wrote {n} ratings ({args.layout} layout) to {args.file}")
+    return 0
+
+
 # Each command registers itself here; helpers append their `_add_*` functions.
-SUBCOMMANDS = [_add_generate, _add_serve, _add_store, _add_ratings, _add_tournament, _add_battles_import, _add_app, _add_run, _add_compare]
+SUBCOMMANDS = [_add_generate, _add_serve, _add_store, _add_ratings, _add_tournament, _add_battles_import, _add_app, _add_run, _add_compare, _add_agree, _add_judge, _add_ratings_io]
 
 
 def main(argv=None) -> int:

@@ -1,0 +1,195 @@
+"""A judge run: questions from a suite or a Q/A file, two contestants' answers, both-order verdicts, stored.
+
+A contestant is a model spec with its decoding settings, or `human-reference`: the human-written reference answers
+of the suite or dataset, so model answers can be compared with human ones blind.
+"""
+from __future__ import annotations
+
+import sys
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Sequence
+
+from evalkit.errors import UserError
+from evalkit.judges.judge import JUDGE_PARAMS, pairwise_judge
+from evalkit.judges.record import HUMAN_REFERENCE, record_pair_verdicts, reference_winrates
+
+__all__ = ["Contestant", "answers_from_run", "judge_contestants", "load_items"]
+
+_QUESTION_COLS = ("question", "q", "prompt", "instruction", "input")
+_ANSWER_COLS = ("reference", "answer", "a", "output", "response")
+
+
+@dataclass
+class Contestant:
+    """A model spec and its decoding settings; `name` labels it in verdicts (defaults to spec plus settings)."""
+
+    spec: str
+    temperature: float = 0.0
+    system: str | None = None
+    seed: int = 0
+    name: str = ""
+    answers: list[str] | None = field(default=None, repr=False)  # given answers (e.g. from a stored run)
+
+    def __post_init__(self):
+        if not self.name:
+            extra = []
+            if self.temperature:
+                extra.append(f"t={self.temperature:g}")
+            if self.system:
+                extra.append("system=" + self.system[:24])
+            self.name = self.spec + (f"@{','.join(extra)}" if extra else "")
+
+
+def _question_text(prompt) -> str:
+    if isinstance(prompt, str):
+        return prompt
+    users = [m.get("content", "") for m in prompt if m.get("role") == "user"]
+    return users[-1] if users else str(prompt)
+
+
+def _suite_reference(case) -> str | None:
+    for key in ("reference", "answer", "expected", "A"):
+        if isinstance(case.vars.get(key), str) and case.vars[key].strip():
+            return case.vars[key]
+    for check in getattr(case, "checks", []):
+        for key in ("reference", "value"):
+            v = (check.params or {}).get(key)
+            if isinstance(v, str) and len(v) > 20:
+                return v
+    return None
+
+
+def load_items(*, suite: str | None = None, data: str | None = None, limit: int | None = None,
+               offset: int = 0) -> list[dict]:
+    """Pairwise items {item_id, question, reference} from a suite's cases or a Q/A file (CSV/JSONL)."""
+    if bool(suite) == bool(data):
+        raise UserError("give exactly one of --suite or --data")
+    items = []
+    if suite:
+        from evalkit.suites import load_suite
+
+        s = load_suite(suite)
+        for case in s.cases:
+            items.append({"item_id": case.id, "question": _question_text(case.prompt),
+                          "reference": _suite_reference(case)})
+    else:
+        from evalkit.ratings_io import read_records
+
+        records = list(read_records(data))
+        if not records:
+            raise UserError(f"{data}: no rows")
+        cols = {c.lower(): c for c in records[0][1]}
+        q = next((cols[c] for c in _QUESTION_COLS if c in cols), None)
+        a = next((cols[c] for c in _ANSWER_COLS if c in cols), None)
+        if q is None:
+            raise UserError(f"{data}:1: no question column (looked for {', '.join(_QUESTION_COLS)})",
+                            hint="name the question column 'question' and the human answer 'answer'")
+        seen = set()
+        for line, rec in records:
+            text = str(rec.get(q) or "").strip()
+            if not text or text in seen:  # exact duplicate questions would make duplicate items
+                continue
+            seen.add(text)
+            items.append({"item_id": f"{Path(data).stem}:{line}", "question": text,
+                          "reference": (str(rec.get(a)).strip() or None) if a and rec.get(a) is not None else None})
+    items = items[offset:]
+    return items[:limit] if limit else items
+
+
+def answers_from_run(store, run_id: str, model: str, item_ids: Sequence[str]) -> list[str]:
+    """A model's stored outputs (case_results of a suite run) for the given case ids, in order."""
+    import sqlalchemy as sa
+
+    from evalkit.store import schema
+
+    t = schema.case_results
+    with store.engine.connect() as conn:
+        rows = conn.execute(sa.select(t.c.case_id, t.c.output).where(t.c.run_id.like(f"{run_id}%"),
+                                                                      t.c.model == model)).all()
+    got = {r.case_id: r.output for r in rows}
+    missing = [i for i in item_ids if got.get(i) is None]
+    if missing:
+        raise UserError(f"run {run_id} has no output of {model!r} for case(s) {', '.join(missing[:5])}",
+                        hint="check the run id and model name with `evalkit store runs`")
+    return [got[i] for i in item_ids]
+
+
+def _answers(c: Contestant, items: list[dict], models: dict, store, max_new_tokens: int) -> list[str]:
+    if c.answers is not None:
+        return c.answers
+    if c.spec == HUMAN_REFERENCE:
+        missing = [it["item_id"] for it in items if not it.get("reference")]
+        if missing:
+            raise UserError(f"{HUMAN_REFERENCE} needs a reference answer, but item(s) {', '.join(missing[:5])} have "
+                            "none", hint="give the suite cases a `reference` var, or use a Q/A file with answers")
+        return [it["reference"] for it in items]
+    from evalkit.models import load_model
+    from evalkit.models.cache import cached_generate
+
+    if c.spec not in models:
+        models[c.spec] = load_model(c.spec)
+    gens = cached_generate(models[c.spec], store, [it["question"] for it in items], max_new_tokens=max_new_tokens,
+                           temperature=c.temperature, seed=c.seed, system=c.system)
+    return [g.text.strip() for g in gens]
+
+
+def judge_contestants(judge_spec: str, items: list[dict], contestants: Sequence[Contestant], *, store=None,
+                      lang: str = "en", max_new_tokens: int = 96, judge_params: dict | None = None,
+                      use_reference: bool = True, bootstrap: int = 1000, seed: int = 0,
+                      progress: bool = True) -> dict:
+    """Answer every item with both contestants, judge A vs B in both orders, record verdicts; returns a summary."""
+    if len(contestants) != 2:
+        raise UserError(f"pairwise judging needs exactly two contestants, got {len(contestants)}")
+    a, b = contestants
+    if a.name == b.name:
+        raise UserError(f"both contestants are named {a.name!r}", hint="give them different settings or --names")
+    if not items:
+        raise UserError("no items to judge")
+    from evalkit.models import load_model
+
+    models: dict = {}
+    say = (lambda m: print(m, file=sys.stderr, flush=True)) if progress else (lambda m: None)
+    say(f"answering {len(items)} question(s) with {a.name} and {b.name} …")
+    ans_a = _answers(a, items, models, store, max_new_tokens)
+    ans_b = _answers(b, items, models, store, max_new_tokens)
+    if judge_spec not in models:
+        models[judge_spec] = load_model(judge_spec)
+    judge = models[judge_spec]
+    blind = HUMAN_REFERENCE in (a.spec, b.spec)  # the reference is a contestant: don't show it to the judge too
+    pairs = [{"item_id": it["item_id"], "question": it["question"], "answer_a": x, "answer_b": y,
+              "reference": it.get("reference") if use_reference and not blind else None}
+             for it, x, y in zip(items, ans_a, ans_b)]
+    params = {**JUDGE_PARAMS, **(judge_params or {})}
+    say(f"judging {len(pairs)} pair(s) in both orders with {judge.name} …")
+    verdicts = pairwise_judge(judge, pairs, lang=lang, store=store, params=params)
+    counts = Counter(v.winner for v in verdicts)
+    per_order = [(v.per_order[0]["mapped"], v.per_order[1]["mapped"]) for v in verdicts]
+    readable = [(x, y) for x, y in per_order if "unparsed" not in (x, y)]
+    summary = {
+        "judge": judge.name, "model_a": a.name, "model_b": b.name, "items": len(pairs), "lang": lang,
+        "counts": {k: counts.get(k, 0) for k in ("A", "B", "tie", "bothbad", "unparsed")},
+        "position_consistency": round(sum(x == y for x, y in readable) / len(readable), 6) if readable else None,
+        "judge_params": params,
+        "verdicts": [{"item_id": v.item_id, "winner": v.winner, "order_AB": v.per_order[0]["verdict"],
+                      "order_BA": v.per_order[1]["verdict"]} for v in verdicts],
+    }
+    if HUMAN_REFERENCE in (a.spec, b.spec):
+        rows = [{"model_a": a.name, "model_b": b.name, "verdict": v.winner} for v in verdicts]
+        summary["winrate_vs_human_reference"] = reference_winrates(rows, bootstrap=bootstrap, seed=seed,
+                                                                   reference=a.name if a.spec == HUMAN_REFERENCE
+                                                                   else b.name)
+    if store is not None:
+        run = store.start_run("judge", f"{a.name} vs {b.name}", model=judge.name, fingerprint=judge.fingerprint,
+                              config={"model_a": a.name, "model_b": b.name, "lang": lang, "judge_params": params,
+                                      "contestants": [vars_of(c) for c in contestants]})
+        record_pair_verdicts(store, verdicts, pairs, rater=judge.name, model_a=a.name, model_b=b.name, run_id=run)
+        store.finish_run(run, summary={k: v for k, v in summary.items() if k != "verdicts"})
+        summary["run_id"] = run
+    summary["pairs"] = [{**p, "winner": v.winner} for p, v in zip(pairs, verdicts)]
+    return summary
+
+
+def vars_of(c: Contestant) -> dict:
+    return {"name": c.name, "spec": c.spec, "temperature": c.temperature, "system": c.system, "seed": c.seed}
