@@ -61,7 +61,8 @@ class GopherQuality(Signal):
                  max_ellipsis_lines_ratio: float | None = 0.3,  # datatrove 0.3
                  max_non_alpha_words_ratio: float | None = 0.8,  # datatrove 0.8 (share of words with a letter)
                  min_stop_words: int | None = 2,          # datatrove 2; adapted: English text of >= 50 words only
-                 min_words_for_ratios: int = 10):         # adapted: word-ratio rules need this many words
+                 min_words_for_ratios: int = 10,          # adapted: word-ratio rules need this many words
+                 skip_code: bool = True):                 # adapted: fenced/obvious code is not prose
         self.min_words = min_words
         self.max_words = max_words
         self.min_avg_word_length = min_avg_word_length
@@ -72,9 +73,10 @@ class GopherQuality(Signal):
         self.max_non_alpha_words_ratio = max_non_alpha_words_ratio
         self.min_stop_words = min_stop_words
         self.min_words_for_ratios = min_words_for_ratios
+        self.skip_code = skip_code
 
     def __call__(self, rec: Record) -> str | None:
-        doc = rec.answer.prose
+        doc = rec.answer.prose if self.skip_code else rec.answer
         words = doc.words
         n = len(words)
         if n == 0:
@@ -127,8 +129,9 @@ class GopherRepetition(Signal):
                  top_n_grams: tuple = ((2, 0.2), (3, 0.18), (4, 0.16)),   # datatrove defaults
                  dup_n_grams: tuple = ((5, 0.15), (6, 0.14), (7, 0.13), (8, 0.12), (9, 0.11), (10, 0.10)),
                  min_lines: int = 3,        # adapted: line/paragraph rules need this many lines
-                 min_tokens: int = 50):     # adapted: n-gram rules need Gopher's 50-word minimum document
+                 min_tokens: int = 50,      # adapted: n-gram rules need Gopher's 50-word minimum document
                                             # (CJK: 2x as many characters); below it one repeated name trips them
+                 skip_code: bool = True):   # adapted: fenced/obvious code is not prose
         self.dup_line_frac = dup_line_frac
         self.dup_para_frac = dup_para_frac
         self.dup_line_char_frac = dup_line_char_frac
@@ -137,9 +140,10 @@ class GopherRepetition(Signal):
         self.dup_n_grams = tuple(tuple(x) for x in dup_n_grams)
         self.min_lines = min_lines
         self.min_tokens = min_tokens
+        self.skip_code = skip_code
 
     def __call__(self, rec: Record) -> str | None:
-        doc = rec.answer.prose
+        doc = rec.answer.prose if self.skip_code else rec.answer
         text = doc.stripped
         if not text:
             return None
@@ -203,15 +207,17 @@ class C4Rules(Signal):
                  filter_policy: bool = True,        # datatrove True
                  max_word_length: int | None = 1000,   # datatrove 1000
                  filter_curly_bracket: bool = False,   # datatrove True; adapted: off, code answers use braces
-                 min_num_sentences: int | None = None):  # datatrove 5; adapted: off, one sentence can answer
+                 min_num_sentences: int | None = None,  # datatrove 5; adapted: off, one sentence can answer
+                 skip_code: bool = True):               # adapted: fenced/obvious code is not prose
         self.filter_javascript = filter_javascript
         self.filter_policy = filter_policy
         self.max_word_length = max_word_length
         self.filter_curly_bracket = filter_curly_bracket
         self.min_num_sentences = min_num_sentences
+        self.skip_code = skip_code
 
     def __call__(self, rec: Record) -> str | None:
-        doc = rec.answer.prose
+        doc = rec.answer.prose if self.skip_code else rec.answer
         text = doc.text
         if not doc.stripped:
             return None
@@ -249,16 +255,18 @@ class FineWebRules(Signal):
                  short_line_length: int = 30,             # datatrove 30
                  char_duplicates_ratio: float | None = 0.01,  # datatrove 0.01
                  new_line_ratio: float | None = 0.3,      # datatrove 0.3
-                 min_lines: int = 5):                     # adapted: a 1-4 line answer is not a web page
+                 min_lines: int = 5,                      # adapted: a 1-4 line answer is not a web page
+                 skip_code: bool = True):                 # adapted: fenced/obvious code is not prose
         self.line_punct_thr = line_punct_thr
         self.short_line_thr = short_line_thr
         self.short_line_length = short_line_length
         self.char_duplicates_ratio = char_duplicates_ratio
         self.new_line_ratio = new_line_ratio
         self.min_lines = min_lines
+        self.skip_code = skip_code
 
     def __call__(self, rec: Record) -> str | None:
-        doc = rec.answer.prose
+        doc = rec.answer.prose if self.skip_code else rec.answer
         lines = doc.lines
         if len(lines) < self.min_lines:
             return None
