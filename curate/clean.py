@@ -19,7 +19,7 @@ from evalkit.errors import UserError
 from curate import io
 from curate.fields import FieldMap
 from curate.pipeline import AuditConfig, collect, load_test_items
-from curate.signals import build_signals, default_signals, signal_config
+from curate.signals import build_signals, default_signals, evaluate, signal_config
 
 __all__ = ["clean", "choose_keeper", "KEEP_POLICIES", "output_paths"]
 
@@ -79,7 +79,10 @@ def clean(path: str | os.PathLike, recipe: dict, out: str | os.PathLike, *, fiel
     reasons: list[list[str]] = [list(r) for r in col.reasons]
     alive = np.array([not r for r in reasons], dtype=bool)
     answer_len = np.fromiter((len(a) for a in col.answers), np.int64, n)
-    n_reasons = np.fromiter((len(r) for r in col.reasons), np.int64, n)
+    # "best" scores a group's members by every default signal, not only the recipe's filters (which already
+    # removed what they flag): fewer reason codes is better.
+    n_reasons = np.full(n, -1, np.int64)
+    scorers = default_signals()
     dup_of: dict[int, int] = {}
 
     def dedup_groups(groups: list[list[int]], reason: str) -> None:
@@ -87,6 +90,10 @@ def clean(path: str | os.PathLike, recipe: dict, out: str | os.PathLike, *, fiel
             members = [i for i in g if alive[i]]
             if len(members) < 2:
                 continue
+            if opts["keep"] == "best":
+                for i in members:
+                    if n_reasons[i] < 0:
+                        n_reasons[i] = len(evaluate(scorers, col.prompts[i], col.answers[i], col.fmap.kind))
             keep = choose_keeper(members, opts["keep"], answer_len, n_reasons)
             for i in members:
                 if i != keep:

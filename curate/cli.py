@@ -73,7 +73,7 @@ def _audit(args) -> int:
 
     recipe = _load_recipe(args.recipe)
     if args.fail_on:
-        gates.parse(args.fail_on)   # a typo in a gate fails before the work, not after
+        gates.validate(args.fail_on)   # a typo in a gate fails before the work, not after
     near = dict(recipe.get("near") or {})
     for key, val in (("threshold", args.near_threshold), ("shingle", args.shingle), ("num_perm", args.num_perm)):
         if val is not None:
