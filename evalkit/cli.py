@@ -203,11 +203,16 @@ def _add_tournament(sub) -> None:
     p.add_argument("--target-ci", type=float, default=100.0, metavar="W",
                    help="adaptive: stop once every 95%% interval is narrower than W Elo points (default 100)")
     p.add_argument("--budget", type=int, metavar="B", help="at most B battles")
+    p.add_argument("--min-battles", type=int, default=10, metavar="N",
+                   help="adaptive: judge the interval widths only once every contestant has N battles (default 10)")
     p.add_argument("--limit", type=int, metavar="N", help="use the first N prompts only")
     p.add_argument("--max-new-tokens", type=int, default=128)
     p.add_argument("--bootstrap", type=int, default=1000, metavar="N")
     p.add_argument("--seed", type=int, default=0, help="left/right and prompt order (default 0)")
     p.add_argument("--lang", default="en", choices=["en", "ko"], help="judge prompt language")
+    p.add_argument("--judge-method", choices=["generate", "logprob"], default="generate",
+                   help="generate: read the judge's written verdict (MT-Bench); logprob: score the verdict markers "
+                        "(small local judges whose text rarely parses)")
     p.add_argument("--json", metavar="FILE", help="write the leaderboard object here")
     store_arg(p)
     p.set_defaults(func=_tournament)
@@ -221,8 +226,9 @@ def _tournament(args) -> int:
     store = open_store(args.store)
     res = run_tournament(args.models, prompts, args.judge, store=store, suite=suite, rounds=args.rounds,
                          adaptive=args.adaptive, target_ci=args.target_ci, budget=args.budget, seed=args.seed,
+                         min_battles=args.min_battles,
                          bootstrap=args.bootstrap, gen={"max_new_tokens": args.max_new_tokens}, lang=args.lang,
-                         progress=lambda m: print(m, file=sys.stderr, flush=True))
+                         judge_method=args.judge_method, progress=lambda m: print(m, file=sys.stderr, flush=True))
     if args.judge == "human":
         print(f"queued {res['units']} battles as rating session {res['session_id']} in {store.url}; invite raters in "
               f"the app, then `evalkit ratings --run {res['session_id'][:8]}`")
@@ -230,6 +236,9 @@ def _tournament(args) -> int:
     lb = res["leaderboard"]
     print(f"run {res['run_id'][:8]}: {res['battles']} battles stored ({res['unparsed']} unparsed verdicts skipped); "
           f"stopped: {res['stop_reason']}", file=sys.stderr)
+    if res["unparsed"] and args.judge_method == "generate":
+        print("  hint: a small local judge rarely writes a readable verdict; try --judge-method logprob",
+              file=sys.stderr)
     if lb is None:
         print("no ratings: the judged battles don't connect every contestant", file=sys.stderr)
         return 0

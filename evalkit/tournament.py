@@ -248,8 +248,10 @@ class _Arena:
     """Answers (cached in the store) and verdicts for the scheduled battles of one tournament run."""
 
     def __init__(self, store: Store, run_id: str, contestants: list[Contestant], items: list[dict], models: dict,
-                 judge, *, suite: str, gen: dict, lang: str, progress: Callable[[str], None] | None):
+                 judge, *, suite: str, gen: dict, lang: str, progress: Callable[[str], None] | None,
+                 judge_method: str = "generate"):
         self.store, self.run_id, self.items, self.models = store, run_id, items, models
+        self.judge_method = judge_method
         self.by_name = {c.name: c for c in contestants}
         self.judge, self.suite, self.gen, self.lang, self.progress = judge, suite, gen, lang, progress
         self.answers: dict[tuple[str, int], str] = {}
@@ -285,7 +287,7 @@ class _Arena:
         items = [dict(item_id=self.items[p]["item_id"], question=self.items[p]["question"],
                       answer_a=self.answers[(a, p)], answer_b=self.answers[(b, p)],
                       reference=self.items[p].get("reference")) for a, b, p in schedule]
-        verdicts = pairwise_judge(judge_model, items, lang=self.lang, store=self.store)
+        verdicts = pairwise_judge(judge_model, items, lang=self.lang, store=self.store, method=self.judge_method)
         groups: dict[tuple[str, str], list[int]] = {}
         for i, (a, b, _) in enumerate(schedule):
             groups.setdefault((a, b), []).append(i)
@@ -332,15 +334,17 @@ def _adaptive_next(lb: dict | None, names: list[str], used: dict, n_prompts: int
             overlap = min(hx, hy) - max(lx, ly)  # > 0: the intervals overlap by this many Elo points
         scores.append((-overlap, len(used[key]), rng.random(), key))
     scores.sort()
-    chosen = [s[3] for s in scores if s[0] < 0][:step]  # overlapping pairs only
+    chosen = [s[3] for s in scores if s[0] <= 0][:step]  # overlapping (or touching) pairs only
     return chosen
 
 
 def run_tournament(contestants: Sequence[str | Contestant], prompts: Sequence[dict], judge, *, store: Store,
                    suite: str = "prompts", rounds: int | None = None, adaptive: bool = False,
                    target_ci: float = 100.0, budget: int | None = None, step: int | None = None,
+                   min_battles: int = 10,
                    seed: int = 0, bootstrap: int = 1000, gen: dict | None = None, lang: str = "en",
-                   models: dict | None = None, progress: Callable[[str], None] | None = None) -> dict:
+                   judge_method: str = "generate", models: dict | None = None,
+                   progress: Callable[[str], None] | None = None) -> dict:
     """Run a tournament and store every battle; returns {run_id, battles, unparsed, stop_reason, leaderboard}.
 
     contestants: names (`SPEC[@settings]`) or Contestant objects. prompts: [{item_id, question, prompt,
@@ -348,7 +352,11 @@ def run_tournament(contestants: Sequence[str | Contestant], prompts: Sequence[di
     rating session instead (returns {session_id, units}). rounds: prompts per pair in round-robin (default: all).
     adaptive: a first round on `min(2, prompts)` prompts per pair, then `step` battles at a time (default: one per
     contestant) to the pairs whose 95 % intervals overlap most, until every interval is narrower than `target_ci`
-    Elo points, `budget` battles are spent, or the overlapping pairs have used every prompt. models: already loaded
+    Elo points, `budget` battles are spent, or the overlapping pairs have used every prompt. The width rule waits
+    until every contestant has `min_battles` battles: bootstrap intervals from a handful of battles can be degenerate
+    (all ties give zero-width intervals). judge_method: "generate"
+    (read the judge's written verdict, MT-Bench) or "logprob" (score the verdict markers; small local judges whose
+    text rarely parses). Verdicts that don't parse are skipped and counted. models: already loaded
     models by spec (reused; tests and the CLI pass the judge's model here when a contestant shares it)."""
     cs = [c if isinstance(c, Contestant) else parse_contestant(c) for c in contestants]
     names = [c.name for c in cs]
@@ -367,7 +375,7 @@ def run_tournament(contestants: Sequence[str | Contestant], prompts: Sequence[di
     models = _load_models(cs, judge, models)
     config = {"contestants": names, "judge": judge if isinstance(judge, str) else getattr(judge, "name", None),
               "suite": suite, "rounds": rounds, "adaptive": adaptive, "target_ci": target_ci, "budget": budget,
-              "seed": seed, "gen": gen}
+              "seed": seed, "gen": gen, "judge_method": judge_method}
     pairs = list(itertools.combinations(names, 2))
 
     if judge == "human":
@@ -376,7 +384,7 @@ def run_tournament(contestants: Sequence[str | Contestant], prompts: Sequence[di
 
     run_id = store.start_run("tournament", f"tournament on {suite}", model=", ".join(names), config=config)
     arena = _Arena(store, run_id, cs, list(prompts), models, judge, suite=suite, gen=gen, lang=lang,
-                   progress=progress)
+                   progress=progress, judge_method=judge_method)
     used: dict[tuple[str, str], list[int]] = {p: [] for p in pairs}
     budget = budget if budget is not None else math.inf
     stop = None
@@ -406,7 +414,7 @@ def run_tournament(contestants: Sequence[str | Contestant], prompts: Sequence[di
                 lb = _fit(arena.battles, bootstrap=rounds_bs, seed=seed)
                 if lb is not None and "ci" in lb:
                     width = max(hi - lo for lo, hi in lb["ci"].values())
-                    if width <= target_ci:
+                    if width <= target_ci and min(lb["battles_per_model"].values()) >= min_battles:
                         stop = f"every 95% interval is narrower than {target_ci:g} Elo (widest {width:.0f})"
                         break
                 if len(arena.battles) + arena.unparsed >= budget:
