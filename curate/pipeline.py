@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import math
 import os
+import re
 import sys
 import time
 from collections import Counter
@@ -26,6 +27,7 @@ __all__ = ["STAGES", "audit", "AuditConfig", "collect", "Collected", "load_test_
 
 REPORT_VERSION = 1
 CHUNK = 5_000
+_PII_HINT = re.compile(r"[\d@]")
 NEAR_DEFAULTS: dict = {}   # curate.dedup.near_duplicates defaults unless the user sets shingle/num_perm/threshold/bands/rows
 
 
@@ -150,7 +152,7 @@ def _process_chunk(chunk, col: Collected, signals, pii, cfg: AuditConfig, path, 
         kinds: list[str] = []
         if pii is not None:
             for side, text in (("prompt", ptext), ("answer", answer)):
-                if not text or not any(c.isdigit() or c == "@" for c in text):
+                if not text or not _PII_HINT.search(text):
                     continue   # every PII kind has a digit or an '@' (keys/secrets too: long mixed tokens)
                 for f in pii.find_pii(text):
                     kinds.append(f.kind)

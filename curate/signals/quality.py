@@ -17,7 +17,10 @@ from curate.signals.script import HANGUL_FINAL, TERMINAL
 __all__ = ["GopherQuality", "GopherRepetition", "C4Rules", "FineWebRules", "Boilerplate", "STOP_WORDS"]
 
 STOP_WORDS = frozenset(["the", "be", "to", "of", "and", "that", "have", "with"])   # Gopher (Rae et al. 2021, A.1)
-_IDENT = re.compile(r"[a-z][A-Z]|[_.(]\w|\d[A-Za-z]|[A-Za-z]\d")
+# a whitespace token that is a code identifier (CamelCase, snake_case, dotted.name, call(), mixed digits)
+_IDENT_WORD = re.compile(r"(?<!\S)\S*(?:[a-z][A-Z]|[_.(]\w|\d[A-Za-z]|[A-Za-z]\d)\S*")
+_HASH_TOKEN = re.compile(r"(?<!\S)#")
+_NON_ALPHA_TOKEN = re.compile(r"(?<!\S)(?:[^\s\w]|[\d_])+(?!\S)")   # a token without a letter
 _BULLETS = ("•", "-", "*", "‣", "●", "◦", "▪", "·")
 
 
@@ -87,25 +90,29 @@ class GopherQuality(Signal):
             return "too_many_words"
         long_enough = n >= self.min_words_for_ratios
         if long_enough and not doc.cjk:
-            plain = [w for w in words if not _IDENT.search(w)] or words
-            avg = sum(len(w) for w in plain) / len(plain)
+            idents = _IDENT_WORD.findall(doc.text)
+            chars, count = sum(map(len, words)), n
+            if len(idents) < n:
+                chars, count = chars - sum(map(len, idents)), n - len(idents)
+            avg = chars / count
             if self.min_avg_word_length is not None and avg < self.min_avg_word_length:
                 return "avg_word_length_low"
             if self.max_avg_word_length is not None and avg > self.max_avg_word_length:
                 return "avg_word_length_high"
         if long_enough and self.max_symbol_word_ratio is not None:
-            symbols = sum(w.startswith("#") for w in words) + doc.text.count("...") + doc.text.count("…")
+            t = doc.text
+            symbols = (len(_HASH_TOKEN.findall(t)) if "#" in t else 0) + t.count("...") + t.count("…")
             if symbols / n > self.max_symbol_word_ratio:
                 return "symbol_word_ratio"
         lines = doc.lines
         if lines and self.max_bullet_lines_ratio is not None:
             if sum(ln.lstrip().startswith(_BULLETS) for ln in lines) / len(lines) > self.max_bullet_lines_ratio:
                 return "bullet_lines"
-        if lines and self.max_ellipsis_lines_ratio is not None:
+        if lines and self.max_ellipsis_lines_ratio is not None and ("..." in doc.text or "…" in doc.text):
             if sum(ln.endswith(("...", "…")) for ln in lines) / len(lines) > self.max_ellipsis_lines_ratio:
                 return "ellipsis_lines"
         if long_enough and self.max_non_alpha_words_ratio is not None:
-            if sum(any(c.isalpha() for c in w) for w in words) / n < self.max_non_alpha_words_ratio:
+            if (n - len(_NON_ALPHA_TOKEN.findall(doc.text))) / n < self.max_non_alpha_words_ratio:
                 return "non_alpha_words"
         if self.min_stop_words is not None and n >= 50 and doc.script == "latin":
             if sum(w.lower().strip(".,;:!?\"'()") in STOP_WORDS for w in words) < self.min_stop_words:
@@ -227,7 +234,7 @@ class C4Rules(Signal):
             low = doc.norm
             if any(p in low for p in _POLICY):
                 return "policy_boilerplate"
-        if self.max_word_length is not None and any(len(w) > self.max_word_length for w in doc.words):
+        if self.max_word_length is not None and doc.words and max(map(len, doc.words)) > self.max_word_length:
             return "word_too_long"
         if self.filter_curly_bracket and "{" in text:
             return "curly_bracket"

@@ -21,6 +21,7 @@ SCRIPTS: dict[str, re.Pattern] = {
     "cyrillic": re.compile(r"[\u0400-\u04ff]"),
     "arabic": re.compile(r"[\u0600-\u06ff]"),
 }
+_ASCII_LETTER = re.compile(r"[A-Za-z]")
 _ENGLISH_STOP = frozenset(["the", "be", "to", "of", "and", "that", "have", "with", "is", "a", "in", "it"])
 
 # Syllables a Korean sentence ends on: declarative/polite/interrogative endings (-다, -요, -죠, -까, -네, -오)
@@ -35,6 +36,8 @@ def script_counts(text: str) -> Counter:
 
 def dominant_script(text: str) -> str:
     """The script most letters of `text` are in; Kana wins over Han when present (Japanese mixes both)."""
+    if text.isascii():   # fast path: most English records
+        return "latin" if _ASCII_LETTER.search(text) else "none"
     counts = script_counts(text)
     total = sum(counts.values())
     if total == 0:

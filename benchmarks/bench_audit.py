@@ -1,0 +1,145 @@
+"""Whole `curate audit` without perplexity: wall time per stage and peak memory on generated instruction pairs.
+
+The set: N question/answer pairs built from a Zipf vocabulary and sentence frames (so words, lengths and topics vary),
+with faults injected at known rates: 5 % exact duplicate pairs, 3 % near-duplicate answers (one word changed),
+2 % truncated answers, 1 % HTML remnants, 1 % LLM boilerplate, 0.5 % phone numbers/emails; 200 test questions of
+which 20 were copied into the training set. Every stage runs (reading, per-record signals, PII, exact and near
+duplicates, diversity, token estimate, contamination), and the outputs (report.json, records.parquet, report.html)
+are written. Target (issue 3): 100k records in <= 60 s on 2 cores; peak memory at 1M records <= 2 GB.
+
+Peak memory is the process's maximum resident set size (ru_maxrss), so run one size per process:
+
+    .venv/bin/python benchmarks/bench_audit.py [--records 100000] [--out benchmarks/results/audit.json]
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import resource
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+FRAMES_Q = ["How do I {v} the {n}?", "What does the {n} {v}?", "Why would the {n} not {v}?",
+            "Can I {v} the {n} from {n2}?", "Where is the {n} that can {v} {n2}?", "When should the {n} {v}?"]
+FRAMES_A = ["To {v} the {n}, open {n2} and choose {w}. Then {v2} the {w2} and save.",
+            "The {n} will {v} {n2} when {w} is {w2}. It also keeps {w3} in {n2}.",
+            "Use {n2}: it can {v} the {n} with {w} and {w2}. If that fails, {v2} {w3} first.",
+            "It depends on {w}. Most teams {v} the {n} weekly, and {v2} {n2} only after {w2} {w3}."]
+
+
+def make_vocab(rng, size=20_000) -> list[str]:
+    letters = np.array(list("abcdefghijklmnopqrstuvwxyz"))
+    out, seen = [], set()
+    while len(out) < size:
+        w = "".join(rng.choice(letters, size=int(rng.integers(3, 10))))
+        if w not in seen:
+            seen.add(w)
+            out.append(w)
+    return out
+
+
+def generate(n: int, seed: int = 0) -> tuple[list[dict], list[dict], dict]:
+    rng = np.random.default_rng(seed)
+    vocab = make_vocab(rng)
+    ranks = np.arange(1, len(vocab) + 1)
+    p = 1 / ranks ** 1.05
+    p /= p.sum()
+    draws = iter(rng.choice(len(vocab), size=n * 24, p=p))
+
+    def w():
+        return vocab[next(draws)]
+
+    rows = []
+    for i in range(n):
+        q = FRAMES_Q[i % len(FRAMES_Q)].format(v=w(), n=w(), n2=w())
+        parts = [FRAMES_A[(i // 7) % len(FRAMES_A)].format(v=w(), n=w(), n2=w(), w=w(), w2=w(), w3=w(), v2=w())
+                 for _ in range(1 + i % 3)]
+        rows.append({"question": q, "answer": " ".join(parts), "topic": f"t{i % 12}"})
+    injected = {}
+    idx = rng.permutation(n)
+    cut = iter(np.split(idx, np.cumsum([int(n * r) for r in (0.05, 0.03, 0.02, 0.01, 0.01, 0.005)])))
+    dup, near, trunc, html, gen, pii = (next(cut) for _ in range(6))
+    for i in dup:
+        rows[i] = dict(rows[int(rng.integers(n))])
+    for i in near:
+        src = rows[int(rng.integers(n))]
+        words = src["answer"].split()
+        words[int(rng.integers(len(words)))] = w()
+        rows[i] = {**rows[i], "answer": " ".join(words)}
+    for i in trunc:
+        rows[i]["answer"] = rows[i]["answer"].rsplit(" ", 3)[0] + " and the"
+    for i in html:
+        rows[i]["answer"] = rows[i]["answer"].replace(". ", ".<br> ", 1)
+    for i in gen:
+        rows[i]["answer"] = "As an AI language model, I cannot be sure, but " + rows[i]["answer"]
+    for i in pii:
+        rows[i]["answer"] += f" Call 010-{1000 + i % 9000:04d}-5678 or mail user{i}@example.com."
+    injected.update(exact_duplicates=len(dup), near_duplicates=len(near), truncated=len(trunc), html=len(html),
+                    generated=len(gen), pii=len(pii))
+    test = [{"question": f"Test question {j}: " + " ".join(w() for _ in range(16)), "answer": "a"} for j in range(200)]
+    for j in range(20):
+        rows[int(rng.integers(n))]["question"] = test[j]["question"]
+    injected["contaminated"] = 20
+    return rows, test, injected
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--records", type=int, default=100_000)
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--out", default=str(REPO / "benchmarks/results/audit.json"))
+    args = ap.parse_args()
+
+    from curate.pipeline import audit
+
+    t0 = time.perf_counter()
+    rows, test, injected = generate(args.records, args.seed)
+    gen_s = time.perf_counter() - t0
+    with tempfile.TemporaryDirectory() as tmp:
+        data, test_path = Path(tmp) / "pairs.jsonl", Path(tmp) / "test.jsonl"
+        with open(data, "w", encoding="utf-8") as fh:
+            for r in rows:
+                fh.write(json.dumps(r) + "\n")
+        with open(test_path, "w", encoding="utf-8") as fh:
+            for r in test:
+                fh.write(json.dumps(r) + "\n")
+        size_mb = data.stat().st_size / 2**20
+        del rows
+        rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        t0 = time.perf_counter()
+        report = audit(data, test=str(test_path), out=Path(tmp) / "out", progress=False)
+        wall = time.perf_counter() - t0
+    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    s = report["summary"]
+    found = {"exact_duplicate_pairs": s["exact_duplicate_records"]["pair"],
+             "near_duplicate_records": s["near_duplicate_records"], "truncated": s["truncated_records"],
+             "html": s["html_records"], "generated": s["generated_records"], "pii_records": s["pii_records"],
+             "contaminated": s["contaminated"]}
+    result = {
+        "date": time.strftime("%Y-%m-%d"), "machine": f"{os.cpu_count()} cores, CPU ({platform.processor() or platform.machine()})",
+        "records": args.records, "file_mb": round(size_mb, 1), "generate_s": round(gen_s, 2),
+        "audit_s": round(wall, 2), "records_per_s": round(args.records / wall), "target_s_per_100k": 60,
+        "stages_s": report["timings_s"], "peak_rss_mb": round(peak_mb), "rss_before_audit_mb": round(rss_before),
+        "injected": injected, "found": found,
+        "command": f".venv/bin/python benchmarks/bench_audit.py --records {args.records}",
+    }
+    print(json.dumps(result, indent=2))
+    out = Path(args.out)
+    if args.records != 100_000:
+        out = out.with_name(f"{out.stem}_{args.records}{out.suffix}")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
+    print(f"wrote {out}", file=sys.stderr)
+
+
+if __name__ == "__main__":
+    main()
