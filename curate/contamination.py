@@ -13,7 +13,7 @@ from typing import Sequence
 
 import numpy as np
 
-from curate.dedup import _Vocab, _ranges, _shingles_from_ids, near_duplicates, normalize
+from curate.dedup import _shingles_from_ids, _word_hash_chunk, near_duplicates
 
 __all__ = ["ContaminationResult", "find_contamination", "mc_test_text"]
 
@@ -34,19 +34,21 @@ def mc_test_text(question: str, choices: Sequence[str] | None = None, *, with_ch
     return question
 
 
-def _encode(texts: Sequence[str], vocab: _Vocab) -> tuple[np.ndarray, np.ndarray]:
-    ids: list[int] = []
-    lens: list[int] = []
-    for t in texts:
-        e = vocab.encode(normalize(t).split())
-        ids.extend(e)
-        lens.append(len(e))
-    return np.array(ids, np.int64), np.array(lens, np.int64)
+def _encode(texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
+    """(stable hash of every normalised word, words per text), in chunks."""
+    hs, ls = [], []
+    for s in range(0, len(texts), 65_536):
+        h, n = _word_hash_chunk(texts[s:s + 65_536])
+        hs.append(h)
+        ls.append(n)
+    if not hs:
+        return np.zeros(0, np.uint64), np.zeros(0, np.int64)
+    return np.concatenate(hs), np.concatenate(ls)
 
 
-def _ngram_index(ids, lens, word_hashes, n) -> tuple[np.ndarray, np.ndarray]:
+def _ngram_index(wh, lens, n) -> tuple[np.ndarray, np.ndarray]:
     """Sorted unique n-gram hashes over records, each with the first record holding it."""
-    flat, off = _shingles_from_ids(ids, lens, word_hashes, n)
+    flat, off = _shingles_from_ids(wh, lens, n)
     # records shorter than n contribute a whole-record shingle; those are not n-grams, drop them
     sizes = np.diff(off)
     doc = np.repeat(np.arange(len(lens)), sizes)
@@ -64,15 +66,13 @@ def find_contamination(train_texts: Sequence[str], test_items: Sequence[tuple[st
                        seed: int = 0) -> ContaminationResult:
     """Test items (test_id, text) that overlap the training texts by a word `n`-gram or are near-duplicates of a
     training record (Jaccard of word `shingle`-grams >= `near_threshold`)."""
-    vocab = _Vocab()
-    tr_ids, tr_lens = _encode(train_texts, vocab)
-    te_ids, te_lens = _encode([t for _, t in test_items], vocab)
-    wh = vocab.hash_array()
+    tr_wh, tr_lens = _encode(train_texts)
+    te_wh, te_lens = _encode([t for _, t in test_items])
     items: list[dict] = []
 
     # 1. n-gram overlap for items with >= n words
-    tr_hash, tr_doc = _ngram_index(tr_ids, tr_lens, wh, n)
-    te_flat, te_off = _shingles_from_ids(te_ids, te_lens, wh, n)
+    tr_hash, tr_doc = _ngram_index(tr_wh, tr_lens, n)
+    te_flat, te_off = _shingles_from_ids(te_wh, te_lens, n)
     te_sizes = np.diff(te_off)
     for k, (tid, _) in enumerate(test_items):
         L = int(te_lens[k])
@@ -89,10 +89,10 @@ def find_contamination(train_texts: Sequence[str], test_items: Sequence[tuple[st
     # 2. short items (min_words <= L < n): the whole item as a contiguous sequence of a training record
     te_starts = np.concatenate([[0], np.cumsum(te_lens)[:-1]]).astype(np.int64)
     for L in sorted({int(x) for x in te_lens if min_words <= x < n}):
-        idx_L, doc_L = _ngram_index(tr_ids, tr_lens, wh, L)
+        idx_L, doc_L = _ngram_index(tr_wh, tr_lens, L)
         for k in np.flatnonzero(te_lens == L):
-            seq = te_ids[te_starts[k]:te_starts[k] + L]
-            h, _ = _shingles_from_ids(seq, np.array([L]), wh, L)
+            seq = te_wh[te_starts[k]:te_starts[k] + L]
+            h, _ = _shingles_from_ids(seq, np.array([L]), L)
             p = np.searchsorted(idx_L, h)
             if len(idx_L) and p[0] < len(idx_L) and idx_L[p[0]] == h[0]:
                 items.append({"test_id": test_items[k][0], "train_index": int(doc_L[p[0]]), "method": "ngram",

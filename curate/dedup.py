@@ -13,7 +13,6 @@ copy with up to ~5 % of its words substituted and one-word edits of texts from ~
 """
 from __future__ import annotations
 
-import hashlib
 import re
 import unicodedata
 from dataclasses import dataclass, field
@@ -29,6 +28,8 @@ __all__ = [
 
 _PUNCT = re.compile(r"[^\w\s]+", re.UNICODE)
 _SPACE = re.compile(r"\s+")
+_NONWORD_ASCII = str.maketrans({chr(c): " " for c in range(128)
+                                if not (chr(c).isalnum() or chr(c) == "_")})  # ASCII [^A-Za-z0-9_] -> space
 _M64 = np.uint64(0xFFFFFFFFFFFFFFFF)
 
 
@@ -44,7 +45,10 @@ def normalize(text) -> str:
 
 
 def words(text) -> list[str]:
-    """The normalised words of `text` (the unit of shingles and n-grams everywhere in curate)."""
+    """The normalised words of `text` (the unit of shingles and n-grams everywhere in curate); same result as
+    `normalize(text).split()`, with a fast path for ASCII text."""
+    if isinstance(text, str) and text.isascii():
+        return text.lower().translate(_NONWORD_ASCII).split()
     return normalize(text).split()
 
 
@@ -144,124 +148,158 @@ def _mix64(x: np.ndarray) -> np.ndarray:
     return x
 
 
-def _word_hash(w: str) -> int:
-    return int.from_bytes(hashlib.blake2b(w.encode("utf-8", "surrogatepass"), digest_size=8).digest(), "little")
-
-
-class _Vocab:
-    """word -> id, and id -> stable 64-bit hash (blake2b, so hashes do not depend on record order or process)."""
-
-    def __init__(self):
-        self.ids: dict[str, int] = {}
-        self.hashes: list[int] = []
-
-    def encode(self, ws: list[str]) -> list[int]:
-        ids, hashes = self.ids, self.hashes
-        out = []
-        for w in ws:
-            i = ids.get(w)
-            if i is None:
-                i = ids[w] = len(hashes)
-                hashes.append(_word_hash(w))
-            out.append(i)
-        return out
-
-    def hash_array(self) -> np.ndarray:
-        return np.array(self.hashes, dtype=np.uint64)
-
-
 _PAD = np.uint64(0x9E3779B97F4A7C15)
 
 
-def _shingles_from_ids(ids: np.ndarray, lengths: np.ndarray, word_hashes: np.ndarray, k: int
-                       ) -> tuple[np.ndarray, np.ndarray]:
-    """Per-record sorted unique k-shingle hashes. Returns (flat hashes, offsets of len(lengths)+1).
+def _shingles_from_ids(w: np.ndarray, lengths: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+    """Per-record sorted unique k-shingle hashes from the flat word hashes `w` of records with `lengths` words.
+    Returns (flat 47-bit hashes, offsets of len(lengths)+1).
 
     A record with fewer than k (but some) words gets one shingle of all its words; an empty record gets none."""
     n = len(lengths)
     T = int(lengths.sum())
     if T == 0:
         return np.zeros(0, np.uint64), np.zeros(n + 1, np.int64)
+    len_rep = np.repeat(lengths, lengths)
     starts = np.zeros(n, np.int64)
     np.cumsum(lengths[:-1], out=starts[1:])
-    w = word_hashes[ids]
-    ends = np.repeat(starts + lengths, lengths)          # (T,) end of each word's record
-    pos = np.arange(T, dtype=np.int64)
+    rem = np.repeat(starts + lengths, lengths) - np.arange(T, dtype=np.int64)   # words left in the record from here
     h = np.zeros(T, np.uint64)
+    shifted = np.empty(T, np.uint64)
     for j in range(k):                                   # h = mix(h * P + w[p+j]) with PAD past the record end
-        idx = pos + j
-        inside = idx < ends
-        val = np.where(inside, w[np.minimum(idx, T - 1)], _PAD)
-        h = _mix64(h * np.uint64(0x100000001B3) + val + np.uint64(j))
-    # valid shingle starts: p <= end-k for records with >= k words, the first word only for shorter ones
+        shifted[:T - j] = w[j:]
+        shifted[T - j:] = _PAD
+        h = _mix64(h * np.uint64(0x100000001B3) + np.where(rem > j, shifted, _PAD) + np.uint64(j))
+    # valid shingle starts: every full k-gram, and the first word of a record shorter than k
+    valid = (rem >= k) | ((len_rep < k) & (rem == len_rep))
     doc = np.repeat(np.arange(n, dtype=np.int64), lengths)
-    valid = (pos + k <= ends) | ((pos == np.repeat(starts, lengths)) & (np.repeat(lengths, lengths) < k))
     h, doc = h[valid], doc[valid]
-    order = np.lexsort((h, doc))
-    h, doc = h[order], doc[order]
-    keep = np.ones(len(h), bool)
-    keep[1:] = (h[1:] != h[:-1]) | (doc[1:] != doc[:-1])
-    h, doc = h[keep], doc[keep]
+    # sort within records by one packed key: record id in the high bits, a 47-bit shingle hash below (a 47-bit
+    # collision inside one comparison has probability ~2**-47 per shingle pair: negligible for Jaccard)
+    h, doc = _sort_unique_within(h, doc, n)
     counts = np.bincount(doc, minlength=n)
     offsets = np.zeros(n + 1, np.int64)
     np.cumsum(counts, out=offsets[1:])
     return h, offsets
 
 
-def shingle_hashes(texts: Iterable[str], *, shingle: int = 3, chunk: int = 50_000
-                   ) -> tuple[np.ndarray, np.ndarray]:
-    """Sorted unique 64-bit hashes of each text's word `shingle`-grams: (flat uint64 array, int64 offsets).
+def _bigram_table() -> np.ndarray:
+    """Fixed random table T[previous byte, byte] (seeded); T[., space] = 0 so spaces add nothing."""
+    t = np.random.default_rng(0x5EED).integers(0, 2 ** 63, size=(256, 256), dtype=np.uint64) * np.uint64(2)
+    t[:, 32] = 0
+    return t.ravel()
 
-    Streams `texts` in chunks so only one chunk of word ids is held as Python objects at a time."""
-    vocab = _Vocab()
-    flats, lens_all = [], []
-    buf_ids: list[int] = []
-    buf_lens: list[int] = []
+
+_TABLE = _bigram_table()
+
+
+def _word_hash_chunk(texts: Sequence) -> tuple[np.ndarray, np.ndarray]:
+    """Stable 64-bit hashes of the normalised words of `texts`, all texts in one flat array, and words per text.
+
+    Same words as `words(t)`, found with numpy on the UTF-8 bytes of all texts joined by spaces: a word is a run of
+    non-space bytes, its hash a tabulation hash (a fixed random 64-bit value per byte bigram, summed), mixed."""
+    parts = [t.lower().translate(_NONWORD_ASCII) if isinstance(t, str) and t.isascii() else normalize(t)
+             for t in texts]
+    if not parts:
+        return np.zeros(0, np.uint64), np.zeros(0, np.int64)
+    blen = np.fromiter((len(p) if p.isascii() else len(p.encode("utf-8", "surrogatepass")) for p in parts),
+                       np.int64, len(parts))
+    b = np.frombuffer(" ".join(parts).encode("utf-8", "surrogatepass"), np.uint8)
+    doc_start = np.zeros(len(parts), np.int64)
+    np.cumsum(blen[:-1] + 1, out=doc_start[1:])
+    isw = b != 32
+    nb = len(b)
+    starts = np.flatnonzero(isw[1:] > isw[:-1]) + 1
+    ends = np.flatnonzero(isw[1:] < isw[:-1]) + 1
+    if nb and isw[0]:
+        starts = np.concatenate([[0], starts])
+    if nb and isw[-1]:
+        ends = np.concatenate([ends, [nb]])
+    doc = np.searchsorted(doc_start, starts, side="right") - 1
+    lengths = np.bincount(doc, minlength=len(parts)).astype(np.int64)
+    if not len(starts):
+        return np.zeros(0, np.uint64), lengths
+    # tabulation hash over byte bigrams (the first byte paired with the space before it): no per-byte position
+    # bookkeeping, and two words collide only with the same length and the same multiset of byte bigrams
+    it = np.int32 if nb < 2 ** 31 else np.int64
+    idx = b.astype(it)
+    idx[1:] |= idx[:-1] << 8
+    idx[0] |= 32 << 8
+    wh = np.add.reduceat(_TABLE[idx], starts)
+    return _mix64(wh + (ends - starts).astype(np.uint64) * np.uint64(0x9E3779B97F4A7C15)), lengths
+
+
+_HBITS = 47
+
+
+def _sort_unique_within(h: np.ndarray, group: np.ndarray, n_groups: int) -> tuple[np.ndarray, np.ndarray]:
+    """Sort hashes within groups and drop repeats; hashes come back truncated to 47 bits."""
+    h = h >> np.uint64(64 - _HBITS)
+    gbits = max(1, int(n_groups - 1).bit_length())
+    if gbits + _HBITS <= 64:
+        key = (group.astype(np.uint64) << np.uint64(_HBITS)) | h
+        key.sort()
+        key = key[np.concatenate([[True], key[1:] != key[:-1]])] if len(key) else key
+        return key & np.uint64((1 << _HBITS) - 1), (key >> np.uint64(_HBITS)).astype(np.int64)
+    order = np.lexsort((h, group))
+    h, group = h[order], group[order]
+    keep = np.ones(len(h), bool)
+    keep[1:] = (h[1:] != h[:-1]) | (group[1:] != group[:-1])
+    return h[keep], group[keep]
+
+
+def shingle_hashes(texts: Iterable[str], *, shingle: int = 3, chunk: int = 65_536, chunk_chars: int = 262_144
+                   ) -> tuple[np.ndarray, np.ndarray]:
+    """Sorted unique 47-bit hashes of each text's word `shingle`-grams: (flat uint64 array, int64 offsets).
+
+    Streams `texts` in chunks (`chunk` texts or `chunk_chars` characters), so per-byte work stays bounded."""
+    flats, counts_all = [], []
+    buf: list = []
+    size = 0
 
     def flush():
-        if not buf_lens:
+        if not buf:
             return
-        lengths = np.array(buf_lens, np.int64)
-        h, off = _shingles_from_ids(np.array(buf_ids, np.int64), lengths, vocab.hash_array(), shingle)
+        wh, lengths = _word_hash_chunk(buf)
+        h, off = _shingles_from_ids(wh, lengths, shingle)
         flats.append(h)
-        lens_all.append(np.diff(off))
-        buf_ids.clear()
-        buf_lens.clear()
+        counts_all.append(np.diff(off))
+        buf.clear()
 
     for t in texts:
-        ids = vocab.encode(normalize(t).split())
-        buf_ids.extend(ids)
-        buf_lens.append(len(ids))
-        if len(buf_lens) >= chunk:
+        buf.append(t)
+        size += len(t) if isinstance(t, str) else 16
+        if len(buf) >= chunk or size >= chunk_chars:
             flush()
+            size = 0
     flush()
     flat = np.concatenate(flats) if flats else np.zeros(0, np.uint64)
-    counts = np.concatenate(lens_all) if lens_all else np.zeros(0, np.int64)
+    counts = np.concatenate(counts_all) if counts_all else np.zeros(0, np.int64)
     offsets = np.zeros(len(counts) + 1, np.int64)
     np.cumsum(counts, out=offsets[1:])
     return flat, offsets
 
 
 # ------------------------------------------------------------------------------------------------------ jaccard
-def jaccard_pairs(flat: np.ndarray, offsets: np.ndarray, a: np.ndarray, b: np.ndarray, *, batch: int = 200_000
+def jaccard_pairs(flat: np.ndarray, offsets: np.ndarray, a: np.ndarray, b: np.ndarray, *, batch: int = 100_000
                   ) -> np.ndarray:
-    """True Jaccard |A∩B|/|A∪B| of the shingle sets of records a[i], b[i] (vectorised; sets are sorted unique)."""
+    """True Jaccard |A∩B|/|A∪B| of the shingle sets of records a[i], b[i] (vectorised; sets are sorted unique
+    47-bit hashes as `shingle_hashes` returns them)."""
     out = np.zeros(len(a), np.float64)
     sizes = np.diff(offsets)
+    batch = min(batch, 1 << (64 - _HBITS))
     for s in range(0, len(a), batch):
         pa, pb = a[s:s + batch], b[s:s + batch]
         m = len(pa)
         la, lb = sizes[pa], sizes[pb]
-        pid = np.concatenate([np.repeat(np.arange(m), la), np.repeat(np.arange(m), lb)])
-        idx = np.concatenate([_ranges(offsets[pa], la), _ranges(offsets[pb], lb)])
-        vals = flat[idx]
-        order = np.lexsort((vals, pid))
-        vals, pid = vals[order], pid[order]
-        same = (vals[1:] == vals[:-1]) & (pid[1:] == pid[:-1])
-        inter = np.bincount(pid[1:][same], minlength=m).astype(np.float64)
+        pid = np.concatenate([np.repeat(np.arange(m, dtype=np.uint64), la), np.repeat(np.arange(m, dtype=np.uint64), lb)])
+        vals = flat[np.concatenate([_ranges(offsets[pa], la), _ranges(offsets[pb], lb)])]
+        key = (pid << np.uint64(_HBITS)) | (vals & np.uint64((1 << _HBITS) - 1))
+        key.sort()
+        same = key[1:] == key[:-1]          # a shingle in both sets (each set has no repeats)
+        inter = np.bincount((key[1:][same] >> np.uint64(_HBITS)).astype(np.int64), minlength=m).astype(np.float64)
         union = (la + lb).astype(np.float64) - inter
-        with np.errstate(invalid="ignore", divide="ignore"):
-            out[s:s + batch] = np.where(union > 0, inter / np.maximum(union, 1), 0.0)
+        out[s:s + batch] = np.where(union > 0, inter / np.maximum(union, 1), 0.0)
     return out
 
 

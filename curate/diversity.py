@@ -144,8 +144,9 @@ def diversity_figures(texts: Sequence[str], labels: Sequence | None = None, *, s
     out["coverage"] = float((sizes >= 0.5 * n / k).sum() / k)
     # 2-D map: the top two principal directions of the embeddings (centred), deterministic sign
     mu = X.mean(axis=0)
-    _, _, Vt = np.linalg.svd(X - mu, full_matrices=False)
-    V = Vt[:2].T
+    Xc = X - mu
+    w, V = np.linalg.eigh(Xc.T @ Xc)              # d x d: cheap for any n
+    V = V[:, np.argsort(w)[::-1][:2]]
     if V.shape[1] < 2:
         V = np.hstack([V, np.zeros((V.shape[0], 2 - V.shape[1]))])
     V = V * np.where(V[np.abs(V).argmax(axis=0), range(2)] < 0, -1, 1)

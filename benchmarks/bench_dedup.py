@@ -1,0 +1,264 @@
+"""Near-duplicate stage: curate.dedup.near_duplicates vs datasketch (MinHash + MinHashLSH) and rensa (RMinHash +
+RMinHashLSH) on the same documents and settings, in one process.
+
+Each system runs the whole stage, texts in, clusters out: the same normalisation and word 3-gram shingles, MinHash
+with 128 permutations, LSH at threshold 0.7, every query's candidates joined by union-find. The peers are used the
+way their docs show, on their fast paths (`MinHash.bulk` + insertion session for datasketch,
+`RMinHash.from_token_sets` + `insert_many` + `query_all` for rensa) and their LSH
+candidates are taken as found, which is how they are used; curate verifies every candidate by true Jaccard.
+
+Labelled set: base documents of 30-120 words (instruction answers) drawn from a Zipf vocabulary, a quarter of them copied with word edits at
+several rates. Copies at 0 (exact), one word, 2 % and 4 % edits are near-duplicates of their base (positives); copies at
+15 % and 30 % edits are labelled distinct (hard negatives). Scores: pair-counting precision/recall/F1 of the predicted
+clusters against the true ones, overall and per edit rate (recall of (base, copy) pairs).
+
+    .venv/bin/python benchmarks/bench_dedup.py [--docs 20000] [--memory 1000000]
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+from curate.dedup import near_duplicates, normalize  # noqa: E402
+
+POSITIVE_RATES = {"exact": 0.0, "one_word": None, "2%": 0.02, "4%": 0.04}
+NEGATIVE_RATES = {"15%": 0.15, "30%": 0.30}
+SHINGLE, NUM_PERM, THRESHOLD, SEED = 3, 128, 0.7, 0
+
+
+def make_vocab(rng, size=30_000):
+    letters = np.array(list("abcdefghijklmnopqrstuvwxyz"))
+    out, seen = [], set()
+    while len(out) < size:
+        w = "".join(rng.choice(letters, size=int(rng.integers(2, 10))))
+        if w not in seen:
+            seen.add(w)
+            out.append(w)
+    return out
+
+
+def edit(words, rate, rng, vocab):
+    """Word substitutions (80 %), insertions (10 %) and deletions (10 %) at `rate` of the words (None: one word)."""
+    w = list(words)
+    k = 1 if rate is None else int(round(rate * len(w)))
+    for _ in range(k):
+        op = rng.random()
+        pos = int(rng.integers(0, len(w)))
+        if op < 0.8:
+            w[pos] = vocab[int(rng.integers(0, len(vocab)))] + "x"
+        elif op < 0.9:
+            w.insert(pos, vocab[int(rng.integers(0, len(vocab)))] + "x")
+        elif len(w) > 5:
+            del w[pos]
+    return w
+
+
+def labelled_set(n_docs: int, seed: int = 0):
+    """Texts, true cluster label per text (-1 = unique), and the edit kind of each copy ("" for a base)."""
+    rng = np.random.default_rng(seed)
+    vocab = make_vocab(rng)
+    zipf = 1.0 / np.arange(1, len(vocab) + 1) ** 1.05
+    zipf /= zipf.sum()
+    kinds = list(POSITIVE_RATES) + list(NEGATIVE_RATES)
+    n_base = int(n_docs / (1 + 0.25 * 1.5))         # 25 % of bases get on average 1.5 copies
+    texts, label, kind, base_of = [], [], [], []
+    for b in range(n_base):
+        words = [vocab[i] for i in rng.choice(len(vocab), size=int(rng.integers(30, 121)), p=zipf)]
+        texts.append(" ".join(words)); label.append(b); kind.append(""); base_of.append(b)
+        if rng.random() < 0.25:
+            for _ in range(int(rng.integers(1, 3))):
+                kd = kinds[int(rng.integers(0, len(kinds)))]
+                rate = POSITIVE_RATES.get(kd, NEGATIVE_RATES.get(kd))
+                w = words if kd == "exact" else edit(words, rate, rng, vocab)
+                texts.append(" ".join(w))
+                # negatives get their own label: distinct from their base by construction
+                label.append(b if kd in POSITIVE_RATES else n_base + len(texts))
+                kind.append(kd); base_of.append(b)
+    order = rng.permutation(len(texts))
+    return ([texts[i] for i in order], np.array(label)[order], [kind[i] for i in order], np.array(base_of)[order])
+
+
+def shingle_strings(text: str) -> list[str]:
+    w = normalize(text).split()
+    if len(w) < SHINGLE:
+        return [" ".join(w)] if w else []
+    return [" ".join(w[i:i + SHINGLE]) for i in range(len(w) - SHINGLE + 1)]
+
+
+def union_find_labels(n, pairs):
+    from scipy.sparse import coo_matrix
+    from scipy.sparse.csgraph import connected_components
+
+    if not pairs:
+        return np.arange(n)
+    a = np.array(pairs, dtype=np.int64)
+    g = coo_matrix((np.ones(len(a), np.int8), (a[:, 0], a[:, 1])), shape=(n, n))
+    return connected_components(g, directed=False)[1]
+
+
+def run_curate(texts):
+    r = near_duplicates(texts, shingle=SHINGLE, num_perm=NUM_PERM, threshold=THRESHOLD, seed=SEED)
+    lab = np.arange(len(texts))
+    for cid, members in enumerate(r.clusters):
+        lab[members] = len(texts) + cid
+    return lab, r.config
+
+
+def run_datasketch(texts):
+    from datasketch import MinHash, MinHashLSH
+
+    lsh = MinHashLSH(threshold=THRESHOLD, num_perm=NUM_PERM)
+    # MinHash.bulk reuses one permutation state for all documents (datasketch's documented fast path)
+    mhs = MinHash.bulk([[s.encode("utf-8") for s in shingle_strings(t)] for t in texts], num_perm=NUM_PERM, seed=SEED)
+    with lsh.insertion_session() as session:
+        for i, m in enumerate(mhs):
+            session.insert(i, m)
+    pairs = [(i, j) for i, m in enumerate(mhs) for j in lsh.query(m) if j != i]
+    return union_find_labels(len(texts), pairs), {"b": lsh.b, "r": lsh.r}
+
+
+def run_rensa(texts):
+    import rensa
+
+    bands = NUM_PERM // 4
+    mhs = rensa.RMinHash.from_token_sets([shingle_strings(t) for t in texts], NUM_PERM, SEED)
+    lsh = rensa.RMinHashLSH(THRESHOLD, NUM_PERM, bands)
+    lsh.insert_many(mhs)
+    cands = lsh.query_all(mhs)
+    pairs = [(i, j) for i, c in enumerate(cands) for j in c if j != i]
+    return union_find_labels(len(texts), pairs), {"bands": bands, "rows": NUM_PERM // bands}
+
+
+def pair_scores(true_lab, pred_lab):
+    """Pair-counting precision/recall/F1: a pair is positive when both records share a cluster."""
+    def pairs(lab):
+        out = set()
+        _, inv = np.unique(lab, return_inverse=True)
+        order = np.argsort(inv, kind="stable")
+        cuts = np.flatnonzero(np.diff(inv[order])) + 1
+        for g in np.split(order, cuts):
+            if len(g) > 1:
+                g = np.sort(g)
+                out.update((int(g[i]), int(g[j])) for i in range(len(g)) for j in range(i + 1, len(g)))
+        return out
+    t, p = pairs(true_lab), pairs(pred_lab)
+    tp = len(t & p)
+    prec = tp / len(p) if p else 1.0
+    rec = tp / len(t) if t else 1.0
+    f1 = 2 * prec * rec / (prec + rec) if prec + rec else 0.0
+    return {"precision": round(prec, 4), "recall": round(rec, 4), "f1": round(f1, 4), "true_pairs": len(t),
+            "predicted_pairs": len(p)}
+
+
+def per_kind(texts, kinds, base_of, pred_lab):
+    """Share of copies of each kind put in their base's cluster (recall for positives, false merges for negatives)."""
+    base_idx = {}
+    for i, k in enumerate(kinds):
+        if k == "":
+            base_idx[int(base_of[i])] = i
+    out = {}
+    for kd in list(POSITIVE_RATES) + list(NEGATIVE_RATES):
+        idx = [i for i, k in enumerate(kinds) if k == kd]
+        hit = sum(pred_lab[i] == pred_lab[base_idx[int(base_of[i])]] for i in idx)
+        out[kd] = round(hit / len(idx), 4) if idx else None
+    return out
+
+
+def timed(fn, texts, repeats=1):
+    best, res = float("inf"), None
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        res = fn(texts)
+        best = min(best, time.perf_counter() - t0)
+    return best, res
+
+
+def memory_probe(n: int) -> dict:
+    """Peak RSS of a fresh process running near_duplicates on n short records (15-40 words, 5 % near-copies)."""
+    code = f"""
+import resource, time, numpy as np, sys
+sys.path.insert(0, {str(REPO)!r})
+from curate.dedup import near_duplicates
+rng = np.random.default_rng(1)
+vocab = np.array(['w%d' % i for i in range(50000)])
+n = {n}
+lens = rng.integers(15, 41, size=n)
+texts = []
+for i in range(n):
+    if i and rng.random() < 0.05:
+        w = texts[int(rng.integers(0, i))].split(); w[int(rng.integers(0, len(w)))] = 'zz'; texts.append(' '.join(w))
+    else:
+        texts.append(' '.join(vocab[rng.integers(0, 50000, size=lens[i])]))
+base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+t0 = time.perf_counter()
+r = near_duplicates(texts)
+dt = time.perf_counter() - t0
+peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+print(base, peak, dt, len(r.clusters), r.duplicate_records)
+"""
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split()
+    base_kb, peak_kb, dt, ncl, ndup = int(out[0]), int(out[1]), float(out[2]), int(out[3]), int(out[4])
+    return {"records": n, "peak_rss_mb": round(peak_kb / 1024, 1), "rss_before_mb": round(base_kb / 1024, 1),
+            "seconds": round(dt, 2), "docs_per_s": round(n / dt), "clusters": ncl, "duplicate_records": ndup}
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--docs", type=int, default=20_000)
+    ap.add_argument("--memory", type=int, default=1_000_000, help="records for the peak-memory probe (0: skip)")
+    ap.add_argument("--out", default=str(REPO / "benchmarks/results/dedup.json"))
+    args = ap.parse_args(argv)
+
+    texts, true_lab, kinds, base_of = labelled_set(args.docs, seed=SEED)
+    n = len(texts)
+    results = {"date": time.strftime("%Y-%m-%d"), "machine": f"{os.cpu_count()} cores, CPU",
+               "python": platform.python_version(), "docs": n,
+               "settings": {"shingle": SHINGLE, "num_perm": NUM_PERM, "threshold": THRESHOLD, "seed": SEED},
+               "systems": {}}
+    import datasketch
+    import rensa  # noqa: F401
+    from importlib.metadata import version
+
+    for name, fn, ver in [("curate", run_curate, "-"), ("rensa", run_rensa, version("rensa")),
+                          ("datasketch", run_datasketch, datasketch.__version__)]:
+        secs, (lab, cfg) = timed(fn, texts, repeats=3 if name != "datasketch" else 2)
+        results["systems"][name] = {"version": ver, "seconds": round(secs, 3), "docs_per_s": round(n / secs, 1),
+                                    "lsh": cfg, **pair_scores(true_lab, lab),
+                                    "same_cluster_as_base": per_kind(texts, kinds, base_of, lab)}
+    cur = results["systems"]["curate"]["docs_per_s"]
+    results["speedup_vs_datasketch"] = round(cur / results["systems"]["datasketch"]["docs_per_s"], 2)
+    results["speedup_vs_rensa"] = round(cur / results["systems"]["rensa"]["docs_per_s"], 2)
+    if args.memory:
+        results["memory"] = memory_probe(args.memory)
+
+    print(f"near-duplicate stage, {n} labelled docs, word {SHINGLE}-shingles, {NUM_PERM} perms, threshold {THRESHOLD}")
+    print(f"{'system':<11} {'docs/s':>9} {'x curate':>8} {'prec':>7} {'recall':>7} {'F1':>7}  same-cluster-as-base")
+    for name, r in results["systems"].items():
+        print(f"{name:<11} {r['docs_per_s']:>9.0f} {cur / r['docs_per_s']:>8.2f} {r['precision']:>7.4f} "
+              f"{r['recall']:>7.4f} {r['f1']:>7.4f}  {r['same_cluster_as_base']}")
+    print(f"curate vs datasketch: {results['speedup_vs_datasketch']}x, vs rensa: {results['speedup_vs_rensa']}x")
+    if args.memory:
+        m = results["memory"]
+        print(f"memory: {m['records']} short records, peak RSS {m['peak_rss_mb']} MB "
+              f"(texts alone {m['rss_before_mb']} MB), {m['seconds']} s, {m['clusters']} clusters")
+    out = Path(args.out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = out.with_suffix(".json.tmp")
+    tmp.write_text(json.dumps(results, indent=2) + "\n")
+    os.replace(tmp, out)
+    print(f"wrote {out}")
+
+
+if __name__ == "__main__":
+    main()
