@@ -252,9 +252,7 @@ def verdicts(report: dict) -> dict:
     g_share = s["generated_records"] / n
     dup_share = (s["exact_duplicate_records"].get("pair", 0) + s["near_duplicate_records"]) / n
     div = s["diversity"]
-    ent = div.get("cluster_entropy")
-    k = report.get("diversity", {}).get("n_clusters") or 1
-    ent_norm = (ent / math.log(k)) if ent is not None and k > 1 else None
+    ent_norm = div.get("cluster_entropy")   # curate.diversity normalises it: entropy / log(n_clusters), in [0, 1]
     usable = s["records"] - s["flagged_records"] - s["exact_duplicate_records"].get("pair", 0)
 
     def grade(x, good, fair, higher_is_better=False):
@@ -276,7 +274,7 @@ def verdicts(report: dict) -> dict:
                     "rule": "good <= 2 %, fair <= 10 %"},
         "diversity": {"verdict": d_verdict,
                       "figure": f"{dup_share:.1%} duplicates, distinct-2 {div.get('distinct_2') or 0:.2f}, "
-                                f"cluster entropy {ent_norm if ent_norm is not None else float('nan'):.2f} of max",
+                                f"cluster entropy {ent_norm if ent_norm is not None else float('nan'):.2f}",
                       "rule": "duplicates <= 2 %, distinct-2 >= 0.3, normalised cluster entropy >= 0.8"},
         "real_vs_generated": {"verdict": grade(g_share, 0.01, 0.05), "figure": f"{g_share:.1%} look generated",
                               "rule": "good <= 1 %, fair <= 5 %"},

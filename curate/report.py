@@ -254,7 +254,7 @@ representatives).</p>
 <tr><td>distinct-2</td><td>{_cell(div.get('distinct_2'))}</td></tr>
 <tr><td>Vendi score</td><td>{_cell(div.get('vendi'))}</td></tr>
 <tr><td>clusters</td><td>{_cell(div.get('n_clusters'))}</td></tr>
-<tr><td>cluster entropy</td><td>{_cell(div.get('cluster_entropy'))}</td></tr>
+<tr><td>cluster entropy (normalised)</td><td>{_cell(div.get('cluster_entropy'))}</td></tr>
 <tr><td>coverage</td><td>{_cell(div.get('coverage'))}</td></tr>
 <tr><td>commonest answer opening</td><td>{_esc((template.get('top_openings') or [{}])[0].get('opening', ''))}
  ({_cell(template.get('top_opening_share'))})</td></tr>
