@@ -193,7 +193,8 @@ def _ratings(args) -> int:
 def _add_tournament(sub) -> None:
     p = sub.add_parser("tournament", help="battles between models on a suite's prompts, judged by a model or humans")
     p.add_argument("--models", nargs="+", required=True, metavar="CONTESTANT",
-                   help="model specs, optionally with settings: default@temperature=1.0 (keys: temperature, top_p, "
+                   help="[NAME=]SPEC[@settings]: a model spec, optionally named and with generation settings, e.g. "
+                        "default, hot=default@temperature=1.0, tuned=default+out/lora (settings: temperature, top_p, "
                         "max_new_tokens, seed, system)")
     p.add_argument("--suite", required=True, help="suite YAML, or a CSV/JSONL of prompts with a question column")
     p.add_argument("--judge", required=True, help="judge model spec, or `human` to queue the battles for raters")
@@ -305,7 +306,8 @@ def _app(args) -> int:
         token = create_user(store, "Admin", role="admin", user_id="admin")[1]
     app = Path(__file__).resolve().parents[1] / "apps" / "app.py"
     cmd = [sys.executable, "-m", "streamlit", "run", str(app), "--server.port", str(args.port), "--server.address",
-           args.host, "--server.headless", "true", "--browser.gatherUsageStats", "false"]
+           args.host, "--server.headless", "true", "--browser.gatherUsageStats", "false",
+           "--client.toolbarMode", "viewer"]
     print(f"store: {store.url}")
     print(f"admin link (valid 14 days, keep it private): http://{args.host}:{args.port}/?token={token}")
     if args.print_url:
@@ -495,7 +497,9 @@ def _add_judge(sub) -> None:
     src = p.add_mutually_exclusive_group(required=True)
     src.add_argument("--suite", metavar="YAML", help="questions (and reference answers) from a suite's cases")
     src.add_argument("--data", metavar="FILE", help="questions and human answers from a CSV/JSONL Q/A file")
-    p.add_argument("--models", nargs=2, required=True, metavar=("A", "B"),
+    src.add_argument("--pairs", metavar="FILE", help="ready-made answer pairs (item_id, question, answer_a, answer_b"
+                                                     "[, reference, model_a, model_b]), e.g. ones humans rated")
+    p.add_argument("--models", nargs=2, metavar=("A", "B"),
                    help="two model specs; `human-reference` stands for the human-written reference answers")
     p.add_argument("--judge", default="default", metavar="SPEC", help="the judge's model spec (default: default)")
     p.add_argument("--temperature", nargs="+", type=float, default=[0.0], metavar="T",
@@ -509,6 +513,9 @@ def _add_judge(sub) -> None:
     p.add_argument("--max-new-tokens", type=int, default=96, help="answer length for generated answers")
     p.add_argument("--judge-max-new-tokens", type=int, default=192, help="judge output length")
     p.add_argument("--no-reference", action="store_true", help="don't show the reference answer to the judge")
+    p.add_argument("--method", choices=["generate", "logprob"], default="generate",
+                   help="generate: read [[A]]/[[B]]/[[C]]/[[D]] from the judge's text (MT-Bench); logprob: pick the "
+                        "likeliest marker (local judges; fast, never unparsed)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--json", metavar="FILE", help="write the summary (every verdict, both orders) as JSON")
     store_arg(p)
@@ -516,7 +523,6 @@ def _add_judge(sub) -> None:
 
 
 def _judge(args) -> int:
-    import json
 
     from evalkit.errors import UserError
     from evalkit.judges.run import Contestant, answers_from_run, judge_contestants, load_items
@@ -529,6 +535,15 @@ def _judge(args) -> int:
         return values * 2 if len(values) == 1 else values
 
     store = open_store(args.store)
+    if args.pairs:
+        from evalkit.judges.run import judge_pairs, load_pairs
+
+        summary = judge_pairs(args.judge, load_pairs(args.pairs, limit=args.limit, offset=args.offset), store=store,
+                              lang=args.lang, judge_params={"max_new_tokens": args.judge_max_new_tokens},
+                              method=args.method, use_reference=not args.no_reference)
+        return _print_judged(summary, store, args.json)
+    if not args.models:
+        raise UserError("--models A B is required with --suite or --data")
     items = load_items(suite=args.suite, data=args.data, limit=args.limit, offset=args.offset)
     temps, systems = per_model(args.temperature, "temperature"), per_model(args.system, "system")
     names = args.names or ["", ""]
@@ -543,12 +558,21 @@ def _judge(args) -> int:
                 c.answers = answers_from_run(store, args.from_run, c.spec, ids)
     summary = judge_contestants(args.judge, items, contestants, store=store, lang=args.lang,
                                 max_new_tokens=args.max_new_tokens, use_reference=not args.no_reference,
-                                judge_params={"max_new_tokens": args.judge_max_new_tokens}, seed=args.seed)
+                                judge_params={"max_new_tokens": args.judge_max_new_tokens}, seed=args.seed,
+                                method=args.method)
+    return _print_judged(summary, store, args.json)
+
+
+def _print_judged(summary: dict, store, json_path: str | None) -> int:
+    import json
+    import os
+    import tempfile
+
     for v in summary["verdicts"]:
         print(f"{v['item_id']:<28} {v['winner']:<9} (order AB: {v['order_AB']}, order BA: {v['order_BA']})")
     c = summary["counts"]
-    print(f"\n{summary['model_a']} (A) vs {summary['model_b']} (B), judged by {summary['judge']} on "
-          f"{summary['items']} items in both orders:")
+    who = f"{summary['model_a']} (A) vs {summary['model_b']} (B)" if "model_a" in summary else "answer A vs answer B"
+    print(f"\n{who}, judged by {summary['judge']} ({summary['method']}) on {summary['items']} items in both orders:")
     print(f"  A wins {c['A']}, B wins {c['B']}, ties {c['tie']}, both bad {c['bothbad']}, unparsed {c['unparsed']}")
     pc = summary["position_consistency"]
     print(f"  position consistency: {'n/a (no item readable in both orders)' if pc is None else f'{pc:.2f}'}")
@@ -557,15 +581,11 @@ def _judge(args) -> int:
         print(f"  {model} vs human-reference: win rate {w['win_rate']:.2f}{ci} over {w['n']} judged items")
     if summary.get("run_id"):
         print(f"  stored run {summary['run_id'][:8]} (ratings + battles) in {store.url}")
-    if args.json:
-        from evalkit.ratings_io import write_records  # noqa: F401  (atomic writer lives there)
-        import os
-        import tempfile
-
-        fd, tmp = tempfile.mkstemp(dir=os.path.dirname(os.path.abspath(args.json)), suffix=".tmp")
+    if json_path:
+        fd, tmp = tempfile.mkstemp(dir=os.path.dirname(os.path.abspath(json_path)), suffix=".tmp")
         with os.fdopen(fd, "w", encoding="utf-8") as f:
             json.dump(summary, f, indent=2, ensure_ascii=False)
-        os.replace(tmp, args.json)
+        os.replace(tmp, json_path)
     return 0
 
 

@@ -141,11 +141,42 @@ def combine_orders(first: str, second_mapped: str) -> str:
     return first if first == second_mapped else "tie"
 
 
-def pairwise_judge(judge, items: list[dict], *, lang: str = "en", store=None,
-                   params: dict | None = None) -> list[PairVerdict]:
+def _logprob_verdicts(judge, prompts: list, store) -> list[str]:
+    """Score the four verdict markers after the judge's prompt and pick the likeliest (a loglikelihood judge, like
+    lm-eval's multiple choice): no text to parse, so never "unparsed". Needs a local model with a chat template."""
+    tok = getattr(judge, "tokenizer", None)
+    if tok is None or not getattr(tok, "chat_template", None):
+        raise UserError(f"judge {judge.name!r} can't score verdicts by loglikelihood (no local tokenizer with a chat "
+                        "template)", hint="use method 'generate' for endpoints")
+    contexts = [tok.apply_chat_template(p, tokenize=False, add_generation_prompt=True) + "Final verdict:"
+                for p in prompts]
+    requests = [(c, f" [[{m}]]") for c in contexts for m in _LOGPROB_MARKERS]
+    if store is not None:
+        from evalkit.models.cache import cached_loglikelihood
+
+        lls = cached_loglikelihood(judge, store, requests)
+    else:
+        lls = judge.loglikelihood(requests)
+    out = []
+    for i in range(len(prompts)):
+        scores = [lls[i * len(_LOGPROB_MARKERS) + k][0] for k in range(len(_LOGPROB_MARKERS))]
+        best = _LOGPROB_MARKERS[max(range(len(scores)), key=scores.__getitem__)]
+        out.append("logprob " + " ".join(f"{m}={s:.3f}" for m, s in zip(_LOGPROB_MARKERS, scores)) +
+                   f"\nFinal verdict: [[{best}]]")
+    return out
+
+
+_LOGPROB_MARKERS = ("A", "B", "C", "D")
+
+
+def pairwise_judge(judge, items: list[dict], *, lang: str = "en", store=None, params: dict | None = None,
+                   method: str = "generate") -> list[PairVerdict]:
     """Judge each item's answer_a against answer_b in both orders (one batched call of 2·n prompts).
 
-    Items: {question, answer_a, answer_b, optional reference, item_id}. The verdict is in the item's own A/B frame."""
+    Items: {question, answer_a, answer_b, optional reference, item_id}. The verdict is in the item's own A/B frame.
+    method "generate" reads the verdict from the judge's text (MT-Bench); "logprob" scores the four markers."""
+    if method not in ("generate", "logprob"):
+        raise UserError(f"unknown judge method {method!r}", hint="use generate or logprob")
     prompts = []
     for i, it in enumerate(items):
         for key in ("question", "answer_a", "answer_b"):
@@ -156,7 +187,7 @@ def pairwise_judge(judge, items: list[dict], *, lang: str = "en", store=None,
                                        reference=ref, lang=lang))
         prompts.append(pairwise_prompt(question=it["question"], answer_a=it["answer_b"], answer_b=it["answer_a"],
                                        reference=ref, lang=lang))
-    texts = _generate(judge, prompts, store, params)
+    texts = _logprob_verdicts(judge, prompts, store) if method == "logprob" else _generate(judge, prompts, store, params)
     out = []
     for i, it in enumerate(items):
         t_ab, t_ba = texts[2 * i], texts[2 * i + 1]

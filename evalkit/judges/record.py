@@ -26,12 +26,14 @@ def record_pair_verdicts(store: Store, verdicts: Sequence[PairVerdict], items: S
     rows, fights = [], []
     for v, it in zip(verdicts, items):
         rows.append(dict(run_id=run_id, session_id=session_id, item_id=v.item_id, kind="pairwise",
-                         prompt=it.get("question"), model_a=model_a, model_b=model_b, output_a=it.get("answer_a"),
+                         prompt=it.get("question"), model_a=it.get("model_a") or model_a,
+                         model_b=it.get("model_b") or model_b, output_a=it.get("answer_a"),
                          output_b=it.get("answer_b"), rater=rater, rater_kind=rater_kind, verdict=v.winner,
                          rationale=v.per_order[0]["raw"] if v.per_order else None, order_shown="both",
                          raw={"per_order": v.per_order, "reference": it.get("reference")}))
         if battles and v.winner in BATTLE_WINNER:
-            fights.append(dict(run_id=run_id, suite=suite, item_id=v.item_id, model_a=model_a, model_b=model_b,
+            fights.append(dict(run_id=run_id, suite=suite, item_id=v.item_id, model_a=it.get("model_a") or model_a,
+                               model_b=it.get("model_b") or model_b,
                                winner=BATTLE_WINNER[v.winner], judge=rater, judge_kind=rater_kind,
                                len_a=len(it.get("answer_a") or ""), len_b=len(it.get("answer_b") or "")))
     store.insert(schema.ratings, rows)

@@ -15,7 +15,7 @@ from evalkit.errors import UserError
 from evalkit.judges.judge import JUDGE_PARAMS, pairwise_judge
 from evalkit.judges.record import HUMAN_REFERENCE, record_pair_verdicts, reference_winrates
 
-__all__ = ["Contestant", "answers_from_run", "judge_contestants", "load_items"]
+__all__ = ["Contestant", "answers_from_run", "judge_contestants", "judge_pairs", "load_items", "load_pairs"]
 
 _QUESTION_COLS = ("question", "q", "prompt", "instruction", "input")
 _ANSWER_COLS = ("reference", "answer", "a", "output", "response")
@@ -138,7 +138,7 @@ def _answers(c: Contestant, items: list[dict], models: dict, store, max_new_toke
 def judge_contestants(judge_spec: str, items: list[dict], contestants: Sequence[Contestant], *, store=None,
                       lang: str = "en", max_new_tokens: int = 96, judge_params: dict | None = None,
                       use_reference: bool = True, bootstrap: int = 1000, seed: int = 0,
-                      progress: bool = True) -> dict:
+                      progress: bool = True, method: str = "generate") -> dict:
     """Answer every item with both contestants, judge A vs B in both orders, record verdicts; returns a summary."""
     if len(contestants) != 2:
         raise UserError(f"pairwise judging needs exactly two contestants, got {len(contestants)}")
@@ -163,7 +163,7 @@ def judge_contestants(judge_spec: str, items: list[dict], contestants: Sequence[
              for it, x, y in zip(items, ans_a, ans_b)]
     params = {**JUDGE_PARAMS, **(judge_params or {})}
     say(f"judging {len(pairs)} pair(s) in both orders with {judge.name} …")
-    verdicts = pairwise_judge(judge, pairs, lang=lang, store=store, params=params)
+    verdicts = pairwise_judge(judge, pairs, lang=lang, store=store, params=params, method=method)
     counts = Counter(v.winner for v in verdicts)
     per_order = [(v.per_order[0]["mapped"], v.per_order[1]["mapped"]) for v in verdicts]
     readable = [(x, y) for x, y in per_order if "unparsed" not in (x, y)]
@@ -171,7 +171,7 @@ def judge_contestants(judge_spec: str, items: list[dict], contestants: Sequence[
         "judge": judge.name, "model_a": a.name, "model_b": b.name, "items": len(pairs), "lang": lang,
         "counts": {k: counts.get(k, 0) for k in ("A", "B", "tie", "bothbad", "unparsed")},
         "position_consistency": round(sum(x == y for x, y in readable) / len(readable), 6) if readable else None,
-        "judge_params": params,
+        "judge_params": params, "method": method,
         "verdicts": [{"item_id": v.item_id, "winner": v.winner, "order_AB": v.per_order[0]["verdict"],
                       "order_BA": v.per_order[1]["verdict"]} for v in verdicts],
     }
@@ -182,7 +182,7 @@ def judge_contestants(judge_spec: str, items: list[dict], contestants: Sequence[
                                                                    else b.name)
     if store is not None:
         run = store.start_run("judge", f"{a.name} vs {b.name}", model=judge.name, fingerprint=judge.fingerprint,
-                              config={"model_a": a.name, "model_b": b.name, "lang": lang, "judge_params": params,
+                              config={"model_a": a.name, "model_b": b.name, "lang": lang, "judge_params": params, "method": method,
                                       "contestants": [vars_of(c) for c in contestants]})
         record_pair_verdicts(store, verdicts, pairs, rater=judge.name, model_a=a.name, model_b=b.name, run_id=run)
         store.finish_run(run, summary={k: v for k, v in summary.items() if k != "verdicts"})
@@ -193,3 +193,48 @@ def judge_contestants(judge_spec: str, items: list[dict], contestants: Sequence[
 
 def vars_of(c: Contestant) -> dict:
     return {"name": c.name, "spec": c.spec, "temperature": c.temperature, "system": c.system, "seed": c.seed}
+
+
+def load_pairs(path: str, *, limit: int | None = None, offset: int = 0) -> list[dict]:
+    """Ready-made pairs {item_id, question, answer_a, answer_b[, reference, model_a, model_b]} from CSV/JSONL."""
+    from evalkit.ratings_io import read_records
+
+    items = []
+    for line, rec in read_records(path):
+        for key in ("item_id", "question", "answer_a", "answer_b"):
+            if not str(rec.get(key) or "").strip():
+                raise UserError(f"{path}:{line}: missing field {key!r}",
+                                hint="pairs need item_id, question, answer_a, answer_b (reference optional)")
+        items.append({k: rec.get(k) for k in ("item_id", "question", "answer_a", "answer_b", "reference",
+                                              "model_a", "model_b")})
+    items = items[offset:]
+    return items[:limit] if limit else items
+
+
+def judge_pairs(judge_spec: str, pairs: list[dict], *, store=None, lang: str = "en", judge_params: dict | None = None,
+                method: str = "generate", use_reference: bool = True, name: str | None = None) -> dict:
+    """Judge given answer pairs (e.g. the ones humans rated) in both orders and record the verdicts."""
+    from evalkit.models import load_model
+
+    if not pairs:
+        raise UserError("no pairs to judge")
+    judge = load_model(judge_spec)
+    items = [{**p, "reference": p.get("reference") if use_reference else None} for p in pairs]
+    params = {**JUDGE_PARAMS, **(judge_params or {})}
+    verdicts = pairwise_judge(judge, items, lang=lang, store=store, params=params, method=method)
+    counts = Counter(v.winner for v in verdicts)
+    readable = [(v.per_order[0]["mapped"], v.per_order[1]["mapped"]) for v in verdicts
+                if "unparsed" not in (v.per_order[0]["mapped"], v.per_order[1]["mapped"])]
+    summary = {"judge": judge.name, "items": len(items), "lang": lang, "method": method, "judge_params": params,
+               "counts": {k: counts.get(k, 0) for k in ("A", "B", "tie", "bothbad", "unparsed")},
+               "position_consistency": round(sum(x == y for x, y in readable) / len(readable), 6) if readable else None,
+               "verdicts": [{"item_id": v.item_id, "winner": v.winner, "order_AB": v.per_order[0]["verdict"],
+                             "order_BA": v.per_order[1]["verdict"]} for v in verdicts]}
+    if store is not None:
+        run = store.start_run("judge", name or f"pairs judged by {judge.name}", model=judge.name,
+                              fingerprint=judge.fingerprint, config={"lang": lang, "method": method,
+                                                                     "judge_params": params})
+        record_pair_verdicts(store, verdicts, items, rater=judge.name, model_a="A", model_b="B", run_id=run)
+        store.finish_run(run, summary={k: v for k, v in summary.items() if k != "verdicts"})
+        summary["run_id"] = run
+    return summary
