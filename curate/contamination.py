@@ -1,7 +1,8 @@
 """Test-set contamination of a training set: n-gram overlap plus near-duplicate matching.
 
-N-gram overlap follows GPT-3 (Brown et al. 2020, appendix C) and lm-evaluation-harness's decontamination: lower case,
-punctuation stripped, word n-grams (n = 13); a test item is contaminated when any of its n-grams occurs in the training
+N-gram overlap follows GPT-3 (Brown et al. 2020, appendix C) and lm-evaluation-harness's decontamination
+(lm_eval/decontamination/janitor.py: ASCII letters lower-cased, ASCII punctuation deleted, split on whitespace, word
+n-grams, n = 13); a test item is contaminated when any of its n-grams occurs in the training
 data, or, for an item shorter than n words, when the whole item occurs as a contiguous word sequence (GPT-3's rule for
 short items; items under `min_words` words are left to the near-duplicate check, since 1-4 common words match anything).
 Near-duplicates reuse curate.dedup (MinHash + LSH, verified by true Jaccard >= `near_threshold`).
@@ -11,11 +12,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Sequence
 
+import string
+
 import numpy as np
 
 from curate.dedup import _shingles_from_ids, _word_hash_chunk, near_duplicates
 
-__all__ = ["ContaminationResult", "find_contamination", "mc_test_text"]
+__all__ = ["ContaminationResult", "find_contamination", "mc_test_text", "janitor_normalize"]
 
 
 @dataclass
@@ -34,11 +37,20 @@ def mc_test_text(question: str, choices: Sequence[str] | None = None, *, with_ch
     return question
 
 
+_JANITOR = str.maketrans(string.ascii_lowercase + string.ascii_uppercase, string.ascii_lowercase * 2,
+                         string.punctuation)
+
+
+def janitor_normalize(text) -> str:
+    """lm-eval's Janitor.normalize_string (ASCII lower case, ASCII punctuation deleted), words joined by one space."""
+    return " ".join(("" if text is None else str(text)).translate(_JANITOR).split())
+
+
 def _encode(texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
     """(stable hash of every normalised word, words per text), in chunks."""
     hs, ls = [], []
     for s in range(0, len(texts), 65_536):
-        h, n = _word_hash_chunk(texts[s:s + 65_536])
+        h, n = _word_hash_chunk([janitor_normalize(t) for t in texts[s:s + 65_536]], prenormalized=True)
         hs.append(h)
         ls.append(n)
     if not hs:

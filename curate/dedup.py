@@ -193,13 +193,16 @@ def _bigram_table() -> np.ndarray:
 _TABLE = _bigram_table()
 
 
-def _word_hash_chunk(texts: Sequence) -> tuple[np.ndarray, np.ndarray]:
+def _word_hash_chunk(texts: Sequence, *, prenormalized: bool = False) -> tuple[np.ndarray, np.ndarray]:
     """Stable 64-bit hashes of the normalised words of `texts`, all texts in one flat array, and words per text.
 
     Same words as `words(t)`, found with numpy on the UTF-8 bytes of all texts joined by spaces: a word is a run of
     non-space bytes, its hash a tabulation hash (a fixed random 64-bit value per byte bigram, summed), mixed."""
-    parts = [t.lower().translate(_NONWORD_ASCII) if isinstance(t, str) and t.isascii() else normalize(t)
-             for t in texts]
+    if prenormalized:           # words already separated by single ASCII spaces
+        parts = list(texts)
+    else:
+        parts = [t.lower().translate(_NONWORD_ASCII) if isinstance(t, str) and t.isascii() else normalize(t)
+                 for t in texts]
     if not parts:
         return np.zeros(0, np.uint64), np.zeros(0, np.int64)
     blen = np.fromiter((len(p) if p.isascii() else len(p.encode("utf-8", "surrogatepass")) for p in parts),
