@@ -12,19 +12,19 @@ user = ui.sign_in()
 admin = user.is_admin
 hidden = "visible" if admin else "hidden"  # raters don't see admin pages; opening one by URL gets a refusal
 pages = [
-    st.Page("pages/rate.py", title=ui.t("nav.rate"), icon=":material/thumbs_up_down:", url_path="rate",
+    st.Page("views/rate.py", title=ui.t("nav.rate"), icon=":material/thumbs_up_down:", url_path="rate",
             default=not admin),
-    st.Page("pages/audit.py", title=ui.t("nav.audit"), icon=":material/dataset:", url_path="audit", default=admin,
+    st.Page("views/audit.py", title=ui.t("nav.audit"), icon=":material/dataset:", url_path="audit", default=admin,
             visibility=hidden),
-    st.Page("pages/suites.py", title=ui.t("nav.suites"), icon=":material/checklist:", url_path="suites",
+    st.Page("views/suites.py", title=ui.t("nav.suites"), icon=":material/checklist:", url_path="suites",
             visibility=hidden),
-    st.Page("pages/leaderboard.py", title=ui.t("nav.leaderboard"), icon=":material/leaderboard:",
+    st.Page("views/leaderboard.py", title=ui.t("nav.leaderboard"), icon=":material/leaderboard:",
             url_path="leaderboard", visibility=hidden),
-    st.Page("pages/agreement.py", title=ui.t("nav.agreement"), icon=":material/handshake:", url_path="agreement",
+    st.Page("views/agreement.py", title=ui.t("nav.agreement"), icon=":material/handshake:", url_path="agreement",
             visibility=hidden),
-    st.Page("pages/finetune.py", title=ui.t("nav.finetune"), icon=":material/model_training:", url_path="finetune",
+    st.Page("views/finetune.py", title=ui.t("nav.finetune"), icon=":material/model_training:", url_path="finetune",
             visibility=hidden),
-    st.Page("pages/admin.py", title=ui.t("nav.admin"), icon=":material/admin_panel_settings:", url_path="admin",
+    st.Page("views/admin.py", title=ui.t("nav.admin"), icon=":material/admin_panel_settings:", url_path="admin",
             visibility=hidden),
 ]
 st.sidebar.caption(ui.t("app.signed_in", name=user.name, role=ui.t(f"role.{user.role}")))

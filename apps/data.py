@@ -24,6 +24,14 @@ class Unavailable(Exception):
     """A package the page needs isn't installed or importable yet; the message names it."""
 
 
+def _frame(store: Store, q, columns: list[str]) -> pd.DataFrame:
+    """Run a query into a DataFrame. Rows become plain tuples first: pandas builds a frame from SQLAlchemy Row objects
+    about 8x slower (2.5 s vs 0.3 s for 100k rows)."""
+    with store.engine.connect() as conn:
+        rows = [tuple(r) for r in conn.execute(q)]
+    return pd.DataFrame.from_records(rows, columns=columns)
+
+
 def _need(module: str, attr: str):
     try:
         return getattr(importlib.import_module(module), attr)
@@ -35,8 +43,7 @@ def runs(store: Store, kind: str) -> pd.DataFrame:
     t = schema.runs
     q = sa.select(t.c.id, t.c.name, t.c.model, t.c.status, t.c.created_at).where(t.c.kind == kind) \
         .order_by(t.c.created_at.desc()).limit(500)
-    with store.engine.connect() as conn:
-        return pd.DataFrame(conn.execute(q).fetchall(), columns=["id", "name", "model", "status", "created_at"])
+    return _frame(store, q, ["id", "name", "model", "status", "created_at"])
 
 
 def _run(store: Store, run_id: str) -> dict | None:
@@ -76,8 +83,7 @@ def battles_frame(store: Store, *, suite: str | None = None, judge_kind: str | N
         q = q.where(b.c.suite == suite)
     if judge_kind:
         q = q.where(b.c.judge_kind == judge_kind)
-    with store.engine.connect() as conn:
-        g = pd.DataFrame(conn.execute(q).fetchall(), columns=["model_a", "model_b", "winner", "n"])
+    g = _frame(store, q, ["model_a", "model_b", "winner", "n"])
     if g.empty:
         return g.drop(columns="n")
     return g.loc[np.repeat(g.index.to_numpy(), g["n"].to_numpy())].drop(columns="n").reset_index(drop=True)
@@ -101,8 +107,7 @@ def ratings_frame(store: Store, *, session_id: str | None = None, kind: str = "p
     q = sa.select(r.c.item_id, r.c.rater, rating.label("rating"), r.c.rater_kind).where(r.c.kind == kind)
     if session_id:
         q = q.where(r.c.session_id == session_id)
-    with store.engine.connect() as conn:
-        return pd.DataFrame(conn.execute(q).fetchall(), columns=["item_id", "rater", "rating", "rater_kind"])
+    return _frame(store, q, ["item_id", "rater", "rating", "rater_kind"])
 
 
 def agreement_data(store: Store, *, session_id: str | None = None, kind: str = "pairwise", judge: str | None = None,
@@ -122,8 +127,7 @@ def rater_names(store: Store, *, session_id: str | None = None) -> pd.DataFrame:
         .order_by(r.c.rater)
     if session_id:
         q = q.where(r.c.session_id == session_id)
-    with store.engine.connect() as conn:
-        return pd.DataFrame(conn.execute(q).fetchall(), columns=["rater", "rater_kind", "n"])
+    return _frame(store, q, ["rater", "rater_kind", "n"])
 
 
 def confusion_counts(store: Store, *, judge: str, session_id: str | None = None) -> pd.DataFrame:
@@ -135,8 +139,7 @@ def confusion_counts(store: Store, *, judge: str, session_id: str | None = None)
         .group_by(r1.c.verdict, r2.c.verdict)
     if session_id:
         q = q.where(r1.c.session_id == session_id)
-    with store.engine.connect() as conn:
-        g = pd.DataFrame(conn.execute(q).fetchall(), columns=["judge", "human", "n"])
+    g = _frame(store, q, ["judge", "human", "n"])
     if g.empty:
         return g
     return g.pivot(index="judge", columns="human", values="n").fillna(0).astype(int)
@@ -154,9 +157,7 @@ def disagreements(store: Store, *, session_id: str | None = None, limit: int = 5
         .order_by(r.c.item_id, r.c.rater)
     if session_id:
         q = q.where(r.c.session_id == session_id)
-    with store.engine.connect() as conn:
-        return pd.DataFrame(conn.execute(q).fetchall(),
-                            columns=["item_id", "prompt", "model_a", "model_b", "output_a", "output_b", "rater",
+    return _frame(store, q, ["item_id", "prompt", "model_a", "model_b", "output_a", "output_b", "rater",
                                      "rater_kind", "verdict", "rationale"])
 
 
@@ -169,9 +170,7 @@ def suite_summary(store: Store) -> pd.DataFrame:
                   passed.label("passed"), sa.func.sum(sa.case((c.c.status == "error", 1), else_=0)).label("errors")) \
         .join(t, t.c.id == c.c.run_id).group_by(c.c.run_id, t.c.created_at, c.c.suite, c.c.model) \
         .order_by(t.c.created_at.desc(), c.c.suite, c.c.model)
-    with store.engine.connect() as conn:
-        df = pd.DataFrame(conn.execute(q).fetchall(),
-                          columns=["run_id", "created_at", "suite", "model", "cases", "passed", "errors"])
+    df = _frame(store, q, ["run_id", "created_at", "suite", "model", "cases", "passed", "errors"])
     df["pass_rate"] = (df["passed"] / df["cases"]).round(4) if len(df) else []
     return df
 
@@ -187,9 +186,7 @@ def case_table(store: Store, run_id: str, *, suite: str | None = None, model: st
         q = q.where(c.c.model == model)
     if failed_only:
         q = q.where(c.c.status != "pass")
-    with store.engine.connect() as conn:
-        df = pd.DataFrame(conn.execute(q).fetchall(),
-                          columns=["suite", "case_id", "model", "status", "score", "output", "details", "tags"])
+    df = _frame(store, q, ["suite", "case_id", "model", "status", "score", "output", "details", "tags"])
     df["why"] = [_why(d) for d in df["details"]] if len(df) else []
     return df
 
@@ -226,8 +223,7 @@ def train_curves(store: Store, run_id: str) -> pd.DataFrame:
     m = schema.train_metrics
     q = sa.select(m.c.step, m.c.split, m.c.loss, m.c.lr, m.c.tokens_per_s, m.c.epoch).where(m.c.run_id == run_id) \
         .order_by(m.c.split, m.c.step)
-    with store.engine.connect() as conn:
-        return pd.DataFrame(conn.execute(q).fetchall(), columns=["step", "split", "loss", "lr", "tokens_per_s", "epoch"])
+    return _frame(store, q, ["step", "split", "loss", "lr", "tokens_per_s", "epoch"])
 
 
 def memory_plan(run: dict) -> dict | None:

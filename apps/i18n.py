@@ -145,6 +145,11 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "su.run_a": ("Before (A)", "이전 (A)"),
     "su.run_b": ("After (B)", "이후 (B)"),
     "su.pick_two": ("Pick two different runs.", "서로 다른 두 실행을 고르세요."),
+    "su.ci": ("95% CI of the change", "변화량 95% 신뢰구간"),
+    "su.mcnemar_p": ("McNemar p", "McNemar p값"),
+    "su.verdict": ("Verdict: {verdict}", "판정: {verdict}"),
+    "su.change": ("Change", "변화"),
+    "su.critical": ("Critical", "중요"),
     "su.flips": ("Cases that changed", "결과가 바뀐 케이스"),
     # fine-tune
     "ft.title": ("Fine-tune runs", "미세조정 실행"),

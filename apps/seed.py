@@ -48,9 +48,12 @@ def _answer(ref: str, model: str, rng: np.random.Generator) -> str:
     return ref + " Please contact support if the problem persists."
 
 
-def seed_store(store: Store, *, n_items: int = 12, n_raters: int = 4, k: int = 2, votes_per_rater: int | None = None,
+def seed_store(store: Store, *, n_items: int = 12, n_raters: int = 4, k: int = 2,
+               votes_per_rater: int | dict[str, int] | None = None,
                seed: int = 0, out_dir: str | Path | None = None, judge: bool = True) -> dict:
-    """Fill `store`; returns ids and the personal link tokens: {session_id, admin_token, tokens: {rater: token}, ...}."""
+    """Fill `store`; returns ids and the personal link tokens: {session_id, admin_token, tokens: {rater: token}, ...}.
+
+    votes_per_rater: how many of their items each expert rates (None: all; a dict sets it per rater id)."""
     rng = np.random.default_rng(seed)
     qs = _questions(n_items)
     out: dict = {"models": list(MODELS)}
@@ -95,9 +98,9 @@ def seed_store(store: Store, *, n_items: int = 12, n_raters: int = 4, k: int = 2
     sessions.assign(store, sid, rater_ids, seed=seed)
     out["session_id"] = sid
     for r in rater_ids:
-        n = 0
+        n, limit = 0, votes_per_rater.get(r) if isinstance(votes_per_rater, dict) else votes_per_rater
         while (item := sessions.next_item(store, sid, r)) is not None:
-            if votes_per_rater is not None and n >= votes_per_rater:
+            if limit is not None and n >= limit:
                 break
             left, right = item["texts"]
             choice = ("left" if len(left) > len(right) else "right") if rng.random() < 0.7 else \

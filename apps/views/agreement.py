@@ -21,7 +21,8 @@ labels = {s["id"]: s["name"] for s in sess}
 sid = st.selectbox(t("ag.session"), list(labels), format_func=labels.get, key="ag_session")
 raters = data.rater_names(store, session_id=sid)
 llms = raters.loc[raters["rater_kind"] == "llm", "rater"].tolist()
-judge = st.selectbox(t("ag.judge"), [None] + llms, format_func=lambda j: j or t("ag.no_judge"), key="ag_judge")
+judge = st.selectbox(t("ag.judge"), [None] + llms, index=1 if llms else 0, format_func=lambda j: j or t("ag.no_judge"),
+                     key="ag_judge")
 
 
 @st.cache_data(show_spinner=False, max_entries=32)

@@ -53,7 +53,7 @@ bars = base.mark_rule(strokeWidth=2).encode(x=alt.X(f"{t('lb.ci_low')}:Q", scale
                                                     title=t("lb.rating")), x2=f"{t('lb.ci_high')}:Q")
 dots = base.mark_point(filled=True, size=80).encode(x=f"{t('lb.rating')}:Q",
                                                     tooltip=list(rows.columns))
-ui.chart((bars + dots).properties(height=40 * len(rows) + 40, title=t("lb.chart_title")))
+ui.chart((bars + dots).properties(height=60 * len(rows) + 40, title=t("lb.chart_title")))
 
 
 def _heat(nested: dict, title: str, fmt: str):

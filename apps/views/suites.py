@@ -60,19 +60,24 @@ with tab_cmp:
             st.error(str(e))
             cmp = None
         if cmp:
-            scalars = {k: v for k, v in cmp.items() if isinstance(v, (int, float, str, bool)) or v is None}
-            st.json(scalars, expanded=True)
-            flips = cmp.get("flips") or cmp.get("cases") or []
-            if flips:
+            m = st.columns(4)
+            m[0].metric(t("su.pass_rate") + " A", f"{cmp['pass_rate_a']:.1%}")
+            m[1].metric(t("su.pass_rate") + " B", f"{cmp['pass_rate_b']:.1%}", f"{cmp['delta']:+.1%}")
+            lo, hi = cmp.get("ci") or (None, None)
+            m[2].metric(t("su.ci"), "—" if lo is None else f"[{lo:+.1%}, {hi:+.1%}]")
+            m[3].metric(t("su.mcnemar_p"), f"{cmp['mcnemar']['p_value']:.3g}")
+            (st.warning if cmp.get("gate_failed") else st.success)(t("su.verdict", verdict=cmp.get("verdict", "")))
+            flips = cmp.get("flips") or {}
+            critical = set(cmp.get("critical_regressions") or [])
+            rows = [dict(case=c, change="pass → fail", critical=c in critical) for c in flips.get("pass_to_fail", [])]
+            rows += [dict(case=c, change="fail → pass", critical=False) for c in flips.get("fail_to_pass", [])]
+            if rows:
                 st.subheader(t("su.flips"))
-                df = pd.DataFrame(flips)
-                bad = df.apply(lambda r: any(str(v).lower() in ("regressed", "pass→fail", "broke", "fixed→broken")
-                                             for v in r.values), axis=1)
-                st.dataframe(df.style.apply(lambda r: ["background-color: #fde2e1" if bad[r.name] else ""
-                                                       for _ in r], axis=1), hide_index=True,
-                             width="stretch")
-            for key in ("tags", "per_tag", "by_tag"):
-                if isinstance(cmp.get(key), (list, dict)) and cmp[key]:
-                    st.subheader(t("su.by_tag"))
-                    st.dataframe(pd.DataFrame(cmp[key]), width="stretch")
-                    break
+                df = pd.DataFrame(rows).rename(columns={"case": t("su.case"), "change": t("su.change"),
+                                                        "critical": t("su.critical")})
+                red = ["background-color: #fde2e1", "background-color: #e3f5e1"]
+                st.dataframe(df.style.apply(lambda r: [red[0] if "fail" in r.iloc[1].split("→")[1] else red[1]] * len(r),
+                                            axis=1), hide_index=True, width="stretch")
+            if cmp.get("by_tag"):
+                st.subheader(t("su.by_tag"))
+                st.dataframe(pd.DataFrame(cmp["by_tag"]).T, width="stretch")

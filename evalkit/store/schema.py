@@ -106,6 +106,8 @@ ratings = sa.Table(
     sa.Column("raw", sa.JSON),  # per-order verdicts, judge output
     sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
     sa.UniqueConstraint("session_id", "item_id", "rater", name="uq_rating_once"),
+    # covering index for the app's agreement query (migration 0002)
+    sa.Index("ix_ratings_session_kind", "session_id", "kind", "item_id", "rater", "verdict", "rater_kind"),
 )
 
 battles = sa.Table(
@@ -122,6 +124,8 @@ battles = sa.Table(
     sa.Column("len_a", sa.Integer),
     sa.Column("len_b", sa.Integer),
     sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    # covering index for the leaderboard's GROUP BY (migration 0002)
+    sa.Index("ix_battles_pair_winner", "model_a", "model_b", "winner", "suite", "judge_kind"),
 )
 
 train_metrics = sa.Table(

@@ -11,8 +11,8 @@ from apps import data, i18n
 from evalkit.store import schema
 from tests.apps.conftest import app_as, page_text
 
-PAGES = ["pages/audit.py", "pages/suites.py", "pages/leaderboard.py", "pages/agreement.py", "pages/finetune.py",
-         "pages/admin.py", "pages/rate.py"]
+PAGES = ["views/audit.py", "views/suites.py", "views/leaderboard.py", "views/agreement.py", "views/finetune.py",
+         "views/admin.py", "views/rate.py"]
 
 
 def _rows(store, table) -> pd.DataFrame:
@@ -40,7 +40,7 @@ def test_every_page_renders_for_admin(admin_app, page):
 
 def test_leaderboard_page_shows_every_model_with_intervals(admin_app):
     at, st, out = admin_app
-    at.switch_page("pages/leaderboard.py").run()
+    at.switch_page("views/leaderboard.py").run()
     table = at.dataframe[0].value
     assert sorted(table["Model"]) == sorted(out["models"])
     assert (table["95% CI low"] <= table["Rating"]).all() and (table["Rating"] <= table["95% CI high"]).all()
@@ -58,7 +58,7 @@ def test_leaderboard_page_shows_every_model_with_intervals(admin_app):
 
 def test_agreement_page_reports_judge_against_experts(admin_app):
     at, st, out = admin_app
-    at.switch_page("pages/agreement.py").run()
+    at.switch_page("views/agreement.py").run()
     at.selectbox(key="ag_judge").set_value("judge:smollm2").run()
     assert not at.exception
     text = page_text(at)
@@ -69,7 +69,7 @@ def test_agreement_page_reports_judge_against_experts(admin_app):
 
 def test_suites_and_finetune_and_audit_pages_show_the_stored_figures(admin_app):
     at, st, out = admin_app
-    at.switch_page("pages/suites.py").run()
+    at.switch_page("views/suites.py").run()
     summary = at.dataframe[0].value
     cases = _rows(st, schema.case_results)
     expect = cases.groupby("model")["status"].apply(lambda s: round((s == "pass").mean(), 4)).to_dict()
@@ -77,12 +77,12 @@ def test_suites_and_finetune_and_audit_pages_show_the_stored_figures(admin_app):
     at.toggle(key="su_failed").set_value(True).run()
     assert set(at.dataframe[1].value["Status"]) <= {"fail", "error"}
 
-    at.switch_page("pages/finetune.py").run()
+    at.switch_page("views/finetune.py").run()
     tm = _rows(st, schema.train_metrics)
     last_train = tm[tm.split == "train"].sort_values("step")["loss"].iloc[-1]
     assert at.metric[0].value == f"{last_train:.3f}"
 
-    at.switch_page("pages/audit.py").run()
+    at.switch_page("views/audit.py").run()
     assert [m.label for m in at.metric] == ["Quality", "Diversity", "Real vs generated", "Amount"]
     assert "Personal data found (2, masked)" in page_text(at)
 
@@ -91,7 +91,7 @@ def test_korean_from_browser_language_and_toggle(voted):
     st, out = voted
     at = app_as(out["admin_token"], lang="ko-KR")
     at.run()
-    at.switch_page("pages/leaderboard.py").run()
+    at.switch_page("views/leaderboard.py").run()
     assert at.title[0].value == "리더보드"
     assert "모델" in at.dataframe[0].value.columns
     # the toggle (AppTest keeps the sidebar only on the entry run, so switch there first)
@@ -99,7 +99,7 @@ def test_korean_from_browser_language_and_toggle(voted):
     at2.run()
     assert at2.sidebar.radio(key="lang_radio").label == "언어"
     at2.sidebar.radio(key="lang_radio").set_value("en").run()
-    at2.switch_page("pages/leaderboard.py").run()
+    at2.switch_page("views/leaderboard.py").run()
     assert at2.title[0].value == "Leaderboard"
 
 

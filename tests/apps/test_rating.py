@@ -101,7 +101,7 @@ def test_access_rules(seeded):
     rater_token = out["tokens"]["expert1"]
     at = app_as(rater_token)
     at.run()
-    for page in ("pages/admin.py", "pages/leaderboard.py", "pages/agreement.py", "pages/audit.py"):
+    for page in ("views/admin.py", "views/leaderboard.py", "views/agreement.py", "views/audit.py"):
         at.switch_page(page).run()
         assert [e.value for e in at.error] == [
             "This page needs the admin role; your account is a rater account."], page
