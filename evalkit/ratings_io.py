@@ -205,8 +205,12 @@ def import_ratings(store: Store, path: str | os.PathLike, *, layout: str | None 
     records = list(read_records(path))
     layout, rows = records_to_ratings(path, records, layout=layout, rater_kind=rater_kind)
     run_id = store.start_run("judge", f"import {Path(path).name}", config={"source": str(path), "layout": layout})
+    keys = {k for r in rows for k in r} | {"run_id"}
+    rows = [{k: r.get(k) for k in keys} for r in rows]  # one key set: executemany needs uniform rows
     for r in rows:
-        r["run_id"] = r.get("run_id") or run_id
+        r["run_id"] = r["run_id"] or run_id
+        if r.get("created_at") is None:
+            r.pop("created_at", None)
     store.insert(schema.ratings, rows)
     raters = sorted({r["rater"] for r in rows})
     store.finish_run(run_id, summary={"ratings": len(rows), "raters": raters, "layout": layout})
