@@ -174,3 +174,19 @@ def test_fields_override_unknown_lists_fields():
     with pytest.raises(UserError) as e:
         audit(TRAIN, fields={"question": "Question"}, stages=("signals",))
     assert "class, Q, A" in e.value.message
+
+
+def test_tokens_and_perplexity_with_a_real_tokenizer(tmp_path, tiny_model_dir):
+    """--model counts tokens with that model's tokenizer; --perplexity adds one figure per record (tiny model)."""
+    from transformers import AutoTokenizer
+
+    report = audit(KO, model=str(tiny_model_dir), perplexity=True, max_length=64, out=tmp_path / "o",
+                   stages=("tokens",))
+    tok = AutoTokenizer.from_pretrained(str(tiny_model_dir))
+    rows = [json.loads(x) for x in KO.read_text("utf-8").splitlines()]
+    counts = [len(tok(f"{r['question']}\n{r['answer']}", add_special_tokens=False)["input_ids"]) for r in rows]
+    assert report["summary"]["tokens"]["total"] == sum(counts)
+    assert report["tokens"]["truncated_share"] == pytest.approx(sum(c > 64 for c in counts) / len(counts))
+    ppl = pq.read_table(tmp_path / "o" / "records.parquet").column("perplexity").to_numpy()
+    assert len(ppl) == 70 and np.isfinite(ppl[0]) and ppl[0] > 1
+    assert report["tokens"]["perplexity"]["p50"] > 1
