@@ -1,12 +1,159 @@
 """`finetune`: train (full or LoRA), merge, generate side by side, plan memory."""
 from __future__ import annotations
 
+import argparse
+import json
 import sys
 
-from evalkit.cliutil import build_parser, run_main
+from evalkit.cliutil import build_parser, run_main, store_arg
+
+
+# -- train ----------------------------------------------------------------------------------------------------------
+def _add_train(sub) -> None:
+    from finetune.config import FIELDS
+
+    p = sub.add_parser("train", help="fine-tune a model from a YAML config (full or LoRA)", allow_abbrev=False,
+                       description="Train from CONFIG.yaml; every config key can be overridden: --lr 1e-4, "
+                                   "--set lora_r=8, --no-audit, --resume.",
+                       formatter_class=argparse.RawDescriptionHelpFormatter,
+                       epilog="multi-GPU / multi-process: torchrun --nproc-per-node 8 -m finetune train CONFIG.yaml\n"
+                              "  or: accelerate launch --config_file fsdp.yaml -m finetune train CONFIG.yaml")
+    p.add_argument("config", nargs="?", help="YAML file with training keys (see docs/readme/finetune.md)")
+    p.add_argument("--set", action="append", metavar="KEY=VALUE", help="override any config key (repeatable)")
+    keys = p.add_argument_group("config keys (each overrides the YAML)")
+    for name, f in FIELDS.items():
+        flag = "--" + name.replace("_", "-")
+        if str(f.type).startswith("bool"):
+            keys.add_argument(flag, dest=f"cfg_{name}", action=argparse.BooleanOptionalAction, default=None,
+                              help=f"(default {f.default})")
+        else:
+            keys.add_argument(flag, dest=f"cfg_{name}", metavar=name.upper(), default=None,
+                              help=f"(default {f.default})")
+    p.set_defaults(func=_train)
+
+
+def _train(args) -> int:
+    from finetune.config import load_config, parse_set
+    from finetune.train import train
+
+    overrides = parse_set(args.set)
+    overrides.update({k[4:]: v for k, v in vars(args).items() if k.startswith("cfg_") and v is not None})
+    cfg = load_config(args.config, overrides)
+    summary = train(cfg, notify=lambda msg: print(msg, file=sys.stderr))
+    print(f"trained {summary['steps']} steps ({summary['epochs']} epochs, {summary['method']}, "
+          f"{summary['trainable_params']:,} trainable parameters, {summary['precision']})")
+    if summary["eval_loss"] is not None:
+        print(f"eval loss {summary['eval_loss']:.4f} on {summary['eval_examples']} held-out examples")
+    print(f"saved to {summary['out']}  (model spec: {cfg.model}+{summary['out']}"
+          if cfg.method == "lora" else f"saved to {summary['out']}  (model spec: {summary['out']}")
+    print(f"run {summary['run_id'][:8]} in the results store; log {summary['out']}/train_log.jsonl)")
+    return 0
+
+
+# -- merge ----------------------------------------------------------------------------------------------------------
+def _add_merge(sub) -> None:
+    p = sub.add_parser("merge", help="merge a LoRA adapter into its base weights (full precision)")
+    p.add_argument("adapter", help="adapter directory (the `out` of a LoRA run) or BASE+ADAPTER spec")
+    p.add_argument("--out", required=True, help="directory for the merged model (a plain model spec afterwards)")
+    p.add_argument("--base", help="base model spec (default: the one recorded in adapter_config.json)")
+    p.set_defaults(func=_merge)
+
+
+def _merge(args) -> int:
+    from finetune.merge import merge_adapter
+
+    out = merge_adapter(args.adapter, args.out, base=args.base)
+    print(f"merged {args.adapter} into {out}; use it as --model {out}")
+    return 0
+
+
+# -- generate -------------------------------------------------------------------------------------------------------
+def _add_generate(sub) -> None:
+    p = sub.add_parser("generate", help="answers from several models side by side (base vs tuned)")
+    p.add_argument("prompt", nargs="+", help="one or more prompts")
+    p.add_argument("--model", action="append", required=True, help="model spec (repeat: --model A --model B)")
+    p.add_argument("--template", help="format prompts as in training: auto, chat, alpaca, qa or a {prompt} string")
+    p.add_argument("--max-new-tokens", type=int, default=128)
+    p.add_argument("--temperature", type=float, default=0.0)
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--json", action="store_true", help="print JSON instead of text")
+    p.set_defaults(func=_generate)
+
+
+def _generate(args) -> int:
+    from finetune.generate import side_by_side
+
+    rows = side_by_side(args.model, args.prompt, template=args.template, max_new_tokens=args.max_new_tokens,
+                        temperature=args.temperature, seed=args.seed)
+    if args.json:
+        print(json.dumps(rows, ensure_ascii=False, indent=1))
+        return 0
+    width = max(len(m) for m in args.model)
+    for row in rows:
+        print(f"prompt: {row['prompt']}")
+        for spec, text in row["answers"].items():
+            lines = text.splitlines() or [""]
+            print(f"  {spec:<{width}} │ {lines[0]}")
+            for ln in lines[1:]:
+                print(f"  {'':<{width}} │ {ln}")
+        print()
+    return 0
+
+
+# -- plan -----------------------------------------------------------------------------------------------------------
+def _add_plan(sub) -> None:
+    p = sub.add_parser("plan", help="GPU memory for inference, full fine-tuning, LoRA and QLoRA; which fits")
+    who = p.add_mutually_exclusive_group(required=True)
+    who.add_argument("--model", help="a local model spec (parameters and shape are read from its config)")
+    who.add_argument("--params", help="parameter count, e.g. 7B, 135M")
+    p.add_argument("--gpu-mem", help="memory of one GPU, e.g. 16GB, 24GiB (default: this machine's GPU, if any)")
+    p.add_argument("--method", choices=["inference", "full", "lora", "qlora"], action="append",
+                   help="show only these methods (repeatable)")
+    p.add_argument("--seq-len", type=int, default=512)
+    p.add_argument("--batch", type=int, default=1)
+    p.add_argument("--precision", choices=["amp", "pure_bf16"], default="amp",
+                   help="full fine-tuning: bf16 autocast with fp32 master weights (amp) or everything in bf16")
+    p.add_argument("--json", action="store_true", help="print the plan as JSON (stable interface)")
+    p.set_defaults(func=_plan)
+
+
+def _plan(args) -> int:
+    from finetune.plan import GB, METHODS, max_params, model_shape, parse_size, plan_memory
+
+    if args.model:
+        params, hidden, layers = model_shape(args.model)
+    else:
+        params, hidden, layers = parse_size(args.params), None, None
+    gpu = parse_size(args.gpu_mem) if args.gpu_mem else _local_gpu_mem()
+    methods = tuple(m for m in METHODS if not args.method or m in args.method)
+    plan = plan_memory(params, gpu_mem_bytes=gpu, seq_len=args.seq_len, batch=args.batch, hidden=hidden,
+                       layers=layers, precision=args.precision, methods=methods)
+    if args.json:
+        print(json.dumps(plan))
+        return 0
+    gpu_text = f"{gpu / GB:.1f} GB GPU" if gpu else "no GPU given (--gpu-mem)"
+    print(f"{params / 1e9:.3g}B parameters, sequence {args.seq_len} x batch {args.batch}, {gpu_text}")
+    for m, v in plan["methods"].items():
+        fits = {True: "fits", False: "does not fit", None: ""}[v["fits"]]
+        line = f"  {m:<10} {v['bytes'] / GB:9.1f} GB  {fits}"
+        if gpu:
+            line += f"   (largest that fits: {max_params(m, gpu, seq_len=args.seq_len, batch=args.batch) / 1e9:.2g}B)"
+        print(line)
+    print("estimates: weights, gradients, Adam states and activations; sources in finetune/plan.py")
+    return 0
+
+
+def _local_gpu_mem() -> int | None:
+    try:
+        import torch
+
+        return torch.cuda.get_device_properties(0).total_memory if torch.cuda.is_available() else None
+    except Exception:  # noqa: BLE001
+        return None
+
 
 # Each command registers itself here with an `_add_*(sub)` function.
-SUBCOMMANDS: list = []
+SUBCOMMANDS: list = [_add_train, _add_merge, _add_generate, _add_plan]
 
 
 def main(argv=None) -> int:

@@ -1,0 +1,158 @@
+"""Training examples: curate's readers and field detection → prompt/answer text → token ids with answer-only labels.
+
+Batches are planned up front (`plan_batches`) from the seed and the epoch, so a resumed run replays the same order.
+"""
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+
+from evalkit.errors import UserError
+
+IGNORE = -100  # label value the loss skips (torch.nn.functional.cross_entropy's ignore_index)
+
+# Stanford Alpaca's prompt (tatsu-lab/stanford_alpaca, train.py PROMPT_DICT["prompt_no_input"]).
+ALPACA = ("Below is an instruction that describes a task. Write a response that appropriately completes the request.\n\n"
+          "### Instruction:\n{prompt}\n\n### Response:\n")
+# lm-evaluation-harness's multiple-choice prompt: train in the format the model is scored in.
+QA = "Question: {prompt}\nAnswer:"
+
+
+@dataclass
+class Example:
+    index: int          # row number in the source file (0-based, after the header)
+    input_ids: list[int]
+    labels: list[int]   # IGNORE on prompt tokens (unless train_on_prompt) and on nothing else
+
+    @property
+    def n_answer(self) -> int:
+        return sum(1 for t in self.labels if t != IGNORE)
+
+
+def read_pairs(path: str, fields: dict | None = None) -> list[tuple[object, str]]:
+    """(prompt or chat messages, answer) for every row, through curate's readers and field detection."""
+    from curate.fields import detect_fields, to_pair
+    from curate.io import read_rows
+
+    rows = list(read_rows(path))
+    if not rows:
+        raise UserError(f"{path}: no rows to train on")
+    fmap = detect_fields(list(rows[0].keys()), fields)
+    if fmap.kind == "text" or (fmap.kind == "pair" and not fmap.answer):
+        raise UserError(f"{path}: no answer field among columns {', '.join(rows[0].keys())}",
+                        hint="fine-tuning needs question/answer pairs or chat messages; name the columns with "
+                             "`fields: {question: COL, answer: COL}` in the config")
+    return [to_pair(row, fmap) for row in rows]
+
+
+def render_prompt(prompt, tokenizer, template: str = "auto") -> str:
+    """The prompt text exactly as training saw it (also used by `finetune generate --template`)."""
+    if template == "auto":
+        template = "chat" if getattr(tokenizer, "chat_template", None) else "alpaca"
+    if template == "chat":
+        if not getattr(tokenizer, "chat_template", None):
+            raise UserError("template: chat, but the model's tokenizer has no chat template",
+                            hint="use template: alpaca, qa or a custom string with {prompt}")
+        messages = prompt if isinstance(prompt, list) else [{"role": "user", "content": prompt}]
+        return tokenizer.apply_chat_template(messages, add_generation_prompt=True, tokenize=False)
+    if not isinstance(prompt, str):  # chat messages in a non-chat template: flatten them
+        prompt = "\n".join(f"{m['role']}: {m['content']}" for m in prompt)
+    fmt = {"alpaca": ALPACA, "qa": QA}.get(template, template)
+    if "{prompt}" not in fmt:
+        raise UserError(f"template {template!r} has no {{prompt}} placeholder",
+                        hint="use auto, chat, alpaca, qa or a string like 'Q: {prompt}\\nA:'")
+    return fmt.replace("{prompt}", prompt)
+
+
+def tokenize_pairs(pairs, tokenizer, *, template: str = "auto", max_length: int = 512,
+                   train_on_prompt: bool = False) -> list[Example]:
+    """Prompt and answer are tokenized separately and joined, so the answer/prompt boundary is exact."""
+    eos = tokenizer.eos_token_id
+    out, prompt_lens = [], []
+    for i, (prompt, answer) in enumerate(pairs):
+        p = tokenizer(render_prompt(prompt, tokenizer, template))["input_ids"]
+        # QA style prompts end in "Answer:": the answer starts with a space, like lm-eval's continuation " {choice}".
+        text = answer if not p or template == "chat" or answer[:1].isspace() else " " + answer
+        a = tokenizer(text, add_special_tokens=False)["input_ids"] + ([eos] if eos is not None else [])
+        ids = (p + a)[:max_length]
+        labels = (list(p) if train_on_prompt else [IGNORE] * len(p)) + a
+        out.append(Example(i, ids, labels[:max_length]))
+        prompt_lens.append(len(p))
+    if out and all(ex.n_answer == 0 for ex in out):
+        raise UserError(f"max_length {max_length} is shorter than every prompt (shortest prompt: "
+                        f"{min(prompt_lens)} tokens): no answer token would be trained on",
+                        hint=f"raise max_length above {min(prompt_lens)}, e.g. --max-length {2 * max(prompt_lens)}")
+    return out
+
+
+def pack(examples: list[Example], max_length: int) -> list[Example]:
+    """Concatenate examples into max_length blocks (no padding; attention crosses example borders)."""
+    ids, labels, out = [], [], []
+    for ex in examples:
+        ids += ex.input_ids
+        labels += ex.labels
+        while len(ids) >= max_length:
+            out.append(Example(len(out), ids[:max_length], labels[:max_length]))
+            ids, labels = ids[max_length:], labels[max_length:]
+    if ids:
+        out.append(Example(len(out), ids, labels))
+    return out
+
+
+def split_eval(examples: list[Example], share: float, seed: int) -> tuple[list[Example], list[Example]]:
+    """A seeded held-out share (at least one example when share > 0)."""
+    if share <= 0 or len(examples) < 2:
+        return examples, []
+    order = list(range(len(examples)))
+    random.Random(seed).shuffle(order)
+    n_eval = max(1, int(round(len(examples) * share)))
+    held = set(order[:n_eval])
+    return [e for i, e in enumerate(examples) if i not in held], [e for i, e in enumerate(examples) if i in held]
+
+
+def plan_batches(examples: list[Example], batch_size: int, *, seed: int, epoch: int,
+                 group_by_length: bool = True) -> list[list[int]]:
+    """One epoch's batches as lists of positions into `examples`: shuffled by (seed, epoch), then, when grouping by
+    length, sorted by length inside mega-batches of 50 batches (HF's LengthGroupedSampler rule) and batch order
+    shuffled again, so batches hold similar lengths without a fixed easy-to-hard order."""
+    rng = random.Random(seed * 100_003 + epoch)
+    order = list(range(len(examples)))
+    rng.shuffle(order)
+    if group_by_length:
+        mega = batch_size * 50
+        order = [i for s in range(0, len(order), mega)
+                 for i in sorted(order[s:s + mega], key=lambda i: -len(examples[i].input_ids))]
+    batches = [order[s:s + batch_size] for s in range(0, len(order), batch_size)]
+    if group_by_length:
+        rng.shuffle(batches)
+    return batches
+
+
+def check_batches(batches: list[list[int]], examples: list[Example], tokenizer) -> None:
+    """Stop before training when a batch has no answer token at all (the silent zero-loss trap: TRL #1820, #980)."""
+    for b, batch in enumerate(batches):
+        if all(examples[i].n_answer == 0 for i in batch):
+            ex = examples[batch[0]]
+            shown = tokenizer.decode(ex.input_ids)
+            shown = shown if len(shown) < 600 else shown[:300] + " … " + shown[-300:]
+            raise UserError(
+                f"every label in batch {b} is masked: no answer token left to learn from, so the loss would be 0 "
+                f"(example at data row {ex.index}, {len(ex.input_ids)} tokens):\n---\n{shown}\n---",
+                hint="the prompt fills max_length or the template hides the answer: raise max_length, shorten or "
+                     "drop long prompts, or check `template`")
+
+
+def collate(batch: list[Example], pad_id: int):
+    """Right-padded tensors: input_ids, attention_mask, labels (IGNORE on padding). Shapes (B, T), T = longest."""
+    import torch
+
+    width = max(len(e.input_ids) for e in batch)
+    ids = torch.full((len(batch), width), pad_id, dtype=torch.long)
+    mask = torch.zeros((len(batch), width), dtype=torch.long)
+    labels = torch.full((len(batch), width), IGNORE, dtype=torch.long)
+    for r, e in enumerate(batch):
+        n = len(e.input_ids)
+        ids[r, :n] = torch.tensor(e.input_ids)
+        mask[r, :n] = 1
+        labels[r, :n] = torch.tensor(e.labels)
+    return ids, mask, labels

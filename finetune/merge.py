@@ -1,0 +1,30 @@
+"""Merge a LoRA adapter into its base weights (full precision): the result loads as a plain model directory."""
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+from evalkit.errors import UserError
+
+
+def merge_adapter(adapter: str, out: str | Path, *, base: str | None = None) -> Path:
+    """Write base + adapter, merged in fp32, to `out` (written to a temp dir, then renamed into place)."""
+    import torch
+
+    from evalkit.models import load_hf, parse_spec
+
+    spec = parse_spec(f"{base}+{adapter}" if base else adapter)
+    if spec.kind != "adapter":
+        raise UserError(f"{adapter} is not a LoRA adapter directory (no adapter_config.json)",
+                        hint="point at the `out` directory of a `method: lora` training run")
+    model, tok = load_hf(spec, dtype=torch.float32, device="cpu", merge_adapter=True)
+    out = Path(out)
+    tmp = out.with_name(f".{out.name}.tmp")
+    shutil.rmtree(tmp, ignore_errors=True)
+    model.save_pretrained(str(tmp))
+    tok.save_pretrained(str(tmp))
+    if out.exists():
+        shutil.rmtree(out)
+    os.replace(tmp, out)
+    return out
