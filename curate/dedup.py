@@ -167,8 +167,9 @@ def _shingles_from_ids(w: np.ndarray, lengths: np.ndarray, k: int) -> tuple[np.n
     h = np.zeros(T, np.uint64)
     shifted = np.empty(T, np.uint64)
     for j in range(k):                                   # h = mix(h * P + w[p+j]) with PAD past the record end
-        shifted[:T - j] = w[j:]
-        shifted[T - j:] = _PAD
+        m = max(T - j, 0)
+        shifted[:m] = w[j:j + m]
+        shifted[m:] = _PAD
         h = _mix64(h * np.uint64(0x100000001B3) + np.where(rem > j, shifted, _PAD) + np.uint64(j))
     # valid shingle starts: every full k-gram, and the first word of a record shorter than k
     valid = (rem >= k) | ((len_rep < k) & (rem == len_rep))

@@ -132,7 +132,7 @@ def diversity_figures(texts: Sequence[str], labels: Sequence | None = None, *, s
             Z = vec.transform(docs)
             Z = svd.transform(Z) if svd is not None else Z.toarray()
             nr = np.linalg.norm(Z, axis=1, keepdims=True)
-            parts.append(np.where(nr > 0, Z / np.maximum(nr, 1e-12), 0.0))
+            parts.append(np.where(nr > 0, Z / np.maximum(nr, 1e-12), 0.0).astype(np.float64))
         Xall = np.vstack(parts)
     ids = km.predict(Xall) if k > 1 else np.zeros(n, int)
     sizes = np.bincount(ids, minlength=k)
