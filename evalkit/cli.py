@@ -363,7 +363,8 @@ def _run(args) -> int:
         if path:
             write(res, path)
             err.print(f"wrote {path}")
-    Console().print(out.results_table(res))
+    console = Console() if sys.stdout.isatty() else Console(width=160)  # a pipe or CI log: don't squeeze the table
+    console.print(out.results_table(res))
     cached = sum(r["stats"]["cached"] for r in res["runs"])
     computed = sum(r["stats"]["computed"] for r in res["runs"])
     print(f"model calls: {computed} computed, {cached} from the cache; store: {store.url}")

@@ -186,8 +186,9 @@ _NUMBER = re.compile(r"[-+]?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?(?:[eE][-+]?\d+)
 
 
 @assertion("number")
-def number(out: Output, *, value, tolerance: float = 0.0, relative: float = 0.0, pick: str = "first") -> Grade:
-    """The first (or last) number in the output is within `tolerance` (absolute) or `relative` of `value`."""
+def number(out: Output, *, value, tolerance: float = 0.0, relative: float = 0.0, pick: str = "last") -> Grade:
+    """The last (or first) number in the output is within `tolerance` (absolute) or `relative` of `value`; the last,
+    by default, because models restate the question before answering ("2 + 3 = 5")."""
     found = _NUMBER.findall(out.text)
     if not found:
         return _grade(False, "no number in the output")

@@ -163,14 +163,20 @@ def _validate(data: Any, node, path: Path) -> None:
     if not errors:
         return
     err = jsonschema.exceptions.best_match(errors)
-    # oneOf failures (case vs file source) hide the useful message in their context: take the deepest one.
+    # oneOf failures (case vs file source) hide the useful message in their context: follow the branch the item
+    # meant (a `file:` key means a case source), then the deepest error.
     while err.context:
-        err = max(err.context, key=lambda e: (len(e.absolute_path), -len(e.message)))
+        branch = 1 if isinstance(err.instance, dict) and "file" in err.instance else 0
+        mine = [e for e in err.context if err.validator != "oneOf" or e.relative_schema_path[0] == branch] or err.context
+        err = max(mine, key=lambda e: (len(e.absolute_path), e.validator != "required", -len(e.message)))
     loc = list(err.absolute_path)
-    line = _line_of(node, loc)
     msg = err.message
-    if err.validator == "additionalProperties":
+    if err.validator == "additionalProperties" and isinstance(err.instance, dict):
+        extra = [k for k in err.instance if k not in err.schema.get("properties", {})]
+        if extra:
+            loc.append(extra[0])
         msg += " (misspelt key?)"
+    line = _line_of(node, loc)
     raise UserError(f"{path}:{line}: {_path_text(loc)}: {msg}",
                     hint="the suite format is documented in docs/readme/suites.md and evalkit/suites/suite.schema.json")
 
@@ -221,6 +227,8 @@ def _expand(item: dict, base: Path, where: str) -> list[tuple[dict, str]]:
     """A case source → (raw case mapping with vars filled from the row, file:line) per row."""
     file = (base / item["file"]).resolve()
     rows = _read_rows(file, where)
+    if item.get("every"):
+        rows = rows[::item["every"]]
     if item.get("limit"):
         rows = rows[:item["limit"]]
     id_tpl = str(item.get("id", "{_file}-{_row}"))
@@ -235,7 +243,7 @@ def _expand(item: dict, base: Path, where: str) -> list[tuple[dict, str]]:
         except _MissingVar as e:
             raise UserError(f"{where}: {row_where}: template variable {{{e}}} is not a column of {file.name}",
                             hint=f"columns are: {', '.join(k for k in row_vars if not k.startswith('_'))}") from None
-        raw = {k: v for k, v in item.items() if k not in ("file", "limit", "id", "vars")}
+        raw = {k: v for k, v in item.items() if k not in ("file", "limit", "every", "id", "vars")}
         raw["id"] = case_id
         raw["vars"] = {**row_vars, **extra}
         out.append((raw, f"{where} ({row_where})"))

@@ -105,7 +105,7 @@ def results_table(results: dict):
     for col, just in (("suite", "left"), ("model", "left"), ("cases", "right"), ("pass", "right"), ("fail", "right"),
                       ("error", "right"), ("pass rate", "right"), ("acc", "right"), ("acc_norm", "right"),
                       ("cached", "right"), ("computed", "right"), ("run", "left")):
-        t.add_column(col, justify=just)
+        t.add_column(col, justify=just, no_wrap=True)
     for run in results["runs"]:
         m, st = run["metrics"], run.get("stats", {})
         t.add_row(run["suite"], run["model"], str(m["total"]), str(m["passed"]), str(m["failed"]),

@@ -1,0 +1,211 @@
+"""The suite format: shipped suites load, file sources, templating, and bad input named by file:line and case id."""
+from __future__ import annotations
+
+import json
+import textwrap
+from pathlib import Path
+
+import jsonschema
+import pytest
+import yaml
+
+from evalkit.errors import UserError
+from evalkit.suites import load_suite
+from evalkit.suites.format import render, suite_schema
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def write(tmp_path, text: str, name: str = "s.yaml") -> Path:
+    p = tmp_path / name
+    p.write_text(textwrap.dedent(text), encoding="utf-8")
+    return p
+
+
+@pytest.mark.parametrize("name", ["enlighten-mc", "enlighten-qa", "korean", "sanity"])
+def test_shipped_suites_validate_and_load(name):
+    path = REPO / "suites" / f"{name}.yaml"
+    jsonschema.Draft202012Validator(suite_schema()).validate(yaml.safe_load(path.read_text(encoding="utf-8")))
+    suite = load_suite(path)
+    assert suite.name == name and suite.cases
+    assert len({c.id for c in suite.cases}) == len(suite.cases)
+
+
+def test_schema_is_valid_json_schema():
+    jsonschema.Draft202012Validator.check_schema(suite_schema())
+
+
+def test_enlighten_mc_from_csv():
+    suite = load_suite(REPO / "suites" / "enlighten-mc.yaml")
+    assert len(suite.cases) == 269
+    first = suite.cases[0]
+    assert first.prompt == "Question: What does the BeastAttack class do in the Unity project?\nAnswer:"
+    check = first.choice_check
+    assert check.params["choices"][2] == "Manages the beast attack behavior and player hit behavior"
+    assert check.params["answer"] == "c" and check.params["delimiter"] == " "
+    assert first.tags == ["BeastAttack.cs"] and first.id == "mc-0"
+    assert not first.needs_generation
+
+
+def test_inline_case_template_vars_and_defaults(tmp_path):
+    p = write(tmp_path, """
+        name: t
+        defaults:
+          template: "Q: {input}\\nA:"
+          max_new_tokens: 7
+          system: Be brief.
+          vars: {city: Paris}
+          assert:
+            - type: length
+              max: 100
+        cases:
+          - id: one
+            input: 'Capital with {city}? JSON like {"a": 1} stays, {{city}} is literal'
+            vars: {country: France}
+            max_new_tokens: 9
+            assert:
+              - type: icontains
+                value: "{city}"
+    """)
+    s = load_suite(p)
+    c = s.cases[0]
+    assert c.prompt == 'Q: Capital with Paris? JSON like {"a": 1} stays, {city} is literal\nA:'
+    assert c.gen["max_new_tokens"] == 9 and c.gen["system"] == "Be brief."
+    assert [ch.type for ch in c.checks] == ["length", "icontains"] and c.checks[1].params["value"] == "Paris"
+
+
+def test_render_inserts_values_once():
+    assert render("{a} {b}", {"a": "{b}", "b": "x"}) == "{b} x"
+
+
+def test_jsonl_source_with_messages(tmp_path):
+    (tmp_path / "rows.jsonl").write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in [
+        {"q": "수도는?", "a": "서울", "k": 1}, {"q": "2+2?", "a": "4", "k": 2}]) + "\n", encoding="utf-8")
+    p = write(tmp_path, """
+        name: t
+        cases:
+          - file: rows.jsonl
+            id: "row-{k}"
+            messages:
+              - {role: user, content: "{q}"}
+            tags: [from-file]
+            assert:
+              - type: contains
+                value: "{a}"
+    """)
+    s = load_suite(p)
+    assert [c.id for c in s.cases] == ["row-1", "row-2"]
+    assert s.cases[0].prompt == [{"role": "user", "content": "수도는?"}]
+    assert s.cases[0].checks[0].params["value"] == "서울"
+
+
+def test_digest_changes_with_the_data(tmp_path):
+    (tmp_path / "d.csv").write_text("q,a\nx,y\n", encoding="utf-8")
+    text = """
+        name: t
+        cases:
+          - file: d.csv
+            input: "{q}"
+            assert: [{type: equals, value: "{a}"}]
+    """
+    before = load_suite(write(tmp_path, text)).digest
+    (tmp_path / "d.csv").write_text("q,a\nx,z\n", encoding="utf-8")
+    assert load_suite(write(tmp_path, text)).digest != before
+
+
+def error_of(tmp_path, text: str) -> UserError:
+    with pytest.raises(UserError) as e:
+        load_suite(write(tmp_path, text))
+    return e.value
+
+
+def test_yaml_syntax_error_has_line(tmp_path):
+    e = error_of(tmp_path, """
+        name: t
+        cases:
+          - id: a
+            input: "unclosed
+            assert: []
+    """)
+    assert "YAML syntax error" in e.message and "s.yaml:" in e.message
+    assert e.message.split("s.yaml:")[1].split(":")[0].isdigit()
+
+
+def test_schema_error_names_line_and_path(tmp_path):
+    e = error_of(tmp_path, """
+        name: t
+        cases:
+          - id: a
+            input: hi
+            assert:
+              - type: contains
+                value: x
+          - id: b
+            inptu: hi
+            assert: [{type: is-json}]
+    """)
+    assert "s.yaml:10" in e.message and "inptu" in e.message
+
+
+def test_unknown_assertion_names_case_and_lists_known(tmp_path):
+    e = error_of(tmp_path, """
+        name: t
+        cases:
+          - id: my-case
+            input: hi
+            assert:
+              - type: contians
+                value: x
+    """)
+    assert "case my-case" in e.message and "contians" in e.message and "did you mean 'contains'" in e.message
+    assert "icontains" in e.hint and "regex" in e.hint
+
+
+def test_missing_template_var_names_case(tmp_path):
+    e = error_of(tmp_path, """
+        name: t
+        cases:
+          - id: needs-var
+            input: "Hello {name}"
+            assert: [{type: is-json}]
+    """)
+    assert "case needs-var" in e.message and "{name}" in e.message and "s.yaml:4" in e.message
+
+
+def test_missing_column_in_file_source(tmp_path):
+    (tmp_path / "d.csv").write_text("q,a\nx,y\n", encoding="utf-8")
+    e = error_of(tmp_path, """
+        name: t
+        cases:
+          - file: d.csv
+            input: "{question}"
+            assert: [{type: equals, value: "{a}"}]
+    """)
+    assert "{question}" in e.message and "d.csv:2" in e.message and "case d-0" in e.message
+
+
+def test_duplicate_ids_and_missing_file(tmp_path):
+    e = error_of(tmp_path, """
+        name: t
+        cases:
+          - {id: a, input: x, assert: [{type: is-json}]}
+          - {id: a, input: y, assert: [{type: is-json}]}
+    """)
+    assert "duplicate case id 'a'" in e.message
+    e = error_of(tmp_path, """
+        name: t
+        cases:
+          - {file: nowhere.csv, input: x, assert: [{type: is-json}]}
+    """)
+    assert "nowhere.csv does not exist" in e.message
+
+
+def test_bad_choice_answer(tmp_path):
+    e = error_of(tmp_path, """
+        name: t
+        cases:
+          - id: q
+            input: "Pick"
+            assert: [{type: choice, choices: [x, y], answer: z}]
+    """)
+    assert "case q" in e.message and "'z'" in e.message
