@@ -1,7 +1,8 @@
 """Tournaments: battles between contestants on a suite's prompts, judged by an LLM or queued for humans; battle files.
 
-A contestant is a model spec with optional generation settings after `@`: `default`, `default@temperature=1.0`,
-`path/to/model@temperature=0.7,top_p=0.9,max_new_tokens=64`, `default+out/lora`. Contestants that share a model spec
+A contestant is a model spec with optional generation settings after `@` and an optional display name before `=`:
+`default`, `default@temperature=1.0`, `path/to/model@temperature=0.7,top_p=0.9,max_new_tokens=64`,
+`tuned=default+out/lora`, `hot=default@temperature=1.5`. Contestants that share a model spec
 share one loaded model; their answers are cached per (model, prompt, settings), so a rerun generates nothing.
 
 Schedules: round-robin (every pair meets on the same N prompts) or adaptive (a first round, then battles go to the
@@ -32,6 +33,7 @@ __all__ = ["Contestant", "battles_frame", "import_battles", "load_prompts", "par
 
 GEN_OPTIONS = {"temperature": float, "top_p": float, "max_new_tokens": int, "seed": int, "system": str}
 _OPT = re.compile(r"^[A-Za-z_]+=[^,@]*(,[A-Za-z_]+=[^,@]*)*$")
+_ALIAS = re.compile(r"^([A-Za-z0-9_.-]+)=(.+)$")
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -45,8 +47,13 @@ class Contestant:
 
 
 def parse_contestant(text: str) -> Contestant:
-    """`SPEC[@key=value,...]` → Contestant; keys: temperature, top_p, max_new_tokens, seed, system."""
+    """`[NAME=]SPEC[@key=value,...]` → Contestant; keys: temperature, top_p, max_new_tokens, seed, system. The
+    name (default: the whole text) is what battles and leaderboards show."""
     text = str(text).strip()
+    alias = _ALIAS.match(text)
+    if alias and not Path(text).exists():
+        inner = parse_contestant(alias.group(2))
+        return Contestant(alias.group(1), inner.spec, inner.params)
     spec, sep, opts = text.rpartition("@")
     if not sep or not _OPT.match(opts):
         return Contestant(text, text, {})
@@ -270,6 +277,8 @@ class _Arena:
         for name, ps in need.items():
             c = self.by_name[name]
             params = {**self.gen, **c.params}
+            if self.progress:
+                self.progress(f"answers from {name}: {len(ps)} prompts (cached ones are not generated again)")
             gens = cached_generate(self.models[c.spec], self.store, [self.items[p]["prompt"] for p in ps], **params)
             for p, g in zip(ps, gens):
                 self.answers[(name, p)] = g.text

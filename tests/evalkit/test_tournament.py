@@ -38,6 +38,9 @@ def test_parse_contestant():
     assert (c.name, c.spec, c.params) == ("default@temperature=1.0,top_p=0.9", "default",
                                           {"temperature": 1.0, "top_p": 0.9})
     assert parse_contestant("default").params == {}
+    hot = parse_contestant("hot=default@temperature=1.5")
+    assert (hot.name, hot.spec, hot.params) == ("hot", "default", {"temperature": 1.5})
+    assert parse_contestant("tuned=default+out/lora").spec == "default+out/lora"
     assert parse_contestant("me@example/model").spec == "me@example/model"  # not settings: left alone
     with pytest.raises(UserError, match="unknown setting 'temp'"):
         parse_contestant("default@temp=1")
