@@ -1,4 +1,4 @@
-"""A realistic store for the app's tests, screenshots and demo: an audit, two suite runs, an expert rating session
+"""A realistic store for the app's tests, screenshots and demo: a real `curate audit`, suite runs, an expert rating session
 (raters with tokens, votes cast through `cast_vote`), LLM-judge verdicts, battles and a fine-tune run with curves.
 
 Everything is written through the public store API and `apps.sessions`; questions come from the shipped data."""
@@ -147,39 +147,13 @@ def seed_store(store: Store, *, n_items: int = 12, n_raters: int = 4, k: int = 2
 
     # -- a recorded dataset audit (report.json + records.parquet in its out dir) ----------------------------------------
     if out_dir is not None:
-        out["audit_run"] = _seed_audit(store, Path(out_dir), qs, rng)
+        out["audit_run"] = _seed_audit(store, Path(out_dir))
     return out
 
 
-def _seed_audit(store: Store, out_dir: Path, qs: list[dict], rng: np.random.Generator) -> str:
-    import pandas as pd
+def _seed_audit(store: Store, out_dir: Path) -> str:
+    """A real `curate audit` of the shipped Korean set (70 pairs with five deliberate flaws), recorded in the store."""
+    from curate.pipeline import audit
 
-    out_dir.mkdir(parents=True, exist_ok=True)
-    n = 200
-    texts = [qs[i % len(qs)]["q"] for i in range(n)]
-    reasons = rng.choice(["", "", "", "", "exact_duplicate", "truncated_answer", "html_remnant", "generated_phrase"], n)
-    xy = rng.normal(size=(n, 2)).round(3)
-    clusters = (xy[:, 0] > 0).astype(int) + 2 * (xy[:, 1] > 0).astype(int)
-    records = pd.DataFrame(dict(index=range(n), question=texts, chars=[len(t) for t in texts],
-                                tokens=[len(t.split()) * 2 for t in texts], perplexity=rng.lognormal(3, 0.4, n).round(2),
-                                reasons=[[r] if r else [] for r in reasons], cluster=clusters,
-                                x=xy[:, 0], y=xy[:, 1]))
-    records.to_parquet(out_dir / "records.parquet")
-    counts = pd.Series([r for r in reasons if r]).value_counts().to_dict()
-    report = dict(
-        input="data/enlighten-instruct/TrainData.csv", n_records=n,
-        axes=dict(quality=dict(value=round(1 - sum(counts.values()) / n, 3), verdict="fair"),
-                  diversity=dict(value=0.62, verdict="good"), real_vs_generated=dict(value=0.95, verdict="good"),
-                  amount=dict(value=n, verdict="small")),
-        reasons={k: dict(count=int(v), examples=[int(i) for i in np.nonzero(reasons == k)[0][:3]])
-                 for k, v in counts.items()},
-        dedup=dict(exact_rate=round(counts.get("exact_duplicate", 0) / n, 3),
-                   clusters=[[0, 12, 24], [1, 13]]),
-        diversity=dict(distinct_1=0.41, distinct_2=0.77, vendi=18.2, cluster_entropy=1.9,
-                       map_xy=xy.tolist(), cluster_ids=clusters.tolist()),
-        pii=[dict(index=5, kind="phone", masked="010-****-5678"), dict(index=17, kind="rrn", masked="900101-*******")],
-        contamination=dict(items=[dict(test_id="mc-014", train_index=33, method="ngram", overlap=0.92)]))
-    (out_dir / "report.json").write_text(json.dumps(report, ensure_ascii=False, indent=1), encoding="utf-8")
-    run = store.start_run("audit", "TrainData.csv", config=dict(out=str(out_dir), input=report["input"]))
-    store.finish_run(run, summary=dict(n_records=n, axes=report["axes"]))
-    return run
+    report = audit(str(REPO / "data/korean-instruct/ko_instruct.jsonl"), out=str(out_dir), store=store)
+    return report["run_id"]

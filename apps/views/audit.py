@@ -36,6 +36,7 @@ with st.expander(t("au.upload")):
                     st.error(str(e))
 
 runs = data.runs(store, "audit")
+runs = runs[runs["status"] == "done"]
 if runs.empty:
     st.info(t("au.empty"))
     st.stop()
@@ -43,89 +44,120 @@ fmt = {r.id: f"{r.name} · {str(r.created_at)[:16]}" for r in runs.itertuples()}
 run_id = st.selectbox(t("au.pick"), list(fmt), format_func=fmt.get, key="au_pick")
 report = data.audit_report(store, run_id)
 records = data.audit_records(store, run_id)
+summary = report.get("summary") or {}
+if records is None:
+    st.caption(t("au.summary_only"))
 
-# -- the four axes --------------------------------------------------------------------------------------------------
-axes = report.get("axes") or {}
+# -- the four axes with their verdicts --------------------------------------------------------------------------------
+verdicts = report.get("verdicts") or summary.get("verdicts") or {}
 cols = st.columns(4)
 for col, axis in zip(cols, ("quality", "diversity", "real_vs_generated", "amount")):
-    a = axes.get(axis) or {}
-    val = a.get("value", a.get("score"))
-    col.metric(t(f"au.{axis}"), "—" if val is None else (f"{val:,}" if isinstance(val, int) else f"{val:.3g}"),
-               a.get("verdict"), delta_color="off")
+    v = verdicts.get(axis) or {}
+    col.metric(t(f"au.{axis}"), t(f"au.verdict_{v.get('verdict', 'none')}"), v.get("figure"), delta_color="off",
+               help=v.get("rule"))
+if summary:
+    st.caption(t("au.headline", records=summary.get("records", 0), flagged=summary.get("flagged_records", 0),
+                 pii=summary.get("pii_findings", 0), tokens=(summary.get("tokens") or {}).get("total", 0)))
+for fix in report.get("fixes") or []:
+    st.markdown(f"- {fix}")
 
-# -- histograms -----------------------------------------------------------------------------------------------------
+# -- histograms --------------------------------------------------------------------------------------------------------
 if records is not None:
-    num = [c for c in ("chars", "tokens", "perplexity", "length", "answer_tokens") if c in records.columns]
+    num = [c for c in ("answer_chars", "tokens", "perplexity") if c in records.columns and records[c].notna().any()]
     if num:
         st.subheader(t("au.histograms"))
-        hcols = st.columns(len(num))
-        for col, c in zip(hcols, num):
+        for col, c in zip(st.columns(len(num)), num):
             with col:
                 ui.chart(alt.Chart(records[[c]].dropna()).mark_bar().encode(
-                    x=alt.X(f"{c}:Q", bin=alt.Bin(maxbins=30), title=t(f"au.col_{c}") if c in
-                            ("chars", "tokens", "perplexity") else c), y=alt.Y("count():Q", title=None))
-                    .properties(height=200))
+                    x=alt.X(f"{c}:Q", bin=alt.Bin(maxbins=30), title=t(f"au.col_{c}")),
+                    y=alt.Y("count():Q", title=t("au.count"))).properties(height=200))
 
-# -- reason codes -------------------------------------------------------------------------------------------------
-reasons = report.get("reasons") or {}
+# -- reason codes with example records -------------------------------------------------------------------------------
+quality = report.get("quality") or {}
+reasons = quality.get("reasons") or {}
 if reasons:
     st.subheader(t("au.reasons"))
-    rc = pd.DataFrame([(k, v.get("count", v) if isinstance(v, dict) else v) for k, v in reasons.items()],
-                      columns=[t("au.reason"), t("au.count")]).sort_values(t("au.count"), ascending=False)
+    rc = pd.DataFrame(sorted(reasons.items(), key=lambda kv: -kv[1]), columns=[t("au.reason"), t("au.count")])
     st.dataframe(rc, hide_index=True, width="stretch")
     pick = st.selectbox(t("au.examples_for"), list(reasons), key="au_reason")
-    ex = reasons[pick].get("examples", []) if isinstance(reasons[pick], dict) else []
-    if records is not None and ex:
-        st.dataframe(records.iloc[[i for i in ex if isinstance(i, int) and i < len(records)]],
-                     width="stretch")
-    elif ex:
-        st.write(ex)
+    ex = (quality.get("examples") or {}).get(pick) or []
+    if ex:
+        st.dataframe(pd.DataFrame(ex), hide_index=True, width="stretch")
 
-# -- duplicate clusters ----------------------------------------------------------------------------------------------
-dedup = report.get("dedup") or {}
-clusters = dedup.get("clusters") or []
-if clusters:
-    st.subheader(t("au.clusters", n=len(clusters)))
-    ci = st.number_input(t("au.cluster"), 1, len(clusters), 1, key="au_cluster") - 1
-    members = clusters[ci]
-    if records is not None and len(members) >= 2:
-        text_col = next((c for c in ("question", "text", "prompt") if c in records.columns), records.columns[0])
-        a, b = str(records.iloc[members[0]][text_col]), str(records.iloc[members[1]][text_col])
+
+# -- duplicate clusters, side by side ----------------------------------------------------------------------------------
+@st.cache_data(show_spinner=False, max_entries=4)
+def _texts(path: str, fields: dict | None, lines: tuple[int, ...]) -> dict[int, str]:
+    """The records at `lines` (1-based data lines, as the report names them) from the audited file."""
+    from curate.fields import detect_fields, to_pair
+    from curate.io import read_rows
+
+    want, out, fmap = set(lines), {}, None
+    for i, row in enumerate(read_rows(path, skip_bad=True), start=1):
+        if i in want:
+            fmap = fmap or detect_fields(list(row), {k: v for k, v in (fields or {}).items()
+                                                     if k in ("question", "answer", "text", "messages")} or None)
+            q, a = to_pair(row, fmap)
+            out[i] = f"{q}\n\n{a}" if isinstance(q, str) else f"{q}\n\n{a}"
+        if len(out) == len(want):
+            break
+    return out
+
+
+dups = report.get("duplicates") or {}
+groups = [dict(kind=t("au.exact"), lines=g["lines"], size=g["size"]) for g in dups.get("pair_groups") or []]
+if records is not None and "near_cluster" in records.columns:
+    near = records[records["near_cluster"] >= 0].groupby("near_cluster")["line"].apply(list)
+    groups += [dict(kind=t("au.near"), lines=ls, size=len(ls)) for ls in near]
+if groups:
+    st.subheader(t("au.clusters", n=len(groups)))
+    gi = st.selectbox(t("au.cluster"), range(len(groups)), key="au_cluster",
+                      format_func=lambda i: f"{groups[i]['kind']} · {groups[i]['size']} · "
+                                            + ", ".join(map(str, groups[i]['lines'][:6])))
+    lines = groups[gi]["lines"][:2]
+    src = (report.get("input") or {}).get("path")
+    texts = {}
+    if src and Path(src).exists() and len(lines) == 2:
+        try:
+            texts = _texts(src, (report.get("input") or {}).get("fields"), tuple(lines))
+        except Exception:  # noqa: BLE001 - the file moved or changed since the audit: show the line numbers only
+            texts = {}
+    if len(texts) == 2:
+        a, b = texts[lines[0]], texts[lines[1]]
         left, right = st.columns(2, border=True)
-        left.caption(f"#{members[0]}")
-        left.write(a)
-        right.caption(f"#{members[1]}")
-        right.write(b)
+        left.caption(t("au.line", n=lines[0]))
+        left.text(a)
+        right.caption(t("au.line", n=lines[1]))
+        right.text(b)
         diff = "\n".join(difflib.unified_diff(a.split(), b.split(), lineterm="", n=2))
         st.code(diff or t("au.identical"), language="diff")
     else:
-        st.write(members)
+        st.write(t("au.lines", lines=", ".join(map(str, groups[gi]["lines"]))))
 
-# -- diversity map -------------------------------------------------------------------------------------------------
+# -- diversity map ----------------------------------------------------------------------------------------------------
 div = report.get("diversity") or {}
-if div.get("map_xy"):
+if records is not None and {"map_x", "map_y"} <= set(records.columns):
     st.subheader(t("au.map"))
-    m = pd.DataFrame(div["map_xy"], columns=["x", "y"]).assign(cluster=div.get("cluster_ids") or 0)
-    if records is not None and len(records) == len(m):
-        text_col = next((c for c in ("question", "text", "prompt") if c in records.columns), None)
-        if text_col:
-            m["text"] = records[text_col].astype(str).str.slice(0, 120).to_numpy()
+    m = records[["line", "map_x", "map_y", "cluster"]].dropna()
     ui.chart(alt.Chart(m).mark_circle(size=40, opacity=0.7).encode(
-        x=alt.X("x:Q", title=None), y=alt.Y("y:Q", title=None), color=alt.Color("cluster:N", title=t("au.cluster")),
-        tooltip=[c for c in ("cluster", "text") if c in m.columns]).properties(height=380))
-    figs = {k: v for k, v in div.items() if isinstance(v, (int, float)) and not isinstance(v, bool)}
-    if figs:
-        st.caption(" · ".join(f"{k} {v:.3g}" for k, v in figs.items()))
+        x=alt.X("map_x:Q", title=None, axis=None), y=alt.Y("map_y:Q", title=None, axis=None),
+        color=alt.Color("cluster:N", title=t("au.cluster")), tooltip=["line", "cluster"]).properties(height=380))
+    figs = {k: div[k] for k in ("distinct_1", "distinct_2", "vendi", "cluster_entropy", "coverage")
+            if isinstance(div.get(k), (int, float))}
+    st.caption(" · ".join(f"{k} {v:.3g}" for k, v in figs.items()))
 
-# -- PII and contamination -----------------------------------------------------------------------------------------------
-pii = report.get("pii")
-if isinstance(pii, dict):
-    pii = pii.get("findings") or pii.get("items") or []
-st.subheader(t("au.pii", n=len(pii or [])))
-if pii:
-    st.dataframe(pd.DataFrame(pii), hide_index=True, width="stretch")
-cont = report.get("contamination") or {}
-items = cont.get("items") if isinstance(cont, dict) else cont
-st.subheader(t("au.contamination", n=len(items or [])))
-if items:
-    st.dataframe(pd.DataFrame(items), hide_index=True, width="stretch")
+# -- PII (masked) and contamination ----------------------------------------------------------------------------------
+pii = report.get("pii") or {}
+found = pii.get("examples") or []
+st.subheader(t("au.pii", n=summary.get("pii_findings", len(found))))
+if found:
+    st.dataframe(pd.DataFrame(found)[[c for c in ("line", "field", "kind", "masked") if c in found[0]]],
+                 hide_index=True, width="stretch")
+cont = report.get("contamination")
+if cont is None:
+    st.subheader(t("au.contamination_none"))
+else:
+    items = cont.get("items") or []
+    st.subheader(t("au.contamination", n=cont.get("contaminated", len(items))))
+    if items:
+        st.dataframe(pd.DataFrame(items), hide_index=True, width="stretch")

@@ -23,10 +23,13 @@ CHROMIUM, DRIVER = "/usr/bin/chromium", "/usr/bin/chromedriver"
 pytestmark = pytest.mark.slow
 
 
-@pytest.fixture()
-def server(store, tmp_path):
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
     from apps.seed import seed_store
+    from evalkit.store import open_store
 
+    tmp_path = tmp_path_factory.mktemp("browser")
+    store = open_store(tmp_path / "store.db")
     out = seed_store(store, n_items=8, n_raters=3, k=2, votes_per_rater={"expert1": 0}, out_dir=tmp_path / "audit")
     port = free_port()
     env = {**os.environ, "WORKBENCH_STORE": store.url}
@@ -41,6 +44,7 @@ def server(store, tmp_path):
     finally:
         proc.terminate()
         proc.wait(10)
+        store.dispose()
 
 
 def _browser(lang: str = "en-US"):
@@ -150,6 +154,10 @@ def test_admin_pages_screenshots(server):
     driver = _browser()
     try:
         driver.set_window_size(1400, 1500)
+        # the first visit goes to the root, as an invite link does: Streamlit learns the st.navigation pages there
+        driver.get(f"{url}/?token={out['admin_token']}")
+        _wait_text(driver, "Dataset audit")
+        _settle(driver)
         for path, title in pages.items():
             driver.get(f"{url}/{path}?token={out['admin_token']}")
             _wait_text(driver, title)

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import collections
+from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -83,8 +84,20 @@ def test_suites_and_finetune_and_audit_pages_show_the_stored_figures(admin_app):
     assert at.metric[0].value == f"{last_train:.3f}"
 
     at.switch_page("views/audit.py").run()
+    import json
+
+    report = json.loads((Path(st.run(out["audit_run"])["config"]["out"]) / "report.json").read_text())
     assert [m.label for m in at.metric] == ["Quality", "Diversity", "Real vs generated", "Amount"]
-    assert "Personal data found (2, masked)" in page_text(at)
+    assert [m.value for m in at.metric] == [report["verdicts"][a]["verdict"] for a in
+                                            ("quality", "diversity", "real_vs_generated", "amount")]
+    text = page_text(at)
+    assert f"Personal data found ({report['summary']['pii_findings']}, masked)" in text
+    assert "010-****-5678" in text and "010-1234-5678" not in text  # masked, as curate reported it
+    reasons = at.dataframe[0].value
+    assert dict(zip(reasons["Reason"], reasons["Records"])) == report["quality"]["reasons"]
+    # the exact-duplicate pair, side by side from the audited file
+    assert at.selectbox(key="au_cluster").options
+    assert any("line 36" in (c.value or "") for c in at.caption)
 
 
 def test_korean_from_browser_language_and_toggle(voted):
