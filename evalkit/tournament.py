@@ -82,8 +82,13 @@ def load_prompts(path: str | Path, *, limit: int | None = None) -> tuple[str, li
         suite = load_suite(path)
         items = []
         for c in suite.cases:
-            ref = (c.vars or {}).get("reference") or (c.vars or {}).get("answer")
-            items.append(dict(item_id=str(c.id), question=c.text, prompt=c.prompt,
+            v = c.vars or {}
+            ref = v.get("reference") or v.get("answer") or v.get("A")
+            system = (c.gen or {}).get("system")
+            prompt = c.prompt
+            if system and isinstance(prompt, str):  # the suite's system prompt travels with the prompt
+                prompt = [{"role": "system", "content": system}, {"role": "user", "content": prompt}]
+            items.append(dict(item_id=str(c.id), question=c.text, prompt=prompt,
                               reference=str(ref) if ref else None))
         name = suite.name
     else:

@@ -118,6 +118,9 @@ def test_human_judge_queues_a_rating_session(tiny_model, tiny_model_dir, prompts
 def test_prompts_from_a_suite_yaml_and_bad_prompt_files(tmp_path):
     suite, items = load_prompts("suites/enlighten-mc.yaml", limit=3)
     assert suite == "enlighten-mc" and len(items) == 3 and items[0]["question"].startswith("Question:")
+    _, qa = load_prompts("suites/enlighten-qa.yaml", limit=2)
+    assert qa[0]["prompt"][0]["role"] == "system" and qa[0]["prompt"][1]["content"] == qa[0]["question"]
+    assert qa[0]["reference"]  # the training answer, shown to the judge
     bad = tmp_path / "p.jsonl"
     bad.write_text('{"text": "hi"}\n')
     with pytest.raises(UserError, match="no question column"):
