@@ -155,6 +155,8 @@ def _add_ratings(sub) -> None:
     p.add_argument("--split-components", action="store_true",
                    help="rate groups of models that never met each on its own instead of failing")
     p.add_argument("--run", metavar="RUN", help="read the battles of this run (id prefix) from the store")
+    p.add_argument("--judge-kind", choices=["llm", "human", "import"],
+                   help="store battles: only those judged by an LLM, by humans, or imported")
     p.add_argument("--json", metavar="FILE", help="write the ratings object (ratings, ci, rank, matrices) here")
     store_arg(p)
     p.set_defaults(func=_ratings)
@@ -169,11 +171,11 @@ def _ratings(args) -> int:
 
         df, where = read_battles(args.battles)
         source = args.battles
-    elif args.run or args.store:
+    elif args.run or args.store or args.judge_kind:
         from evalkit.store import open_store
         from evalkit.tournament import battles_frame
 
-        df, where = battles_frame(open_store(args.store), run_id=args.run), None
+        df, where = battles_frame(open_store(args.store), run_id=args.run, judge_kind=args.judge_kind), None
         source = f"run {args.run}" if args.run else "the store"
         if df.empty:
             raise UserError(f"no battles in {source}", hint="run `evalkit tournament` or `evalkit battles import` first")
