@@ -225,10 +225,34 @@ def cast_vote(store: Store, session_id: str, rater_id: str, item_id: str, choice
     return dict(item_id=item_id, left=left, right=right)
 
 
+def _suite_prompts(store: Store, suite: str) -> dict[str, str]:
+    """case id → prompt text, from the suite file the latest run of `suite` recorded (empty if it moved)."""
+    t = schema.runs
+    with store.engine.connect() as conn:
+        cfg = conn.execute(sa.select(t.c.config).where(t.c.kind == "suite", t.c.name == suite)
+                           .order_by(t.c.created_at.desc()).limit(1)).scalar()
+    path = (cfg or {}).get("suite_path")
+    if not path:
+        return {}
+    try:
+        from evalkit.suites import load_suite
+
+        cases = load_suite(path).cases
+    except Exception:  # noqa: BLE001 - a moved or edited suite file: fall back to what the results hold
+        return {}
+    out = {}
+    for c in cases:
+        p = c.prompt
+        out[c.id] = p if isinstance(p, str) else "\n\n".join(str(m.get("content", "")) for m in p)
+    return out
+
+
 def items_from_suite(store: Store, suite: str, models: Iterable[str], *, limit: int | None = None) -> list[dict]:
-    """Items for a session: the latest output of each model on each case of `suite`, cases every model answered."""
+    """Items for a session: the latest output of each model on each case of `suite`, cases every model answered.
+    The prompt comes from the case result, else from the suite file the run recorded."""
     c = schema.case_results
     models = list(models)
+    prompts = _suite_prompts(store, suite)
     q = sa.select(c.c.case_id, c.c.model, c.c.output, c.c.details, c.c.id) \
         .where(c.c.suite == suite, c.c.model.in_(models)).order_by(c.c.case_id, c.c.id)
     by_case: dict[str, dict] = {}
@@ -236,7 +260,7 @@ def items_from_suite(store: Store, suite: str, models: Iterable[str], *, limit: 
         for case_id, model, output, details, _ in conn.execute(q):
             d = details or {}
             it = by_case.setdefault(case_id, dict(item_id=case_id, outputs={},
-                                                  prompt=d.get("prompt") or d.get("input") or case_id,
+                                                  prompt=d.get("prompt") or prompts.get(case_id) or case_id,
                                                   reference=d.get("reference")))
             it["outputs"][model] = output or ""
     items = [it for it in by_case.values() if all(m in it["outputs"] for m in models)]
