@@ -28,6 +28,7 @@ __all__ = ["STAGES", "audit", "AuditConfig", "collect", "Collected", "load_test_
 REPORT_VERSION = 1
 CHUNK = 5_000
 _PII_HINT = re.compile(r"[\d@]")
+_NONE: list = []   # shared by every record without reasons / PII (a million empty lists cost ~60 MB); never mutated
 NEAR_DEFAULTS: dict = {}   # curate.dedup.near_duplicates defaults unless the user sets shingle/num_perm/threshold/bands/rows
 
 
@@ -147,7 +148,7 @@ def _process_chunk(chunk, col: Collected, signals, pii, cfg: AuditConfig, path, 
         col.prompts.append(ptext)
         col.answers.append(answer)
         col.labels.append(None if fmap.label is None else row.get(fmap.label))
-        col.reasons.append(reasons)
+        col.reasons.append(reasons or _NONE)
         col.scripts.append(rec.answer.script if answer.strip() else rec.prompt.script)
         kinds: list[str] = []
         if pii is not None:
@@ -160,7 +161,7 @@ def _process_chunk(chunk, col: Collected, signals, pii, cfg: AuditConfig, path, 
                     if len(col.pii_examples) < 200:
                         col.pii_examples.append({"index": idx, "line": line, "field": side, "kind": f.kind,
                                                  "masked": f.masked})
-        col.pii.append(sorted(set(kinds)))
+        col.pii.append(sorted(set(kinds)) if kinds else _NONE)
         if keep_row is not None:
             keep_row(idx, row)
 
@@ -196,8 +197,8 @@ def _token_figures(texts: list[str], cfg: AuditConfig, model) -> tuple[dict, np.
           "p95": float(np.percentile(per, 95)) if len(per) else 0.0, "max": int(per.max()) if len(per) else 0,
           "truncated_share": float((per > cfg.max_length).mean()) if cfg.max_length and len(per) else 0.0,
           "tokenizer": "approx (no --model: ~4 bytes per token)"}
-    hi = max(int(per.max()) if len(per) else 1, 1)
-    h, edges = np.histogram(per, bins=min(30, hi), range=(0, hi))
+    hi = max(int(np.percentile(per, 99)) if len(per) else 1, 1)   # the top 1 % would squash every other bar
+    h, edges = np.histogram(np.minimum(per, hi), bins=min(30, hi), range=(0, hi))
     st["histogram"] = {"edges": [float(e) for e in edges], "counts": [int(c) for c in h]}
     return st, per
 
@@ -491,7 +492,8 @@ def _audit(path, cfg: AuditConfig, units: list[Signal], progress: bool) -> tuple
         "truncated_records": cat_records["truncated"],
         "diversity": {"distinct_2": diversity.get("distinct_2"), "vendi": diversity.get("vendi"),
                       "cluster_entropy": diversity.get("cluster_entropy")},
-        "tokens": {"total": int(tokens.get("total", 0)), "p50": tokens.get("p50"), "p95": tokens.get("p95")},
+        "tokens": {"total": int(tokens.get("total", 0)), "p50": _round(tokens.get("p50")),
+                   "p95": _round(tokens.get("p95"))},
         # beyond the stable minimum
         "flagged_records": flagged,
         "quality_flagged_records": quality_flagged,
@@ -534,6 +536,10 @@ def _audit(path, cfg: AuditConfig, units: list[Signal], progress: bool) -> tuple
     if ppl is not None:
         table["perplexity"] = np.asarray([np.nan if p is None else p for p in ppl], dtype=np.float64)
     return report, table
+
+
+def _round(x, nd: int = 1):
+    return None if x is None else round(float(x), nd)
 
 
 def _groups_preview(groups: list[list[int]], col: Collected, what: str, limit: int = 20) -> list[dict]:

@@ -190,9 +190,10 @@ def render_html(report: dict, table: dict) -> str:
     tok_hist = tok.get("histogram") or {}
     chars = np.asarray(table.get("answer_chars", []))
     if len(chars):
-        hi = max(int(chars.max()), 1)
-        ch, ce = np.histogram(chars, bins=min(30, hi), range=(0, hi))
-        chars_svg = svg_histogram([int(c) for c in ch], [float(e) for e in ce], xlabel="answer length (characters)")
+        hi = max(int(np.percentile(chars, 99)), 1)   # the last bar holds the top 1 %
+        ch, ce = np.histogram(np.minimum(chars, hi), bins=min(30, hi), range=(0, hi))
+        chars_svg = svg_histogram([int(c) for c in ch], [float(e) for e in ce],
+                                  xlabel="answer length (characters; last bar: longer)")
     else:
         chars_svg = ""
     dup = report.get("duplicates", {})
@@ -234,7 +235,8 @@ text-align:left;vertical-align:top;max-width:520px;overflow-wrap:anywhere}} th{{
 {svg_bars([(r, c) for r, c in reasons], color="#e15759")}
 <h3>Examples</h3>{_table(examples, ["reason", "line", "prompt", "answer"], limit=60)}
 <h2>Lengths and tokens</h2>
-<p>Tokens ({_esc(tok.get('tokenizer', ''))}): total {tok.get('total', 0):,}, p50 {tok.get('p50')}, p95 {tok.get('p95')}
+<p>Tokens ({_esc(tok.get('tokenizer', ''))}): total {tok.get('total', 0):,}, p50 {_cell(tok.get('p50'))},
+p95 {_cell(tok.get('p95'))}
 {f", {tok.get('truncated_share', 0):.1%} over --max-length" if report['config'].get('max_length') else ""}.</p>
 {svg_histogram(tok_hist.get('counts', []), tok_hist.get('edges', []), xlabel="tokens per record")}
 {chars_svg}
@@ -259,7 +261,8 @@ representatives).</p>
 <tr><td>commonest answer opening</td><td>{_esc((template.get('top_openings') or [{}])[0].get('opening', ''))}
  ({_cell(template.get('top_opening_share'))})</td></tr>
 <tr><td>opening entropy</td><td>{_cell(template.get('opening_entropy'))}</td></tr>
-<tr><td>label balance</td><td>{_esc(json.dumps({k: label_bal[k] for k in list(label_bal)[:6]}, default=str))}</td></tr>
+<tr><td>label balance</td><td>{_esc(json.dumps({k: v for k, v in label_bal.items() if k != "counts"},
+                                                  default=str)) if label_bal else "no label field"}</td></tr>
 </tbody></table></div></div>
 <h2>Generated-looking text</h2>
 <p>{s['generated_records']} records carry LLM boilerplate (self-reference, refusals, knowledge-cutoff talk, filler).</p>
