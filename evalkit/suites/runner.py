@@ -12,7 +12,7 @@ from typing import Any, Callable, Sequence
 
 import sqlalchemy as sa
 
-from evalkit.errors import GATE_FAILED, UserError
+from evalkit.errors import GATE_FAILED, ModelError, UserError
 from evalkit.store import Store, schema
 from evalkit.suites.assertions import Grade, Output
 from evalkit.suites.format import Case, Suite, load_suite
@@ -28,9 +28,13 @@ def grade_case(case: Case, out: Output) -> dict:
     for check in case.checks:
         try:
             g = check.run(out)
+        except ModelError as e:  # a judge endpoint failed after its retries: the case is an error, not a fail
+            error = f"{check.type}: {e.message}"
+            rows.append({"type": check.type, "passed": None, "score": None, "weight": check.weight, "reason": error})
+            continue
         except UserError:
             raise
-        except Exception as e:  # noqa: BLE001 - a judge endpoint or custom code failed: the case is an error
+        except Exception as e:  # noqa: BLE001 - custom code failed: the case is an error
             error = f"{check.type}: {type(e).__name__}: {e}"
             rows.append({"type": check.type, "passed": None, "score": None, "weight": check.weight, "reason": error})
             continue
@@ -68,13 +72,13 @@ def suite_metrics(cases: Sequence[dict]) -> dict:
     failed = sum(c["status"] == "fail" for c in cases)
     errors = sum(c["status"] == "error" for c in cases)
     m: dict[str, Any] = {"total": n, "passed": passed, "failed": failed, "errors": errors,
-                         "pass_rate": round(passed / n, 6) if n else 0.0}
+                         "pass_rate": passed / n if n else 0.0}
     scores = [c["score"] for c in cases if c.get("score") is not None]
-    m["score"] = round(sum(scores) / len(scores), 6) if scores else None
+    m["score"] = sum(scores) / len(scores) if scores else None
     mc = [c for c in cases if "acc" in c]
     if mc:
-        m["acc"] = round(sum(c["acc"] for c in mc) / len(mc), 6)
-        m["acc_norm"] = round(sum(c["acc_norm"] for c in mc) / len(mc), 6)
+        m["acc"] = sum(c["acc"] for c in mc) / len(mc)
+        m["acc_norm"] = sum(c["acc_norm"] for c in mc) / len(mc)
         m["choice_cases"] = len(mc)
     return m
 
@@ -211,9 +215,11 @@ def run_suite(suite: Suite, model, store: Store, *, batch_size: int = 8, ll_batc
                 if picked in r:  # the case's answer is the choice it picked
                     r["output"] = c.choice_check.params["choices"][r[picked]]
                 results.append(r)
+        except ModelError as e:  # an endpoint failed after its retries: record, go on
+            results = [_error_result(c, e.message) for c in batch]
         except UserError:
             raise
-        except Exception as e:  # noqa: BLE001 - an endpoint failed after its retries: record, go on
+        except Exception as e:  # noqa: BLE001
             results = [_error_result(c, f"{type(e).__name__}: {e}") for c in batch]
         finish(results)
 
@@ -230,8 +236,11 @@ def run_suite(suite: Suite, model, store: Store, *, batch_size: int = 8, ll_batc
                 gens = cached_generate(model, store, [c.prompt for c in batch], chunk=len(batch), stats=local,
                                        batch_size=batch_size, errors="return", **params)
                 lls = loglikelihoods([c for c in batch if c.choice_check]) if any(c.choice_check for c in batch) else {}
-            except UserError:
-                raise
+            except UserError as e:
+                if not isinstance(e, ModelError):
+                    raise
+                finish([_error_result(c, e.message) for c in batch])
+                continue
             except Exception as e:  # noqa: BLE001
                 finish([_error_result(c, f"{type(e).__name__}: {e}") for c in batch])
                 continue

@@ -1,0 +1,228 @@
+"""The runner on the tiny model: rerun evaluates nothing, a killed run resumes, errors stay errors, CLI outputs."""
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+
+from evalkit.errors import GATE_FAILED, UserError
+from evalkit.store import open_store, schema
+from evalkit.suites import load_suite, run_suites
+
+REPO = Path(__file__).resolve().parents[2]
+TEST_CSV = REPO / "data" / "enlighten-instruct" / "TestData.csv"
+
+
+def mixed_suite(tmp_path: Path) -> Path:
+    p = tmp_path / "mixed.yaml"
+    p.write_text(f"""
+name: mixed
+defaults:
+  max_new_tokens: 8
+cases:
+  - file: {TEST_CSV}
+    limit: 12
+    id: "mc-{{_row}}"
+    input: "Question: {{Question}}\\nAnswer:"
+    tags: ["{{class}}"]
+    assert:
+      - {{type: choice, choices: ["{{a}}", "{{b}}", "{{c}}", "{{d}}"], answer: "{{Answer}}"}}
+  - id: gen-1
+    input: What is the capital of Mexico?
+    tags: [critical]
+    assert: [{{type: icontains, value: Mexico City}}]
+  - id: gen-2
+    input: Say hi.
+    assert: [{{type: length, max: 1000}}]
+  - id: gen-3
+    messages: [{{role: user, content: "Return JSON."}}]
+    max_new_tokens: 5
+    assert: [{{type: not-is-json}}]
+""", encoding="utf-8")
+    return p
+
+
+def gen_suite(tmp_path: Path, n: int) -> Path:
+    rows = tmp_path / "prompts.jsonl"
+    rows.write_text("".join(json.dumps({"k": i, "q": f"Question number {i}: what is {i} plus {i}?"}) + "\n"
+                            for i in range(n)), encoding="utf-8")
+    p = tmp_path / "gen.yaml"
+    p.write_text("""
+name: gen
+defaults: {max_new_tokens: 24, chat: false}
+cases:
+  - file: prompts.jsonl
+    id: "g{k}"
+    input: "{q}"
+    assert: [{type: length, min: 0}]
+""", encoding="utf-8")
+    return p
+
+
+def test_rerun_of_unchanged_suite_evaluates_nothing(tiny_model, store, tmp_path):
+    path = mixed_suite(tmp_path)
+    first_stats: dict = {}
+    first = run_suites([path], [tiny_model], store=store, stats=first_stats)
+    run = first["runs"][0]
+    assert first_stats["computed"] == 12 * 4 + 3 and first_stats["cached"] == 0
+    assert run["metrics"]["total"] == 15 and run["metrics"]["choice_cases"] == 12
+    assert set(run["metrics"]) >= {"pass_rate", "passed", "failed", "errors", "acc", "acc_norm"}
+    acc = sum(c["acc"] for c in run["cases"] if "acc" in c) / 12
+    assert run["metrics"]["acc"] == pytest.approx(acc)
+
+    again_stats: dict = {}
+    again = run_suites([path], [tiny_model], store=store, stats=again_stats)
+    assert again_stats == {"computed": 0, "cached": 12 * 4 + 3}
+    assert again["runs"][0]["run_id"] != run["run_id"]
+    strip = lambda cases: [{k: v for k, v in c.items() if k != "latency_s"} for c in cases]  # noqa: E731
+    assert strip(again["runs"][0]["cases"]) == strip(run["cases"])
+    with store.engine.connect() as conn:
+        n = conn.execute(sa.select(sa.func.count()).select_from(schema.case_results)).scalar()
+    assert n == 30
+
+
+def test_killed_run_resumes_where_it_stopped(tiny_model_dir, tmp_path):
+    n = 160
+    suite = gen_suite(tmp_path, n)
+    db = tmp_path / "resume.db"
+    open_store(db).dispose()  # migrate before the child starts, so polling sees the tables
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    child = subprocess.Popen([sys.executable, "-m", "evalkit", "run", str(suite), "--model", str(tiny_model_dir),
+                              "--store", str(db), "--batch-size", "4", "--quiet"], env=env,
+                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    engine = sa.create_engine(f"sqlite:///{db}")
+
+    def count(table) -> int:
+        with engine.connect() as conn:
+            return conn.execute(sa.select(sa.func.count()).select_from(table)).scalar()
+
+    try:
+        deadline = time.time() + 240
+        while time.time() < deadline and child.poll() is None and count(schema.case_results) < 12:
+            time.sleep(0.05)
+        assert child.poll() is None, f"the run ended before it could be killed: {child.stderr.read()[-2000:]}"
+        child.send_signal(signal.SIGKILL)
+        child.wait(30)
+    finally:
+        if child.poll() is None:
+            child.kill()
+    done_cases, cached_outputs = count(schema.case_results), count(schema.outputs)
+    assert 12 <= done_cases < n and cached_outputs < n
+    with engine.connect() as conn:
+        killed = conn.execute(sa.select(schema.runs.c.id, schema.runs.c.status)).all()
+    engine.dispose()
+    assert len(killed) == 1 and killed[0].status == "running"
+
+    from evalkit.models import load_model
+
+    st = open_store(db)
+    stats: dict = {}
+    res = run_suites([suite], [load_model(str(tiny_model_dir))], store=st, stats=stats)
+    run = res["runs"][0]
+    assert run["run_id"] == killed[0].id and run["stats"]["resumed"] is True
+    assert run["stats"]["cases_from_store"] == done_cases
+    assert stats["computed"] == n - cached_outputs  # only prompts never answered reach the model
+    assert stats["cached"] == cached_outputs - done_cases  # answered, killed before their cases were stored
+    assert run["metrics"]["total"] == n and [c["id"] for c in run["cases"]] == [f"g{i}" for i in range(n)]
+    assert st.run(killed[0].id)["status"] == "done"
+
+    stats = {}
+    run_suites([suite], [load_model(str(tiny_model_dir))], store=st, stats=stats)
+    assert stats == {"computed": 0, "cached": n}
+    st.dispose()
+
+
+def test_unreachable_endpoint_is_error_not_fail(store, tmp_path):
+    from conftest import free_port
+
+    from evalkit.models import load_model
+
+    path = mixed_suite(tmp_path)
+    dead = load_model(f"openai:http://127.0.0.1:{free_port()}/v1#nobody", max_retries=0, backoff=0.0, timeout=2)
+    run = run_suites([path], [dead], store=store)["runs"][0]
+    assert run["metrics"]["errors"] == 15 and run["metrics"]["failed"] == 0 and run["metrics"]["passed"] == 0
+    assert all(c["status"] == "error" and "127.0.0.1" in c["error"] for c in run["cases"])
+
+
+def test_cli_outputs_follow_the_stable_interface(tiny_model_dir, tmp_path):
+    from evalkit.cli import main
+
+    path = mixed_suite(tmp_path)
+    out = tmp_path / "out"
+    code = main(["run", str(path), "--model", str(tiny_model_dir), "--store", str(tmp_path / "cli.db"), "--quiet",
+                 "--json", str(out / "results.json"), "--junit", str(out / "junit.xml"), "--markdown", str(out / "s.md")])
+    assert code == 0
+    res = json.loads((out / "results.json").read_text())
+    (run,) = res["runs"]
+    assert {"suite", "model", "metrics", "cases"} <= set(run) and run["suite"] == "mixed"
+    m = run["metrics"]
+    assert {"acc", "acc_norm", "pass_rate", "passed", "failed", "errors"} <= set(m)
+    assert m["passed"] + m["failed"] + m["errors"] == len(run["cases"]) == 15
+    assert all({"id", "status", "output", "tags", "assertions"} <= set(c) for c in run["cases"])
+
+    root = ET.parse(out / "junit.xml").getroot()
+    cases = root.findall(".//testcase")
+    assert len(cases) == 15 and int(root.get("tests")) == 15
+    assert len(root.findall(".//failure")) == m["failed"] == int(root.get("failures"))
+    assert {c.get("name") for c in cases} == {c["id"] for c in run["cases"]}
+    md = (out / "s.md").read_text()
+    assert "| mixed |" in md and f"{100 * m['pass_rate']:.1f}%" in md
+
+
+def test_heldout_check_warns_and_strict_refuses(tiny_model, store, tmp_path):
+    question = "What does the gameObject that uses the BeastAttack script need to have on it before it can attack the player?"
+    train = tmp_path / "train.csv"
+    train.write_text(f'Q,A\n"{question}",A Collider.\n"Unrelated question about cooking pasta at home?",Boil water.\n',
+                     encoding="utf-8")
+    suite = tmp_path / "h.yaml"
+    suite.write_text(f"""
+name: held
+defaults: {{max_new_tokens: 4}}
+cases:
+  - {{id: leaked, input: "{question}", assert: [{{type: length, min: 0}}]}}
+  - {{id: fresh, input: "Name a colour of the rainbow that starts with the letter v, please.", assert: [{{type: length, min: 0}}]}}
+""", encoding="utf-8")
+    res = run_suites([suite], [tiny_model], store=store, train=str(train))
+    assert res["heldout"]["contaminated"] == ["held/leaked"]
+    with pytest.raises(UserError) as e:
+        run_suites([suite], [tiny_model], store=store, train=str(train), strict=True)
+    assert e.value.code == GATE_FAILED and "held/leaked" in e.value.message
+
+
+def test_python_assertion_needs_allow_code(tiny_model, store, tmp_path):
+    suite = tmp_path / "py.yaml"
+    suite.write_text("""
+name: py
+defaults: {max_new_tokens: 4}
+cases:
+  - {id: c, input: hi, assert: [{type: python, value: "len(output) >= 0"}]}
+""", encoding="utf-8")
+    with pytest.raises(UserError, match="allow-code"):
+        run_suites([suite], [tiny_model], store=store)
+    assert run_suites([suite], [tiny_model], store=store, allow_code=True)["runs"][0]["metrics"]["passed"] == 1
+
+
+def test_packed_loglikelihood_matches_one_forward_per_request(tiny_model):
+    """The packed path (one row per shared context) against a plain unbatched forward of ctx + continuation."""
+    import torch
+
+    suite = load_suite(REPO / "suites" / "enlighten-mc.yaml")
+    reqs = [(c.prompt, " " + ch) for c in suite.cases[:6] for ch in c.choice_check.params["choices"]]
+    reqs += [("Question: short", " x"), ("Trailing space ", "moves"), ("", "no context at all")]
+    got = tiny_model.loglikelihood(reqs, batch_size=5)
+    for (ctx, cont), (lp, greedy) in zip(reqs, got):
+        c, k = tiny_model._encode_pair(ctx, cont)
+        with torch.inference_mode():
+            logits = tiny_model.model(input_ids=torch.tensor([c + k])).logits[0]
+        rows = torch.log_softmax(logits[len(c) - 1:len(c) + len(k) - 1].float(), -1)
+        want = rows.gather(1, torch.tensor(k)[:, None]).sum().item()
+        assert lp == pytest.approx(want, abs=1e-4)
+        assert greedy == bool((rows.argmax(-1) == torch.tensor(k)).all())
