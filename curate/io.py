@@ -135,7 +135,7 @@ def _read_jsonl(p: Path, *, skip_bad: bool, stats: dict, max_record_bytes: int, 
             try:
                 row = json.loads(text)
             except json.JSONDecodeError as e:
-                _bad(stats, skip_bad, f"{where}: malformed JSON at column {e.colno}: {e.msg}",
+                _bad(stats, skip_bad, f"{where}: malformed JSON at character {e.pos + 1}: {e.msg}",
                      "fix or remove that line")
                 continue
             if not isinstance(row, dict):
