@@ -49,7 +49,8 @@ def output_paths(out: str | os.PathLike) -> dict[str, Path]:
 def _validate(recipe: dict) -> dict:
     unknown = set(recipe) - _RECIPE_KEYS
     if unknown:
-        raise UserError(f"recipe: unknown key(s) {sorted(unknown)}", hint=f"recipe keys: {', '.join(sorted(_RECIPE_KEYS))}")
+        raise UserError(f"recipe: unknown key(s) {sorted(unknown)}",
+                        hint=f"recipe keys: {', '.join(sorted(_RECIPE_KEYS))}")
     dedup = recipe.get("dedup") or {}
     if not isinstance(dedup, dict):
         raise UserError("recipe: `dedup` must be a mapping (exact, near, keep)")

@@ -25,7 +25,8 @@ METRIC_HELP = {
     "pii_records": "records with PII", "pii_count": "PII findings",
     "contaminated": "test items overlapping the training set", "shared_answer_records": "records sharing one answer "
     "across different questions", "conflicting_records": "records asking one question with different answers",
-    "distinct_2": "distinct bigram share", "vendi": "Vendi score", "cluster_entropy": "cluster entropy / log(clusters), 0-1",
+    "distinct_2": "distinct bigram share", "vendi": "Vendi score",
+    "cluster_entropy": "cluster entropy / log(clusters), 0-1",
     "tokens_total": "total tokens", "tokens_p95": "95th percentile tokens per record",
 }
 

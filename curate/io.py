@@ -110,7 +110,8 @@ def _decode(raw: bytes, where: str, stats: dict, skip_bad: bool) -> str | None:
 def _check_size(n: int, where: str, stats: dict, skip_bad: bool, limit: int) -> bool:
     if n <= limit:
         return True
-    _bad(stats, skip_bad, f"{where}: one record is {n / 2**20:.1f} MB, over the {limit / 2**20:.0f} MB limit per record",
+    _bad(stats, skip_bad,
+         f"{where}: one record is {n / 2**20:.1f} MB, over the {limit / 2**20:.0f} MB limit per record",
          "split or drop that record (an instruction pair that large is almost certainly an export error), "
          "or raise the limit with --max-record-mb")
     return False
@@ -170,7 +171,8 @@ def _read_json(p: Path, *, skip_bad: bool, stats: dict, max_record_bytes: int, *
         yield i, row
 
 
-def _read_csv(p: Path, *, fmt: str, skip_bad: bool, stats: dict, max_record_bytes: int, **_) -> Iterator[tuple[int, dict]]:
+def _read_csv(p: Path, *, fmt: str, skip_bad: bool, stats: dict, max_record_bytes: int,
+              **_) -> Iterator[tuple[int, dict]]:
     csv.field_size_limit(max(max_record_bytes * 4, 2**27))
     delimiter = "\t" if fmt == "tsv" else ","
     with open(p, "rb") as bfh:
@@ -235,7 +237,8 @@ def _read_parquet(p: Path, *, stats: dict, **_) -> Iterator[tuple[int, dict]]:
     try:
         pf = pq.ParquetFile(p)
     except Exception as e:  # noqa: BLE001 - pyarrow raises several types for a damaged file
-        raise UserError(f"{p}: not a readable Parquet file ({e})", hint="write it again with pandas or pyarrow") from None
+        raise UserError(f"{p}: not a readable Parquet file ({e})",
+                        hint="write it again with pandas or pyarrow") from None
     i = 0
     for batch in pf.iter_batches(batch_size=4096):
         for row in batch.to_pylist():

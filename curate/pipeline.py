@@ -29,7 +29,8 @@ REPORT_VERSION = 1
 CHUNK = 5_000
 _PII_HINT = re.compile(r"[\d@]")
 _NONE: list = []   # shared by every record without reasons / PII (a million empty lists cost ~60 MB); never mutated
-NEAR_DEFAULTS: dict = {}   # curate.dedup.near_duplicates defaults unless the user sets shingle/num_perm/threshold/bands/rows
+# curate.dedup.near_duplicates' own defaults unless the user sets shingle/num_perm/threshold/bands/rows
+NEAR_DEFAULTS: dict = {}
 
 
 @dataclass
@@ -514,7 +515,8 @@ def _audit(path, cfg: AuditConfig, units: list[Signal], progress: bool) -> tuple
         "duplicates": {"exact": exact, **dup_section, "near": near_summary},
         "diversity": {k: v for k, v in diversity.items() if k not in ("map_xy", "cluster_ids")},
         "tokens": tokens,
-        "pii": {"records": pii_records, "by_kind": dict(col.pii_kinds.most_common()), "examples": col.pii_examples[:50]},
+        "pii": {"records": pii_records, "by_kind": dict(col.pii_kinds.most_common()),
+                "examples": col.pii_examples[:50]},
         "contamination": contamination,
         "timings_s": {k: round(v, 3) for k, v in timings.items()},
     }

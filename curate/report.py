@@ -213,6 +213,7 @@ def render_html(report: dict, table: dict) -> str:
                      f"({_esc(cont['test'])}).</p>"
                      + _table(cont["items"], ["test_id", "method", "overlap", "train_line", "test_text"]))
     template = div.get("template", {})
+    skipped = f", {inp['skipped_rows']} bad rows skipped" if inp.get("skipped_rows") else ""
     label_bal = div.get("label_balance") or {}
     return f"""<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>curate audit: {_esc(Path(inp['path']).name)}</title>
@@ -225,7 +226,7 @@ text-align:left;vertical-align:top;max-width:520px;overflow-wrap:anywhere}} th{{
 </style></head><body>
 <h1>Dataset audit: {_esc(inp['path'])}</h1>
 <p>{s['records']:,} records ({_esc(inp['format'])}, {_esc(inp['kind'])}: prompt field <code>{_esc(inp['prompt_field'])}
-</code>, answer field <code>{_esc(inp['answer_field'])}</code>){f", {inp['skipped_rows']} bad rows skipped" if inp.get('skipped_rows') else ""}.</p>
+</code>, answer field <code>{_esc(inp['answer_field'])}</code>){skipped}.</p>
 <h2>Verdict</h2>
 <table><thead><tr><th>axis</th><th>verdict</th><th>figure</th><th>rule of thumb</th></tr></thead>
 <tbody>{verdict_rows}</tbody></table>
@@ -246,7 +247,8 @@ Near-duplicate clusters: {s['near_duplicate_clusters']} ({s['near_duplicate_reco
 representatives).</p>
 <h3>Exact duplicate pairs</h3>{_table(dup.get('pair_groups') or dup.get('groups') or [], ["size", "lines", "text"], 20)}
 <h3>One answer, different questions</h3>{_table(dup.get('shared_answers', []), ["size", "lines", "text"], 20)}
-<h3>One question, different answers (conflicting)</h3>{_table(dup.get('conflicting', []), ["size", "lines", "text"], 20)}
+<h3>One question, different answers (conflicting)</h3>
+{_table(dup.get('conflicting', []), ["size", "lines", "text"], 20)}
 <h3>Largest near-duplicate clusters</h3>{_table(near.get('largest', []), ["cluster", "size", "line", "text"], 20)}
 <h2>Diversity</h2>
 <div class="grid"><div>{svg_scatter(np.asarray(table.get('map_x', [])), np.asarray(table.get('map_y', [])),

@@ -85,4 +85,5 @@ def template_uniformity(answers: Sequence[str], *, n_words: int = 3, top: int = 
     norm = ent / math.log(n) if n > 1 else 1.0
     return {"records": n, "top_opening_share": round(openings.most_common(1)[0][1] / n, 4),
             "opening_entropy": round(norm, 4),
-            "top_openings": [{"opening": o, "count": c, "share": round(c / n, 4)} for o, c in openings.most_common(top)]}
+            "top_openings": [{"opening": o, "count": c, "share": round(c / n, 4)}
+                             for o, c in openings.most_common(top)]}

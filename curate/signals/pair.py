@@ -110,8 +110,8 @@ class Truncated(Signal):
 _HTML_TAGS = ("br|p|div|span|a|b|i|u|em|strong|table|tr|td|th|tbody|thead|ul|ol|li|h[1-6]|img|font|center|html|body|"
               "head|script|style|iframe|hr|blockquote|pre|sup|sub|small|label|form|button|meta|link|nav|section|"
               "article|header|footer")
-_HTML = re.compile(rf"</?(?:{_HTML_TAGS})(?:\s[^<>]*)?/?>|&(?:nbsp|amp|lt|gt|quot|apos|#\d{{2,5}}|#x[0-9a-fA-F]{{2,4}});",
-                   re.I)
+_HTML = re.compile(rf"</?(?:{_HTML_TAGS})(?:\s[^<>]*)?/?>"
+                   r"|&(?:nbsp|amp|lt|gt|quot|apos|#\d{2,5}|#x[0-9a-fA-F]{2,4});", re.I)
 
 
 @register
