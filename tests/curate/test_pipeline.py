@@ -190,3 +190,12 @@ def test_tokens_and_perplexity_with_a_real_tokenizer(tmp_path, tiny_model_dir):
     ppl = pq.read_table(tmp_path / "o" / "records.parquet").column("perplexity").to_numpy()
     assert len(ppl) == 70 and np.isfinite(ppl[0]) and ppl[0] > 1
     assert report["tokens"]["perplexity"]["p50"] > 1
+
+
+def test_test_set_as_a_suite_gives_the_same_overlap(enlighten):
+    """--test accepts a suite YAML: the shipped MC suite over TestData.csv finds the same contaminated items."""
+    report, _, _ = enlighten
+    via_suite = audit(TRAIN, test=str(REPO / "suites/enlighten-mc.yaml"), stages=("contamination",))
+    assert via_suite["summary"]["contaminated"] == report["summary"]["contaminated"]
+    assert via_suite["contamination"]["test_items"] == 269
+    assert all(i.startswith("mc-") for i in via_suite["contamination"]["contaminated_ids"])
