@@ -13,7 +13,7 @@ import sqlalchemy as sa
 
 from evalkit.store import Store, schema, utcnow
 
-__all__ = ["AuthError", "User", "create_user", "issue_token", "login_token", "login_password", "hash_password",
+__all__ = ["AuthError", "User", "create_user", "issue_token", "login_token", "login_password", "find_user", "hash_password",
            "check_password", "require_role", "ROLES"]
 
 ROLES = ("rater", "admin")
@@ -120,6 +120,16 @@ def login_password(store: Store, username: str, password: str) -> User:
     # Same answer for an unknown user and a wrong password, so names can't be probed.
     if row is None or not check_password(password, row.password_hash):
         raise AuthError("bad_password")
+    return _user(row)
+
+
+def find_user(store: Store, user_id: str) -> User:
+    """The user with this id (for OIDC: their e-mail address); AuthError('not_invited') when there is none."""
+    t = schema.raters
+    with store.engine.connect() as conn:
+        row = conn.execute(sa.select(t).where(t.c.id == user_id)).first() if user_id else None
+    if row is None:
+        raise AuthError("not_invited")
     return _user(row)
 
 

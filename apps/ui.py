@@ -45,10 +45,34 @@ def language_toggle() -> None:
                      horizontal=True, key="lang_radio", on_change=_set_lang)
 
 
+def _oidc_configured() -> bool:
+    try:
+        return "auth" in st.secrets
+    except Exception:  # noqa: BLE001 - no secrets.toml at all
+        return False
+
+
+def _oidc_user() -> auth.User | None:
+    """With an [auth] section in .streamlit/secrets.toml, Streamlit's OIDC login (st.login) identifies people; the
+    rater whose id is their e-mail address is signed in. Someone not invited gets a refusal."""
+    if not st.user.is_logged_in:
+        st.title(t("app.title"))
+        st.button(t("auth.oidc_sign_in"), on_click=st.login, type="primary", key="oidc_login")
+        st.stop()
+    try:
+        return auth.find_user(store(), str(st.user.email or ""))
+    except auth.AuthError as e:
+        st.error(t(f"auth.{e.reason}"))
+        st.stop()
+
+
 def sign_in() -> auth.User | None:
-    """The user from the session, a ?token= link or the password form; shows a clear refusal and stops otherwise."""
+    """The user from the session, a ?token= link, OIDC (when configured) or the password form; shows a clear refusal
+    and stops otherwise."""
     token = st.query_params.get("token")
     user: auth.User | None = st.session_state.get("user")
+    if user is None and not token and _oidc_configured():
+        st.session_state["user"] = user = _oidc_user()
     if token and (user is None or st.session_state.get("token") != token):
         try:
             user = auth.login_token(store(), token)

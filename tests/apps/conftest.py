@@ -14,7 +14,7 @@ def seeded(store, tmp_path, monkeypatch):
     run; $WORKBENCH_STORE points at it so the app opens it."""
     from apps.seed import seed_store
 
-    out = seed_store(store, n_items=6, n_raters=3, k=2, votes_per_rater=0, out_dir=tmp_path / "audit")
+    out = seed_store(store, n_items=6, n_raters=3, k=2, votes_per_rater=0)
     monkeypatch.setenv("WORKBENCH_STORE", store.url)
     return store, out
 

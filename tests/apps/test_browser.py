@@ -63,7 +63,7 @@ def _browser(lang: str = "en-US"):
     return webdriver.Chrome(service=Service(DRIVER), options=opts)
 
 
-def _wait_text(driver, text: str, timeout: float = 30.0) -> None:
+def _wait_text(driver, text: str, timeout: float = 90.0) -> None:
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support import expected_conditions as EC
     from selenium.webdriver.support.ui import WebDriverWait
@@ -85,10 +85,20 @@ def _settle(driver) -> None:
 
 
 def _click(driver, label: str) -> None:
+    """Click the button labelled `label`, waiting for it (a Streamlit rerun can replace it while we look)."""
+    from selenium.common.exceptions import StaleElementReferenceException
     from selenium.webdriver.common.by import By
+    from selenium.webdriver.support import expected_conditions as EC
+    from selenium.webdriver.support.ui import WebDriverWait
 
-    driver.find_element(By.XPATH, f"//button[.//*[normalize-space(text())={label!r}] or normalize-space(.)={label!r}]"
-                        ).click()
+    xpath = f"//button[.//*[normalize-space(text())={label!r}] or normalize-space(.)={label!r}]"
+    for attempt in range(3):
+        try:
+            WebDriverWait(driver, 60).until(EC.element_to_be_clickable((By.XPATH, xpath))).click()
+            return
+        except StaleElementReferenceException:
+            if attempt == 2:
+                raise
 
 
 def _votes(store, rater: str) -> list[dict]:

@@ -191,3 +191,25 @@ def test_load_sqlite(store):
 
 def test_load_postgresql(pg_store):
     _load(pg_store)
+
+
+def test_oidc_login_maps_the_email_to_an_invited_rater(seeded):
+    """With [auth] in secrets, st.login's identity (st.user.email) must match a rater id; strangers are refused."""
+    store, out = seeded
+    auth.create_user(store, "Kim Minji", user_id="minji@example.com", with_token=False)
+    at = app_as(None)
+    at.secrets = {"auth": {"redirect_uri": "http://127.0.0.1:8501/oauth2callback", "cookie_secret": "x"}}
+    at.user = {"is_logged_in": True, "email": "minji@example.com"}
+    at.run()
+    assert not at.exception and not at.error
+    assert at.title[0].value == "Rating session"
+    stranger = app_as(None)
+    stranger.secrets = dict(at.secrets)
+    stranger.user = {"is_logged_in": True, "email": "someone@else.com"}
+    stranger.run()
+    assert stranger.error[0].value.startswith("Your account is not invited")
+    anon = app_as(None)
+    anon.secrets = dict(at.secrets)
+    anon.user = {"is_logged_in": False}
+    anon.run()
+    assert anon.button(key="oidc_login").label == "Sign in with your organisation account"
