@@ -149,38 +149,50 @@ def _mix64(x: np.ndarray) -> np.ndarray:
 
 
 _PAD = np.uint64(0x9E3779B97F4A7C15)
+_HBITS = 47                      # shingle hashes keep 47 bits: room for a record/pair id in packed sort keys
 
 
-def _shingles_from_ids(w: np.ndarray, lengths: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
-    """Per-record sorted unique k-shingle hashes from the flat word hashes `w` of records with `lengths` words.
-    Returns (flat 47-bit hashes, offsets of len(lengths)+1).
+_SHINGLE_MULT = (_mix64(np.arange(1, 65, dtype=np.uint64)) | np.uint64(1))   # odd multiplier per position
 
-    A record with fewer than k (but some) words gets one shingle of all its words; an empty record gets none."""
+
+def _shingles_from_ids(w: np.ndarray, lengths: np.ndarray, k: int, *, unique: bool = False
+                       ) -> tuple[np.ndarray, np.ndarray]:
+    """Per-record k-shingle hashes (47 bits) from the flat word hashes `w` of records with `lengths` words, in
+    record order: (flat hashes, offsets of len(lengths)+1). A shingle is mix(sum_j w[p+j] * M_j). A record with fewer
+    than k (but some) words gets one shingle of all its words; an empty record gets none. Repeats within a record are
+    kept unless `unique` (then each record's hashes come sorted and unique); every consumer here is repeat-safe."""
+    if k > len(_SHINGLE_MULT):
+        raise ValueError(f"shingle size {k} is larger than {len(_SHINGLE_MULT)}")
     n = len(lengths)
     T = int(lengths.sum())
     if T == 0:
         return np.zeros(0, np.uint64), np.zeros(n + 1, np.int64)
-    len_rep = np.repeat(lengths, lengths)
     starts = np.zeros(n, np.int64)
     np.cumsum(lengths[:-1], out=starts[1:])
-    rem = np.repeat(starts + lengths, lengths) - np.arange(T, dtype=np.int64)   # words left in the record from here
-    h = np.zeros(T, np.uint64)
-    shifted = np.empty(T, np.uint64)
-    for j in range(k):                                   # h = mix(h * P + w[p+j]) with PAD past the record end
-        m = max(T - j, 0)
-        shifted[:m] = w[j:j + m]
-        shifted[m:] = _PAD
-        h = _mix64(h * np.uint64(0x100000001B3) + np.where(rem > j, shifted, _PAD) + np.uint64(j))
-    # valid shingle starts: every full k-gram, and the first word of a record shorter than k
-    valid = (rem >= k) | ((len_rep < k) & (rem == len_rep))
-    doc = np.repeat(np.arange(n, dtype=np.int64), lengths)
-    h, doc = h[valid], doc[valid]
-    # sort within records by one packed key: record id in the high bits, a 47-bit shingle hash below (a 47-bit
-    # collision inside one comparison has probability ~2**-47 per shingle pair: negligible for Jaccard)
-    h, doc = _sort_unique_within(h, doc, n)
-    counts = np.bincount(doc, minlength=n)
+    count = np.where(lengths >= k, lengths - k + 1, np.minimum(lengths, 1))      # shingles per record
     offsets = np.zeros(n + 1, np.int64)
-    np.cumsum(counts, out=offsets[1:])
+    np.cumsum(count, out=offsets[1:])
+    full = lengths >= k
+    if full.all():
+        # positions p with p + k <= record end: all positions but the last k-1 of each record
+        pos = _ranges(starts, count)
+        acc = w[pos] * _SHINGLE_MULT[0]
+        for j in range(1, k):
+            acc += w[pos + j] * _SHINGLE_MULT[j]
+    else:
+        acc = np.zeros(int(offsets[-1]), np.uint64)
+        pos = _ranges(starts, count)
+        ln = np.repeat(lengths, count)
+        for j in range(k):
+            inside = j < ln
+            val = np.where(inside, w[np.minimum(pos + j, T - 1)], _PAD)
+            acc += val * _SHINGLE_MULT[j]
+    h = _mix64(acc) >> np.uint64(64 - _HBITS)
+    if unique:
+        doc = np.repeat(np.arange(n, dtype=np.int64), count)
+        h, doc = _sort_unique_within(h, doc, n, truncated=True)
+        offsets = np.zeros(n + 1, np.int64)
+        np.cumsum(np.bincount(doc, minlength=n), out=offsets[1:])
     return h, offsets
 
 
@@ -202,13 +214,21 @@ def _word_hash_chunk(texts: Sequence, *, prenormalized: bool = False) -> tuple[n
     if prenormalized:           # words already separated by single ASCII spaces
         parts = list(texts)
     else:
-        parts = [t.lower().translate(_NONWORD_ASCII) if isinstance(t, str) and t.isascii() else normalize(t)
-                 for t in texts]
+        parts = [t if isinstance(t, str) else normalize(t) for t in texts]
     if not parts:
         return np.zeros(0, np.uint64), np.zeros(0, np.int64)
-    blen = np.fromiter((len(p) if p.isascii() else len(p.encode("utf-8", "surrogatepass")) for p in parts),
-                       np.int64, len(parts))
-    b = np.frombuffer(" ".join(parts).encode("utf-8", "surrogatepass"), np.uint8)
+    big = " ".join(parts)
+    if big.isascii():           # one C call each for the whole chunk: lower case, ASCII non-word -> space
+        if not prenormalized:
+            big = big.lower().translate(_NONWORD_ASCII)
+        blen = np.fromiter(map(len, parts), np.int64, len(parts))
+    else:
+        if not prenormalized:
+            parts = [t.lower().translate(_NONWORD_ASCII) if t.isascii() else normalize(t) for t in parts]
+            big = " ".join(parts)
+        blen = np.fromiter((len(p) if p.isascii() else len(p.encode("utf-8", "surrogatepass")) for p in parts),
+                           np.int64, len(parts))
+    b = np.frombuffer(big.encode("utf-8", "surrogatepass"), np.uint8)
     doc_start = np.zeros(len(parts), np.int64)
     np.cumsum(blen[:-1] + 1, out=doc_start[1:])
     isw = b != 32
@@ -233,12 +253,11 @@ def _word_hash_chunk(texts: Sequence, *, prenormalized: bool = False) -> tuple[n
     return _mix64(wh + (ends - starts).astype(np.uint64) * np.uint64(0x9E3779B97F4A7C15)), lengths
 
 
-_HBITS = 47
-
-
-def _sort_unique_within(h: np.ndarray, group: np.ndarray, n_groups: int) -> tuple[np.ndarray, np.ndarray]:
+def _sort_unique_within(h: np.ndarray, group: np.ndarray, n_groups: int, *, truncated: bool = False
+                        ) -> tuple[np.ndarray, np.ndarray]:
     """Sort hashes within groups and drop repeats; hashes come back truncated to 47 bits."""
-    h = h >> np.uint64(64 - _HBITS)
+    if not truncated:
+        h = h >> np.uint64(64 - _HBITS)
     gbits = max(1, int(n_groups - 1).bit_length())
     if gbits + _HBITS <= 64:
         key = (group.astype(np.uint64) << np.uint64(_HBITS)) | h
@@ -254,7 +273,7 @@ def _sort_unique_within(h: np.ndarray, group: np.ndarray, n_groups: int) -> tupl
 
 def shingle_hashes(texts: Iterable[str], *, shingle: int = 3, chunk: int = 65_536, chunk_chars: int = 262_144
                    ) -> tuple[np.ndarray, np.ndarray]:
-    """Sorted unique 47-bit hashes of each text's word `shingle`-grams: (flat uint64 array, int64 offsets).
+    """47-bit hashes of each text's word `shingle`-grams, in order: (flat uint64 array, int64 offsets).
 
     Streams `texts` in chunks (`chunk` texts or `chunk_chars` characters), so per-byte work stays bounded."""
     flats, counts_all = [], []
@@ -285,24 +304,29 @@ def shingle_hashes(texts: Iterable[str], *, shingle: int = 3, chunk: int = 65_53
 
 
 # ------------------------------------------------------------------------------------------------------ jaccard
-def jaccard_pairs(flat: np.ndarray, offsets: np.ndarray, a: np.ndarray, b: np.ndarray, *, batch: int = 100_000
+def jaccard_pairs(flat: np.ndarray, offsets: np.ndarray, a: np.ndarray, b: np.ndarray, *, batch: int = 65_536
                   ) -> np.ndarray:
-    """True Jaccard |A∩B|/|A∪B| of the shingle sets of records a[i], b[i] (vectorised; sets are sorted unique
-    47-bit hashes as `shingle_hashes` returns them)."""
+    """True Jaccard |A∩B|/|A∪B| of the shingle sets of records a[i], b[i], vectorised: one sort of packed keys
+    (pair id | 47-bit shingle | side) per batch; repeats inside a record count once."""
     out = np.zeros(len(a), np.float64)
     sizes = np.diff(offsets)
-    batch = min(batch, 1 << (64 - _HBITS))
+    batch = min(batch, 1 << (63 - _HBITS))
+    mask = np.uint64((1 << _HBITS) - 1)
     for s in range(0, len(a), batch):
         pa, pb = a[s:s + batch], b[s:s + batch]
         m = len(pa)
         la, lb = sizes[pa], sizes[pb]
         pid = np.concatenate([np.repeat(np.arange(m, dtype=np.uint64), la), np.repeat(np.arange(m, dtype=np.uint64), lb)])
+        side = np.concatenate([np.zeros(int(la.sum()), np.uint64), np.ones(int(lb.sum()), np.uint64)])
         vals = flat[np.concatenate([_ranges(offsets[pa], la), _ranges(offsets[pb], lb)])]
-        key = (pid << np.uint64(_HBITS)) | (vals & np.uint64((1 << _HBITS) - 1))
+        key = (pid << np.uint64(_HBITS + 1)) | ((vals & mask) << np.uint64(1)) | side
         key.sort()
-        same = key[1:] == key[:-1]          # a shingle in both sets (each set has no repeats)
-        inter = np.bincount((key[1:][same] >> np.uint64(_HBITS)).astype(np.int64), minlength=m).astype(np.float64)
-        union = (la + lb).astype(np.float64) - inter
+        key = key[np.concatenate([[True], key[1:] != key[:-1]])]   # a shingle repeated on one side counts once
+        owner = (key >> np.uint64(_HBITS + 1)).astype(np.int64)
+        both = (key[1:] >> np.uint64(1)) == (key[:-1] >> np.uint64(1))     # same pair and shingle, both sides
+        inter = np.bincount(owner[1:][both], minlength=m).astype(np.float64)
+        total = np.bincount(owner, minlength=m).astype(np.float64)          # |A| + |B| (distinct per side)
+        union = total - inter
         out[s:s + batch] = np.where(union > 0, inter / np.maximum(union, 1), 0.0)
     return out
 
@@ -394,7 +418,9 @@ def _band_candidates(sig: np.ndarray, bands: int, rows: int, window: int) -> np.
             idx = idx[sk[idx + d] == sk[idx]]
     if not keys_all:
         return np.zeros(0, np.int64)
-    return np.unique(np.concatenate(keys_all))
+    keys = np.concatenate(keys_all)
+    keys.sort()
+    return keys[np.concatenate([[True], keys[1:] != keys[:-1]])]
 
 
 @dataclass
