@@ -225,6 +225,8 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "ad.rubric": ("Rubric (shown to raters)", "채점 기준 (평가자에게 표시)"),
     "ad.raters": ("Invite raters (one name per line)", "평가자 초대 (한 줄에 한 명)"),
     "ad.create": ("Create and invite", "만들고 초대하기"),
+    "ad.too_few": ("{k} ratings per item need at least {k} raters; {n} invited. Add names or lower k.",
+                   "항목당 평가 {k}개에는 평가자가 {k}명 이상 필요합니다 (초대 {n}명). 이름을 추가하거나 k를 낮추세요."),
     "ad.created": ("Session created with {n} items for {raters} raters.",
                    "항목 {n}개, 평가자 {raters}명으로 세션을 만들었습니다."),
     "ad.links_once": ("Send each rater their link now: links are shown once and only their hash is stored.",

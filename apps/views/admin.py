@@ -32,22 +32,25 @@ with st.expander(t("ad.new_session"), expanded=False):
             models = [m for (m,) in conn.execute(sa.select(c.c.model).where(c.c.suite == suite).distinct()
                                                  .order_by(c.c.model))]
         with st.form("new_session"):
-            name = st.text_input(t("ad.name"), value=f"{suite} experts")
+            name = st.text_input(t("ad.name"), value=f"{suite} experts", key="ad_name")
             picked = st.multiselect(t("ad.models"), models, default=models[:3])
             mode = st.radio(t("ad.mode"), ["pairwise", "single"], format_func=lambda m: t(f"ad.mode_{m}"),
                             horizontal=True)
-            k = st.number_input(t("ad.k"), 1, 20, 2)
+            k = st.number_input(t("ad.k"), 1, 20, 2, key="ad_k")
             limit = st.number_input(t("ad.max_items"), 1, 10000, 40)
             rubric = st.text_area(t("ad.rubric"), value="")
-            names = st.text_area(t("ad.raters"), placeholder="Kim Minji\nLee Junho")
+            names = st.text_area(t("ad.raters"), placeholder="Kim Minji\nLee Junho", key="ad_names")
             go = st.form_submit_button(t("ad.create"), type="primary")
         if go:
+            invited = [n.strip() for n in names.splitlines() if n.strip()]
             try:
+                if len(invited) < int(k):  # checked before anything is written
+                    raise UserError(t("ad.too_few", k=int(k), n=len(invited)))
                 items = sessions.items_from_suite(store, suite, picked, limit=int(limit))
                 sid = sessions.create_session(store, name, items, models=picked, mode=mode, k=int(k), suite=suite,
                                               rubric=rubric or None)
                 links = []
-                for line in [n.strip() for n in names.splitlines() if n.strip()]:
+                for line in invited:
                     user, tok = auth.create_user(store, line)
                     links.append(dict(rater=user.id, name=line, link=_link(tok)))
                 sessions.assign(store, sid, [x["rater"] for x in links])

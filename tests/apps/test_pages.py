@@ -144,3 +144,35 @@ def test_page_queries_match_the_raw_rows(voted):
     pw = r[r.kind == "pairwise"]
     split = set(pw.groupby("item_id")["verdict"].nunique().loc[lambda s: s > 1].index)
     assert set(data.disagreements(st, limit=10_000)["item_id"]) == split
+
+
+def test_admin_creates_a_session_and_invites_raters(voted):
+    st, out = voted
+    at = app_as(out["admin_token"])
+    at.run()
+    at.switch_page("views/admin.py").run()
+    from apps import sessions
+
+    before = len(sessions.sessions(st))
+    at.number_input(key="ad_k").set_value(4)
+    at.text_area(key="ad_names").input("Kim Minji")
+    at.button(key="FormSubmitter:new_session-Create and invite").click().run()
+    assert at.error[0].value.startswith("4 ratings per item need at least 4 raters; 1 invited")
+    assert len(sessions.sessions(st)) == before  # nothing half-written
+    at.text_input(key="ad_name").input("Thursday check")
+    at.number_input(key="ad_k").set_value(2)
+    at.text_area(key="ad_names").input("Kim Minji\nLee Junho\nPark Jiwoo")
+    at.button(key="FormSubmitter:new_session-Create and invite").click().run()
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    links = at.dataframe[0].value
+    assert list(links["rater"]) == ["kim-minji", "lee-junho", "park-jiwoo"]
+    from apps import auth
+
+    for rid, link in zip(links["rater"], links["link"]):
+        assert auth.login_token(st, link.split("token=")[1]).id == rid
+    sid = next(s["id"] for s in sessions.sessions(st) if s["name"] == "Thursday check")
+    prog = sessions.rater_progress(st, sid)
+    n_items = 10 * 3  # 10 cases x 3 model pairs
+    assert sum(p["total"] for p in prog) == 2 * n_items and {p["done"] for p in prog} == {0}
+    item = sessions.next_item(st, sid, "kim-minji")
+    assert item["prompt"] and not item["prompt"].startswith("case-")  # the question, not the case id
