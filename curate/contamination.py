@@ -58,57 +58,71 @@ def _encode(texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
     return np.concatenate(hs), np.concatenate(ls)
 
 
-def _ngram_index(wh, lens, n) -> tuple[np.ndarray, np.ndarray]:
-    """Sorted unique n-gram hashes over records, each with the first record holding it."""
-    flat, off = _shingles_from_ids(wh, lens, n)
-    # records shorter than n contribute a whole-record shingle; those are not n-grams, drop them
-    sizes = np.diff(off)
-    doc = np.repeat(np.arange(len(lens)), sizes)
-    keep = np.repeat(lens >= n, sizes)
-    flat, doc = flat[keep], doc[keep]
-    order = np.lexsort((doc, flat))
-    flat, doc = flat[order], doc[order]
-    first = np.ones(len(flat), bool)
-    first[1:] = flat[1:] != flat[:-1]
-    return flat[first], doc[first]
-
-
 def find_contamination(train_texts: Sequence[str], test_items: Sequence[tuple[str, str]], *, n: int = 13,
                        near_threshold: float = 0.7, min_words: int = 5, near: bool = True, shingle: int = 3,
                        seed: int = 0) -> ContaminationResult:
     """Test items (test_id, text) that overlap the training texts by a word `n`-gram or are near-duplicates of a
     training record (Jaccard of word `shingle`-grams >= `near_threshold`)."""
-    tr_wh, tr_lens = _encode(train_texts)
     te_wh, te_lens = _encode([t for _, t in test_items])
+    nt = len(test_items)
     items: list[dict] = []
 
-    # 1. n-gram overlap for items with >= n words
-    tr_hash, tr_doc = _ngram_index(tr_wh, tr_lens, n)
+    # test side (small): n-grams of items with >= n words; the whole item for min_words <= words < n
     te_flat, te_off = _shingles_from_ids(te_wh, te_lens, n)
-    te_sizes = np.diff(te_off)
-    for k, (tid, _) in enumerate(test_items):
-        L = int(te_lens[k])
-        if L < n:
-            continue
-        h = te_flat[te_off[k]:te_off[k + 1]]
-        pos = np.searchsorted(tr_hash, h)
-        pos = np.minimum(pos, max(len(tr_hash) - 1, 0))
-        hit = (tr_hash[pos] == h) if len(tr_hash) else np.zeros(len(h), bool)
-        if hit.any():
-            items.append({"test_id": tid, "train_index": int(tr_doc[pos[hit]].min()), "method": "ngram",
-                          "overlap": round(float(hit.sum()) / max(int(te_sizes[k]), 1), 6)})
-
-    # 2. short items (min_words <= L < n): the whole item as a contiguous sequence of a training record
+    te_owner = np.repeat(np.arange(nt), np.diff(te_off))
+    long_item = np.repeat(te_lens >= n, np.diff(te_off))
+    q_hash, q_owner = te_flat[long_item], te_owner[long_item]           # one row per test n-gram position
+    q_first = np.full(len(q_hash), -1, np.int64)                        # first train record holding it
     te_starts = np.concatenate([[0], np.cumsum(te_lens)[:-1]]).astype(np.int64)
+    short_by_len: dict[int, tuple[np.ndarray, np.ndarray]] = {}
     for L in sorted({int(x) for x in te_lens if min_words <= x < n}):
-        idx_L, doc_L = _ngram_index(tr_wh, tr_lens, L)
-        for k in np.flatnonzero(te_lens == L):
-            seq = te_wh[te_starts[k]:te_starts[k] + L]
-            h, _ = _shingles_from_ids(seq, np.array([L]), L)
-            p = np.searchsorted(idx_L, h)
-            if len(idx_L) and p[0] < len(idx_L) and idx_L[p[0]] == h[0]:
-                items.append({"test_id": test_items[k][0], "train_index": int(doc_L[p[0]]), "method": "ngram",
-                              "overlap": 1.0})
+        ks = np.flatnonzero(te_lens == L)
+        hs = np.concatenate([_shingles_from_ids(te_wh[te_starts[k]:te_starts[k] + L], np.array([L]), L)[0]
+                             for k in ks])
+        short_by_len[L] = (ks, hs)
+    short_first = np.full(nt, -1, np.int64)
+
+    # train side streamed in chunks: only one chunk's n-grams are in memory at a time
+    def first_holder(query: np.ndarray, grams: np.ndarray, doc: np.ndarray) -> np.ndarray:
+        """For each query hash, the smallest record index in `doc` whose grams contain it (-1: none)."""
+        if not len(grams) or not len(query):
+            return np.full(len(query), -1, np.int64)
+        o = np.lexsort((doc, grams))
+        g, d = grams[o], doc[o]
+        pos = np.minimum(np.searchsorted(g, query), len(g) - 1)
+        return np.where(g[pos] == query, d[pos], -1)
+
+    step = 65_536
+    for s0 in range(0, len(train_texts), step):
+        wh, lens = _encode(train_texts[s0:s0 + step])
+        if len(q_hash):
+            g, off = _shingles_from_ids(wh, lens, n)
+            doc = np.repeat(np.arange(len(lens)), np.diff(off))
+            keep = np.repeat(lens >= n, np.diff(off))                  # a short record has no n-gram
+            hit = first_holder(q_hash, g[keep], doc[keep])
+            new_hit = (q_first < 0) & (hit >= 0)
+            q_first[new_hit] = hit[new_hit] + s0
+        for L, (ks, hs) in short_by_len.items():
+            todo = short_first[ks] < 0
+            if not todo.any():
+                continue
+            g, off = _shingles_from_ids(wh, lens, L)
+            doc = np.repeat(np.arange(len(lens)), np.diff(off))
+            keep = np.repeat(lens >= L, np.diff(off))
+            hit = first_holder(hs, g[keep], doc[keep])
+            fresh = todo & (hit >= 0)
+            short_first[ks[fresh]] = hit[fresh] + s0
+
+    # 1. n-gram overlap: share of the item's n-gram positions found in training data
+    for k in np.unique(q_owner[q_first >= 0]):
+        sel = q_owner == k
+        found = q_first[sel]
+        items.append({"test_id": test_items[k][0], "train_index": int(found[found >= 0].min()), "method": "ngram",
+                      "overlap": round(float((found >= 0).sum()) / int(sel.sum()), 6)})
+    # 2. short items found whole
+    for k in np.flatnonzero(short_first >= 0):
+        items.append({"test_id": test_items[k][0], "train_index": int(short_first[k]), "method": "ngram",
+                      "overlap": 1.0})
 
     # 3. near-duplicates between a test item and a training record
     if near and len(test_items) and len(train_texts):
