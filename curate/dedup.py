@@ -378,8 +378,43 @@ def _signatures(flat: np.ndarray, offsets: np.ndarray, num_perm: int, seed: int)
         import rensa
     except ImportError:  # pragma: no cover - rensa is a dependency
         return _signatures_numpy(flat, offsets, num_perm, seed)
-    mat = rensa.RMinHash.digest_matrix_from_flat_token_hashes(flat, offsets.astype(np.uint64), num_perm, seed)
-    return np.array(mat.to_rows(), dtype=np.uint32).reshape(len(offsets) - 1, num_perm)
+    n = len(offsets) - 1
+    sig = np.empty((n, num_perm), np.uint32)
+    step = 8192             # rows per rensa call: its rows come back as Python lists, so keep few alive at once
+    for s in range(0, n, step):
+        e = min(n, s + step)
+        mat = rensa.RMinHash.digest_matrix_from_flat_token_hashes(
+            flat[offsets[s]:offsets[e]], (offsets[s:e + 1] - offsets[s]).astype(np.uint64), num_perm, seed)
+        sig[s:e] = np.array(mat.to_rows(), dtype=np.uint32).reshape(e - s, num_perm)
+    return sig
+
+
+def _subset(flat: np.ndarray, offsets: np.ndarray, idx: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The shingles of records `idx` (sorted) as their own (flat, offsets)."""
+    sizes = np.diff(offsets)
+    if len(idx) == len(sizes):
+        return flat, offsets
+    keep = np.zeros(len(sizes), bool)
+    keep[idx] = True
+    sub_off = np.zeros(len(idx) + 1, np.int64)
+    np.cumsum(sizes[idx], out=sub_off[1:])
+    return flat[np.repeat(keep, sizes)], sub_off
+
+
+def _set_fingerprints(flat: np.ndarray, offsets: np.ndarray) -> np.ndarray:
+    """An order-free fingerprint of each record's shingles (sum of mixed hashes, then mixed with the count),
+    computed in blocks so no full-size temporaries are made."""
+    n = len(offsets) - 1
+    sizes = np.diff(offsets)
+    fp = np.zeros(n, np.uint64)
+    step = 1 << 16
+    for s in range(0, n, step):
+        e = min(n, s + step)
+        lo, hi = offsets[s], offsets[e]
+        nz = np.flatnonzero(sizes[s:e])
+        if len(nz):
+            fp[s + nz] = np.add.reduceat(_mix64(flat[lo:hi]), offsets[s + nz] - lo)
+    return _mix64(fp ^ sizes.astype(np.uint64))
 
 
 def _flagged(flat: np.ndarray, offsets: np.ndarray, num_perm: int, bands: int, threshold: float, seed: int
@@ -461,12 +496,7 @@ def near_duplicates(texts: Sequence[str], *, shingle: int = 3, num_perm: int = 1
     sizes = np.diff(offsets)
 
     # 1. identical shingle sets collapse to one member before LSH (no n² buckets for mass copies)
-    fp = np.zeros(n, np.uint64)
-    nz = np.flatnonzero(sizes)
-    if len(nz):
-        mixed = _mix64(flat)
-        fp[nz] = np.add.reduceat(mixed, offsets[nz])
-    fp = _mix64(fp ^ sizes.astype(np.uint64))
+    fp = _set_fingerprints(flat, offsets)
     order = np.lexsort((np.arange(n), fp))
     ord_nz = order[sizes[order] > 0]
     sf = fp[ord_nz]
@@ -481,16 +511,14 @@ def near_duplicates(texts: Sequence[str], *, shingle: int = 3, num_perm: int = 1
     # 2. LSH candidates among unique sets; rensa flags the records with any band collision first
     cand = np.zeros(0, np.int64)
     if len(uniq) > 1:
-        sub_flat = flat[_ranges(offsets[uniq], sizes[uniq])]
-        sub_off = np.zeros(len(uniq) + 1, np.int64)
-        np.cumsum(sizes[uniq], out=sub_off[1:])
+        sub_flat, sub_off = _subset(flat, offsets, uniq)
         flags = _flagged(sub_flat, sub_off, num_perm, bands, threshold, seed) if bands * rows == num_perm else None
         sel = np.flatnonzero(flags) if flags is not None else np.arange(len(uniq))
         if len(sel) > 1:
-            f2 = sub_flat[_ranges(sub_off[sel], np.diff(sub_off)[sel])]
-            o2 = np.zeros(len(sel) + 1, np.int64)
-            np.cumsum(np.diff(sub_off)[sel], out=o2[1:])
+            f2, o2 = _subset(sub_flat, sub_off, sel)
+            del sub_flat
             sig = _signatures(f2, o2, num_perm, seed)
+            del f2
             local = _band_candidates(sig, bands, rows, window)
             m = len(sel)
             gi, gj = uniq[sel[local // m]], uniq[sel[local % m]]
