@@ -227,16 +227,25 @@ def train_curves(store: Store, run_id: str) -> pd.DataFrame:
 
 
 def memory_plan(run: dict) -> dict | None:
-    """The run's recorded memory plan, else `finetune.plan.plan_memory` from its recorded parameter count."""
+    """`finetune.plan.plan_memory` for the run's model and settings: the recorded parameter count, else the model's
+    shape counted by `finetune.plan.model_shape` (config only, no weights); None when neither is available."""
     summary, config = run.get("summary") or {}, run.get("config") or {}
     if summary.get("plan") or config.get("plan"):
         return summary.get("plan") or config.get("plan")
-    params = summary.get("params") or config.get("params")
+    plan_memory = _need("finetune.plan", "plan_memory")
+    params, shape = summary.get("params") or config.get("params"), {}
+    if not params and config.get("model"):
+        try:
+            params, hidden, layers = _need("finetune.plan", "model_shape")(config["model"])
+            shape = dict(hidden=hidden, layers=layers)
+        except Unavailable:
+            raise
+        except Exception:  # noqa: BLE001 - the model moved or is remote: no plan, the page says so
+            return None
     if not params:
         return None
-    plan_memory = _need("finetune.plan", "plan_memory")
-    return plan_memory(int(params), seq_len=int(config.get("max_length") or config.get("seq_len") or 512),
-                       batch=int(config.get("batch_size") or 1))
+    return plan_memory(int(params), seq_len=int(config.get("max_length") or 512),
+                       batch=int(config.get("batch_size") or 1), **shape)
 
 
 # -- audits -----------------------------------------------------------------------------------------------------------

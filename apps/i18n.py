@@ -167,6 +167,11 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "ft.loss": ("Loss", "손실"),
     "ft.config": ("Config", "설정"),
     "ft.plan": ("Memory plan", "메모리 계획"),
+    "ft.method": ("Method", "방법"),
+    "ft.memory": ("GPU memory", "GPU 메모리"),
+    "ft.fits": ("Fits", "가능"),
+    "ft.plan_caption": ("{params} parameters; estimate from finetune.plan (weights, gradients, optimizer, activations)",
+                        "파라미터 {params}개; finetune.plan 추정치 (가중치, 기울기, 옵티마이저, 활성값)"),
     "ft.no_plan": ("No memory plan recorded for this run.", "이 실행에는 메모리 계획이 기록되지 않았습니다."),
     # audit
     "au.title": ("Dataset audit", "데이터셋 점검"),

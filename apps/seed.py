@@ -131,8 +131,9 @@ def seed_store(store: Store, *, n_items: int = 12, n_raters: int = 4, k: int = 2
 
     # -- a fine-tune run with loss curves ------------------------------------------------------------------------------
     ft = store.start_run("finetune", "helpdesk-lora", model="smollm2-helpdesk-lora",
-                         config=dict(base="default", method="lora", r=8, alpha=16, lr=2e-4, epochs=2, batch_size=8,
-                                     max_length=512, data="demo-out/clean.jsonl", params=134_515_008))
+                         config=dict(model="default", method="lora", lora_r=8, lora_alpha=16, lr=2e-4, epochs=2,
+                                     batch_size=8, max_length=512, data="demo-out/enlighten-clean.csv",
+                                     out="demo-out/lora", params=134_515_008))
     tm = []
     for step in range(0, 200, 5):
         loss = 2.6 * math.exp(-step / 70) + 0.9 + float(rng.normal(0, 0.04))

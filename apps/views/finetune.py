@@ -30,6 +30,13 @@ else:
     ui.chart(alt.Chart(curves.dropna(subset=["loss"])).mark_line(point=True).encode(
         x=alt.X("step:Q", title=t("ft.step")), y=alt.Y("loss:Q", title=t("ft.loss"), scale=alt.Scale(zero=False)),
         color=alt.Color("split:N", title=None), tooltip=["step", "split", "loss", "lr"]).properties(height=320))
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def _plan(run_id: str, status):
+    return data.memory_plan(ui.store().run(run_id) or {})
+
+
 c1, c2 = st.columns(2)
 with c1:
     st.subheader(t("ft.config"))
@@ -37,7 +44,7 @@ with c1:
 with c2:
     st.subheader(t("ft.plan"))
     try:
-        plan = data.memory_plan(run)
+        plan = _plan(run_id, run.get("status"))
     except data.Unavailable as e:
         ui.unavailable(e)
         plan = None
@@ -45,6 +52,10 @@ with c2:
         st.error(str(e))
         plan = None
     if plan:
-        st.json(plan, expanded=True)
+        rows = [{t("ft.method"): m, t("ft.memory"): f"{v['bytes'] / 2**30:.1f} GiB",
+                 t("ft.fits"): {None: "—", True: "✓", False: "✗"}[v.get("fits")]}
+                for m, v in plan.get("methods", {}).items()]
+        st.caption(t("ft.plan_caption", params=f"{plan['params']:,}"))
+        st.dataframe(rows, hide_index=True, width="stretch")
     else:
         st.caption(t("ft.no_plan"))

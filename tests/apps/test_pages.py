@@ -176,3 +176,18 @@ def test_admin_creates_a_session_and_invites_raters(voted):
     assert sum(p["total"] for p in prog) == 2 * n_items and {p["done"] for p in prog} == {0}
     item = sessions.next_item(st, sid, "kim-minji")
     assert item["prompt"] and not item["prompt"].startswith("case-")  # the question, not the case id
+
+
+def test_memory_plan_counts_the_runs_model(tiny_model_dir):
+    """Without a recorded parameter count the page asks finetune.plan, which counts the model's parameters."""
+    from transformers import AutoModelForCausalLM
+
+    from finetune.plan import plan_memory
+
+    plan = data.memory_plan({"config": {"model": str(tiny_model_dir), "max_length": 256, "batch_size": 4}})
+    model = AutoModelForCausalLM.from_pretrained(tiny_model_dir)
+    n = sum(p.numel() for p in model.parameters())
+    assert plan["params"] == n
+    assert plan == plan_memory(n, seq_len=256, batch=4, hidden=model.config.hidden_size,
+                               layers=model.config.num_hidden_layers)
+    assert data.memory_plan({"config": {"model": "/nonexistent/model"}}) is None
