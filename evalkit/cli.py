@@ -199,7 +199,9 @@ def _add_tournament(sub) -> None:
                         "default, hot=default@temperature=1.0, tuned=default+out/lora (settings: temperature, top_p, "
                         "max_new_tokens, seed, system)")
     p.add_argument("--suite", required=True, help="suite YAML, or a CSV/JSONL of prompts with a question column")
-    p.add_argument("--judge", required=True, help="judge model spec, or `human` to queue the battles for raters")
+    p.add_argument("--judge", required=True,
+                   help="judge model spec; `reference`: the answer closer to the prompt's reference answer wins "
+                        "(no model); `human`: queue the battles for raters")
     p.add_argument("--rounds", type=int, metavar="N", help="round-robin: prompts per pair (default: every prompt)")
     p.add_argument("--adaptive", action="store_true",
                    help="spend battles where the rating intervals overlap; stop at --target-ci or --budget")

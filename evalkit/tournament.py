@@ -249,7 +249,8 @@ def _load_models(contestants: Sequence[Contestant], judge, preloaded: dict | Non
     from evalkit.models import load_model
 
     models = dict(preloaded or {})
-    specs = [c.spec for c in contestants] + ([judge] if isinstance(judge, str) and judge != "human" else [])
+    specs = [c.spec for c in contestants] + ([judge] if isinstance(judge, str) and judge not in ("human", REFERENCE_JUDGE)
+                                             else [])
     for s in specs:
         if s not in models:
             models[s] = load_model(s)
@@ -297,24 +298,52 @@ class _Arena:
         self.answer([(a, p) for a, _, p in schedule] + [(b, p) for _, b, p in schedule])
         if self.progress:
             self.progress(f"judging {len(schedule)} battles")
-        judge_model = self.models[self.judge] if isinstance(self.judge, str) else self.judge
         items = [dict(item_id=self.items[p]["item_id"], question=self.items[p]["question"],
                       answer_a=self.answers[(a, p)], answer_b=self.answers[(b, p)],
                       reference=self.items[p].get("reference")) for a, b, p in schedule]
-        verdicts = pairwise_judge(judge_model, items, lang=self.lang, store=self.store, method=self.judge_method)
+        if self.judge == REFERENCE_JUDGE:
+            verdicts, judge_name, kind = reference_verdicts(items), REFERENCE_JUDGE, "metric"
+        else:
+            judge_model = self.models[self.judge] if isinstance(self.judge, str) else self.judge
+            verdicts = pairwise_judge(judge_model, items, lang=self.lang, store=self.store, method=self.judge_method)
+            judge_name, kind = getattr(judge_model, "name", str(self.judge)), "llm"
         groups: dict[tuple[str, str], list[int]] = {}
         for i, (a, b, _) in enumerate(schedule):
             groups.setdefault((a, b), []).append(i)
-        judge_name = getattr(judge_model, "name", str(self.judge))
         for (a, b), idx in groups.items():
             record_pair_verdicts(self.store, [verdicts[i] for i in idx], [items[i] for i in idx], rater=judge_name,
-                                 model_a=a, model_b=b, run_id=self.run_id, suite=self.suite)
+                                 model_a=a, model_b=b, run_id=self.run_id, suite=self.suite, rater_kind=kind)
         for (a, b, p), v, it in zip(schedule, verdicts, items):
             if v.winner in BATTLE_WINNER:
                 self.battles.append(dict(model_a=a, model_b=b, winner=BATTLE_WINNER[v.winner], prompt=p,
                                          len_a=len(it["answer_a"]), len_b=len(it["answer_b"])))
             else:
                 self.unparsed += 1
+
+
+REFERENCE_JUDGE = "reference"
+
+
+def reference_verdicts(items: Sequence[dict], *, margin: float = 5.0, floor: float = 20.0) -> list:
+    """A judge without a model: the answer closer to the reference answer wins (rapidfuzz token-set similarity,
+    0-100, as the suites' `similar` assertion). Within `margin` points it is a tie; a tie where both answers are
+    below `floor` is "bothbad". Deterministic and position-free; needs a reference answer per prompt."""
+    from rapidfuzz import fuzz
+
+    from evalkit.judges import PairVerdict
+
+    out = []
+    for it in items:
+        ref = it.get("reference")
+        sa, sb = fuzz.token_set_ratio(it["answer_a"], ref), fuzz.token_set_ratio(it["answer_b"], ref)
+        if abs(sa - sb) < margin:
+            winner = "bothbad" if max(sa, sb) < floor else "tie"
+        else:
+            winner = "A" if sa > sb else "B"
+        raw = f"similarity to the reference: answer_a {sa:.1f}, answer_b {sb:.1f}"
+        out.append(PairVerdict(str(it["item_id"]), winner,
+                               [{"order": "AB", "verdict": winner, "mapped": winner, "raw": raw}], raw))
+    return out
 
 
 def _orient(rng: np.random.Generator, x: str, y: str, p: int) -> tuple[str, str, int]:
@@ -362,8 +391,9 @@ def run_tournament(contestants: Sequence[str | Contestant], prompts: Sequence[di
     """Run a tournament and store every battle; returns {run_id, battles, unparsed, stop_reason, leaderboard}.
 
     contestants: names (`SPEC[@settings]`) or Contestant objects. prompts: [{item_id, question, prompt,
-    reference?}] (load_prompts). judge: a model spec or Model (the LLM judge), or "human" to queue the battles as a
-    rating session instead (returns {session_id, units}). rounds: prompts per pair in round-robin (default: all).
+    reference?}] (load_prompts). judge: a model spec or Model (the LLM judge), "reference" (closer to the reference
+    answer wins: reference_verdicts), or "human" to queue the battles as a rating session instead (returns
+    {session_id, units}). rounds: prompts per pair in round-robin (default: all).
     adaptive: a first round on `min(2, prompts)` prompts per pair, then `step` battles at a time (default: one per
     contestant) to the pairs whose 95 % intervals overlap most, until every interval is narrower than `target_ci`
     Elo points, `budget` battles are spent, or the overlapping pairs have used every prompt. The width rule waits
@@ -380,6 +410,10 @@ def run_tournament(contestants: Sequence[str | Contestant], prompts: Sequence[di
         raise UserError("a tournament needs at least two contestants")
     if not prompts:
         raise UserError("no prompts to battle on")
+    if judge == REFERENCE_JUDGE and not all(p.get("reference") for p in prompts):
+        missing = next(p["item_id"] for p in prompts if not p.get("reference"))
+        raise UserError(f"--judge reference needs a reference answer for every prompt; {missing!r} has none",
+                        hint="use a suite whose cases carry a reference, or a CSV/JSONL with a reference column")
     if adaptive and judge == "human":
         raise UserError("--adaptive needs an LLM judge", hint="human ratings arrive later; use round-robin for humans")
     gen = {"max_new_tokens": 128, "temperature": 0.0, "seed": seed, **(gen or {})}

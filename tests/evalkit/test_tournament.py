@@ -82,6 +82,30 @@ def test_round_robin_tournament_stores_every_battle(tiny_model, tiny_model_dir, 
     assert len(rows2) == 6 and len({r["item_id"] for r in rows2}) == 2
 
 
+def test_reference_judge_prefers_the_answer_closer_to_the_reference(tiny_model, tiny_model_dir, store, tmp_path):
+    from evalkit.tournament import reference_verdicts
+
+    v = reference_verdicts([
+        dict(item_id="1", answer_a="Paris is the capital of France.", answer_b="zzz qqq", reference="Paris"),
+        dict(item_id="2", answer_a="zzz", answer_b="Paris, the capital", reference="The capital is Paris"),
+        dict(item_id="3", answer_a="Paris", answer_b="Paris", reference="Paris"),
+        dict(item_id="4", answer_a="xq", answer_b="wv", reference="Paris"),
+    ])
+    assert [x.winner for x in v] == ["A", "B", "tie", "bothbad"]
+    p = tmp_path / "qa.jsonl"
+    p.write_text("\n".join(json.dumps({"id": f"r{i}", "question": q, "reference": "Paris"})
+                           for i, q in enumerate(QUESTIONS[:2])) + "\n")
+    _, prompts = load_prompts(p)
+    names = _contestants(tiny_model_dir)[:2]
+    res = run_tournament(names, prompts, "reference", store=store, bootstrap=0, models={str(tiny_model_dir): tiny_model})
+    rows = _stored(store, res["run_id"])
+    assert len(rows) == 2 and {r["judge"] for r in rows} == {"reference"} and {r["judge_kind"] for r in rows} == {"metric"}
+    _, no_ref = load_prompts(p)
+    with pytest.raises(UserError, match="needs a reference answer"):
+        run_tournament(names, [dict(no_ref[0], reference=None)], "reference", store=store,
+                       models={str(tiny_model_dir): tiny_model})
+
+
 def test_adaptive_stops_at_target_width_or_budget(tiny_model, tiny_model_dir, prompts_csv, store):
     _, prompts = load_prompts(prompts_csv)
     names = _contestants(tiny_model_dir)
