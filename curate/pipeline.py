@@ -13,7 +13,7 @@ import time
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import Any, Iterator
 
 import numpy as np
 
@@ -100,7 +100,7 @@ def _pii_module():
 
 
 def collect(path: str | os.PathLike, cfg: AuditConfig, *, signals: list[Signal] | None = None,
-            progress: bool = True, keep_row: Callable[[int, dict], None] | None = None) -> Collected:
+            progress: bool = True) -> Collected:
     """Stream the file once: detect fields on the first chunk, run per-record signals and PII per chunk."""
     signals = default_signals() if signals is None else signals
     stats: dict = {}
@@ -113,7 +113,7 @@ def collect(path: str | os.PathLike, cfg: AuditConfig, *, signals: list[Signal] 
             if col is None:
                 columns = list(dict.fromkeys(k for _, r in chunk for k in r))
                 col = Collected(fmap=detect_fields(columns, cfg.fields), fmt=stats.get("format"), read_stats=stats)
-            _process_chunk(chunk, col, signals, pii, cfg, path, keep_row)
+            _process_chunk(chunk, col, signals, pii, cfg, path)
             bar.update(len(chunk))
     finally:
         bar.close()
@@ -122,7 +122,7 @@ def collect(path: str | os.PathLike, cfg: AuditConfig, *, signals: list[Signal] 
     return col
 
 
-def _process_chunk(chunk, col: Collected, signals, pii, cfg: AuditConfig, path, keep_row) -> None:
+def _process_chunk(chunk, col: Collected, signals, pii, cfg: AuditConfig, path) -> None:
     fmap = col.fmap
     run_signals = "signals" in cfg.stages
     for line, row in chunk:
@@ -163,8 +163,6 @@ def _process_chunk(chunk, col: Collected, signals, pii, cfg: AuditConfig, path, 
                         col.pii_examples.append({"index": idx, "line": line, "field": side, "kind": f.kind,
                                                  "masked": f.masked})
         col.pii.append(sorted(set(kinds)) if kinds else _NONE)
-        if keep_row is not None:
-            keep_row(idx, row)
 
 
 # -- set-level stages ---------------------------------------------------------------------------------------------
