@@ -124,6 +124,9 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "ag.judge_verdict": ("Judge verdict", "심사 판정"),
     "ag.disagreements": ("Disagreements", "의견 불일치"),
     "ag.no_disagreements": ("The raters agree on every item.", "모든 항목에서 평가가 일치합니다."),
+    "ag.rater": ("Rater", "평가자"),
+    "ag.rater_kind": ("Kind", "종류"),
+    "ag.verdict": ("Verdict", "판정"),
     "ag.item": ("Item", "항목"),
     # suites
     "su.title": ("Suites", "테스트 스위트"),

@@ -100,4 +100,6 @@ else:
     a.markdown(first["output_a"] or "")
     b.markdown(f"**B · {first['model_b']}**")
     b.markdown(first["output_b"] or "")
-    st.dataframe(rows[["rater", "rater_kind", "verdict", "rationale"]], hide_index=True, width="stretch")
+    st.dataframe(rows[["rater", "rater_kind", "verdict", "rationale"]].rename(columns={
+        "rater": t("ag.rater"), "rater_kind": t("ag.rater_kind"), "verdict": t("ag.verdict"),
+        "rationale": t("rate.rationale")}), hide_index=True, width="stretch")

@@ -191,3 +191,19 @@ def test_memory_plan_counts_the_runs_model(tiny_model_dir):
     assert plan == plan_memory(n, seq_len=256, batch=4, hidden=model.config.hidden_size,
                                layers=model.config.num_hidden_layers)
     assert data.memory_plan({"config": {"model": "/nonexistent/model"}}) is None
+
+
+def test_every_page_renders_on_postgresql(pg_store, monkeypatch):
+    from apps.seed import seed_store
+
+    out = seed_store(pg_store, n_items=6, n_raters=3, k=2)
+    monkeypatch.setenv("WORKBENCH_STORE", pg_store.url)
+    at = app_as(out["admin_token"])
+    at.run()
+    for page in PAGES:
+        at.switch_page(page).run()
+        assert not at.exception, (page, [e.value for e in at.exception])
+        assert not at.error, (page, [e.value for e in at.error])
+    at.switch_page("views/leaderboard.py").run()
+    assert sorted(at.dataframe[0].value["Model"]) == sorted(out["models"])
+    assert len(data.disagreements(pg_store)) > 0
