@@ -476,6 +476,7 @@ def near_duplicates_ray(ds_or_texts, *, shingle: int = 3, num_perm: int = 128, t
     pairs, candidate count). `ds_or_texts`: a list of texts, or a Ray Dataset with columns `idx` (0..n-1) and `text`.
     Shuffles: bands x non-empty records band rows, then the candidate pairs, then candidates joined with texts."""
     import ray.data
+    from ray.data.expressions import col
 
     init_ray(address)
     bands, rows = _resolve_bands(num_perm, threshold, bands, rows)
@@ -487,27 +488,33 @@ def near_duplicates_ray(ds_or_texts, *, shingle: int = 3, num_perm: int = 128, t
         texts_ds, n = _texts_dataset(ds_or_texts)
     texts_ds = texts_ds.materialize()
     parts = max(1, int(partitions))
+
+    def mapped(ds, fn, **kw):          # a per-batch stage on the workers
+        return ds.map_batches(fn, batch_size=8192, batch_format="numpy", fn_kwargs=kw)
+
+    def shuffled(ds, fn, **kw):        # a shuffle on the `part` column, then one vectorised call per partition
+        return ds.groupby("part", num_partitions=parts).map_groups(fn, batch_format="numpy", fn_kwargs=kw)
+
     with _user_errors():
-        band_ds = texts_ds.map_batches(_band_rows, batch_size=8192, batch_format="numpy", fn_kwargs=dict(
-            shingle=shingle, num_perm=num_perm, bands=bands, rows=rows, seed=seed, parts=parts))
-        pairs = band_ds.groupby("part", num_partitions=parts).map_groups(_bucket_pairs, batch_format="numpy",
-                                                   fn_kwargs={"window": window, "n": max(n, 1), "parts": parts})
-        pairs = pairs.groupby("part", num_partitions=parts).map_groups(_unique_pairs, batch_format="numpy").materialize()
-        same = pairs.filter(expr="kind == 0") if _has_expr_filter() else pairs.filter(lambda r: r["kind"] == 0)
-        cand = pairs.filter(expr="kind == 1") if _has_expr_filter() else pairs.filter(lambda r: r["kind"] == 1)
+        # 1. signatures -> band keys (bands x records rows) -> 2. shuffle by bucket: candidates + identical sets
+        band_ds = mapped(texts_ds, _band_rows, shingle=shingle, num_perm=num_perm, bands=bands, rows=rows, seed=seed,
+                         parts=parts)
+        pairs = shuffled(band_ds, _bucket_pairs, window=window, n=max(n, 1), parts=parts)
+        # 3. shuffle by pair: a pair found in several bands counts once
+        pairs = shuffled(pairs, _unique_pairs).materialize()
+        same = pairs.filter(expr=col("kind") == 0)       # identical sets: pairs to their first record
+        cand = pairs.filter(expr=col("kind") == 1)       # LSH candidates, still to verify
         n_cand = cand.count()
         same_tab = _to_arrays(same, ["i", "j"])
         verified = {"i": np.zeros(0, np.int64), "j": np.zeros(0, np.int64), "jaccard": np.zeros(0)}
         if n_cand:
-            # verification: a reduce-side join in two shuffles (texts by index + pairs by i, then by j)
-            tagged = texts_ds.map_batches(_tag_texts, batch_size=8192, batch_format="numpy",
-                                          fn_kwargs={"parts": parts}).materialize()
-            half = tagged.union(cand.map_batches(_tag_pairs, batch_size=8192, batch_format="numpy", fn_kwargs=dict(
-                parts=parts, key="i", other="j"))).groupby("part", num_partitions=parts).map_groups(_join_texts, batch_format="numpy")
-            ver = tagged.union(half.map_batches(_tag_pairs, batch_size=8192, batch_format="numpy", fn_kwargs=dict(
-                parts=parts, key="other", other="key", carry="text_key"))).groupby("part", num_partitions=parts).map_groups(
-                _verify, batch_format="numpy", fn_kwargs={"shingle": shingle, "threshold": threshold})
+            # 4. verification: a reduce-side join in two shuffles (texts by index with pairs by i, then by j)
+            tagged = mapped(texts_ds, _tag_texts, parts=parts).materialize()
+            half = shuffled(tagged.union(mapped(cand, _tag_pairs, parts=parts, key="i", other="j")), _join_texts)
+            ver = shuffled(tagged.union(mapped(half, _tag_pairs, parts=parts, key="other", other="key",
+                                               carry="text_key")), _verify, shingle=shingle, threshold=threshold)
             verified = _to_arrays(ver, ["i", "j", "jaccard"])
+    # 5. on the driver: connected components over the verified pairs only
     pi = np.concatenate([same_tab["i"], verified["i"]]).astype(np.int64)
     pj = np.concatenate([same_tab["j"], verified["j"]]).astype(np.int64)
     pjac = np.concatenate([np.ones(len(same_tab["i"])), verified["jaccard"]])
@@ -517,14 +524,6 @@ def near_duplicates_ray(ds_or_texts, *, shingle: int = 3, num_perm: int = 128, t
     pairs_l = list(zip(pi.tolist(), pj.tolist(), np.round(pjac, 6).tolist()))
     return NearDupResult(cluster_of=cluster_of, clusters=clusters, representative=[c[0] for c in clusters],
                          pairs=pairs_l, config=config, candidates=int(n_cand))
-
-
-def _has_expr_filter() -> bool:
-    import inspect
-
-    import ray.data
-
-    return "expr" in inspect.signature(ray.data.Dataset.filter).parameters
 
 
 def _to_arrays(ds, cols: list[str]) -> dict:
