@@ -233,3 +233,14 @@ def test_tournament_cli(tiny_model_dir, prompts_csv, tmp_path, capsys):
     csv_out = tmp_path / "export.csv"
     assert main(["battles", "export", str(csv_out), "--store", str(db)]) == 0
     assert len(pd.read_csv(csv_out)) == 2
+
+
+def test_import_and_read_battles_on_postgresql(tmp_path, pg_store):
+    src = tmp_path / "arena.jsonl"
+    src.write_text("\n".join(json.dumps(r) for r in ARENA) + "\n")
+    run_id, n = import_battles(pg_store, src, judge="arena", suite="arena")
+    df = battles_frame(pg_store, run_id=run_id, judge_kind="import")
+    assert n == len(df) == 4 and set(df.judge) == {"arena"}
+    from evalkit.ratings import leaderboard
+
+    assert leaderboard(df, bootstrap=50)["models"][0] == "vicuna-13b"
