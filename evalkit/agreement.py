@@ -548,12 +548,18 @@ def _judge_section(r: Ratings, counts: np.ndarray, ties: np.ndarray, judge: str,
     jci, hci = jp_["ci"].get("percent_agreement"), hp_["ci"].get("percent_agreement")
     if jci and hci and None not in (*jci.values(), *hci.values()):
         overlap = jci["ci_low"] <= hci["ci_high"] and hci["ci_low"] <= jci["ci_high"]
+        figures = (f" (% agreement judge-human {jp_['percent_agreement']:.2f} [{jci['ci_low']:.2f}, "
+                   f"{jci['ci_high']:.2f}] vs human-human {hp_['percent_agreement']:.2f} [{hci['ci_low']:.2f}, "
+                   f"{hci['ci_high']:.2f}]")
         if overlap:
-            section["verdict"] = "judge agrees with experts about as often as experts agree with each other"
+            section["verdict"] = ("judge agrees with experts about as often as experts agree with each other"
+                                  + figures + "; the intervals overlap)")
         elif jci["ci_high"] < hci["ci_low"]:
-            section["verdict"] = "judge agrees with experts less often than experts agree with each other"
+            section["verdict"] = ("judge agrees with experts less often than experts agree with each other"
+                                  + figures + ")")
         else:
-            section["verdict"] = "judge agrees with experts more often than experts agree with each other"
+            section["verdict"] = ("judge agrees with experts more often than experts agree with each other"
+                                  + figures + ")")
         section["comparable"] = overlap
     else:
         section["verdict"] = "not enough paired ratings to compare the judge with the experts' own agreement"
@@ -574,7 +580,10 @@ def _interpretation(report: dict) -> list[str]:
     if "judge" in report:
         lines.append(report["judge"]["verdict"])
     if report.get("position_consistency") is not None:
-        lines.append(f"position consistency {report['position_consistency']:.3f} (1.0 = same verdict in both orders)")
+        pc = report["position_consistency"]
+        lines.append(f"position consistency {pc:.3f} (1.0 = same verdict in both orders)" +
+                     (f": the judge changes its verdict when the answers swap places in {1 - pc:.0%} of items "
+                      "(position bias); its verdicts say more about the order than the answers" if pc < 0.65 else ""))
     if report.get("verbosity_preference") is not None:
         lines.append(f"the longer answer wins {report['verbosity_preference']:.0%} of decisive verdicts "
                      "(50% = no length preference)")
