@@ -34,8 +34,11 @@ from evalkit.errors import UserError
 
 from curate import io
 from curate.dedup import (NearDupResult, _mix64, _signatures, choose_bands, jaccard_pairs, shingle_hashes)
+from curate import pipeline as _pipeline
 from curate.pipeline import CHUNK, AuditConfig, Collected, _pii_module, _process_chunk
 from curate.fields import FieldMap, detect_fields
+
+_NONE: list = getattr(_pipeline, "_NONE", [])   # the pipeline's one shared empty list (never mutated)
 
 __all__ = ["init_ray", "input_files", "collect_ray", "near_duplicates_ray", "audit_ray", "write_outputs_sharded"]
 
@@ -173,7 +176,7 @@ def _read_and_signal(batch: dict, *, cfg: dict, fmap: dict) -> Iterator:
 
         def run(chunk):
             part = Collected(fmap=fm, fmt=None, read_stats={"skipped": 0, "errors": []})
-            _process_chunk(chunk, part, units, pii, acfg, path, None)
+            _process_chunk(chunk, part, units, pii, acfg, path)
             meta = {"pii_kinds": dict(part.pii_kinds), "pii_examples": part.pii_examples,
                     "skipped": part.read_stats.get("skipped", 0), "errors": part.read_stats.get("errors", [])}
             return part, meta
@@ -213,14 +216,12 @@ def _read_and_signal(batch: dict, *, cfg: dict, fmap: dict) -> Iterator:
 
 
 def collect_ray(path_or_paths, cfg: AuditConfig, *, signals: list | None = None, address: str | None = None,
-                progress: bool = True, keep_row=None) -> Collected:
+                progress: bool = True) -> Collected:
     """`curate.pipeline.collect` on Ray Data: the same `Collected`, record for record, from one file or many shards
     (shards are read in name order; `lines` are line numbers within each shard).
 
     `signals` (unit objects) is accepted for the pipeline's call signature; the workers build the units from
     `cfg.signals` (YAML specs; None = the defaults), since a spec is what travels to a cluster."""
-    if keep_row is not None:
-        raise UserError("the Ray engine does not keep raw rows", hint="use the local engine for `curate clean`")
     import pyarrow as pa
     import ray.data
 
@@ -268,9 +269,9 @@ def collect_ray(path_or_paths, cfg: AuditConfig, *, signals: list | None = None,
             col.prompts.extend(tab.column("prompt").to_pylist())
             col.answers.extend(tab.column("answer").to_pylist())
             col.labels.extend(json.loads(v) for v in tab.column("label").to_pylist())
-            col.reasons.extend(tab.column("reasons").to_pylist())
+            col.reasons.extend(r or _NONE for r in tab.column("reasons").to_pylist())
             col.scripts.extend(tab.column("script").to_pylist())
-            col.pii.extend(tab.column("pii").to_pylist())
+            col.pii.extend(k or _NONE for k in tab.column("pii").to_pylist())
             bar.update(len(lines))
     if fmap.label is None:
         col.labels = [None] * len(col.lines)
@@ -571,8 +572,8 @@ def write_outputs_sharded(out: str | os.PathLike, report: dict, table: dict, *, 
 def ray_hooks(address: str | None = None, *, partitions: int = DEFAULT_PARTITIONS):
     """(collect_fn, near_fn): drop-in replacements for `curate.pipeline.collect` and `curate.dedup.near_duplicates`
     that run on Ray (what `curate.pipeline._audit` calls for the two engine-dependent stages)."""
-    def collect_fn(path, cfg, *, signals=None, progress=True, keep_row=None):
-        return collect_ray(path, cfg, signals=signals, address=address, progress=progress, keep_row=keep_row)
+    def collect_fn(path, cfg, *, signals=None, progress=True):
+        return collect_ray(path, cfg, signals=signals, address=address, progress=progress)
 
     def near_fn(texts, **kw):
         return near_duplicates_ray(texts, partitions=partitions, address=address, **kw)
