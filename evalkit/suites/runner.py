@@ -92,7 +92,7 @@ def _resumable_run(store: Store, suite: Suite, model, config: dict) -> str | Non
          .order_by(t.c.created_at.desc()))
     with store.engine.connect() as conn:
         for row in conn.execute(q):
-            if (row.config or {}).get("digest") == config["digest"] and (row.config or {}).get("model") == model.name:
+            if all((row.config or {}).get(k) == config[k] for k in ("digest", "model", "limit")):
                 return row.id
     return None
 
