@@ -71,6 +71,11 @@ def _is_number(text: str) -> bool:
         return False
 
 
+def _at(line) -> str:
+    """Where a rating came from: "file:line" as given, or "line N" of the table."""
+    return line if isinstance(line, str) else f"line {line}"
+
+
 def prepare(df, *, items: Sequence[str] | None = None) -> Ratings:
     """Validate a long table of ratings and turn it into a `Ratings` matrix; bad input raises UserError."""
     cols = set(df.columns)
@@ -89,7 +94,7 @@ def prepare(df, *, items: Sequence[str] | None = None) -> Ratings:
             dropped += 1
             continue
         if item is None or str(item).strip() in ("", "nan") or rater is None or str(rater).strip() in ("", "nan"):
-            raise UserError(f"line {line}: empty item_id or rater", hint="every rating needs an item_id and a rater")
+            raise UserError(f"{_at(line)}: empty item_id or rater", hint="every rating needs an item_id and a rater")
         rows.append((line, str(item).strip(), str(rater).strip(), text,
                      None if kind is None or str(kind) in ("", "nan") else str(kind).strip()))
     if not rows:
@@ -98,7 +103,7 @@ def prepare(df, *, items: Sequence[str] | None = None) -> Ratings:
     if any(numeric) and not all(numeric):
         num = next(r for r, n in zip(rows, numeric) if n)
         cat = next(r for r, n in zip(rows, numeric) if not n)
-        raise UserError(f"mixed scales: line {num[0]} rates {num[1]!r} with the number {num[3]!r} but line {cat[0]} "
+        raise UserError(f"mixed scales: {_at(num[0])} rates {num[1]!r} with the number {num[3]!r} but {_at(cat[0])} "
                         f"rates {cat[1]!r} with the category {cat[3]!r}",
                         hint="use one scale per file: categories (A/B/tie) or numeric scores; split the file")
     if items is not None:
@@ -107,12 +112,12 @@ def prepare(df, *, items: Sequence[str] | None = None) -> Ratings:
         if unknown:
             names = sorted({r[1] for r in unknown})
             raise UserError(f"{len(unknown)} rating(s) for unknown item(s) {', '.join(names[:5])}"
-                            f"{' …' if len(names) > 5 else ''} (first at line {unknown[0][0]})",
+                            f"{' …' if len(names) > 5 else ''} (first at {_at(unknown[0][0])})",
                             hint="check the item ids against the suite or session the ratings belong to")
     seen: dict[tuple[str, str], int] = {}
     for line, item, rater, _, _ in rows:
         if (item, rater) in seen:
-            raise UserError(f"line {line}: rater {rater!r} rated item {item!r} again (first at line {seen[item, rater]})",
+            raise UserError(f"{_at(line)}: rater {rater!r} rated item {item!r} again (first at {_at(seen[item, rater])})",
                             hint="keep one rating per rater and item")
         seen[item, rater] = line
     item_ids = list(dict.fromkeys(r[1] for r in rows))

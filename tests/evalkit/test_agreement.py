@@ -168,7 +168,7 @@ def test_bad_input_messages():
         ag.agreement_report(long_table([["A", "B"], ["A", "A"]]), items=["q0"])
     with pytest.raises(UserError, match="needs numeric scores"):
         ag.agreement_report(long_table([["A", "B"], ["A", "A"]]), level="ordinal")
-    with pytest.raises(UserError, match="rated item 'q1' again"):
+    with pytest.raises(UserError, match="rated item .q1. again .first at line 2"):
         ag.agreement_report(pd.DataFrame({"item_id": ["q1", "q1"], "rater": ["a", "a"], "rating": ["A", "B"]}))
     with pytest.raises(UserError, match="lacks column"):
         ag.agreement_report(pd.DataFrame({"item": ["q1"], "rater": ["a"], "rating": ["A"]}))
