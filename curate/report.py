@@ -140,8 +140,10 @@ def svg_scatter(x: np.ndarray, y: np.ndarray, groups: np.ndarray, *, width: int 
     if n > max_points:
         idx = np.sort(np.random.default_rng(seed).choice(n, max_points, replace=False))
     xs, ys, gs = x[idx], y[idx], groups[idx]
-    x0, x1 = float(np.nanmin(xs)), float(np.nanmax(xs))
-    y0, y1 = float(np.nanmin(ys)), float(np.nanmax(ys))
+    # axes span the 1st-99th percentiles (outliers sit on the edge) so a few far points don't squash the map
+    x0, x1 = (float(v) for v in np.nanpercentile(xs, [1, 99]))
+    y0, y1 = (float(v) for v in np.nanpercentile(ys, [1, 99]))
+    xs, ys = np.clip(xs, x0, x1), np.clip(ys, y0, y1)
     sx = (width - 20) / ((x1 - x0) or 1)
     sy = (height - 20) / ((y1 - y0) or 1)
     parts = [f"<svg xmlns='http://www.w3.org/2000/svg' width='{width}' height='{height}' role='img' "
