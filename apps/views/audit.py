@@ -53,8 +53,9 @@ verdicts = report.get("verdicts") or summary.get("verdicts") or {}
 cols = st.columns(4)
 for col, axis in zip(cols, ("quality", "diversity", "real_vs_generated", "amount")):
     v = verdicts.get(axis) or {}
-    col.metric(t(f"au.{axis}"), t(f"au.verdict_{v.get('verdict', 'none')}"), v.get("figure"), delta_color="off",
-               help=v.get("rule"))
+    color = {"good": "green", "fair": "orange", "poor": "red"}.get(v.get("verdict"), "gray")
+    col.metric(t(f"au.{axis}"), t(f"au.verdict_{v.get('verdict', 'none')}"), v.get("figure"), delta_color=color,
+               delta_arrow="off", help=v.get("rule"), border=True)
 if summary:
     st.caption(t("au.headline", records=summary.get("records", 0), flagged=summary.get("flagged_records", 0),
                  pii=summary.get("pii_findings", 0), tokens=(summary.get("tokens") or {}).get("total", 0)))
@@ -140,7 +141,8 @@ if records is not None and {"map_x", "map_y"} <= set(records.columns):
     st.subheader(t("au.map"))
     m = records[["line", "map_x", "map_y", "cluster"]].dropna()
     ui.chart(alt.Chart(m).mark_circle(size=40, opacity=0.7).encode(
-        x=alt.X("map_x:Q", title=None, axis=None), y=alt.Y("map_y:Q", title=None, axis=None),
+        x=alt.X("map_x:Q", title=None, axis=None, scale=alt.Scale(zero=False)),
+        y=alt.Y("map_y:Q", title=None, axis=None, scale=alt.Scale(zero=False)),
         color=alt.Color("cluster:N", title=t("au.cluster")), tooltip=["line", "cluster"]).properties(height=380))
     figs = {k: div[k] for k in ("distinct_1", "distinct_2", "vendi", "cluster_entropy", "coverage")
             if isinstance(div.get(k), (int, float))}

@@ -169,10 +169,13 @@ def test_admin_pages_screenshots(server):
         _wait_text(driver, "Dataset audit")
         _settle(driver)
         for path, title in pages.items():
-            driver.get(f"{url}/{path}?token={out['admin_token']}")
+            # the admin's default page (audit) lives at the root URL
+            driver.set_window_size(1400, 2600 if path in ("audit", "agreement") else 1500)
+            driver.get(f"{url}/{'' if path == 'audit' else path}?token={out['admin_token']}")
             _wait_text(driver, title)
             _settle(driver)
-            assert "Traceback" not in driver.page_source and "stException" not in driver.page_source, path
+            src = driver.page_source
+            assert "Traceback" not in src and "stException" not in src and "Page not found" not in src, path
             driver.save_screenshot(str(SHOTS / f"{path}.png"))
     finally:
         driver.quit()
