@@ -185,12 +185,41 @@ def _load(store, n_raters=20, votes=50):
     assert _rows(store, schema.assignments)["done"].all()
 
 
+def _race(store, n=8):
+    """The same rater double-clicks: n threads cast the same vote at once; exactly one row survives."""
+    auth.create_user(store, "racer", with_token=False)
+    sid = sessions.create_session(store, "race", [dict(item_id="q", prompt="p", outputs={"a": "x", "b": "y"})],
+                                  models=["a", "b"], k=1)
+    sessions.assign(store, sid, ["racer"])
+    item = sessions.next_item(store, sid, "racer")["item_id"]
+    outcome, start = Counter(), threading.Barrier(n)
+
+    def vote():
+        start.wait()
+        try:
+            sessions.cast_vote(store, sid, "racer", item, "left")
+            outcome["stored"] += 1
+        except sessions.AlreadyRated:
+            outcome["refused"] += 1
+
+    threads = [threading.Thread(target=vote) for _ in range(n)]
+    for th in threads:
+        th.start()
+    for th in threads:
+        th.join()
+    assert outcome == {"stored": 1, "refused": n - 1}
+    assert len(_rows(store, schema.ratings).query("session_id == @sid")) == 1
+    assert len(_rows(store, schema.battles).query("run_id == @sid")) == 1
+
+
 def test_load_sqlite(store):
     _load(store)
+    _race(store)
 
 
 def test_load_postgresql(pg_store):
     _load(pg_store)
+    _race(pg_store)
 
 
 def test_oidc_login_maps_the_email_to_an_invited_rater(seeded):
