@@ -26,7 +26,7 @@ def _add_audit(sub) -> None:
     p.add_argument("--perplexity", action="store_true", help="score answers' perplexity under --model "
                                                              "(default: the embedded model); slow")
     p.add_argument("--out", default="audit", help="output folder (default ./audit)")
-    p.add_argument("--recipe", help="YAML with `signals:` (and `near:`) settings to audit with")
+    p.add_argument("--recipe", help="a clean recipe: audit with its `signals:` and `dedup.near_settings`")
     p.add_argument("--ngram", type=int, default=13, help="n-gram size for contamination (default 13)")
     p.add_argument("--near-threshold", type=float, help="Jaccard threshold for near-duplicates (default 0.7)")
     p.add_argument("--shingle", type=int, help="words per shingle for near-duplicates")
@@ -74,7 +74,7 @@ def _audit(args) -> int:
     recipe = _load_recipe(args.recipe)
     if args.fail_on:
         gates.validate(args.fail_on)   # a typo in a gate fails before the work, not after
-    near = dict(recipe.get("near") or {})
+    near = dict(recipe.get("near") or (recipe.get("dedup") or {}).get("near_settings") or {})
     for key, val in (("threshold", args.near_threshold), ("shingle", args.shingle), ("num_perm", args.num_perm)):
         if val is not None:
             near[key] = val
