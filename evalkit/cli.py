@@ -241,6 +241,7 @@ def _tournament(args) -> int:
     lb = res["leaderboard"]
     print(f"run {res['run_id'][:8]}: {res['battles']} battles stored ({res['unparsed']} unparsed verdicts skipped); "
           f"stopped: {res['stop_reason']}", file=sys.stderr)
+    print("verdicts: " + ", ".join(f"{k} {v}" for k, v in res["verdicts"].items()), file=sys.stderr)
     if res["unparsed"] and args.judge_method == "generate":
         print("  hint: a small local judge rarely writes a readable verdict; try --judge-method logprob",
               file=sys.stderr)

@@ -485,7 +485,9 @@ def run_tournament(contestants: Sequence[str | Contestant], prompts: Sequence[di
         store.finish_run(run_id, status="interrupted", summary={"battles": len(arena.battles)})
         raise
     lb = _fit(arena.battles, bootstrap=bootstrap, seed=seed)
+    tally = pd.Series([b["winner"] for b in arena.battles], dtype="object").value_counts()
     summary = {"battles": len(arena.battles), "unparsed": arena.unparsed, "stop_reason": stop,
+               "verdicts": {k: int(v) for k, v in tally.items()},
                "leaderboard": None if lb is None else {k: lb[k] for k in ("ratings", "ci", "rank") if k in lb}}
     store.finish_run(run_id, summary=summary)
     return {"run_id": run_id, **summary, "leaderboard": lb}
