@@ -14,7 +14,7 @@ import sqlalchemy as sa
 
 from evalkit.errors import GATE_FAILED, ModelError, UserError
 from evalkit.store import Store, schema
-from evalkit.suites.assertions import Grade, Output
+from evalkit.suites.assertions import Output
 from evalkit.suites.format import Case, Suite, load_suite
 
 __all__ = ["run_suites", "run_suite", "grade_case", "suite_metrics", "heldout_check"]
@@ -40,7 +40,7 @@ def grade_case(case: Case, out: Output) -> dict:
             continue
         grades.append((check, g))
         rows.append({"type": check.type, "passed": g.passed, "score": round(g.score, 6), "weight": check.weight,
-                     "reason": g.reason})
+                     "reason": g.reason, **({"data": g.data} if g.data and "acc" not in g.data else {})})
     result: dict[str, Any] = {"id": case.id, "tags": case.tags, "output": out.text,
                               "latency_s": round(out.latency_s, 4), "assertions": rows}
     for _, g in grades:  # choice data (acc, acc_norm, loglikelihoods) at the top of the case

@@ -12,7 +12,7 @@ import pytest
 pytestmark = pytest.mark.slow
 
 REPO = Path(__file__).resolve().parents[2]
-N = 32
+N = 24
 
 
 def lm_eval_task(path: Path) -> dict:
