@@ -11,11 +11,11 @@ export OMP_NUM_THREADS="${OMP_NUM_THREADS:-2}"
 echo "--- 1. default (greedy) vs default at temperature 1.0 on 3 Enlighten questions, judged by default ---"
 "$PY" -m evalkit judge --data data/enlighten-instruct/TrainData.csv --limit 3 \
   --models default default --temperature 0 1.0 --names default default@t=1.0 \
-  --judge default --method logprob --max-new-tokens 24 --no-reference --json "$OUT/judge-summary.json"
+  --judge default --method logprob --max-new-tokens 16 --no-reference --json "$OUT/judge-summary.json"
 
 echo
-echo "--- 2. the same judge on 8 answer pairs rated by 3 human raters (authored for this project, see data/human-ratings/README.md) ---"
-"$PY" -m evalkit judge --pairs data/human-ratings/pairs.jsonl --limit 8 --judge default --method logprob \
+echo "--- 2. the same judge on 6 answer pairs rated by 3 human raters (authored for this project, see data/human-ratings/README.md) ---"
+"$PY" -m evalkit judge --pairs data/human-ratings/pairs.jsonl --limit 6 --judge default --method logprob \
   --no-reference --json "$OUT/pairs-summary.json" | tail -n 4
 RUN=$("$PY" -c "import json,sys; print(json.load(open(sys.argv[1]))['run_id'])" "$OUT/pairs-summary.json")
 "$PY" -m evalkit ratings-export "$OUT/judge-ratings.csv" --layout agree --run "$RUN"
