@@ -8,8 +8,8 @@ OUT="${DEMO_OUT:-demo-out}/judge"
 mkdir -p "$OUT"
 export OMP_NUM_THREADS="${OMP_NUM_THREADS:-2}"
 
-echo "--- 1. default (greedy) vs default at temperature 1.0 on 3 Enlighten questions, judged by default ---"
-"$PY" -m evalkit judge --data data/enlighten-instruct/TrainData.csv --limit 3 \
+echo "--- 1. default (greedy) vs default at temperature 1.0 on 3 cases of suites/enlighten-qa.yaml, judged by default ---"
+"$PY" -m evalkit judge --suite suites/enlighten-qa.yaml --limit 3 \
   --models default default --temperature 0 1.0 --names default default@t=1.0 \
   --judge default --method logprob --max-new-tokens 16 --no-reference --json "$OUT/judge-summary.json"
 

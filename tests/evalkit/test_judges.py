@@ -212,3 +212,20 @@ def test_default_judge_on_one_item_both_orders(default_model, store):
     assert v.winner == combine_orders(v.per_order[0]["mapped"], v.per_order[1]["mapped"])
     record_pair_verdicts(store, verdicts, ITEMS[:1], rater="default", model_a="m1", model_b="m2", run_id="d1")
     assert read_ratings(store, run_id="d1")[0]["verdict"] == v.winner
+
+
+def test_items_from_shipped_suite_and_pairs_file():
+    from pathlib import Path
+
+    from evalkit.judges.run import load_items, load_pairs
+
+    root = Path(__file__).resolve().parents[2]
+    items = load_items(suite=str(root / "suites" / "enlighten-qa.yaml"), limit=2)
+    assert [it["item_id"] for it in items] == ["qa-0", "qa-1"]
+    assert items[0]["question"] == "What is the purpose of the BeastAttack class?"
+    assert items[0]["reference"].startswith("The BeastAttack class controls")
+    pairs = load_pairs(str(root / "data" / "human-ratings" / "pairs.jsonl"))
+    assert len(pairs) == 30 and {p["model_a"] for p in pairs} | {p["model_b"] for p in pairs} == \
+        {HUMAN_REFERENCE, "authored-alt"}
+    with pytest.raises(UserError, match="exactly one of"):
+        load_items()
