@@ -29,7 +29,7 @@ root = ET.parse(f"{out}/junit.xml").getroot()
 print(f"junit.xml: {root.get('tests')} test cases, {root.get('failures')} failures, {root.get('errors')} errors")
 sanity = [r for r in first["runs"] if r["suite"] == "sanity"][0]
 print("sanity failures:", ", ".join(c["id"] for c in sanity["cases"] if c["status"] != "pass") or "none")
-open(f"{out}/sanity-runs.txt", "w").write(" ".join(r["run_id"] for r in (first["runs"][1], again["runs"][1])))
+open(f"{out}/sanity-runs.txt", "w").write(" ".join(r["run_id"] for r in (first["runs"][1], again["runs"][1])) + "\n")
 PY
 
 echo

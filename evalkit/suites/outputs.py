@@ -15,6 +15,10 @@ def _pct(x) -> str:
     return "" if x is None else f"{100 * x:.1f}%"
 
 
+def _frac(x) -> str:
+    return "" if x is None else f"{x:.4f}"
+
+
 def write_json(results: dict, path: str | Path) -> Path:
     return atomic_write(path, json.dumps(results, indent=2, ensure_ascii=False, default=str) + "\n")
 
@@ -73,7 +77,7 @@ def markdown_summary(results: dict, *, max_failures: int = 10) -> str:
     for run in results["runs"]:
         m = run["metrics"]
         lines.append(f"| {run['suite']} | {_md_cell(run['model'], 40)} | {m['total']} | {m['passed']} | {m['failed']} | "
-                     f"{m['errors']} | {_pct(m['pass_rate'])} | {_pct(m.get('acc'))} | {_pct(m.get('acc_norm'))} |")
+                     f"{m['errors']} | {_pct(m['pass_rate'])} | {_frac(m.get('acc'))} | {_frac(m.get('acc_norm'))} |")
     held = results.get("heldout")
     if held:
         lines += ["", f"Held-out check against `{held['train']}`: {len(held['contaminated'])} case(s) overlap the "
@@ -109,8 +113,8 @@ def results_table(results: dict):
     for run in results["runs"]:
         m, st = run["metrics"], run.get("stats", {})
         t.add_row(run["suite"], run["model"], str(m["total"]), str(m["passed"]), str(m["failed"]),
-                  f"[red]{m['errors']}[/red]" if m["errors"] else "0", _pct(m["pass_rate"]), _pct(m.get("acc")),
-                  _pct(m.get("acc_norm")), str(st.get("cached", "")), str(st.get("computed", "")),
+                  f"[red]{m['errors']}[/red]" if m["errors"] else "0", _pct(m["pass_rate"]), _frac(m.get("acc")),
+                  _frac(m.get("acc_norm")), str(st.get("cached", "")), str(st.get("computed", "")),
                   str(run.get("run_id", ""))[:8])
     return t
 
