@@ -207,3 +207,22 @@ def test_every_page_renders_on_postgresql(pg_store, monkeypatch):
     at.switch_page("views/leaderboard.py").run()
     assert sorted(at.dataframe[0].value["Model"]) == sorted(out["models"])
     assert len(data.disagreements(pg_store)) > 0
+
+
+def test_audit_an_uploaded_file(store, monkeypatch):
+    """The admin uploads a dataset on the audit page; curate audits it and the page shows the new audit."""
+    from apps import auth
+
+    monkeypatch.setenv("WORKBENCH_STORE", store.url)
+    _, token = auth.create_user(store, "Admin", role="admin", user_id="admin")
+    at = app_as(token)
+    at.run()
+    assert at.info[0].value.startswith("No audits yet")
+    data_file = Path(__file__).resolve().parents[2] / "data" / "korean-instruct" / "ko_instruct.jsonl"
+    at.get("file_uploader")[0].upload("ko_instruct.jsonl", data_file.read_bytes()).run()
+    at.button(key="au_run").click().run(timeout=120)
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    assert at.success[0].value == "Audit recorded; pick it below."
+    runs = data.runs(store, "audit")
+    assert list(runs["name"]) == ["ko_instruct.jsonl"] and list(runs["status"]) == ["done"]
+    assert [m.label for m in at.metric] == ["Quality", "Diversity", "Real vs generated", "Amount"]
