@@ -15,9 +15,10 @@ import sqlalchemy as sa
 
 from evalkit.store import Store, schema
 
-__all__ = ["Unavailable", "runs", "battles_frame", "battle_filters", "leaderboard_data", "ratings_frame",
+__all__ = ["Unavailable", "runs", "battle_count", "battles_frame", "battle_filters", "leaderboard_data", "ratings_frame",
+           "rater_names",
            "agreement_data", "confusion_counts", "disagreements", "suite_summary", "case_table", "tag_pass_rates",
-           "compare_data", "train_curves", "audit_report", "audit_records"]
+           "compare_data", "train_curves", "memory_plan", "audit_report", "audit_records", "run_audit"]
 
 
 class Unavailable(Exception):
@@ -262,6 +263,12 @@ def audit_report(store: Store, run_id: str) -> dict:
     if d and (d / "report.json").is_file():
         return json.loads((d / "report.json").read_text(encoding="utf-8"))
     return dict(run.get("summary") or {})
+
+
+def run_audit(store: Store, path: str | Path, out: str | Path) -> dict:
+    """`curate.pipeline.audit` on an uploaded file, recorded in the store (the page then lists it)."""
+    audit = _need("curate.pipeline", "audit")
+    return audit(str(path), out=str(out), store=store)
 
 
 def audit_records(store: Store, run_id: str) -> pd.DataFrame | None:

@@ -20,20 +20,17 @@ st.title(t("au.title"))
 with st.expander(t("au.upload")):
     up = st.file_uploader(t("au.file"), type=["jsonl", "json", "csv", "tsv", "parquet"], key="au_file")
     if up is not None and st.button(t("au.run"), key="au_run"):
-        try:
-            audit = data._need("curate.pipeline", "audit")
-        except data.Unavailable as e:
-            ui.unavailable(e)
-        else:
-            work = Path(tempfile.mkdtemp(prefix="wb-audit-"))
-            path = work / up.name
-            path.write_bytes(up.getvalue())
-            with st.spinner(t("au.running")):
-                try:
-                    audit(str(path), out=str(work / "out"), store=store)
-                    st.success(t("au.done"))
-                except Exception as e:  # noqa: BLE001 - a bad file is a message (curate names file:line)
-                    st.error(str(e))
+        work = Path(tempfile.mkdtemp(prefix="wb-audit-"))
+        path = work / Path(up.name).name
+        path.write_bytes(up.getvalue())
+        with st.spinner(t("au.running")):
+            try:
+                data.run_audit(store, path, work / "out")
+                st.success(t("au.done"))
+            except data.Unavailable as e:
+                ui.unavailable(e)
+            except Exception as e:  # noqa: BLE001 - a bad file is a message (curate names file:line)
+                st.error(str(e))
 
 runs = data.runs(store, "audit")
 runs = runs[runs["status"] == "done"]
