@@ -245,15 +245,33 @@ def import_battles(store: Store, path: str | Path, *, judge: str | None = None, 
 # ---------------------------------------------------------------------------------------------------------------
 # tournament
 # ---------------------------------------------------------------------------------------------------------------
+class _LazyModel:
+    """A contestant loaded on its first uncached prompt: the cache key needs only the fingerprint, so a rerun whose
+    answers are all cached loads no weights."""
+
+    def __init__(self, spec: str):
+        from evalkit.models import model_fingerprint
+
+        self.name, self.fingerprint, self._model = spec, model_fingerprint(spec), None
+
+    def __getattr__(self, attr):
+        if self.__dict__.get("_model") is None:
+            from evalkit.models import load_model
+
+            self.__dict__["_model"] = load_model(self.__dict__["name"])
+        return getattr(self.__dict__["_model"], attr)
+
+
 def _load_models(contestants: Sequence[Contestant], judge, preloaded: dict | None) -> dict:
+    """Models by spec: the judge loaded now, contestants on first use; `preloaded` ones reused."""
     from evalkit.models import load_model
 
     models = dict(preloaded or {})
-    specs = [c.spec for c in contestants] + ([judge] if isinstance(judge, str) and judge not in ("human", REFERENCE_JUDGE)
-                                             else [])
-    for s in specs:
-        if s not in models:
-            models[s] = load_model(s)
+    if isinstance(judge, str) and judge not in ("human", REFERENCE_JUDGE) and judge not in models:
+        models[judge] = load_model(judge)
+    for c in contestants:
+        if c.spec not in models:
+            models[c.spec] = _LazyModel(c.spec)
     return models
 
 
