@@ -40,13 +40,15 @@ def _train(args) -> int:
     overrides.update({k[4:]: v for k, v in vars(args).items() if k.startswith("cfg_") and v is not None})
     cfg = load_config(args.config, overrides)
     summary = train(cfg, notify=lambda msg: print(msg, file=sys.stderr))
+    if summary.get("rank", 0) != 0:  # under torchrun only rank 0 reports
+        return 0
     print(f"trained {summary['steps']} steps ({summary['epochs']} epochs, {summary['method']}, "
           f"{summary['trainable_params']:,} trainable parameters, {summary['precision']})")
     if summary["eval_loss"] is not None:
         print(f"eval loss {summary['eval_loss']:.4f} on {summary['eval_examples']} held-out examples")
-    print(f"saved to {summary['out']}  (model spec: {cfg.model}+{summary['out']}"
-          if cfg.method == "lora" else f"saved to {summary['out']}  (model spec: {summary['out']}")
-    print(f"run {summary['run_id'][:8]} in the results store; log {summary['out']}/train_log.jsonl)")
+    spec = f"{cfg.model}+{summary['out']}" if cfg.method == "lora" else summary["out"]
+    print(f"saved to {summary['out']} (model spec: {spec})")
+    print(f"run {summary['run_id'][:8]} in the results store; log {summary['out']}/train_log.jsonl")
     return 0
 
 

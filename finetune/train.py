@@ -253,7 +253,7 @@ def train(cfg: TrainConfig, *, notify=None) -> dict:
 
     bar = tqdm(total=total_steps, initial=state["step"], desc="train", unit="step", file=sys.stderr,
                disable=not cfg.progress or rank != 0, dynamic_ncols=True)
-    best_weights, stopped_early = None, False
+    best_weights, stopped_early, seen = None, False, []
     window = {"loss": 0.0, "n": 0, "tokens": 0, "t0": time.perf_counter()}
     step, epoch, micro = state["step"], state["epoch"], state["micro"]
     while step < total_steps and not stopped_early:
@@ -263,6 +263,8 @@ def train(cfg: TrainConfig, *, notify=None) -> dict:
         usable = len(mine) // cfg.grad_accum * cfg.grad_accum  # a partial accumulation at the epoch end is skipped
         while micro < usable and step < total_steps:
             group = mine[micro:micro + cfg.grad_accum]
+            if world > 1:
+                seen.extend(train_ex[i].index for b in group for i in b)
             batches = [D.collate([train_ex[i] for i in b], tok.pad_token_id) for b in group]
             n_answer = sum(int((lb[:, 1:] != IGNORE).sum()) for _, _, lb in batches)
             lr = lr_at(step, total_steps, warmup, cfg.lr, cfg.scheduler)
@@ -327,11 +329,8 @@ def train(cfg: TrainConfig, *, notify=None) -> dict:
                "method": cfg.method, "trainable_params": n_trainable, "train_examples": len(train_ex),
                "eval_examples": len(eval_ex), "precision": "bf16" if use_bf16 else "fp32",
                "eval_loss": evaluate() if eval_ex else None, "best_eval_loss": state["best_eval"],
-               "early_stopped": stopped_early, "out": str(out), "world_size": world, "weights_digest": digest}
+               "early_stopped": stopped_early, "out": str(out), "world_size": world, "rank": rank, "weights_digest": digest}
     if world > 1:  # what each rank trained on and ended with (the DDP test compares them)
-        seen = [train_ex[i].index for e in range(max(1, epoch + 1)) for b in
-                D.plan_batches(train_ex, cfg.batch_size, seed=cfg.seed, epoch=e,
-                               group_by_length=cfg.group_by_length)[rank:micro_per_epoch * world:world] for i in b]
         _atomic_json(out / f"rank-{rank}.json", {"rank": rank, "weights_digest": digest, "examples": seen[:4096]})
     if rank == 0:
         save_final(lm, tok, out, cfg, spec)
@@ -341,6 +340,7 @@ def train(cfg: TrainConfig, *, notify=None) -> dict:
         st.dispose()
     if world > 1:
         dist.barrier()
+        dist.destroy_process_group()
     return summary
 
 

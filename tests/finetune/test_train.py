@@ -111,11 +111,10 @@ def test_ddp_two_processes_split_the_data_and_agree(tiny_model_dir, tmp_path):
     data = write_pairs(tmp_path / "d.jsonl", 32)
     out = tmp_path / "ddp"
     args = tiny_args(tiny_model_dir, data, out, tmp_path / "s.db", max_steps=2, **{"batch-size": 2})
-    proc = subprocess.run([sys.executable, "-m", "torch.distributed.run", "--nproc-per-node", "2",
-                           "--master-port", "0", BOOT, *args],
+    proc = subprocess.run([sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc-per-node", "2", BOOT, *args],
                           env=cli_env(), cwd=REPO, capture_output=True, text=True, timeout=300)
     assert proc.returncode == 0, proc.stderr[-3000:]
     r0, r1 = (json.loads((out / f"rank-{r}.json").read_text()) for r in (0, 1))
     assert r0["weights_digest"] == r1["weights_digest"]
-    assert r0["examples"] and r1["examples"] and not set(r0["examples"][:4]) & set(r1["examples"][:4])
+    assert r0["examples"] and r1["examples"] and not set(r0["examples"]) & set(r1["examples"])
     assert json.loads((out / "train_summary.json").read_text())["world_size"] == 2
