@@ -14,8 +14,10 @@ if [ ! -f "$DEMO_OUT/tiny-model/config.json" ]; then
     "$DEMO_OUT/tiny-model" >/dev/null 2>&1
 fi
 contestants=(default "hot=default@temperature=1.0" "tiny=$DEMO_OUT/tiny-model")
-if [ -f "$DEMO_OUT/lora/adapter_config.json" ]; then
+if [ -f "$DEMO_OUT/lora/adapter_config.json" ]; then      # a LoRA adapter on default
   contestants+=("tuned=default+$DEMO_OUT/lora")
+elif [ -f "$DEMO_OUT/lora/config.json" ]; then            # or a merged model directory
+  contestants+=("tuned=$DEMO_OUT/lora")
 fi
 common=(--models "${contestants[@]}" --suite suites/enlighten-qa.yaml --limit 6 --max-new-tokens 48
         --bootstrap 1000 --seed 0)
