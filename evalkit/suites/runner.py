@@ -169,11 +169,9 @@ def run_suite(suite: Suite, model, store: Store, *, batch_size: int = 8, ll_batc
     done = _stored_cases(store, run_id)
     todo = [c for c in cases if c.id not in done]
     local: dict = {"cached": 0, "computed": 0}
-    if timeout_s is None:
-        timeouts = [c.timeout_s for c in todo if c.timeout_s]
-        timeout_s = min(timeouts) if timeouts else None
-    if timeout_s and hasattr(model, "timeout"):  # endpoints: don't wait on a request longer than a case may take
-        model.timeout = min(float(model.timeout), float(timeout_s))
+    longest = timeout_s or max((c.timeout_s or 0.0 for c in todo), default=0.0)
+    if longest and all(c.timeout_s or timeout_s for c in todo) and hasattr(model, "timeout"):
+        model.timeout = min(float(model.timeout), float(longest))  # endpoints: don't wait longer than any case may
 
     bar = tqdm(total=len(cases), initial=len(cases) - len(todo), disable=not progress, leave=False,
                desc=f"{suite.name} · {model.name}"[:60], unit="case")

@@ -226,3 +226,19 @@ def test_packed_loglikelihood_matches_one_forward_per_request(tiny_model):
         want = rows.gather(1, torch.tensor(k)[:, None]).sum().item()
         assert lp == pytest.approx(want, abs=1e-4)
         assert greedy == bool((rows.argmax(-1) == torch.tensor(k)).all())
+
+
+def test_per_case_timeout_is_an_error(tiny_model, store, tmp_path):
+    suite = tmp_path / "t.yaml"
+    suite.write_text("""
+name: timeouts
+defaults: {max_new_tokens: 16, chat: false}
+cases:
+  - {id: too-slow, input: "Count to ten:", timeout_s: 0.000001, assert: [{type: length, min: 0}]}
+  - {id: relaxed, input: "Count to five:", assert: [{type: length, min: 0}]}
+""", encoding="utf-8")
+    run = run_suites([suite], [tiny_model], store=store)["runs"][0]
+    by_id = {c["id"]: c for c in run["cases"]}
+    assert by_id["too-slow"]["status"] == "error" and "timed out" in by_id["too-slow"]["error"]
+    assert by_id["relaxed"]["status"] == "pass"
+    assert run["metrics"]["errors"] == 1 and run["metrics"]["failed"] == 0
