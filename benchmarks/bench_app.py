@@ -72,8 +72,9 @@ def timed(fn, repeat: int = 3) -> float:
     return best
 
 
-def render(page: str, token: str) -> float:
-    """Seconds to render one page end to end with AppTest (sign-in, queries, statistics, charts), cold cache."""
+def render(page: str, token: str) -> tuple[float, float]:
+    """Seconds to render one page end to end with AppTest (sign-in, queries, statistics, charts): with an empty
+    cache (the first visitor after new votes), and again (every later visitor until the next vote)."""
     import streamlit as st
     from streamlit.testing.v1 import AppTest
 
@@ -84,10 +85,12 @@ def render(page: str, token: str) -> float:
     at.switch_page(page)
     t0 = time.perf_counter()
     at.run()
-    dt = time.perf_counter() - t0
+    cold = time.perf_counter() - t0
     assert not at.exception, [e.value for e in at.exception]
     assert not at.error, [e.value for e in at.error]
-    return dt
+    t0 = time.perf_counter()
+    at.run()
+    return cold, time.perf_counter() - t0
 
 
 def main() -> None:
@@ -116,12 +119,15 @@ def main() -> None:
     naive_s = timed(naive_battles)
     lb_data_s = timed(lambda: data.leaderboard_data(store), repeat=1)
     ag_data_s = timed(lambda: data.agreement_data(store, session_id=ids["session"], judge="judge:llm"), repeat=1)
-    lb_page_s = min(render("views/leaderboard.py", ids["token"]) for _ in range(2))
-    ag_page_s = min(render("views/agreement.py", ids["token"]) for _ in range(2))
+    lb = [render("views/leaderboard.py", ids["token"]) for _ in range(2)]
+    ag = [render("views/agreement.py", ids["token"]) for _ in range(2)]
+    lb_page_s, lb_warm_s = min(c for c, _ in lb), min(w for _, w in lb)
+    ag_page_s, ag_warm_s = min(c for c, _ in ag), min(w for _, w in ag)
     res = {
         "date": time.strftime("%Y-%m-%d"), "machine": f"{os.cpu_count()} cores, CPU", "python": platform.python_version(),
         "store": "SQLite (WAL)", "ratings": args.ratings, "battles": args.battles, "build_store_s": round(build_s, 2),
         "leaderboard_page_s": round(lb_page_s, 3), "agreement_page_s": round(ag_page_s, 3),
+        "leaderboard_page_cached_s": round(lb_warm_s, 3), "agreement_page_cached_s": round(ag_warm_s, 3),
         "leaderboard_data_s": round(lb_data_s, 3), "agreement_data_s": round(ag_data_s, 3),
         "battles_group_by_s": round(group_s, 3), "battles_fetch_all_rows_s": round(naive_s, 3),
         "group_by_speedup": round(naive_s / group_s, 1), "target_s": 2.0,
@@ -133,8 +139,9 @@ def main() -> None:
     tmp_out.write_text(json.dumps(res, indent=1) + "\n")
     os.replace(tmp_out, args.out)
     print(f"store with {args.ratings:,} ratings and {args.battles:,} battles (built in {build_s:.1f} s)")
-    print(f"leaderboard page: {lb_page_s:.2f} s (data {lb_data_s:.2f} s)   agreement page: {ag_page_s:.2f} s "
-          f"(data {ag_data_s:.2f} s)   target < 2 s: {'met' if res['meets_target'] else 'MISSED'}")
+    print(f"leaderboard page: {lb_page_s:.2f} s first render, {lb_warm_s:.2f} s cached (data function {lb_data_s:.2f} s)")
+    print(f"agreement page:   {ag_page_s:.2f} s first render, {ag_warm_s:.2f} s cached (data function {ag_data_s:.2f} s)")
+    print(f"target < 2 s on first render: {'met' if res['meets_target'] else 'MISSED'}")
     print(f"battle counts: GROUP BY {group_s * 1000:.0f} ms vs fetch every row {naive_s * 1000:.0f} ms "
           f"({res['group_by_speedup']}x)")
     print(f"wrote {args.out}")
