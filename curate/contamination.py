@@ -16,7 +16,7 @@ import string
 
 import numpy as np
 
-from curate.dedup import _shingles_from_ids, _word_hash_chunk, near_duplicates
+from curate.dedup import _shingles_from_ids, near_duplicates, word_hashes
 
 __all__ = ["ContaminationResult", "find_contamination", "mc_test_text", "janitor_normalize"]
 
@@ -48,14 +48,7 @@ def janitor_normalize(text) -> str:
 
 def _encode(texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
     """(stable hash of every normalised word, words per text), in chunks."""
-    hs, ls = [], []
-    for s in range(0, len(texts), 65_536):
-        h, n = _word_hash_chunk([janitor_normalize(t) for t in texts[s:s + 65_536]], prenormalized=True)
-        hs.append(h)
-        ls.append(n)
-    if not hs:
-        return np.zeros(0, np.uint64), np.zeros(0, np.int64)
-    return np.concatenate(hs), np.concatenate(ls)
+    return word_hashes([janitor_normalize(t) for t in texts], prenormalized=True)
 
 
 def find_contamination(train_texts: Sequence[str], test_items: Sequence[tuple[str, str]], *, n: int = 13,

@@ -253,6 +253,27 @@ def _word_hash_chunk(texts: Sequence, *, prenormalized: bool = False) -> tuple[n
     return _mix64(wh + (ends - starts).astype(np.uint64) * np.uint64(0x9E3779B97F4A7C15)), lengths
 
 
+def word_hashes(texts: Sequence, *, prenormalized: bool = False, chunk_chars: int = 262_144
+                ) -> tuple[np.ndarray, np.ndarray]:
+    """(hash of every normalised word of `texts`, flat; words per text), in cache-sized chunks of texts."""
+    hs, ls = [], []
+    start, size = 0, 0
+    for i, t in enumerate(texts):
+        size += len(t) if isinstance(t, str) else 16
+        if size >= chunk_chars:
+            h, n = _word_hash_chunk(texts[start:i + 1], prenormalized=prenormalized)
+            hs.append(h)
+            ls.append(n)
+            start, size = i + 1, 0
+    if start < len(texts):
+        h, n = _word_hash_chunk(texts[start:], prenormalized=prenormalized)
+        hs.append(h)
+        ls.append(n)
+    if not hs:
+        return np.zeros(0, np.uint64), np.zeros(0, np.int64)
+    return np.concatenate(hs), np.concatenate(ls)
+
+
 def _sort_unique_within(h: np.ndarray, group: np.ndarray, n_groups: int, *, truncated: bool = False
                         ) -> tuple[np.ndarray, np.ndarray]:
     """Sort hashes within groups and drop repeats; hashes come back truncated to 47 bits."""

@@ -1,5 +1,5 @@
 """Set-level diversity: distinct-n, embedding clusters, cluster entropy and coverage, Vendi score, label balance,
-and a 2-D map. Offline by default: embeddings are TF-IDF (word 1-2 grams) reduced by TruncatedSVD (LSA).
+and a 2-D map. Offline by default: embeddings are TF-IDF of hashed word 1-2 grams reduced by TruncatedSVD (LSA).
 
 - distinct-n: unique n-grams / all n-grams over the set (Li et al. 2016, "A Diversity-Promoting Objective", §4).
 - Vendi score: exp of the Shannon entropy of the eigenvalues of K/n, K the cosine-similarity matrix of the
@@ -18,17 +18,17 @@ import numpy as np
 
 from curate.dedup import normalize
 
-__all__ = ["distinct_n", "embed", "vendi_score", "label_balance", "diversity_figures"]
+__all__ = ["distinct_n", "embed", "embed_more", "vendi_score", "label_balance", "diversity_figures"]
 
 
 def distinct_n(texts: Sequence[str], n: int) -> float:
     """Unique word n-grams / total word n-grams across `texts` (0.0 when there are none). Words as curate.dedup
     normalises them; n-grams are compared by 47-bit hashes (vectorised, so 1M records take seconds)."""
-    from curate.dedup import _shingles_from_ids, _word_hash_chunk
+    from curate.dedup import _shingles_from_ids, word_hashes
 
     parts = []
     for s in range(0, len(texts), 65_536):
-        wh, lens = _word_hash_chunk(texts[s:s + 65_536])
+        wh, lens = word_hashes(texts[s:s + 65_536])
         h, off = _shingles_from_ids(wh, lens, n)
         parts.append(h[np.repeat(lens >= n, np.diff(off))])     # a record shorter than n has no n-gram
     if not parts:
@@ -40,28 +40,72 @@ def distinct_n(texts: Sequence[str], n: int) -> float:
     return float(1 + np.count_nonzero(h[1:] != h[:-1])) / len(h)
 
 
-def embed(texts: Sequence[str], *, dim: int = 64, seed: int = 0, max_features: int = 50_000):
-    """Unit-norm LSA embeddings (TF-IDF word 1-2 grams -> TruncatedSVD). Returns (X, fitted (vectorizer, svd))."""
-    from sklearn.feature_extraction.text import TfidfVectorizer
+_FEATURES = 1 << 18        # hashed feature space for word uni- and bigrams (sklearn HashingVectorizer's default is 2**20)
+
+
+def _hashed_counts(texts: Sequence[str]):
+    """CSR (len(texts) x _FEATURES) counts of hashed word unigrams and bigrams, built with numpy from curate.dedup's
+    vectorised word hashes (the same words `normalize` gives), in chunks."""
+    from scipy.sparse import csr_matrix, vstack
+
+    from curate.dedup import _shingles_from_ids, word_hashes
+
+    mats = []
+    for s in range(0, len(texts), 65_536):
+        chunk = texts[s:s + 65_536]
+        wh, lens = word_hashes(chunk)
+        bi, off = _shingles_from_ids(wh, lens, 2)
+        bi_keep = np.repeat(lens >= 2, np.diff(off))
+        rows = np.concatenate([np.repeat(np.arange(len(chunk)), lens), np.repeat(np.arange(len(chunk)), np.diff(off))[bi_keep]])
+        cols = np.concatenate([wh >> np.uint64(64 - 18), bi[bi_keep] >> np.uint64(47 - 18)]).astype(np.int64)
+        m = csr_matrix((np.ones(len(rows), np.float32), (rows, cols)), shape=(len(chunk), _FEATURES))
+        m.sum_duplicates()
+        mats.append(m)
+    return vstack(mats).tocsr() if mats else csr_matrix((0, _FEATURES), dtype=np.float32)
+
+
+def _tfidf(counts, idf: np.ndarray):
+    """Sublinear tf (1 + ln tf) times idf, rows L2-normalised (TfidfVectorizer(sublinear_tf=True)'s formula)."""
+    from sklearn.preprocessing import normalize as l2
+
+    m = counts.copy()
+    m.data = (1.0 + np.log(m.data)) * idf[m.indices]
+    return l2(m)
+
+
+def embed(texts: Sequence[str], *, dim: int = 64, seed: int = 0):
+    """Unit-norm LSA embeddings: TF-IDF of hashed word 1-2 grams (smooth idf, sublinear tf) -> TruncatedSVD.
+    Returns (X, fitted) where fitted = (idf, svd) embeds more texts the same way (see `embed_more`)."""
     from sklearn.decomposition import TruncatedSVD
 
-    docs = [normalize(t) for t in texts]
-    vec = TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True, max_features=max_features,
-                          token_pattern=r"(?u)\b\w+\b", dtype=np.float32)
-    try:
-        M = vec.fit_transform(docs)
-    except ValueError:          # empty vocabulary: every text empty
-        return np.zeros((len(docs), 1), np.float32), (None, None)
-    k = max(1, min(dim, M.shape[1] - 1, M.shape[0] - 1))
-    if k < 1 or M.shape[1] < 2:
-        X = M.toarray()
-        svd = None
-    else:
-        svd = TruncatedSVD(n_components=k, random_state=seed, n_iter=5)
-        X = svd.fit_transform(M)
+    C = _hashed_counts(texts)
+    n = C.shape[0]
+    df = np.bincount(C.indices, minlength=_FEATURES)
+    used = np.flatnonzero(df)               # SVD over the features that occur
+    idf = (np.log((1 + n) / (1 + df[used])) + 1).astype(np.float32)     # sklearn's smooth idf
+    M = _tfidf(C[:, used], idf) if len(used) else C[:, used]
+    k = min(dim, len(used) - 1, n - 1)
+    if not len(used) or M.nnz == 0:
+        return np.zeros((n, 1)), (idf, used, None)
+    if k < 1:
+        return _unit(M.toarray()), (idf, used, None)
+    svd = TruncatedSVD(n_components=k, random_state=seed, n_iter=3)
+    return _unit(svd.fit_transform(M)), (idf, used, svd)
+
+
+def embed_more(texts: Sequence[str], fitted) -> np.ndarray:
+    """Embed `texts` with the features, idf and SVD fitted by `embed`."""
+    idf, used, svd = fitted
+    if not len(used):
+        return np.zeros((len(texts), 1))
+    M = _tfidf(_hashed_counts(texts)[:, used], idf)
+    return _unit(svd.transform(M) if svd is not None else M.toarray())
+
+
+def _unit(X: np.ndarray) -> np.ndarray:
+    X = np.asarray(X, np.float64)
     norms = np.linalg.norm(X, axis=1, keepdims=True)
-    X = np.where(norms > 0, X / np.maximum(norms, 1e-12), 0.0)
-    return X.astype(np.float64), (vec, svd)
+    return np.where(norms > 0, X / np.maximum(norms, 1e-12), 0.0)
 
 
 def vendi_score(X: np.ndarray) -> float:
@@ -114,7 +158,7 @@ def diversity_figures(texts: Sequence[str], labels: Sequence | None = None, *, s
     rng = np.random.default_rng(seed)
     idx = np.sort(rng.choice(n, size=sample, replace=False)) if n > sample else np.arange(n)
     fit_texts = [texts[i] for i in idx]
-    X, (vec, svd) = embed(fit_texts, dim=dim, seed=seed)
+    X, fitted = embed(fit_texts, dim=dim, seed=seed)
     out["vendi"] = vendi_score(X)
 
     from sklearn.cluster import KMeans, MiniBatchKMeans
@@ -123,7 +167,7 @@ def diversity_figures(texts: Sequence[str], labels: Sequence | None = None, *, s
     distinct_rows = len(np.unique(np.round(X, 6), axis=0))
     k = max(1, min(k, distinct_rows))
     if len(idx) > 20_000:
-        km = MiniBatchKMeans(n_clusters=k, random_state=seed, n_init=3, batch_size=4096)
+        km = MiniBatchKMeans(n_clusters=k, random_state=seed, n_init=1, batch_size=4096)
     else:
         km = KMeans(n_clusters=k, random_state=seed, n_init=3)
     km.fit(X)
@@ -132,13 +176,7 @@ def diversity_figures(texts: Sequence[str], labels: Sequence | None = None, *, s
     if len(idx) == n:
         Xall = X
     else:
-        parts = []
-        for s in range(0, n, 20_000):
-            docs = [normalize(t) for t in texts[s:s + 20_000]]
-            Z = vec.transform(docs)
-            Z = svd.transform(Z) if svd is not None else Z.toarray()
-            nr = np.linalg.norm(Z, axis=1, keepdims=True)
-            parts.append(np.where(nr > 0, Z / np.maximum(nr, 1e-12), 0.0).astype(np.float64))
+        parts = [embed_more(texts[s:s + 20_000], fitted) for s in range(0, n, 20_000)]
         Xall = np.vstack(parts)
     ids = km.predict(Xall) if k > 1 else np.zeros(n, int)
     sizes = np.bincount(ids, minlength=k)
