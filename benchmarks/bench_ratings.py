@@ -95,9 +95,11 @@ def main() -> None:
           f"{args.peer_rounds} rounds timed, extrapolated to {args.rounds}: {peer_s:.0f} s")
     print(f"  ratio  {ratio:.0f}x faster; full-data ratings agree to {agree:.3f} Elo")
     out = {"date": time.strftime("%Y-%m-%d"), "machine": f"{os.cpu_count()} cores, CPU", "battles": args.battles,
-           "models": args.models, "rounds": args.rounds, "ours_s": round(ours_s, 3), "ours_one_fit_s": round(ours_fit_s, 3),
+           "models": args.models, "rounds": args.rounds, "ours_s": round(ours_s, 3),
+           "ours_one_fit_s": round(ours_fit_s, 3),
            "peer": "sklearn LogisticRegression, duplicated battle matrix (Chatbot Arena's former bootstrap)",
-           "peer_fit_s": round(peer_fit_s, 3), "peer_round_s": round(peer_round_s, 3), "peer_rounds_timed": args.peer_rounds,
+           "peer_fit_s": round(peer_fit_s, 3), "peer_round_s": round(peer_round_s, 3),
+           "peer_rounds_timed": args.peer_rounds,
            "peer_extrapolated_s": round(peer_s, 1), "ratio": round(ratio, 1), "max_rating_diff_elo": round(agree, 4),
            "command": "python benchmarks/bench_ratings.py"}
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)

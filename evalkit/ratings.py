@@ -464,7 +464,7 @@ def _matrices(bt: Battles) -> tuple[np.ndarray, np.ndarray]:
 def _nested(mat: np.ndarray, models: list[str], order: np.ndarray, digits: int) -> dict:
     out = {}
     for i in order:
-        out[models[i]] = {models[j]: (None if (i == j or not np.isfinite(mat[i, j])) else round(float(mat[i, j]), digits))
+        out[models[i]] = {models[j]: None if i == j or not np.isfinite(mat[i, j]) else round(float(mat[i, j]), digits)
                           for j in order}
     return out
 

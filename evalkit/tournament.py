@@ -16,7 +16,6 @@ import itertools
 import json
 import math
 import re
-import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Sequence
@@ -145,7 +144,8 @@ def _read_table(path: Path) -> tuple[list[dict], list[str]]:
                     try:
                         obj = json.loads(text)
                     except json.JSONDecodeError as e:
-                        raise UserError(f"{path}:{no}: not valid JSON ({e.msg})", hint="one JSON object per line") from None
+                        raise UserError(f"{path}:{no}: not valid JSON ({e.msg})",
+                                        hint="one JSON object per line") from None
                     if not isinstance(obj, dict):
                         raise UserError(f"{path}:{no}: expected a JSON object")
                     rows.append(obj)
@@ -163,7 +163,8 @@ def _read_table(path: Path) -> tuple[list[dict], list[str]]:
         else:
             raise UserError(f"{path}: unknown file type {suffix!r}", hint="use .csv, .tsv, .jsonl, .json or .parquet")
     except UnicodeDecodeError as e:
-        raise UserError(f"{path}: not UTF-8 text ({e.reason} at byte {e.start})", hint="save the file as UTF-8") from None
+        raise UserError(f"{path}: not UTF-8 text ({e.reason} at byte {e.start})",
+                        hint="save the file as UTF-8") from None
     except json.JSONDecodeError as e:
         raise UserError(f"{path}:{e.lineno}: not valid JSON ({e.msg})") from None
     return rows, where
@@ -228,7 +229,8 @@ def import_battles(store: Store, path: str | Path, *, judge: str | None = None, 
                          winner=_canonical_winner(float(bt.y[i]), r["winner"]),
                          judge=judge or (str(r["judge"]) if "judge" in df.columns and pd.notna(r["judge"]) else None),
                          judge_kind="import",
-                         len_a=int(float(r["len_a"])) if style else None, len_b=int(float(r["len_b"])) if style else None))
+                         len_a=int(float(r["len_a"])) if style else None,
+                         len_b=int(float(r["len_b"])) if style else None))
     run_id = store.start_run("tournament", name or f"import {path.name}", config={"source": str(path), "judge": judge})
     with store.begin() as conn:
         from evalkit.store import utcnow
@@ -537,6 +539,3 @@ def _queue_for_humans(store, cs, items, models, pairs, order, rounds, rng, suite
     return {"session_id": sid, "units": len(units), "battles": 0, "stop_reason": "queued for human raters",
             "leaderboard": None}
 
-
-def _print_progress(msg: str) -> None:
-    print(msg, file=sys.stderr, flush=True)

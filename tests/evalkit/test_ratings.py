@@ -293,7 +293,8 @@ def test_unknown_winner_labels_are_refused_naming_the_row():
         prepare(df)
     assert "tie (bothbad)" in e.value.hint
     # Accepted spellings: the judges' A/B/bothbad, and the winning model's name.
-    ok = prepare(pd.DataFrame({"model_a": ["a", "b", "a"], "model_b": ["b", "c", "c"], "winner": ["A", "c", "bothbad"]}))
+    ok = prepare(pd.DataFrame({"model_a": ["a", "b", "a"], "model_b": ["b", "c", "c"],
+                               "winner": ["A", "c", "bothbad"]}))
     assert ok.y.tolist() == [1.0, 0.0, 0.5]
 
 

@@ -97,9 +97,11 @@ def test_reference_judge_prefers_the_answer_closer_to_the_reference(tiny_model, 
                            for i, q in enumerate(QUESTIONS[:2])) + "\n")
     _, prompts = load_prompts(p)
     names = _contestants(tiny_model_dir)[:2]
-    res = run_tournament(names, prompts, "reference", store=store, bootstrap=0, models={str(tiny_model_dir): tiny_model})
+    res = run_tournament(names, prompts, "reference", store=store, bootstrap=0,
+                         models={str(tiny_model_dir): tiny_model})
     rows = _stored(store, res["run_id"])
-    assert len(rows) == 2 and {r["judge"] for r in rows} == {"reference"} and {r["judge_kind"] for r in rows} == {"metric"}
+    assert len(rows) == 2 and {r["judge"] for r in rows} == {"reference"}
+    assert {r["judge_kind"] for r in rows} == {"metric"}
     _, no_ref = load_prompts(p)
     with pytest.raises(UserError, match="needs a reference answer"):
         run_tournament(names, [dict(no_ref[0], reference=None)], "reference", store=store,
