@@ -81,8 +81,10 @@ def audit_gate(cfg: TrainConfig) -> dict:
     from curate.gates import check
     from curate.pipeline import audit
 
-    report = audit(cfg.data, fields=cfg.fields, test=cfg.audit_test or None)
-    failed = check(report, cfg.audit_gates)
+    failed, report = [], {}
+    for test in cfg.audit_test or [None]:  # curate audits against one test set at a time
+        report = audit(cfg.data, fields=cfg.fields, test=test)
+        failed += [f for f in check(report, cfg.audit_gates) if f not in failed]
     if failed:
         raise UserError("the training data failed the audit gate: " + "; ".join(failed) +
                         " — refusing to train", code=GATE_FAILED,

@@ -10,13 +10,8 @@ from pathlib import Path
 
 import pytest
 
-sys.path.insert(0, str(Path(__file__).parent))
-import _curate_shim  # noqa: E402
-
-_curate_shim.install()
-
 REPO = Path(__file__).resolve().parents[2]
-BOOT = str(Path(__file__).with_name("_boot.py"))
+FINETUNE = ["-m", "finetune"]  # the real CLI, as users run it
 
 
 def write_pairs(path: Path, n: int, start: int = 0) -> Path:
@@ -36,7 +31,7 @@ def cli_env() -> dict:
 
 
 def run_cli(*args, check=True, **kw) -> subprocess.CompletedProcess:
-    proc = subprocess.run([sys.executable, BOOT, *map(str, args)], capture_output=True, text=True, env=cli_env(),
+    proc = subprocess.run([sys.executable, *FINETUNE, *map(str, args)], capture_output=True, text=True, env=cli_env(),
                           cwd=REPO, **kw)
     if check and proc.returncode != 0:
         raise AssertionError(f"finetune {' '.join(map(str, args))} exited {proc.returncode}:\n{proc.stderr[-3000:]}")

@@ -15,7 +15,7 @@ from evalkit.models import load_hf, load_model
 from evalkit.store import schema
 from finetune.config import load_config
 from finetune.train import TrainingDiverged, train
-from tests.finetune.conftest import BOOT, REPO, cli_env, run_cli, tiny_args, write_pairs
+from tests.finetune.conftest import FINETUNE, REPO, cli_env, run_cli, tiny_args, write_pairs
 
 
 def _cfg(tiny_model_dir, pairs, out, store_path, **kw):
@@ -86,7 +86,7 @@ def test_resume_after_kill_continues_with_the_same_data_order(tiny_model_dir, tm
     run_cli(*tiny_args(tiny_model_dir, data, whole, tmp_path / "s1.db", **common))
 
     out = tmp_path / "killed"
-    proc = subprocess.Popen([sys.executable, BOOT, *tiny_args(tiny_model_dir, data, out, tmp_path / "s2.db",
+    proc = subprocess.Popen([sys.executable, *FINETUNE, *tiny_args(tiny_model_dir, data, out, tmp_path / "s2.db",
                                                               **common)],
                             env=cli_env(), cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     deadline = time.time() + 120
@@ -111,10 +111,21 @@ def test_ddp_two_processes_split_the_data_and_agree(tiny_model_dir, tmp_path):
     data = write_pairs(tmp_path / "d.jsonl", 32)
     out = tmp_path / "ddp"
     args = tiny_args(tiny_model_dir, data, out, tmp_path / "s.db", max_steps=2, **{"batch-size": 2})
-    proc = subprocess.run([sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc-per-node", "2", BOOT, *args],
+    proc = subprocess.run([sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc-per-node", "2", *FINETUNE, *args],
                           env=cli_env(), cwd=REPO, capture_output=True, text=True, timeout=300)
     assert proc.returncode == 0, proc.stderr[-3000:]
     r0, r1 = (json.loads((out / f"rank-{r}.json").read_text()) for r in (0, 1))
     assert r0["weights_digest"] == r1["weights_digest"]
     assert r0["examples"] and r1["examples"] and not set(r0["examples"]) & set(r1["examples"])
     assert json.loads((out / "train_summary.json").read_text())["world_size"] == 2
+
+
+def test_audit_gate_refuses_contaminated_data_with_exit_3(tiny_model_dir, tmp_path):
+    """The shipped train set shares 22 questions with the MC test suite: training is refused until --no-audit."""
+    args = ["train", "--model", tiny_model_dir, "--data", REPO / "data/enlighten-instruct/TrainData.csv",
+            "--audit-test", REPO / "suites/enlighten-mc.yaml", "--out", tmp_path / "o", "--store", tmp_path / "s.db",
+            "--max-steps", "1", "--no-progress"]
+    proc = run_cli(*args, check=False)
+    assert proc.returncode == 3, proc.stderr[-2000:]
+    assert "failed the audit gate: contaminated = 22 (> 0)" in proc.stderr and "--no-audit" in proc.stderr
+    assert not (tmp_path / "o" / "adapter_config.json").exists()
