@@ -73,7 +73,7 @@ def load_items(*, suite: str | None = None, data: str | None = None, limit: int 
         s = load_suite(suite)
         for case in s.cases:
             items.append({"item_id": case.id, "question": _question_text(case.prompt),
-                          "reference": _suite_reference(case)})
+                          "reference": _suite_reference(case), "system": (case.gen or {}).get("system")})
     else:
         from evalkit.ratings_io import read_records
 
@@ -130,8 +130,12 @@ def _answers(c: Contestant, items: list[dict], models: dict, store, max_new_toke
 
     if c.spec not in models:
         models[c.spec] = load_model(c.spec)
+    system = c.system
+    if system is None:  # the suite's own system prompt, when every case shares one
+        found = {it.get("system") for it in items}
+        system = found.pop() if len(found) == 1 else None
     gens = cached_generate(models[c.spec], store, [it["question"] for it in items], max_new_tokens=max_new_tokens,
-                           temperature=c.temperature, seed=c.seed, system=c.system)
+                           temperature=c.temperature, seed=c.seed, system=system)
     return [g.text.strip() for g in gens]
 
 

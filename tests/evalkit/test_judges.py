@@ -224,6 +224,7 @@ def test_items_from_shipped_suite_and_pairs_file():
     assert [it["item_id"] for it in items] == ["qa-0", "qa-1"]
     assert items[0]["question"] == "What is the purpose of the BeastAttack class?"
     assert items[0]["reference"].startswith("The BeastAttack class controls")
+    assert items[0]["system"].startswith("You answer questions about the Enlighten")
     pairs = load_pairs(str(root / "data" / "human-ratings" / "pairs.jsonl"))
     assert len(pairs) == 30 and {p["model_a"] for p in pairs} | {p["model_b"] for p in pairs} == \
         {HUMAN_REFERENCE, "authored-alt"}
