@@ -242,3 +242,15 @@ cases:
     assert by_id["too-slow"]["status"] == "error" and "timed out" in by_id["too-slow"]["error"]
     assert by_id["relaxed"]["status"] == "pass"
     assert run["metrics"]["errors"] == 1 and run["metrics"]["failed"] == 0
+
+
+def test_runs_and_compare_on_postgresql(tiny_model, pg_store, tmp_path):
+    from evalkit.suites import compare_runs
+
+    path = mixed_suite(tmp_path)
+    first = run_suites([path], [tiny_model], store=pg_store)["runs"][0]
+    stats: dict = {}
+    again = run_suites([path], [tiny_model], store=pg_store, stats=stats)["runs"][0]
+    assert stats == {"computed": 0, "cached": 12 * 4 + 3}
+    rep = compare_runs(pg_store, first["run_id"], again["run_id"])
+    assert rep["n"] == 15 and rep["delta"] == 0.0 and not rep["gate_failed"]
