@@ -49,7 +49,9 @@ DEFAULT_PARTITIONS = 16           # hash partitions of each shuffle; on a cluste
 # -- Ray session ----------------------------------------------------------------------------------------------------
 def init_ray(address: str | None = None, *, num_cpus: int | None = 2, runtime_env: dict | None = None) -> None:
     """Start local Ray (`address` None: `num_cpus` CPUs, no dashboard, worker logs kept off the terminal) or connect
-    to a cluster (`ray://HOST:PORT`: the curate and evalkit packages are shipped with the job). Idempotent."""
+    to a running cluster: `auto` or `HOST:6379` from a node of the cluster, `ray://HOST:10001` from outside it (Ray
+    Client, needs `pip install "ray[client]"`). The curate and evalkit packages are shipped with the job; the cluster's
+    Python needs curate's dependencies (numpy, pyarrow, rensa, ftfy, ...). Idempotent."""
     import ray
 
     if not ray.is_initialized():
@@ -66,7 +68,8 @@ def init_ray(address: str | None = None, *, num_cpus: int | None = 2, runtime_en
                 ray.init(address=address, log_to_driver=False, runtime_env=runtime_env)
             except Exception as e:  # noqa: BLE001 - connection failures come as several types
                 raise UserError(f"--address {address}: could not connect to the Ray cluster ({e})",
-                                hint="start it with `ray start --head --ray-client-server-port 10001` and pass "
+                                hint="on a cluster node pass `auto` (after `ray start --head`); from outside, start "
+                                     "the head with --ray-client-server-port 10001, install ray[client] and pass "
                                      "ray://HOST:10001") from None
     import ray.data
 
