@@ -41,6 +41,7 @@ class Output:
     store: Any = None
     allow_code: bool = False
     case_id: str = ""
+    verdicts: dict | None = None  # judge verdicts computed ahead in one batch, by rubric text
 
 
 @dataclass(frozen=True)
@@ -269,8 +270,10 @@ def llm_rubric(out: Output, *, value, threshold: float = 7.0, reference: str | N
     if out.judge is None:
         raise UserError("llm-rubric needs a judge model", hint="pass --judge SPEC or set `judge:` in defaults")
     question = out.prompt if isinstance(out.prompt, str) else "\n".join(m["content"] for m in out.prompt)
-    v = rubric_grade(out.judge, question=question, answer=out.text, rubric=str(value), reference=reference,
-                     scale=tuple(scale), lang=out.lang, store=out.store)
+    v = (out.verdicts or {}).get(str(value))
+    if v is None:
+        v = rubric_grade(out.judge, question=question, answer=out.text, rubric=str(value), reference=reference,
+                         scale=tuple(scale), lang=out.lang, store=out.store)
     lo, hi = float(scale[0]), float(scale[1])
     data = {"judge_score": v.score, "verdict": v.verdict, "judge_raw": v.raw[:2000]}
     if not v.parsed or v.verdict == "unparsed":

@@ -182,12 +182,37 @@ def run_suite(suite: Suite, model, store: Store, *, batch_size: int = 8, ll_batc
             done[r["id"]] = r
         bar.update(len(batch))
 
-    def output_for(case: Case, text: str, latency: float, lls=None) -> Output:
+    def output_for(case: Case, text: str, latency: float, lls=None, verdicts=None) -> Output:
         check = next((c for c in case.checks if c.needs == "judge"), None)
         spec = judges.spec_for(case, check) if check else None
         return Output(text=text, prompt=case.prompt, vars=case.vars, latency_s=latency, choice_lls=lls,
                       judge=judges.get(spec) if spec is not None else None, judge_spec=str(spec) if spec else None,
-                      lang=case.lang, store=store, allow_code=allow_code, case_id=case.id)
+                      lang=case.lang, store=store, allow_code=allow_code, case_id=case.id, verdicts=verdicts)
+
+    def judge_ahead(batch: list[Case], gens) -> dict[str, dict]:
+        """llm-rubric verdicts for a chunk, one batched judge call per (judge, scale, language); a failure here
+        leaves the verdict to the check itself, which records the error on its case."""
+        groups: dict[tuple, list] = {}
+        for c, g in zip(batch, gens):
+            for check in c.checks:
+                if check.needs != "judge" or g.error:
+                    continue
+                spec = judges.spec_for(c, check)
+                key = (json.dumps(spec, sort_keys=True, default=str), tuple(check.params.get("scale", (1, 10))), c.lang)
+                groups.setdefault(key, []).append((c, g, check, spec))
+        out: dict[str, dict] = {}
+        for (_, scale, lang), members in groups.items():
+            from evalkit.judges import rubric_grade_many
+
+            items = [dict(question=c.text, answer=g.text, reference=ch.params.get("reference"),
+                          rubric=str(ch.params["value"])) for c, g, ch, _ in members]
+            try:
+                verdicts = rubric_grade_many(judges.get(members[0][3]), items, scale=scale, lang=lang, store=store)
+            except Exception:  # noqa: BLE001 - graded one by one below, where the error lands on the case
+                continue
+            for (c, _, ch, _), v in zip(members, verdicts):
+                out.setdefault(c.id, {})[str(ch.params["value"])] = v
+        return out
 
     def loglikelihoods(batch: list[Case]) -> dict[str, list]:
         reqs, owner = [], []
@@ -242,6 +267,7 @@ def run_suite(suite: Suite, model, store: Store, *, batch_size: int = 8, ll_batc
             except Exception as e:  # noqa: BLE001
                 finish([_error_result(c, f"{type(e).__name__}: {e}") for c in batch])
                 continue
+            ahead = judge_ahead(batch, gens) if any(ch.needs == "judge" for c in batch for ch in c.checks) else {}
             results = []
             for c, g in zip(batch, gens):
                 limit_s = timeout_s or c.timeout_s
@@ -252,7 +278,7 @@ def run_suite(suite: Suite, model, store: Store, *, batch_size: int = 8, ll_batc
                     r.update(output=g.text, latency_s=round(g.latency_s, 4))
                     results.append(r)
                 else:
-                    results.append(grade_case(c, output_for(c, g.text, g.latency_s, lls.get(c.id))))
+                    results.append(grade_case(c, output_for(c, g.text, g.latency_s, lls.get(c.id), ahead.get(c.id))))
             finish(results)
     bar.close()
 

@@ -254,3 +254,33 @@ def test_runs_and_compare_on_postgresql(tiny_model, pg_store, tmp_path):
     assert stats == {"computed": 0, "cached": 12 * 4 + 3}
     rep = compare_runs(pg_store, first["run_id"], again["run_id"])
     assert rep["n"] == 15 and rep["delta"] == 0.0 and not rep["gate_failed"]
+
+
+def test_llm_rubric_judges_a_chunk_in_one_call(tiny_model_dir, store, tmp_path, monkeypatch):
+    """Rubric cases of a chunk go to the judge as one batch; verdicts land on their own cases. Only the judge's
+    reply text is fixed (a random tiny model writes no parseable verdict)."""
+    from evalkit.models import Generation, load_model
+
+    model, judge = load_model(str(tiny_model_dir)), load_model(str(tiny_model_dir))
+    calls = []
+
+    def judge_generate(prompts, **kw):
+        calls.append(len(prompts))
+        return [Generation(text="Rating: [[8]]" if "Mexico" in str(p) else "Rating: [[2]]") for p in prompts]
+
+    monkeypatch.setattr(judge, "generate", judge_generate)
+    suite = tmp_path / "r.yaml"
+    suite.write_text("""
+name: rubric
+defaults: {max_new_tokens: 4, judge: the-judge}
+cases:
+  - {id: mexico, input: "What is the capital of Mexico?", assert: [{type: llm-rubric, value: Names Mexico City}]}
+  - {id: sum, input: "What is 2+2?", assert: [{type: llm-rubric, value: Says four, threshold: 7}]}
+""", encoding="utf-8")
+    from evalkit.suites import runner
+
+    judges = runner._Judges(None, {model.name: model, "the-judge": judge})
+    run = runner.run_suite(load_suite(suite), model, store, judges=judges)
+    assert calls == [2]
+    assert {c["id"]: c["status"] for c in run["cases"]} == {"mexico": "pass", "sum": "fail"}
+    assert run["cases"][0]["assertions"][0]["data"]["judge_score"] == 8.0
