@@ -274,11 +274,11 @@ def main(argv=None):
 
     print(f"near-duplicate stage, {n} labelled docs, word {SHINGLE}-shingles, {NUM_PERM} perms, threshold {THRESHOLD}"
           f" (best of {args.rounds} interleaved rounds)")
-    print(f"{'system':<11} {'docs/s':>8} {'docs/cpu-s':>10} {'x wall':>7} {'x cpu':>6} {'prec':>7} {'recall':>7} "
+    print(f"{'system':<17} {'docs/s':>8} {'docs/cpu-s':>10} {'x wall':>7} {'x cpu':>6} {'prec':>7} {'recall':>7} "
           f"{'F1':>7}  found with base: " + " ".join(POSITIVE_RATES) + " | " + " ".join(NEGATIVE_RATES))
     for name, r in S.items():
         kinds_s = " ".join(f"{r['same_cluster_as_base'][k]:.2f}" for k in list(POSITIVE_RATES) + list(NEGATIVE_RATES))
-        print(f"{name:<11} {r['docs_per_s']:>8.0f} {r['docs_per_cpu_s']:>10.0f} "
+        print(f"{name:<17} {r['docs_per_s']:>8.0f} {r['docs_per_cpu_s']:>10.0f} "
               f"{S['curate']['docs_per_s'] / r['docs_per_s']:>7.2f} {S['curate']['docs_per_cpu_s'] / r['docs_per_cpu_s']:>6.2f} "
               f"{r['precision']:>7.4f} {r['recall']:>7.4f} {r['f1']:>7.4f}  {kinds_s}")
     for peer in [p for p in ("datasketch", "datasketch-update", "rensa") if p in S]:
