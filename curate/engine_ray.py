@@ -24,23 +24,23 @@ import shutil
 import sys
 import tempfile
 import time
-from collections import Counter
 from pathlib import Path
-from typing import Any, Iterator, Sequence
+from typing import Iterator, Sequence
 
 import numpy as np
 
 from evalkit.errors import UserError
 
 from curate import io
-from curate.dedup import (NearDupResult, _mix64, _signatures, choose_bands, jaccard_pairs, shingle_hashes)
 from curate import pipeline as _pipeline
-from curate.pipeline import CHUNK, AuditConfig, Collected, _pii_module, _process_chunk
+from curate.dedup import NearDupResult, _mix64, _signatures, choose_bands, jaccard_pairs, shingle_hashes
 from curate.fields import FieldMap, detect_fields
+from curate.pipeline import CHUNK, AuditConfig, Collected, _pii_module, _process_chunk
+
+__all__ = ["init_ray", "input_files", "collect_ray", "near_duplicates_ray", "clusters_from_pairs", "audit_ray",
+           "ray_hooks", "write_outputs_sharded"]
 
 _NONE: list = getattr(_pipeline, "_NONE", [])   # the pipeline's one shared empty list (never mutated)
-
-__all__ = ["init_ray", "input_files", "collect_ray", "near_duplicates_ray", "audit_ray", "write_outputs_sharded"]
 
 _FNV = np.uint64(0x100000001B3)   # the multiplier curate.dedup._band_candidates chains band rows with
 DEFAULT_PARTITIONS = 16           # hash partitions of each shuffle; on a cluster, a few per worker CPU
@@ -56,8 +56,9 @@ def init_ray(address: str | None = None, *, num_cpus: int | None = 2, runtime_en
 
     if not ray.is_initialized():
         if address is None:
-            ray.init(num_cpus=num_cpus, include_dashboard=False, log_to_driver=False, configure_logging=False,
-                     runtime_env=runtime_env)
+            # address="local": always a fresh local instance, never a cluster left in /tmp/ray or $RAY_ADDRESS
+            ray.init(address="local", num_cpus=num_cpus, include_dashboard=False, log_to_driver=False,
+                     configure_logging=False, runtime_env=runtime_env)
         else:
             if runtime_env is None:
                 import curate
