@@ -117,17 +117,29 @@ def find_contamination(train_texts: Sequence[str], test_items: Sequence[tuple[st
         items.append({"test_id": test_items[k][0], "train_index": int(short_first[k]), "method": "ngram",
                       "overlap": 1.0})
 
-    # 3. near-duplicates between a test item and a training record
+    # 3. near-duplicates between a test item and a training record, or one line of it: a training pair "Q\nA"
+    #    holds the question on its own line, so a test question is compared with it undiluted by the answer
     if near and len(test_items) and len(train_texts):
-        ntr = len(train_texts)
-        res = near_duplicates(list(train_texts) + [t for _, t in test_items], shingle=shingle,
-                              threshold=near_threshold, seed=seed)
+        docs: list[str] = []
+        owner: list[int] = []
+        for i, t in enumerate(train_texts):
+            t = "" if t is None else str(t)
+            docs.append(t)
+            owner.append(i)
+            if "\n" in t:
+                for line in t.split("\n"):
+                    if line.strip():
+                        docs.append(line)
+                        owner.append(i)
+        nd = len(docs)
+        res = near_duplicates(docs + [t for _, t in test_items], shingle=shingle, threshold=near_threshold,
+                              seed=seed)
         best: dict[int, tuple[float, int]] = {}
         for i, j, jac in res.pairs:
-            if i < ntr <= j:
-                k = j - ntr
-                if k not in best or jac > best[k][0] or (jac == best[k][0] and i < best[k][1]):
-                    best[k] = (jac, i)
+            if i < nd <= j:
+                k, tr = j - nd, owner[i]
+                if k not in best or jac > best[k][0] or (jac == best[k][0] and tr < best[k][1]):
+                    best[k] = (jac, tr)
         for k in sorted(best):
             jac, i = best[k]
             items.append({"test_id": test_items[k][0], "train_index": int(i), "method": "near_dup",

@@ -74,6 +74,14 @@ def test_near_duplicate_match():
     assert item["method"] == "near_dup" and item["train_index"] == 0 and 0.7 <= item["overlap"] < 1
 
 
+def test_near_duplicate_of_the_question_line_of_a_training_pair():
+    train = ["What does the OnTriggerEnter method of the BeastAttack class do when the player enters its collider area\n"
+             "It starts the attack animation, plays the attack sound and damages the player after a short delay."]
+    tests = [("q", "What does the OnTriggerEnter method of the BeastAttack class do when the player enters its trigger area")]
+    r = find_contamination(train, tests, n=50)
+    assert r.contaminated_ids == ["q"] and r.items[0]["method"] == "near_dup" and r.items[0]["train_index"] == 0
+
+
 def test_punctuation_and_case_follow_lm_eval():
     assert janitor_normalize("Don't  STOP, now!") == "dont stop now"
     train = ["It's the player's job, isn't it? Don't stop: keep moving through the dark forest until dawn comes."]
