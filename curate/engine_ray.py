@@ -52,8 +52,13 @@ def init_ray(address: str | None = None, *, num_cpus: int | None = 2, runtime_en
     to a running cluster: `auto` or `HOST:6379` from a node of the cluster, `ray://HOST:10001` from outside it (Ray
     Client, needs `pip install "ray[client]"`). The curate and evalkit packages are shipped with the job; the cluster's
     Python needs curate's dependencies (numpy, pyarrow, rensa, ftfy, ...). Idempotent."""
+    import logging
+
     import ray
 
+    # units never print: Ray's and Ray Data's INFO/WARNING lines (start-up, "execution finished") stay off stderr
+    for name in ("ray", "ray.data"):
+        logging.getLogger(name).setLevel(logging.ERROR)
     if not ray.is_initialized():
         if address is None:
             # address="local": always a fresh local instance, never a cluster left in /tmp/ray or $RAY_ADDRESS
