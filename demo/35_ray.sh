@@ -10,7 +10,7 @@ if ! "$PY" -c "import ray" 2>/dev/null; then
   exit 0
 fi
 echo "\$ curate audit data/enlighten-instruct/TrainData.csv --test data/enlighten-instruct/TestData.csv --engine ray --out $DEMO_OUT/audit-ray"
-"$PY" - "$DEMO_OUT" <<'PY' 2> >(grep -v -E "INFO|WARNING|Token authentication|^\s*$" >&2)
+"$PY" - "$DEMO_OUT" <<'PY'
 import json, sys
 from pathlib import Path
 from curate.engine_ray import audit_ray
