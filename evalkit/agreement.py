@@ -77,70 +77,68 @@ def _at(line) -> str:
 
 
 def prepare(df, *, items: Sequence[str] | None = None) -> Ratings:
-    """Validate a long table of ratings and turn it into a `Ratings` matrix; bad input raises UserError."""
+    """Validate a long table of ratings and turn it into a `Ratings` matrix; bad input raises UserError.
+
+    Column-wise (pandas), so a store with 100k ratings prepares in a fraction of a second."""
+    import pandas as pd
+
     cols = set(df.columns)
     missing = [c for c in ("item_id", "rater", "rating") if c not in cols]
     if missing:
         raise UserError(f"ratings table lacks column(s) {', '.join(missing)} (has: {', '.join(map(str, df.columns))})",
                         hint="the CSV needs columns item_id, rater, rating and optionally rater_kind")
-    rows = []
-    dropped = 0
-    line_of = df["_line"].tolist() if "_line" in cols else [i + 2 for i in range(len(df))]
-    kinds_col = df["rater_kind"].tolist() if "rater_kind" in cols else [None] * len(df)
-    for line, item, rater, rating, kind in zip(line_of, df["item_id"].tolist(), df["rater"].tolist(),
-                                               df["rating"].tolist(), kinds_col):
-        text = "" if rating is None or (isinstance(rating, float) and math.isnan(rating)) else str(rating).strip()
-        if text.lower() in MISSING_LABELS:
-            dropped += 1
-            continue
-        if item is None or str(item).strip() in ("", "nan") or rater is None or str(rater).strip() in ("", "nan"):
-            raise UserError(f"{_at(line)}: empty item_id or rater", hint="every rating needs an item_id and a rater")
-        rows.append((line, str(item).strip(), str(rater).strip(), text,
-                     None if kind is None or str(kind) in ("", "nan") else str(kind).strip()))
-    if not rows:
+
+    def text(col) -> pd.Series:
+        return df[col].astype("string").str.strip().fillna("").reset_index(drop=True)
+
+    line = (df["_line"].reset_index(drop=True) if "_line" in cols
+            else pd.Series(np.arange(len(df)) + 2))
+    rating, item, rater = text("rating"), text("item_id"), text("rater")
+    kind = text("rater_kind") if "rater_kind" in cols else pd.Series([""] * len(df), dtype="string")
+    absent = rating.str.lower().isin(MISSING_LABELS)
+    dropped = int(absent.sum())
+    keep = ~absent
+    line, rating, item, rater, kind = (x[keep].reset_index(drop=True) for x in (line, rating, item, rater, kind))
+    bad = item.isin(["", "nan"]) | rater.isin(["", "nan"])
+    if bad.any():
+        raise UserError(f"{_at(line[bad.idxmax()])}: empty item_id or rater", hint="every rating needs an item_id and a rater")
+    if not len(rating):
         raise UserError("no ratings to compare" + (f" ({dropped} had no verdict, e.g. unparsed)" if dropped else ""))
-    numeric = [_is_number(r[3]) for r in rows]
-    if any(numeric) and not all(numeric):
-        num = next(r for r, n in zip(rows, numeric) if n)
-        cat = next(r for r, n in zip(rows, numeric) if not n)
-        raise UserError(f"mixed scales: {_at(num[0])} rates {num[1]!r} with the number {num[3]!r} but {_at(cat[0])} "
-                        f"rates {cat[1]!r} with the category {cat[3]!r}",
+    is_num = {v: _is_number(v) for v in rating.unique()}
+    numeric = rating.map(is_num).astype(bool)
+    if numeric.any() and not numeric.all():
+        num, cat = numeric.idxmax(), (~numeric).idxmax()
+        raise UserError(f"mixed scales: {_at(line[num])} rates {item[num]!r} with the number {rating[num]!r} but "
+                        f"{_at(line[cat])} rates {item[cat]!r} with the category {rating[cat]!r}",
                         hint="use one scale per file: categories (A/B/tie) or numeric scores; split the file")
     if items is not None:
-        known = set(map(str, items))
-        unknown = [r for r in rows if r[1] not in known]
-        if unknown:
-            names = sorted({r[1] for r in unknown})
-            raise UserError(f"{len(unknown)} rating(s) for unknown item(s) {', '.join(names[:5])}"
-                            f"{' …' if len(names) > 5 else ''} (first at {_at(unknown[0][0])})",
+        unknown = ~item.isin(set(map(str, items)))
+        if unknown.any():
+            names = sorted(set(item[unknown]))
+            raise UserError(f"{int(unknown.sum())} rating(s) for unknown item(s) {', '.join(names[:5])}"
+                            f"{' …' if len(names) > 5 else ''} (first at {_at(line[unknown.idxmax()])})",
                             hint="check the item ids against the suite or session the ratings belong to")
-    seen: dict[tuple[str, str], int] = {}
-    for line, item, rater, _, _ in rows:
-        if (item, rater) in seen:
-            raise UserError(f"{_at(line)}: rater {rater!r} rated item {item!r} again (first at {_at(seen[item, rater])})",
-                            hint="keep one rating per rater and item")
-        seen[item, rater] = line
-    item_ids = list(dict.fromkeys(r[1] for r in rows))
-    rater_ids = list(dict.fromkeys(r[2] for r in rows))
-    if all(numeric):
-        domain = np.array(sorted({float(r[3]) for r in rows}))
+    again = pd.DataFrame({"item": item, "rater": rater}).duplicated(keep="first")
+    if again.any():
+        j = again.idxmax()
+        first = ((item == item[j]) & (rater == rater[j])).idxmax()
+        raise UserError(f"{_at(line[j])}: rater {rater[j]!r} rated item {item[j]!r} again (first at {_at(line[first])})",
+                        hint="keep one rating per rater and item")
+    item_ids, rater_ids = list(pd.unique(item)), list(pd.unique(rater))
+    if numeric.all():
+        values = rating.astype(float)
+        domain = np.array(sorted(set(values.tolist())))
         labels = None
-        code_of = {v: k for k, v in enumerate(domain.tolist())}
-        encode = lambda t: code_of[float(t)]  # noqa: E731
+        code = np.searchsorted(domain, values.to_numpy())
     else:
-        labels = sorted({r[3] for r in rows})
+        labels = sorted(set(rating))
         domain = np.arange(len(labels), dtype=float)
-        code_of = {lab: k for k, lab in enumerate(labels)}
-        encode = lambda t: code_of[t]  # noqa: E731
+        code = pd.Categorical(rating, categories=labels).codes
     codes = np.full((len(rater_ids), len(item_ids)), np.nan)
-    ri = {r: i for i, r in enumerate(rater_ids)}
-    ii = {r: i for i, r in enumerate(item_ids)}
-    kinds: dict[str, str] = {}
-    for _, item, rater, text, kind in rows:
-        codes[ri[rater], ii[item]] = encode(text)
-        if kind:
-            kinds[rater] = kind
-    return Ratings(item_ids, rater_ids, codes, domain, labels, kinds, dropped)
+    codes[pd.Categorical(rater, categories=rater_ids).codes, pd.Categorical(item, categories=item_ids).codes] = code
+    named = kind != ""
+    kinds = dict(zip(rater[named], kind[named]))  # the last kind given for a rater wins
+    return Ratings(item_ids, rater_ids, codes, domain, labels, {str(k): str(v) for k, v in kinds.items()}, dropped)
 
 
 # ------------------------------------------------------------------------------------------- statistics
