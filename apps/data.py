@@ -274,6 +274,6 @@ def run_audit(store: Store, path: str | Path, out: str | Path) -> dict:
 def audit_records(store: Store, run_id: str) -> pd.DataFrame | None:
     run = _run(store, run_id) or {}
     d = _audit_dir(run)
-    if d and (d / "records.parquet").is_file():
+    if d and (d / "records.parquet").exists():
         return pd.read_parquet(d / "records.parquet")
     return None

@@ -35,6 +35,10 @@ def _add_audit(sub) -> None:
                                                       "exit 3 when any holds")
     p.add_argument("--skip", metavar="STAGE,...", default="",
                    help="stages to leave out: signals, pii, exact, near, diversity, tokens, contamination")
+    p.add_argument("--engine", choices=["local", "ray"], default="local",
+                   help="local (default; streams on this machine) or ray (Ray Data; DATA may be a folder of shards)")
+    p.add_argument("--address", help="Ray cluster for --engine ray: auto, HOST:PORT or ray://HOST:10001 "
+                                     "(default: start a local Ray)")
     p.add_argument("--json", action="store_true", help="print the summary as JSON instead of the table")
     p.add_argument("--no-record", action="store_true", help="do not record the run in the results store")
     p.add_argument("--quiet", action="store_true", help="no progress bars")
@@ -94,7 +98,7 @@ def _audit(args) -> int:
                    perplexity=args.perplexity, store=store, skip_bad=args.skip_bad, max_length=args.max_length,
                    signals=recipe.get("signals"), near=near, ngram=args.ngram, progress=not args.quiet,
                    max_record_bytes=int(args.max_record_mb * 2**20),
-                   stages=tuple(st for st in STAGES if st not in skip))
+                   stages=tuple(st for st in STAGES if st not in skip), engine=args.engine, address=args.address)
     failed = gates.check(report, args.fail_on) if args.fail_on else []
     if args.json:
         print(json.dumps({"summary": report["summary"], "verdicts": report["verdicts"], "failed_gates": failed,

@@ -590,69 +590,9 @@ def ray_hooks(address: str | None = None, *, partitions: int = DEFAULT_PARTITION
     return collect_fn, near_fn
 
 
-@contextlib.contextmanager
-def _engine(collect_fn, near_fn):
-    """Interim wiring until curate.pipeline._audit takes `collect_fn=`/`near_fn=`: swap the two module attributes
-    `_audit` looks up at call time, and put them back."""
-    from curate import dedup, pipeline
+def audit_ray(path, out: str | os.PathLike | None = None, *, address: str | None = None, **audit_kwargs) -> dict:
+    """`curate.pipeline.audit(..., engine="ray")`: the same report dict; `path` a file, a list of shards or a folder
+    of shards; with `out`, records.parquet/ is written as Parquet shards."""
+    from curate.pipeline import audit
 
-    saved = pipeline.collect, dedup.near_duplicates
-    pipeline.collect, dedup.near_duplicates = collect_fn, near_fn
-    try:
-        yield
-    finally:
-        pipeline.collect, dedup.near_duplicates = saved
-
-
-def audit_ray(path, cfg: AuditConfig | None = None, out: str | os.PathLike | None = None, *,
-              address: str | None = None, store=None, progress: bool = False, partitions: int = DEFAULT_PARTITIONS,
-              shard_rows: int = 250_000, **audit_kwargs) -> dict:
-    """`curate.pipeline.audit` on Ray: the same report dict (report.json), `path` a file, a list of shards or a
-    folder of shards; with `out`, writes report.json, report.html and records.parquet/ as Parquet shards. `cfg` or the
-    keywords of `curate.pipeline.audit` (fields, test, model, near, stages, ...) say what to audit."""
-    import inspect
-
-    from curate import pipeline
-    from curate.signals import build_signals, default_signals
-
-    if cfg is None:
-        stages = audit_kwargs.pop("stages", None)
-        cfg = AuditConfig(**{k: v for k, v in audit_kwargs.items()})
-        cfg.near = {**pipeline.NEAR_DEFAULTS, **(cfg.near or {})}
-        if stages is not None:
-            cfg.stages = tuple(stages)
-    elif audit_kwargs:
-        raise TypeError(f"audit_ray: pass either cfg or keywords, not both ({sorted(audit_kwargs)})")
-    init_ray(address)
-    units = build_signals(cfg.signals) if cfg.signals is not None else default_signals()
-    if store is not None and not hasattr(store, "start_run"):
-        from evalkit.store import open_store
-
-        store = open_store(store)
-    name = Path(path).name if isinstance(path, (str, os.PathLike)) else f"{len(path)} shards"
-    run_id = None
-    if store is not None:
-        run_id = store.start_run("audit", name, model=cfg.model,
-                                 config={**cfg.as_dict(), "path": str(path), "out": str(out) if out else None,
-                                         "engine": "ray", "address": address})
-    collect_fn, near_fn = ray_hooks(address, partitions=partitions)
-    try:
-        t0 = time.perf_counter()
-        if "collect_fn" in inspect.signature(pipeline._audit).parameters:
-            report, table = pipeline._audit(path, cfg, units, progress, collect_fn=collect_fn, near_fn=near_fn)
-        else:
-            with _engine(collect_fn, near_fn):
-                report, table = pipeline._audit(path, cfg, units, progress)
-        report["engine"] = {"name": "ray", "address": address, "files": len(input_files(path)),
-                            "partitions": partitions, "wall_s": round(time.perf_counter() - t0, 3)}
-        report["run_id"] = run_id
-        if out is not None:
-            report["outputs"] = write_outputs_sharded(out, report, table, shard_rows=shard_rows)
-    except BaseException:
-        if store is not None:
-            store.finish_run(run_id, status="failed")
-        raise
-    if store is not None:
-        store.finish_run(run_id, status="done", summary={**report["summary"], "verdicts": report["verdicts"],
-                                                        "out": report.get("outputs", {}).get("dir")})
-    return report
+    return audit(path, out=out, engine="ray", address=address, **audit_kwargs)

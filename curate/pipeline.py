@@ -316,10 +316,13 @@ def audit(path: str | os.PathLike, *, fields: dict | None = None, test: str | No
           out: str | os.PathLike | None = None, perplexity: bool = False, store=None, skip_bad: bool = False,
           max_length: int | None = None, signals: list | None = None, near: dict | None = None, ngram: int = 13,
           seed: int = 0, stages: tuple | None = None, progress: bool = False,
-          max_record_bytes: int = io.MAX_RECORD_BYTES) -> dict:
+          max_record_bytes: int = io.MAX_RECORD_BYTES, engine: str = "local", address: str | None = None) -> dict:
     """Audit one dataset; returns the report dict (the content of report.json). With `out`, writes report.json,
     records.parquet and report.html there (only once everything succeeded). With `store` (a Store or URL), records
-    the run as kind "audit"."""
+    the run as kind "audit". `engine="ray"` runs reading, signals and near-duplicates on Ray Data (local Ray, or the
+    cluster at `address`); `path` may then also be a folder or list of shards. Both engines give the same report."""
+    if engine not in ("local", "ray"):
+        raise UserError(f"unknown engine {engine!r}", hint="use --engine local or --engine ray")
     cfg = AuditConfig(fields=fields, test=test, model=model, perplexity=perplexity, max_length=max_length,
                       skip_bad=skip_bad, max_record_bytes=max_record_bytes, signals=signals,
                       near={**NEAR_DEFAULTS, **(near or {})}, ngram=ngram, seed=seed)
@@ -332,15 +335,28 @@ def audit(path: str | os.PathLike, *, fields: dict | None = None, test: str | No
         store = open_store(store)
     run_id = None
     if store is not None:
-        run_id = store.start_run("audit", Path(path).name, model=model,
-                                 config={**cfg.as_dict(), "path": str(path), "out": str(out) if out else None})
+        name = Path(path).name if isinstance(path, (str, os.PathLike)) else f"{len(path)} shards"
+        run_id = store.start_run("audit", name, model=model,
+                                 config={**cfg.as_dict(), "path": str(path), "out": str(out) if out else None,
+                                         "engine": engine, "address": address})
     try:
-        report, table = _audit(path, cfg, units, progress)
+        if engine == "ray":
+            from curate import engine_ray
+
+            t0 = time.perf_counter()
+            engine_ray.init_ray(address)
+            collect_fn, near_fn = engine_ray.ray_hooks(address)
+            report, table = _audit(path, cfg, units, progress, collect_fn=collect_fn, near_fn=near_fn)
+            report["engine"] = {"name": "ray", "address": address, "files": len(engine_ray.input_files(path)),
+                                "wall_s": round(time.perf_counter() - t0, 3)}
+            write = engine_ray.write_outputs_sharded
+        else:
+            from curate.report import write_outputs as write
+
+            report, table = _audit(path, cfg, units, progress)
         report["run_id"] = run_id
         if out is not None:
-            from curate.report import write_outputs
-
-            report["outputs"] = write_outputs(out, report, table)
+            report["outputs"] = write(out, report, table)
     except BaseException:
         if store is not None:
             store.finish_run(run_id, status="failed")
@@ -351,10 +367,12 @@ def audit(path: str | os.PathLike, *, fields: dict | None = None, test: str | No
     return report
 
 
-def _audit(path, cfg: AuditConfig, units: list[Signal], progress: bool) -> tuple[dict, dict]:
+def _audit(path, cfg: AuditConfig, units: list[Signal], progress: bool, *, collect_fn=None,
+           near_fn=None) -> tuple[dict, dict]:
+    """The stages in order; `collect_fn` and `near_fn` replace the two engine-dependent ones (see curate.engine_ray)."""
     timings: dict[str, float] = {}
     t0 = time.perf_counter()
-    col = collect(path, cfg, signals=units, progress=progress)
+    col = (collect_fn or collect)(path, cfg, signals=units, progress=progress)
     timings["read_signals"] = time.perf_counter() - t0
     n = len(col.lines)
     fmap = col.fmap
@@ -409,7 +427,7 @@ def _audit(path, cfg: AuditConfig, units: list[Signal], progress: bool) -> tuple
         t = stage("near duplicates")
         texts = col.answers
         kw = {k: v for k, v in cfg.near.items() if v is not None}
-        res = near_duplicates(texts, seed=cfg.seed, **kw)
+        res = (near_fn or near_duplicates)(texts, seed=cfg.seed, **kw)
         near_cluster = np.asarray(res.cluster_of, dtype=np.int64)
         near_summary = {"clusters": len(res.clusters), "records": res.duplicate_records, "field": aname,
                         "config": getattr(res, "config", kw),

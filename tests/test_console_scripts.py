@@ -35,7 +35,7 @@ def test_bad_model_spec_exits_2_with_a_hint():
 
 
 def test_unreachable_endpoint_exits_4():
-    from conftest import free_port
+    from tests.conftest import free_port
 
     out = subprocess.run([sys.executable, "-m", "evalkit", "generate", "--model",
                           f"openai:http://127.0.0.1:{free_port()}/v1#x", "hi"], capture_output=True, text=True,

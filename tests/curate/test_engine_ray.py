@@ -194,3 +194,21 @@ def test_missing_input_is_a_user_error(tmp_path):
         collect_ray(tmp_path / "nope.jsonl", AuditConfig(), progress=False)
     with pytest.raises(UserError, match="no data files"):
         collect_ray(tmp_path, AuditConfig(), progress=False)
+
+
+def test_cli_engine_ray_prints_the_local_summary(tmp_path):
+    """`curate audit --engine ray` through the console script gives the local engine's summary."""
+    import json
+    import subprocess
+    import sys
+
+    data = REPO / "data" / "korean-instruct" / "ko_instruct.jsonl"
+    runs = {}
+    for engine in ("local", "ray"):
+        out = subprocess.run([sys.executable, "-m", "curate", "audit", str(data), "--engine", engine, "--json",
+                              "--no-record", "--quiet", "--out", str(tmp_path / engine)],
+                             capture_output=True, text=True, timeout=600)
+        assert out.returncode == 0, out.stderr[-2000:]
+        runs[engine] = json.loads(out.stdout)["summary"]
+    assert runs["ray"] == runs["local"]
+    assert (tmp_path / "ray" / "records.parquet").is_dir()

@@ -43,7 +43,7 @@ def test_32_concurrent_requests_lose_and_duplicate_nothing(served_tiny, tiny_mod
 
 
 def test_unreachable_endpoint_is_an_error_not_an_empty_answer():
-    from conftest import free_port
+    from tests.conftest import free_port
 
     m = load_model({"kind": "openai", "base_url": f"http://127.0.0.1:{free_port()}/v1", "model": "x",
                     "max_retries": 1, "backoff": 0.01, "timeout": 2})

@@ -141,7 +141,7 @@ def test_killed_run_resumes_where_it_stopped(tiny_model_dir, tmp_path):
 
 
 def test_unreachable_endpoint_is_error_not_fail(store, tmp_path):
-    from conftest import free_port
+    from tests.conftest import free_port
 
     from evalkit.models import load_model
 
