@@ -496,11 +496,8 @@ class NearDupResult:
         return sum(len(c) - 1 for c in self.clusters)
 
 
-def near_duplicates(texts: Sequence[str], *, shingle: int = 3, num_perm: int = 128, threshold: float = 0.7,
-                    bands: int | None = None, rows: int | None = None, seed: int = 0, window: int = 32,
-                    _shingles: tuple[np.ndarray, np.ndarray] | None = None) -> NearDupResult:
-    """Near-duplicate clusters: word `shingle`-grams -> MinHash (`num_perm`) -> LSH (`bands` x `rows`, chosen from
-    `threshold` when not given) -> candidates verified by true Jaccard >= `threshold` -> union-find clusters."""
+def resolve_bands(num_perm: int, threshold: float, bands: int | None, rows: int | None) -> tuple[int, int]:
+    """(bands, rows) for LSH: chosen from `threshold` when neither is given, else completed from `num_perm`."""
     if not 0 < threshold <= 1:
         raise ValueError(f"threshold must be in (0, 1], got {threshold}")
     if bands is None and rows is None:
@@ -511,6 +508,15 @@ def near_duplicates(texts: Sequence[str], *, shingle: int = 3, num_perm: int = 1
         rows = num_perm // bands
     if bands * rows > num_perm or bands < 1 or rows < 1:
         raise ValueError(f"bands x rows ({bands} x {rows}) must fit in num_perm ({num_perm})")
+    return bands, rows
+
+
+def near_duplicates(texts: Sequence[str], *, shingle: int = 3, num_perm: int = 128, threshold: float = 0.7,
+                    bands: int | None = None, rows: int | None = None, seed: int = 0, window: int = 32,
+                    _shingles: tuple[np.ndarray, np.ndarray] | None = None) -> NearDupResult:
+    """Near-duplicate clusters: word `shingle`-grams -> MinHash (`num_perm`) -> LSH (`bands` x `rows`, chosen from
+    `threshold` when not given) -> candidates verified by true Jaccard >= `threshold` -> union-find clusters."""
+    bands, rows = resolve_bands(num_perm, threshold, bands, rows)
     config = dict(shingle=shingle, num_perm=num_perm, threshold=threshold, bands=bands, rows=rows, seed=seed)
     flat, offsets = _shingles if _shingles is not None else shingle_hashes(texts, shingle=shingle)
     n = len(offsets) - 1

@@ -20,9 +20,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import shutil
 import sys
-import tempfile
 import time
 from pathlib import Path
 from typing import Iterator, Sequence
@@ -33,7 +31,7 @@ from evalkit.errors import UserError
 
 from curate import io
 from curate import pipeline as _pipeline
-from curate.dedup import NearDupResult, _mix64, _signatures, choose_bands, jaccard_pairs, shingle_hashes
+from curate.dedup import NearDupResult, _mix64, _signatures, jaccard_pairs, resolve_bands, shingle_hashes
 from curate.fields import FieldMap, detect_fields
 from curate.pipeline import CHUNK, AuditConfig, Collected, _pii_module, _process_chunk
 
@@ -290,21 +288,6 @@ def collect_ray(path_or_paths, cfg: AuditConfig, *, signals: list | None = None,
 
 
 # -- near-duplicates ------------------------------------------------------------------------------------------------
-def _resolve_bands(num_perm: int, threshold: float, bands: int | None, rows: int | None) -> tuple[int, int]:
-    """The (bands, rows) rule of curate.dedup.near_duplicates, with its messages."""
-    if not 0 < threshold <= 1:
-        raise ValueError(f"threshold must be in (0, 1], got {threshold}")
-    if bands is None and rows is None:
-        bands, rows = choose_bands(num_perm, threshold)
-    elif bands is None:
-        bands = num_perm // rows
-    elif rows is None:
-        rows = num_perm // bands
-    if bands * rows > num_perm or bands < 1 or rows < 1:
-        raise ValueError(f"bands x rows ({bands} x {rows}) must fit in num_perm ({num_perm})")
-    return bands, rows
-
-
 def _band_rows(batch: dict, *, shingle: int, num_perm: int, bands: int, rows: int, seed: int, parts: int) -> dict:
     """map_batches UDF: (idx, text) -> one row per (band, non-empty record): the LSH bucket key exactly as
     curate.dedup._band_candidates computes it, the record's shingle-set fingerprint, and its shuffle partition."""
@@ -489,7 +472,7 @@ def near_duplicates_ray(ds_or_texts, *, shingle: int = 3, num_perm: int = 128, t
     from ray.data.expressions import col
 
     init_ray(address)
-    bands, rows = _resolve_bands(num_perm, threshold, bands, rows)
+    bands, rows = resolve_bands(num_perm, threshold, bands, rows)
     config = dict(shingle=shingle, num_perm=num_perm, threshold=threshold, bands=bands, rows=rows, seed=seed)
     if isinstance(ds_or_texts, ray.data.Dataset):
         texts_ds = ds_or_texts.select_columns(["idx", "text"])
@@ -547,35 +530,11 @@ def _to_arrays(ds, cols: list[str]) -> dict:
 
 # -- the audit ------------------------------------------------------------------------------------------------------
 def write_outputs_sharded(out: str | os.PathLike, report: dict, table: dict, *, shard_rows: int = 250_000) -> dict:
-    """The local engine's outputs, with the per-record table as Parquet shards: `records.parquet/part-00000.parquet`
-    ... (a folder that pandas, pyarrow, DuckDB and Spark read as one table), `report.json` and `report.html`. Built in
-    a temp folder and renamed into place, so a failed run leaves an earlier report whole."""
-    import pyarrow.parquet as pq
+    """The local engine's outputs with the per-record table as Parquet shards (`records.parquet/part-00000.parquet`
+    ...: a folder pandas, pyarrow, DuckDB and Spark read as one table)."""
+    from curate.report import write_outputs
 
-    from curate.report import records_table, render_html, to_json
-
-    out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
-    paths = {"dir": str(out.resolve()), "report_json": str((out / "report.json").resolve()),
-             "records": str((out / "records.parquet").resolve()), "html": str((out / "report.html").resolve())}
-    report["outputs"] = paths
-    tmp = Path(tempfile.mkdtemp(prefix=".curate-", dir=out))
-    try:
-        tab = records_table(table)
-        shards = tmp / "records.parquet"
-        shards.mkdir()
-        for k, start in enumerate(range(0, max(tab.num_rows, 1), shard_rows)):
-            pq.write_table(tab.slice(start, shard_rows), shards / f"part-{k:05d}.parquet")
-        (tmp / "report.html").write_text(render_html(report, table), encoding="utf-8")
-        (tmp / "report.json").write_text(to_json(report), encoding="utf-8")
-        old = out / "records.parquet"
-        if old.is_dir():
-            shutil.rmtree(old)
-        for name in ("records.parquet", "report.html", "report.json"):
-            os.replace(tmp / name, out / name)
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
-    return paths
+    return write_outputs(out, report, table, shard_rows=shard_rows)
 
 
 def ray_hooks(address: str | None = None, *, partitions: int = DEFAULT_PARTITIONS):

@@ -62,9 +62,10 @@ def records_table(table: dict):
     return pa.table(cols)
 
 
-def write_outputs(out: str | os.PathLike, report: dict, table: dict) -> dict:
-    """Write the three files into `out`: built in a temp folder first, then each renamed into place, so a failed
-    audit leaves nothing half-written (and an earlier report stays whole)."""
+def write_outputs(out: str | os.PathLike, report: dict, table: dict, *, shard_rows: int | None = None) -> dict:
+    """Write report.json, records.parquet and report.html into `out`: built in a temp folder first, then each renamed
+    into place, so a failed audit leaves nothing half-written (and an earlier report stays whole). With `shard_rows`,
+    records.parquet is a folder of Parquet shards of that many rows (the Ray engine's layout)."""
     import pyarrow.parquet as pq
 
     out = Path(out)
@@ -74,9 +75,18 @@ def write_outputs(out: str | os.PathLike, report: dict, table: dict) -> dict:
     report["outputs"] = paths
     tmp = Path(tempfile.mkdtemp(prefix=".curate-", dir=out))
     try:
-        pq.write_table(records_table(table), tmp / "records.parquet")
+        tab = records_table(table)
+        if shard_rows:
+            (tmp / "records.parquet").mkdir()
+            for k, start in enumerate(range(0, max(tab.num_rows, 1), shard_rows)):
+                pq.write_table(tab.slice(start, shard_rows), tmp / "records.parquet" / f"part-{k:05d}.parquet")
+        else:
+            pq.write_table(tab, tmp / "records.parquet")
         (tmp / "report.html").write_text(render_html(report, table), encoding="utf-8")
         (tmp / "report.json").write_text(to_json(report), encoding="utf-8")
+        old = out / "records.parquet"
+        if old.is_dir():  # a folder of shards can't be replaced by a rename
+            shutil.rmtree(old)
         for name in ("records.parquet", "report.html", "report.json"):
             os.replace(tmp / name, out / name)
     finally:
