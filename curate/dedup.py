@@ -496,6 +496,33 @@ class NearDupResult:
         return sum(len(c) - 1 for c in self.clusters)
 
 
+def clusters_from_pairs(n: int, pi: np.ndarray, pj: np.ndarray) -> tuple[np.ndarray, list[list[int]]]:
+    """Connected components of the verified pairs: `cluster_of` (-1 outside any pair) and member lists, cluster ids in
+    order of each cluster's first (smallest) record (the rule both engines share)."""
+    cluster_of = np.full(n, -1, np.int64)
+    clusters: list[list[int]] = []
+    if not len(pi):
+        return cluster_of, clusters
+    from scipy.sparse import coo_matrix
+    from scipy.sparse.csgraph import connected_components
+
+    g = coo_matrix((np.ones(len(pi), np.int8), (pi, pj)), shape=(n, n))
+    _, comp = connected_components(g, directed=False)
+    in_pair = np.zeros(n, bool)
+    in_pair[pi] = True
+    in_pair[pj] = True
+    members = np.flatnonzero(in_pair)
+    comp_m = comp[members]
+    srt = np.lexsort((members, comp_m))
+    members, comp_m = members[srt], comp_m[srt]
+    groups = np.split(members, np.flatnonzero(np.diff(comp_m)) + 1)
+    groups.sort(key=lambda g_: int(g_[0]))
+    for cid, g_ in enumerate(groups):
+        cluster_of[g_] = cid
+        clusters.append(g_.tolist())
+    return cluster_of, clusters
+
+
 def resolve_bands(num_perm: int, threshold: float, bands: int | None, rows: int | None) -> tuple[int, int]:
     """(bands, rows) for LSH: chosen from `threshold` when neither is given, else completed from `num_perm`."""
     if not 0 < threshold <= 1:
@@ -562,27 +589,7 @@ def near_duplicates(texts: Sequence[str], *, shingle: int = 3, num_perm: int = 1
     pi, pj, pjac = pi[o], pj[o], pjac[o]
 
     # 4. union-find clusters (connected components), ids in order of each cluster's first member
-    cluster_of = np.full(n, -1, np.int64)
-    clusters: list[list[int]] = []
-    if len(pi):
-        from scipy.sparse import coo_matrix
-        from scipy.sparse.csgraph import connected_components
-
-        g = coo_matrix((np.ones(len(pi), np.int8), (pi, pj)), shape=(n, n))
-        _, comp = connected_components(g, directed=False)
-        in_pair = np.zeros(n, bool)
-        in_pair[pi] = True
-        in_pair[pj] = True
-        members = np.flatnonzero(in_pair)
-        comp_m = comp[members]
-        srt = np.lexsort((members, comp_m))
-        members, comp_m = members[srt], comp_m[srt]
-        cuts = np.flatnonzero(np.diff(comp_m)) + 1
-        groups = np.split(members, cuts)
-        groups.sort(key=lambda g_: int(g_[0]))
-        for cid, g_ in enumerate(groups):
-            cluster_of[g_] = cid
-            clusters.append(g_.tolist())
+    cluster_of, clusters = clusters_from_pairs(n, pi, pj)
     pairs = list(zip(pi.tolist(), pj.tolist(), np.round(pjac, 6).tolist()))
     return NearDupResult(cluster_of=cluster_of, clusters=clusters, representative=[c[0] for c in clusters],
                          pairs=pairs, config=config, candidates=int(len(cand)))

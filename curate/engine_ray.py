@@ -31,7 +31,8 @@ from evalkit.errors import UserError
 
 from curate import io
 from curate import pipeline as _pipeline
-from curate.dedup import NearDupResult, _mix64, _signatures, jaccard_pairs, resolve_bands, shingle_hashes
+from curate.dedup import (NearDupResult, _mix64, _signatures, clusters_from_pairs, jaccard_pairs, resolve_bands,
+                          shingle_hashes)
 from curate.fields import FieldMap, detect_fields
 from curate.pipeline import CHUNK, AuditConfig, Collected, _pii_module, _process_chunk
 
@@ -59,7 +60,7 @@ def init_ray(address: str | None = None, *, num_cpus: int | None = 2, runtime_en
         logging.getLogger(name).setLevel(logging.ERROR)
     if not ray.is_initialized():
         if address is None:
-            # address="local": always a fresh local instance, never a cluster left in /tmp/ray or $RAY_ADDRESS
+            # address="local": always a fresh local instance, never a cluster left running or named in $RAY_ADDRESS
             ray.init(address="local", num_cpus=num_cpus, include_dashboard=False, log_to_driver=False,
                      configure_logging=False, runtime_env=runtime_env)
         else:
@@ -433,33 +434,6 @@ def _texts_dataset(texts: Sequence[str], block: int = 20_000):
     if not tables:
         tables = [pa.table({"idx": np.zeros(0, np.int64), "text": pa.array([], pa.string())})]
     return ray.data.from_arrow(tables), n
-
-
-def clusters_from_pairs(n: int, pi: np.ndarray, pj: np.ndarray) -> tuple[np.ndarray, list[list[int]]]:
-    """Connected components of the verified pairs: `cluster_of` (-1 outside any pair) and member lists, cluster ids in
-    order of each cluster's first (smallest) record. The rule of curate.dedup.near_duplicates step 4."""
-    cluster_of = np.full(n, -1, np.int64)
-    clusters: list[list[int]] = []
-    if not len(pi):
-        return cluster_of, clusters
-    from scipy.sparse import coo_matrix
-    from scipy.sparse.csgraph import connected_components
-
-    g = coo_matrix((np.ones(len(pi), np.int8), (pi, pj)), shape=(n, n))
-    _, comp = connected_components(g, directed=False)
-    in_pair = np.zeros(n, bool)
-    in_pair[pi] = True
-    in_pair[pj] = True
-    members = np.flatnonzero(in_pair)
-    comp_m = comp[members]
-    srt = np.lexsort((members, comp_m))
-    members, comp_m = members[srt], comp_m[srt]
-    groups = np.split(members, np.flatnonzero(np.diff(comp_m)) + 1)
-    groups.sort(key=lambda g_: int(g_[0]))
-    for cid, g_ in enumerate(groups):
-        cluster_of[g_] = cid
-        clusters.append(g_.tolist())
-    return cluster_of, clusters
 
 
 def near_duplicates_ray(ds_or_texts, *, shingle: int = 3, num_perm: int = 128, threshold: float = 0.7,
