@@ -43,6 +43,10 @@ def load_hf(spec, *, dtype=None, device: str | None = None, merge_adapter: bool 
     import transformers
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
+    import warnings
+
+    # peft asks transformers a deprecated question on every adapter load; the answer is right, the warning is noise.
+    warnings.filterwarnings("ignore", message=".*is_gradient_checkpointing.*", category=FutureWarning)
     transformers.utils.logging.disable_progress_bar()
     transformers.utils.logging.set_verbosity_error()
     spec = parse_spec(spec)
