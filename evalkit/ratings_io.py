@@ -19,7 +19,6 @@ import tempfile
 from pathlib import Path
 from typing import Iterator, Sequence
 
-import sqlalchemy as sa
 
 from evalkit.errors import UserError
 from evalkit.store import Store, schema
@@ -283,16 +282,9 @@ def export_ratings(store: Store, path: str | os.PathLike, *, layout: str = "nati
     """Write the `ratings` table (optionally one run / rater kind / kind) to a JSONL or CSV file."""
     if layout not in LAYOUTS:
         raise UserError(f"unknown layout {layout!r}", hint=f"use one of {', '.join(LAYOUTS)}")
-    t = schema.ratings
-    q = sa.select(t).order_by(t.c.id)
-    if run_id:
-        q = q.where(t.c.run_id.like(f"{run_id}%"))
-    if rater_kind:
-        q = q.where(t.c.rater_kind == rater_kind)
-    if kind:
-        q = q.where(t.c.kind == kind)
-    with store.engine.connect() as conn:
-        rows = [dict(r) for r in conn.execute(q).mappings()]
+    from evalkit.judges.record import read_ratings
+
+    rows = read_ratings(store, run_id=run_id, kind=kind, rater_kind=rater_kind)
     if layout == "native":
         records, fields = rows, NATIVE_FIELDS
     elif layout == "agree":

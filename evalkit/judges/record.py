@@ -51,12 +51,15 @@ def record_single_verdicts(store: Store, verdicts: Sequence[SingleVerdict], item
     return store.insert(schema.ratings, rows)
 
 
-def read_ratings(store: Store, *, run_id: str | None = None, kind: str | None = None) -> list[dict]:
-    """Rows of the `ratings` table (optionally of one run or kind), oldest first."""
+def read_ratings(store: Store, *, run_id: str | None = None, kind: str | None = None,
+                 rater_kind: str | None = None) -> list[dict]:
+    """Rows of the `ratings` table (optionally of one run, kind or rater kind), oldest first."""
     t = schema.ratings
     q = sa.select(t).order_by(t.c.id)
     if run_id:
         q = q.where(t.c.run_id.like(f"{run_id}%"))
+    if rater_kind:
+        q = q.where(t.c.rater_kind == rater_kind)
     if kind:
         q = q.where(t.c.kind == kind)
     with store.engine.connect() as conn:
