@@ -113,6 +113,19 @@ def unavailable(e: Unavailable) -> None:
     st.warning(t("app.unavailable", what=str(e)))
 
 
+def load_or_stop(compute, empty_key: str):
+    """Run a page's data function; stop the page with a notice when a package is unavailable or there is nothing."""
+    try:
+        value = compute()
+    except Unavailable as e:
+        unavailable(e)
+        st.stop()
+    if value is None:
+        st.info(t(empty_key))
+        st.stop()
+    return value
+
+
 def chart(c: alt.Chart) -> None:
     st.altair_chart(c.configure(font=CHART_FONT).configure_axis(labelFont=CHART_FONT, titleFont=CHART_FONT)
                     .configure_legend(labelFont=CHART_FONT, titleFont=CHART_FONT), width="stretch")

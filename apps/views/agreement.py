@@ -30,14 +30,7 @@ def _report(url: str, sid: str, judge, n_ratings: int):
     return data.agreement_data(ui.store(), session_id=sid, judge=judge)
 
 
-try:
-    report = _report(store.url, sid, judge, int(raters["n"].sum()))
-except data.Unavailable as e:
-    ui.unavailable(e)
-    st.stop()
-if report is None:
-    st.info(t("ag.too_few"))
-    st.stop()
+report = ui.load_or_stop(lambda: _report(store.url, sid, judge, int(raters["n"].sum())), "ag.too_few")
 
 
 def _fig_rows(figs: dict, names) -> pd.DataFrame:

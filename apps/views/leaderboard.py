@@ -26,15 +26,12 @@ def _board(url: str, suite, judge_kind, method, n_battles: int):
     return data.leaderboard_data(ui.store(), suite=suite, judge_kind=judge_kind, method=method)
 
 
-try:
+def _load():
     n = data.battle_count(store, suite=suite, judge_kind=judge_kind)
-    board = _board(store.url, suite, judge_kind, method, n) if n else None
-except data.Unavailable as e:
-    ui.unavailable(e)
-    st.stop()
-if board is None:
-    st.info(t("lb.empty"))
-    st.stop()
+    return _board(store.url, suite, judge_kind, method, n) if n else None
+
+
+board = ui.load_or_stop(_load, "lb.empty")
 
 rows = pd.DataFrame({
     t("lb.model"): board["models"],
