@@ -16,11 +16,12 @@ from typing import Callable, Sequence
 import numpy as np
 
 from evalkit.errors import UserError
+from evalkit.messages import message, render
 
 __all__ = [
     "TIE_LABELS", "Ratings", "agreement_report", "bootstrap_ci", "cohen_kappa", "confusion_matrix", "fleiss_kappa",
     "interpret_alpha", "interpret_kappa", "kendall", "krippendorff_alpha", "pair_counts", "percent_agreement",
-    "position_consistency", "prepare", "spearman", "verbosity_preference",
+    "position_consistency", "prepare", "say", "spearman", "verbosity_preference", "MESSAGES",
 ]
 
 # Verdicts that count as "no winner" for MT-Bench's agreement without ties (FastChat maps "tie (bothbad)" to tie).
@@ -303,27 +304,100 @@ def bootstrap_ci(stat: Callable[[np.ndarray], float], n_items: int, *, n_boot: i
 
 
 # ------------------------------------------------------------------------------------------ interpretation
-def interpret_alpha(alpha: float) -> str:
+# The report's sentences: English templates (the CLI and JSON print them); each sentence also goes into the report as
+# {"key", "fields"} (`interpretation_keys`, `undefined_keys`, the judge's `verdict_key`) so the app can say it in
+# Korean from its catalogue under the same key (evalkit.messages).
+FIGURE_LABELS = {
+    "percent_agreement": "% agreement", "percent_agreement_without_ties": "% agreement without ties",
+    "cohen_kappa": "Cohen's kappa", "weighted_kappa": "quadratic-weighted kappa",
+    "weighted_kappa_linear": "linear-weighted kappa", "fleiss_kappa": "Fleiss' kappa",
+    "krippendorff_alpha": "Krippendorff's alpha", "spearman": "Spearman's rho", "kendall": "Kendall's tau",
+    "position_consistency": "position consistency", "verbosity_preference": "verbosity preference",
+}
+KAPPA_BANDS = [(0.0, "poor"), (0.2, "slight"), (0.4, "fair"), (0.6, "moderate"), (0.8, "substantial"),
+               (1.01, "almost perfect")]  # Landis & Koch (1977)
+_JUDGE_FIGURES = "% agreement judge-human {j:.2f} [{j_low:.2f}, {j_high:.2f}] vs human-human {h:.2f} [{h_low:.2f}, {h_high:.2f}]"
+MESSAGES: dict[str, str] = {
+    **{f"agreement.figure.{k}": v for k, v in FIGURE_LABELS.items()},
+    **{f"agreement.id.{k}": k for k in FIGURE_LABELS},  # the figure's JSON name, as the CLI's lines name it
+    **{f"agreement.band.{w.replace(' ', '_')}": w for _, w in KAPPA_BANDS},
+    "agreement.alpha_reliable": "Krippendorff's alpha {alpha:.3f} ≥ {threshold}: reliable",
+    "agreement.alpha_tentative": "Krippendorff's alpha {alpha:.3f} ≥ {threshold}: good enough for tentative "
+                                 "conclusions only",
+    "agreement.alpha_unreliable": "Krippendorff's alpha {alpha:.3f} < {threshold}: not reliable; don't draw "
+                                  "conclusions from these ratings",
+    "agreement.kappa_reading": "{band} (Landis & Koch)",
+    "agreement.kappa_line": "{figure} {value:.3f}: {reading}",
+    "agreement.undefined_line": "{name}: undefined — {reason}",
+    "agreement.position": "position consistency {pc:.3f} (1.0 = same verdict in both orders)",
+    "agreement.position_bias": "{position}: the judge changes its verdict when the answers swap places in "
+                               "{changed:.0%} of items (position bias); its verdicts say more about the order than "
+                               "the answers",
+    "agreement.verbosity": "the longer answer wins {share:.0%} of decisive verdicts (50% = no length preference)",
+    # the judge beside the experts
+    "agreement.judge_figures": _JUDGE_FIGURES,
+    "agreement.judge_as_often": "judge agrees with experts about as often as experts agree with each other "
+                                "({figures}; the intervals overlap)",
+    "agreement.judge_less_often": "judge agrees with experts less often than experts agree with each other ({figures})",
+    "agreement.judge_more_often": "judge agrees with experts more often than experts agree with each other ({figures})",
+    "agreement.judge_not_enough": "not enough paired ratings to compare the judge with the experts' own agreement",
+    # why a figure is undefined
+    "agreement.undef.default": "{name} is undefined on these ratings",
+    "agreement.undef.identical": "every rating is the same value, so chance agreement is 1 and {name} is undefined "
+                                 "(0/0)",
+    "agreement.undef.no_common_items": "the two raters have no item in common",
+    "agreement.undef.single_value_kappa": "each rater gave a single value throughout, so chance agreement is 1 and "
+                                          "Cohen's kappa is undefined",
+    "agreement.undef.single_value_weighted": "each rater gave a single value throughout: weighted kappa is undefined",
+    "agreement.undef.constant_scores": "a rater gave the same score to every item, so {name} correlation is undefined",
+    "agreement.undef.one_rater": "only one rater ({rater}): agreement needs two or more raters",
+    "agreement.undef.no_pairs": "no item has ratings from two raters",
+    "agreement.undef.all_ties": "every pair of ratings includes a tie",
+    "agreement.undef.no_item_twice": "no item has two ratings",
+    "agreement.undef.incomplete_design": "not a complete design (some raters did not rate every item); use "
+                                         "krippendorff_alpha, which allows missing ratings",
+    "agreement.undef.no_swapped": "no rating has a verdict in both orders",
+    "agreement.undef.no_decisive_length": "no decisive verdict between answers of different length",
+    "agreement.undef.judge_no_common": "the judge and the humans share no item",
+    "agreement.undef.few_humans": "fewer than two humans rated any item",
+    "agreement.undef.judge_all_ties": "every judge-human pair includes a tie",
+    "agreement.undef.human_all_ties": "every human-human pair includes a tie",
+}
+
+
+def say(msg: dict) -> str:
+    """A message of this module in English."""
+    return render(msg, MESSAGES)
+
+
+def _figure(name: str) -> dict:
+    return message(f"agreement.figure.{name}")
+
+
+def alpha_message(alpha: float) -> dict:
     """Krippendorff's (2004, §11.4.1) thresholds: ≥ 0.8 reliable, ≥ 0.667 tentative conclusions only."""
     if alpha >= ALPHA_RELIABLE:
-        return f"Krippendorff's alpha {alpha:.3f} ≥ {ALPHA_RELIABLE}: reliable"
+        return message("agreement.alpha_reliable", alpha=alpha, threshold=ALPHA_RELIABLE)
     if alpha >= ALPHA_TENTATIVE:
-        return f"Krippendorff's alpha {alpha:.3f} ≥ {ALPHA_TENTATIVE}: good enough for tentative conclusions only"
-    return f"Krippendorff's alpha {alpha:.3f} < {ALPHA_TENTATIVE}: not reliable; don't draw conclusions from these ratings"
+        return message("agreement.alpha_tentative", alpha=alpha, threshold=ALPHA_TENTATIVE)
+    return message("agreement.alpha_unreliable", alpha=alpha, threshold=ALPHA_TENTATIVE)
+
+
+def kappa_message(kappa: float) -> dict:
+    """Landis & Koch (1977) bands, the common reading of kappa."""
+    word = next(w for top, w in KAPPA_BANDS if kappa <= top)
+    return message("agreement.kappa_reading", band=message(f"agreement.band.{word.replace(' ', '_')}"))
+
+
+def interpret_alpha(alpha: float) -> str:
+    return say(alpha_message(alpha))
 
 
 def interpret_kappa(kappa: float) -> str:
-    """Landis & Koch (1977) bands, the common reading of kappa."""
-    bands = [(0.0, "poor"), (0.2, "slight"), (0.4, "fair"), (0.6, "moderate"), (0.8, "substantial"),
-             (1.01, "almost perfect")]
-    word = next(w for top, w in bands if kappa <= top)
-    return f"{word} (Landis & Koch)"
+    return say(kappa_message(kappa))
 
 
 # --------------------------------------------------------------------------------------------- the report
-_UNDEF_IDENTICAL = "every rating is the same value, so chance agreement is 1 and {name} is undefined (0/0)"
-
-
 def _clean(x: float) -> float | None:
     return None if x is None or not math.isfinite(x) else round(float(x), 6)
 
@@ -335,22 +409,32 @@ class _Figures:
         self.out: dict = {}
         self.ci: dict = {}
         self.undefined: dict = {}
+        self.undefined_keys: dict = {}
         self.n_items, self.bootstrap, self.seed = n_items, bootstrap, seed
 
-    def add(self, name: str, value: float, stat: Callable[[np.ndarray], float] | None, reason: str | None = None):
+    def add(self, name: str, value: float, stat: Callable[[np.ndarray], float] | None, reason: dict | None = None):
+        """`reason`: why the figure can be undefined here, as a message (evalkit.messages)."""
         self.out[name] = _clean(value)
         if self.out[name] is None:
-            self.undefined[name] = reason or f"{name} is undefined on these ratings"
+            self.undefine(name, reason or message("agreement.undef.default", name=message(f"agreement.id.{name}")))
             return
         if stat is not None and self.bootstrap > 0:
             lo, hi = bootstrap_ci(stat, self.n_items, n_boot=self.bootstrap, seed=self.seed)
             self.ci[name] = {"ci_low": _clean(lo), "ci_high": _clean(hi)}
 
+    def undefine(self, name: str, reason: dict) -> None:
+        self.out[name] = None
+        self.undefined[name], self.undefined_keys[name] = say(reason), reason
+
     def present(self) -> dict:
-        return {**self.out, "ci": self.ci, "undefined": self.undefined}
+        return {**self.out, "ci": self.ci, "undefined": self.undefined, "undefined_keys": self.undefined_keys}
 
 
-def _two_rater_figures(fig: _Figures, r: Ratings, a: int, b: int, idx_all: np.ndarray, prefix: str = "") -> None:
+def _identical(name: str) -> dict:
+    return message("agreement.undef.identical", name=_figure(name))
+
+
+def _two_rater_figures(fig: _Figures, r: Ratings, a: int, b: int, idx_all: np.ndarray) -> None:
     """Cohen, weighted kappa, rank correlations and the confusion matrix between raters a and b."""
     both = ~np.isnan(r.codes[a]) & ~np.isnan(r.codes[b])
     ca, cb = r.codes[a], r.codes[b]
@@ -362,29 +446,27 @@ def _two_rater_figures(fig: _Figures, r: Ratings, a: int, b: int, idx_all: np.nd
 
     n_both = int(both.sum())
     if n_both == 0:
-        fig.add(prefix + "cohen_kappa", math.nan, None, "the two raters have no item in common")
+        fig.add("cohen_kappa", math.nan, None, message("agreement.undef.no_common_items"))
         return
     same = len(np.unique(np.concatenate([ca[both], cb[both]]))) == 1
     kappa = on(idx_all, lambda x, y: cohen_kappa(x, y))
-    fig.add(prefix + "cohen_kappa", kappa, lambda i: on(i, lambda x, y: cohen_kappa(x, y)),
-            _UNDEF_IDENTICAL.format(name="Cohen's kappa") if same else
-            "each rater gave a single value throughout, so chance agreement is 1 and Cohen's kappa is undefined")
+    fig.add("cohen_kappa", kappa, lambda i: on(i, lambda x, y: cohen_kappa(x, y)),
+            _identical("cohen_kappa") if same else message("agreement.undef.single_value_kappa"))
     if r.numeric:
         for w, name in (("quadratic", "weighted_kappa"), ("linear", "weighted_kappa_linear")):
             kw = lambda x, y, w=w: cohen_kappa(x, y, weights=w, labels=labels)  # noqa: E731
-            fig.add(prefix + name, on(idx_all, kw), lambda i, kw=kw: on(i, kw),
-                    _UNDEF_IDENTICAL.format(name=f"{w}-weighted kappa") if same else
-                    "each rater gave a single value throughout: weighted kappa is undefined")
+            fig.add(name, on(idx_all, kw), lambda i, kw=kw: on(i, kw),
+                    _identical(name) if same else message("agreement.undef.single_value_weighted"))
         va = lambda x: r.values[x]  # noqa: E731
         for name, fn in (("spearman", spearman), ("kendall", kendall)):
             f = lambda x, y, fn=fn: fn(va(x), va(y))  # noqa: E731
-            fig.add(prefix + name, on(idx_all, f), lambda i, f=f: on(i, f),
-                    f"a rater gave the same score to every item, so {name} correlation is undefined")
+            fig.add(name, on(idx_all, f), lambda i, f=f: on(i, f),
+                    message("agreement.undef.constant_scores", name=message(f"agreement.id.{name}")))
     names = [str(v) for v in (r.labels or [f"{v:g}" for v in r.values])]
-    fig.out[prefix + "confusion_matrix"] = {
+    fig.out["confusion_matrix"] = {
         "rows": r.raters[a], "columns": r.raters[b], "labels": names,
         "matrix": confusion_matrix(ca[both].astype(int).tolist(), cb[both].astype(int).tolist(), list(labels))}
-    fig.out[prefix + "n_items_both"] = n_both
+    fig.out["n_items_both"] = n_both
 
 
 def agreement_report(df, *, level: str = "nominal", judge: str | None = None, bootstrap: int = 1000, seed: int = 0,
@@ -414,11 +496,11 @@ def agreement_report(df, *, level: str = "nominal", judge: str | None = None, bo
     if r.kinds:
         report["rater_kinds"] = r.kinds
     if n_raters < 2:
-        reason = f"only one rater ({r.raters[0]}): agreement needs two or more raters"
+        reason = message("agreement.undef.one_rater", rater=r.raters[0])
         for name in ("percent_agreement", "krippendorff_alpha"):
             fig.add(name, math.nan, None, reason)
         report.update(fig.present())
-        report["interpretation"] = [reason]
+        report["interpretation"], report["interpretation_keys"] = [say(reason)], [reason]
         return report
     identical = len(np.unique(r.codes[~np.isnan(r.codes)])) == 1
 
@@ -426,11 +508,11 @@ def agreement_report(df, *, level: str = "nominal", judge: str | None = None, bo
     agree, pairs = pair_counts(counts)
     ratio = lambda a, p: (lambda i: a[i].sum() / p[i].sum() if p[i].sum() else math.nan)  # noqa: E731
     fig.add("percent_agreement", ratio(agree, pairs)(idx_all), ratio(agree, pairs),
-            "no item has ratings from two raters")
+            message("agreement.undef.no_pairs"))
     if ties.any():
         agree_nt, pairs_nt = pair_counts(counts, exclude=ties)
         fig.add("percent_agreement_without_ties", ratio(agree_nt, pairs_nt)(idx_all), ratio(agree_nt, pairs_nt),
-                "every pair of ratings includes a tie")
+                message("agreement.undef.all_ties"))
     if n_raters == 2:
         _two_rater_figures(fig, r, 0, 1, idx_all)
 
@@ -438,15 +520,13 @@ def agreement_report(df, *, level: str = "nominal", judge: str | None = None, bo
     uc = unit_coincidences(counts)
     alpha = lambda i: alpha_from_coincidences(uc[i].sum(axis=0), r.values, level)  # noqa: E731
     fig.add("krippendorff_alpha", alpha(idx_all), alpha,
-            _UNDEF_IDENTICAL.format(name="Krippendorff's alpha") if identical else "no item has two ratings")
+            _identical("krippendorff_alpha") if identical else message("agreement.undef.no_item_twice"))
     complete = not np.isnan(r.codes).any()
     if complete:
         fk = lambda i: fleiss_kappa(counts[i])  # noqa: E731
-        fig.add("fleiss_kappa", fk(idx_all), fk, _UNDEF_IDENTICAL.format(name="Fleiss' kappa"))
+        fig.add("fleiss_kappa", fk(idx_all), fk, _identical("fleiss_kappa"))
     else:
-        fig.out["fleiss_kappa"] = None
-        fig.undefined["fleiss_kappa"] = ("not a complete design (some raters did not rate every item); "
-                                         "use krippendorff_alpha, which allows missing ratings")
+        fig.undefine("fleiss_kappa", message("agreement.undef.incomplete_design"))
 
     # every pair of raters, without CIs (the pooled figures above carry them)
     if n_raters > 2:
@@ -466,7 +546,8 @@ def agreement_report(df, *, level: str = "nominal", judge: str | None = None, bo
     report.update(fig.present())
     if judge is not None:
         report["judge"] = _judge_section(r, counts, ties, judge, bootstrap, seed)
-    report["interpretation"] = _interpretation(report)
+    report["interpretation_keys"] = _interpretation(report)
+    report["interpretation"] = [say(m) for m in report["interpretation_keys"]]
     return report
 
 
@@ -479,7 +560,7 @@ def _extra_figures(fig: _Figures, df, r: Ratings) -> None:
         swapped = df["rating_swapped"].fillna("").astype(str).str.strip().tolist()
         pc = lambda i: position_consistency([first[j] for j in i], [swapped[j] for j in i])  # noqa: E731
         fig.n_items, saved = len(first), fig.n_items
-        fig.add("position_consistency", pc(np.arange(len(first))), pc, "no rating has a verdict in both orders")
+        fig.add("position_consistency", pc(np.arange(len(first))), pc, message("agreement.undef.no_swapped"))
         fig.n_items = saved
     if {"len_a", "len_b"} <= cols:
         sub = df[df["len_a"].notna() & df["len_b"].notna()]
@@ -488,7 +569,7 @@ def _extra_figures(fig: _Figures, df, r: Ratings) -> None:
         vp = lambda i: verbosity_preference([w[j] for j in i], [la[j] for j in i], [lb[j] for j in i])  # noqa: E731
         fig.n_items, saved = len(w), fig.n_items
         fig.add("verbosity_preference", vp(np.arange(len(w))), vp,
-                "no decisive verdict between answers of different length")
+                message("agreement.undef.no_decisive_length"))
         fig.n_items = saved
         by_rater = {}
         for rater, grp in sub.groupby("rater", sort=True):
@@ -522,19 +603,19 @@ def _judge_section(r: Ratings, counts: np.ndarray, ties: np.ndarray, judge: str,
     ratio = lambda a, p: (lambda i: a[i].sum() / p[i].sum() if p[i].sum() else math.nan)  # noqa: E731
     jv, hv = _Figures(n_items, bootstrap, seed), _Figures(n_items, bootstrap, seed)
     jv.add("percent_agreement", ratio(jh_agree, jh_pairs)(np.arange(n_items)), ratio(jh_agree, jh_pairs),
-           "the judge and the humans share no item")
+           message("agreement.undef.judge_no_common"))
     hv.add("percent_agreement", ratio(hh_agree, hh_pairs)(np.arange(n_items)), ratio(hh_agree, hh_pairs),
-           "fewer than two humans rated any item")
+           message("agreement.undef.few_humans"))
     if ties.any():
         nt = ~ties
         j_nt = has_j & nt[jcode]
         hn = hcounts * nt
         ja, jp = np.where(j_nt, hn[np.arange(n_items), jcode], 0.0), np.where(j_nt, hn.sum(1), 0.0)
         jv.add("percent_agreement_without_ties", ratio(ja, jp)(np.arange(n_items)), ratio(ja, jp),
-               "every judge-human pair includes a tie")
+               message("agreement.undef.judge_all_ties"))
         ha, hp = pair_counts(hcounts, exclude=ties)
         hv.add("percent_agreement_without_ties", ratio(ha, hp)(np.arange(n_items)), ratio(ha, hp),
-               "every human-human pair includes a tie")
+               message("agreement.undef.human_all_ties"))
     per_human = []
     for h in humans:
         both = has_j & ~np.isnan(r.codes[h])
@@ -551,45 +632,37 @@ def _judge_section(r: Ratings, counts: np.ndarray, ties: np.ndarray, judge: str,
     jci, hci = jp_["ci"].get("percent_agreement"), hp_["ci"].get("percent_agreement")
     if jci and hci and None not in (*jci.values(), *hci.values()):
         overlap = jci["ci_low"] <= hci["ci_high"] and hci["ci_low"] <= jci["ci_high"]
-        figures = (f" (% agreement judge-human {jp_['percent_agreement']:.2f} [{jci['ci_low']:.2f}, "
-                   f"{jci['ci_high']:.2f}] vs human-human {hp_['percent_agreement']:.2f} [{hci['ci_low']:.2f}, "
-                   f"{hci['ci_high']:.2f}]")
-        if overlap:
-            section["verdict"] = ("judge agrees with experts about as often as experts agree with each other"
-                                  + figures + "; the intervals overlap)")
-        elif jci["ci_high"] < hci["ci_low"]:
-            section["verdict"] = ("judge agrees with experts less often than experts agree with each other"
-                                  + figures + ")")
-        else:
-            section["verdict"] = ("judge agrees with experts more often than experts agree with each other"
-                                  + figures + ")")
+        figures = message("agreement.judge_figures", j=jp_["percent_agreement"], j_low=jci["ci_low"],
+                          j_high=jci["ci_high"], h=hp_["percent_agreement"], h_low=hci["ci_low"], h_high=hci["ci_high"])
+        how = "as_often" if overlap else "less_often" if jci["ci_high"] < hci["ci_low"] else "more_often"
+        verdict = message(f"agreement.judge_{how}", figures=figures)
         section["comparable"] = overlap
     else:
-        section["verdict"] = "not enough paired ratings to compare the judge with the experts' own agreement"
+        verdict = message("agreement.judge_not_enough")
         section["comparable"] = None
+    section["verdict"], section["verdict_key"] = say(verdict), verdict
     return section
 
 
-def _interpretation(report: dict) -> list[str]:
+def _interpretation(report: dict) -> list[dict]:
+    """The report's reading as messages, one per line."""
     lines = []
     if report.get("krippendorff_alpha") is not None:
-        lines.append(interpret_alpha(report["krippendorff_alpha"]))
-    for name, label in (("cohen_kappa", "Cohen's kappa"), ("fleiss_kappa", "Fleiss' kappa"),
-                        ("weighted_kappa", "quadratic-weighted kappa")):
+        lines.append(alpha_message(report["krippendorff_alpha"]))
+    for name in ("cohen_kappa", "fleiss_kappa", "weighted_kappa"):
         if report.get(name) is not None:
-            lines.append(f"{label} {report[name]:.3f}: {interpret_kappa(report[name])}")
-    for name, reason in report.get("undefined", {}).items():
-        lines.append(f"{name}: undefined — {reason}")
+            lines.append(message("agreement.kappa_line", figure=_figure(name), value=report[name],
+                                 reading=kappa_message(report[name])))
+    for name, reason in report.get("undefined_keys", {}).items():
+        lines.append(message("agreement.undefined_line", name=message(f"agreement.id.{name}"), reason=reason))
     if "judge" in report:
-        lines.append(report["judge"]["verdict"])
+        lines.append(report["judge"]["verdict_key"])
     if report.get("position_consistency") is not None:
         pc = report["position_consistency"]
-        lines.append(f"position consistency {pc:.3f} (1.0 = same verdict in both orders)" +
-                     (f": the judge changes its verdict when the answers swap places in {1 - pc:.0%} of items "
-                      "(position bias); its verdicts say more about the order than the answers" if pc < 0.65 else ""))
+        line = message("agreement.position", pc=pc)
+        lines.append(message("agreement.position_bias", position=line, changed=1 - pc) if pc < 0.65 else line)
     if report.get("verbosity_preference") is not None:
-        lines.append(f"the longer answer wins {report['verbosity_preference']:.0%} of decisive verdicts "
-                     "(50% = no length preference)")
+        lines.append(message("agreement.verbosity", share=report["verbosity_preference"]))
     return lines
 
 

@@ -12,9 +12,15 @@ import numpy as np
 import sqlalchemy as sa
 
 from evalkit.errors import UserError
+from evalkit.messages import message
 from evalkit.store import Store, schema
 
-__all__ = ["compare_runs", "compare_cases", "mcnemar_exact", "bootstrap_delta_ci", "resolve_run"]
+__all__ = ["compare_runs", "compare_cases", "mcnemar_exact", "bootstrap_delta_ci", "resolve_run", "MESSAGES"]
+
+# The verdict, as the CLI and JSON say it; the report also carries it as a message ("verdict_key", evalkit.messages)
+# so the app can say it in Korean from its catalogue under the same key.
+VERDICTS = ("critical regression", "significant drop", "significant gain", "no significant change")
+MESSAGES = {f"compare.verdict.{v.replace(' ', '_')}": v for v in VERDICTS}
 
 
 def mcnemar_exact(pass_to_fail: int, fail_to_pass: int) -> float:
@@ -88,14 +94,7 @@ def compare_cases(cases_a: dict[str, dict], cases_b: dict[str, dict], *, alpha: 
             xa, xb = (float(np.mean(v)) for v in zip(*pairs))
             metrics_delta[k] = {"a": xa, "b": xb, "delta": xb - xa, "n": len(pairs)}
     significant_drop = delta < 0 and p < alpha
-    if critical:
-        verdict = "critical regression"
-    elif significant_drop:
-        verdict = "significant drop"
-    elif delta > 0 and p < alpha:
-        verdict = "significant gain"
-    else:
-        verdict = "no significant change"
+    verdict = VERDICTS[0 if critical else 1 if significant_drop else 2 if delta > 0 and p < alpha else 3]
     return {"n": n, "only_a": sorted(set(cases_a) - set(cases_b)), "only_b": sorted(set(cases_b) - set(cases_a)),
             "delta": delta, "ci": list(ci), "confidence": confidence, "alpha": alpha,
             "mcnemar": {"pass_to_fail": len(p2f), "fail_to_pass": len(f2p), "p_value": p},
@@ -104,7 +103,8 @@ def compare_cases(cases_a: dict[str, dict], cases_b: dict[str, dict], *, alpha: 
                        "b": sum(cases_b[c]["status"] == "error" for c in ids)},
             "by_tag": by_tag, "metrics_delta": metrics_delta, "critical_regressions": critical,
             "significant_drop": bool(significant_drop), "gate_failed": bool(significant_drop or critical),
-            "verdict": verdict, "pass_rate_a": float(a.mean()) if n else 0.0, "pass_rate_b": float(b.mean()) if n else 0.0}
+            "verdict": verdict, "verdict_key": message(f"compare.verdict.{verdict.replace(' ', '_')}"),
+            "pass_rate_a": float(a.mean()) if n else 0.0, "pass_rate_b": float(b.mean()) if n else 0.0}
 
 
 def compare_runs(store: Store, run_a: str, run_b: str, *, alpha: float = 0.05, confidence: float = 0.95,

@@ -222,3 +222,34 @@ def test_shipped_human_ratings_load():
     wide = scores.pivot(index="rater", columns="item_id", values="rating").to_numpy(float)
     assert rep["krippendorff_alpha"] == pytest.approx(krippendorff.alpha(reliability_data=wide,
                                                                          level_of_measurement="interval"), abs=1e-6)
+
+
+def test_every_sentence_also_comes_as_a_key_and_fields_that_render_to_it():
+    """The app says the report's sentences in Korean from the keys; in English they render to the CLI's text."""
+    from evalkit.messages import render
+
+    rng = np.random.default_rng(8)
+    truth = rng.choice(["A", "B", "tie"], 30)
+    matrix = [[t if rng.random() < p else rng.choice(["A", "B", "tie"]) for t in truth] for p in (0.9, 0.9, 0.3)]
+    df = long_table(matrix, ["e1", "e2", "llm"], {"e1": "human", "e2": "human", "llm": "llm"})
+    df = df.assign(rating_swapped=df["rating"].sample(frac=1, random_state=0).to_numpy(),
+                   len_a=rng.integers(1, 50, len(df)), len_b=rng.integers(1, 50, len(df)))
+    reports = [ag.agreement_report(df, judge="llm", bootstrap=100),
+               ag.agreement_report(long_table([["A"] * 6, ["A"] * 6]), bootstrap=0),
+               ag.agreement_report(long_table([[3, 3, 3, 3], [1, 2, 3, 4]]), level="ordinal", bootstrap=0),
+               ag.agreement_report(long_table([["A", "B", "tie"]]), bootstrap=0)]
+    seen = set()
+    for rep in reports:
+        json.dumps(rep, allow_nan=False)
+        assert len(rep["interpretation_keys"]) == len(rep["interpretation"])
+        for line, msg in zip(rep["interpretation"], rep["interpretation_keys"]):
+            assert render(msg, ag.MESSAGES) == line
+            seen.add(msg["key"])
+        assert {k: render(m, ag.MESSAGES) for k, m in rep["undefined_keys"].items()} == rep["undefined"]
+    j = reports[0]["judge"]
+    assert render(j["verdict_key"], ag.MESSAGES) == j["verdict"] and j["verdict"] in reports[0]["interpretation"]
+    assert {"agreement.alpha_unreliable", "agreement.kappa_line", "agreement.undefined_line", "agreement.position_bias",
+            "agreement.verbosity", "agreement.undef.one_rater"} <= seen
+    assert ag.interpret_kappa(0.7) == "substantial (Landis & Koch)"
+    assert ag.interpret_alpha(0.7) == ("Krippendorff's alpha 0.700 ≥ 0.667: good enough for tentative conclusions "
+                                       "only")

@@ -116,3 +116,14 @@ def test_model_vs_model_uses_the_same_report(tiny_model_dir, store, tmp_path, ca
                  "--store", store.url, "--quiet"])
     out = capsys.readouterr().out
     assert code == OK and "# Compare mixed" in out and "no significant change" in out and "Δ +0.0 points" in out
+
+
+def test_verdict_comes_with_its_message_key():
+    from evalkit.messages import render
+    from evalkit.suites.compare import MESSAGES
+
+    same = cases({"x": "pass", "y": "fail"})
+    for a, b in ((cases({"x": "pass"}, {"x": ["critical"]}), cases({"x": "fail"})), (same, same)):
+        rep = compare_cases(a, b)
+        assert rep["verdict_key"]["key"].startswith("compare.verdict.")
+        assert render(rep["verdict_key"], MESSAGES) == rep["verdict"]
