@@ -1,6 +1,15 @@
 """The app's one message catalogue, English and Korean. `t(key, lang, **fields)`; the default language comes from the
-browser's Accept-Language header."""
+browser's Accept-Language header.
+
+Two parts: MESSAGES, the app's own labels (English, Korean); PACKAGE_KO, the Korean of the sentences the packages
+write into their reports (agreement readings, the compare verdict, audit figures and fixes). Their English stays in
+the package (its `MESSAGES`, what the CLI prints); the report carries each as {"key", "fields"} (evalkit.messages),
+and `t` renders it in either language under the same key."""
 from __future__ import annotations
+
+import importlib
+
+from evalkit.messages import is_message
 
 LANGUAGES = {"en": "English", "ko": "한국어"}
 
@@ -113,11 +122,6 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "ag.who": ("Between", "비교 대상"),
     "ag.judge_humans": ("judge – experts", "심사 – 전문가"),
     "ag.human_human": ("expert – expert", "전문가 – 전문가"),
-    "ag.percent_agreement": ("% agreement", "일치율"),
-    "ag.percent_agreement_without_ties": ("% agreement without ties", "무승부 제외 일치율"),
-    "ag.cohen_kappa": ("Cohen's kappa", "코헨 카파"),
-    "ag.fleiss_kappa": ("Fleiss' kappa", "플라이스 카파"),
-    "ag.krippendorff_alpha": ("Krippendorff's alpha", "크리펜도르프 알파"),
     "ag.pairs": ("Every pair of raters", "모든 평가자 쌍"),
     "ag.confusion": ("Confusion matrix: judge verdict × expert verdict", "혼동 행렬: 심사 판정 × 전문가 판정"),
     "ag.human_verdict": ("Expert verdict", "전문가 판정"),
@@ -128,6 +132,14 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "ag.rater_kind": ("Kind", "종류"),
     "ag.verdict": ("Verdict", "판정"),
     "ag.item": ("Item", "항목"),
+    "ag.raters": ("Raters", "평가자"),
+    "ag.n_items": ("Items", "항목 수"),
+    "ag.kind_human": ("human", "사람"),
+    "ag.kind_llm": ("LLM", "LLM"),
+    "ag.verdict_A": ("A", "A"),
+    "ag.verdict_B": ("B", "B"),
+    "ag.verdict_tie": ("tie", "비슷함"),
+    "ag.verdict_bothbad": ("both bad", "둘 다 나쁨"),
     # suites
     "su.title": ("Suites", "테스트 스위트"),
     "su.empty": ("No suite runs yet: run `evalkit run SUITE.yaml --model M`.",
@@ -157,6 +169,14 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "su.change": ("Change", "변화"),
     "su.critical": ("Critical", "중요"),
     "su.flips": ("Cases that changed", "결과가 바뀐 케이스"),
+    "su.pass_to_fail": ("pass → fail", "통과 → 실패"),
+    "su.fail_to_pass": ("fail → pass", "실패 → 통과"),
+    "su.pass_rate_a": ("Pass rate A", "통과율 A"),
+    "su.pass_rate_b": ("Pass rate B", "통과율 B"),
+    "su.status_pass": ("pass", "통과"),
+    "su.status_fail": ("fail", "실패"),
+    "su.status_error": ("error", "오류"),
+    "su.compare_failed": ("These two runs can't be compared: {error}", "두 실행을 비교할 수 없습니다: {error}"),
     # fine-tune
     "ft.title": ("Fine-tune runs", "미세조정 실행"),
     "ft.empty": ("No fine-tune runs yet: `finetune train config.yaml`.",
@@ -176,6 +196,11 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "ft.plan_caption": ("{params} parameters; estimate from finetune.plan (weights, gradients, optimizer, activations)",
                         "파라미터 {params}개; finetune.plan 추정치 (가중치, 기울기, 옵티마이저, 활성값)"),
     "ft.no_plan": ("No memory plan recorded for this run.", "이 실행에는 메모리 계획이 기록되지 않았습니다."),
+    "ft.plan_failed": ("No memory plan for this run's config: {error}", "이 실행의 설정으로는 메모리 계획을 세울 수 없습니다: {error}"),
+    "ft.method_inference": ("inference", "추론"),
+    "ft.method_full": ("full", "전체 미세조정"),
+    "ft.method_lora": ("lora", "LoRA"),
+    "ft.method_qlora": ("qlora", "QLoRA"),
     # audit
     "au.title": ("Dataset audit", "데이터셋 점검"),
     "au.upload": ("Audit a file", "파일 점검하기"),
@@ -218,8 +243,22 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "au.cluster": ("Cluster", "클러스터"),
     "au.identical": ("(identical)", "(동일)"),
     "au.map": ("Diversity map", "다양성 지도"),
+    "au.div_distinct_1": ("distinct-1", "distinct-1"),
+    "au.div_distinct_2": ("distinct-2", "distinct-2"),
+    "au.div_vendi": ("Vendi score", "Vendi 점수"),
+    "au.div_cluster_entropy": ("cluster entropy", "클러스터 엔트로피"),
+    "au.div_coverage": ("coverage", "포괄 범위"),
     "au.pii": ("Personal data found ({n}, masked)", "개인정보 발견 ({n}건, 가림 처리)"),
     "au.contamination": ("Test items also in the training data ({n})", "학습 데이터에도 있는 테스트 항목 ({n}건)"),
+    "au.failed": ("The audit stopped: {error}", "점검이 중단되었습니다: {error}"),
+    "au.col_line": ("Line", "줄"),
+    "au.col_field": ("Field", "필드"),
+    "au.col_kind": ("Kind", "종류"),
+    "au.col_masked": ("Masked", "가림 처리"),
+    "au.col_test_id": ("Test item", "테스트 항목"),
+    "au.col_train_index": ("Training record", "학습 레코드"),
+    "au.col_method": ("Method", "방법"),
+    "au.col_overlap": ("Overlap", "겹침"),
     # admin
     "ad.title": ("Sessions & raters", "세션 및 평가자"),
     "ad.new_session": ("New rating session", "새 평가 세션"),
@@ -239,6 +278,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
                    "항목 {n}개, 평가자 {raters}명으로 세션을 만들었습니다."),
     "ad.links_once": ("Send each rater their link now: links are shown once and only their hash is stored.",
                       "지금 각 평가자에게 링크를 보내세요. 링크는 한 번만 표시되며 해시만 저장됩니다."),
+    "ad.two_models": ("A pairwise session needs at least two models; pick two or more.",
+                      "쌍대 비교 세션에는 모델이 두 개 이상 필요합니다. 두 개 이상 고르세요."),
+    "ad.rater_id": ("Rater", "평가자"),
+    "ad.link": ("Personal link", "개인 링크"),
     "ad.duplicate_rater": ("A rater with that name already exists; use a different name or a new link below.",
                            "같은 이름의 평가자가 이미 있습니다. 다른 이름을 쓰거나 아래에서 새 링크를 발급하세요."),
     "ad.new_link": ("New personal link", "새 개인 링크"),
@@ -248,6 +291,97 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "ad.total": ("Items", "항목"),
     "ad.done": ("Rated", "평가 완료"),
 }
+
+
+# Korean for the packages' sentences, keyed as the package keys them (the English is the package's MESSAGES).
+_FIGURES_KO = {
+    "percent_agreement": "일치율", "percent_agreement_without_ties": "무승부 제외 일치율", "cohen_kappa": "코헨 카파",
+    "weighted_kappa": "이차 가중 카파", "weighted_kappa_linear": "선형 가중 카파", "fleiss_kappa": "플라이스 카파",
+    "krippendorff_alpha": "크리펜도르프 알파", "spearman": "스피어만 순위상관", "kendall": "켄달 순위상관",
+    "position_consistency": "위치 일관성", "verbosity_preference": "긴 답변 선호도",
+}
+PACKAGE_KO: dict[str, str] = {
+    # evalkit.agreement
+    **{f"agreement.figure.{k}": v for k, v in _FIGURES_KO.items()},
+    **{f"agreement.id.{k}": v for k, v in _FIGURES_KO.items()},
+    "agreement.band.poor": "일치하지 않음",
+    "agreement.band.slight": "약간 일치",
+    "agreement.band.fair": "어느 정도 일치",
+    "agreement.band.moderate": "중간 정도 일치",
+    "agreement.band.substantial": "상당히 일치",
+    "agreement.band.almost_perfect": "거의 완벽하게 일치",
+    "agreement.alpha_reliable": "크리펜도르프 알파 {alpha:.3f} ≥ {threshold}: 신뢰할 수 있습니다",
+    "agreement.alpha_tentative": "크리펜도르프 알파 {alpha:.3f} ≥ {threshold}: 잠정적인 결론에만 쓸 수 있습니다",
+    "agreement.alpha_unreliable": "크리펜도르프 알파 {alpha:.3f} < {threshold}: 신뢰할 수 없습니다. 이 평가로 결론을 "
+                                  "내리지 마세요",
+    "agreement.kappa_reading": "{band} (Landis & Koch 기준)",
+    "agreement.kappa_line": "{figure} {value:.3f}: {reading}",
+    "agreement.undefined_line": "{name}: 정의되지 않음 — {reason}",
+    "agreement.position": "위치 일관성 {pc:.3f} (1.0 = 두 순서에서 같은 판정)",
+    "agreement.position_bias": "{position}: 답변의 위치를 바꾸면 항목의 {changed:.0%}에서 심사 모델의 판정이 "
+                               "바뀝니다 (위치 편향). 이 판정은 답변의 내용보다 순서를 더 많이 반영합니다",
+    "agreement.verbosity": "승패가 갈린 판정의 {share:.0%}에서 더 긴 답변이 이겼습니다 (50% = 길이 선호 없음)",
+    "agreement.judge_figures": "일치율 심사–전문가 {j:.2f} [{j_low:.2f}, {j_high:.2f}], 전문가–전문가 {h:.2f} "
+                               "[{h_low:.2f}, {h_high:.2f}]",
+    "agreement.judge_as_often": "심사 모델은 전문가끼리 일치하는 만큼 전문가와 일치합니다 ({figures}; 신뢰구간이 "
+                                "겹칩니다)",
+    "agreement.judge_less_often": "심사 모델은 전문가끼리 일치하는 것보다 전문가와 덜 일치합니다 ({figures})",
+    "agreement.judge_more_often": "심사 모델은 전문가끼리 일치하는 것보다 전문가와 더 자주 일치합니다 ({figures})",
+    "agreement.judge_not_enough": "짝을 이루는 평가가 부족해 심사 모델을 전문가 간 일치도와 비교할 수 없습니다",
+    "agreement.undef.default": "이 평가로는 {name}을(를) 정의할 수 없습니다",
+    "agreement.undef.identical": "모든 평가가 같은 값이라 우연 일치 확률이 1이 되어 {name}을(를) 정의할 수 없습니다 "
+                                 "(0/0)",
+    "agreement.undef.no_common_items": "두 평가자가 함께 평가한 항목이 없습니다",
+    "agreement.undef.single_value_kappa": "평가자마다 한 가지 값만 주어 우연 일치 확률이 1이 되므로 코헨 카파를 정의할 "
+                                          "수 없습니다",
+    "agreement.undef.single_value_weighted": "평가자마다 한 가지 값만 주어 가중 카파를 정의할 수 없습니다",
+    "agreement.undef.constant_scores": "한 평가자가 모든 항목에 같은 점수를 주어 {name}을(를) 정의할 수 없습니다",
+    "agreement.undef.one_rater": "평가자가 한 명뿐입니다 ({rater}). 일치도를 계산하려면 평가자가 두 명 이상 "
+                                 "필요합니다",
+    "agreement.undef.no_pairs": "두 평가자가 함께 평가한 항목이 없습니다",
+    "agreement.undef.all_ties": "모든 평가 쌍에 무승부가 들어 있습니다",
+    "agreement.undef.no_item_twice": "두 번 이상 평가된 항목이 없습니다",
+    "agreement.undef.incomplete_design": "완전 설계가 아닙니다 (모든 항목을 평가하지 않은 평가자가 있습니다). 누락된 "
+                                         "평가를 허용하는 크리펜도르프 알파를 보세요",
+    "agreement.undef.no_swapped": "두 순서 모두에서 판정이 나온 평가가 없습니다",
+    "agreement.undef.no_decisive_length": "길이가 다른 두 답변 사이에서 승패가 갈린 판정이 없습니다",
+    "agreement.undef.judge_no_common": "심사 모델과 전문가가 함께 평가한 항목이 없습니다",
+    "agreement.undef.few_humans": "전문가 두 명 이상이 평가한 항목이 없습니다",
+    "agreement.undef.judge_all_ties": "모든 심사–전문가 쌍에 무승부가 들어 있습니다",
+    "agreement.undef.human_all_ties": "모든 전문가–전문가 쌍에 무승부가 들어 있습니다",
+    # evalkit.suites.compare
+    "compare.verdict.critical_regression": "중요 케이스 회귀",
+    "compare.verdict.significant_drop": "유의한 하락",
+    "compare.verdict.significant_gain": "유의한 향상",
+    "compare.verdict.no_significant_change": "유의한 변화 없음",
+    # curate.pipeline (verdicts' figure_key / rule_key, report["fixes_keys"]); the app shows the English until the
+    # report carries these keys
+    "audit.figure.quality": "레코드의 {share:.1%}에 문제 표시",
+    "audit.figure.diversity": "중복 {duplicates:.1%}, distinct-2 {distinct_2:.2f}, 클러스터 엔트로피 {entropy:.2f}",
+    "audit.figure.real_vs_generated": "{share:.1%}가 생성된 것으로 보임",
+    "audit.figure.amount": "사용 가능한 레코드 {usable:,}개, 토큰 {tokens:,}개",
+    "audit.rule.quality": "좋음 ≤ 2 %, 보통 ≤ 10 %",
+    "audit.rule.diversity": "중복 ≤ 2 %, distinct-2 ≥ 0.3, 정규화한 클러스터 엔트로피 ≥ 0.8",
+    "audit.rule.real_vs_generated": "좋음 ≤ 1 %, 보통 ≤ 5 %",
+    "audit.rule.amount": "좋음: 사용 가능한 레코드 1,000개 이상, 보통: 200개 이상",
+    "audit.fix.exact_pairs": "완전 중복 쌍 {n}개를 제거하세요",
+    "audit.fix.shared_answer": "서로 다른 질문에 같은 답변이 달린 레코드 {n}개를 검토하세요",
+    "audit.fix.conflicting": "같은 질문에 다른 답변이 달린 레코드 {n}개를 정리하세요",
+    "audit.fix.near_duplicates": "클러스터 {clusters}개에 있는 유사 중복 레코드 {n}개를 정리하세요",
+    "audit.fix.contamination": "테스트 항목 {n}개와 겹치는 학습 레코드를 제거하세요 (오염)",
+    "audit.fix.pii": "레코드 {n}개의 개인정보를 가리세요",
+    "audit.fix.reason": "{reason}(으)로 표시된 레코드 {n}개를 고치거나 빼세요",
+}
+# Where each package key's English lives (imported on first use).
+PACKAGES = {"agreement.": "evalkit.agreement", "compare.": "evalkit.suites.compare", "audit.": "curate.pipeline"}
+
+
+def package_english(key: str) -> str | None:
+    """The English template of a package key, from the package's MESSAGES (None: the package doesn't have it)."""
+    for prefix, module in PACKAGES.items():
+        if key.startswith(prefix):
+            return getattr(importlib.import_module(module), "MESSAGES", {}).get(key)
+    return None
 
 
 def from_accept_language(header: str | None) -> str:
@@ -268,6 +402,18 @@ def from_accept_language(header: str | None) -> str:
 
 
 def t(key: str, lang: str = "en", **fields) -> str:
-    en, ko = MESSAGES[key]
-    text = ko if lang == "ko" else en
+    """The text of an app key or a package key in `lang`; a field that is a message is said in `lang` too."""
+    if key in MESSAGES:
+        en, ko = MESSAGES[key]
+        text = ko if lang == "ko" else en
+    else:
+        text = (lang == "ko" and PACKAGE_KO.get(key)) or package_english(key)
+        if text is None:
+            raise KeyError(f"no message {key!r} in the app's catalogue or its package")
+    fields = {k: say(v, lang) if is_message(v) else v for k, v in fields.items()}
     return text.format(**fields) if fields else text
+
+
+def say(msg: dict | None, lang: str = "en", english: str = "") -> str:
+    """A package's message ({"key", "fields"}) in `lang`; `english` (the package's sentence) when there is none."""
+    return t(msg["key"], lang, **msg["fields"]) if is_message(msg) else english

@@ -35,6 +35,27 @@ def t(key: str, **kw) -> str:
     return i18n.t(key, lang(), **kw)
 
 
+def say(msg: dict | None, english: str = "") -> str:
+    """A sentence a package wrote into its report, in the page's language (its English when it carries no key)."""
+    return i18n.say(msg, lang(), english)
+
+
+def labels(prefix: str, none: str = "none"):
+    """Labels for option codes (a widget's format_func, a column's map): the catalogue's `prefix + code` (`none` for
+    None) in the language of the run that made them; a code the catalogue doesn't name shows as itself."""
+    lang_ = lang()
+
+    def label(code) -> str:
+        key = prefix + (none if code is None else str(code))
+        return i18n.t(key, lang_) if key in i18n.MESSAGES else str(code)
+    return label
+
+
+def columns(df, keys: dict[str, str]):
+    """`df` with the columns in `keys` ({column: catalogue key}) renamed to their labels in the page's language."""
+    return df.rename(columns={c: t(k) for c, k in keys.items()})
+
+
 def _set_lang() -> None:
     st.session_state["lang"] = st.session_state["lang_radio"]
 

@@ -34,7 +34,7 @@ with st.expander(t("ad.new_session"), expanded=False):
         with st.form("new_session"):
             name = st.text_input(t("ad.name"), value=f"{suite} experts", key="ad_name")
             picked = st.multiselect(t("ad.models"), models, default=models[:3])
-            mode = st.radio(t("ad.mode"), ["pairwise", "single"], format_func=lambda m: t(f"ad.mode_{m}"),
+            mode = st.radio(t("ad.mode"), ["pairwise", "single"], format_func=ui.labels("ad.mode_"),
                             horizontal=True)
             k = st.number_input(t("ad.k"), 1, 20, 2, key="ad_k")
             limit = st.number_input(t("ad.max_items"), 1, 10000, 40)
@@ -43,9 +43,11 @@ with st.expander(t("ad.new_session"), expanded=False):
             go = st.form_submit_button(t("ad.create"), type="primary")
         if go:
             invited = [n.strip() for n in names.splitlines() if n.strip()]
-            try:
-                if len(invited) < int(k):  # checked before anything is written
+            try:  # what a person can get wrong here is checked before anything is written
+                if len(invited) < int(k):
                     raise UserError(t("ad.too_few", k=int(k), n=len(invited)))
+                if mode == "pairwise" and len(picked) < 2:
+                    raise UserError(t("ad.two_models"))
                 items = sessions.items_from_suite(store, suite, picked, limit=int(limit))
                 sid = sessions.create_session(store, name, items, models=picked, mode=mode, k=int(k), suite=suite,
                                               rubric=rubric or None)
@@ -56,7 +58,8 @@ with st.expander(t("ad.new_session"), expanded=False):
                 sessions.assign(store, sid, [x["rater"] for x in links])
                 st.success(t("ad.created", n=len(items), raters=len(links)))
                 st.caption(t("ad.links_once"))
-                st.dataframe(pd.DataFrame(links), hide_index=True, width="stretch")
+                st.dataframe(ui.columns(pd.DataFrame(links), {"rater": "ad.rater_id", "name": "ad.name",
+                                                              "link": "ad.link"}), hide_index=True, width="stretch")
             except UserError as e:
                 st.error(f"{e.message}" + (f" — {e.hint}" if e.hint else ""))
             except sa.exc.IntegrityError:

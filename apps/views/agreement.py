@@ -21,8 +21,8 @@ labels = {s["id"]: s["name"] for s in sess}
 sid = st.selectbox(t("ag.session"), list(labels), format_func=labels.get, key="ag_session")
 raters = data.rater_names(store, session_id=sid)
 llms = raters.loc[raters["rater_kind"] == "llm", "rater"].tolist()
-judge = st.selectbox(t("ag.judge"), [None] + llms, index=1 if llms else 0, format_func=lambda j: j or t("ag.no_judge"),
-                     key="ag_judge")
+judge = st.selectbox(t("ag.judge"), [None] + llms, index=1 if llms else 0,
+                     format_func=lambda j, humans_only=t("ag.no_judge"): j or humans_only, key="ag_judge")
 
 
 @st.cache_data(show_spinner=False, max_entries=32)
@@ -39,17 +39,20 @@ def _fig_rows(figs: dict, names) -> pd.DataFrame:
     for name in names:
         if name in figs:
             c = ci.get(name) or {}
-            out.append({t("ag.figure"): t(f"ag.{name}"), t("ag.value"): figs[name],
+            out.append({t("ag.figure"): t(f"agreement.figure.{name}"), t("ag.value"): figs[name],
                         t("ag.ci_low"): c.get("ci_low"), t("ag.ci_high"): c.get("ci_high")})
     return pd.DataFrame(out)
 
 
 FIGS = ["percent_agreement", "percent_agreement_without_ties", "cohen_kappa", "fleiss_kappa", "krippendorff_alpha"]
+# the per-rater tables' columns: the agreement package's names -> catalogue keys
+PAIR_COLUMNS = {"rater": "ag.rater", "raters": "ag.raters", "n_items": "ag.n_items",
+                **{f: f"agreement.figure.{f}" for f in ("percent_agreement", "cohen_kappa", "weighted_kappa", "spearman")}}
 st.caption(t("ag.caption", ratings=report["n_ratings"], items=report["n_items"], raters=report["n_raters"]))
 if judge and "judge" in report:
     j = report["judge"]
     st.subheader(t("ag.judge_vs_experts"))
-    st.success(j["verdict"]) if j.get("comparable") else st.warning(j["verdict"])
+    (st.success if j.get("comparable") else st.warning)(ui.say(j.get("verdict_key"), j["verdict"]))
     both = pd.concat([_fig_rows(j["judge_vs_humans"], FIGS).assign(**{t("ag.who"): t("ag.judge_humans")}),
                       _fig_rows(j["human_vs_human"], FIGS).assign(**{t("ag.who"): t("ag.human_human")})])
     st.dataframe(both, hide_index=True, width="stretch")
@@ -58,15 +61,17 @@ if judge and "judge" in report:
         x2=f"{t('ag.ci_high')}:Q")
     dot = alt.Chart().mark_point(filled=True, size=70).encode(y=f"{t('ag.who')}:N", x=f"{t('ag.value')}:Q")
     ui.chart(alt.layer(rule, dot, data=both).facet(row=alt.Row(f"{t('ag.figure')}:N", title=None)))
-    st.dataframe(pd.DataFrame(j["per_human"]), hide_index=True, width="stretch")
+    st.dataframe(ui.columns(pd.DataFrame(j["per_human"]), PAIR_COLUMNS), hide_index=True, width="stretch")
 
 st.subheader(t("ag.all_raters"))
 st.dataframe(_fig_rows(report, FIGS), hide_index=True, width="stretch")
-for line in report.get("interpretation", []):
-    st.markdown(f"- {line}")
+lines = report.get("interpretation", [])
+for line, msg in zip(lines, report.get("interpretation_keys") or [None] * len(lines)):
+    st.markdown(f"- {ui.say(msg, line)}")
 if report.get("pairs"):
     with st.expander(t("ag.pairs")):
-        st.dataframe(pd.DataFrame(report["pairs"]), hide_index=True, width="stretch")
+        pairs = pd.DataFrame(report["pairs"]).assign(raters=lambda d: d["raters"].map(" – ".join))
+        st.dataframe(ui.columns(pairs, PAIR_COLUMNS), hide_index=True, width="stretch")
 
 if judge:
     st.subheader(t("ag.confusion"))
@@ -93,6 +98,7 @@ else:
     a.markdown(first["output_a"] or "")
     b.markdown(f"**B · {first['model_b']}**")
     b.markdown(first["output_b"] or "")
-    st.dataframe(rows[["rater", "rater_kind", "verdict", "rationale"]].rename(columns={
-        "rater": t("ag.rater"), "rater_kind": t("ag.rater_kind"), "verdict": t("ag.verdict"),
-        "rationale": t("rate.rationale")}), hide_index=True, width="stretch")
+    shown = rows[["rater", "rater_kind", "verdict", "rationale"]].assign(
+        rater_kind=rows["rater_kind"].map(ui.labels("ag.kind_")), verdict=rows["verdict"].map(ui.labels("ag.verdict_")))
+    st.dataframe(ui.columns(shown, {"rater": "ag.rater", "rater_kind": "ag.rater_kind", "verdict": "ag.verdict",
+                                    "rationale": "rate.rationale"}), hide_index=True, width="stretch")

@@ -30,7 +30,7 @@ with st.expander(t("au.upload")):
             except data.Unavailable as e:
                 ui.unavailable(e)
             except Exception as e:  # noqa: BLE001 - a bad file is a message (curate names file:line)
-                st.error(str(e))
+                st.error(t("au.failed", error=str(e)))
 
 runs = data.runs(store, "audit")
 runs = runs[runs["status"] == "done"]
@@ -51,13 +51,14 @@ cols = st.columns(4)
 for col, axis in zip(cols, ("quality", "diversity", "real_vs_generated", "amount")):
     v = verdicts.get(axis) or {}
     color = {"good": "green", "fair": "orange", "poor": "red"}.get(v.get("verdict"), "gray")
-    col.metric(t(f"au.{axis}"), t(f"au.verdict_{v.get('verdict', 'none')}"), v.get("figure"), delta_color=color,
-               delta_arrow="off", help=v.get("rule"), border=True)
+    col.metric(t(f"au.{axis}"), t(f"au.verdict_{v.get('verdict', 'none')}"), ui.say(v.get("figure_key"), v.get("figure")),
+               delta_color=color, delta_arrow="off", help=ui.say(v.get("rule_key"), v.get("rule")), border=True)
 if summary:
     st.caption(t("au.headline", records=summary.get("records", 0), flagged=summary.get("flagged_records", 0),
                  pii=summary.get("pii_findings", 0), tokens=(summary.get("tokens") or {}).get("total", 0)))
-for fix in report.get("fixes") or []:
-    st.markdown(f"- {fix}")
+fixes = report.get("fixes") or []
+for fix, msg in zip(fixes, report.get("fixes_keys") or [None] * len(fixes)):
+    st.markdown(f"- {ui.say(msg, fix)}")
 
 # -- histograms --------------------------------------------------------------------------------------------------------
 if records is not None:
@@ -71,6 +72,10 @@ if records is not None:
                     y=alt.Y("count():Q", title=t("au.count"))).properties(height=200))
 
 # -- reason codes with example records -------------------------------------------------------------------------------
+# the report's record tables: curate's column names -> catalogue keys
+RECORD_COLUMNS = {"line": "au.col_line", "prompt": "rate.question", "answer": "rate.answer", "field": "au.col_field",
+                  "kind": "au.col_kind", "masked": "au.col_masked", "test_id": "au.col_test_id",
+                  "train_index": "au.col_train_index", "method": "au.col_method", "overlap": "au.col_overlap"}
 quality = report.get("quality") or {}
 reasons = quality.get("reasons") or {}
 if reasons:
@@ -80,7 +85,7 @@ if reasons:
     pick = st.selectbox(t("au.examples_for"), list(reasons), key="au_reason")
     ex = (quality.get("examples") or {}).get(pick) or []
     if ex:
-        st.dataframe(pd.DataFrame(ex), hide_index=True, width="stretch")
+        st.dataframe(ui.columns(pd.DataFrame(ex), RECORD_COLUMNS), hide_index=True, width="stretch")
 
 
 # -- duplicate clusters, side by side ----------------------------------------------------------------------------------
@@ -143,15 +148,15 @@ if records is not None and {"map_x", "map_y"} <= set(records.columns):
         color=alt.Color("cluster:N", title=t("au.cluster")), tooltip=["line", "cluster"]).properties(height=380))
     figs = {k: div[k] for k in ("distinct_1", "distinct_2", "vendi", "cluster_entropy", "coverage")
             if isinstance(div.get(k), (int, float))}
-    st.caption(" · ".join(f"{k} {v:.3g}" for k, v in figs.items()))
+    st.caption(" · ".join(f"{t(f'au.div_{k}')} {v:.3g}" for k, v in figs.items()))
 
 # -- PII (masked) and contamination ----------------------------------------------------------------------------------
 pii = report.get("pii") or {}
 found = pii.get("examples") or []
 st.subheader(t("au.pii", n=summary.get("pii_findings", len(found))))
 if found:
-    st.dataframe(pd.DataFrame(found)[[c for c in ("line", "field", "kind", "masked") if c in found[0]]],
-                 hide_index=True, width="stretch")
+    st.dataframe(ui.columns(pd.DataFrame(found)[[c for c in ("line", "field", "kind", "masked") if c in found[0]]],
+                            RECORD_COLUMNS), hide_index=True, width="stretch")
 cont = report.get("contamination")
 if cont is None:
     st.subheader(t("au.contamination_none"))
@@ -159,4 +164,4 @@ else:
     items = cont.get("items") or []
     st.subheader(t("au.contamination", n=cont.get("contaminated", len(items))))
     if items:
-        st.dataframe(pd.DataFrame(items), hide_index=True, width="stretch")
+        st.dataframe(ui.columns(pd.DataFrame(items), RECORD_COLUMNS), hide_index=True, width="stretch")

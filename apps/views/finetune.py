@@ -49,10 +49,11 @@ with c2:
         ui.unavailable(e)
         plan = None
     except Exception as e:  # noqa: BLE001 - a bad recorded config is shown, the page still renders
-        st.error(str(e))
+        st.error(t("ft.plan_failed", error=str(e)))
         plan = None
     if plan:
-        rows = [{t("ft.method"): m, t("ft.memory"): f"{v['bytes'] / 2**30:.1f} GiB",
+        method = ui.labels("ft.method_")
+        rows = [{t("ft.method"): method(m), t("ft.memory"): f"{v['bytes'] / 2**30:.1f} GiB",
                  t("ft.fits"): {None: "—", True: "✓", False: "✗"}[v.get("fits")]}
                 for m, v in plan.get("methods", {}).items()]
         st.caption(t("ft.plan_caption", params=f"{plan['params']:,}"))

@@ -14,11 +14,11 @@ st.title(t("lb.title"))
 
 filters = data.battle_filters(store)
 c1, c2, c3 = st.columns(3)
-suite = c1.selectbox(t("lb.suite"), [None] + filters["suites"], format_func=lambda s: s or t("common.all"),
-                     key="lb_suite")
+suite = c1.selectbox(t("lb.suite"), [None] + filters["suites"],
+                     format_func=lambda s, every=t("common.all"): s or every, key="lb_suite")
 judge_kind = c2.selectbox(t("lb.judge"), [None, "human", "llm"],
-                          format_func=lambda k: t(f"lb.judge_{k or 'both'}"), key="lb_judge")
-method = c3.selectbox(t("lb.method"), ["bt", "elo"], format_func=lambda m: t(f"lb.method_{m}"), key="lb_method")
+                          format_func=ui.labels("lb.judge_", none="both"), key="lb_judge")
+method = c3.selectbox(t("lb.method"), ["bt", "elo"], format_func=ui.labels("lb.method_"), key="lb_method")
 
 
 @st.cache_data(show_spinner=False, max_entries=32)

@@ -40,9 +40,11 @@ with tab_run:
     st.subheader(t("su.cases"))
     failed_only = st.toggle(t("su.failed_only"), key="su_failed")
     shown = cases[cases["status"] != "pass"] if failed_only else cases
-    st.dataframe(shown[["case_id", "model", "status", "score", "why", "output"]].rename(columns={
-        "case_id": t("su.case"), "model": t("lb.model"), "status": t("su.status"), "score": t("su.score"),
-        "why": t("su.why"), "output": t("su.output")}), hide_index=True, width="stretch")
+    shown = shown[["case_id", "model", "status", "score", "why", "output"]].assign(
+        status=shown["status"].map(ui.labels("su.status_")))
+    st.dataframe(ui.columns(shown, {"case_id": "su.case", "model": "lb.model", "status": "su.status",
+                                    "score": "su.score", "why": "su.why", "output": "su.output"}),
+                 hide_index=True, width="stretch")
 
 with tab_cmp:
     c1, c2 = st.columns(2)
@@ -57,27 +59,32 @@ with tab_cmp:
             ui.unavailable(e)
             cmp = None
         except Exception as e:  # a UserError from compare (different suites, ...) is a message, not a crash
-            st.error(str(e))
+            st.error(t("su.compare_failed", error=str(e)))
             cmp = None
         if cmp:
             m = st.columns(4)
-            m[0].metric(t("su.pass_rate") + " A", f"{cmp['pass_rate_a']:.1%}")
-            m[1].metric(t("su.pass_rate") + " B", f"{cmp['pass_rate_b']:.1%}", f"{cmp['delta']:+.1%}")
+            m[0].metric(t("su.pass_rate_a"), f"{cmp['pass_rate_a']:.1%}")
+            m[1].metric(t("su.pass_rate_b"), f"{cmp['pass_rate_b']:.1%}", f"{cmp['delta']:+.1%}")
             lo, hi = cmp.get("ci") or (None, None)
             m[2].metric(t("su.ci"), "—" if lo is None else f"[{lo:+.1%}, {hi:+.1%}]")
             m[3].metric(t("su.mcnemar_p"), f"{cmp['mcnemar']['p_value']:.3g}")
-            (st.warning if cmp.get("gate_failed") else st.success)(t("su.verdict", verdict=cmp.get("verdict", "")))
+            verdict = cmp.get("verdict_key") or cmp.get("verdict", "")  # a message, or the English of an older report
+            (st.warning if cmp.get("gate_failed") else st.success)(t("su.verdict", verdict=verdict))
             flips = cmp.get("flips") or {}
             critical = set(cmp.get("critical_regressions") or [])
-            rows = [dict(case=c, change="pass → fail", critical=c in critical) for c in flips.get("pass_to_fail", [])]
-            rows += [dict(case=c, change="fail → pass", critical=False) for c in flips.get("fail_to_pass", [])]
+            rows = [dict(case=c, change=t("su.pass_to_fail"), critical=c in critical)
+                    for c in flips.get("pass_to_fail", [])]
+            regressed = len(rows)
+            rows += [dict(case=c, change=t("su.fail_to_pass"), critical=False) for c in flips.get("fail_to_pass", [])]
             if rows:
                 st.subheader(t("su.flips"))
-                df = pd.DataFrame(rows).rename(columns={"case": t("su.case"), "change": t("su.change"),
-                                                        "critical": t("su.critical")})
-                red = ["background-color: #fde2e1", "background-color: #e3f5e1"]
-                st.dataframe(df.style.apply(lambda r: [red[0] if "fail" in r.iloc[1].split("→")[1] else red[1]] * len(r),
-                                            axis=1), hide_index=True, width="stretch")
+                df = ui.columns(pd.DataFrame(rows), {"case": "su.case", "change": "su.change", "critical": "su.critical"})
+                red, green = "background-color: #fde2e1", "background-color: #e3f5e1"
+                st.dataframe(df.style.apply(lambda r: [red if r.name < regressed else green] * len(r), axis=1),
+                             hide_index=True, width="stretch")
             if cmp.get("by_tag"):
                 st.subheader(t("su.by_tag"))
-                st.dataframe(pd.DataFrame(cmp["by_tag"]).T, width="stretch")
+                st.dataframe(ui.columns(pd.DataFrame(cmp["by_tag"]).T, {
+                    "n": "su.cases", "pass_rate_a": "su.pass_rate_a", "pass_rate_b": "su.pass_rate_b",
+                    "delta": "su.change", "pass_to_fail": "su.pass_to_fail", "fail_to_pass": "su.fail_to_pass"}),
+                    width="stretch")

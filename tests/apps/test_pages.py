@@ -165,10 +165,10 @@ def test_admin_creates_a_session_and_invites_raters(voted):
     at.button(key="FormSubmitter:new_session-Create and invite").click().run()
     assert not at.exception and not at.error, [e.value for e in at.error]
     links = at.dataframe[0].value
-    assert list(links["rater"]) == ["kim-minji", "lee-junho", "park-jiwoo"]
+    assert list(links["Rater"]) == ["kim-minji", "lee-junho", "park-jiwoo"]
     from apps import auth
 
-    for rid, link in zip(links["rater"], links["link"]):
+    for rid, link in zip(links["Rater"], links["Personal link"]):
         assert auth.login_token(st, link.split("token=")[1]).id == rid
     sid = next(s["id"] for s in sessions.sessions(st) if s["name"] == "Thursday check")
     prog = sessions.rater_progress(st, sid)
