@@ -49,6 +49,8 @@ with st.expander(t("ad.new_session"), expanded=False):
                 if mode == "pairwise" and len(picked) < 2:
                     raise UserError(t("ad.two_models"))
                 items = sessions.items_from_suite(store, suite, picked, limit=int(limit))
+                if not items:
+                    raise UserError(t("ad.no_items"))
                 sid = sessions.create_session(store, name, items, models=picked, mode=mode, k=int(k), suite=suite,
                                               rubric=rubric or None)
                 links = []

@@ -110,6 +110,10 @@ def test_finetune_and_admin_pages_in_korean(ko):
     at.text_area(key="ad_names").input("Kim Minji")
     at.button(key="FormSubmitter:new_session-만들고 초대하기").click().run()
     assert at.error[0].value == i18n.t("ad.too_few", "ko", k=2, n=1)
+    at.text_area(key="ad_names").input("Kim Minji\nLee Junho")
+    at.multiselect[0].set_value(out["models"][:1])
+    at.button(key="FormSubmitter:new_session-만들고 초대하기").click().run()
+    assert at.error[0].value == "쌍대 비교 세션에는 모델이 두 개 이상 필요합니다. 두 개 이상 고르세요."
 
 
 def test_catalogue_has_both_languages_for_every_key_the_app_uses():
