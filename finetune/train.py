@@ -4,6 +4,8 @@ Works unchanged under `torchrun` / `accelerate launch` (DDP: each rank takes eve
 """
 from __future__ import annotations
 
+import contextlib
+import errno
 import json
 import math
 import os
@@ -229,8 +231,9 @@ def train(cfg: TrainConfig, *, notify=None) -> dict:
             return
         row = {"step": step, "split": split, "loss": loss, "lr": extra.get("lr"),
                "tokens_per_s": extra.get("tokens_per_s"), "epoch": round(step / steps_per_epoch, 4)}
-        log.write(json.dumps(row) + "\n")
-        log.flush()
+        with _write_errors(f"the training log {log.name}", ckpt_root):
+            log.write(json.dumps(row) + "\n")
+            log.flush()
         st.insert(st_schema().train_metrics, [{"run_id": state["run_id"], **row}])
 
     def autocast():
@@ -335,8 +338,9 @@ def train(cfg: TrainConfig, *, notify=None) -> dict:
     if world > 1:  # what each rank trained on and ended with (the DDP test compares them)
         _atomic_json(out / f"rank-{rank}.json", {"rank": rank, "weights_digest": digest, "examples": seen[:4096]})
     if rank == 0:
-        save_final(lm, tok, out, cfg, spec)
-        _atomic_json(out / "train_summary.json", summary)
+        with _write_errors(f"the trained model to {out}", ckpt_root):
+            save_final(lm, tok, out, cfg, spec)
+            _atomic_json(out / "train_summary.json", summary)
         st.finish_run(state["run_id"], status="done", summary=summary)
         log.close()
         st.dispose()
@@ -356,23 +360,56 @@ def save_checkpoint(root: Path, lm, opt, state: dict, cfg: TrainConfig) -> Path:
     final = root / f"step-{state['step']:08d}"
     tmp = root / f".tmp-step-{state['step']:08d}"
     shutil.rmtree(tmp, ignore_errors=True)
-    try:
+    weights = {n: p.detach().contiguous().cpu() for n, p in lm.named_parameters() if p.requires_grad}
+    extra = {"optimizer": opt.state_dict(), "rng": torch.get_rng_state()}
+    # The tensors alone are a lower bound of the checkpoint's size: refuse before writing when they can't fit.
+    need = sum(t.numel() * t.element_size() for t in [*weights.values(), *_tensors(extra)])
+    with _write_errors(f"checkpoint {final.name}", root, cleanup=tmp):
+        if need > shutil.disk_usage(root).free:
+            raise OSError(errno.ENOSPC, f"No space left on device: it needs at least {need / 1e6:.1f} MB")
         tmp.mkdir()
-        weights = {n: p.detach().contiguous().cpu() for n, p in lm.named_parameters() if p.requires_grad}
         save_file(weights, str(tmp / "trainable.safetensors"))
-        torch.save({"optimizer": opt.state_dict(), "rng": torch.get_rng_state()}, tmp / "optimizer.pt")
+        torch.save(extra, tmp / "optimizer.pt")
         (tmp / "state.json").write_text(json.dumps({**state, "config": cfg.to_dict()}, indent=1))
         shutil.rmtree(final, ignore_errors=True)
         os.replace(tmp, final)
-    except OSError as e:
-        shutil.rmtree(tmp, ignore_errors=True)
-        prev = latest_checkpoint(root)
-        raise UserError(f"could not write checkpoint {final.name}: {e}",
-                        hint=f"free disk space and rerun with --resume; the previous checkpoint "
-                             f"{prev.name if prev else '(none)'} is intact") from e
     for old in sorted(root.glob("step-*"))[:-cfg.keep_checkpoints]:
         shutil.rmtree(old, ignore_errors=True)
     return final
+
+
+@contextlib.contextmanager
+def _write_errors(what: str, ckpt_root: Path, cleanup: Path | None = None):
+    """A failed write (full disk, permissions) becomes a message with the space left and the checkpoint to resume
+    from; `cleanup` (a partial write) is removed. safetensors and torch.save report a full disk as their own errors
+    (SafetensorError, RuntimeError "unexpected pos"), not OSError, so those are caught too."""
+    from safetensors import SafetensorError
+
+    try:
+        yield
+    except (OSError, RuntimeError, SafetensorError) as e:
+        disk = next(p for p in (ckpt_root, *ckpt_root.parents) if p.exists())
+        free = shutil.disk_usage(disk).free  # before the cleanup frees the partial write again
+        if cleanup is not None:
+            shutil.rmtree(cleanup, ignore_errors=True)
+        prev = latest_checkpoint(ckpt_root)
+        raise UserError(f"could not write {what} ({free / 1e6:.1f} MB left on {disk}): {e}",
+                        hint="free disk space and rerun with --resume; the last checkpoint "
+                             f"{prev.name + ' is intact' if prev else '(none yet) would start over'}") from e
+
+
+def _tensors(obj):
+    """Every tensor inside nested dicts/lists (an optimizer state dict)."""
+    import torch
+
+    if isinstance(obj, torch.Tensor):
+        yield obj
+    elif isinstance(obj, dict):
+        for v in obj.values():
+            yield from _tensors(v)
+    elif isinstance(obj, (list, tuple)):
+        for v in obj:
+            yield from _tensors(v)
 
 
 def latest_checkpoint(root: Path) -> Path | None:
