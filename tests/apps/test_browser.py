@@ -189,7 +189,15 @@ def test_admin_pages_screenshots(server):
         _wait_text(ko, "리더보드")  # default language from the browser's Accept-Language
         _settle(ko)
         ko.save_screenshot(str(SHOTS / "leaderboard_ko.png"))
+        # the agreement package's readings, said in Korean from the catalogue (not its English)
+        ko.set_window_size(1400, 2600)
+        ko.get(f"{url}/agreement?token={out['admin_token']}")
+        _wait_text(ko, "심사 모델은 전문가")
+        _settle(ko)
+        src = ko.page_source
+        assert "크리펜도르프 알파" in src and "agrees with experts" not in src and "Landis & Koch)" not in src
+        ko.save_screenshot(str(SHOTS / "agreement_ko.png"))
     finally:
         ko.quit()
-    for name in list(pages) + ["leaderboard_ko"]:
+    for name in list(pages) + ["leaderboard_ko", "agreement_ko"]:
         assert (SHOTS / f"{name}.png").stat().st_size > 10_000
