@@ -16,9 +16,10 @@ import string
 
 import numpy as np
 
-from curate.dedup import _shingles_from_ids, near_duplicates, word_hashes
+from curate.dedup import (_ranges, _shingles_from_ids, jaccard_pairs, record_keys, resolve_bands, shingle_hashes,
+                          word_hashes)
 
-__all__ = ["ContaminationResult", "find_contamination", "mc_test_text", "janitor_normalize"]
+__all__ = ["ContaminationResult", "ContaminationScan", "find_contamination", "mc_test_text", "janitor_normalize"]
 
 
 @dataclass
@@ -56,70 +57,92 @@ def find_contamination(train_texts: Sequence[str], test_items: Sequence[tuple[st
                        seed: int = 0) -> ContaminationResult:
     """Test items (test_id, text) that overlap the training texts by a word `n`-gram or are near-duplicates of a
     training record (Jaccard of word `shingle`-grams >= `near_threshold`)."""
-    te_wh, te_lens = _encode([t for _, t in test_items])
-    nt = len(test_items)
-    items: list[dict] = []
-
-    # test side (small): n-grams of items with >= n words; the whole item for min_words <= words < n
-    te_flat, te_off = _shingles_from_ids(te_wh, te_lens, n)
-    te_owner = np.repeat(np.arange(nt), np.diff(te_off))
-    long_item = np.repeat(te_lens >= n, np.diff(te_off))
-    q_hash, q_owner = te_flat[long_item], te_owner[long_item]           # one row per test n-gram position
-    q_first = np.full(len(q_hash), -1, np.int64)                        # first train record holding it
-    te_starts = np.concatenate([[0], np.cumsum(te_lens)[:-1]]).astype(np.int64)
-    short_by_len: dict[int, tuple[np.ndarray, np.ndarray]] = {}
-    for L in sorted({int(x) for x in te_lens if min_words <= x < n}):
-        ks = np.flatnonzero(te_lens == L)
-        hs = np.concatenate([_shingles_from_ids(te_wh[te_starts[k]:te_starts[k] + L], np.array([L]), L)[0]
-                             for k in ks])
-        short_by_len[L] = (ks, hs)
-    short_first = np.full(nt, -1, np.int64)
-
-    # train side streamed in chunks: only one chunk's n-grams are in memory at a time
-    def first_holder(query: np.ndarray, grams: np.ndarray, doc: np.ndarray) -> np.ndarray:
-        """For each query hash, the smallest record index in `doc` whose grams contain it (-1: none)."""
-        if not len(grams) or not len(query):
-            return np.full(len(query), -1, np.int64)
-        o = np.lexsort((doc, grams))
-        g, d = grams[o], doc[o]
-        pos = np.minimum(np.searchsorted(g, query), len(g) - 1)
-        return np.where(g[pos] == query, d[pos], -1)
-
+    scan = ContaminationScan(test_items, n=n, near_threshold=near_threshold, min_words=min_words, near=near,
+                             shingle=shingle, seed=seed)
     step = 65_536
     for s0 in range(0, len(train_texts), step):
-        wh, lens = _encode(train_texts[s0:s0 + step])
-        if len(q_hash):
+        scan.add(train_texts[s0:s0 + step], s0)
+    return scan.result()
+
+
+def _first_holder(query: np.ndarray, grams: np.ndarray, doc: np.ndarray) -> np.ndarray:
+    """For each query hash, the smallest record index in `doc` whose grams contain it (-1: none)."""
+    if not len(grams) or not len(query):
+        return np.full(len(query), -1, np.int64)
+    o = np.lexsort((doc, grams))
+    g, d = grams[o], doc[o]
+    pos = np.minimum(np.searchsorted(g, query), len(g) - 1)
+    return np.where(g[pos] == query, d[pos], -1)
+
+
+class ContaminationScan:
+    """`find_contamination` fed the training set in chunks (`add(texts, start)`), so only the test set and one chunk
+    are ever in memory; `result()` gives the same `ContaminationResult`."""
+
+    def __init__(self, test_items: Sequence[tuple[str, str]], *, n: int = 13, near_threshold: float = 0.7,
+                 min_words: int = 5, near: bool = True, shingle: int = 3, seed: int = 0, num_perm: int = 128):
+        self.test_items = list(test_items)
+        self.n, self.near_threshold, self.min_words, self.near, self.shingle = n, near_threshold, min_words, near, shingle
+        self.seed, self.num_perm = seed, num_perm
+        self.train_records = 0
+        nt = len(self.test_items)
+        te_wh, self.te_lens = _encode([t for _, t in self.test_items])
+        # test side (small): n-grams of items with >= n words; the whole item for min_words <= words < n
+        te_flat, te_off = _shingles_from_ids(te_wh, self.te_lens, n)
+        te_owner = np.repeat(np.arange(nt), np.diff(te_off))
+        long_item = np.repeat(self.te_lens >= n, np.diff(te_off))
+        self.q_hash, self.q_owner = te_flat[long_item], te_owner[long_item]    # one row per test n-gram position
+        self.q_first = np.full(len(self.q_hash), -1, np.int64)                 # first train record holding it
+        te_starts = np.concatenate([[0], np.cumsum(self.te_lens)[:-1]]).astype(np.int64)
+        self.short_by_len: dict[int, tuple[np.ndarray, np.ndarray]] = {}
+        for L in sorted({int(x) for x in self.te_lens if min_words <= x < n}):
+            ks = np.flatnonzero(self.te_lens == L)
+            hs = np.concatenate([_shingles_from_ids(te_wh[te_starts[k]:te_starts[k] + L], np.array([L]), L)[0]
+                                 for k in ks])
+            self.short_by_len[L] = (ks, hs)
+        self.short_first = np.full(nt, -1, np.int64)
+        # near-duplicates: the test items' shingles and LSH keys; train docs are looked up band by band
+        self.best: dict[int, tuple[float, int]] = {}
+        if near and nt:
+            self.bands, self.rows = resolve_bands(num_perm, near_threshold, None, None)
+            self.t_flat, self.t_off = shingle_hashes([t for _, t in self.test_items], shingle=shingle)
+            t_keys = record_keys(self.t_flat, self.t_off, num_perm=num_perm, bands=self.bands, rows=self.rows,
+                                 seed=seed)
+            self.t_nonempty = t_keys.sizes > 0
+            self.t_sorted = []
+            for b in range(self.bands):
+                o = np.flatnonzero(self.t_nonempty)
+                o = o[np.argsort(t_keys.keys[o, b], kind="stable")]
+                self.t_sorted.append((t_keys.keys[o, b], o))
+
+    def add(self, train_texts: Sequence[str], start: int) -> None:
+        """Scan training records `start`, `start + 1`, ... (in order; chunks must not overlap)."""
+        self.train_records = max(self.train_records, start + len(train_texts))
+        n = self.n
+        wh, lens = _encode(train_texts)
+        if len(self.q_hash):
             g, off = _shingles_from_ids(wh, lens, n)
             doc = np.repeat(np.arange(len(lens)), np.diff(off))
             keep = np.repeat(lens >= n, np.diff(off))                  # a short record has no n-gram
-            hit = first_holder(q_hash, g[keep], doc[keep])
-            new_hit = (q_first < 0) & (hit >= 0)
-            q_first[new_hit] = hit[new_hit] + s0
-        for L, (ks, hs) in short_by_len.items():
-            todo = short_first[ks] < 0
+            hit = _first_holder(self.q_hash, g[keep], doc[keep])
+            new_hit = (self.q_first < 0) & (hit >= 0)
+            self.q_first[new_hit] = hit[new_hit] + start
+        for L, (ks, hs) in self.short_by_len.items():
+            todo = self.short_first[ks] < 0
             if not todo.any():
                 continue
             g, off = _shingles_from_ids(wh, lens, L)
             doc = np.repeat(np.arange(len(lens)), np.diff(off))
             keep = np.repeat(lens >= L, np.diff(off))
-            hit = first_holder(hs, g[keep], doc[keep])
+            hit = _first_holder(hs, g[keep], doc[keep])
             fresh = todo & (hit >= 0)
-            short_first[ks[fresh]] = hit[fresh] + s0
+            self.short_first[ks[fresh]] = hit[fresh] + start
+        if self.near and self.test_items:
+            self._add_near(train_texts, start)
 
-    # 1. n-gram overlap: share of the item's n-gram positions found in training data
-    for k in np.unique(q_owner[q_first >= 0]):
-        sel = q_owner == k
-        found = q_first[sel]
-        items.append({"test_id": test_items[k][0], "train_index": int(found[found >= 0].min()), "method": "ngram",
-                      "overlap": round(float((found >= 0).sum()) / int(sel.sum()), 6)})
-    # 2. short items found whole
-    for k in np.flatnonzero(short_first >= 0):
-        items.append({"test_id": test_items[k][0], "train_index": int(short_first[k]), "method": "ngram",
-                      "overlap": 1.0})
-
-    # 3. near-duplicates between a test item and a training record, or one line of it: a training pair "Q\nA"
-    #    holds the question on its own line, so a test question is compared with it undiluted by the answer
-    if near and len(test_items) and len(train_texts):
+    def _add_near(self, train_texts: Sequence[str], start: int) -> None:
+        """A training record, or one line of it, near a test item: a training pair "Q\nA" holds the question on its
+        own line, so a test question is compared with it undiluted by the answer."""
         docs: list[str] = []
         owner: list[int] = []
         for i, t in enumerate(train_texts):
@@ -131,30 +154,61 @@ def find_contamination(train_texts: Sequence[str], test_items: Sequence[tuple[st
                     if line.strip():
                         docs.append(line)
                         owner.append(i)
-        nd = len(docs)
-        res = near_duplicates(docs + [t for _, t in test_items], shingle=shingle, threshold=near_threshold,
-                              seed=seed)
-        best: dict[int, tuple[float, int]] = {}
-        for i, j, jac in res.pairs:
-            if i < nd <= j:
-                k, tr = j - nd, owner[i]
-                if k not in best or jac > best[k][0] or (jac == best[k][0] and tr < best[k][1]):
-                    best[k] = (jac, tr)
-        for k in sorted(best):
-            jac, i = best[k]
-            items.append({"test_id": test_items[k][0], "train_index": int(i), "method": "near_dup",
-                          "overlap": float(jac)})
+        flat, off = shingle_hashes(docs, shingle=self.shingle)
+        rk = record_keys(flat, off, num_perm=self.num_perm, bands=self.bands, rows=self.rows, seed=self.seed)
+        live = np.flatnonzero(rk.sizes)
+        di, ti = [], []
+        for b, (tk, to) in enumerate(self.t_sorted):
+            k = rk.keys[live, b]
+            lo, hi = np.searchsorted(tk, k, "left"), np.searchsorted(tk, k, "right")
+            cnt = hi - lo
+            hit = np.flatnonzero(cnt)
+            if len(hit):
+                di.append(np.repeat(live[hit], cnt[hit]))
+                ti.append(to[_ranges(lo[hit], cnt[hit])])
+        if not di:
+            return
+        pair = np.unique(np.concatenate(di).astype(np.int64) * len(self.test_items) + np.concatenate(ti))
+        d, t = pair // len(self.test_items), pair % len(self.test_items)
+        both_flat = np.concatenate([flat, self.t_flat])
+        both_off = np.concatenate([off, off[-1] + self.t_off[1:]])
+        jac = jaccard_pairs(both_flat, both_off, d, t + len(docs))
+        ok = jac >= self.near_threshold - 1e-12
+        for k, tr, j in zip(t[ok].tolist(), (np.asarray(owner)[d[ok]] + start).tolist(), jac[ok].tolist()):
+            b = self.best.get(k)
+            if b is None or j > b[0] or (j == b[0] and tr < b[1]):
+                self.best[k] = (j, tr)
 
-    ids = {it["test_id"] for it in items}
-    contaminated = sorted(ids, key=lambda x: (str(type(x)), x))
-    n_ng = len({it["test_id"] for it in items if it["method"] == "ngram"})
-    n_nd = len({it["test_id"] for it in items if it["method"] == "near_dup"})
-    figures = {
-        "train_records": len(train_texts), "test_items": len(test_items), "n": n, "near_threshold": near_threshold,
-        "contaminated": len(contaminated),
-        "contaminated_share": len(contaminated) / len(test_items) if len(test_items) else 0.0,
-        "ngram_items": n_ng, "near_dup_items": n_nd,
-        "items_shorter_than_n": int((te_lens < n).sum()), "items_unchecked_by_ngram": int((te_lens < min_words).sum()),
-    }
-    items.sort(key=lambda it: (str(it["test_id"]), it["method"]))
-    return ContaminationResult(items=items, contaminated_ids=contaminated, figures=figures)
+    def result(self) -> ContaminationResult:
+        test_items, nt, n = self.test_items, len(self.test_items), self.n
+        items: list[dict] = []
+        # 1. n-gram overlap: share of the item's n-gram positions found in training data
+        for k in np.unique(self.q_owner[self.q_first >= 0]):
+            sel = self.q_owner == k
+            found = self.q_first[sel]
+            items.append({"test_id": test_items[k][0], "train_index": int(found[found >= 0].min()),
+                          "method": "ngram", "overlap": round(float((found >= 0).sum()) / int(sel.sum()), 6)})
+        # 2. short items found whole
+        for k in np.flatnonzero(self.short_first >= 0):
+            items.append({"test_id": test_items[k][0], "train_index": int(self.short_first[k]), "method": "ngram",
+                          "overlap": 1.0})
+        # 3. near-duplicates
+        for k in sorted(self.best):
+            jac, i = self.best[k]
+            items.append({"test_id": test_items[k][0], "train_index": int(i), "method": "near_dup",
+                          "overlap": round(float(jac), 6)})
+        ids = {it["test_id"] for it in items}
+        contaminated = sorted(ids, key=lambda x: (str(type(x)), x))
+        n_ng = len({it["test_id"] for it in items if it["method"] == "ngram"})
+        n_nd = len({it["test_id"] for it in items if it["method"] == "near_dup"})
+        te_lens = self.te_lens
+        figures = {
+            "train_records": self.train_records, "test_items": nt, "n": n, "near_threshold": self.near_threshold,
+            "contaminated": len(contaminated),
+            "contaminated_share": len(contaminated) / nt if nt else 0.0,
+            "ngram_items": n_ng, "near_dup_items": n_nd,
+            "items_shorter_than_n": int((te_lens < n).sum()),
+            "items_unchecked_by_ngram": int((te_lens < self.min_words).sum()),
+        }
+        items.sort(key=lambda it: (str(it["test_id"]), it["method"]))
+        return ContaminationResult(items=items, contaminated_ids=contaminated, figures=figures)

@@ -23,7 +23,8 @@ import numpy as np
 __all__ = [
     "normalize", "words", "ExactResult", "exact_duplicates", "exact_pair_duplicates", "NearDupResult",
     "near_duplicates", "CrossFieldResult", "cross_field_duplicates", "shingle_hashes", "choose_bands",
-    "jaccard_pairs",
+    "jaccard_pairs", "text_hashes", "pair_hashes", "exact_from_hashes", "cross_from_hashes", "RecordKeys",
+    "record_keys", "near_candidates", "near_from_candidates", "band_keys",
 ]
 
 _PUNCT = re.compile(r"[^\w\s]+", re.UNICODE)
@@ -64,35 +65,71 @@ class ExactResult:
         return int(self.dup_mask.sum())
 
 
-def _group_keys(keys: Sequence[str], skip_empty: bool) -> ExactResult:
-    first: dict[str, int] = {}
-    members: dict[int, list[int]] = {}
-    mask = np.zeros(len(keys), dtype=bool)
-    for i, k in enumerate(keys):
-        if skip_empty and not k:
-            continue
-        j = first.setdefault(k, i)
-        if j != i:
-            mask[i] = True
-            members.setdefault(j, [j]).append(i)
-    return ExactResult(mask, [members[j] for j in sorted(members)])
+def text_hashes(values: Sequence) -> np.ndarray:
+    """A stable 64-bit hash of each value's normalised word sequence (`words(v)`, the words `normalize` leaves), 0 for
+    a value with no words. Equal normalised values get equal hashes; different ones collide with probability ~2**-64.
+    Chat prompts (message lists) hash their role-tagged contents. Vectorised, so a million values take about a second."""
+    vals = [_norm_any(v) if isinstance(v, (list, tuple)) else v for v in values]
+    wh, lens = word_hashes(vals)
+    out = np.zeros(len(lens), np.uint64)
+    nz = np.flatnonzero(lens)
+    if not len(nz):
+        return out
+    starts = np.zeros(len(lens), np.int64)
+    np.cumsum(lens[:-1], out=starts[1:])
+    pos = np.arange(len(wh), dtype=np.int64) - np.repeat(starts, lens)
+    v = _mix64(wh ^ _mix64(pos.astype(np.uint64) + np.uint64(1)))       # a word's hash depends on its position
+    out[nz] = _mix64(np.add.reduceat(v, starts[nz]) ^ (lens[nz].astype(np.uint64) * _PAD))
+    out[nz] = np.where(out[nz] == 0, np.uint64(1), out[nz])
+    return out
+
+
+def pair_hashes(question_hashes: np.ndarray, answer_hashes: np.ndarray) -> np.ndarray:
+    """The hash of a (question, answer) pair from its two `text_hashes` (0 when both are empty)."""
+    h = _mix64(_mix64(question_hashes) * np.uint64(0x100000001B3) + answer_hashes)
+    h = np.where(h == 0, np.uint64(1), h)
+    return np.where((question_hashes == 0) & (answer_hashes == 0), np.uint64(0), h)
+
+
+def _runs(sorted_keys: np.ndarray) -> np.ndarray:
+    """Start positions of the runs of equal values in a sorted array, plus its length."""
+    if not len(sorted_keys):
+        return np.zeros(1, np.int64)
+    return np.concatenate([[0], np.flatnonzero(sorted_keys[1:] != sorted_keys[:-1]) + 1, [len(sorted_keys)]])
+
+
+def exact_from_hashes(h: np.ndarray) -> ExactResult:
+    """Groups of records with equal non-zero hashes; every member after a group's first is a duplicate."""
+    nz = np.flatnonzero(h)
+    order = nz[np.argsort(h[nz], kind="stable")]          # stable: each run lists its records in index order
+    runs = _runs(h[order])
+    mask = np.zeros(len(h), dtype=bool)
+    groups = []
+    for a, b in zip(runs[:-1], runs[1:]):
+        if b - a > 1:
+            mask[order[a + 1:b]] = True
+            groups.append(order[a:b].tolist())
+    groups.sort(key=lambda g: g[0])
+    return ExactResult(mask, groups)
 
 
 def exact_duplicates(values: Sequence[str], *, skip_empty: bool = True) -> ExactResult:
     """Exact duplicates after `normalize`; empty values are not duplicates of each other (an empty field is its own
     problem, reported by the quality signals)."""
-    return _group_keys([normalize(v) for v in values], skip_empty)
+    h = text_hashes(values)
+    if not skip_empty and (h == 0).sum() > 1:
+        h = np.where(h == 0, _PAD, h)
+    return exact_from_hashes(h)
 
 
 def exact_pair_duplicates(questions: Sequence, answers: Sequence, *, skip_empty: bool = True) -> ExactResult:
     """Exact duplicates of the whole (question, answer) pair after normalisation."""
     if len(questions) != len(answers):
         raise ValueError(f"questions ({len(questions)}) and answers ({len(answers)}) differ in length")
-    keys = []
-    for q, a in zip(questions, answers):
-        q, a = _norm_any(q), normalize(a)
-        keys.append("" if not q and not a else q + "\x1f" + a)
-    return _group_keys(keys, skip_empty)
+    h = pair_hashes(text_hashes(questions), text_hashes(answers))
+    if not skip_empty:
+        h = np.where(h == 0, _PAD, h)
+    return exact_from_hashes(h)
 
 
 def _norm_any(v) -> str:
@@ -118,22 +155,28 @@ class CrossFieldResult:
         return sum(len(g) for g in self.conflicting_answers)
 
 
+def cross_from_hashes(question_hashes: np.ndarray, answer_hashes: np.ndarray) -> CrossFieldResult:
+    """`cross_field_duplicates` from the two fields' `text_hashes`."""
+    def groups(keys, others):
+        nz = np.flatnonzero(keys)
+        order = nz[np.lexsort((nz, others[nz], keys[nz]))]
+        k, o = keys[order], others[order]
+        runs = _runs(k)
+        out = []
+        for a, b in zip(runs[:-1], runs[1:]):
+            if b - a > 1 and o[a] != o[b - 1]:            # sorted by the other field: differs somewhere
+                out.append(np.sort(order[a:b]).tolist())
+        return sorted(out, key=lambda g: g[0])
+
+    return CrossFieldResult(shared_answers=groups(answer_hashes, question_hashes),
+                            conflicting_answers=groups(question_hashes, answer_hashes))
+
+
 def cross_field_duplicates(questions: Sequence, answers: Sequence) -> CrossFieldResult:
     """One answer given to many different questions, and one question with different answers, reported apart."""
     if len(questions) != len(answers):
         raise ValueError(f"questions ({len(questions)}) and answers ({len(answers)}) differ in length")
-    nq = [_norm_any(q) for q in questions]
-    na = [normalize(a) for a in answers]
-
-    def groups(keys, others):
-        by: dict[str, list[int]] = {}
-        for i, k in enumerate(keys):
-            if k:
-                by.setdefault(k, []).append(i)
-        out = [g for g in by.values() if len(g) > 1 and len({others[i] for i in g}) > 1]
-        return sorted(out, key=lambda g: g[0])
-
-    return CrossFieldResult(shared_answers=groups(na, nq), conflicting_answers=groups(nq, na))
+    return cross_from_hashes(text_hashes(questions), text_hashes(answers))
 
 
 # ------------------------------------------------------------------------------------------------------ shingles
@@ -438,31 +481,56 @@ def _set_fingerprints(flat: np.ndarray, offsets: np.ndarray) -> np.ndarray:
     return _mix64(fp ^ sizes.astype(np.uint64))
 
 
-def _flagged(flat: np.ndarray, offsets: np.ndarray, num_perm: int, bands: int, threshold: float, seed: int
-             ) -> np.ndarray | None:
-    """Which records share at least one LSH band with another (rensa, no Python object per record); None without rensa."""
-    try:
-        import rensa
-    except ImportError:  # pragma: no cover
-        return None
-    mat = rensa.RMinHash.digest_matrix_from_flat_token_hashes(flat, offsets.astype(np.uint64), num_perm, seed)
-    lsh = rensa.RMinHashLSH(threshold, num_perm, bands)
-    return np.asarray(lsh.query_duplicate_flags_matrix_one_shot(mat), dtype=bool)
-
-
-def _band_candidates(sig: np.ndarray, bands: int, rows: int, window: int) -> np.ndarray:
-    """Candidate pairs (as int64 keys i*n+j, i<j) of records sharing a band. Within one band bucket each record is
-    paired with up to `window` following members, so a bucket of 100k identical templates costs O(n·window), not n²;
-    the union-find still joins the whole bucket through the chain."""
+def band_keys(sig: np.ndarray, bands: int, rows: int) -> np.ndarray:
+    """(n, bands) LSH bucket keys: band b's `rows` signature values chained with FNV and splitmix64, seeded by b."""
     n = sig.shape[0]
-    keys_all = []
+    out = np.empty((n, bands), np.uint64)
     for b in range(bands):
         band = sig[:, b * rows:(b + 1) * rows].astype(np.uint64)
         key = np.full(n, np.uint64(b), np.uint64)
         for c in range(rows):
             key = _mix64(key * np.uint64(0x100000001B3) + band[:, c])
-        order = np.argsort(key, kind="stable")
-        sk = key[order]
+        out[:, b] = key
+    return out
+
+
+@dataclass
+class RecordKeys:
+    """What near-duplicate detection keeps per record: the shingle-set fingerprint, the set size (0: no shingle) and
+    the LSH band keys (zeros for an empty record). 8 x (bands + 2) bytes per record, no text."""
+    fp: np.ndarray
+    sizes: np.ndarray
+    keys: np.ndarray
+
+    @staticmethod
+    def concat(parts: list["RecordKeys"], bands: int) -> "RecordKeys":
+        if not parts:
+            return RecordKeys(np.zeros(0, np.uint64), np.zeros(0, np.int64), np.zeros((0, bands), np.uint64))
+        return RecordKeys(np.concatenate([p.fp for p in parts]), np.concatenate([p.sizes for p in parts]),
+                          np.concatenate([p.keys for p in parts]))
+
+
+def record_keys(flat: np.ndarray, offsets: np.ndarray, *, num_perm: int, bands: int, rows: int, seed: int
+                ) -> RecordKeys:
+    """`RecordKeys` of records given as shingle hashes (see `shingle_hashes`)."""
+    sizes = np.diff(offsets)
+    nz = np.flatnonzero(sizes)
+    keys = np.zeros((len(sizes), bands), np.uint64)
+    if len(nz):
+        sub_flat, sub_off = _subset(flat, offsets, nz)
+        keys[nz] = band_keys(_signatures(sub_flat, sub_off, num_perm, seed), bands, rows)
+    return RecordKeys(_set_fingerprints(flat, offsets), sizes, keys)
+
+
+def _band_candidates(keys: np.ndarray, window: int) -> np.ndarray:
+    """Candidate pairs (as int64 keys i*n+j, i<j, indices into `keys`' rows) of records sharing a band bucket. Within
+    one bucket each record is paired with up to `window` following members, so a bucket of 100k identical templates
+    costs O(n·window), not n²; the union-find still joins the whole bucket through the chain."""
+    n = keys.shape[0]
+    keys_all = []
+    for b in range(keys.shape[1]):
+        order = np.argsort(keys[:, b], kind="stable")
+        sk = keys[order, b]
         idx = np.flatnonzero(sk[1:] == sk[:-1])
         d = 1
         while len(idx) and d <= window:
@@ -544,52 +612,56 @@ def near_duplicates(texts: Sequence[str], *, shingle: int = 3, num_perm: int = 1
     """Near-duplicate clusters: word `shingle`-grams -> MinHash (`num_perm`) -> LSH (`bands` x `rows`, chosen from
     `threshold` when not given) -> candidates verified by true Jaccard >= `threshold` -> union-find clusters."""
     bands, rows = resolve_bands(num_perm, threshold, bands, rows)
-    config = dict(shingle=shingle, num_perm=num_perm, threshold=threshold, bands=bands, rows=rows, seed=seed)
     flat, offsets = _shingles if _shingles is not None else shingle_hashes(texts, shingle=shingle)
-    n = len(offsets) - 1
-    sizes = np.diff(offsets)
+    rk = record_keys(flat, offsets, num_perm=num_perm, bands=bands, rows=rows, seed=seed)
+    cand = near_candidates(rk, window=window)
+    ci, cj = cand
+    return near_from_candidates(rk, ci, cj, jaccard_pairs(flat, offsets, ci, cj), threshold=threshold,
+                                config=dict(shingle=shingle, num_perm=num_perm, threshold=threshold, bands=bands,
+                                            rows=rows, seed=seed))
 
-    # 1. identical shingle sets collapse to one member before LSH (no n² buckets for mass copies)
-    fp = _set_fingerprints(flat, offsets)
-    order = np.lexsort((np.arange(n), fp))
-    ord_nz = order[sizes[order] > 0]
-    sf = fp[ord_nz]
+
+def near_candidates(rk: RecordKeys, *, window: int = 32) -> tuple[np.ndarray, np.ndarray]:
+    """LSH candidate pairs (i < j) among records with distinct non-empty shingle sets (records with the same set as
+    an earlier one are joined to it directly by `near_from_candidates`)."""
+    n = len(rk.sizes)
+    uniq = _first_of_each_set(rk)[2]
+    if len(uniq) < 2:
+        return np.zeros(0, np.int64), np.zeros(0, np.int64)
+    local = _band_candidates(rk.keys[uniq], window)
+    m = len(uniq)
+    gi, gj = uniq[local // m], uniq[local % m]
+    cand = np.minimum(gi, gj) * n + np.maximum(gi, gj)
+    return cand // max(n, 1), cand % max(n, 1)
+
+
+def _first_of_each_set(rk: RecordKeys) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(same_i, same_j, uniq): pairs joining each record to the first record with the same non-empty shingle set,
+    and the (sorted) first records of every set."""
+    n = len(rk.sizes)
+    order = np.lexsort((np.arange(n), rk.fp))
+    ord_nz = order[rk.sizes[order] > 0]
+    sf = rk.fp[ord_nz]
     first_of = np.ones(len(ord_nz), bool)
     first_of[1:] = sf[1:] != sf[:-1]
     grp_first = np.maximum.accumulate(np.where(first_of, np.arange(len(ord_nz)), 0))
     rep_of = ord_nz[grp_first]                                  # smallest index with the same set
-    same_i, same_j = rep_of[~first_of], ord_nz[~first_of]
     uniq = ord_nz[first_of]
     uniq.sort()
+    return rep_of[~first_of], ord_nz[~first_of], uniq
 
-    # 2. LSH candidates among unique sets; rensa flags the records with any band collision first
-    cand = np.zeros(0, np.int64)
-    if len(uniq) > 1:
-        sub_flat, sub_off = _subset(flat, offsets, uniq)
-        flags = _flagged(sub_flat, sub_off, num_perm, bands, threshold, seed) if bands * rows == num_perm else None
-        sel = np.flatnonzero(flags) if flags is not None else np.arange(len(uniq))
-        if len(sel) > 1:
-            f2, o2 = _subset(sub_flat, sub_off, sel)
-            del sub_flat
-            sig = _signatures(f2, o2, num_perm, seed)
-            del f2
-            local = _band_candidates(sig, bands, rows, window)
-            m = len(sel)
-            gi, gj = uniq[sel[local // m]], uniq[sel[local % m]]
-            cand = np.minimum(gi, gj) * n + np.maximum(gi, gj)
-    ci, cj = cand // max(n, 1), cand % max(n, 1)
 
-    # 3. verify by true Jaccard
-    jac = jaccard_pairs(flat, offsets, ci, cj)
+def near_from_candidates(rk: RecordKeys, ci: np.ndarray, cj: np.ndarray, jac: np.ndarray, *, threshold: float,
+                         config: dict) -> NearDupResult:
+    """Clusters from candidate pairs and their true Jaccard (`jaccard_pairs`), plus the identical-set pairs."""
+    same_i, same_j, _ = _first_of_each_set(rk)
     ok = jac >= threshold - 1e-12
     pi = np.concatenate([same_i, ci[ok]]).astype(np.int64)
     pj = np.concatenate([same_j, cj[ok]]).astype(np.int64)
     pjac = np.concatenate([np.ones(len(same_i)), jac[ok]])
     o = np.lexsort((pj, pi))
     pi, pj, pjac = pi[o], pj[o], pjac[o]
-
-    # 4. union-find clusters (connected components), ids in order of each cluster's first member
-    cluster_of, clusters = clusters_from_pairs(n, pi, pj)
+    cluster_of, clusters = clusters_from_pairs(len(rk.sizes), pi, pj)
     pairs = list(zip(pi.tolist(), pj.tolist(), np.round(pjac, 6).tolist()))
     return NearDupResult(cluster_of=cluster_of, clusters=clusters, representative=[c[0] for c in clusters],
-                         pairs=pairs, config=config, candidates=int(len(cand)))
+                         pairs=pairs, config=config, candidates=int(len(ci)))

@@ -12,32 +12,63 @@ from __future__ import annotations
 
 import math
 from collections import Counter
+from dataclasses import dataclass
 from typing import Sequence
 
 import numpy as np
 
 from curate.dedup import normalize
 
-__all__ = ["distinct_n", "embed", "embed_more", "vendi_score", "label_balance", "diversity_figures"]
+__all__ = ["DistinctCounter", "DiversityModel", "fit_diversity", "cluster_figures", "sample_indices", "distinct_n", "embed", "embed_more", "vendi_score", "label_balance", "diversity_figures"]
+
+
+class DistinctCounter:
+    """distinct-n over a stream of chunks: the unique n-gram hashes seen so far (sorted, 8 bytes each) and the count of
+    all n-grams; memory grows with the number of distinct n-grams, not with the records."""
+
+    def __init__(self, n: int):
+        self.n = n
+        self.total = 0
+        self.seen = np.zeros(0, np.uint64)
+        self._pending: list[np.ndarray] = []
+        self._pending_len = 0
+
+    def add(self, texts: Sequence[str]) -> None:
+        from curate.dedup import _shingles_from_ids, word_hashes
+
+        for s in range(0, len(texts), 65_536):
+            wh, lens = word_hashes(texts[s:s + 65_536])
+            self.add_hashes(wh, lens)
+
+    def add_hashes(self, wh: np.ndarray, lens: np.ndarray) -> None:
+        """Add records given as flat word hashes and words per record (curate.dedup.word_hashes)."""
+        from curate.dedup import _shingles_from_ids
+
+        h, off = _shingles_from_ids(wh, lens, self.n)
+        h = h[np.repeat(lens >= self.n, np.diff(off))]          # a record shorter than n has no n-gram
+        self.total += len(h)
+        self._pending.append(np.unique(h))
+        self._pending_len += len(self._pending[-1])
+        if self._pending_len > max(1 << 20, len(self.seen)):     # merge when the pending part is as big as the seen
+            self._merge()
+
+    def _merge(self) -> None:
+        if self._pending:
+            self.seen = np.unique(np.concatenate([self.seen, *self._pending]))
+            self._pending, self._pending_len = [], 0
+
+    @property
+    def value(self) -> float:
+        self._merge()
+        return float(len(self.seen)) / self.total if self.total else 0.0
 
 
 def distinct_n(texts: Sequence[str], n: int) -> float:
     """Unique word n-grams / total word n-grams across `texts` (0.0 when there are none). Words as curate.dedup
     normalises them; n-grams are compared by 47-bit hashes (vectorised, so 1M records take seconds)."""
-    from curate.dedup import _shingles_from_ids, word_hashes
-
-    parts = []
-    for s in range(0, len(texts), 65_536):
-        wh, lens = word_hashes(texts[s:s + 65_536])
-        h, off = _shingles_from_ids(wh, lens, n)
-        parts.append(h[np.repeat(lens >= n, np.diff(off))])     # a record shorter than n has no n-gram
-    if not parts:
-        return 0.0
-    h = np.concatenate(parts)
-    if not len(h):
-        return 0.0
-    h.sort()
-    return float(1 + np.count_nonzero(h[1:] != h[:-1])) / len(h)
+    c = DistinctCounter(n)
+    c.add(texts)
+    return c.value
 
 
 _FEATURES = 1 << 18        # hashed feature space for word uni- and bigrams (sklearn HashingVectorizer's default is 2**20)
@@ -144,6 +175,66 @@ def _auto_k(n: int) -> int:
     return int(min(50, max(2, round(math.sqrt(n / 2)))))
 
 
+def sample_indices(n: int, sample: int, seed: int) -> np.ndarray:
+    """The records the embedding, clusters and Vendi score are fitted on: all of them, or `sample` chosen with `seed`."""
+    rng = np.random.default_rng(seed)
+    return np.sort(rng.choice(n, size=sample, replace=False)) if n > sample else np.arange(n)
+
+
+@dataclass
+class DiversityModel:
+    """Fitted on the sample: the embedding (idf + SVD), KMeans, and the 2-D map's centre and axes."""
+    fitted: tuple
+    km: object
+    k: int
+    mu: np.ndarray
+    axes: np.ndarray
+    vendi: float
+    sample_X: np.ndarray
+
+    def assign(self, texts: Sequence[str], X: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """(cluster id, 2-D map position) of each text."""
+        X = embed_more(texts, self.fitted) if X is None else X
+        ids = self.km.predict(X) if self.k > 1 else np.zeros(len(X), int)
+        return ids.astype(np.int64), (X - self.mu) @ self.axes
+
+
+def fit_diversity(sample_texts: Sequence[str], n: int, *, seed: int = 0, n_clusters: int | None = None,
+                  dim: int = 64) -> DiversityModel:
+    """Embed the sample, score Vendi on it, fit KMeans (k from the whole set's size `n`) and the 2-D map."""
+    X, fitted = embed(sample_texts, dim=dim, seed=seed)
+    from sklearn.cluster import KMeans, MiniBatchKMeans
+
+    k = min(n_clusters or _auto_k(n), len(X))
+    distinct_rows = len(np.unique(np.round(X, 6), axis=0))
+    k = max(1, min(k, distinct_rows))
+    if len(X) > 20_000:
+        km = MiniBatchKMeans(n_clusters=k, random_state=seed, n_init=1, batch_size=4096)
+    else:
+        km = KMeans(n_clusters=k, random_state=seed, n_init=3)
+    km.fit(X)
+    # 2-D map: the top two principal directions of the embeddings (centred), deterministic sign
+    mu = X.mean(axis=0)
+    Xc = X - mu
+    w, V = np.linalg.eigh(Xc.T @ Xc)              # d x d: cheap for any n
+    V = V[:, np.argsort(w)[::-1][:2]]
+    if V.shape[1] < 2:
+        V = np.hstack([V, np.zeros((V.shape[0], 2 - V.shape[1]))])
+    V = V * np.where(V[np.abs(V).argmax(axis=0), range(2)] < 0, -1, 1)
+    return DiversityModel(fitted=fitted, km=km, k=int(k), mu=mu, axes=V, vendi=vendi_score(X), sample_X=X)
+
+
+def cluster_figures(ids: np.ndarray, k: int) -> dict:
+    """Cluster sizes, normalised entropy and coverage of the cluster ids of every record."""
+    n = len(ids)
+    sizes = np.bincount(ids, minlength=k)
+    p = sizes[sizes > 0] / max(n, 1)
+    H = float(-(p * np.log(p)).sum())
+    return {"n_clusters": int(k), "cluster_sizes": sizes.tolist(),
+            "cluster_entropy": H / math.log(k) if k > 1 else 0.0,
+            "coverage": float((sizes >= 0.5 * n / k).sum() / k)}
+
+
 def diversity_figures(texts: Sequence[str], labels: Sequence | None = None, *, seed: int = 0,
                       n_clusters: int | None = None, sample: int = 20_000, dim: int = 64) -> dict:
     """Every diversity figure of a set. Embeddings, clusters and Vendi are fitted on at most `sample` records chosen
@@ -155,46 +246,15 @@ def diversity_figures(texts: Sequence[str], labels: Sequence | None = None, *, s
         out.update(vendi=float(n), cluster_entropy=0.0, coverage=0.0, n_clusters=n, cluster_sizes=[n] if n else [],
                    map_xy=[[0.0, 0.0]] * n, cluster_ids=[0] * n, sampled=False)
         return out
-    rng = np.random.default_rng(seed)
-    idx = np.sort(rng.choice(n, size=sample, replace=False)) if n > sample else np.arange(n)
-    fit_texts = [texts[i] for i in idx]
-    X, fitted = embed(fit_texts, dim=dim, seed=seed)
-    out["vendi"] = vendi_score(X)
-
-    from sklearn.cluster import KMeans, MiniBatchKMeans
-
-    k = min(n_clusters or _auto_k(n), len(idx))
-    distinct_rows = len(np.unique(np.round(X, 6), axis=0))
-    k = max(1, min(k, distinct_rows))
-    if len(idx) > 20_000:
-        km = MiniBatchKMeans(n_clusters=k, random_state=seed, n_init=1, batch_size=4096)
-    else:
-        km = KMeans(n_clusters=k, random_state=seed, n_init=3)
-    km.fit(X)
-
-    # every record: embed with the fitted model (in chunks), assign cluster, project to 2-D
+    idx = sample_indices(n, sample, seed)
+    model = fit_diversity([texts[i] for i in idx], n, seed=seed, n_clusters=n_clusters, dim=dim)
     if len(idx) == n:
-        Xall = X
+        ids, xy = model.assign(texts, model.sample_X)
     else:
-        parts = [embed_more(texts[s:s + 20_000], fitted) for s in range(0, n, 20_000)]
-        Xall = np.vstack(parts)
-    ids = km.predict(Xall) if k > 1 else np.zeros(n, int)
-    sizes = np.bincount(ids, minlength=k)
-    p = sizes[sizes > 0] / n
-    H = float(-(p * np.log(p)).sum())
-    out["n_clusters"] = int(k)
-    out["cluster_sizes"] = sizes.tolist()
-    out["cluster_entropy"] = H / math.log(k) if k > 1 else 0.0
-    out["coverage"] = float((sizes >= 0.5 * n / k).sum() / k)
-    # 2-D map: the top two principal directions of the embeddings (centred), deterministic sign
-    mu = X.mean(axis=0)
-    Xc = X - mu
-    w, V = np.linalg.eigh(Xc.T @ Xc)              # d x d: cheap for any n
-    V = V[:, np.argsort(w)[::-1][:2]]
-    if V.shape[1] < 2:
-        V = np.hstack([V, np.zeros((V.shape[0], 2 - V.shape[1]))])
-    V = V * np.where(V[np.abs(V).argmax(axis=0), range(2)] < 0, -1, 1)
-    xy = (Xall - mu) @ V
+        parts = [model.assign(texts[s:s + 20_000]) for s in range(0, n, 20_000)]
+        ids, xy = np.concatenate([p[0] for p in parts]), np.vstack([p[1] for p in parts])
+    out["vendi"] = model.vendi
+    out.update(cluster_figures(ids, model.k))
     out["map_xy"] = np.round(xy, 5).tolist()
     out["cluster_ids"] = ids.astype(int).tolist()
     out["sampled"] = bool(len(idx) < n)

@@ -10,8 +10,9 @@ What runs where:
   band bucket key: bands x records rows); candidate pairs de-duplicated by a second shuffle, joined with the texts and
   verified by true Jaccard on the workers; only the verified pairs reach the driver, which joins them into clusters
   (connected components, the local rule: the representative is a cluster's first record).
-- set-level stages (exact duplicates, diversity, tokens, contamination) run on the driver over the collected texts,
-  exactly as in the local engine.
+- set-level stages (exact duplicates, diversity, tokens, contamination) run on the driver exactly as in the local
+  engine, from the per-record features computed as the chunks stream in (curate.stream); the texts stay in the object
+  store (one table per chunk) for the passes that re-read some of them, so the driver never holds the corpus.
 
 The local engine and this one give the same figures and the same clusters (tests/curate/test_engine_ray.py).
 """
@@ -31,7 +32,7 @@ from evalkit.errors import UserError
 
 from curate import io
 from curate import pipeline as _pipeline
-from curate.dedup import (NearDupResult, _mix64, _signatures, clusters_from_pairs, jaccard_pairs, resolve_bands,
+from curate.dedup import (NearDupResult, _mix64, clusters_from_pairs, jaccard_pairs, record_keys, resolve_bands,
                           shingle_hashes)
 from curate.fields import FieldMap, detect_fields
 from curate.pipeline import CHUNK, AuditConfig, Collected, _pii_module, _process_chunk
@@ -41,7 +42,6 @@ __all__ = ["init_ray", "input_files", "collect_ray", "near_duplicates_ray", "clu
 
 _NONE: list = getattr(_pipeline, "_NONE", [])   # the pipeline's one shared empty list (never mutated)
 
-_FNV = np.uint64(0x100000001B3)   # the multiplier curate.dedup._band_candidates chains band rows with
 DEFAULT_PARTITIONS = 16           # hash partitions of each shuffle; on a cluster, a few per worker CPU
 
 
@@ -224,13 +224,16 @@ def _read_and_signal(batch: dict, *, cfg: dict, fmap: dict) -> Iterator:
 
 
 def collect_ray(path_or_paths, cfg: AuditConfig, *, signals: list | None = None, address: str | None = None,
-                progress: bool = True) -> Collected:
+                progress: bool = True, on_chunk=None, keep_texts: bool = True) -> Collected:
     """`curate.pipeline.collect` on Ray Data: the same `Collected`, record for record, from one file or many shards
     (shards are read in name order; `lines` are line numbers within each shard).
 
     `signals` (unit objects) is accepted for the pipeline's call signature; the workers build the units from
-    `cfg.signals` (YAML specs; None = the defaults), since a spec is what travels to a cluster."""
+    `cfg.signals` (YAML specs; None = the defaults), since a spec is what travels to a cluster. `on_chunk` and
+    `keep_texts` as in `collect`: the texts stream through the driver once and stay in Ray's object store (spilled to
+    disk when large) for the later passes (`col.text_chunks`) and the near-duplicate shuffle (`col.dataset`)."""
     import pyarrow as pa
+    import ray
     import ray.data
 
     from tqdm import tqdm
@@ -243,8 +246,10 @@ def collect_ray(path_or_paths, cfg: AuditConfig, *, signals: list | None = None,
     ds = ray.data.from_items([{"path": f} for f in files], override_num_blocks=len(files))
     ds = ds.map_batches(_read_and_signal, batch_size=1, fn_kwargs={"cfg": cfg_d, "fmap": fmap_d},
                         batch_format="numpy", num_cpus=1)
-    col = Collected(fmap=fmap, fmt=fmt, read_stats={"rows": 0, "skipped": 0, "errors": [], "format": fmt})
+    col = Collected(fmap=fmap, fmt=fmt, read_stats={"rows": 0, "skipped": 0, "errors": [], "format": fmt},
+                    keep_texts=keep_texts)
     stats = col.read_stats
+    refs: list = []
     bar = tqdm(desc="reading + signals (ray)", unit=" rec", file=sys.stderr, disable=not progress, leave=False,
                dynamic_ncols=True, mininterval=0.5)
     with _user_errors(), bar:
@@ -273,51 +278,60 @@ def collect_ray(path_or_paths, cfg: AuditConfig, *, signals: list | None = None,
             if not real.all():
                 tab = tab.filter(pa.array(real))
                 lines = lines[real]
+            start = len(col.lines)
             col.lines.extend(lines.tolist())
-            col.prompts.extend(tab.column("prompt").to_pylist())
-            col.answers.extend(tab.column("answer").to_pylist())
+            prompts, answers = tab.column("prompt").to_pylist(), tab.column("answer").to_pylist()
+            if len(lines):     # the texts stay in the object store for the later passes, in record order
+                refs.append(ray.put(pa.table({"idx": np.arange(start, start + len(lines), dtype=np.int64),
+                                              "prompt": tab.column("prompt"), "text": tab.column("answer")})))
+            if keep_texts:
+                col.prompts.extend(prompts)
+                col.answers.extend(answers)
             col.labels.extend(json.loads(v) for v in tab.column("label").to_pylist())
             col.reasons.extend(r or _NONE for r in tab.column("reasons").to_pylist())
             col.scripts.extend(tab.column("script").to_pylist())
             col.pii.extend(k or _NONE for k in tab.column("pii").to_pylist())
+            if on_chunk is not None:
+                on_chunk(col, start, prompts, answers)
             bar.update(len(lines))
     if fmap.label is None:
         col.labels = [None] * len(col.lines)
     if not col.lines:
         raise UserError(f"{files[0]}: no records", hint="the file has no data rows")
+    col.dataset = ray.data.from_arrow_refs(refs) if refs else None
+    col.text_chunks = lambda want=None: _ref_text_chunks(refs, want)
     return col
+
+
+def _ref_text_chunks(refs: list, want: np.ndarray | None = None) -> Iterator[tuple[np.ndarray, list[str], list[str]]]:
+    """(indices, prompts, answers) of the records in `want` (sorted; None: all) from the collected tables, one
+    table at a time."""
+    import ray
+
+    for ref in refs:
+        t = ray.get(ref)
+        idx = t.column("idx").to_numpy()
+        rows = np.arange(len(idx))
+        if want is not None:
+            lo, hi = np.searchsorted(want, [idx[0], idx[-1] + 1])
+            if lo == hi:
+                continue
+            rows = want[lo:hi] - idx[0]
+        prompts, answers = t.column("prompt").to_pylist(), t.column("text").to_pylist()
+        yield idx[rows], [prompts[r] for r in rows], [answers[r] for r in rows]
 
 
 # -- near-duplicates ------------------------------------------------------------------------------------------------
 def _band_rows(batch: dict, *, shingle: int, num_perm: int, bands: int, rows: int, seed: int, parts: int) -> dict:
-    """map_batches UDF: (idx, text) -> one row per (band, non-empty record): the LSH bucket key exactly as
-    curate.dedup._band_candidates computes it, the record's shingle-set fingerprint, and its shuffle partition."""
+    """map_batches UDF: (idx, text) -> one row per (band, non-empty record): the LSH bucket key and shingle-set
+    fingerprint exactly as the local engine computes them (`curate.dedup.record_keys`), and its shuffle partition."""
     idx = np.asarray(batch["idx"], np.int64)
     flat, offsets = shingle_hashes(list(batch["text"]), shingle=shingle)
-    sizes = np.diff(offsets)
-    nz = np.flatnonzero(sizes)
-    fp = np.zeros(len(idx), np.uint64)
-    if len(nz):
-        fp[nz] = np.add.reduceat(_mix64(flat), offsets[nz])
-    fp = _mix64(fp ^ sizes.astype(np.uint64))[nz]      # curate.dedup's identical-set fingerprint
-    empty = {"key": np.zeros(0, np.uint64), "band": np.zeros(0, np.int16), "idx": np.zeros(0, np.int64),
-             "fp": np.zeros(0, np.uint64), "part": np.zeros(0, np.int32)}
-    if not len(nz):
-        return empty
-    o2 = np.zeros(len(nz) + 1, np.int64)
-    np.cumsum(sizes[nz], out=o2[1:])
-    sig = _signatures(flat, offsets, num_perm, seed)[nz] if len(nz) == len(idx) else \
-        _signatures(np.concatenate([flat[offsets[i]:offsets[i + 1]] for i in nz]), o2, num_perm, seed)
-    keys = []
-    for b in range(bands):
-        band = sig[:, b * rows:(b + 1) * rows].astype(np.uint64)
-        key = np.full(len(nz), np.uint64(b), np.uint64)
-        for c in range(rows):
-            key = _mix64(key * _FNV + band[:, c])
-        keys.append(key)
-    key = np.concatenate(keys)
+    rk = record_keys(flat, offsets, num_perm=num_perm, bands=bands, rows=rows, seed=seed)
+    nz = np.flatnonzero(rk.sizes)
+    key = rk.keys[nz].T.ravel()                          # band-major: all records' band 0, then band 1, ...
     return {"key": key, "band": np.repeat(np.arange(bands, dtype=np.int16), len(nz)),
-            "idx": np.tile(idx[nz], bands), "fp": np.tile(fp, bands),
+            "idx": np.tile(idx[nz], bands), "fp": np.tile(rk.fp[nz], bands),
             "part": (key % np.uint64(parts)).astype(np.int32)}
 
 
@@ -514,11 +528,13 @@ def write_outputs_sharded(out: str | os.PathLike, report: dict, table: dict, *, 
 def ray_hooks(address: str | None = None, *, partitions: int = DEFAULT_PARTITIONS):
     """(collect_fn, near_fn): drop-in replacements for `curate.pipeline.collect` and `curate.dedup.near_duplicates`
     that run on Ray (what `curate.pipeline._audit` calls for the two engine-dependent stages)."""
-    def collect_fn(path, cfg, *, signals=None, progress=True):
-        return collect_ray(path, cfg, signals=signals, address=address, progress=progress)
+    def collect_fn(path, cfg, *, signals=None, progress=True, on_chunk=None, keep_texts=True):
+        return collect_ray(path, cfg, signals=signals, address=address, progress=progress, on_chunk=on_chunk,
+                           keep_texts=keep_texts)
 
-    def near_fn(texts, **kw):
-        return near_duplicates_ray(texts, partitions=partitions, address=address, **kw)
+    def near_fn(col, **kw):
+        return near_duplicates_ray(col.dataset.select_columns(["idx", "text"]), partitions=partitions,
+                                   address=address, **kw)
 
     return collect_fn, near_fn
 

@@ -1,7 +1,8 @@
 """The audit pipeline: read → detect fields → per-record signals (in chunks) → set-level stages → report.
 
 The loop, counters, progress bars and the store record live here once; signals and set-level functions are pure.
-Rows are streamed: only the texts the set-level stages need (prompt, answer, label) are kept, never the raw rows.
+Rows are streamed: the first pass keeps a few numbers per record (curate.stream), never the texts; later passes
+re-read only what the set-level stages need.
 """
 from __future__ import annotations
 
@@ -47,6 +48,7 @@ class AuditConfig:
     near: dict = field(default_factory=dict)
     ngram: int = 13
     seed: int = 0
+    diversity_sample: int = 20_000         # records the diversity embedding is fitted on (all when fewer)
     stages: tuple = ("signals", "pii", "exact", "near", "diversity", "tokens", "contamination")
 
     def as_dict(self) -> dict:
@@ -58,7 +60,7 @@ STAGES = AuditConfig.stages
 
 @dataclass
 class Collected:
-    """What the streaming pass keeps: one entry per record."""
+    """What the streaming pass keeps: one entry per record (the texts only with `keep_texts`, for `curate clean`)."""
     fmap: FieldMap
     fmt: str
     lines: list[int] = field(default_factory=list)
@@ -71,6 +73,9 @@ class Collected:
     pii_examples: list[dict] = field(default_factory=list)
     pii_kinds: Counter = field(default_factory=Counter)
     read_stats: dict = field(default_factory=dict)
+    keep_texts: bool = True
+    text_chunks: Any = None     # text_chunks(want=None) -> (indices, prompts, answers) chunks: the later passes' reader
+    dataset: Any = None         # Ray engine: the (idx, prompt, text) dataset in the object store
 
 
 def _progress(total: int | None, desc: str, enabled: bool):
@@ -100,8 +105,10 @@ def _pii_module():
 
 
 def collect(path: str | os.PathLike, cfg: AuditConfig, *, signals: list[Signal] | None = None,
-            progress: bool = True) -> Collected:
-    """Stream the file once: detect fields on the first chunk, run per-record signals and PII per chunk."""
+            progress: bool = True, on_chunk=None, keep_texts: bool = True) -> Collected:
+    """Stream the file once: detect fields on the first chunk, run per-record signals and PII per chunk.
+    `on_chunk(col, start, prompts, answers)` sees every chunk's texts (the audit's pass-1 features); with
+    `keep_texts=False` they are not kept, and `col.text_chunks` re-reads them from the file."""
     signals = default_signals() if signals is None else signals
     stats: dict = {}
     rows = io.read_numbered(path, skip_bad=cfg.skip_bad, stats=stats, max_record_bytes=cfg.max_record_bytes)
@@ -112,19 +119,30 @@ def collect(path: str | os.PathLike, cfg: AuditConfig, *, signals: list[Signal] 
         for chunk in _chunks(rows, CHUNK):
             if col is None:
                 columns = list(dict.fromkeys(k for _, r in chunk for k in r))
-                col = Collected(fmap=detect_fields(columns, cfg.fields), fmt=stats.get("format"), read_stats=stats)
-            _process_chunk(chunk, col, signals, pii, cfg, path)
+                col = Collected(fmap=detect_fields(columns, cfg.fields), fmt=stats.get("format"), read_stats=stats,
+                                keep_texts=keep_texts)
+            start = len(col.lines)
+            prompts, answers = _process_chunk(chunk, col, signals, pii, cfg, path)
+            if on_chunk is not None:
+                on_chunk(col, start, prompts, answers)
             bar.update(len(chunk))
     finally:
         bar.close()
     if col is None or not col.lines:
         raise UserError(f"{path}: no records", hint="the file has no data rows")
+    from curate.stream import file_text_chunks
+
+    fmap = col.fmap
+    col.text_chunks = lambda want=None: file_text_chunks(path, cfg, fmap, want=want)
     return col
 
 
-def _process_chunk(chunk, col: Collected, signals, pii, cfg: AuditConfig, path) -> None:
+def _process_chunk(chunk, col: Collected, signals, pii, cfg: AuditConfig, path) -> tuple[list[str], list[str]]:
+    """Signals and PII of one chunk into `col`; returns the chunk's (prompt texts, answers) of the records kept."""
     fmap = col.fmap
     run_signals = "signals" in cfg.stages
+    prompts: list[str] = []
+    answers: list[str] = []
     for line, row in chunk:
         try:
             prompt, answer = to_pair(row, fmap)
@@ -146,8 +164,8 @@ def _process_chunk(chunk, col: Collected, signals, pii, cfg: AuditConfig, path) 
                     reasons.append(r)
         idx = len(col.lines)
         col.lines.append(line)
-        col.prompts.append(ptext)
-        col.answers.append(answer)
+        prompts.append(ptext)
+        answers.append(answer)
         col.labels.append(None if fmap.label is None else row.get(fmap.label))
         col.reasons.append(reasons or _NONE)
         col.scripts.append(rec.answer.script if answer.strip() else rec.prompt.script)
@@ -163,6 +181,10 @@ def _process_chunk(chunk, col: Collected, signals, pii, cfg: AuditConfig, path) 
                         col.pii_examples.append({"index": idx, "line": line, "field": side, "kind": f.kind,
                                                  "masked": f.masked})
         col.pii.append(sorted(set(kinds)) if kinds else _NONE)
+    if col.keep_texts:
+        col.prompts.extend(prompts)
+        col.answers.extend(answers)
+    return prompts, answers
 
 
 # -- set-level stages ---------------------------------------------------------------------------------------------
@@ -172,34 +194,6 @@ def _field_names(fmap: FieldMap) -> tuple[str, str]:
     if fmap.kind == "chat":
         return f"{fmap.messages} (prompt)", f"{fmap.messages} (final assistant turn)"
     return fmap.question, fmap.answer
-
-
-def _approx_tokens(texts: list[str]) -> np.ndarray:
-    """Token estimate without a tokenizer: ~4 UTF-8 bytes per token (Latin), 1 per CJK character."""
-    out = np.empty(len(texts), np.int64)
-    for i, t in enumerate(texts):
-        out[i] = max(len(t.split()), math.ceil(len(t.encode("utf-8")) / 4)) if t else 0
-    return out
-
-
-def _token_figures(texts: list[str], cfg: AuditConfig, model) -> tuple[dict, np.ndarray]:
-    if model is not None and getattr(model, "tokenizer", None) is not None:
-        from curate.tokens import token_stats
-
-        st = token_stats(texts, model.tokenizer, max_length=cfg.max_length)
-        per = np.asarray(st.pop("per_record", []), dtype=np.int64)
-        st["tokenizer"] = model.name
-        return st, per
-    per = _approx_tokens(texts)
-    st = {"records": len(per), "total": int(per.sum()), "mean": float(per.mean()) if len(per) else 0.0,
-          "p50": float(np.percentile(per, 50)) if len(per) else 0.0,
-          "p95": float(np.percentile(per, 95)) if len(per) else 0.0, "max": int(per.max()) if len(per) else 0,
-          "truncated_share": float((per > cfg.max_length).mean()) if cfg.max_length and len(per) else 0.0,
-          "tokenizer": "approx (no --model: ~4 bytes per token)"}
-    hi = max(int(np.percentile(per, 99)) if len(per) else 1, 1)   # the top 1 % would squash every other bar
-    h, edges = np.histogram(np.minimum(per, hi), bins=min(30, hi), range=(0, hi))
-    st["histogram"] = {"edges": [float(e) for e in edges], "counts": [int(c) for c in h]}
-    return st, per
 
 
 def load_test_items(test: str) -> list[tuple[str, str]]:
@@ -225,21 +219,6 @@ def load_test_items(test: str) -> list[tuple[str, str]]:
         text = prompt_text(prompt) if fmap.kind != "text" else answer
         items.append((str(row[id_col]) if id_col else f"{p.name}:{line}", text))
     return items
-
-
-def _contamination(col: Collected, cfg: AuditConfig) -> dict:
-    from curate.contamination import find_contamination
-
-    items = load_test_items(cfg.test)
-    train = [f"{q}\n{a}" for q, a in zip(col.prompts, col.answers)]
-    res = find_contamination(train, items, n=cfg.ngram, near_threshold=cfg.near.get("threshold") or 0.7)
-    by_id = {tid: text for tid, text in items}
-    listed = []
-    for it in res.items[:500]:
-        listed.append({**it, "test_text": by_id.get(it["test_id"], "")[:200],
-                       "train_line": col.lines[it["train_index"]] if it.get("train_index") is not None else None})
-    return {"test": cfg.test, "test_items": len(items), "contaminated": len(res.contaminated_ids),
-            "contaminated_ids": list(res.contaminated_ids), "items": listed, "figures": res.figures}
 
 
 # -- verdicts -------------------------------------------------------------------------------------------------------
@@ -316,7 +295,8 @@ def audit(path: str | os.PathLike, *, fields: dict | None = None, test: str | No
           out: str | os.PathLike | None = None, perplexity: bool = False, store=None, skip_bad: bool = False,
           max_length: int | None = None, signals: list | None = None, near: dict | None = None, ngram: int = 13,
           seed: int = 0, stages: tuple | None = None, progress: bool = False,
-          max_record_bytes: int = io.MAX_RECORD_BYTES, engine: str = "local", address: str | None = None) -> dict:
+          max_record_bytes: int = io.MAX_RECORD_BYTES, engine: str = "local", address: str | None = None,
+          diversity_sample: int = 20_000) -> dict:
     """Audit one dataset; returns the report dict (the content of report.json). With `out`, writes report.json,
     records.parquet and report.html there (only once everything succeeded). With `store` (a Store or URL), records
     the run as kind "audit". `engine="ray"` runs reading, signals and near-duplicates on Ray Data (local Ray, or the
@@ -325,7 +305,7 @@ def audit(path: str | os.PathLike, *, fields: dict | None = None, test: str | No
         raise UserError(f"unknown engine {engine!r}", hint="use --engine local or --engine ray")
     cfg = AuditConfig(fields=fields, test=test, model=model, perplexity=perplexity, max_length=max_length,
                       skip_bad=skip_bad, max_record_bytes=max_record_bytes, signals=signals,
-                      near={**NEAR_DEFAULTS, **(near or {})}, ngram=ngram, seed=seed)
+                      near={**NEAR_DEFAULTS, **(near or {})}, ngram=ngram, seed=seed, diversity_sample=diversity_sample)
     if stages is not None:
         cfg.stages = tuple(stages)
     units = build_signals(signals) if signals is not None else default_signals()
@@ -367,90 +347,30 @@ def audit(path: str | os.PathLike, *, fields: dict | None = None, test: str | No
     return report
 
 
+def _near_settings(cfg: AuditConfig) -> dict:
+    """curate.dedup.near_duplicates' defaults with the user's overrides (shingle, num_perm, threshold, bands, rows)."""
+    kw = {k: v for k, v in cfg.near.items() if v is not None}
+    return {"shingle": 3, "num_perm": 128, "threshold": 0.7, "bands": None, "rows": None, "seed": cfg.seed,
+            "window": 32, **kw}
+
+
 def _audit(path, cfg: AuditConfig, units: list[Signal], progress: bool, *, collect_fn=None,
            near_fn=None) -> tuple[dict, dict]:
-    """The stages in order; `collect_fn` and `near_fn` replace the two engine-dependent ones (see curate.engine_ray)."""
+    """The stages in order; `collect_fn` and `near_fn` replace the two engine-dependent ones (see curate.engine_ray).
+
+    Pass 1 streams the records once (signals, PII and the per-record features of curate.stream); later passes re-read
+    only what the set-level stages need (see curate.stream)."""
+    from curate import dedup
+    from curate.stream import Features, diversity_text
+
     timings: dict[str, float] = {}
-    t0 = time.perf_counter()
-    col = (collect_fn or collect)(path, cfg, signals=units, progress=progress)
-    timings["read_signals"] = time.perf_counter() - t0
-    n = len(col.lines)
-    fmap = col.fmap
-    pname, aname = _field_names(fmap)
-    is_text = fmap.kind == "text"
 
     def stage(name):
         if progress:
             print(f"  {name} ...", file=sys.stderr, flush=True)
         return time.perf_counter()
 
-    # exact duplicates per field and per pair
-    exact: dict[str, int] = {}
-    dup_section: dict[str, Any] = {}
-    pair_dup_of = np.full(n, -1, np.int64)
-    prompt_dup = np.zeros(n, bool)
-    answer_dup = np.zeros(n, bool)
-    if "exact" in cfg.stages:
-        from curate import dedup
-
-        t = stage("exact duplicates")
-        if is_text:
-            r = dedup.exact_duplicates(col.answers)
-            exact[aname] = r.duplicate_records
-            answer_dup = r.dup_mask
-            for g in r.groups:
-                pair_dup_of[g[1:]] = g[0]
-            exact["pair"] = r.duplicate_records
-            dup_section["groups"] = _groups_preview(r.groups, col, "text")
-        else:
-            rq = dedup.exact_duplicates(col.prompts)
-            ra = dedup.exact_duplicates(col.answers)
-            rp = dedup.exact_pair_duplicates(col.prompts, col.answers)
-            exact[pname], exact[aname], exact["pair"] = rq.duplicate_records, ra.duplicate_records, rp.duplicate_records
-            prompt_dup, answer_dup = rq.dup_mask, ra.dup_mask
-            for g in rp.groups:
-                pair_dup_of[g[1:]] = g[0]
-            cross = dedup.cross_field_duplicates(col.prompts, col.answers)
-            dup_section.update(
-                pair_groups=_groups_preview(rp.groups, col, "pair"),
-                shared_answer_groups=len(cross.shared_answers), shared_answer_records=cross.shared_answer_records,
-                shared_answers=_groups_preview(cross.shared_answers, col, "shared_answer"),
-                conflicting_groups=len(cross.conflicting_answers), conflicting_records=cross.conflicting_records,
-                conflicting=_groups_preview(cross.conflicting_answers, col, "conflicting"))
-        timings["exact"] = time.perf_counter() - t
-
-    near_cluster = np.full(n, -1, np.int64)
-    near_summary = {"clusters": 0, "records": 0}
-    if "near" in cfg.stages:
-        from curate.dedup import near_duplicates
-
-        t = stage("near duplicates")
-        texts = col.answers
-        kw = {k: v for k, v in cfg.near.items() if v is not None}
-        res = (near_fn or near_duplicates)(texts, seed=cfg.seed, **kw)
-        near_cluster = np.asarray(res.cluster_of, dtype=np.int64)
-        near_summary = {"clusters": len(res.clusters), "records": res.duplicate_records, "field": aname,
-                        "config": getattr(res, "config", kw),
-                        "largest": [{"cluster": c, "size": len(m), "representative": res.representative[c],
-                                     "line": col.lines[res.representative[c]],
-                                     "text": col.answers[res.representative[c]][:300]}
-                                    for c, m in sorted(enumerate(res.clusters), key=lambda x: -len(x[1]))[:20]]}
-        timings["near"] = time.perf_counter() - t
-
-    diversity: dict = {}
-    if "diversity" in cfg.stages:
-        from curate.diversity import diversity_figures
-
-        t = stage("diversity")
-        labels = col.labels if fmap.label is not None else None
-        texts = col.answers if is_text else [f"{q}\n{a}" for q, a in zip(col.prompts, col.answers)]
-        diversity = diversity_figures(texts, labels, seed=cfg.seed)
-        timings["diversity"] = time.perf_counter() - t
-    from curate.signals import template_uniformity
-
-    diversity["template"] = template_uniformity(col.answers)
-
-    # tokens and perplexity
+    # before pass 1: the model (token counts, perplexity) and the test set (contamination is checked while streaming)
     model = None
     if cfg.model or cfg.perplexity:
         from evalkit.models import load_model
@@ -458,29 +378,201 @@ def _audit(path, cfg: AuditConfig, units: list[Signal], progress: bool, *, colle
         t = stage("loading model")
         model = load_model(cfg.model or "default")
         timings["model_load"] = time.perf_counter() - t
+    scan = test_items = None
+    if cfg.test and "contamination" in cfg.stages:
+        from curate.contamination import ContaminationScan
+
+        test_items = load_test_items(cfg.test)
+        scan = ContaminationScan(test_items, n=cfg.ngram, near_threshold=cfg.near.get("threshold") or 0.7,
+                                 seed=cfg.seed)
+    near_cfg = _near_settings(cfg)
+    feats: Features | None = None
+
+    def on_chunk(col, start, prompts, answers):
+        nonlocal feats
+        if feats is None:
+            feats = Features(kind=col.fmap.kind, exact="exact" in cfg.stages,
+                             near=near_cfg if "near" in cfg.stages and near_fn is None else None,
+                             diversity="diversity" in cfg.stages,
+                             tokenizer=getattr(model, "tokenizer", None) if cfg.model else None,
+                             model=model if cfg.perplexity else None, contamination=scan)
+        feats.add(start, prompts, answers, col.lines[start:], col.reasons[start:])
+
+    t0 = time.perf_counter()
+    col = (collect_fn or collect)(path, cfg, signals=units, progress=progress, on_chunk=on_chunk, keep_texts=False)
+    timings["read_signals"] = time.perf_counter() - t0
+    n = len(col.lines)
+    fmap = col.fmap
+    pname, aname = _field_names(fmap)
+    is_text = fmap.kind == "text"
+    lines = np.asarray(col.lines, dtype=np.int64)
+
+    # exact duplicates per field and per pair, from pass 1's hashes
+    exact: dict[str, int] = {}
+    dup_section: dict[str, Any] = {}
+    pair_dup_of = np.full(n, -1, np.int64)
+    prompt_dup = np.zeros(n, bool)
+    answer_dup = np.zeros(n, bool)
+    previews: list[tuple[str, list[list[int]], str]] = []       # (section key, groups, which text to show)
+    if "exact" in cfg.stages:
+        t = stage("exact duplicates")
+        hq, ha = feats.array("prompt_hash", np.uint64), feats.array("answer_hash", np.uint64)
+        ra = dedup.exact_from_hashes(ha)
+        answer_dup = ra.dup_mask
+        if is_text:
+            rp = ra
+            exact[aname] = ra.duplicate_records
+            previews.append(("groups", rp.groups, "answer"))
+        else:
+            rq = dedup.exact_from_hashes(hq)
+            rp = dedup.exact_from_hashes(dedup.pair_hashes(hq, ha))
+            exact[pname], exact[aname] = rq.duplicate_records, ra.duplicate_records
+            prompt_dup = rq.dup_mask
+            cross = dedup.cross_from_hashes(hq, ha)
+            previews += [("pair_groups", rp.groups, "prompt"), ("shared_answers", cross.shared_answers, "answer"),
+                         ("conflicting", cross.conflicting_answers, "prompt")]
+            dup_section.update(
+                shared_answer_groups=len(cross.shared_answers), shared_answer_records=cross.shared_answer_records,
+                conflicting_groups=len(cross.conflicting_answers), conflicting_records=cross.conflicting_records)
+        exact["pair"] = rp.duplicate_records
+        for g in rp.groups:
+            pair_dup_of[g[1:]] = g[0]
+        previews = [(key, sorted(groups, key=lambda g: -len(g))[:20], which) for key, groups, which in previews]
+        timings["exact"] = time.perf_counter() - t
+
+    # near-duplicates: LSH candidates from pass 1's band keys (Ray: on the cluster), verified in pass 2
+    res = None
+    cand = (np.zeros(0, np.int64), np.zeros(0, np.int64))
+    cand_records = np.zeros(0, np.int64)
+    if "near" in cfg.stages:
+        t = stage("near duplicates")
+        if near_fn is not None:
+            res = near_fn(col, **{k: near_cfg[k] for k in ("shingle", "num_perm", "threshold", "bands", "rows",
+                                                         "seed", "window")})
+        else:
+            rk = feats.record_keys()
+            cand = dedup.near_candidates(rk, window=near_cfg["window"])
+            cand_records = np.unique(np.concatenate(cand))
+        timings["near"] = time.perf_counter() - t
+
+    # pass 2: candidates' shingles, the diversity sample, the texts of the duplicate groups shown in the report
+    from curate.diversity import sample_indices
+
+    sample = sample_indices(n, cfg.diversity_sample, cfg.seed) if "diversity" in cfg.stages and n >= 2 else np.zeros(0, np.int64)
+    shown = {g[0] for _, groups, _ in previews for g in groups}
+    want = np.unique(np.concatenate([cand_records, sample, np.fromiter(shown, np.int64, len(shown))]))
+    texts: dict[int, tuple[str, str]] = {}          # index -> (prompt, answer) of the sample and shown records
+    keep_text = np.zeros(n, bool)
+    keep_text[sample] = True
+    keep_text[list(shown)] = True
+    is_cand = np.zeros(n, bool)
+    is_cand[cand_records] = True
+    sh_parts: list[tuple[np.ndarray, np.ndarray]] = []
+    t = stage("second pass")
+    if len(want):
+        for idx, ps, ans in col.text_chunks(want=want):
+            for i, p_, a_ in zip(idx.tolist(), ps, ans):
+                if keep_text[i]:
+                    texts[i] = (p_, a_)
+            c = np.flatnonzero(is_cand[idx])
+            if len(c):
+                flat, off = dedup.shingle_hashes([ans[j] for j in c], shingle=near_cfg["shingle"])
+                sh_parts.append((flat, np.diff(off)))
+    timings["second_pass"] = time.perf_counter() - t
+
+    near_cluster = np.full(n, -1, np.int64)
+    near_summary: dict = {"clusters": 0, "records": 0}
+    if "near" in cfg.stages:
+        t = time.perf_counter()
+        if res is None:
+            flat = np.concatenate([f for f, _ in sh_parts]) if sh_parts else np.zeros(0, np.uint64)
+            off = np.zeros(len(cand_records) + 1, np.int64)
+            if sh_parts:
+                np.cumsum(np.concatenate([c for _, c in sh_parts]), out=off[1:])
+            pos_i, pos_j = np.searchsorted(cand_records, cand[0]), np.searchsorted(cand_records, cand[1])
+            jac = dedup.jaccard_pairs(flat, off, pos_i, pos_j)
+            del flat, sh_parts
+            config = {k: near_cfg[k] for k in ("shingle", "num_perm", "threshold", "seed")}
+            config["bands"], config["rows"] = feats.bands, feats.rows
+            res = dedup.near_from_candidates(rk, cand[0], cand[1], jac, threshold=near_cfg["threshold"], config=config)
+            del rk
+        near_cluster = np.asarray(res.cluster_of, dtype=np.int64)
+        largest = sorted(enumerate(res.clusters), key=lambda x: -len(x[1]))[:20]
+        near_summary = {"clusters": len(res.clusters), "records": res.duplicate_records, "field": aname,
+                        "config": getattr(res, "config", near_cfg),
+                        "largest": [{"cluster": c, "size": len(m), "representative": res.representative[c],
+                                     "line": int(lines[res.representative[c]])} for c, m in largest]}
+        timings["near"] = timings.get("near", 0.0) + time.perf_counter() - t
+
+    # diversity: fitted on the sample; every record placed on the map (pass 3 when the set is larger than the sample)
+    diversity: dict = {}
+    cluster_ids = np.full(n, -1, np.int64)
+    xy = np.zeros((n, 2))
+    rep_idx = sorted({it["representative"] for it in near_summary.get("largest", [])} - set(texts))
+    if "diversity" in cfg.stages:
+        from curate.diversity import cluster_figures, fit_diversity, label_balance
+
+        t = stage("diversity")
+        diversity = {"records": n, "distinct_1": feats.distinct[1].value, "distinct_2": feats.distinct[2].value,
+                     "label_balance": label_balance(col.labels) if fmap.label is not None else None}
+        if n < 2:
+            diversity.update(vendi=float(n), cluster_entropy=0.0, coverage=0.0, n_clusters=n,
+                             cluster_sizes=[n] if n else [], sampled=False)
+            cluster_ids[:] = 0
+        else:
+            model_d = fit_diversity([diversity_text(*texts[i], fmap.kind) for i in sample.tolist()], n, seed=cfg.seed)
+            if len(sample) == n:
+                ids, pos = model_d.assign([], model_d.sample_X)
+                cluster_ids[:], xy[:] = ids, pos
+            else:
+                is_rep = np.zeros(n, bool)
+                is_rep[rep_idx] = True
+                for idx, ps, ans in col.text_chunks():
+                    ids, pos = model_d.assign([diversity_text(q, a, fmap.kind) for q, a in zip(ps, ans)])
+                    cluster_ids[idx], xy[idx] = ids, pos
+                    for j in np.flatnonzero(is_rep[idx]).tolist():
+                        texts[int(idx[j])] = (ps[j], ans[j])
+            diversity["vendi"] = model_d.vendi
+            diversity.update(cluster_figures(cluster_ids, model_d.k))
+            diversity["sampled"] = bool(len(sample) < n)
+        timings["diversity"] = time.perf_counter() - t
+    missing = [i for i in rep_idx if i not in texts]
+    if missing:
+        for idx, ps, ans in col.text_chunks(want=np.asarray(missing, np.int64)):
+            texts.update({int(i): (q, a) for i, q, a in zip(idx, ps, ans)})
+    for item in near_summary.get("largest", []):
+        item["text"] = texts[item["representative"]][1][:300]
+    for key, groups, which in previews:
+        dup_section[key] = _groups_preview(groups, texts, lines, which)
+    from curate.signals import template_uniformity
+
+    diversity["template"] = template_uniformity(feats.openings)
+
+    # tokens and perplexity
+    from curate.tokens import summarize_counts
+
     tokens: dict = {}
     per_tokens = np.zeros(n, np.int64)
     if "tokens" in cfg.stages:
-        t = stage("tokens")
-        full = col.answers if is_text else [f"{q}\n{a}" for q, a in zip(col.prompts, col.answers)]
-        tokens, per_tokens = _token_figures(full, cfg, model)
-        timings["tokens"] = time.perf_counter() - t
+        per_tokens = feats.array("tokens")
+        tokens = summarize_counts(per_tokens, max_length=cfg.max_length)
+        tokens["tokenizer"] = model.name if cfg.model else "approx (no --model: ~4 bytes per token)"
     ppl = None
     if cfg.perplexity:
-        from curate.tokens import perplexities
-
-        t = stage("perplexity")
-        ppl = perplexities(col.answers, model, progress=progress)
-        arr = np.array([p for p in ppl if p is not None and np.isfinite(p)])
+        ppl = feats.array("perplexity", np.float64)
+        arr = ppl[np.isfinite(ppl)]
         tokens["perplexity"] = {"model": model.name, "p50": float(np.median(arr)) if len(arr) else None,
                                 "p95": float(np.percentile(arr, 95)) if len(arr) else None}
-        timings["perplexity"] = time.perf_counter() - t
 
     contamination = None
-    if cfg.test and "contamination" in cfg.stages:
-        t = stage("contamination")
-        contamination = _contamination(col, cfg)
-        timings["contamination"] = time.perf_counter() - t
+    if scan is not None:
+        res_c = scan.result()
+        by_id = {tid: text for tid, text in test_items}
+        listed = [{**it, "test_text": by_id.get(it["test_id"], "")[:200],
+                   "train_line": int(lines[it["train_index"]]) if it.get("train_index") is not None else None}
+                  for it in res_c.items[:500]]
+        contamination = {"test": cfg.test, "test_items": len(test_items), "contaminated": len(res_c.contaminated_ids),
+                         "contaminated_ids": list(res_c.contaminated_ids), "items": listed, "figures": res_c.figures}
 
     # per-reason and per-category counts
     reason_counts: Counter = Counter()
@@ -526,10 +618,10 @@ def _audit(path, cfg: AuditConfig, units: list[Signal], progress: bool, *, colle
         "config": {**cfg.as_dict(), "signals": signal_config(units)},
         "summary": summary,
         "quality": {"reasons": dict(reason_counts.most_common()), "categories": dict(cat_records),
-                    "flagged_share": flagged / n, "examples": _reason_examples(col)},
+                    "flagged_share": flagged / n, "examples": feats.examples if feats else {}},
         "language": {"scripts": dict(scripts.most_common())},
         "duplicates": {"exact": exact, **dup_section, "near": near_summary},
-        "diversity": {k: v for k, v in diversity.items() if k not in ("map_xy", "cluster_ids")},
+        "diversity": diversity,
         "tokens": tokens,
         "pii": {"records": pii_records, "by_kind": dict(col.pii_kinds.most_common()),
                 "examples": col.pii_examples[:50]},
@@ -539,20 +631,17 @@ def _audit(path, cfg: AuditConfig, units: list[Signal], progress: bool, *, colle
     report["verdicts"] = verdicts(report)
     report["fixes"] = top_fixes(report)
 
-    xy = diversity.get("map_xy") or [[0.0, 0.0]] * n
-    xy = np.asarray(xy, dtype=np.float64).reshape(-1, 2) if n else np.zeros((0, 2))
+    xy = np.round(xy, 5)
     table = {
-        "index": np.arange(n, dtype=np.int64), "line": np.asarray(col.lines, dtype=np.int64),
-        "prompt_chars": np.fromiter((len(p) for p in col.prompts), np.int64, n),
-        "answer_chars": np.fromiter((len(a) for a in col.answers), np.int64, n),
+        "index": np.arange(n, dtype=np.int64), "line": lines,
+        "prompt_chars": feats.array("prompt_chars"), "answer_chars": feats.array("answer_chars"),
         "script": col.scripts, "reasons": col.reasons, "pii": col.pii,
         "prompt_duplicate": prompt_dup, "answer_duplicate": answer_dup, "pair_duplicate_of": pair_dup_of,
-        "near_cluster": near_cluster, "tokens": per_tokens,
-        "cluster": np.asarray(diversity.get("cluster_ids") or [-1] * n, dtype=np.int64),
+        "near_cluster": near_cluster, "tokens": per_tokens, "cluster": cluster_ids,
         "map_x": xy[:, 0], "map_y": xy[:, 1],
     }
     if ppl is not None:
-        table["perplexity"] = np.asarray([np.nan if p is None else p for p in ppl], dtype=np.float64)
+        table["perplexity"] = ppl
     return report, table
 
 
@@ -560,21 +649,8 @@ def _round(x, nd: int = 1):
     return None if x is None else round(float(x), nd)
 
 
-def _groups_preview(groups: list[list[int]], col: Collected, what: str, limit: int = 20) -> list[dict]:
-    """The largest groups with their lines and a text excerpt, for the report."""
-    out = []
-    for g in sorted(groups, key=lambda g: -len(g))[:limit]:
-        i = g[0]
-        text = col.answers[i] if what in ("shared_answer", "text") else col.prompts[i]
-        out.append({"size": len(g), "lines": [col.lines[j] for j in g[:50]], "text": text[:200]})
-    return out
-
-
-def _reason_examples(col: Collected, per_reason: int = 3) -> dict:
-    ex: dict[str, list] = {}
-    for i, rs in enumerate(col.reasons):
-        for r in rs:
-            lst = ex.setdefault(r, [])
-            if len(lst) < per_reason:
-                lst.append({"line": col.lines[i], "prompt": col.prompts[i][:160], "answer": col.answers[i][-240:]})
-    return ex
+def _groups_preview(groups: list[list[int]], texts: dict[int, tuple[str, str]], lines: np.ndarray, which: str
+                    ) -> list[dict]:
+    """Groups (largest first) with their lines and an excerpt of the first member's prompt or answer."""
+    return [{"size": len(g), "lines": [int(lines[j]) for j in g[:50]],
+             "text": texts[g[0]][0 if which == "prompt" else 1][:200]} for g in groups]

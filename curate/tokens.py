@@ -7,7 +7,7 @@ from typing import Sequence
 
 import numpy as np
 
-__all__ = ["count_tokens", "token_stats", "training_time_s", "perplexities"]
+__all__ = ["count_tokens", "token_stats", "summarize_counts", "training_time_s", "perplexities"]
 
 
 def count_tokens(texts: Sequence[str], tokenizer, *, batch_size: int = 1000, add_special_tokens: bool = False
@@ -22,10 +22,12 @@ def count_tokens(texts: Sequence[str], tokenizer, *, batch_size: int = 1000, add
 
 
 def _histogram(counts: np.ndarray, bins: int) -> dict:
+    """Length histogram up to the 99th percentile (the longest 1 % go in the last bar: one huge record would otherwise
+    squash every other bar)."""
     if len(counts) == 0:
         return {"edges": [], "counts": []}
-    hi = max(int(counts.max()), 1)
-    h, edges = np.histogram(counts, bins=min(bins, hi), range=(0, hi))
+    hi = max(int(np.percentile(counts, 99)), 1)
+    h, edges = np.histogram(np.minimum(counts, hi), bins=min(bins, hi), range=(0, hi))
     return {"edges": [float(e) for e in edges], "counts": [int(c) for c in h]}
 
 
@@ -34,6 +36,11 @@ def token_stats(texts: Sequence[str], tokenizer, *, max_length: int | None = Non
     """Total, mean, p50, p95, max tokens, a histogram, and the share of records longer than `max_length` (which
     training at that length would truncate). `per_record` lists every record's count."""
     counts = count_tokens(texts, tokenizer, add_special_tokens=add_special_tokens)
+    return {**summarize_counts(counts, max_length=max_length, bins=bins), "per_record": counts.tolist()}
+
+
+def summarize_counts(counts: np.ndarray, *, max_length: int | None = None, bins: int = 30) -> dict:
+    """`token_stats`' figures from per-record token counts."""
     n = len(counts)
     truncated = int((counts > max_length).sum()) if max_length else 0
     return {
@@ -47,7 +54,6 @@ def token_stats(texts: Sequence[str], tokenizer, *, max_length: int | None = Non
         "max_length": max_length,
         "truncated_records": truncated,
         "truncated_share": truncated / n if n and max_length else 0.0,
-        "per_record": counts.tolist(),
     }
 
 

@@ -9,7 +9,7 @@ from typing import Sequence
 
 from curate.signals.base import Record, Signal, register
 
-__all__ = ["LlmBoilerplate", "template_uniformity", "PHRASES"]
+__all__ = ["LlmBoilerplate", "template_uniformity", "opening", "PHRASES"]
 
 # Phrase lists, lower-case. Sources: phrases that instruction-set builders filter on (e.g. the "As an AI language
 # model" lists used to clean ShareGPT-derived sets such as WizardLM/Vicuna "unfiltered"), plus their Korean forms.
@@ -67,17 +67,18 @@ class LlmBoilerplate(Signal):
 _WORD = re.compile(r"\w+", re.UNICODE)
 
 
-def template_uniformity(answers: Sequence[str], *, n_words: int = 3, top: int = 5) -> dict:
+def opening(answer: str, n_words: int = 3) -> str:
+    """An answer's opening: its first `n_words` words, lower case, digits masked ("" for no word)."""
+    return " ".join(re.sub(r"\d+", "0", w) for w in _WORD.findall(answer.lower())[:n_words])
+
+
+def template_uniformity(answers: Sequence[str] | Counter, *, n_words: int = 3, top: int = 5) -> dict:
     """How alike answers open: the share taken by the commonest opening (first `n_words` words, digits masked) and
-    the normalised entropy of openings (1 = all different, 0 = all the same). Template-generated sets score low."""
-    openings = Counter()
-    n = 0
-    for a in answers:
-        words = _WORD.findall(a.lower())[:n_words]
-        if not words:
-            continue
-        openings[" ".join(re.sub(r"\d+", "0", w) for w in words)] += 1
-        n += 1
+    the normalised entropy of openings (1 = all different, 0 = all the same). Template-generated sets score low.
+    `answers` may also be a Counter of `opening`s already counted (how the audit streams it)."""
+    openings = answers if isinstance(answers, Counter) else Counter(opening(a, n_words) for a in answers)
+    openings.pop("", None)
+    n = sum(openings.values())
     if n == 0:
         return {"records": 0, "top_opening_share": 0.0, "opening_entropy": 1.0, "top_openings": []}
     probs = [c / n for c in openings.values()]

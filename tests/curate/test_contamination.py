@@ -118,3 +118,41 @@ def test_empty_inputs():
     assert r.contaminated_ids == [] and r.figures["contaminated_share"] == 0.0
     r = find_contamination(["train text"], [])
     assert r.items == [] and r.figures["test_items"] == 0
+
+
+def test_streamed_in_chunks_equals_one_pass_and_brute_force_near_matches():
+    """ContaminationScan fed in chunks of any size gives the one-pass result; its near-duplicate matches equal a brute
+    force over every (training record or line, test item) pair with Python sets of word 3-grams."""
+    from curate.contamination import ContaminationScan
+    from curate.dedup import words
+
+    train_rows, test_rows = read("TrainData.csv")[:600], read("TestData.csv")
+    train = [f"{r['Q']}\n{r['A']}" for r in train_rows]
+    tests = [(f"t{i}", r["Q"] if "Q" in r else next(iter(r.values()))) for i, r in enumerate(test_rows)]
+    whole = find_contamination(train, tests)
+    for step in (1, 7, 250):
+        scan = ContaminationScan(tests)
+        for s in range(0, len(train), step):
+            scan.add(train[s:s + step], s)
+        got = scan.result()
+        assert got.items == whole.items and got.figures == whole.figures
+
+    def sh(t):
+        w = words(t)
+        return {tuple(w[i:i + 3]) for i in range(len(w) - 2)} if len(w) >= 3 else ({tuple(w)} if w else set())
+
+    best: dict[str, tuple[float, int]] = {}
+    for i, t in enumerate(train):
+        docs = [t] + ([x for x in t.split("\n") if x.strip()] if "\n" in t else [])
+        for d in docs:
+            a = sh(d)
+            for tid, q in tests:
+                b = sh(q)
+                if a and b:
+                    j = len(a & b) / len(a | b)
+                    if j >= 0.7 and (tid not in best or j > best[tid][0]):
+                        best[tid] = (j, i)
+    near = {it["test_id"]: (it["overlap"], it["train_index"]) for it in whole.items if it["method"] == "near_dup"}
+    assert set(near) == set(best) and len(best) > 0
+    for tid, (j, i) in best.items():
+        assert abs(near[tid][0] - j) < 1e-6

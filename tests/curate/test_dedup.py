@@ -229,3 +229,29 @@ def test_deterministic_and_validates_arguments():
     with pytest.raises(ValueError):
         near_duplicates(docs, bands=64, rows=4)
     assert near_duplicates([]).clusters == []
+
+
+def test_text_hashes_group_exactly_like_normalize():
+    """The hashed exact-duplicate groups equal a plain dict grouping on `normalize` (case, punctuation, spacing,
+    NFKC, Korean, chat messages)."""
+    import random
+
+    from curate.dedup import exact_duplicates, text_hashes
+
+    rng = random.Random(3)
+    base = ["Hello, World!", "hello world", "HELLO   world!!", "Hello World.", "안녕하세요, 세계!", "안녕하세요 세계",
+            "ｆｕｌｌ ｗｉｄｔｈ", "full width", "snake_case stays", "snake case stays", "", "   ", "?!", "a b", "ab"]
+    values = [rng.choice(base) + rng.choice(["", " ", "!", " x"]) for _ in range(400)]
+    by: dict[str, list[int]] = {}
+    for i, v in enumerate(values):
+        k = normalize(v)
+        if k:
+            by.setdefault(k, []).append(i)
+    expected = sorted((g for g in by.values() if len(g) > 1), key=lambda g: g[0])
+    assert exact_duplicates(values).groups == expected
+    h = text_hashes(values)
+    assert all((h[i] == 0) == (normalize(v) == "") for i, v in enumerate(values))
+    chats = [[{"role": "user", "content": "Hi!"}], [{"role": "user", "content": "hi"}],
+             [{"role": "assistant", "content": "hi"}]]
+    hc = text_hashes(chats)
+    assert hc[0] == hc[1] != hc[2]

@@ -199,3 +199,33 @@ def test_test_set_as_a_suite_gives_the_same_overlap(enlighten):
     assert via_suite["summary"]["contaminated"] == report["summary"]["contaminated"]
     assert via_suite["contamination"]["test_items"] == 269
     assert all(i.startswith("mc-") for i in via_suite["contamination"]["contaminated_ids"])
+
+
+def test_the_audit_streams_and_matches_the_in_memory_functions(tmp_path):
+    """Pass 1 keeps no text; the clusters, exact groups and diversity map of the streamed audit (with a diversity
+    sample smaller than the set, so every record is placed in a third pass) equal the in-memory functions' on the
+    whole list of texts."""
+    from curate.dedup import exact_pair_duplicates, near_duplicates
+    from curate.diversity import diversity_figures
+    from curate.pipeline import AuditConfig, collect
+
+    cfg = AuditConfig()
+    lean = collect(TRAIN, cfg, progress=False, keep_texts=False)
+    full = collect(TRAIN, cfg, progress=False)
+    assert lean.prompts == [] and lean.answers == [] and len(lean.lines) == 1910
+    want = np.array([0, 5, 977, 1909])
+    got = [(i, p, a) for idx, ps, ans in lean.text_chunks(want=want) for i, p, a in zip(idx, ps, ans)]
+    assert got == [(i, full.prompts[i], full.answers[i]) for i in want]
+
+    report = audit(TRAIN, out=tmp_path / "out", diversity_sample=300, stages=("exact", "near", "diversity"))
+    table = pq.read_table(tmp_path / "out/records.parquet").to_pandas()
+    near = near_duplicates(full.answers)
+    assert table["near_cluster"].tolist() == near.cluster_of.tolist()
+    assert report["summary"]["exact_duplicate_records"]["pair"] == \
+        exact_pair_duplicates(full.prompts, full.answers).duplicate_records
+    div = diversity_figures([f"{q}\n{a}" for q, a in zip(full.prompts, full.answers)], sample=300)
+    assert div["sampled"] and report["diversity"]["sampled"]
+    assert table["cluster"].tolist() == div["cluster_ids"]
+    assert np.allclose(table[["map_x", "map_y"]].to_numpy(), np.asarray(div["map_xy"]), atol=1e-5)
+    for key in ("distinct_1", "distinct_2", "vendi", "cluster_entropy", "coverage", "cluster_sizes"):
+        assert report["diversity"][key] == pytest.approx(div[key])
