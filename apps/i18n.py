@@ -217,6 +217,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "au.verdict_fair": ("fair", "보통"),
     "au.verdict_poor": ("poor", "나쁨"),
     "au.verdict_none": ("—", "—"),
+    "au.verdict_n/a": ("n/a", "해당 없음"),
     "au.headline": ("{records} records · {flagged} flagged · {pii} PII findings · {tokens} tokens",
                     "레코드 {records}개 · 문제 {flagged}개 · 개인정보 {pii}건 · 토큰 {tokens}개"),
     "au.col_answer_chars": ("Answer length (characters)", "답변 길이 (글자)"),
@@ -360,7 +361,8 @@ PACKAGE_KO: dict[str, str] = {
     # report carries these keys
     "audit.figure.quality": "레코드의 {share:.1%}에 문제 표시",
     "audit.figure.diversity": "중복 {duplicates:.1%}, distinct-2 {distinct_2:.2f}, 클러스터 엔트로피 {entropy:.2f}",
-    "audit.figure.real_vs_generated": "{share:.1%}가 생성된 것으로 보임",
+    "audit.figure.diversity_no_entropy": "중복 {duplicates:.1%}, distinct-2 {distinct_2:.2f}, 클러스터 엔트로피 없음",
+    "audit.figure.real_vs_generated": "레코드의 {share:.1%}가 생성된 것으로 보임",
     "audit.figure.amount": "사용 가능한 레코드 {usable:,}개, 토큰 {tokens:,}개",
     "audit.rule.quality": "좋음 ≤ 2 %, 보통 ≤ 10 %",
     "audit.rule.diversity": "중복 ≤ 2 %, distinct-2 ≥ 0.3, 정규화한 클러스터 엔트로피 ≥ 0.8",
@@ -372,7 +374,7 @@ PACKAGE_KO: dict[str, str] = {
     "audit.fix.near_duplicates": "클러스터 {clusters}개에 있는 유사 중복 레코드 {n}개를 정리하세요",
     "audit.fix.contamination": "테스트 항목 {n}개와 겹치는 학습 레코드를 제거하세요 (오염)",
     "audit.fix.pii": "레코드 {n}개의 개인정보를 가리세요",
-    "audit.fix.reason": "{reason}(으)로 표시된 레코드 {n}개를 고치거나 빼세요",
+    "audit.fix.reason": "사유 {reason}에 해당하는 레코드 {n}개를 고치거나 빼세요",
 }
 # Where each package key's English lives (imported on first use).
 PACKAGES = {"agreement.": "evalkit.agreement", "compare.": "evalkit.suites.compare", "audit.": "curate.pipeline"}
