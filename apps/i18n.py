@@ -283,7 +283,6 @@ MESSAGES: dict[str, tuple[str, str]] = {
                       "쌍대 비교 세션에는 모델이 두 개 이상 필요합니다. 두 개 이상 고르세요."),
     "ad.no_items": ("These models have no outputs in common on this suite; pick a suite run that has them.",
                     "이 스위트에는 선택한 모델들의 출력이 함께 있는 케이스가 없습니다. 출력이 있는 스위트 실행을 고르세요."),
-    "ad.rater_id": ("Rater", "평가자"),
     "ad.link": ("Personal link", "개인 링크"),
     "ad.duplicate_rater": ("A rater with that name already exists; use a different name or a new link below.",
                            "같은 이름의 평가자가 이미 있습니다. 다른 이름을 쓰거나 아래에서 새 링크를 발급하세요."),

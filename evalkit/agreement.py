@@ -316,7 +316,6 @@ FIGURE_LABELS = {
 }
 KAPPA_BANDS = [(0.0, "poor"), (0.2, "slight"), (0.4, "fair"), (0.6, "moderate"), (0.8, "substantial"),
                (1.01, "almost perfect")]  # Landis & Koch (1977)
-_JUDGE_FIGURES = "% agreement judge-human {j:.2f} [{j_low:.2f}, {j_high:.2f}] vs human-human {h:.2f} [{h_low:.2f}, {h_high:.2f}]"
 MESSAGES: dict[str, str] = {
     **{f"agreement.figure.{k}": v for k, v in FIGURE_LABELS.items()},
     **{f"agreement.id.{k}": k for k in FIGURE_LABELS},  # the figure's JSON name, as the CLI's lines name it
@@ -335,7 +334,8 @@ MESSAGES: dict[str, str] = {
                                "the answers",
     "agreement.verbosity": "the longer answer wins {share:.0%} of decisive verdicts (50% = no length preference)",
     # the judge beside the experts
-    "agreement.judge_figures": _JUDGE_FIGURES,
+    "agreement.judge_figures": "% agreement judge-human {j:.2f} [{j_low:.2f}, {j_high:.2f}] vs human-human "
+                               "{h:.2f} [{h_low:.2f}, {h_high:.2f}]",
     "agreement.judge_as_often": "judge agrees with experts about as often as experts agree with each other "
                                 "({figures}; the intervals overlap)",
     "agreement.judge_less_often": "judge agrees with experts less often than experts agree with each other ({figures})",

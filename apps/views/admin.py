@@ -60,7 +60,7 @@ with st.expander(t("ad.new_session"), expanded=False):
                 sessions.assign(store, sid, [x["rater"] for x in links])
                 st.success(t("ad.created", n=len(items), raters=len(links)))
                 st.caption(t("ad.links_once"))
-                st.dataframe(ui.columns(pd.DataFrame(links), {"rater": "ad.rater_id", "name": "ad.name",
+                st.dataframe(ui.columns(pd.DataFrame(links), {"rater": "ag.rater", "name": "ad.name",
                                                               "link": "ad.link"}), hide_index=True, width="stretch")
             except UserError as e:
                 st.error(f"{e.message}" + (f" — {e.hint}" if e.hint else ""))

@@ -47,7 +47,8 @@ def _fig_rows(figs: dict, names) -> pd.DataFrame:
 FIGS = ["percent_agreement", "percent_agreement_without_ties", "cohen_kappa", "fleiss_kappa", "krippendorff_alpha"]
 # the per-rater tables' columns: the agreement package's names -> catalogue keys
 PAIR_COLUMNS = {"rater": "ag.rater", "raters": "ag.raters", "n_items": "ag.n_items",
-                **{f: f"agreement.figure.{f}" for f in ("percent_agreement", "cohen_kappa", "weighted_kappa", "spearman")}}
+                **{f: f"agreement.figure.{f}"
+                   for f in ("percent_agreement", "cohen_kappa", "weighted_kappa", "spearman")}}
 st.caption(t("ag.caption", ratings=report["n_ratings"], items=report["n_items"], raters=report["n_raters"]))
 if judge and "judge" in report:
     j = report["judge"]

@@ -51,8 +51,9 @@ cols = st.columns(4)
 for col, axis in zip(cols, ("quality", "diversity", "real_vs_generated", "amount")):
     v = verdicts.get(axis) or {}
     color = {"good": "green", "fair": "orange", "poor": "red"}.get(v.get("verdict"), "gray")
-    col.metric(t(f"au.{axis}"), t(f"au.verdict_{v.get('verdict', 'none')}"), ui.say(v.get("figure_key"), v.get("figure")),
-               delta_color=color, delta_arrow="off", help=ui.say(v.get("rule_key"), v.get("rule")), border=True)
+    col.metric(t(f"au.{axis}"), t(f"au.verdict_{v.get('verdict', 'none')}"),
+               ui.say(v.get("figure_key"), v.get("figure")), delta_color=color, delta_arrow="off",
+               help=ui.say(v.get("rule_key"), v.get("rule")), border=True)
 if summary:
     st.caption(t("au.headline", records=summary.get("records", 0), flagged=summary.get("flagged_records", 0),
                  pii=summary.get("pii_findings", 0), tokens=(summary.get("tokens") or {}).get("total", 0)))

@@ -78,7 +78,8 @@ with tab_cmp:
             rows += [dict(case=c, change=t("su.fail_to_pass"), critical=False) for c in flips.get("fail_to_pass", [])]
             if rows:
                 st.subheader(t("su.flips"))
-                df = ui.columns(pd.DataFrame(rows), {"case": "su.case", "change": "su.change", "critical": "su.critical"})
+                df = ui.columns(pd.DataFrame(rows), {"case": "su.case", "change": "su.change",
+                                                     "critical": "su.critical"})
                 red, green = "background-color: #fde2e1", "background-color: #e3f5e1"
                 st.dataframe(df.style.apply(lambda r: [red if r.name < regressed else green] * len(r), axis=1),
                              hide_index=True, width="stretch")
