@@ -112,7 +112,10 @@ class Features:
         return np.concatenate(parts) if parts else np.zeros(0, dtype)
 
     def record_keys(self) -> RecordKeys:
-        return RecordKeys.concat(self._keys, self.bands)
+        """All records' keys, once (the chunks' copies are released)."""
+        rk = RecordKeys.concat(self._keys, self.bands)
+        self._keys = []
+        return rk
 
 
 def file_text_chunks(path, cfg, fmap: FieldMap, *, want: np.ndarray | None = None, chunk: int = 5_000
