@@ -19,6 +19,7 @@ from typing import Any, Iterator
 import numpy as np
 
 from evalkit.errors import UserError
+from evalkit.messages import message, render
 
 from curate import io
 from curate.fields import FieldMap, FieldTypeError, detect_fields, prompt_text, to_pair
@@ -222,6 +223,28 @@ def load_test_items(test: str) -> list[tuple[str, str]]:
 
 
 # -- verdicts -------------------------------------------------------------------------------------------------------
+# The audit's sentences: English templates (report.json, the terminal and HTML reports print them); the report also
+# carries each as a message (verdicts' figure_key/rule_key, fixes_keys) so the app says it in Korean under the same key.
+MESSAGES = {
+    "audit.figure.quality": "{share:.1%} of records flagged",
+    "audit.figure.diversity": "{duplicates:.1%} duplicates, distinct-2 {distinct_2:.2f}, cluster entropy {entropy:.2f}",
+    "audit.figure.diversity_no_entropy": "{duplicates:.1%} duplicates, distinct-2 {distinct_2:.2f}, cluster entropy nan",
+    "audit.figure.real_vs_generated": "{share:.1%} look generated",
+    "audit.figure.amount": "{usable:,} usable records, {tokens:,} tokens",
+    "audit.rule.quality": "good <= 2 %, fair <= 10 %",
+    "audit.rule.diversity": "duplicates <= 2 %, distinct-2 >= 0.3, normalised cluster entropy >= 0.8",
+    "audit.rule.real_vs_generated": "good <= 1 %, fair <= 5 %",
+    "audit.rule.amount": "good >= 1,000 usable records, fair >= 200",
+    "audit.fix.exact_pairs": "remove {n} exact duplicate pairs",
+    "audit.fix.shared_answer": "review {n} records that share one answer across different questions",
+    "audit.fix.conflicting": "resolve {n} records asking one question with different answers",
+    "audit.fix.near_duplicates": "deduplicate {n} near-duplicate records in {clusters} clusters",
+    "audit.fix.contamination": "remove the training records overlapping {n} test items (contamination)",
+    "audit.fix.pii": "redact PII in {n} records",
+    "audit.fix.reason": "fix or drop {n} records flagged {reason}",
+}
+
+
 def verdicts(report: dict) -> dict:
     """Quality, diversity, real-vs-generated and amount, each with a verdict (good/fair/poor) and the figure behind it.
     Thresholds are rules of thumb, stated here so the report can print them."""
@@ -241,6 +264,11 @@ def verdicts(report: dict) -> dict:
             return "good" if x >= good else "fair" if x >= fair else "poor"
         return "good" if x <= good else "fair" if x <= fair else "poor"
 
+    def axis(name: str, verdict: str, figure_key: str | None = None, **fields) -> dict:
+        figure, rule = message(figure_key or f"audit.figure.{name}", **fields), message(f"audit.rule.{name}")
+        return {"verdict": verdict, "figure": render(figure, MESSAGES), "rule": render(rule, MESSAGES),
+                "figure_key": figure, "rule_key": rule}
+
     d_parts = [grade(dup_share, 0.02, 0.10)]
     if div.get("distinct_2") is not None:
         d_parts.append(grade(div["distinct_2"], 0.3, 0.15, True))
@@ -248,46 +276,45 @@ def verdicts(report: dict) -> dict:
         d_parts.append(grade(ent_norm, 0.8, 0.6, True))
     order = ["good", "fair", "poor"]
     d_verdict = max((p for p in d_parts if p != "n/a"), key=order.index, default="n/a")
+    d_fields = dict(duplicates=dup_share, distinct_2=div.get("distinct_2") or 0)
     return {
-        "quality": {"verdict": grade(q_share, 0.02, 0.10), "figure": f"{q_share:.1%} of records flagged",
-                    "rule": "good <= 2 %, fair <= 10 %"},
-        "diversity": {"verdict": d_verdict,
-                      "figure": f"{dup_share:.1%} duplicates, distinct-2 {div.get('distinct_2') or 0:.2f}, "
-                                f"cluster entropy {ent_norm if ent_norm is not None else float('nan'):.2f}",
-                      "rule": "duplicates <= 2 %, distinct-2 >= 0.3, normalised cluster entropy >= 0.8"},
-        "real_vs_generated": {"verdict": grade(g_share, 0.01, 0.05), "figure": f"{g_share:.1%} look generated",
-                              "rule": "good <= 1 %, fair <= 5 %"},
-        "amount": {"verdict": grade(usable, 1000, 200, True),
-                   "figure": f"{usable:,} usable records, {s['tokens'].get('total', 0):,} tokens",
-                   "rule": "good >= 1,000 usable records, fair >= 200"},
+        "quality": axis("quality", grade(q_share, 0.02, 0.10), share=q_share),
+        "diversity": axis("diversity", d_verdict, **d_fields, entropy=ent_norm) if ent_norm is not None else
+        axis("diversity", d_verdict, "audit.figure.diversity_no_entropy", **d_fields),
+        "real_vs_generated": axis("real_vs_generated", grade(g_share, 0.01, 0.05), share=g_share),
+        "amount": axis("amount", grade(usable, 1000, 200, True), usable=usable, tokens=s["tokens"].get("total", 0)),
     }
+
+
+def fix_messages(report: dict, limit: int = 6) -> list[dict]:
+    """The biggest problems, as actions (messages, evalkit.messages), largest first."""
+    s = report["summary"]
+    fixes: list[tuple[int, dict]] = []
+    pair_dups = s["exact_duplicate_records"].get("pair", 0)
+    if pair_dups:
+        fixes.append((pair_dups, message("audit.fix.exact_pairs", n=pair_dups)))
+    shared = report.get("duplicates", {}).get("shared_answer_records", 0)
+    if shared:
+        fixes.append((shared, message("audit.fix.shared_answer", n=shared)))
+    conflicting = report.get("duplicates", {}).get("conflicting_records", 0)
+    if conflicting:
+        fixes.append((conflicting, message("audit.fix.conflicting", n=conflicting)))
+    if s["near_duplicate_records"]:
+        fixes.append((s["near_duplicate_records"], message("audit.fix.near_duplicates", n=s["near_duplicate_records"],
+                                                           clusters=s["near_duplicate_clusters"])))
+    if s.get("contaminated"):
+        fixes.append((s["contaminated"] * 10, message("audit.fix.contamination", n=s["contaminated"])))
+    if s["pii_records"]:
+        fixes.append((s["pii_records"] * 5, message("audit.fix.pii", n=s["pii_records"])))
+    for reason, count in report.get("quality", {}).get("reasons", {}).items():
+        fixes.append((count, message("audit.fix.reason", n=count, reason=reason)))
+    fixes.sort(key=lambda x: -x[0])
+    return [m for _, m in fixes[:limit]]
 
 
 def top_fixes(report: dict, limit: int = 6) -> list[str]:
     """The biggest problems, as actions, largest first."""
-    s = report["summary"]
-    fixes: list[tuple[int, str]] = []
-    pair_dups = s["exact_duplicate_records"].get("pair", 0)
-    if pair_dups:
-        fixes.append((pair_dups, f"remove {pair_dups} exact duplicate pairs"))
-    shared = report.get("duplicates", {}).get("shared_answer_records", 0)
-    if shared:
-        fixes.append((shared, f"review {shared} records that share one answer across different questions"))
-    conflicting = report.get("duplicates", {}).get("conflicting_records", 0)
-    if conflicting:
-        fixes.append((conflicting, f"resolve {conflicting} records asking one question with different answers"))
-    if s["near_duplicate_records"]:
-        fixes.append((s["near_duplicate_records"], f"deduplicate {s['near_duplicate_records']} near-duplicate records "
-                                                   f"in {s['near_duplicate_clusters']} clusters"))
-    if s.get("contaminated"):
-        fixes.append((s["contaminated"] * 10, f"remove the training records overlapping {s['contaminated']} test "
-                                              "items (contamination)"))
-    if s["pii_records"]:
-        fixes.append((s["pii_records"] * 5, f"redact PII in {s['pii_records']} records"))
-    for reason, count in report.get("quality", {}).get("reasons", {}).items():
-        fixes.append((count, f"fix or drop {count} records flagged {reason}"))
-    fixes.sort(key=lambda x: -x[0])
-    return [t for _, t in fixes[:limit]]
+    return [render(m, MESSAGES) for m in fix_messages(report, limit)]
 
 
 # -- the audit --------------------------------------------------------------------------------------------------------
@@ -629,7 +656,8 @@ def _audit(path, cfg: AuditConfig, units: list[Signal], progress: bool, *, colle
         "timings_s": {k: round(v, 3) for k, v in timings.items()},
     }
     report["verdicts"] = verdicts(report)
-    report["fixes"] = top_fixes(report)
+    report["fixes_keys"] = fix_messages(report)
+    report["fixes"] = [render(m, MESSAGES) for m in report["fixes_keys"]]
 
     xy = np.round(xy, 5)
     table = {
