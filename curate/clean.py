@@ -128,9 +128,8 @@ def clean(path: str | os.PathLike, recipe: dict, out: str | os.PathLike, *, fiel
         res = find_contamination([f"{q}\n{a}" for q, a in zip(col.prompts, col.answers)], items,
                                  n=int(contamination.get("n", 13)))
         contaminated_ids = list(res.contaminated_ids)
-        for it in res.items:
-            i = it.get("train_index")
-            if i is not None and "contaminated" not in reasons[i]:
+        for i in res.train_indices:       # every overlapping record, so the audit's same check passes on the output
+            if "contaminated" not in reasons[i]:
                 alive[i] = False
                 reasons[i].append("contaminated")
 

@@ -25,10 +25,13 @@ __all__ = ["ContaminationResult", "ContaminationScan", "find_contamination", "mc
 @dataclass
 class ContaminationResult:
     """`items`: one dict per (test item, method): {test_id, train_index, method: "ngram"|"near_dup", overlap};
-    `contaminated_ids`: sorted test ids with any hit; `figures`: counts and shares for the report."""
+    `contaminated_ids`: sorted test ids with any hit; `figures`: counts and shares for the report;
+    `train_indices`: every training record holding a test n-gram or near a test item (not only the first per item:
+    what a clean must remove for the same check to pass afterwards)."""
     items: list[dict]
     contaminated_ids: list
     figures: dict = field(default_factory=dict)
+    train_indices: list[int] = field(default_factory=list)
 
 
 def mc_test_text(question: str, choices: Sequence[str] | None = None, *, with_choices: bool = False) -> str:
@@ -101,6 +104,7 @@ class ContaminationScan:
                                  for k in ks])
             self.short_by_len[L] = (ks, hs)
         self.short_first = np.full(nt, -1, np.int64)
+        self.hit_records: list[np.ndarray] = []
         # near-duplicates: the test items' shingles and LSH keys; train docs are looked up band by band
         self.best: dict[int, tuple[float, int]] = {}
         if near and nt:
@@ -127,6 +131,9 @@ class ContaminationScan:
             hit = _first_holder(self.q_hash, g[keep], doc[keep])
             new_hit = (self.q_first < 0) & (hit >= 0)
             self.q_first[new_hit] = hit[new_hit] + start
+            if (hit >= 0).any():
+                holds = np.isin(g[keep], self.q_hash[hit >= 0])
+                self.hit_records.append(np.unique(doc[keep][holds]) + start)
         for L, (ks, hs) in self.short_by_len.items():
             todo = self.short_first[ks] < 0
             if not todo.any():
@@ -137,6 +144,9 @@ class ContaminationScan:
             hit = _first_holder(hs, g[keep], doc[keep])
             fresh = todo & (hit >= 0)
             self.short_first[ks[fresh]] = hit[fresh] + start
+            if fresh.any():
+                holds = np.isin(g[keep], hs[fresh])
+                self.hit_records.append(np.unique(doc[keep][holds]) + start)
         if self.near and self.test_items:
             self._add_near(train_texts, start)
 
@@ -174,6 +184,7 @@ class ContaminationScan:
         both_off = np.concatenate([off, off[-1] + self.t_off[1:]])
         jac = jaccard_pairs(both_flat, both_off, d, t + len(docs))
         ok = jac >= self.near_threshold - 1e-12
+        self.hit_records.append(np.unique(np.asarray(owner)[d[ok]]) + start)
         for k, tr, j in zip(t[ok].tolist(), (np.asarray(owner)[d[ok]] + start).tolist(), jac[ok].tolist()):
             b = self.best.get(k)
             if b is None or j > b[0] or (j == b[0] and tr < b[1]):
@@ -211,4 +222,7 @@ class ContaminationScan:
             "items_unchecked_by_ngram": int((te_lens < self.min_words).sum()),
         }
         items.sort(key=lambda it: (str(it["test_id"]), it["method"]))
-        return ContaminationResult(items=items, contaminated_ids=contaminated, figures=figures)
+        hits = np.unique(np.concatenate(self.hit_records)) if self.hit_records else np.zeros(0, np.int64)
+        figures["train_records_hit"] = int(len(hits))
+        return ContaminationResult(items=items, contaminated_ids=contaminated, figures=figures,
+                                   train_indices=hits.tolist())

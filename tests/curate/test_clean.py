@@ -129,3 +129,20 @@ def test_bad_input_leaves_no_partial_output(tmp_path):
     with pytest.raises(UserError, match="d.jsonl:2"):
         clean(data, {"signals": []}, tmp_path / "out" / "c.jsonl")
     assert not (tmp_path / "out").exists() or not any((tmp_path / "out").iterdir())
+
+
+def test_cleaned_enlighten_set_passes_the_audits_contamination_gate(tmp_path):
+    """Every training record that overlaps a test item is removed (not only the first per item), so the audit's own
+    check finds nothing afterwards; a record repeating a test question under another answer is caught too."""
+    from curate.pipeline import audit
+
+    repo = Path(__file__).resolve().parents[2]
+    train, test = repo / "data/enlighten-instruct/TrainData.csv", repo / "data/enlighten-instruct/TestData.csv"
+    before = audit(train, test=str(test), stages=("contamination",))
+    out = tmp_path / "clean.csv"
+    log = clean(train, {"signals": [], "dedup": {"exact": "none", "near": False}, "contamination": {"test": str(test)}},
+                out)
+    assert log["removed_by_reason"]["contaminated"] == before["contamination"]["figures"]["train_records_hit"]
+    assert log["removed_by_reason"]["contaminated"] > before["summary"]["contaminated"]   # several per test item
+    after = audit(out, test=str(test), stages=("contamination",))
+    assert after["summary"]["contaminated"] == 0

@@ -156,3 +156,10 @@ def test_streamed_in_chunks_equals_one_pass_and_brute_force_near_matches():
     assert set(near) == set(best) and len(best) > 0
     for tid, (j, i) in best.items():
         assert abs(near[tid][0] - j) < 1e-6
+    # every training record hit: lm-eval's n-gram check per record, plus every near match of the brute force
+    hit = {i for i, t in enumerate(train) if reference([t], tests)}
+    for i, t in enumerate(train):
+        docs = [t] + ([x for x in t.split("\n") if x.strip()] if "\n" in t else [])
+        if any(len(sh(d) & sh(q)) / max(len(sh(d) | sh(q)), 1) >= 0.7 for d in docs for _, q in tests if sh(d) and sh(q)):
+            hit.add(i)
+    assert whole.train_indices == sorted(hit)
