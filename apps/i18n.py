@@ -2,9 +2,9 @@
 browser's Accept-Language header.
 
 Two parts: MESSAGES, the app's own labels (English, Korean); PACKAGE_KO, the Korean of the sentences the packages
-write into their reports (agreement readings, the compare verdict, audit figures and fixes). Their English stays in
-the package (its `MESSAGES`, what the CLI prints); the report carries each as {"key", "fields"} (evalkit.messages),
-and `t` renders it in either language under the same key."""
+write into their reports (agreement readings, the compare verdict, audit figures and fixes, the suites' assertion
+reasons). Their English stays in the package (its `MESSAGES`, what the CLI prints); the report carries each as {"key",
+"fields"} (evalkit.messages), and `t` renders it in either language under the same key."""
 from __future__ import annotations
 
 import importlib
@@ -356,6 +356,59 @@ PACKAGE_KO: dict[str, str] = {
     "compare.verdict.significant_drop": "유의한 하락",
     "compare.verdict.significant_gain": "유의한 향상",
     "compare.verdict.no_significant_change": "유의한 변화 없음",
+    # evalkit.suites.assertions (each assertion's reason, stored as "reason_key" beside "reason"); terse, for a table cell
+    "assertions.equals": "기댓값 {want!r}, 실제 {got!r}",
+    "assertions.found": "찾음 {found}",
+    "assertions.missing": "없음 {missing}",
+    "assertions.missing_any": "하나도 없음 {wanted}",
+    "assertions.starts_with": "시작 부분 {start!r}",
+    "assertions.matched": "일치 {match!r}",
+    "assertions.no_match": "/{pattern}/ 일치 없음",
+    "assertions.valid_json": "올바른 JSON",
+    "assertions.not_json": "JSON 아님: {error}",
+    "assertions.json.at": "{line}번째 줄 {column}번째 열 (위치 {char}): {problem}",
+    "assertions.json.expecting_value": "값이 와야 함",
+    "assertions.json.extra_data": "뒤에 남는 데이터가 있음",
+    "assertions.json.property_name": "큰따옴표로 감싼 속성 이름이 와야 함",
+    "assertions.json.comma": "',' 구분자가 와야 함",
+    "assertions.json.colon": "':' 구분자가 와야 함",
+    "assertions.json.unterminated": "여기서 시작한 문자열이 닫히지 않음",
+    "assertions.json.control": "잘못된 제어 문자",
+    "assertions.json.escape": "잘못된 \\ 이스케이프",
+    "assertions.json.unicode_escape": "잘못된 \\uXXXX 이스케이프",
+    "assertions.schema_ok": "스키마와 일치",
+    "assertions.schema_error": "{path}: {error}",
+    "assertions.schema.root": "(최상위)",
+    "assertions.schema.required": "필수 속성 {name} 없음",
+    "assertions.schema.type": "{instance}은(는) {types} 타입이 아님",
+    "assertions.schema.enum": "{instance}은(는) {options} 중 하나가 아님",
+    "assertions.schema.minimum": "{instance}은(는) 최솟값 {limit}보다 작음",
+    "assertions.schema.maximum": "{instance}은(는) 최댓값 {limit}보다 큼",
+    "assertions.schema.const": "{expected} 값이어야 함",
+    "assertions.schema.pattern": "{instance}은(는) 패턴 {pattern}과(와) 맞지 않음",
+    "assertions.schema.additional_one": "허용되지 않는 추가 속성 {names}",
+    "assertions.schema.additional_many": "허용되지 않는 추가 속성 {names}",
+    "assertions.no_number": "출력에 숫자 없음",
+    "assertions.number": "실제 {got:g}, 기댓값 {want:g}",
+    "assertions.number_tolerance": "실제 {got:g}, 기댓값 {want:g} ± {tolerance:g}",
+    "assertions.similar": "유사도 {score:.2f} ({method}, 기준 {threshold:g})",
+    "assertions.length": "{unit} {n} (범위 {min}..{max})",
+    "assertions.length_no_min": "{unit} {n} (최대 {max})",
+    "assertions.length_no_max": "{unit} {n} (최소 {min})",
+    "assertions.length_no_bounds": "{unit} {n} (범위 없음)",
+    "assertions.unit.chars": "글자 수",
+    "assertions.unit.words": "단어 수",
+    "assertions.latency": "{seconds:.2f}초 (제한 {limit:g}초)",
+    "assertions.choice": "선택 {picked} ({choice!r}), 정답 {gold}",
+    "assertions.judge_unparsed": "심사 모델의 응답을 해석할 수 없음: {reply!r}",
+    "assertions.judge_verdict": "심사: {verdict}",
+    "assertions.verdict.pass": "통과",
+    "assertions.verdict.fail": "실패",
+    "assertions.judge_score": "심사 점수 {score:g} (기준 {threshold:g})",
+    "assertions.python_returned": "python 반환값 {result}",
+    "assertions.python_score": "python 반환값 {score:g}",
+    "assertions.python_reason": "{reason}",
+    "assertions.not": "부정: {reason}",
     # curate.pipeline (verdicts' figure_key / rule_key, report["fixes_keys"]); the app shows the English until the
     # report carries these keys
     "audit.figure.quality": "레코드의 {share:.1%}에 문제 표시",
@@ -376,7 +429,8 @@ PACKAGE_KO: dict[str, str] = {
     "audit.fix.reason": "사유 {reason}에 해당하는 레코드 {n}개를 고치거나 빼세요",
 }
 # Where each package key's English lives (imported on first use).
-PACKAGES = {"agreement.": "evalkit.agreement", "compare.": "evalkit.suites.compare", "audit.": "curate.pipeline"}
+PACKAGES = {"agreement.": "evalkit.agreement", "compare.": "evalkit.suites.compare", "audit.": "curate.pipeline",
+            "assertions.": "evalkit.suites.assertions"}
 
 
 def package_english(key: str) -> str | None:

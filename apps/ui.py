@@ -40,6 +40,18 @@ def say(msg: dict | None, english: str = "") -> str:
     return i18n.say(msg, lang(), english)
 
 
+def why(details) -> str:
+    """A case's failed assertions ("type: reason; ...") in the page's language: each reason from the `reason_key` the
+    suite runner stores beside it; its English for results stored before the keys, and the error text of a case that
+    errored (an exception's words)."""
+    if not isinstance(details, dict):
+        return ""
+    bad = [a for a in details.get("assertions", []) if isinstance(a, dict) and not a.get("passed", True)]
+    return "; ".join(f"{a.get('type') or a.get('name')}: "
+                     f"{say(a.get('reason_key'), a.get('message') or a.get('reason') or '')}".rstrip(": ")
+                     for a in bad) or str(details.get("error") or "")
+
+
 def labels(prefix: str, none: str = "none"):
     """Labels for option codes (a widget's format_func, a column's map): the catalogue's `prefix + code` (`none` for
     None) in the language of the run that made them; a code the catalogue doesn't name shows as itself."""

@@ -41,7 +41,7 @@ with tab_run:
     failed_only = st.toggle(t("su.failed_only"), key="su_failed")
     shown = cases[cases["status"] != "pass"] if failed_only else cases
     shown = shown[["case_id", "model", "status", "score", "why", "output"]].assign(
-        status=shown["status"].map(ui.labels("su.status_")))
+        status=shown["status"].map(ui.labels("su.status_")), why=shown["details"].map(ui.why))
     st.dataframe(ui.columns(shown, {"case_id": "su.case", "model": "lb.model", "status": "su.status",
                                     "score": "su.score", "why": "su.why", "output": "su.output"}),
                  hide_index=True, width="stretch")

@@ -3,6 +3,9 @@
 A check is `fn(out: Output, *, <its YAML keys>) -> Grade`. Its keyword parameters are the YAML keys it accepts (the
 ones without a default are required), so the registry validates a spec without a second list. `not-<type>` inverts
 any check; `weight` weighs it in the case score.
+
+Each grade's reason is a message (evalkit.messages): `Grade.message` is {"key", "fields"} from MESSAGES below, and
+`Grade.reason` is its English rendering, what the CLI prints and the JSON keeps; the app says the same key in Korean.
 """
 from __future__ import annotations
 
@@ -14,8 +17,67 @@ from dataclasses import dataclass, field
 from typing import Any, Callable
 
 from evalkit.errors import UserError
+from evalkit.messages import message, render
 
-__all__ = ["Check", "Grade", "Output", "REGISTRY", "assertion", "known_types", "parse_check"]
+__all__ = ["Check", "Grade", "MESSAGES", "Output", "REGISTRY", "assertion", "known_types", "parse_check"]
+
+# The reasons' English templates (key -> str.format template); a field may be a nested message (its key is here too).
+MESSAGES = {
+    "assertions.equals": "expected {want!r}, got {got!r}",
+    "assertions.found": "found {found}",
+    "assertions.missing": "missing {missing}",
+    "assertions.missing_any": "missing {wanted}",
+    "assertions.starts_with": "starts with {start!r}",
+    "assertions.matched": "matched {match!r}",
+    "assertions.no_match": "no match for /{pattern}/",
+    "assertions.valid_json": "valid JSON",
+    "assertions.not_json": "not JSON: {error}",
+    "assertions.json.at": "{problem}: line {line} column {column} (char {char})",
+    "assertions.json.expecting_value": "Expecting value",
+    "assertions.json.extra_data": "Extra data",
+    "assertions.json.property_name": "Expecting property name enclosed in double quotes",
+    "assertions.json.comma": "Expecting ',' delimiter",
+    "assertions.json.colon": "Expecting ':' delimiter",
+    "assertions.json.unterminated": "Unterminated string starting at",
+    "assertions.json.control": "Invalid control character at",
+    "assertions.json.escape": "Invalid \\escape",
+    "assertions.json.unicode_escape": "Invalid \\uXXXX escape",
+    "assertions.schema_ok": "matches the schema",
+    "assertions.schema_error": "{path}: {error}",
+    "assertions.schema.root": "(root)",
+    "assertions.schema.required": "{name} is a required property",
+    "assertions.schema.type": "{instance} is not of type {types}",
+    "assertions.schema.enum": "{instance} is not one of {options}",
+    "assertions.schema.minimum": "{instance} is less than the minimum of {limit}",
+    "assertions.schema.maximum": "{instance} is greater than the maximum of {limit}",
+    "assertions.schema.const": "{expected} was expected",
+    "assertions.schema.pattern": "{instance} does not match {pattern}",
+    "assertions.schema.additional_one": "Additional properties are not allowed ({names} was unexpected)",
+    "assertions.schema.additional_many": "Additional properties are not allowed ({names} were unexpected)",
+    "assertions.no_number": "no number in the output",
+    "assertions.number": "got {got:g}, expected {want:g}",
+    "assertions.number_tolerance": "got {got:g}, expected {want:g} ± {tolerance:g}",
+    "assertions.similar": "{method} {score:.2f} (threshold {threshold:g})",
+    "assertions.length": "{n} {unit} (bounds {min}..{max})",
+    "assertions.length_no_min": "{n} {unit} (bounds None..{max})",
+    "assertions.length_no_max": "{n} {unit} (bounds {min}..None)",
+    "assertions.length_no_bounds": "{n} {unit} (bounds None..None)",
+    "assertions.unit.chars": "chars",
+    "assertions.unit.words": "words",
+    "assertions.latency": "{seconds:.2f} s (limit {limit:g} s)",
+    "assertions.choice": "picked {picked} ({choice!r}), gold {gold}",
+    "assertions.judge_unparsed": "judge reply could not be parsed: {reply!r}",
+    "assertions.judge_verdict": "judge: {verdict}",
+    "assertions.verdict.pass": "pass",
+    "assertions.verdict.fail": "fail",
+    "assertions.judge_score": "judge score {score:g} (threshold {threshold:g})",
+    "assertions.python_returned": "python returned {result}",
+    "assertions.python_score": "python returned {score:g}",
+    "assertions.python_reason": "{reason}",
+    "assertions.not": "not: {reason}",
+}
+# json's decode problems (json.decoder, json.scanner) that have a key above
+_JSON_PROBLEMS = {MESSAGES[k]: k for k in MESSAGES if k.startswith("assertions.json.") and k != "assertions.json.at"}
 
 
 @dataclass(frozen=True)
@@ -24,6 +86,7 @@ class Grade:
     score: float  # 0..1
     reason: str = ""
     data: dict = field(default_factory=dict)
+    message: dict | None = None  # the reason as {"key", "fields"} (JSON-ready); `reason` is its English
 
 
 @dataclass
@@ -75,8 +138,36 @@ def known_types() -> list[str]:
 
 # -- the checks ----------------------------------------------------------------------------------------------------
 
-def _grade(ok: bool, reason: str, data: dict | None = None) -> Grade:
-    return Grade(bool(ok), 1.0 if ok else 0.0, reason, data or {})
+def _json_ready(value) -> bool:
+    """Strict JSON (what PostgreSQL's json column takes): no NaN or infinity, no objects."""
+    if value is None or isinstance(value, (bool, int, str)):
+        return True
+    if isinstance(value, float):
+        return math.isfinite(value)
+    if isinstance(value, list):
+        return all(_json_ready(v) for v in value)
+    return isinstance(value, dict) and all(isinstance(k, str) and _json_ready(v) for k, v in value.items())
+
+
+def _said(passed: bool, score: float, key: str, data: dict | None = None, /, **fields) -> Grade:
+    """A grade whose reason is the message `key` with `fields`, rendered in English from MESSAGES. A message whose
+    fields aren't plain JSON (a number read as infinity) is left out: the reason stays, in English only."""
+    msg = message(key, **fields)
+    return Grade(bool(passed), score, render(msg, MESSAGES), data or {}, msg if _json_ready(msg) else None)
+
+
+def _grade(ok: bool, key: str, data: dict | None = None, /, **fields) -> Grade:
+    return _said(ok, 1.0 if ok else 0.0, key, data, **fields)
+
+
+def _exact(english: str, key: str, /, **fields):
+    """A nested message for a library's sentence (json, jsonschema) when it renders to `english` byte for byte; the
+    sentence itself otherwise (a library that words it differently stays exact, only untranslated)."""
+    msg = message(key, **fields)
+    try:
+        return msg if render(msg, MESSAGES) == english else english
+    except (KeyError, IndexError, ValueError):
+        return english
 
 
 def _as_list(value) -> list[str]:
@@ -87,7 +178,7 @@ def _as_list(value) -> list[str]:
 def equals(out: Output, *, value, strip: bool = True) -> Grade:
     """Exact match (surrounding whitespace ignored unless strip: false)."""
     text, want = (out.text.strip(), str(value).strip()) if strip else (out.text, str(value))
-    return _grade(text == want, f"expected {want!r}, got {text[:80]!r}")
+    return _grade(text == want, "assertions.equals", want=want, got=text[:80])
 
 
 def _contains(out: Output, value, mode: str, fold: bool) -> Grade:
@@ -96,7 +187,10 @@ def _contains(out: Output, value, mode: str, fold: bool) -> Grade:
     found = [w for w in wanted if (w.casefold() if fold else w) in text]
     ok = len(found) == len(wanted) if mode == "all" else bool(found)
     missing = [w for w in wanted if w not in found]
-    return _grade(ok, f"found {found}" if ok else f"missing {missing if mode == 'all' else wanted}")
+    if ok:
+        return _grade(ok, "assertions.found", found=found)
+    return _grade(ok, "assertions.missing", missing=missing) if mode == "all" else \
+        _grade(ok, "assertions.missing_any", wanted=wanted)
 
 
 @assertion("contains")
@@ -137,7 +231,7 @@ def starts_with(out: Output, *, value, ignore_case: bool = False) -> Grade:
     text, want = out.text.lstrip(), str(value)
     if ignore_case:
         text, want = text.casefold(), want.casefold()
-    return _grade(text.startswith(want), f"starts with {out.text.lstrip()[:len(want) + 10]!r}")
+    return _grade(text.startswith(want), "assertions.starts_with", start=out.text.lstrip()[:len(want) + 10])
 
 
 @assertion("regex")
@@ -145,10 +239,47 @@ def regex(out: Output, *, value, ignore_case: bool = False, multiline: bool = Fa
     """`re.search(value, output)` finds a match."""
     flags = (re.IGNORECASE if ignore_case else 0) | (re.MULTILINE if multiline else 0)
     m = re.search(str(value), out.text, flags)
-    return _grade(m is not None, f"matched {m.group(0)[:80]!r}" if m else f"no match for /{value}/")
+    if m is not None:
+        return _grade(True, "assertions.matched", match=m.group(0)[:80])
+    return _grade(False, "assertions.no_match", pattern=str(value))
 
 
 _FENCE = re.compile(r"^\s*```[A-Za-z]*\s*\n?(.*?)\n?```\s*$", re.S)
+
+
+def _not_json(e: ValueError) -> Grade:
+    """"not JSON: <json's message>", the message keyed when json worded it as it does today."""
+    error = str(e)
+    if isinstance(e, json.JSONDecodeError):
+        problem = _exact(e.msg, _JSON_PROBLEMS[e.msg]) if e.msg in _JSON_PROBLEMS else e.msg
+        error = _exact(error, "assertions.json.at", problem=problem, line=e.lineno, column=e.colno, char=e.pos)
+    return _grade(False, "assertions.not_json", error=error)
+
+
+def _schema_error(e) -> dict | str:
+    """jsonschema's message for the common keywords as a nested message (checked to render to its exact words)."""
+    v, inst = e.validator, repr(e.instance)
+    if len(inst) > 200:
+        return e.message
+    if v == "required" and isinstance(e.validator_value, list):
+        m = re.match(r"^('.*'|\".*\") is a required property$", e.message, re.S)
+        return _exact(e.message, "assertions.schema.required", name=m.group(1)) if m else e.message
+    if v == "type":
+        types = [e.validator_value] if isinstance(e.validator_value, str) else list(e.validator_value)
+        return _exact(e.message, "assertions.schema.type", instance=inst, types=", ".join(repr(t) for t in types))
+    if v == "enum":
+        return _exact(e.message, "assertions.schema.enum", instance=inst, options=repr(e.validator_value))
+    if v in ("minimum", "maximum"):
+        return _exact(e.message, f"assertions.schema.{v}", instance=inst, limit=repr(e.validator_value))
+    if v == "const":
+        return _exact(e.message, "assertions.schema.const", expected=repr(e.validator_value))
+    if v == "pattern":
+        return _exact(e.message, "assertions.schema.pattern", instance=inst, pattern=repr(e.validator_value))
+    m = re.match(r"^Additional properties are not allowed \((.*) (was|were) unexpected\)$", e.message, re.S)
+    if v == "additionalProperties" and m:
+        key = "assertions.schema.additional_one" if m.group(2) == "was" else "assertions.schema.additional_many"
+        return _exact(e.message, key, names=m.group(1))
+    return e.message
 
 
 def _parse_json(text: str):
@@ -163,8 +294,8 @@ def is_json(out: Output) -> Grade:
     try:
         _parse_json(out.text)
     except ValueError as e:
-        return _grade(False, f"not JSON: {e}")
-    return _grade(True, "valid JSON")
+        return _not_json(e)
+    return _grade(True, "assertions.valid_json")
 
 
 @assertion("json-schema")
@@ -175,12 +306,13 @@ def json_schema(out: Output, *, value) -> Grade:
     try:
         doc = _parse_json(out.text)
     except ValueError as e:
-        return _grade(False, f"not JSON: {e}")
+        return _not_json(e)
     errors = sorted(jsonschema.Draft202012Validator(value).iter_errors(doc), key=lambda e: list(e.path))
     if errors:
         e = errors[0]
-        return _grade(False, f"{'/'.join(map(str, e.path)) or '(root)'}: {e.message}")
-    return _grade(True, "matches the schema")
+        path = "/".join(map(str, e.path)) or message("assertions.schema.root")
+        return _grade(False, "assertions.schema_error", path=path, error=_schema_error(e))
+    return _grade(True, "assertions.schema_ok")
 
 
 _NUMBER = re.compile(r"[-+]?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?(?:[eE][-+]?\d+)?|[-+]?\.\d+")
@@ -192,11 +324,13 @@ def number(out: Output, *, value, tolerance: float = 0.0, relative: float = 0.0,
     by default, because models restate the question before answering ("2 + 3 = 5")."""
     found = _NUMBER.findall(out.text)
     if not found:
-        return _grade(False, "no number in the output")
+        return _grade(False, "assertions.no_number")
     got = float((found[0] if pick == "first" else found[-1]).replace(",", ""))
     want = float(value)
     ok = math.isclose(got, want, abs_tol=float(tolerance), rel_tol=float(relative)) or got == want
-    return _grade(ok, f"got {got:g}, expected {want:g}" + (f" ± {tolerance:g}" if tolerance else ""))
+    if tolerance:
+        return _grade(ok, "assertions.number_tolerance", got=got, want=want, tolerance=float(tolerance))
+    return _grade(ok, "assertions.number", got=got, want=want)
 
 
 @assertion("similar")
@@ -209,7 +343,7 @@ def similar(out: Output, *, value, threshold: float = 0.8, method: str = "token_
     if method not in scorers:
         raise UserError(f"similar: unknown method {method!r}", hint=f"use one of {sorted(scorers)}")
     best = max(scorers[method](out.text.strip(), ref.strip()) / 100.0 for ref in _as_list(value))
-    return Grade(best >= threshold, best, f"{method} {best:.2f} (threshold {threshold:g})")
+    return _said(best >= threshold, best, "assertions.similar", method=method, score=best, threshold=float(threshold))
 
 
 @assertion("length")
@@ -217,13 +351,17 @@ def length(out: Output, *, min: int | None = None, max: int | None = None, unit:
     """Output length in chars or words within [min, max]."""
     n = len(out.text.split()) if unit == "words" else len(out.text)
     ok = (min is None or n >= min) and (max is None or n <= max)
-    return _grade(ok, f"{n} {unit} (bounds {min}..{max})")
+    key = {(True, True): "assertions.length_no_bounds", (True, False): "assertions.length_no_min",
+           (False, True): "assertions.length_no_max"}.get((min is None, max is None), "assertions.length")
+    said_unit = message(f"assertions.unit.{unit}") if unit in ("chars", "words") else unit
+    return _grade(ok, key, n=n, unit=said_unit, **({} if min is None else {"min": min}),
+                  **({} if max is None else {"max": max}))
 
 
 @assertion("latency")
 def latency(out: Output, *, max: float) -> Grade:  # noqa: A002
     """The model answered within `max` seconds (as measured when the answer was computed)."""
-    return _grade(out.latency_s <= float(max), f"{out.latency_s:.2f} s (limit {float(max):g} s)")
+    return _grade(out.latency_s <= float(max), "assertions.latency", seconds=float(out.latency_s), limit=float(max))
 
 
 def _gold_index(answer, choices: list[str], case_id: str = "") -> int:
@@ -258,7 +396,8 @@ def choice(out: Output, *, choices, answer, delimiter: str = " ", metric: str = 
     data = {"acc": acc, "acc_norm": acc_norm, "pred": pred, "pred_norm": pred_norm, "gold": gold,
             "loglikelihoods": [float(x) for x in lls], "is_greedy": [bool(g) for _, g in out.choice_lls]}
     picked = pred if metric == "acc" else pred_norm
-    return Grade(passed, float(passed), f"picked {picked} ({choices[picked].strip()[:40]!r}), gold {gold}", data)
+    return _said(passed, float(passed), "assertions.choice", data, picked=picked, choice=str(choices[picked]).strip()[:40],
+                 gold=gold)
 
 
 @assertion("llm-rubric", needs="judge")
@@ -277,12 +416,13 @@ def llm_rubric(out: Output, *, value, threshold: float = 7.0, reference: str | N
     lo, hi = float(scale[0]), float(scale[1])
     data = {"judge_score": v.score, "verdict": v.verdict, "judge_raw": v.raw[:2000]}
     if not v.parsed or v.verdict == "unparsed":
-        return Grade(False, 0.0, f"judge reply could not be parsed: {v.raw[:80]!r}", data)
+        return _said(False, 0.0, "assertions.judge_unparsed", data, reply=v.raw[:80])
     if v.verdict in ("pass", "fail"):
-        return Grade(v.verdict == "pass", 1.0 if v.verdict == "pass" else 0.0, f"judge: {v.verdict}", data)
+        return _said(v.verdict == "pass", 1.0 if v.verdict == "pass" else 0.0, "assertions.judge_verdict", data,
+                     verdict=message(f"assertions.verdict.{v.verdict}"))
     score = float(v.score)
-    return Grade(score >= threshold, min(1.0, max(0.0, (score - lo) / (hi - lo))),
-                 f"judge score {score:g} (threshold {threshold:g})", data)
+    return _said(score >= threshold, min(1.0, max(0.0, (score - lo) / (hi - lo))), "assertions.judge_score", data,
+                 score=score, threshold=float(threshold))
 
 
 @assertion("python", needs="code")
@@ -300,11 +440,11 @@ def python(out: Output, *, value) -> Grade:
         res = eval(compile(code, f"<assertion in case {out.case_id}>", "eval"), scope)  # noqa: S307
     if isinstance(res, tuple):
         ok, reason = bool(res[0]), str(res[1])
-        return _grade(ok, reason)
+        return _grade(ok, "assertions.python_reason", reason=reason)  # the suite author's words, in any language
     if isinstance(res, bool) or res is None:
-        return _grade(bool(res), f"python returned {res}")
+        return _grade(bool(res), "assertions.python_returned", result=res)
     score = float(res)
-    return Grade(score >= 0.5, min(1.0, max(0.0, score)), f"python returned {score:g}")
+    return _said(score >= 0.5, min(1.0, max(0.0, score)), "assertions.python_score", score=score)
 
 
 # -- specs ---------------------------------------------------------------------------------------------------------
@@ -333,7 +473,7 @@ class Check:
         g = self.entry.fn(out, **self.params)
         if not self.negate:
             return g
-        return Grade(not g.passed, 1.0 - g.score, f"not: {g.reason}", g.data)
+        return _said(not g.passed, 1.0 - g.score, "assertions.not", g.data, reason=g.message or g.reason)
 
 
 def parse_check(spec: dict, where: str) -> Check:

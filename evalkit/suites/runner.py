@@ -40,7 +40,8 @@ def grade_case(case: Case, out: Output) -> dict:
             continue
         grades.append((check, g))
         rows.append({"type": check.type, "passed": g.passed, "score": round(g.score, 6), "weight": check.weight,
-                     "reason": g.reason, **({"data": g.data} if g.data and "acc" not in g.data else {})})
+                     "reason": g.reason, **({"reason_key": g.message} if g.message else {}),
+                     **({"data": g.data} if g.data and "acc" not in g.data else {})})
     result: dict[str, Any] = {"id": case.id, "tags": case.tags, "output": out.text,
                               "latency_s": round(out.latency_s, 4), "assertions": rows}
     for _, g in grades:  # choice data (acc, acc_norm, loglikelihoods) at the top of the case

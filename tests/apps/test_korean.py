@@ -1,5 +1,5 @@
 """Korean mode: the pages say the packages' sentences (agreement readings, the judge verdict, the compare verdict, audit
-figures and fixes) in Korean from the one catalogue instead of the packages' English, and every key has both languages."""
+figures and fixes, the suites' assertion reasons) in Korean from the one catalogue instead of the packages' English, and every key has both languages."""
 from __future__ import annotations
 
 import re
@@ -79,6 +79,76 @@ def test_suites_compare_verdict_and_flips_in_korean(ko):
     assert set(cases["상태"]) <= {"통과", "실패", "오류"}
 
 
+SUITE = """
+name: ko-reasons
+defaults: {max_new_tokens: 4, chat: false}
+cases:
+  - id: long
+    input: Say hi.
+    assert: [{type: length, min: 1000}]
+  - id: city
+    input: What is the capital of Mexico?
+    assert: [{type: icontains, value: Mexico City}, {type: regex, value: "^NEVER-[0-9]+$"}]
+  - id: json
+    input: Return JSON.
+    assert: [{type: is-json}, {type: number, value: 424242, tolerance: 0.5}]
+"""
+
+
+@pytest.fixture()
+def graded(tmp_path, tiny_model_dir, monkeypatch):
+    """A store with a real suite run on the tiny model (every case fails, so every reason shows) and one case stored
+    the way results were before the reasons carried keys (English only)."""
+    from apps import auth
+    from evalkit.store import open_store, schema
+    from evalkit.suites import run_suites
+
+    st = open_store(tmp_path / "store.db")
+    _, token = auth.create_user(st, "Admin", role="admin", password="admin-pass", user_id="admin")
+    (tmp_path / "ko.yaml").write_text(SUITE, encoding="utf-8")
+    run = run_suites([tmp_path / "ko.yaml"], [str(tiny_model_dir)], store=st)["runs"][0]
+    st.insert(schema.case_results, [dict(
+        run_id=run["run_id"], suite="ko-reasons", case_id="older", model=run["model"], status="fail", score=0.0,
+        output="Lyon", tags=[], latency_s=0.1, details={"assertions": [
+            {"type": "equals", "passed": False, "score": 0.0, "weight": 1.0, "reason": "expected 'Paris', got 'Lyon'"}]})])
+    monkeypatch.setenv("WORKBENCH_STORE", st.url)
+    yield st, token, run
+    st.dispose()
+
+
+def _why_column(at) -> dict[str, str]:
+    df = next(df.value for df in at.dataframe if {"Failed assertions", "실패한 검사"} & set(df.value.columns))
+    case, why = [c for c in df.columns if c in ("Case", "케이스", "Failed assertions", "실패한 검사")]
+    return dict(zip(df[case], df[why]))
+
+
+def test_suites_page_says_the_assertion_reasons_in_korean(graded):
+    """The failed assertions' reasons come from the keys the runner stores beside them; a result stored before the
+    keys keeps its English; in English the page shows what the runner wrote, byte for byte."""
+    st, token, run = graded
+    cases = data.case_table(st, run["run_id"]).set_index("case_id")
+    at = app_as(token, lang="ko-KR")
+    at.run()
+    text = _page(at, "views/suites.py")
+    why = _why_column(at)
+    assert set(why) == {"long", "city", "json", "older"} and set(cases["status"]) == {"fail"}
+    for cid in ("long", "city", "json"):
+        rows = cases.loc[cid, "details"]["assertions"]
+        assert all(r["reason_key"]["key"].startswith("assertions.") for r in rows)
+        assert why[cid] == "; ".join(f"{r['type']}: {i18n.say(r['reason_key'], 'ko')}" for r in rows)
+        for r in rows:
+            assert r["reason"] not in text
+        assert not _english_words(why[cid], ["missing", "found", "bounds", "chars", "no match", "not JSON", "expected",
+                                             "got", "line", "column", "char", "Expecting"])
+    assert why["long"].startswith("length: 글자 수 ") and why["long"].endswith(" (최소 1000)")
+    assert why["city"].startswith("icontains: 없음 ['Mexico City']; regex: /^NEVER-[0-9]+$/ 일치 없음")
+    assert why["json"].startswith("is-json: JSON 아님: ") and "number: " in why["json"]
+    assert why["older"] == "equals: expected 'Paris', got 'Lyon'"  # stored before the keys: its English
+
+    at.sidebar.radio(key="lang_radio").set_value("en").run()
+    assert _why_column(at) == dict(cases["why"])  # English: the runner's sentences, as the page showed them before
+
+
 def test_audit_page_in_korean(ko):
     """The axes, tables and captions are Korean. The audit's figures, rules and fixes are curate's sentences: Korean
     once the report carries their keys (figure_key, rule_key, fixes_keys), its English until then."""
@@ -122,9 +192,9 @@ def test_catalogue_has_both_languages_for_every_key_the_app_uses():
         assert en.strip() and ko_text.strip(), key
         assert template_fields(en) == template_fields(ko_text), key
     from evalkit import agreement
-    from evalkit.suites import compare
+    from evalkit.suites import assertions, compare
 
-    for module in (agreement, compare):
+    for module in (agreement, compare, assertions):
         for key, en in module.MESSAGES.items():
             assert key in ko and ko[key].strip(), f"{key} has no Korean in apps/i18n.py PACKAGE_KO"
             assert template_fields(en) == template_fields(ko[key]), key
