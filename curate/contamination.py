@@ -85,7 +85,8 @@ class ContaminationScan:
     def __init__(self, test_items: Sequence[tuple[str, str]], *, n: int = 13, near_threshold: float = 0.7,
                  min_words: int = 5, near: bool = True, shingle: int = 3, seed: int = 0, num_perm: int = 128):
         self.test_items = list(test_items)
-        self.n, self.near_threshold, self.min_words, self.near, self.shingle = n, near_threshold, min_words, near, shingle
+        self.n, self.near_threshold, self.min_words = n, near_threshold, min_words
+        self.near, self.shingle = near, shingle
         self.seed, self.num_perm = seed, num_perm
         self.train_records = 0
         nt = len(self.test_items)

@@ -68,7 +68,7 @@ class ExactResult:
 def text_hashes(values: Sequence) -> np.ndarray:
     """A stable 64-bit hash of each value's normalised word sequence (`words(v)`, the words `normalize` leaves), 0 for
     a value with no words. Equal normalised values get equal hashes; different ones collide with probability ~2**-64.
-    Chat prompts (message lists) hash their role-tagged contents. Vectorised, so a million values take about a second."""
+    Chat prompts (message lists) hash their role-tagged contents. Vectorised: a million values take about a second."""
     vals = [_norm_any(v) if isinstance(v, (list, tuple)) else v for v in values]
     wh, lens = word_hashes(vals)
     out = np.zeros(len(lens), np.uint64)

@@ -19,7 +19,8 @@ import numpy as np
 
 from curate.dedup import normalize
 
-__all__ = ["DistinctCounter", "DiversityModel", "fit_diversity", "cluster_figures", "sample_indices", "distinct_n", "embed", "embed_more", "vendi_score", "label_balance", "diversity_figures"]
+__all__ = ["DistinctCounter", "DiversityModel", "fit_diversity", "cluster_figures", "sample_indices", "distinct_n",
+           "embed", "embed_more", "vendi_score", "label_balance", "diversity_figures"]
 
 
 class DistinctCounter:
@@ -176,7 +177,7 @@ def _auto_k(n: int) -> int:
 
 
 def sample_indices(n: int, sample: int, seed: int) -> np.ndarray:
-    """The records the embedding, clusters and Vendi score are fitted on: all of them, or `sample` chosen with `seed`."""
+    """The records the embedding, clusters and Vendi score are fitted on: all, or `sample` of them chosen with `seed`."""
     rng = np.random.default_rng(seed)
     return np.sort(rng.choice(n, size=sample, replace=False)) if n > sample else np.arange(n)
 

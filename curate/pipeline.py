@@ -421,7 +421,7 @@ def _audit(path, cfg: AuditConfig, units: list[Signal], progress: bool, *, colle
             feats = Features(kind=col.fmap.kind, exact="exact" in cfg.stages,
                              near=near_cfg if "near" in cfg.stages and near_fn is None else None,
                              diversity="diversity" in cfg.stages,
-                             tokenizer=getattr(model, "tokenizer", None) if cfg.model else None,
+                             tokenizer=getattr(model, "tokenizer", None),
                              model=model if cfg.perplexity else None, contamination=scan)
         feats.add(start, prompts, answers, col.lines[start:], col.reasons[start:])
 
@@ -485,7 +485,9 @@ def _audit(path, cfg: AuditConfig, units: list[Signal], progress: bool, *, colle
     # pass 2: candidates' shingles, the diversity sample, the texts of the duplicate groups shown in the report
     from curate.diversity import sample_indices
 
-    sample = sample_indices(n, cfg.diversity_sample, cfg.seed) if "diversity" in cfg.stages and n >= 2 else np.zeros(0, np.int64)
+    sample = np.zeros(0, np.int64)
+    if "diversity" in cfg.stages and n >= 2:
+        sample = sample_indices(n, cfg.diversity_sample, cfg.seed)
     shown = {g[0] for _, groups, _ in previews for g in groups}
     want = np.unique(np.concatenate([cand_records, sample, np.fromiter(shown, np.int64, len(shown))]))
     texts: dict[int, tuple[str, str]] = {}          # index -> (prompt, answer) of the sample and shown records
@@ -583,7 +585,8 @@ def _audit(path, cfg: AuditConfig, units: list[Signal], progress: bool, *, colle
     if "tokens" in cfg.stages:
         per_tokens = feats.array("tokens")
         tokens = summarize_counts(per_tokens, max_length=cfg.max_length)
-        tokens["tokenizer"] = model.name if cfg.model else "approx (no --model: ~4 bytes per token)"
+        tokens["tokenizer"] = (model.name if getattr(model, "tokenizer", None) is not None
+                               else "approx (no --model: ~4 bytes per token)")
     ppl = None
     if cfg.perplexity:
         ppl = feats.array("perplexity", np.float64)

@@ -160,6 +160,6 @@ def test_streamed_in_chunks_equals_one_pass_and_brute_force_near_matches():
     hit = {i for i, t in enumerate(train) if reference([t], tests)}
     for i, t in enumerate(train):
         docs = [t] + ([x for x in t.split("\n") if x.strip()] if "\n" in t else [])
-        if any(len(sh(d) & sh(q)) / max(len(sh(d) | sh(q)), 1) >= 0.7 for d in docs for _, q in tests if sh(d) and sh(q)):
+        if any(len(sh(d) & sh(q)) / len(sh(d) | sh(q)) >= 0.7 for d in docs for _, q in tests if sh(d) and sh(q)):
             hit.add(i)
     assert whole.train_indices == sorted(hit)
