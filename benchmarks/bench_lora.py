@@ -1,7 +1,9 @@
 """LoRA on the embedded model: our loop vs TRL's SFTTrainer, same data, LoRA config, batch and max length.
 
 Each configuration runs in its own subprocess (peak RSS is per process); throughput counts real (non-padding) tokens
-entering the decoder, timed from the second step's forward to the last step's forward (the first step warms up).
+entering the decoder during optimizer steps 2..N (the first step warms up). With identical settings both sides get
+random (not length-grouped) batches of the same size; TRL pads each batch to its longest example, our loop runs a batch
+as unpadded length-sorted chunks (`max_padding`), which gives the same gradient.
 
     .venv/bin/python benchmarks/bench_lora.py [--steps 8] [--pairs 256]
 
@@ -35,20 +37,23 @@ def pairs(n: int) -> list[tuple[str, str]]:
 
 
 class Meter:
-    """Forward pre-hook on the decoder: time and real tokens of every training forward pass."""
+    """Real tokens entering the decoder (a forward pre-hook) and the time of every optimizer step (a global hook)."""
 
     def __init__(self, decoder):
-        self.t, self.k = [], []
+        from torch.optim.optimizer import register_optimizer_step_post_hook
+
+        self.tokens, self.steps = 0, []  # steps: (time, tokens so far) after each optimizer step
         decoder.register_forward_pre_hook(self, with_kwargs=True)
+        register_optimizer_step_post_hook(lambda *_: self.steps.append((time.perf_counter(), self.tokens)))
 
     def __call__(self, _mod, args, kwargs):
         mask = kwargs.get("attention_mask")
         ids = kwargs.get("input_ids") if kwargs.get("input_ids") is not None else args[0]
-        self.t.append(time.perf_counter())
-        self.k.append(int(mask.sum()) if mask is not None else ids.numel())
+        self.tokens += int(mask.sum()) if mask is not None else ids.numel()
 
     def tokens_per_s(self) -> float:
-        return sum(self.k[1:-1]) / (self.t[-1] - self.t[1])
+        (t0, k0), (t1, k1) = self.steps[0], self.steps[-1]
+        return (k1 - k0) / (t1 - t0)
 
 
 def run_trl(settings: dict, steps: int, n_pairs: int, batch: int, max_length: int) -> float:
@@ -69,7 +74,7 @@ def run_trl(settings: dict, steps: int, n_pairs: int, batch: int, max_length: in
                      use_cpu=True, disable_tqdm=True, **extra)
     lora = LoraConfig(r=16, lora_alpha=32, lora_dropout=0.05, target_modules=TARGETS, task_type="CAUSAL_LM")
     trainer = SFTTrainer(model=model, args=args, train_dataset=ds, processing_class=tok, peft_config=lora)
-    meter.t, meter.k = [], []
+    meter.tokens, meter.steps = 0, []
     trainer.train()
     return meter.tokens_per_s()
 

@@ -43,6 +43,8 @@ class TrainConfig:
     max_length: int = 512
     packing: bool = False             # concatenate examples into max_length blocks (no padding at all)
     group_by_length: bool = True      # batches of similar length: little padding waste
+    max_padding: float = 0.15         # a batch runs as length-sorted chunks padded at most this share (1: one
+                                      # padded tensor per batch, better on GPUs)
     precision: str = "auto"           # auto (bf16 where the CPU/GPU supports it) | bf16 | fp32
     seed: int = 0
     # -- bookkeeping ----------------------------------------------------------------------------------------
@@ -144,6 +146,8 @@ def load_config(path: str | Path | None = None, overrides: dict[str, Any] | None
     for key in ("batch_size", "grad_accum", "max_length", "lora_r", "eval_every", "save_every", "log_every"):
         if getattr(cfg, key) < 1:
             raise UserError(f"config key {key!r} must be at least 1 (got {getattr(cfg, key)})")
+    if not 0 <= cfg.max_padding <= 1:
+        raise UserError(f"max_padding must be in [0, 1] (got {cfg.max_padding})")
     if not 0 <= cfg.eval_split < 1:
         raise UserError(f"eval_split must be in [0, 1) (got {cfg.eval_split})")
     return cfg

@@ -128,6 +128,24 @@ def plan_batches(examples: list[Example], batch_size: int, *, seed: int, epoch: 
     return batches
 
 
+def unpadded_chunks(batch: list[int], examples: list[Example], max_padding: float = 0.15) -> list[list[int]]:
+    """A batch cut into chunks of similar length, longest first, each padded by at most `max_padding` of its tokens.
+
+    The gradient of a batch is the sum over its examples however they are grouped, so chunks train exactly like the
+    padded batch; on a CPU the padding is pure waste (random batches of Enlighten pairs are 47 % padding).
+    """
+    order = sorted(batch, key=lambda i: -len(examples[i].input_ids))
+    chunks = [[order[0]]]
+    for i in order[1:]:
+        grown = chunks[-1] + [i]
+        width = len(examples[grown[0]].input_ids)  # the chunk's longest: its first
+        if sum(len(examples[j].input_ids) for j in grown) >= (1 - max_padding) * width * len(grown):
+            chunks[-1] = grown
+        else:
+            chunks.append([i])
+    return chunks
+
+
 def check_batches(batches: list[list[int]], examples: list[Example], tokenizer) -> None:
     """Stop before training when a batch has no answer token at all (the silent zero-loss trap: TRL #1820, #980)."""
     for b, batch in enumerate(batches):
