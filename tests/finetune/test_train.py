@@ -131,3 +131,38 @@ def test_audit_gate_refuses_contaminated_data_with_exit_3(tiny_model_dir, tmp_pa
     found = re.search(r"failed the audit gate: contaminated = (\d+) \(> 0\)", proc.stderr)
     assert found and int(found.group(1)) >= 20 and "--no-audit" in proc.stderr
     assert not (tmp_path / "o" / "adapter_config.json").exists()
+
+
+def test_early_stopping_keeps_the_best_weights(tiny_model_dir, tmp_path):
+    """Train answers "yes", eval answers "no" to the same questions at a high lr: eval loss soon rises."""
+    qs = [f"Is item {i} in the BeastAttack list?" for i in range(24)]
+    (tmp_path / "train.jsonl").write_text("".join(json.dumps({"question": q, "answer": "yes yes"}) + "\n" for q in qs))
+    (tmp_path / "eval.jsonl").write_text("".join(json.dumps({"question": q, "answer": "no no"}) + "\n" for q in qs))
+    s = train(_cfg(tiny_model_dir, tmp_path / "train.jsonl", tmp_path / "o", tmp_path / "s.db", method="full",
+                   lr=3e-2, eval_data=str(tmp_path / "eval.jsonl"), eval_every=1, early_stopping=2, max_steps=20,
+                   warmup=0))
+    log = [json.loads(ln) for ln in (tmp_path / "o" / "train_log.jsonl").read_text().splitlines()]
+    evals = [r["loss"] for r in log if r["split"] == "eval"]
+    best = evals.index(min(evals))
+    assert s["early_stopped"] and s["steps"] == len(evals) == best + 1 + 2 < 20  # two evals without improvement
+    assert s["best_eval_loss"] == pytest.approx(evals[best])
+    assert s["eval_loss"] == pytest.approx(evals[best], rel=1e-5)  # the saved model is the best step's
+
+
+def test_generate_side_by_side_base_and_tuned(tiny_model_dir, pairs, tmp_path):
+    out = tmp_path / "lora"
+    run_cli(*tiny_args(tiny_model_dir, pairs, out, tmp_path / "s.db", max_steps=20, lr="3e-2"))
+    a, b = str(tiny_model_dir), f"{tiny_model_dir}+{out}"
+    proc = run_cli("generate", "--model", a, "--model", b, "--template", "qa", "--max-new-tokens", "8", "--json",
+                   "What is the BeastAttack class?", "Who wrote it?")
+    rows = json.loads(proc.stdout)
+    assert [r["prompt"] for r in rows] == ["What is the BeastAttack class?", "Who wrote it?"]
+    assert all(set(r["answers"]) == {a, b} for r in rows)
+    # Greedy answers are the models' own: the same as generating through the model layer with the training prompt.
+    tuned = load_model(b)
+    direct = tuned.generate(["Question: What is the BeastAttack class?\nAnswer:"], max_new_tokens=8, chat=False)
+    assert rows[0]["answers"][b] == direct[0].text.strip()
+    assert any(r["answers"][a] != r["answers"][b] for r in rows)
+    text = run_cli("generate", "--model", a, "--model", b, "--template", "qa", "--max-new-tokens", "8",
+                   "Who wrote it?").stdout
+    assert text.startswith("prompt: Who wrote it?") and f"{b} │" in text
