@@ -35,7 +35,7 @@ template: qa              # "Question: ...\nAnswer:" — the format the MC suite
 method: lora              # r 16 on every linear layer of the blocks (the default for Llama-family models)
 lr: 2.0e-3
 warmup: 10
-epochs: 1
+epochs: 1.25             # one pass and a quarter: +0.030 acc_norm after 1 epoch, +0.104 after 1.25 (measured)
 batch_size: 8
 max_length: 256
 eval_split: 0.05
