@@ -46,19 +46,9 @@ out: $DEMO_OUT/lora
 YAML
 
 echo
-echo "\$ finetune train $DEMO_OUT/finetune.yaml   # the cleaned data"
+echo "\$ finetune train $DEMO_OUT/finetune.yaml   # the cleaned data: the same audit gate now passes"
 rm -rf "$DEMO_OUT/lora"
-set +e
-"$PY" -m finetune train "$DEMO_OUT/finetune.yaml" --max-steps 1 --out "$DEMO_OUT/lora-gate" --no-progress \
-  2> "$DEMO_OUT/gate.txt"
-code=$?
-set -e
-if [ "$code" = 3 ]; then  # curate clean's overlap rule and the audit's still disagree on a few pairs: say so
-  grep -E "^error" "$DEMO_OUT/gate.txt" || true
-  echo "(the gate still sees overlaps after curate clean; training with --no-audit, the overlaps are listed in"
-  echo " $DEMO_OUT/audit/report.json)"
-fi
-time "$PY" -m finetune train "$DEMO_OUT/finetune.yaml" --no-audit --no-progress
+time "$PY" -m finetune train "$DEMO_OUT/finetune.yaml" --no-progress
 
 echo
 echo "\$ finetune generate --model default --model default+$DEMO_OUT/lora --template qa 'What is the purpose of the BeastAttack class?'"
