@@ -642,10 +642,7 @@ def near_duplicates(texts: Sequence[str], *, shingle: int = 3, num_perm: int = 1
     if len(sel) > 1:
         f2, o2 = _subset(flat, offsets, sel)
         rk.keys[sel] = band_keys(_signatures(f2, o2, num_perm, seed), bands, rows)
-        rk.sizes = np.zeros(n, np.int64)                 # candidates among the selected records only
-        rk.sizes[sel] = sizes[sel]
-        ci, cj = near_candidates(rk, window=window)
-        rk.sizes = sizes
+        ci, cj = near_candidates(rk, window=window, among=sel)
     else:
         ci = cj = np.zeros(0, np.int64)
     return near_from_candidates(rk, ci, cj, jaccard_pairs(flat, offsets, ci, cj), threshold=threshold,
@@ -653,11 +650,12 @@ def near_duplicates(texts: Sequence[str], *, shingle: int = 3, num_perm: int = 1
                                             rows=rows, seed=seed))
 
 
-def near_candidates(rk: RecordKeys, *, window: int = 32) -> tuple[np.ndarray, np.ndarray]:
+def near_candidates(rk: RecordKeys, *, window: int = 32, among: np.ndarray | None = None
+                    ) -> tuple[np.ndarray, np.ndarray]:
     """LSH candidate pairs (i < j) among records with distinct non-empty shingle sets (records with the same set as
-    an earlier one are joined to it directly by `near_from_candidates`)."""
+    an earlier one are joined to it directly by `near_from_candidates`), or among the sorted records `among`."""
     n = len(rk.sizes)
-    uniq = _first_of_each_set(rk)[2]
+    uniq = _first_of_each_set(rk)[2] if among is None else among
     if len(uniq) < 2:
         return np.zeros(0, np.int64), np.zeros(0, np.int64)
     local = _band_candidates(rk.keys, window, uniq)
