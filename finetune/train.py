@@ -64,6 +64,21 @@ def bf16_supported(device) -> bool:
     return "amx_bf16" in flags or "avx512_bf16" in flags
 
 
+# PyTorch's CPU flash-attention kernel (forward + backward, bf16) loses to the plain math kernel on short sequences
+# and wins on long ones; measured crossover between 160 and 192 tokens (benchmarks/bench_sdpa.py). Short chunks are
+# the common case in SFT data (Enlighten: median 54 tokens), so those take the math kernel.
+MATH_ATTENTION_MAX = 160
+
+
+def attention_kernel(device, width: int):
+    """The scaled-dot-product-attention backend for a forward pass over `width` tokens (a context manager)."""
+    from torch.nn.attention import SDPBackend, sdpa_kernel
+
+    if device.type == "cpu" and width <= MATH_ATTENTION_MAX:
+        return sdpa_kernel(SDPBackend.MATH)
+    return _nullcontext()
+
+
 def resolve_targets(model, configured: list | None) -> list[str] | str:
     """The LoRA target module names for this model; a name that matches no module is an error listing the real ones."""
     import torch
@@ -248,7 +263,8 @@ def train(cfg: TrainConfig, *, notify=None) -> dict:
         with torch.no_grad(), autocast():
             for s in range(0, len(order), cfg.batch_size):
                 ids, mask, labels = D.collate([eval_ex[i] for i in order[s:s + cfg.batch_size]], tok.pad_token_id)
-                loss, n = loss_mod(ids.to(device), mask.to(device), labels.to(device))
+                with attention_kernel(device, ids.shape[1]):
+                    loss, n = loss_mod(ids.to(device), mask.to(device), labels.to(device))
                 total, count = total + loss.item(), count + int(n)
         loss_mod.train()
         return total / max(1, count)
@@ -282,7 +298,7 @@ def train(cfg: TrainConfig, *, notify=None) -> dict:
                 # The step's loss is the mean over all its answer tokens, whatever micro-batch they sit in.
                 sync = k == len(batches) - 1 or world == 1
                 ctx = fwd.no_sync() if not sync and world > 1 else _nullcontext()
-                with ctx, autocast():
+                with ctx, autocast(), attention_kernel(device, ids.shape[1]):
                     loss_sum, _ = fwd(ids.to(device), mask.to(device), labels.to(device))
                 loss = loss_sum / max(1, n_answer)
                 if not torch.isfinite(loss):

@@ -70,3 +70,27 @@ def test_unpadded_chunks_give_the_padded_batchs_loss_and_gradient(lora_and_examp
     assert total == pytest.approx(whole.item(), rel=1e-5)
     chunked = _grads(lm)
     assert all(torch.allclose(padded[k], chunked[k], rtol=1e-4, atol=1e-6) for k in padded)
+
+
+def test_math_attention_for_short_chunks_matches_the_flash_kernel(lora_and_examples):
+    from torch.nn.attention import SDPBackend, sdpa_kernel
+
+    from finetune.train import MATH_ATTENTION_MAX, attention_kernel
+
+    lm, tok, examples = lora_and_examples
+    cpu = torch.device("cpu")
+    assert attention_kernel(cpu, MATH_ATTENTION_MAX).__class__.__name__ != "_nullcontext"
+    assert attention_kernel(cpu, MATH_ATTENTION_MAX + 1).__class__.__name__ == "_nullcontext"
+    batch = D.collate(examples, tok.pad_token_id)
+    assert batch[0].shape[1] <= MATH_ATTENTION_MAX
+    loss = CausalLMLoss.build(lm)
+    results = []
+    for kernel in (attention_kernel(cpu, batch[0].shape[1]), sdpa_kernel(SDPBackend.FLASH_ATTENTION)):
+        lm.zero_grad()
+        with kernel:
+            total, n = loss(*batch)
+        (total / n).backward()
+        results.append(((total / n).item(), _grads(lm)))
+    (math_loss, math_grads), (flash_loss, flash_grads) = results
+    assert math_loss == pytest.approx(flash_loss, rel=1e-5)
+    assert all(torch.allclose(math_grads[k], flash_grads[k], rtol=1e-3, atol=1e-6) for k in math_grads)
