@@ -6,6 +6,7 @@ set -euo pipefail
 : "${PY:=.venv/bin/python}"
 : "${DEMO_OUT:=$PWD/demo-out}"
 mkdir -p "$DEMO_OUT"
+SECONDS=0
 export COLUMNS="${COLUMNS:-100}"
 TRAIN="data/enlighten-instruct/TrainData.csv"
 TEST="data/enlighten-instruct/TestData.csv"
@@ -68,3 +69,4 @@ for name, m in acc.items():
     print(f"  {name:<40} acc {m['acc']:.4f}  acc_norm {m['acc_norm']:.4f}")
 print(f"acc_norm gain: {tuned['acc_norm'] - base['acc_norm']:+.4f} (target: +0.05 over 0.4349)")
 PY
+echo "this step (plan, refused audit, training, generate, both evals): $((SECONDS / 60)) min $((SECONDS % 60)) s (target: ≤ 15 min)"
