@@ -35,9 +35,9 @@ data: $CLEAN
 template: qa              # "Question: ...\nAnswer:" — the format the MC suite scores in
 method: lora              # r 16 on every linear layer of the blocks (the default for Llama-family models)
 lora_dropout: 0.0         # dropout masks on every adapter input cost ~25 % of the step on this CPU
-lr: 2.0e-3
+lr: 3.0e-3                # one pass at 3e-3: +0.104 acc_norm (measured); at 2e-3 one pass gave +0.030, 1.25 passes +0.104
 warmup: 10
-epochs: 1.25             # one pass and a quarter: +0.030 acc_norm after 1 epoch, +0.104 after 1.25 (measured)
+epochs: 1
 batch_size: 8
 max_length: 256
 eval_split: 0.05
