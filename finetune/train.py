@@ -76,7 +76,7 @@ def attention_kernel(device, width: int):
 
     if device.type == "cpu" and width <= MATH_ATTENTION_MAX:
         return sdpa_kernel(SDPBackend.MATH)
-    return _nullcontext()
+    return contextlib.nullcontext()
 
 
 def resolve_targets(model, configured: list | None) -> list[str] | str:
@@ -297,7 +297,7 @@ def train(cfg: TrainConfig, *, notify=None) -> dict:
             for k, (ids, mask, labels) in enumerate(batches):
                 # The step's loss is the mean over all its answer tokens, whatever micro-batch they sit in.
                 sync = k == len(batches) - 1 or world == 1
-                ctx = fwd.no_sync() if not sync and world > 1 else _nullcontext()
+                ctx = fwd.no_sync() if not sync and world > 1 else contextlib.nullcontext()
                 with ctx, autocast(), attention_kernel(device, ids.shape[1]):
                     loss_sum, _ = fwd(ids.to(device), mask.to(device), labels.to(device))
                 loss = loss_sum / max(1, n_answer)
@@ -515,11 +515,3 @@ def _weights_digest(lm) -> str:
             h.update(n.encode())
             h.update(p.detach().float().cpu().numpy().tobytes())
     return h.hexdigest()[:16]
-
-
-class _nullcontext:
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        return False
