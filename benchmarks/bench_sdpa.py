@@ -13,6 +13,7 @@ import argparse
 import json
 import os
 import platform
+import statistics
 import time
 from pathlib import Path
 
@@ -37,7 +38,7 @@ def run(width: int, backend, reps: int) -> float:
             t = time.perf_counter()
             F.scaled_dot_product_attention(q, k, v, attn_mask=mask).sum().backward()
             times.append(time.perf_counter() - t)
-    return sorted(times[1:])[len(times[1:]) // 2] * 1000
+    return statistics.median(times[1:]) * 1000
 
 
 def main() -> None:

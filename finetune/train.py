@@ -134,11 +134,12 @@ class CausalLMLoss:
             def forward(self, ids, mask, labels):
                 target = labels[:, 1:]                          # position t predicts token t+1: (B, T-1)
                 keep = target != IGNORE
-                if self.fast:
-                    h = self.decoder(input_ids=ids, attention_mask=mask).last_hidden_state[:, :-1]  # (B, T-1, H)
-                    logits = self.head(h[keep])                  # (N, V), N = answer tokens in the batch
-                else:
-                    logits = self.lm(input_ids=ids, attention_mask=mask).logits[:, :-1][keep]
+                with attention_kernel(ids.device, ids.shape[1]):
+                    if self.fast:
+                        h = self.decoder(input_ids=ids, attention_mask=mask).last_hidden_state[:, :-1]  # (B, T-1, H)
+                        logits = self.head(h[keep])              # (N, V), N = answer tokens in the batch
+                    else:
+                        logits = self.lm(input_ids=ids, attention_mask=mask).logits[:, :-1][keep]
                 loss = F.cross_entropy(logits.float(), target[keep], reduction="sum")
                 return loss, keep.sum()
 
@@ -263,8 +264,7 @@ def train(cfg: TrainConfig, *, notify=None) -> dict:
         with torch.no_grad(), autocast():
             for s in range(0, len(order), cfg.batch_size):
                 ids, mask, labels = D.collate([eval_ex[i] for i in order[s:s + cfg.batch_size]], tok.pad_token_id)
-                with attention_kernel(device, ids.shape[1]):
-                    loss, n = loss_mod(ids.to(device), mask.to(device), labels.to(device))
+                loss, n = loss_mod(ids.to(device), mask.to(device), labels.to(device))
                 total, count = total + loss.item(), count + int(n)
         loss_mod.train()
         return total / max(1, count)
@@ -298,7 +298,7 @@ def train(cfg: TrainConfig, *, notify=None) -> dict:
                 # The step's loss is the mean over all its answer tokens, whatever micro-batch they sit in.
                 sync = k == len(batches) - 1 or world == 1
                 ctx = fwd.no_sync() if not sync and world > 1 else contextlib.nullcontext()
-                with ctx, autocast(), attention_kernel(device, ids.shape[1]):
+                with ctx, autocast():
                     loss_sum, _ = fwd(ids.to(device), mask.to(device), labels.to(device))
                 loss = loss_sum / max(1, n_answer)
                 if not torch.isfinite(loss):

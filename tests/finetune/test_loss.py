@@ -83,16 +83,16 @@ def test_math_attention_for_short_chunks_matches_the_flash_kernel(lora_and_examp
     cpu = torch.device("cpu")
     assert not isinstance(attention_kernel(cpu, MATH_ATTENTION_MAX), contextlib.nullcontext)
     assert isinstance(attention_kernel(cpu, MATH_ATTENTION_MAX + 1), contextlib.nullcontext)
-    batch = D.collate(examples, tok.pad_token_id)
-    assert batch[0].shape[1] <= MATH_ATTENTION_MAX
-    loss = CausalLMLoss.build(lm)
-    results = []
-    for kernel in (attention_kernel(cpu, batch[0].shape[1]), sdpa_kernel(SDPBackend.FLASH_ATTENTION)):
-        lm.zero_grad()
-        with kernel:
-            total, n = loss(*batch)
-        (total / n).backward()
-        results.append(((total / n).item(), _grads(lm)))
-    (math_loss, math_grads), (flash_loss, flash_grads) = results
-    assert math_loss == pytest.approx(flash_loss, rel=1e-5)
-    assert all(torch.allclose(math_grads[k], flash_grads[k], rtol=1e-3, atol=1e-6) for k in math_grads)
+    ids, mask, labels = D.collate(examples, tok.pad_token_id)
+    assert ids.shape[1] <= MATH_ATTENTION_MAX                   # so the loss module runs the math kernel
+    lm.zero_grad()
+    total, n = CausalLMLoss.build(lm)(ids, mask, labels)
+    (total / n).backward()
+    ours = _grads(lm)
+    lm.zero_grad()
+    with sdpa_kernel(SDPBackend.FLASH_ATTENTION):                # transformers' own forward on the flash kernel
+        ref = lm(input_ids=ids, attention_mask=mask, labels=labels).loss
+    ref.backward()
+    assert (total / n).item() == pytest.approx(ref.item(), rel=1e-5)
+    theirs = _grads(lm)
+    assert all(torch.allclose(ours[k], theirs[k], rtol=1e-3, atol=1e-6) for k in ours)
