@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 import sqlalchemy as sa
 
-from evalkit.store import Store, schema, utcnow
+from workbench.store import Store, schema, utcnow
 
 __all__ = ["AuthError", "User", "create_user", "issue_token", "login_token", "login_password", "find_user", "hash_password",
            "check_password", "require_role", "ROLES"]

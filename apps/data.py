@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 import sqlalchemy as sa
 
-from evalkit.store import Store, schema
+from workbench.store import Store, schema
 
 __all__ = ["Unavailable", "runs", "battle_count", "battles_frame", "battle_filters", "leaderboard_data", "ratings_frame",
            "rater_names",

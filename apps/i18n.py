@@ -4,12 +4,12 @@ browser's Accept-Language header.
 Two parts: MESSAGES, the app's own labels (English, Korean); PACKAGE_KO, the Korean of the sentences the packages
 write into their reports (agreement readings, the compare verdict, audit figures and fixes, the suites' assertion
 reasons). Their English stays in the package (its `MESSAGES`, what the CLI prints); the report carries each as {"key",
-"fields"} (evalkit.messages), and `t` renders it in either language under the same key."""
+"fields"} (workbench.messages), and `t` renders it in either language under the same key."""
 from __future__ import annotations
 
 import importlib
 
-from evalkit.messages import is_message
+from workbench.messages import is_message
 
 LANGUAGES = {"en": "English", "ko": "한국어"}
 

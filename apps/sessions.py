@@ -13,8 +13,8 @@ from typing import Iterable, Sequence
 import numpy as np
 import sqlalchemy as sa
 
-from evalkit.errors import UserError
-from evalkit.store import Store, schema, utcnow
+from workbench.errors import UserError
+from workbench.store import Store, schema, utcnow
 
 __all__ = ["create_session", "assign", "next_item", "cast_vote", "progress", "rater_progress", "sessions",
            "items_from_suite", "AlreadyRated", "NotAssigned", "CHOICES"]

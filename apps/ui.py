@@ -8,7 +8,7 @@ import streamlit as st
 
 from apps import auth, i18n
 from apps.data import Unavailable
-from evalkit.store import Store, open_store
+from workbench.store import Store, open_store
 
 # A font with Hangul first, so Korean labels in charts render (Debian fonts-nanum; browsers fall back otherwise).
 CHART_FONT = "NanumGothic, 'Noto Sans CJK KR', 'Malgun Gothic', 'Apple SD Gothic Neo', sans-serif"

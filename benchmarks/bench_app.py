@@ -26,7 +26,7 @@ REPO = Path(__file__).resolve().parents[1]
 def build(store, n_ratings: int, n_battles: int, seed: int = 0) -> dict:
     """A session whose 4 experts and 1 LLM judge rated n_ratings/5 pairs, plus n_battles battles among 8 models."""
     from apps import auth
-    from evalkit.store import schema
+    from workbench.store import schema
 
     rng = np.random.default_rng(seed)
     models = [f"model-{i}" for i in range(8)]
@@ -101,7 +101,7 @@ def main() -> None:
     args = ap.parse_args()
 
     from apps import data
-    from evalkit.store import open_store, schema
+    from workbench.store import open_store, schema
 
     tmp = Path(tempfile.mkdtemp(prefix="wb-bench-app-"))
     store = open_store(tmp / "store.db")

@@ -62,7 +62,7 @@ def run_trl(settings: dict, steps: int, n_pairs: int, batch: int, max_length: in
     from peft import LoraConfig
     from trl import SFTConfig, SFTTrainer
 
-    from evalkit.models import load_hf
+    from workbench.models import load_hf
 
     identical = bool(settings)  # identical runs switch off what our loop doesn't do (checkpointing, eval, saving)
     model, tok = load_hf("default", dtype=torch.float32)

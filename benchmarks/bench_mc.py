@@ -44,9 +44,9 @@ def main() -> None:
     from lm_eval.models.huggingface import HFLM
     from test_lm_eval_parity import lm_eval_task
 
-    from evalkit.models import load_model
-    from evalkit.models.convert import default_model_dir
-    from evalkit.store import open_store
+    from workbench.models import load_model
+    from workbench.models.convert import default_model_dir
+    from workbench.store import open_store
     from evalkit.suites import load_suite, run_suites
 
     torch.set_num_threads(args.threads)

@@ -26,6 +26,8 @@ import tempfile
 import time
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))  # the synthetic-data fixture
+
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
@@ -142,7 +144,7 @@ def main() -> None:
     import pyarrow.parquet as pq
     import ray
 
-    from curate.synth import make_records, write_shards
+    from fixtures.synth import make_records, write_shards
 
     results: dict = {"date": time.strftime("%Y-%m-%d"), "machine": f"{os.cpu_count()} cores, CPU",
                      "python": platform.python_version(), "ray": ray.__version__, "stages": {}}

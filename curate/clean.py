@@ -14,9 +14,9 @@ from pathlib import Path
 
 import numpy as np
 
-from evalkit.errors import UserError
+from workbench.errors import UserError
 
-from curate import io
+from workbench import tabular as io
 from curate.fields import FieldMap
 from curate.pipeline import AuditConfig, collect, load_test_items
 from curate.signals import build_signals, default_signals, evaluate, signal_config
@@ -187,7 +187,7 @@ def clean(path: str | os.PathLike, recipe: dict, out: str | os.PathLike, *, fiel
         "signals": signal_config(units),
         "outputs": {k: str(v) for k, v in paths.items()},
     }
-    from evalkit.paths import atomic_write
+    from workbench.paths import atomic_write
 
     atomic_write(paths["log"], json.dumps(log, ensure_ascii=False, indent=2) + "\n")
     return log

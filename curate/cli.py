@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import sys
 
-from evalkit.cliutil import build_parser, run_main, store_arg
+from workbench.cli import build_parser, run_main, store_arg
 
 
 def _common_input(p) -> None:
@@ -51,7 +51,7 @@ def _load_recipe(path: str | None) -> dict:
         return {}
     import yaml
 
-    from evalkit.errors import UserError
+    from workbench.errors import UserError
 
     try:
         with open(path, encoding="utf-8") as fh:
@@ -86,12 +86,12 @@ def _audit(args) -> int:
 
     skip = {x.strip() for x in args.skip.split(",") if x.strip()}
     if skip - set(STAGES):
-        from evalkit.errors import UserError
+        from workbench.errors import UserError
 
         raise UserError(f"--skip: unknown stage(s) {sorted(skip - set(STAGES))}", hint=f"stages: {', '.join(STAGES)}")
     store = None
     if not args.no_record:
-        from evalkit.store import open_store
+        from workbench.store import open_store
 
         store = open_store(args.store)
     report = audit(args.data, fields=parse_fields_arg(args.fields), test=args.test, model=args.model, out=args.out,
@@ -113,7 +113,7 @@ def _audit(args) -> int:
         if report.get("run_id"):
             console.print(f"recorded run {report['run_id'][:8]} in the results store", style="dim")
     if failed:
-        from evalkit.errors import GATE_FAILED
+        from workbench.errors import GATE_FAILED
 
         for f in failed:
             print(f"gate failed: {f}", file=sys.stderr)

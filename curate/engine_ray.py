@@ -2,7 +2,7 @@
 Ray cluster (local Ray on this machine when no address is given).
 
 What runs where:
-- reading + signals: one task per input shard (`curate.io.read_numbered`, so formats, line numbers and bad-input
+- reading + signals: one task per input shard (`workbench.tabular.read_numbered`, so formats, line numbers and bad-input
   messages are the local engine's), running the local engine's own per-chunk code (`curate.pipeline._process_chunk`)
   as a Ray Data `map_batches`; the per-record columns come back to the driver in input order as a `Collected`.
 - near-duplicates: MinHash signatures and LSH band keys in `map_batches` (curate.dedup's shingling and rensa
@@ -28,9 +28,9 @@ from typing import Iterator, Sequence
 
 import numpy as np
 
-from evalkit.errors import UserError
+from workbench.errors import UserError
 
-from curate import io
+from workbench import tabular as io
 from curate import pipeline as _pipeline
 from curate.dedup import (NearDupResult, _mix64, clusters_from_pairs, jaccard_pairs, record_keys, resolve_bands,
                           shingle_hashes)
@@ -49,7 +49,7 @@ DEFAULT_PARTITIONS = 16           # hash partitions of each shuffle; on a cluste
 def init_ray(address: str | None = None, *, num_cpus: int | None = 2, runtime_env: dict | None = None) -> None:
     """Start local Ray (`address` None: `num_cpus` CPUs, no dashboard, worker logs kept off the terminal) or connect
     to a running cluster: `auto` or `HOST:6379` from a node of the cluster, `ray://HOST:10001` from outside it (Ray
-    Client, needs `pip install "ray[client]"`). The curate and evalkit packages are shipped with the job; the cluster's
+    Client, needs `pip install "ray[client]"`). The curate and workbench packages are shipped with the job; the cluster's
     Python needs curate's dependencies (numpy, pyarrow, rensa, ftfy, ...). Idempotent."""
     import logging
 
@@ -66,9 +66,9 @@ def init_ray(address: str | None = None, *, num_cpus: int | None = 2, runtime_en
         else:
             if runtime_env is None:
                 import curate
-                import evalkit
+                import workbench
 
-                runtime_env = {"py_modules": [os.path.dirname(curate.__file__), os.path.dirname(evalkit.__file__)]}
+                runtime_env = {"py_modules": [os.path.dirname(curate.__file__), os.path.dirname(workbench.__file__)]}
             try:
                 ray.init(address=address, log_to_driver=False, runtime_env=runtime_env)
             except Exception as e:  # noqa: BLE001 - connection failures come as several types

@@ -4,7 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from evalkit.errors import UserError
+from workbench.errors import UserError
 
 __all__ = ["FieldMap", "FieldTypeError", "ROLES", "detect_fields", "parse_fields_arg", "to_pair"]
 

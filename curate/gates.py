@@ -4,7 +4,7 @@ from __future__ import annotations
 import operator
 import re
 
-from evalkit.errors import UserError
+from workbench.errors import UserError
 
 __all__ = ["metrics", "parse", "validate", "check", "METRIC_HELP", "known_metrics"]
 

@@ -18,10 +18,10 @@ from typing import Any, Iterator
 
 import numpy as np
 
-from evalkit.errors import UserError
-from evalkit.messages import message, render
+from workbench.errors import UserError
+from workbench.messages import message, render
 
-from curate import io
+from workbench import tabular as io
 from curate.fields import FieldMap, FieldTypeError, detect_fields, prompt_text, to_pair
 from curate.signals import CATEGORY, Record, Signal, build_signals, default_signals, signal_config
 
@@ -287,7 +287,7 @@ def verdicts(report: dict) -> dict:
 
 
 def fix_messages(report: dict, limit: int = 6) -> list[dict]:
-    """The biggest problems, as actions (messages, evalkit.messages), largest first."""
+    """The biggest problems, as actions (messages, workbench.messages), largest first."""
     s = report["summary"]
     fixes: list[tuple[int, dict]] = []
     pair_dups = s["exact_duplicate_records"].get("pair", 0)
@@ -337,7 +337,7 @@ def audit(path: str | os.PathLike, *, fields: dict | None = None, test: str | No
         cfg.stages = tuple(stages)
     units = build_signals(signals) if signals is not None else default_signals()
     if store is not None and not hasattr(store, "start_run"):
-        from evalkit.store import open_store
+        from workbench.store import open_store
 
         store = open_store(store)
     run_id = None
@@ -400,7 +400,7 @@ def _audit(path, cfg: AuditConfig, units: list[Signal], progress: bool, *, colle
     # before pass 1: the model (token counts, perplexity) and the test set (contamination is checked while streaming)
     model = None
     if cfg.model or cfg.perplexity:
-        from evalkit.models import load_model
+        from workbench.models import load_model
 
         t = stage("loading model")
         model = load_model(cfg.model or "default")

@@ -15,7 +15,7 @@ from typing import Callable, Iterator, Sequence
 
 import numpy as np
 
-from curate import io
+from workbench import tabular as io
 from curate.dedup import RecordKeys, record_keys, resolve_bands, shingle_hashes, text_hashes, word_hashes
 from curate.diversity import DistinctCounter
 from curate.fields import FieldMap, FieldTypeError, prompt_text, to_pair

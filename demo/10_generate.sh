@@ -3,8 +3,8 @@
 set -euo pipefail
 "$PY" - <<'PY'
 import csv, os, time
-from evalkit.models import load_model
-from evalkit.store import open_store
+from workbench.models import load_model
+from workbench.store import open_store
 
 t0 = time.perf_counter()
 model = load_model("default")

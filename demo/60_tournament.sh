@@ -10,7 +10,7 @@ mkdir -p "$DEMO_OUT"
 
 # A deliberately weak contestant: the random tiny model the tests use, built locally (a few seconds).
 if [ ! -f "$DEMO_OUT/tiny-model/config.json" ]; then
-  "$PY" -c "import sys; from evalkit.models.tiny import build_tiny_model; build_tiny_model(sys.argv[1], seed=0)" \
+  PYTHONPATH=tests "$PY" -c "import sys; from fixtures.tiny_model import build_tiny_model; build_tiny_model(sys.argv[1], seed=0)" \
     "$DEMO_OUT/tiny-model" >/dev/null 2>&1
 fi
 contestants=(default "hot=default@temperature=1.0" "tiny=$DEMO_OUT/tiny-model")

@@ -10,7 +10,7 @@ export WORKBENCH_STORE
 import sqlalchemy as sa
 
 from apps import auth, sessions
-from evalkit.store import open_store, schema
+from workbench.store import open_store, schema
 
 store = open_store()
 name = "Friday experts (demo)"

@@ -15,8 +15,8 @@ from typing import Callable, Sequence
 
 import numpy as np
 
-from evalkit.errors import UserError
-from evalkit.messages import message, render
+from workbench.errors import UserError
+from workbench.messages import message, render
 
 __all__ = [
     "TIE_LABELS", "Ratings", "agreement_report", "bootstrap_ci", "cohen_kappa", "confusion_matrix", "fleiss_kappa",
@@ -306,7 +306,7 @@ def bootstrap_ci(stat: Callable[[np.ndarray], float], n_items: int, *, n_boot: i
 # ------------------------------------------------------------------------------------------ interpretation
 # The report's sentences: English templates (the CLI and JSON print them); each sentence also goes into the report as
 # {"key", "fields"} (`interpretation_keys`, `undefined_keys`, the judge's `verdict_key`) so the app can say it in
-# Korean from its catalogue under the same key (evalkit.messages).
+# Korean from its catalogue under the same key (workbench.messages).
 FIGURE_LABELS = {
     "percent_agreement": "% agreement", "percent_agreement_without_ties": "% agreement without ties",
     "cohen_kappa": "Cohen's kappa", "weighted_kappa": "quadratic-weighted kappa",
@@ -413,7 +413,7 @@ class _Figures:
         self.n_items, self.bootstrap, self.seed = n_items, bootstrap, seed
 
     def add(self, name: str, value: float, stat: Callable[[np.ndarray], float] | None, reason: dict | None = None):
-        """`reason`: why the figure can be undefined here, as a message (evalkit.messages)."""
+        """`reason`: why the figure can be undefined here, as a message (workbench.messages)."""
         self.out[name] = _clean(value)
         if self.out[name] is None:
             self.undefine(name, reason or message("agreement.undef.default", name=message(f"agreement.id.{name}")))

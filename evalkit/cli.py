@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import sys
 
-from evalkit.cliutil import build_parser, run_main, store_arg
+from workbench.cli import build_parser, run_main, store_arg
 
 
 def _add_generate(sub) -> None:
@@ -26,7 +26,7 @@ def _generate(args) -> int:
     import json
     import time
 
-    from evalkit.models import load_model
+    from workbench.models import load_model
 
     t0 = time.perf_counter()
     model = load_model(args.model)
@@ -43,7 +43,7 @@ def _generate(args) -> int:
             if args.timings:
                 print(f"  [{g.latency_s:.2f} s, {g.completion_tokens} tokens]", file=sys.stderr)
     if args.record:
-        from evalkit.store import open_store
+        from workbench.store import open_store
 
         store = open_store(args.store)
         run = store.start_run("generate", "generate", model=model.name, fingerprint=model.fingerprint,
@@ -64,8 +64,8 @@ def _add_serve(sub) -> None:
 
 
 def _serve(args) -> int:
-    from evalkit.models import load_model
-    from evalkit.models.serve import make_server
+    from workbench.models import load_model
+    from workbench.models.serve import make_server
 
     model = load_model(args.model)
     server = make_server(model, args.host, args.port, args.name)
@@ -90,7 +90,7 @@ def _add_store(sub) -> None:
 
 
 def _store(args) -> int:
-    from evalkit.store import open_store
+    from workbench.store import open_store
 
     store = open_store(args.store)
     if args.action == "migrate":
@@ -163,7 +163,7 @@ def _add_ratings(sub) -> None:
 
 
 def _ratings(args) -> int:
-    from evalkit.errors import UserError
+    from workbench.errors import UserError
     from evalkit.ratings import DEFAULT_PRIOR, leaderboard
 
     if args.battles:
@@ -172,7 +172,7 @@ def _ratings(args) -> int:
         df, where = read_battles(args.battles)
         source = args.battles
     elif args.run or args.store or args.judge_kind:
-        from evalkit.store import open_store
+        from workbench.store import open_store
         from evalkit.tournament import battles_frame
 
         df, where = battles_frame(open_store(args.store), run_id=args.run, judge_kind=args.judge_kind), None
@@ -224,7 +224,7 @@ def _add_tournament(sub) -> None:
 
 
 def _tournament(args) -> int:
-    from evalkit.store import open_store
+    from workbench.store import open_store
     from evalkit.tournament import load_prompts, run_tournament
 
     suite, prompts = load_prompts(args.suite, limit=args.limit)
@@ -269,7 +269,7 @@ def _battles(args) -> int:
     import os
     import tempfile
 
-    from evalkit.store import open_store
+    from workbench.store import open_store
     from evalkit.tournament import battles_frame, import_battles
 
     store = open_store(args.store)
@@ -302,7 +302,7 @@ def _app(args) -> int:
     from pathlib import Path
 
     from apps.auth import create_user, issue_token
-    from evalkit.store import open_store
+    from workbench.store import open_store
 
     store = open_store(args.store)
     try:
@@ -349,8 +349,8 @@ def _add_run(sub) -> None:
 def _run(args) -> int:
     from rich.console import Console
 
-    from evalkit import errors
-    from evalkit.store import open_store
+    from workbench import errors
+    from workbench.store import open_store
     from evalkit.suites import compare_runs, run_suites
     from evalkit.suites import outputs as out
 
@@ -414,9 +414,9 @@ def _add_compare(sub) -> None:
 def _compare(args) -> int:
     import json
 
-    from evalkit import errors
-    from evalkit.paths import atomic_write
-    from evalkit.store import open_store
+    from workbench import errors
+    from workbench.paths import atomic_write
+    from workbench.store import open_store
     from evalkit.suites import compare_runs
     from evalkit.suites.outputs import compare_markdown
 
@@ -530,9 +530,9 @@ def _add_judge(sub) -> None:
 
 def _judge(args) -> int:
 
-    from evalkit.errors import UserError
+    from workbench.errors import UserError
     from evalkit.judges.run import Contestant, answers_from_run, judge_contestants, load_items
-    from evalkit.store import open_store
+    from workbench.store import open_store
 
     def per_model(values, what):
         values = list(values or [None])
@@ -615,7 +615,7 @@ def _add_ratings_io(sub) -> None:
 
 def _ratings_import(args) -> int:
     from evalkit.ratings_io import import_ratings
-    from evalkit.store import open_store
+    from workbench.store import open_store
 
     store = open_store(args.store)
     got = import_ratings(store, args.file, layout=args.layout, rater_kind=args.rater_kind)
@@ -626,7 +626,7 @@ def _ratings_import(args) -> int:
 
 def _ratings_export(args) -> int:
     from evalkit.ratings_io import export_ratings
-    from evalkit.store import open_store
+    from workbench.store import open_store
 
     store = open_store(args.store)
     n = export_ratings(store, args.file, layout=args.layout, run_id=args.run, rater_kind=args.rater_kind,

@@ -19,7 +19,7 @@ from scipy.optimize import minimize
 from scipy.sparse.csgraph import connected_components
 from scipy.special import expit
 
-from evalkit.errors import UserError
+from workbench.errors import UserError
 
 __all__ = ["Battles", "DisconnectedError", "WINNER_LABELS", "bootstrap_bt", "bootstrap_elo", "ci_rank", "components",
            "fit_bt", "leaderboard", "online_elo", "parse_anchor", "predicted_matrix", "prepare", "to_elo"]

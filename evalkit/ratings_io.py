@@ -20,8 +20,8 @@ from pathlib import Path
 from typing import Iterator, Sequence
 
 
-from evalkit.errors import UserError
-from evalkit.store import Store, schema
+from workbench.errors import UserError
+from workbench.store import Store, schema
 
 __all__ = ["LAYOUTS", "detect_layout", "export_ratings", "import_ratings", "ratings_to_agree_rows", "read_records",
            "records_to_ratings", "write_records"]

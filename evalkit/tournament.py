@@ -24,8 +24,8 @@ import numpy as np
 import pandas as pd
 import sqlalchemy as sa
 
-from evalkit.errors import UserError
-from evalkit.store import Store, schema
+from workbench.errors import UserError
+from workbench.store import Store, schema
 
 __all__ = ["Contestant", "battles_frame", "import_battles", "load_prompts", "parse_contestant", "read_battles",
            "run_tournament"]
@@ -233,7 +233,7 @@ def import_battles(store: Store, path: str | Path, *, judge: str | None = None, 
                          len_b=int(float(r["len_b"])) if style else None))
     run_id = store.start_run("tournament", name or f"import {path.name}", config={"source": str(path), "judge": judge})
     with store.begin() as conn:
-        from evalkit.store import utcnow
+        from workbench.store import utcnow
 
         now = utcnow()
         for row in rows:
@@ -252,13 +252,13 @@ class _LazyModel:
     answers are all cached loads no weights."""
 
     def __init__(self, spec: str):
-        from evalkit.models import model_fingerprint
+        from workbench.models import model_fingerprint
 
         self.name, self.fingerprint, self._model = spec, model_fingerprint(spec), None
 
     def __getattr__(self, attr):
         if self.__dict__.get("_model") is None:
-            from evalkit.models import load_model
+            from workbench.models import load_model
 
             self.__dict__["_model"] = load_model(self.__dict__["name"])
         return getattr(self.__dict__["_model"], attr)
@@ -266,7 +266,7 @@ class _LazyModel:
 
 def _load_models(contestants: Sequence[Contestant], judge, preloaded: dict | None) -> dict:
     """Models by spec: the judge loaded now, contestants on first use; `preloaded` ones reused."""
-    from evalkit.models import load_model
+    from workbench.models import load_model
 
     models = dict(preloaded or {})
     if isinstance(judge, str) and judge not in ("human", REFERENCE_JUDGE) and judge not in models:
@@ -292,7 +292,7 @@ class _Arena:
         self.unparsed = 0
 
     def answer(self, pairs: Sequence[tuple[str, int]]) -> None:
-        from evalkit.models.cache import cached_generate
+        from workbench.models.cache import cached_generate
 
         need: dict[str, list[int]] = {}
         for name, p in pairs:

@@ -5,7 +5,7 @@ import argparse
 import json
 import sys
 
-from evalkit.cliutil import build_parser, run_main, store_arg
+from workbench.cli import build_parser, run_main, store_arg
 
 
 # -- train ----------------------------------------------------------------------------------------------------------

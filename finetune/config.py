@@ -7,13 +7,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from evalkit.errors import UserError
+from workbench.errors import UserError
 
 
 @dataclass
 class TrainConfig:
     # -- what to train ----------------------------------------------------------------------------------------
-    model: str = "default"            # any local model spec (evalkit.models.parse_spec)
+    model: str = "default"            # any local model spec (workbench.models.parse_spec)
     data: str = ""                    # a file curate can read: JSONL/JSON/CSV/TSV/Parquet/save_to_disk dir
     fields: dict | None = None        # column overrides for curate.fields.detect_fields, e.g. {question: Q, answer: A}
     eval_data: str | None = None      # a separate held-out file; else `eval_split` of `data` is held out

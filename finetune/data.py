@@ -7,7 +7,7 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass
 
-from evalkit.errors import UserError
+from workbench.errors import UserError
 
 IGNORE = -100  # label value the loss skips (torch.nn.functional.cross_entropy's ignore_index)
 
@@ -32,7 +32,7 @@ class Example:
 def read_pairs(path: str, fields: dict | None = None) -> list[tuple[object, str]]:
     """(prompt or chat messages, answer) for every row, through curate's readers and field detection."""
     from curate.fields import detect_fields, to_pair
-    from curate.io import read_rows
+    from workbench.tabular import read_rows
 
     rows = list(read_rows(path))
     if not rows:

@@ -5,14 +5,14 @@ import os
 import shutil
 from pathlib import Path
 
-from evalkit.errors import UserError
+from workbench.errors import UserError
 
 
 def merge_adapter(adapter: str, out: str | Path, *, base: str | None = None) -> Path:
     """Write base + adapter, merged in fp32, to `out` (written to a temp dir, then renamed into place)."""
     import torch
 
-    from evalkit.models import load_hf, parse_spec
+    from workbench.models import load_hf, parse_spec
 
     spec = parse_spec(f"{base}+{adapter}" if base else adapter)
     if spec.kind != "adapter":

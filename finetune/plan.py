@@ -33,7 +33,7 @@ def parse_size(text: str | int | float, unit: float = 1.0) -> int:
         return int(text * unit)
     m = re.fullmatch(r"\s*([0-9]*\.?[0-9]+)\s*([kmgtb]?)(i?)b?\s*", str(text).lower())
     if not m:
-        from evalkit.errors import UserError
+        from workbench.errors import UserError
 
         raise UserError(f"can't read the size {text!r}", hint="write e.g. 7B, 135M (parameters) or 16GB, 24GiB (memory)")
     num, prefix, binary = float(m.group(1)), m.group(2), m.group(3)
@@ -103,7 +103,7 @@ def model_shape(spec) -> tuple[int, int, int]:
     import torch
     from transformers import AutoConfig, AutoModelForCausalLM
 
-    from evalkit.models import parse_spec, resolve_dir
+    from workbench.models import parse_spec, resolve_dir
 
     s = parse_spec(spec)
     path = resolve_dir(s.base if s.kind == "adapter" else s)

@@ -14,7 +14,7 @@ import sys
 import time
 from pathlib import Path
 
-from evalkit.errors import GATE_FAILED, UserError
+from workbench.errors import GATE_FAILED, UserError
 from finetune.config import TrainConfig
 from finetune.data import IGNORE
 
@@ -152,7 +152,7 @@ def train(cfg: TrainConfig, *, notify=None) -> dict:
     import torch
     import torch.distributed as dist
 
-    from evalkit.models import load_hf, parse_spec
+    from workbench.models import load_hf, parse_spec
     from finetune import data as D
 
     say = notify or (lambda _msg: None)
@@ -230,8 +230,8 @@ def train(cfg: TrainConfig, *, notify=None) -> dict:
     # ---- results store and JSONL log (rank 0) ----
     st, log = None, None
     if rank == 0:
-        from evalkit.models import model_fingerprint
-        from evalkit.store import open_store
+        from workbench.models import model_fingerprint
+        from workbench.store import open_store
 
         out.mkdir(parents=True, exist_ok=True)
         st = open_store(cfg.store)
@@ -495,7 +495,7 @@ def save_final(lm, tok, out: Path, cfg: TrainConfig, spec) -> None:
 
 # -- small plumbing -------------------------------------------------------------------------------------------------
 def st_schema():
-    from evalkit.store import schema
+    from workbench.store import schema
 
     return schema
 

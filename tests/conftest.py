@@ -21,28 +21,28 @@ os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 @pytest.fixture(scope="session")
 def tiny_model_dir(tmp_path_factory) -> Path:
     """A random small Llama with a locally trained tokenizer, saved like any user model."""
-    from evalkit.models.tiny import build_tiny_model
+    from fixtures.tiny_model import build_tiny_model
 
     return build_tiny_model(tmp_path_factory.mktemp("tiny-model"), seed=0)
 
 
 @pytest.fixture(scope="session")
 def tiny_model(tiny_model_dir):
-    from evalkit.models import load_model
+    from workbench.models import load_model
 
     return load_model(str(tiny_model_dir))
 
 
 @pytest.fixture(scope="session")
 def default_model():
-    from evalkit.models import load_model
+    from workbench.models import load_model
 
     return load_model("default")
 
 
 @pytest.fixture()
 def store(tmp_path):
-    from evalkit.store import open_store
+    from workbench.store import open_store
 
     s = open_store(tmp_path / "store.db")
     yield s
@@ -89,7 +89,7 @@ def pg_store(pg_url, request):
     """A fresh database on the session's PostgreSQL server, migrated to head."""
     import sqlalchemy as sa
 
-    from evalkit.store import open_store
+    from workbench.store import open_store
 
     name = "t_" + "".join(c if c.isalnum() else "_" for c in request.node.name.lower())[:40] + f"_{os.getpid()}"
     admin = sa.create_engine(pg_url, isolation_level="AUTOCOMMIT")

@@ -6,8 +6,8 @@ import sqlalchemy as sa
 import streamlit as st
 
 from apps import auth, sessions, ui
-from evalkit.errors import UserError
-from evalkit.store import schema
+from workbench.errors import UserError
+from workbench.store import schema
 
 t = ui.t
 ui.require_admin()

@@ -94,7 +94,7 @@ if reasons:
 def _texts(path: str, fields: dict | None, lines: tuple[int, ...]) -> dict[int, str]:
     """The records at `lines` (1-based data lines, as the report names them) from the audited file."""
     from curate.fields import detect_fields, to_pair
-    from curate.io import read_rows
+    from workbench.tabular import read_rows
 
     want, out, fmap = set(lines), {}, None
     for i, row in enumerate(read_rows(path, skip_bad=True), start=1):

@@ -10,7 +10,7 @@ import re
 from functools import cached_property
 from typing import Any, ClassVar
 
-from evalkit.errors import UserError
+from workbench.errors import UserError
 
 __all__ = ["Doc", "Record", "Signal", "REGISTRY", "register", "build_signals", "signal_config"]
 

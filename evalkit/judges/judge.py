@@ -12,7 +12,7 @@ from typing import Sequence
 
 import yaml
 
-from evalkit.errors import UserError
+from workbench.errors import UserError
 from evalkit.judges.parse import UNPARSED, parse_pair_verdict, parse_pass_fail, parse_score
 
 __all__ = ["JUDGE_PARAMS", "PairVerdict", "SingleVerdict", "combine_orders", "load_prompts", "pairwise_judge",
@@ -100,7 +100,7 @@ def pairwise_prompt(*, question: str, answer_a: str, answer_b: str, reference: s
 def _generate(judge, prompts: list, store, params: dict) -> list[str]:
     params = {**JUDGE_PARAMS, **(params or {})}
     if store is not None:
-        from evalkit.models.cache import cached_generate
+        from workbench.models.cache import cached_generate
 
         gens = cached_generate(judge, store, prompts, **params)
     else:
@@ -152,7 +152,7 @@ def _logprob_verdicts(judge, prompts: list, store) -> list[str]:
                 for p in prompts]
     requests = [(c, f" [[{m}]]") for c in contexts for m in _LOGPROB_MARKERS]
     if store is not None:
-        from evalkit.models.cache import cached_loglikelihood
+        from workbench.models.cache import cached_loglikelihood
 
         lls = cached_loglikelihood(judge, store, requests)
     else:

@@ -7,7 +7,7 @@ import numpy as np
 import sqlalchemy as sa
 
 from evalkit.judges.judge import PairVerdict, SingleVerdict
-from evalkit.store import Store, schema
+from workbench.store import Store, schema
 
 __all__ = ["HUMAN_REFERENCE", "BATTLE_WINNER", "read_ratings", "record_pair_verdicts", "record_single_verdicts",
            "reference_winrates"]

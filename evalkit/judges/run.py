@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Sequence
 
-from evalkit.errors import UserError
+from workbench.errors import UserError
 from evalkit.judges.judge import JUDGE_PARAMS, pairwise_judge
 from evalkit.judges.record import HUMAN_REFERENCE, record_pair_verdicts, reference_winrates
 
@@ -102,7 +102,7 @@ def answers_from_run(store, run_id: str, model: str, item_ids: Sequence[str]) ->
     """A model's stored outputs (case_results of a suite run) for the given case ids, in order."""
     import sqlalchemy as sa
 
-    from evalkit.store import schema
+    from workbench.store import schema
 
     t = schema.case_results
     with store.engine.connect() as conn:
@@ -125,8 +125,8 @@ def _answers(c: Contestant, items: list[dict], models: dict, store, max_new_toke
             raise UserError(f"{HUMAN_REFERENCE} needs a reference answer, but item(s) {', '.join(missing[:5])} have "
                             "none", hint="give the suite cases a `reference` var, or use a Q/A file with answers")
         return [it["reference"] for it in items]
-    from evalkit.models import load_model
-    from evalkit.models.cache import cached_generate
+    from workbench.models import load_model
+    from workbench.models.cache import cached_generate
 
     if c.spec not in models:
         models[c.spec] = load_model(c.spec)
@@ -151,7 +151,7 @@ def judge_contestants(judge_spec: str, items: list[dict], contestants: Sequence[
         raise UserError(f"both contestants are named {a.name!r}", hint="give them different settings or --names")
     if not items:
         raise UserError("no items to judge")
-    from evalkit.models import load_model
+    from workbench.models import load_model
 
     models: dict = {}
     say = (lambda m: print(m, file=sys.stderr, flush=True)) if progress else (lambda m: None)
@@ -218,7 +218,7 @@ def load_pairs(path: str, *, limit: int | None = None, offset: int = 0) -> list[
 def judge_pairs(judge_spec: str, pairs: list[dict], *, store=None, lang: str = "en", judge_params: dict | None = None,
                 method: str = "generate", use_reference: bool = True, name: str | None = None) -> dict:
     """Judge given answer pairs (e.g. the ones humans rated) in both orders and record the verdicts."""
-    from evalkit.models import load_model
+    from workbench.models import load_model
 
     if not pairs:
         raise UserError("no pairs to judge")

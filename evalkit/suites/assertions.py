@@ -4,7 +4,7 @@ A check is `fn(out: Output, *, <its YAML keys>) -> Grade`. Its keyword parameter
 ones without a default are required), so the registry validates a spec without a second list. `not-<type>` inverts
 any check; `weight` weighs it in the case score.
 
-Each grade's reason is a message (evalkit.messages): `Grade.message` is {"key", "fields"} from MESSAGES below, and
+Each grade's reason is a message (workbench.messages): `Grade.message` is {"key", "fields"} from MESSAGES below, and
 `Grade.reason` is its English rendering, what the CLI prints and the JSON keeps; the app says the same key in Korean.
 """
 from __future__ import annotations
@@ -16,8 +16,8 @@ import re
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
-from evalkit.errors import UserError
-from evalkit.messages import message, render
+from workbench.errors import UserError
+from workbench.messages import message, render
 
 __all__ = ["Check", "Grade", "MESSAGES", "Output", "REGISTRY", "assertion", "known_types", "parse_check"]
 

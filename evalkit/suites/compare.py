@@ -11,13 +11,13 @@ from typing import Any
 import numpy as np
 import sqlalchemy as sa
 
-from evalkit.errors import UserError
-from evalkit.messages import message
-from evalkit.store import Store, schema
+from workbench.errors import UserError
+from workbench.messages import message
+from workbench.store import Store, schema
 
 __all__ = ["compare_runs", "compare_cases", "mcnemar_exact", "bootstrap_delta_ci", "resolve_run", "MESSAGES"]
 
-# The verdict, as the CLI and JSON say it; the report also carries it as a message ("verdict_key", evalkit.messages)
+# The verdict, as the CLI and JSON say it; the report also carries it as a message ("verdict_key", workbench.messages)
 # so the app can say it in Korean from its catalogue under the same key.
 VERDICTS = ("critical regression", "significant drop", "significant gain", "no significant change")
 MESSAGES = {f"compare.verdict.{v.replace(' ', '_')}": v for v in VERDICTS}

@@ -16,7 +16,7 @@ from typing import Any
 
 import yaml
 
-from evalkit.errors import UserError
+from workbench.errors import UserError
 from evalkit.suites.assertions import Check, parse_check
 
 __all__ = ["Case", "Suite", "load_suite", "render", "suite_schema", "GEN_KEYS"]

@@ -5,7 +5,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from evalkit.paths import atomic_write
+from workbench.paths import atomic_write
 
 __all__ = ["write_json", "junit_xml", "write_junit", "markdown_summary", "write_markdown", "results_table",
            "compare_markdown"]

@@ -12,8 +12,8 @@ from typing import Any, Callable, Sequence
 
 import sqlalchemy as sa
 
-from evalkit.errors import GATE_FAILED, ModelError, UserError
-from evalkit.store import Store, schema
+from workbench.errors import GATE_FAILED, ModelError, UserError
+from workbench.store import Store, schema
 from evalkit.suites.assertions import Output
 from evalkit.suites.format import Case, Suite, load_suite
 
@@ -145,7 +145,7 @@ class _Judges:
             return None
         key = json.dumps(spec, sort_keys=True) if isinstance(spec, dict) else str(spec)
         if key not in self.models:
-            from evalkit.models import load_model
+            from workbench.models import load_model
 
             self.models[key] = load_model(spec)
         return self.models[key]
@@ -157,7 +157,7 @@ def run_suite(suite: Suite, model, store: Store, *, batch_size: int = 8, ll_batc
     """One suite on one model → the results.json entry; cases are stored chunk by chunk as they finish."""
     from tqdm.auto import tqdm
 
-    from evalkit.models.cache import cached_generate, cached_loglikelihood
+    from workbench.models.cache import cached_generate, cached_loglikelihood
 
     cases = suite.cases[:limit] if limit else suite.cases
     judges = judges or _Judges(judge, {model.name: model})
@@ -299,7 +299,7 @@ def run_suite(suite: Suite, model, store: Store, *, batch_size: int = 8, ll_batc
 
 def _train_texts(path: str) -> list[str]:
     try:
-        from curate.io import read_rows
+        from workbench.tabular import read_rows
     except ImportError:  # curate not installed with this package: read the common formats ourselves
         from evalkit.suites.format import _read_rows
 
@@ -358,7 +358,7 @@ def run_suites(paths: Sequence, models: Sequence, *, store: Store, batch_size: i
             raise UserError(f"{len(held['contaminated'])} suite case(s) overlap the training data {train}: {shown}"
                             + (" ..." if len(held["contaminated"]) > 10 else ""),
                             hint="remove them from the suite or the training set (curate audit --test)", code=GATE_FAILED)
-    from evalkit.models import load_model
+    from workbench.models import load_model
 
     loaded: dict[str, Any] = {}
     for spec in models:

@@ -12,7 +12,7 @@ APP = str(Path(__file__).resolve().parents[2] / "apps" / "app.py")
 def seeded(store, tmp_path, monkeypatch):
     """A store with an audit, suite runs, an open expert session (no human votes yet), judge verdicts and a fine-tune
     run; $WORKBENCH_STORE points at it so the app opens it."""
-    from apps.seed import seed_store
+    from fixtures.seed_store import seed_store
 
     out = seed_store(store, n_items=6, n_raters=3, k=2, votes_per_rater=0)
     monkeypatch.setenv("WORKBENCH_STORE", store.url)
@@ -24,8 +24,8 @@ def voted(tmp_path_factory):
     """A store whose experts have rated their whole queue (for the statistics pages)."""
     import os
 
-    from apps.seed import seed_store
-    from evalkit.store import open_store
+    from fixtures.seed_store import seed_store
+    from workbench.store import open_store
 
     d = tmp_path_factory.mktemp("voted")
     st = open_store(d / "store.db")

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from evalkit.store import schema
+from workbench.store import schema
 from tests.conftest import free_port, wait_http
 
 REPO = Path(__file__).resolve().parents[2]
@@ -28,8 +28,8 @@ pytestmark = pytest.mark.slow
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
-    from apps.seed import seed_store
-    from evalkit.store import open_store
+    from fixtures.seed_store import seed_store
+    from workbench.store import open_store
 
     tmp_path = tmp_path_factory.mktemp("browser")
     store = open_store(tmp_path / "store.db")

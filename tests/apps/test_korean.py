@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from apps import data, i18n, sessions
-from evalkit.messages import template_fields
+from workbench.messages import template_fields
 from tests.apps.conftest import app_as, page_text
 
 APPS = Path(__file__).resolve().parents[2] / "apps"
@@ -100,7 +100,7 @@ def graded(tmp_path, tiny_model_dir, monkeypatch):
     """A store with a real suite run on the tiny model (every case fails, so every reason shows) and one case stored
     the way results were before the reasons carried keys (English only)."""
     from apps import auth
-    from evalkit.store import open_store, schema
+    from workbench.store import open_store, schema
     from evalkit.suites import run_suites
 
     st = open_store(tmp_path / "store.db")

@@ -9,7 +9,7 @@ import pytest
 import sqlalchemy as sa
 
 from apps import data, i18n
-from evalkit.store import schema
+from workbench.store import schema
 from tests.apps.conftest import app_as, page_text
 
 PAGES = ["views/audit.py", "views/suites.py", "views/leaderboard.py", "views/agreement.py", "views/finetune.py",
@@ -190,7 +190,7 @@ def test_memory_plan_counts_the_runs_model(tiny_model_dir):
 
 
 def test_every_page_renders_on_postgresql(pg_store, monkeypatch):
-    from apps.seed import seed_store
+    from fixtures.seed_store import seed_store
 
     out = seed_store(pg_store, n_items=6, n_raters=3, k=2)
     monkeypatch.setenv("WORKBENCH_STORE", pg_store.url)

@@ -10,7 +10,7 @@ import pytest
 import sqlalchemy as sa
 
 from apps import auth, sessions
-from evalkit.store import schema
+from workbench.store import schema
 from tests.apps.conftest import app_as, page_text
 
 

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from curate.clean import choose_keeper, clean
-from curate.io import read_rows
-from evalkit.errors import UserError
+from workbench.tabular import read_rows
+from workbench.errors import UserError
 
 REPO = Path(__file__).resolve().parents[2]
 KO = REPO / "data/korean-instruct/ko_instruct.jsonl"

@@ -33,7 +33,7 @@ def test_audit_prints_summary_and_report_path(tmp_path, capsys, store_path):
     assert "quality" in printed and "real vs generated" in printed and "amount" in printed
     assert f"report: {out.resolve() / 'report.html'}" in printed.replace("\n", "")
     assert "recorded run" in printed
-    from evalkit.store import open_store
+    from workbench.store import open_store
 
     runs = open_store(store_path).runs(kind="audit")
     assert len(runs) == 1 and runs[0]["summary"]["records"] == 70

@@ -14,8 +14,8 @@ ray = pytest.importorskip("ray")
 from curate.dedup import near_duplicates, normalize  # noqa: E402
 from curate.engine_ray import audit_ray, collect_ray, init_ray, near_duplicates_ray  # noqa: E402
 from curate.pipeline import AuditConfig, audit, collect  # noqa: E402
-from curate.synth import make_records, write_shards  # noqa: E402
-from evalkit.errors import UserError  # noqa: E402
+from fixtures.synth import make_records, write_shards  # noqa: E402
+from workbench.errors import UserError  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[2]
 TRAIN = REPO / "data/enlighten-instruct/TrainData.csv"

@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 
 from curate.fields import FieldTypeError, detect_fields, parse_fields_arg, to_pair
-from evalkit.errors import UserError
+from workbench.errors import UserError
 
 
 @pytest.mark.parametrize("columns,kind,roles", [

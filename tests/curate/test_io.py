@@ -5,8 +5,8 @@ import json
 
 import pytest
 
-from curate.io import detect_format, read_numbered, read_rows, write_rows
-from evalkit.errors import UserError
+from workbench.tabular import detect_format, read_numbered, read_rows, write_rows
+from workbench.errors import UserError
 
 ROWS = [{"question": "연차는 어떻게 쓰나요?", "answer": "인사 포털에서 신청합니다.", "category": "hr"},
         {"question": "What is 2+2?", "answer": "4", "category": "math"}]

@@ -12,7 +12,7 @@ import pytest
 from curate import gates
 from curate.dedup import normalize
 from curate.pipeline import audit
-from evalkit.errors import UserError
+from workbench.errors import UserError
 
 REPO = Path(__file__).resolve().parents[2]
 TRAIN = REPO / "data/enlighten-instruct/TrainData.csv"
@@ -24,7 +24,7 @@ STABLE = {"records", "exact_duplicate_records", "near_duplicate_clusters", "near
 
 @pytest.fixture(scope="module")
 def enlighten(tmp_path_factory):
-    from evalkit.store import open_store
+    from workbench.store import open_store
 
     root = tmp_path_factory.mktemp("audit")
     store = open_store(root / "store.db")

@@ -147,7 +147,7 @@ def test_registry_round_trip():
 
 
 def test_unknown_signal_and_setting_are_user_errors():
-    from evalkit.errors import UserError
+    from workbench.errors import UserError
 
     with pytest.raises(UserError, match="unknown signal 'nope'"):
         build_signals(["nope"])

@@ -53,7 +53,7 @@ def test_training_time_estimate():
 def test_perplexity_matches_hand_run_forward_pass(tiny_model_dir, tiny_model):
     import torch
 
-    from evalkit.models import load_hf
+    from workbench.models import load_hf
 
     texts = ["The beast attacks the player.", "Hello world, hello again.", ""]
     got = perplexities(texts, tiny_model, batch_size=2)

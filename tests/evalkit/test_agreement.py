@@ -16,7 +16,7 @@ from statsmodels.stats.inter_rater import aggregate_raters
 from statsmodels.stats.inter_rater import fleiss_kappa as sm_fleiss
 
 from evalkit import agreement as ag
-from evalkit.errors import UserError
+from workbench.errors import UserError
 
 
 def long_table(matrix, raters=None, kinds=None):
@@ -226,7 +226,7 @@ def test_shipped_human_ratings_load():
 
 def test_every_sentence_also_comes_as_a_key_and_fields_that_render_to_it():
     """The app says the report's sentences in Korean from the keys; in English they render to the CLI's text."""
-    from evalkit.messages import render
+    from workbench.messages import render
 
     rng = np.random.default_rng(8)
     truth = rng.choice(["A", "B", "tie"], 30)

@@ -5,7 +5,7 @@ import json
 
 import pytest
 
-from evalkit.errors import UserError
+from workbench.errors import UserError
 from evalkit.suites.assertions import Output, known_types, parse_check
 from evalkit.suites.format import Case
 from evalkit.suites.runner import grade_case
@@ -144,7 +144,7 @@ def test_failing_custom_code_is_an_error_not_a_fail():
 def test_llm_rubric_verdicts(tiny_model, reply, passed, score, monkeypatch):
     """The real judge path (evalkit.judges.rubric_grade builds the prompt and parses the reply); only the reply
     text is fixed, since a random tiny model writes no parseable verdict."""
-    from evalkit.models import Generation
+    from workbench.models import Generation
 
     judge = tiny_model
     seen = []
@@ -327,14 +327,14 @@ def _golden_grade(spec, text, kw, request):
 
 def _keys(msg) -> set[str]:
     """A message's key and its nested messages' keys."""
-    from evalkit.messages import is_message
+    from workbench.messages import is_message
 
     return {msg["key"]} | {k for v in msg["fields"].values() if is_message(v) for k in _keys(v)}
 
 
 @pytest.mark.parametrize("spec,text,kw,english", GOLDEN, ids=[f"{g[0]['type']}-{i}" for i, g in enumerate(GOLDEN)])
 def test_reason_is_the_old_english_and_its_key_renders_to_it(spec, text, kw, english, request):
-    from evalkit.messages import is_message, render
+    from workbench.messages import is_message, render
     from evalkit.suites.assertions import MESSAGES
 
     g = _golden_grade(spec, text, kw, request)

@@ -1,5 +1,5 @@
 """Model calls cached in the store: a rerun computes nothing; a new prompt computes only itself."""
-from evalkit.models.cache import cached_generate, cached_loglikelihood
+from workbench.models.cache import cached_generate, cached_loglikelihood
 
 
 def test_generate_cache_skips_known_prompts(tiny_model, store):

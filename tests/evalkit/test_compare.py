@@ -9,8 +9,8 @@ from scipy import stats as sps
 from statsmodels.stats.contingency_tables import mcnemar
 
 from evalkit.cli import main
-from evalkit.errors import BAD_INPUT, GATE_FAILED, OK
-from evalkit.store import schema
+from workbench.errors import BAD_INPUT, GATE_FAILED, OK
+from workbench.store import schema
 from evalkit.suites import compare_runs
 from evalkit.suites.compare import bootstrap_delta_ci, compare_cases, mcnemar_exact
 
@@ -119,7 +119,7 @@ def test_model_vs_model_uses_the_same_report(tiny_model_dir, store, tmp_path, ca
 
 
 def test_verdict_comes_with_its_message_key():
-    from evalkit.messages import render
+    from workbench.messages import render
     from evalkit.suites.compare import MESSAGES
 
     same = cases({"x": "pass", "y": "fail"})

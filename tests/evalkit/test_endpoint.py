@@ -8,8 +8,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import httpx
 import pytest
 
-from evalkit.errors import ModelError
-from evalkit.models import load_model
+from workbench.errors import ModelError
+from workbench.models import load_model
 
 
 def test_models_route_lists_the_served_name(served_tiny):

@@ -8,11 +8,11 @@ import numpy as np
 import pytest
 import sqlalchemy as sa
 
-from evalkit.errors import UserError
+from workbench.errors import UserError
 from evalkit.judges import (HUMAN_REFERENCE, combine_orders, load_prompts, pairwise_judge, pairwise_prompt,
                             parse_pair_verdict, parse_pass_fail, parse_score, read_ratings, reference_winrates,
                             rubric_grade)
-from evalkit.store import schema
+from workbench.store import schema
 
 PAIR_OUTPUTS = [
     ("Assistant A gives the correct definition while B is vague.\n\n[[A]]", "A"),
@@ -188,7 +188,7 @@ def test_judge_cli_with_human_reference(tiny_model_dir, tmp_path):
     assert decided == 2  # logprob verdicts are always readable
     w = summary["winrate_vs_human_reference"][summary["model_a"]]
     assert w["n"] == 2
-    from evalkit.store import open_store
+    from workbench.store import open_store
 
     st = open_store(db)
     rows = read_ratings(st, run_id=summary["run_id"])

@@ -29,7 +29,7 @@ def lm_eval_results():
     from lm_eval import simple_evaluate
     from lm_eval.models.huggingface import HFLM
 
-    from evalkit.models.convert import default_model_dir
+    from workbench.models.convert import default_model_dir
 
     lm = HFLM(pretrained=str(default_model_dir()), batch_size=16, device="cpu", dtype="float32")
     return simple_evaluate(model=lm, tasks=[lm_eval_task(REPO / "data" / "enlighten-instruct" / "TestData.csv")],
@@ -38,7 +38,7 @@ def lm_eval_results():
 
 @pytest.fixture(scope="module")
 def ours(default_model, tmp_path_factory):
-    from evalkit.store import open_store
+    from workbench.store import open_store
     from evalkit.suites import run_suites
 
     store = open_store(tmp_path_factory.mktemp("parity") / "store.db")
@@ -68,7 +68,7 @@ def test_per_choice_loglikelihoods_match(lm_eval_results, ours):
 def test_whole_suite_equals_lm_evals_measured_figures(default_model, tmp_path):
     """All 269 questions through evalkit give lm-eval 0.4.13's own figures for the same model and prompt
     (acc 0.2379 / acc_norm 0.4349, measured with lm-eval on this set; the sample test above runs lm-eval itself)."""
-    from evalkit.store import open_store
+    from workbench.store import open_store
     from evalkit.suites import run_suites
 
     store = open_store(tmp_path / "store.db")

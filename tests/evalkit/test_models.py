@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 import torch
 
-from evalkit.errors import UserError
-from evalkit.models import load_hf, load_model, parse_spec
+from workbench.errors import UserError
+from workbench.models import load_hf, load_model, parse_spec
 
 
 def test_parse_every_spec_kind(tiny_model_dir, tmp_path):
@@ -93,7 +93,7 @@ def test_sampling_is_seeded(tiny_model):
 
 
 def test_fingerprint_changes_with_weights(tiny_model_dir, tmp_path):
-    from evalkit.models.tiny import build_tiny_model
+    from fixtures.tiny_model import build_tiny_model
 
     other = build_tiny_model(tmp_path / "other", seed=1)
     a, b = load_model(str(tiny_model_dir)), load_model(str(other))
@@ -123,7 +123,7 @@ def test_adapter_spec_loads_lora_on_base(tiny_model_dir, tmp_path):
 
 @pytest.mark.slow
 def test_default_model_is_the_embedded_smollm2(default_model):
-    from evalkit.models.convert import default_model_dir
+    from workbench.models.convert import default_model_dir
 
     d = default_model_dir()
     assert (d / "model.safetensors").exists() and (d / "SOURCE").read_text().startswith("SmolLM2-135M-Instruct")
@@ -134,8 +134,8 @@ def test_default_model_is_the_embedded_smollm2(default_model):
 
 @pytest.mark.slow
 def test_gguf_spec_resolves_to_the_same_conversion(default_model):
-    from evalkit.models import resolve_dir
-    from evalkit.models.convert import default_gguf, default_model_dir
+    from workbench.models import resolve_dir
+    from workbench.models.convert import default_gguf, default_model_dir
 
     spec = parse_spec(str(default_gguf()))
     assert spec.kind == "gguf"

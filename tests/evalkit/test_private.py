@@ -9,7 +9,7 @@ def refuse(*a, **k):
 socket.socket.connect = refuse
 socket.create_connection = refuse
 socket.getaddrinfo = refuse
-from evalkit.models import load_model
+from workbench.models import load_model
 for spec in sys.argv[1:]:
     m = load_model(spec)
     print(m.generate(["What is the capital of Mexico?"], max_new_tokens=4)[0].completion_tokens)

@@ -13,7 +13,7 @@ from scipy.optimize import minimize
 from scipy.special import expit
 from scipy.stats import spearmanr
 
-from evalkit.errors import UserError
+from workbench.errors import UserError
 from evalkit.ratings import (DisconnectedError, bootstrap_bt, ci_rank, fit_bt, leaderboard, online_elo, prepare,
                              to_elo)
 

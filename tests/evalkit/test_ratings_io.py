@@ -8,8 +8,8 @@ import sqlalchemy as sa
 
 from evalkit import ratings_io as rio
 from evalkit.agreement import agreement_report
-from evalkit.errors import UserError
-from evalkit.store import open_store, schema
+from workbench.errors import UserError
+from workbench.store import open_store, schema
 
 MTBENCH = [
     {"question_id": 81, "model_a": "gpt-4", "model_b": "alpaca-13b", "winner": "model_a", "judge": "expert_0", "turn": 1},

@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from evalkit.errors import GATE_FAILED, UserError
-from evalkit.store import open_store, schema
+from workbench.errors import GATE_FAILED, UserError
+from workbench.store import open_store, schema
 from evalkit.suites import load_suite, run_suites
 
 REPO = Path(__file__).resolve().parents[2]
@@ -121,7 +121,7 @@ def test_killed_run_resumes_where_it_stopped(tiny_model_dir, tmp_path):
     engine.dispose()
     assert len(killed) == 1 and killed[0].status == "running"
 
-    from evalkit.models import load_model
+    from workbench.models import load_model
 
     st = open_store(db)
     stats: dict = {}
@@ -143,7 +143,7 @@ def test_killed_run_resumes_where_it_stopped(tiny_model_dir, tmp_path):
 def test_unreachable_endpoint_is_error_not_fail(store, tmp_path):
     from tests.conftest import free_port
 
-    from evalkit.models import load_model
+    from workbench.models import load_model
 
     path = mixed_suite(tmp_path)
     dead = load_model(f"openai:http://127.0.0.1:{free_port()}/v1#nobody", max_retries=0, backoff=0.0, timeout=2)
@@ -259,7 +259,7 @@ def test_runs_and_compare_on_postgresql(tiny_model, pg_store, tmp_path):
 def test_llm_rubric_judges_a_chunk_in_one_call(tiny_model_dir, store, tmp_path, monkeypatch):
     """Rubric cases of a chunk go to the judge as one batch; verdicts land on their own cases. Only the judge's
     reply text is fixed (a random tiny model writes no parseable verdict)."""
-    from evalkit.models import Generation, load_model
+    from workbench.models import Generation, load_model
 
     model, judge = load_model(str(tiny_model_dir)), load_model(str(tiny_model_dir))
     calls = []

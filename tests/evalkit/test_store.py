@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from evalkit.store import open_store, schema
+from workbench.store import open_store, schema
 
 TABLES = {"runs", "outputs", "case_results", "ratings", "battles", "train_metrics", "rating_sessions", "raters",
           "assignments", "alembic_version"}
@@ -59,7 +59,7 @@ def test_sqlite_concurrent_writers_lose_nothing(store):
 def test_sqlite_concurrent_processes_lose_nothing(tmp_path):
     path = tmp_path / "shared.db"
     open_store(path)
-    code = ("import sys; from evalkit.store import open_store, schema; s = open_store(sys.argv[1]);\n"
+    code = ("import sys; from workbench.store import open_store, schema; s = open_store(sys.argv[1]);\n"
             "[s.insert(schema.battles, [dict(model_a=sys.argv[2], model_b='x', winner='tie', item_id=str(i))]) for i in range(50)]")
     procs = [subprocess.Popen([sys.executable, "-c", code, str(path), f"p{i}"]) for i in range(4)]
     assert [p.wait(120) for p in procs] == [0] * 4
@@ -80,7 +80,7 @@ def test_postgres_migrates_and_takes_concurrent_writers(pg_store):
 
 
 def test_store_url_accepts_paths_and_env(tmp_path, monkeypatch):
-    from evalkit.store import store_url
+    from workbench.store import store_url
 
     assert store_url(tmp_path / "a.db") == f"sqlite:///{tmp_path / 'a.db'}"
     monkeypatch.setenv("WORKBENCH_STORE", str(tmp_path / "env.db"))

@@ -9,7 +9,7 @@ import jsonschema
 import pytest
 import yaml
 
-from evalkit.errors import UserError
+from workbench.errors import UserError
 from evalkit.suites import load_suite
 from evalkit.suites.format import render, suite_schema
 

@@ -8,8 +8,8 @@ import pytest
 import sqlalchemy as sa
 
 from evalkit.cli import main
-from evalkit.errors import UserError
-from evalkit.store import schema
+from workbench.errors import UserError
+from workbench.store import schema
 from evalkit.tournament import (battles_frame, import_battles, load_prompts, parse_contestant, read_battles,
                                 run_tournament)
 

@@ -1,7 +1,7 @@
 """Config: YAML + command-line overrides, and the messages for typos and bad values."""
 import pytest
 
-from evalkit.errors import UserError
+from workbench.errors import UserError
 from finetune.config import load_config, parse_set
 from tests.finetune.conftest import run_cli
 

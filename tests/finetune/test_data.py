@@ -1,8 +1,8 @@
 """Examples: answer-only labels, the all-masked batch trap, over-long prompts, batch plans."""
 import pytest
 
-from evalkit.errors import UserError
-from evalkit.models import load_hf
+from workbench.errors import UserError
+from workbench.models import load_hf
 from finetune import data as D
 
 

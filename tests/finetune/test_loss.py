@@ -4,7 +4,7 @@ import contextlib
 import pytest
 import torch
 
-from evalkit.models import load_hf
+from workbench.models import load_hf
 from finetune import data as D
 from finetune.train import CausalLMLoss
 from tests.finetune.conftest import REPO

@@ -51,7 +51,7 @@ def test_plan_json_stable_interface(tiny_model_dir):
     assert [plan["methods"][m]["fits"] for m in ("inference", "full", "lora", "qlora")] == [True, False, True, True]
     assert plan == plan_memory(7_000_000_000, gpu_mem_bytes=24_000_000_000)
     # --model reads the real parameter count from the config (meta device, no weights loaded).
-    from evalkit.models import load_hf
+    from workbench.models import load_hf
 
     n = sum(p.numel() for p in load_hf(str(tiny_model_dir))[0].parameters())
     plan = json.loads(run_cli("plan", "--model", tiny_model_dir, "--gpu-mem", "1GB", "--json").stdout)

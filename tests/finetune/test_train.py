@@ -11,9 +11,9 @@ import pytest
 import sqlalchemy as sa
 import torch
 
-from evalkit.errors import UserError
-from evalkit.models import load_hf, load_model
-from evalkit.store import schema
+from workbench.errors import UserError
+from workbench.models import load_hf, load_model
+from workbench.store import schema
 from finetune.config import load_config
 from finetune.train import TrainingDiverged, train
 from tests.finetune.conftest import FINETUNE, REPO, cli_env, run_cli, tiny_args, write_pairs

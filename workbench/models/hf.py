@@ -4,7 +4,7 @@ from __future__ import annotations
 import time
 from typing import Sequence
 
-from evalkit.models.base import Generation, Model, Prompt, apply_stop, as_messages
+from workbench.models.base import Generation, Model, Prompt, apply_stop, as_messages
 
 
 def _progress(total: int, enabled: bool, desc: str):
@@ -36,7 +36,7 @@ class HFModel(Model):
         use_chat = self.has_chat_template if chat is None else chat
         if use_chat:
             if not self.has_chat_template:
-                from evalkit.errors import UserError
+                from workbench.errors import UserError
 
                 raise UserError(f"model {self.name} has no chat template", hint="pass plain-text prompts or chat=False")
             return self.tokenizer.apply_chat_template(as_messages(prompt, system), add_generation_prompt=True,

@@ -8,8 +8,8 @@ from typing import Any, Sequence
 
 import sqlalchemy as sa
 
-from evalkit.models.base import Generation, Model
-from evalkit.store import Store, schema
+from workbench.models.base import Generation, Model
+from workbench.store import Store, schema
 
 
 def cache_key(fingerprint: str, kind: str, request: dict[str, Any]) -> str:

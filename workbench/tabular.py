@@ -13,7 +13,7 @@ import os
 from pathlib import Path
 from typing import Iterator
 
-from evalkit.errors import UserError
+from workbench.errors import UserError
 
 __all__ = ["FORMATS", "MAX_RECORD_BYTES", "detect_format", "read_rows", "read_numbered", "write_rows"]
 

@@ -5,7 +5,7 @@ import argparse
 import sys
 from typing import Callable, Sequence
 
-from evalkit import errors
+from workbench import errors
 
 EXIT_CODES_HELP = """exit codes:
   0  success

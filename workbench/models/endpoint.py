@@ -9,9 +9,9 @@ import threading
 import time
 from typing import Any, Sequence
 
-from evalkit.errors import ModelError
-from evalkit.models.base import Generation, Model, apply_stop, as_messages
-from evalkit.models.fingerprint import text_fingerprint
+from workbench.errors import ModelError
+from workbench.models.base import Generation, Model, apply_stop, as_messages
+from workbench.models.fingerprint import text_fingerprint
 
 RETRY_STATUS = {408, 409, 425, 429, 500, 502, 503, 504}
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from evalkit.errors import UserError
+from workbench.errors import UserError
 
 SPEC_HELP = ("a model spec is `default`, a local model directory, a .gguf file, BASE+ADAPTER_DIR, "
              "or openai:URL#MODEL (see README, 'Model specs')")

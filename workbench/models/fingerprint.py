@@ -4,7 +4,7 @@ from __future__ import annotations
 import hashlib
 from pathlib import Path
 
-from evalkit.models.convert import file_digest
+from workbench.models.convert import file_digest
 
 _WEIGHT_SUFFIXES = (".safetensors", ".bin", ".gguf")
 

@@ -9,16 +9,16 @@ os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 os.environ.setdefault("HF_DATASETS_OFFLINE", "1")
 os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
 
-from evalkit.errors import ModelError, UserError  # noqa: E402
-from evalkit.models.base import Generation, Model  # noqa: E402
-from evalkit.models.spec import ModelSpec, parse_spec  # noqa: E402
+from workbench.errors import ModelError, UserError  # noqa: E402
+from workbench.models.base import Generation, Model  # noqa: E402
+from workbench.models.spec import ModelSpec, parse_spec  # noqa: E402
 
 __all__ = ["Generation", "Model", "ModelSpec", "load_hf", "load_model", "model_fingerprint", "parse_spec", "resolve_dir"]
 
 
 def resolve_dir(spec: ModelSpec) -> str:
     """The local transformers directory behind a default/hf/gguf spec (converting GGUF once)."""
-    from evalkit.models.convert import converted_dir, default_model_dir
+    from workbench.models.convert import converted_dir, default_model_dir
 
     if spec.kind == "default":
         return str(default_model_dir())
@@ -78,8 +78,8 @@ def load_hf(spec, *, dtype=None, device: str | None = None, merge_adapter: bool 
 
 
 def model_fingerprint(spec) -> str:
-    from evalkit.models.convert import default_gguf, file_digest
-    from evalkit.models.fingerprint import dir_fingerprint, text_fingerprint
+    from workbench.models.convert import default_gguf, file_digest
+    from workbench.models.fingerprint import dir_fingerprint, text_fingerprint
 
     spec = parse_spec(spec)
     if spec.kind == "default":
@@ -98,11 +98,11 @@ def load_model(spec, **options) -> Model:
     spec = parse_spec(spec)
     opts = {**spec.options, **options}
     if spec.kind == "openai":
-        from evalkit.models.endpoint import EndpointModel
+        from workbench.models.endpoint import EndpointModel
 
         keys = ("api_key_env", "concurrency", "timeout", "max_retries", "backoff")
         return EndpointModel(spec.text, spec.base_url, spec.model_name, **{k: opts[k] for k in keys if k in opts})
-    from evalkit.models.hf import HFModel
+    from workbench.models.hf import HFModel
 
     model, tok = load_hf(spec, dtype=opts.get("dtype"), device=opts.get("device"))
     return HFModel(spec.text, model, tok, model_fingerprint(spec))

@@ -1,7 +1,7 @@
 """Alembic environment: the store passes its connection in `config.attributes['connection']`."""
 from alembic import context
 
-from evalkit.store.schema import metadata
+from workbench.store.schema import metadata
 
 connection = context.config.attributes.get("connection")
 if connection is None:  # `alembic` CLI use (autogenerate during development)

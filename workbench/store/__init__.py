@@ -10,7 +10,7 @@ from typing import Any, Iterable, Iterator
 
 import sqlalchemy as sa
 
-from evalkit.store import schema
+from workbench.store import schema
 
 __all__ = ["Store", "open_store", "schema", "store_url", "utcnow"]
 
@@ -25,7 +25,7 @@ def store_url(url: str | os.PathLike | None = None) -> str:
     """Turn a URL, a file path or nothing ($WORKBENCH_STORE, else the XDG data dir) into a SQLAlchemy URL."""
     url = str(url) if url else os.environ.get("WORKBENCH_STORE")
     if not url:
-        from evalkit.paths import data_dir
+        from workbench.paths import data_dir
 
         url = str(data_dir() / "store.db")
     if "://" not in url:
