@@ -1,5 +1,6 @@
 """Who may use the app: personal link tokens (only their SHA-256 is stored, with an expiry) and username + scrypt
 password, with two roles, rater and admin. Organisations can put Streamlit's OIDC `st.login` in front instead."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -13,8 +14,19 @@ import sqlalchemy as sa
 
 from workbench.store import Store, schema, utcnow
 
-__all__ = ["AuthError", "User", "create_user", "issue_token", "login_token", "login_password", "find_user", "hash_password",
-           "check_password", "require_role", "ROLES"]
+__all__ = [
+    "AuthError",
+    "User",
+    "create_user",
+    "issue_token",
+    "login_token",
+    "login_password",
+    "find_user",
+    "hash_password",
+    "check_password",
+    "require_role",
+    "ROLES",
+]
 
 ROLES = ("rater", "admin")
 TOKEN_TTL = dt.timedelta(days=14)
@@ -65,18 +77,36 @@ def _slug(name: str) -> str:
     return re.sub(r"[^a-z0-9._-]+", "-", name.strip().lower()).strip("-") or "rater"
 
 
-def create_user(store: Store, name: str, *, role: str = "rater", password: str | None = None, kind: str = "human",
-                user_id: str | None = None, with_token: bool = True, ttl: dt.timedelta = TOKEN_TTL
-                ) -> tuple[User, str | None]:
+def create_user(
+    store: Store,
+    name: str,
+    *,
+    role: str = "rater",
+    password: str | None = None,
+    kind: str = "human",
+    user_id: str | None = None,
+    with_token: bool = True,
+    ttl: dt.timedelta = TOKEN_TTL,
+) -> tuple[User, str | None]:
     """Add a rater or admin; returns the user and their personal link token (shown once, never stored)."""
     if role not in ROLES:
         raise ValueError(f"role must be one of {ROLES}, got {role!r}")
     uid = user_id or _slug(name)
     token = secrets.token_urlsafe(32) if with_token else None
-    store.insert(schema.raters, [dict(id=uid, name=name, kind=kind, role=role,
-                                      token_hash=_token_hash(token) if token else None,
-                                      token_expires_at=utcnow() + ttl if token else None,
-                                      password_hash=hash_password(password) if password else None)])
+    store.insert(
+        schema.raters,
+        [
+            dict(
+                id=uid,
+                name=name,
+                kind=kind,
+                role=role,
+                token_hash=_token_hash(token) if token else None,
+                token_expires_at=utcnow() + ttl if token else None,
+                password_hash=hash_password(password) if password else None,
+            )
+        ],
+    )
     return User(uid, name, role, kind), token
 
 
@@ -84,8 +114,11 @@ def issue_token(store: Store, user_id: str, *, ttl: dt.timedelta = TOKEN_TTL) ->
     """A fresh personal link token for an existing user (the previous one stops working)."""
     token = secrets.token_urlsafe(32)
     with store.begin() as conn:
-        n = conn.execute(schema.raters.update().where(schema.raters.c.id == user_id)
-                         .values(token_hash=_token_hash(token), token_expires_at=utcnow() + ttl)).rowcount
+        n = conn.execute(
+            schema.raters.update()
+            .where(schema.raters.c.id == user_id)
+            .values(token_hash=_token_hash(token), token_expires_at=utcnow() + ttl)
+        ).rowcount
     if not n:
         raise KeyError(user_id)
     return token

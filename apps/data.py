@@ -3,6 +3,7 @@
 Counting and grouping happen in SQL; statistics come from the packages' public functions (evalkit.ratings,
 evalkit.agreement, evalkit.suites, finetune.plan). A package that isn't importable raises `Unavailable`, which the
 page turns into a clear message instead of a traceback."""
+
 from __future__ import annotations
 
 import importlib
@@ -15,10 +16,28 @@ import sqlalchemy as sa
 
 from workbench.store import Store, schema
 
-__all__ = ["Unavailable", "runs", "battle_count", "battles_frame", "battle_filters", "leaderboard_data", "ratings_frame",
-           "rater_names",
-           "agreement_data", "confusion_counts", "disagreements", "suite_summary", "case_table", "tag_pass_rates",
-           "compare_data", "train_curves", "memory_plan", "audit_report", "audit_records", "run_audit"]
+__all__ = [
+    "Unavailable",
+    "runs",
+    "battle_count",
+    "battles_frame",
+    "battle_filters",
+    "leaderboard_data",
+    "ratings_frame",
+    "rater_names",
+    "agreement_data",
+    "confusion_counts",
+    "disagreements",
+    "suite_summary",
+    "case_table",
+    "tag_pass_rates",
+    "compare_data",
+    "train_curves",
+    "memory_plan",
+    "audit_report",
+    "audit_records",
+    "run_audit",
+]
 
 
 class Unavailable(Exception):
@@ -42,8 +61,12 @@ def _need(module: str, attr: str):
 
 def runs(store: Store, kind: str) -> pd.DataFrame:
     t = schema.runs
-    q = sa.select(t.c.id, t.c.name, t.c.model, t.c.status, t.c.created_at).where(t.c.kind == kind) \
-        .order_by(t.c.created_at.desc()).limit(500)
+    q = (
+        sa.select(t.c.id, t.c.name, t.c.model, t.c.status, t.c.created_at)
+        .where(t.c.kind == kind)
+        .order_by(t.c.created_at.desc())
+        .limit(500)
+    )
     return _frame(store, q, ["id", "name", "model", "status", "created_at"])
 
 
@@ -78,8 +101,11 @@ def battles_frame(store: Store, *, suite: str | None = None, judge_kind: str | N
     """Battles as rows [model_a, model_b, winner]: SQL counts each (a, b, winner) and numpy repeats the groups, so
     only a few hundred rows cross the wire however many battles there are."""
     b = schema.battles
-    q = sa.select(b.c.model_a, b.c.model_b, b.c.winner, sa.func.count().label("n")) \
-        .group_by(b.c.model_a, b.c.model_b, b.c.winner).order_by(b.c.model_a, b.c.model_b, b.c.winner)
+    q = (
+        sa.select(b.c.model_a, b.c.model_b, b.c.winner, sa.func.count().label("n"))
+        .group_by(b.c.model_a, b.c.model_b, b.c.winner)
+        .order_by(b.c.model_a, b.c.model_b, b.c.winner)
+    )
     if suite:
         q = q.where(b.c.suite == suite)
     if judge_kind:
@@ -90,8 +116,15 @@ def battles_frame(store: Store, *, suite: str | None = None, judge_kind: str | N
     return g.loc[np.repeat(g.index.to_numpy(), g["n"].to_numpy())].drop(columns="n").reset_index(drop=True)
 
 
-def leaderboard_data(store: Store, *, suite: str | None = None, judge_kind: str | None = None, method: str = "bt",
-                     bootstrap: int = 200, seed: int = 0) -> dict | None:
+def leaderboard_data(
+    store: Store,
+    *,
+    suite: str | None = None,
+    judge_kind: str | None = None,
+    method: str = "bt",
+    bootstrap: int = 200,
+    seed: int = 0,
+) -> dict | None:
     """`evalkit.ratings.leaderboard` over the filtered battles; None when there are none."""
     leaderboard = _need("evalkit.ratings", "leaderboard")
     df = battles_frame(store, suite=suite, judge_kind=judge_kind)
@@ -111,8 +144,15 @@ def ratings_frame(store: Store, *, session_id: str | None = None, kind: str = "p
     return _frame(store, q, ["item_id", "rater", "rating", "rater_kind"])
 
 
-def agreement_data(store: Store, *, session_id: str | None = None, kind: str = "pairwise", judge: str | None = None,
-                   bootstrap: int = 200, seed: int = 0) -> dict | None:
+def agreement_data(
+    store: Store,
+    *,
+    session_id: str | None = None,
+    kind: str = "pairwise",
+    judge: str | None = None,
+    bootstrap: int = 200,
+    seed: int = 0,
+) -> dict | None:
     """`evalkit.agreement.agreement_report` over the session's verdicts; None when nothing is rated twice."""
     agreement_report = _need("evalkit.agreement", "agreement_report")
     df = ratings_frame(store, session_id=session_id, kind=kind)
@@ -124,8 +164,11 @@ def agreement_data(store: Store, *, session_id: str | None = None, kind: str = "
 
 def rater_names(store: Store, *, session_id: str | None = None) -> pd.DataFrame:
     r = schema.ratings
-    q = sa.select(r.c.rater, r.c.rater_kind, sa.func.count().label("n")).group_by(r.c.rater, r.c.rater_kind) \
+    q = (
+        sa.select(r.c.rater, r.c.rater_kind, sa.func.count().label("n"))
+        .group_by(r.c.rater, r.c.rater_kind)
         .order_by(r.c.rater)
+    )
     if session_id:
         q = q.where(r.c.session_id == session_id)
     return _frame(store, q, ["rater", "rater_kind", "n"])
@@ -134,10 +177,12 @@ def rater_names(store: Store, *, session_id: str | None = None) -> pd.DataFrame:
 def confusion_counts(store: Store, *, judge: str, session_id: str | None = None) -> pd.DataFrame:
     """Judge verdict × human verdict counts on the same items: one self-join with GROUP BY."""
     r1, r2 = schema.ratings.alias("j"), schema.ratings.alias("h")
-    q = sa.select(r1.c.verdict.label("judge"), r2.c.verdict.label("human"), sa.func.count().label("n")) \
-        .join(r2, sa.and_(r1.c.item_id == r2.c.item_id, r1.c.session_id == r2.c.session_id)) \
-        .where(r1.c.rater == judge, r2.c.rater_kind == "human", r2.c.rater != judge) \
+    q = (
+        sa.select(r1.c.verdict.label("judge"), r2.c.verdict.label("human"), sa.func.count().label("n"))
+        .join(r2, sa.and_(r1.c.item_id == r2.c.item_id, r1.c.session_id == r2.c.session_id))
+        .where(r1.c.rater == judge, r2.c.rater_kind == "human", r2.c.rater != judge)
         .group_by(r1.c.verdict, r2.c.verdict)
+    )
     if session_id:
         q = q.where(r1.c.session_id == session_id)
     g = _frame(store, q, ["judge", "human", "n"])
@@ -149,17 +194,50 @@ def confusion_counts(store: Store, *, judge: str, session_id: str | None = None)
 def disagreements(store: Store, *, session_id: str | None = None, limit: int = 50) -> pd.DataFrame:
     """Items whose raters gave different verdicts (GROUP BY item HAVING more than one distinct verdict), with them."""
     r = schema.ratings
-    inner = sa.select(r.c.item_id).where(r.c.kind == "pairwise").group_by(r.c.item_id) \
-        .having(sa.func.count(sa.distinct(r.c.verdict)) > 1).order_by(r.c.item_id).limit(limit)
+    inner = (
+        sa.select(r.c.item_id)
+        .where(r.c.kind == "pairwise")
+        .group_by(r.c.item_id)
+        .having(sa.func.count(sa.distinct(r.c.verdict)) > 1)
+        .order_by(r.c.item_id)
+        .limit(limit)
+    )
     if session_id:
         inner = inner.where(r.c.session_id == session_id)
-    q = sa.select(r.c.item_id, r.c.prompt, r.c.model_a, r.c.model_b, r.c.output_a, r.c.output_b, r.c.rater,
-                  r.c.rater_kind, r.c.verdict, r.c.rationale).where(r.c.item_id.in_(inner.scalar_subquery())) \
+    q = (
+        sa.select(
+            r.c.item_id,
+            r.c.prompt,
+            r.c.model_a,
+            r.c.model_b,
+            r.c.output_a,
+            r.c.output_b,
+            r.c.rater,
+            r.c.rater_kind,
+            r.c.verdict,
+            r.c.rationale,
+        )
+        .where(r.c.item_id.in_(inner.scalar_subquery()))
         .order_by(r.c.item_id, r.c.rater)
+    )
     if session_id:
         q = q.where(r.c.session_id == session_id)
-    return _frame(store, q, ["item_id", "prompt", "model_a", "model_b", "output_a", "output_b", "rater",
-                                     "rater_kind", "verdict", "rationale"])
+    return _frame(
+        store,
+        q,
+        [
+            "item_id",
+            "prompt",
+            "model_a",
+            "model_b",
+            "output_a",
+            "output_b",
+            "rater",
+            "rater_kind",
+            "verdict",
+            "rationale",
+        ],
+    )
 
 
 # -- suites -----------------------------------------------------------------------------------------------------------
@@ -167,20 +245,34 @@ def suite_summary(store: Store) -> pd.DataFrame:
     """Pass / fail / error counts per run, suite and model (one GROUP BY)."""
     c, t = schema.case_results, schema.runs
     passed = sa.func.sum(sa.case((c.c.status == "pass", 1), else_=0))
-    q = sa.select(c.c.run_id, t.c.created_at, c.c.suite, c.c.model, sa.func.count().label("cases"),
-                  passed.label("passed"), sa.func.sum(sa.case((c.c.status == "error", 1), else_=0)).label("errors")) \
-        .join(t, t.c.id == c.c.run_id).group_by(c.c.run_id, t.c.created_at, c.c.suite, c.c.model) \
+    q = (
+        sa.select(
+            c.c.run_id,
+            t.c.created_at,
+            c.c.suite,
+            c.c.model,
+            sa.func.count().label("cases"),
+            passed.label("passed"),
+            sa.func.sum(sa.case((c.c.status == "error", 1), else_=0)).label("errors"),
+        )
+        .join(t, t.c.id == c.c.run_id)
+        .group_by(c.c.run_id, t.c.created_at, c.c.suite, c.c.model)
         .order_by(t.c.created_at.desc(), c.c.suite, c.c.model)
+    )
     df = _frame(store, q, ["run_id", "created_at", "suite", "model", "cases", "passed", "errors"])
     df["pass_rate"] = (df["passed"] / df["cases"]).round(4) if len(df) else []
     return df
 
 
-def case_table(store: Store, run_id: str, *, suite: str | None = None, model: str | None = None,
-               failed_only: bool = False) -> pd.DataFrame:
+def case_table(
+    store: Store, run_id: str, *, suite: str | None = None, model: str | None = None, failed_only: bool = False
+) -> pd.DataFrame:
     c = schema.case_results
-    q = sa.select(c.c.suite, c.c.case_id, c.c.model, c.c.status, c.c.score, c.c.output, c.c.details, c.c.tags) \
-        .where(c.c.run_id == run_id).order_by(c.c.suite, c.c.case_id, c.c.model)
+    q = (
+        sa.select(c.c.suite, c.c.case_id, c.c.model, c.c.status, c.c.score, c.c.output, c.c.details, c.c.tags)
+        .where(c.c.run_id == run_id)
+        .order_by(c.c.suite, c.c.case_id, c.c.model)
+    )
     if suite:
         q = q.where(c.c.suite == suite)
     if model:
@@ -197,8 +289,9 @@ def _why(details) -> str:
     if not isinstance(details, dict):
         return ""
     bad = [a for a in details.get("assertions", []) if isinstance(a, dict) and not a.get("passed", True)]
-    return "; ".join(f"{a.get('type') or a.get('name')}: {a.get('message') or a.get('reason') or ''}".rstrip(": ")
-                     for a in bad) or str(details.get("error") or "")
+    return "; ".join(
+        f"{a.get('type') or a.get('name')}: {a.get('message') or a.get('reason') or ''}".rstrip(": ") for a in bad
+    ) or str(details.get("error") or "")
 
 
 def tag_pass_rates(cases: pd.DataFrame) -> pd.DataFrame:
@@ -222,8 +315,11 @@ def compare_data(store: Store, run_a: str, run_b: str) -> dict:
 # -- fine-tune --------------------------------------------------------------------------------------------------------
 def train_curves(store: Store, run_id: str) -> pd.DataFrame:
     m = schema.train_metrics
-    q = sa.select(m.c.step, m.c.split, m.c.loss, m.c.lr, m.c.tokens_per_s, m.c.epoch).where(m.c.run_id == run_id) \
+    q = (
+        sa.select(m.c.step, m.c.split, m.c.loss, m.c.lr, m.c.tokens_per_s, m.c.epoch)
+        .where(m.c.run_id == run_id)
         .order_by(m.c.split, m.c.step)
+    )
     return _frame(store, q, ["step", "split", "loss", "lr", "tokens_per_s", "epoch"])
 
 
@@ -245,8 +341,9 @@ def memory_plan(run: dict) -> dict | None:
             return None
     if not params:
         return None
-    return plan_memory(int(params), seq_len=int(config.get("max_length") or 512),
-                       batch=int(config.get("batch_size") or 1), **shape)
+    return plan_memory(
+        int(params), seq_len=int(config.get("max_length") or 512), batch=int(config.get("batch_size") or 1), **shape
+    )
 
 
 # -- audits -----------------------------------------------------------------------------------------------------------

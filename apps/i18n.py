@@ -5,6 +5,7 @@ Two parts: MESSAGES, the app's own labels (English, Korean); PACKAGE_KO, the Kor
 write into their reports (agreement readings, the compare verdict, audit figures and fixes, the suites' assertion
 reasons). Their English stays in the package (its `MESSAGES`, what the CLI prints); the report carries each as {"key",
 "fields"} (workbench.messages), and `t` renders it in either language under the same key."""
+
 from __future__ import annotations
 
 import importlib
@@ -17,33 +18,47 @@ LANGUAGES = {"en": "English", "ko": "한국어"}
 MESSAGES: dict[str, tuple[str, str]] = {
     "app.title": ("workbench", "workbench"),
     "app.signed_in": ("Signed in as {name} ({role})", "{name} 님으로 로그인됨 ({role})"),
-    "app.unavailable": ("This view needs `{what}`, which is not installed or not importable yet.",
-                        "이 화면에는 `{what}`이(가) 필요하지만 아직 설치되지 않았거나 불러올 수 없습니다."),
+    "app.unavailable": (
+        "This view needs `{what}`, which is not installed or not importable yet.",
+        "이 화면에는 `{what}`이(가) 필요하지만 아직 설치되지 않았거나 불러올 수 없습니다.",
+    ),
     "lang.label": ("Language", "언어"),
     "common.all": ("All", "전체"),
     "role.rater": ("rater", "평가자"),
     "role.admin": ("admin", "관리자"),
     # auth
-    "auth.intro": ("Open your personal invite link, or sign in with your username and password.",
-                   "개인 초대 링크를 열거나 사용자 이름과 비밀번호로 로그인하세요."),
+    "auth.intro": (
+        "Open your personal invite link, or sign in with your username and password.",
+        "개인 초대 링크를 열거나 사용자 이름과 비밀번호로 로그인하세요.",
+    ),
     "auth.username": ("Username", "사용자 이름"),
     "auth.password": ("Password", "비밀번호"),
     "auth.sign_in": ("Sign in", "로그인"),
     "auth.oidc_sign_in": ("Sign in with your organisation account", "조직 계정으로 로그인"),
-    "auth.not_invited": ("Your account is not invited to this workbench. Ask an admin to add your e-mail address.",
-                         "이 workbench에 초대되지 않은 계정입니다. 관리자에게 이메일 주소 추가를 요청하세요."),
+    "auth.not_invited": (
+        "Your account is not invited to this workbench. Ask an admin to add your e-mail address.",
+        "이 workbench에 초대되지 않은 계정입니다. 관리자에게 이메일 주소 추가를 요청하세요.",
+    ),
     "auth.sign_out": ("Sign out", "로그아웃"),
-    "auth.forged": ("This link is not valid: the token is unknown. Check that you copied the whole link.",
-                    "유효하지 않은 링크입니다: 알 수 없는 토큰입니다. 링크 전체를 복사했는지 확인하세요."),
-    "auth.expired": ("This link has expired. Ask the session's admin for a new one.",
-                     "링크가 만료되었습니다. 세션 관리자에게 새 링크를 요청하세요."),
+    "auth.forged": (
+        "This link is not valid: the token is unknown. Check that you copied the whole link.",
+        "유효하지 않은 링크입니다: 알 수 없는 토큰입니다. 링크 전체를 복사했는지 확인하세요.",
+    ),
+    "auth.expired": (
+        "This link has expired. Ask the session's admin for a new one.",
+        "링크가 만료되었습니다. 세션 관리자에게 새 링크를 요청하세요.",
+    ),
     "auth.bad_password": ("Wrong username or password.", "사용자 이름 또는 비밀번호가 올바르지 않습니다."),
-    "auth.forbidden": ("This page needs the admin role; your account is a rater account.",
-                       "이 페이지는 관리자 권한이 필요합니다. 현재 계정은 평가자 계정입니다."),
+    "auth.forbidden": (
+        "This page needs the admin role; your account is a rater account.",
+        "이 페이지는 관리자 권한이 필요합니다. 현재 계정은 평가자 계정입니다.",
+    ),
     "auth.login_required": ("Please sign in first.", "먼저 로그인하세요."),
     "auth.not_your_queue": ("You can only open your own rating queue.", "본인의 평가 목록만 열 수 있습니다."),
-    "auth.ask_admin": ("Nothing was recorded. Your admin can issue a new personal link.",
-                       "아무것도 기록되지 않았습니다. 관리자가 새 개인 링크를 발급할 수 있습니다."),
+    "auth.ask_admin": (
+        "Nothing was recorded. Your admin can issue a new personal link.",
+        "아무것도 기록되지 않았습니다. 관리자가 새 개인 링크를 발급할 수 있습니다.",
+    ),
     # navigation
     "nav.rate": ("Rating session", "평가 세션"),
     "nav.audit": ("Dataset audit", "데이터셋 점검"),
@@ -67,8 +82,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "rate.b_better": ("B is better", "B가 더 좋음"),
     "rate.tie": ("Tie", "비슷함"),
     "rate.both_bad": ("Both are bad", "둘 다 나쁨"),
-    "rate.shortcuts": ("Keys: 1 = A better, 2 = B better, 3 = tie, 4 = both bad, Enter = next item.",
-                       "단축키: 1 = A가 더 좋음, 2 = B가 더 좋음, 3 = 비슷함, 4 = 둘 다 나쁨, Enter = 다음 항목"),
+    "rate.shortcuts": (
+        "Keys: 1 = A better, 2 = B better, 3 = tie, 4 = both bad, Enter = next item.",
+        "단축키: 1 = A가 더 좋음, 2 = B가 더 좋음, 3 = 비슷함, 4 = 둘 다 나쁨, Enter = 다음 항목",
+    ),
     "rate.score": ("Score", "점수"),
     "rate.save_score": ("Save score", "점수 저장"),
     "rate.saved": ("Saved.", "저장되었습니다."),
@@ -76,8 +93,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "rate.revealed_single": ("The answer came from **{model}**.", "이 답변은 **{model}** 의 답변이었습니다."),
     "rate.next": ("Next item", "다음 항목"),
     "rate.all_done": ("All {total} items rated. Thank you!", "{total}개 항목을 모두 평가했습니다. 감사합니다!"),
-    "rate.already": ("You already rated this item; your first verdict stands.",
-                     "이미 평가한 항목입니다. 처음 평가가 유지됩니다."),
+    "rate.already": (
+        "You already rated this item; your first verdict stands.",
+        "이미 평가한 항목입니다. 처음 평가가 유지됩니다.",
+    ),
     # leaderboard
     "lb.title": ("Leaderboard", "리더보드"),
     "lb.suite": ("Suite", "스위트"),
@@ -95,24 +114,32 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "lb.ci_low": ("95% CI low", "95% 신뢰구간 하한"),
     "lb.ci_high": ("95% CI high", "95% 신뢰구간 상한"),
     "lb.battles": ("Battles", "대결 수"),
-    "lb.caption": ("{n} battles · {method} · {rounds} bootstrap rounds · ranks overlap when intervals do",
-                   "대결 {n}건 · {method} · 부트스트랩 {rounds}회 · 신뢰구간이 겹치면 같은 순위"),
+    "lb.caption": (
+        "{n} battles · {method} · {rounds} bootstrap rounds · ranks overlap when intervals do",
+        "대결 {n}건 · {method} · 부트스트랩 {rounds}회 · 신뢰구간이 겹치면 같은 순위",
+    ),
     "lb.chart_title": ("Rating with 95% interval", "레이팅과 95% 신뢰구간"),
     "lb.opponent": ("Opponent", "상대"),
     "lb.winrate": ("Win rate (row beats column, ties half)", "승률 (행이 열을 이긴 비율, 무승부는 절반)"),
     "lb.counts": ("Battles per pair", "쌍별 대결 수"),
-    "lb.disconnected": ("These groups of models never met, so they are rated separately: {groups}",
-                        "서로 대결한 적 없는 모델 그룹은 따로 평가됩니다: {groups}"),
+    "lb.disconnected": (
+        "These groups of models never met, so they are rated separately: {groups}",
+        "서로 대결한 적 없는 모델 그룹은 따로 평가됩니다: {groups}",
+    ),
     # agreement
     "ag.title": ("Judge agreement", "평가 일치도"),
     "ag.empty": ("No rating sessions yet.", "아직 평가 세션이 없습니다."),
     "ag.session": ("Session", "세션"),
     "ag.judge": ("LLM judge", "LLM 심사"),
     "ag.no_judge": ("(humans only)", "(사람만)"),
-    "ag.too_few": ("Agreement needs at least two raters on the same items.",
-                   "일치도를 계산하려면 같은 항목을 평가한 평가자가 두 명 이상 필요합니다."),
-    "ag.caption": ("{ratings} ratings of {items} items by {raters} raters; 95% bootstrap intervals over items",
-                   "평가자 {raters}명이 항목 {items}개에 매긴 평가 {ratings}건; 항목 단위 95% 부트스트랩 신뢰구간"),
+    "ag.too_few": (
+        "Agreement needs at least two raters on the same items.",
+        "일치도를 계산하려면 같은 항목을 평가한 평가자가 두 명 이상 필요합니다.",
+    ),
+    "ag.caption": (
+        "{ratings} ratings of {items} items by {raters} raters; 95% bootstrap intervals over items",
+        "평가자 {raters}명이 항목 {items}개에 매긴 평가 {ratings}건; 항목 단위 95% 부트스트랩 신뢰구간",
+    ),
     "ag.judge_vs_experts": ("Judge vs experts, beside expert vs expert", "심사 모델 대 전문가, 전문가 대 전문가"),
     "ag.all_raters": ("All raters", "전체 평가자"),
     "ag.figure": ("Figure", "지표"),
@@ -142,8 +169,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "ag.verdict_bothbad": ("both bad", "둘 다 나쁨"),
     # suites
     "su.title": ("Suites", "테스트 스위트"),
-    "su.empty": ("No suite runs yet: run `evalkit run SUITE.yaml --model M`.",
-                 "아직 스위트 실행 기록이 없습니다: `evalkit run SUITE.yaml --model M` 을 실행하세요."),
+    "su.empty": (
+        "No suite runs yet: run `evalkit run SUITE.yaml --model M`.",
+        "아직 스위트 실행 기록이 없습니다: `evalkit run SUITE.yaml --model M` 을 실행하세요.",
+    ),
     "su.run": ("Run", "실행"),
     "su.when": ("When", "시각"),
     "su.suite": ("Suite", "스위트"),
@@ -179,8 +208,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "su.compare_failed": ("These two runs can't be compared: {error}", "두 실행을 비교할 수 없습니다: {error}"),
     # fine-tune
     "ft.title": ("Fine-tune runs", "미세조정 실행"),
-    "ft.empty": ("No fine-tune runs yet: `finetune train config.yaml`.",
-                 "아직 미세조정 실행이 없습니다: `finetune train config.yaml`."),
+    "ft.empty": (
+        "No fine-tune runs yet: `finetune train config.yaml`.",
+        "아직 미세조정 실행이 없습니다: `finetune train config.yaml`.",
+    ),
     "ft.run": ("Run", "실행"),
     "ft.no_metrics": ("This run recorded no metrics yet.", "이 실행에는 아직 기록된 지표가 없습니다."),
     "ft.train_loss": ("Last train loss", "마지막 학습 손실"),
@@ -193,10 +224,15 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "ft.method": ("Method", "방법"),
     "ft.memory": ("GPU memory", "GPU 메모리"),
     "ft.fits": ("Fits", "가능"),
-    "ft.plan_caption": ("{params} parameters; estimate from finetune.plan (weights, gradients, optimizer, activations)",
-                        "파라미터 {params}개; finetune.plan 추정치 (가중치, 기울기, 옵티마이저, 활성값)"),
+    "ft.plan_caption": (
+        "{params} parameters; estimate from finetune.plan (weights, gradients, optimizer, activations)",
+        "파라미터 {params}개; finetune.plan 추정치 (가중치, 기울기, 옵티마이저, 활성값)",
+    ),
     "ft.no_plan": ("No memory plan recorded for this run.", "이 실행에는 메모리 계획이 기록되지 않았습니다."),
-    "ft.plan_failed": ("No memory plan for this run's config: {error}", "이 실행의 설정으로는 메모리 계획을 세울 수 없습니다: {error}"),
+    "ft.plan_failed": (
+        "No memory plan for this run's config: {error}",
+        "이 실행의 설정으로는 메모리 계획을 세울 수 없습니다: {error}",
+    ),
     "ft.method_inference": ("inference", "추론"),
     "ft.method_full": ("full", "전체 미세조정"),
     "ft.method_lora": ("lora", "LoRA"),
@@ -208,26 +244,36 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "au.run": ("Run the audit", "점검 실행"),
     "au.running": ("Auditing…", "점검 중…"),
     "au.done": ("Audit recorded; pick it below.", "점검이 기록되었습니다. 아래에서 선택하세요."),
-    "au.empty": ("No audits yet: `curate audit FILE` or upload a file above.",
-                 "아직 점검 기록이 없습니다: `curate audit FILE` 을 실행하거나 위에서 파일을 올리세요."),
+    "au.empty": (
+        "No audits yet: `curate audit FILE` or upload a file above.",
+        "아직 점검 기록이 없습니다: `curate audit FILE` 을 실행하거나 위에서 파일을 올리세요.",
+    ),
     "au.pick": ("Audit", "점검"),
-    "au.summary_only": ("The audit's output folder is gone; showing the summary recorded in the store.",
-                        "점검 출력 폴더가 없어 저장소에 기록된 요약만 표시합니다."),
+    "au.summary_only": (
+        "The audit's output folder is gone; showing the summary recorded in the store.",
+        "점검 출력 폴더가 없어 저장소에 기록된 요약만 표시합니다.",
+    ),
     "au.verdict_good": ("good", "좋음"),
     "au.verdict_fair": ("fair", "보통"),
     "au.verdict_poor": ("poor", "나쁨"),
     "au.verdict_none": ("—", "—"),
     "au.verdict_n/a": ("n/a", "해당 없음"),
-    "au.headline": ("{records} records · {flagged} flagged · {pii} PII findings · {tokens} tokens",
-                    "레코드 {records}개 · 문제 {flagged}개 · 개인정보 {pii}건 · 토큰 {tokens}개"),
+    "au.headline": (
+        "{records} records · {flagged} flagged · {pii} PII findings · {tokens} tokens",
+        "레코드 {records}개 · 문제 {flagged}개 · 개인정보 {pii}건 · 토큰 {tokens}개",
+    ),
     "au.col_answer_chars": ("Answer length (characters)", "답변 길이 (글자)"),
     "au.exact": ("exact", "완전 중복"),
     "au.near": ("near", "유사 중복"),
     "au.line": ("line {n}", "{n}번째 줄"),
-    "au.lines": ("Lines {lines} (the audited file is no longer at its recorded path).",
-                 "{lines}번째 줄 (점검한 파일이 기록된 위치에 없습니다)."),
-    "au.contamination_none": ("Contamination: not checked (audit without --test)",
-                              "오염 검사: 하지 않음 (--test 없이 점검)"),
+    "au.lines": (
+        "Lines {lines} (the audited file is no longer at its recorded path).",
+        "{lines}번째 줄 (점검한 파일이 기록된 위치에 없습니다).",
+    ),
+    "au.contamination_none": (
+        "Contamination: not checked (audit without --test)",
+        "오염 검사: 하지 않음 (--test 없이 점검)",
+    ),
     "au.quality": ("Quality", "품질"),
     "au.diversity": ("Diversity", "다양성"),
     "au.real_vs_generated": ("Real vs generated", "실제 대 생성"),
@@ -273,19 +319,31 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "ad.rubric": ("Rubric (shown to raters)", "채점 기준 (평가자에게 표시)"),
     "ad.raters": ("Invite raters (one name per line)", "평가자 초대 (한 줄에 한 명)"),
     "ad.create": ("Create and invite", "만들고 초대하기"),
-    "ad.too_few": ("{k} ratings per item need at least {k} raters; {n} invited. Add names or lower k.",
-                   "항목당 평가 {k}개에는 평가자가 {k}명 이상 필요합니다 (초대 {n}명). 이름을 추가하거나 k를 낮추세요."),
-    "ad.created": ("Session created with {n} items for {raters} raters.",
-                   "항목 {n}개, 평가자 {raters}명으로 세션을 만들었습니다."),
-    "ad.links_once": ("Send each rater their link now: links are shown once and only their hash is stored.",
-                      "지금 각 평가자에게 링크를 보내세요. 링크는 한 번만 표시되며 해시만 저장됩니다."),
-    "ad.two_models": ("A pairwise session needs at least two models; pick two or more.",
-                      "쌍대 비교 세션에는 모델이 두 개 이상 필요합니다. 두 개 이상 고르세요."),
-    "ad.no_items": ("These models have no outputs in common on this suite; pick a suite run that has them.",
-                    "이 스위트에는 선택한 모델들의 출력이 함께 있는 케이스가 없습니다. 출력이 있는 스위트 실행을 고르세요."),
+    "ad.too_few": (
+        "{k} ratings per item need at least {k} raters; {n} invited. Add names or lower k.",
+        "항목당 평가 {k}개에는 평가자가 {k}명 이상 필요합니다 (초대 {n}명). 이름을 추가하거나 k를 낮추세요.",
+    ),
+    "ad.created": (
+        "Session created with {n} items for {raters} raters.",
+        "항목 {n}개, 평가자 {raters}명으로 세션을 만들었습니다.",
+    ),
+    "ad.links_once": (
+        "Send each rater their link now: links are shown once and only their hash is stored.",
+        "지금 각 평가자에게 링크를 보내세요. 링크는 한 번만 표시되며 해시만 저장됩니다.",
+    ),
+    "ad.two_models": (
+        "A pairwise session needs at least two models; pick two or more.",
+        "쌍대 비교 세션에는 모델이 두 개 이상 필요합니다. 두 개 이상 고르세요.",
+    ),
+    "ad.no_items": (
+        "These models have no outputs in common on this suite; pick a suite run that has them.",
+        "이 스위트에는 선택한 모델들의 출력이 함께 있는 케이스가 없습니다. 출력이 있는 스위트 실행을 고르세요.",
+    ),
     "ad.link": ("Personal link", "개인 링크"),
-    "ad.duplicate_rater": ("A rater with that name already exists; use a different name or a new link below.",
-                           "같은 이름의 평가자가 이미 있습니다. 다른 이름을 쓰거나 아래에서 새 링크를 발급하세요."),
+    "ad.duplicate_rater": (
+        "A rater with that name already exists; use a different name or a new link below.",
+        "같은 이름의 평가자가 이미 있습니다. 다른 이름을 쓰거나 아래에서 새 링크를 발급하세요.",
+    ),
     "ad.new_link": ("New personal link", "새 개인 링크"),
     "ad.person": ("Person", "사용자"),
     "ad.issue": ("Issue a new link (the old one stops working)", "새 링크 발급 (이전 링크는 무효)"),
@@ -297,10 +355,17 @@ MESSAGES: dict[str, tuple[str, str]] = {
 
 # Korean for the packages' sentences, keyed as the package keys them (the English is the package's MESSAGES).
 _FIGURES_KO = {
-    "percent_agreement": "일치율", "percent_agreement_without_ties": "무승부 제외 일치율", "cohen_kappa": "코헨 카파",
-    "weighted_kappa": "이차 가중 카파", "weighted_kappa_linear": "선형 가중 카파", "fleiss_kappa": "플라이스 카파",
-    "krippendorff_alpha": "크리펜도르프 알파", "spearman": "스피어만 순위상관", "kendall": "켄달 순위상관",
-    "position_consistency": "위치 일관성", "verbosity_preference": "긴 답변 선호도",
+    "percent_agreement": "일치율",
+    "percent_agreement_without_ties": "무승부 제외 일치율",
+    "cohen_kappa": "코헨 카파",
+    "weighted_kappa": "이차 가중 카파",
+    "weighted_kappa_linear": "선형 가중 카파",
+    "fleiss_kappa": "플라이스 카파",
+    "krippendorff_alpha": "크리펜도르프 알파",
+    "spearman": "스피어만 순위상관",
+    "kendall": "켄달 순위상관",
+    "position_consistency": "위치 일관성",
+    "verbosity_preference": "긴 답변 선호도",
 }
 PACKAGE_KO: dict[str, str] = {
     # evalkit.agreement
@@ -315,36 +380,35 @@ PACKAGE_KO: dict[str, str] = {
     "agreement.alpha_reliable": "크리펜도르프 알파 {alpha:.3f} ≥ {threshold}: 신뢰할 수 있습니다",
     "agreement.alpha_tentative": "크리펜도르프 알파 {alpha:.3f} ≥ {threshold}: 잠정적인 결론에만 쓸 수 있습니다",
     "agreement.alpha_unreliable": "크리펜도르프 알파 {alpha:.3f} < {threshold}: 신뢰할 수 없습니다. 이 평가로 결론을 "
-                                  "내리지 마세요",
+    "내리지 마세요",
     "agreement.kappa_reading": "{band} (Landis & Koch 기준)",
     "agreement.kappa_line": "{figure} {value:.3f}: {reading}",
     "agreement.undefined_line": "{name}: 정의되지 않음 — {reason}",
     "agreement.position": "위치 일관성 {pc:.3f} (1.0 = 두 순서에서 같은 판정)",
     "agreement.position_bias": "{position}: 답변의 위치를 바꾸면 항목의 {changed:.0%}에서 심사 모델의 판정이 "
-                               "바뀝니다 (위치 편향). 이 판정은 답변의 내용보다 순서를 더 많이 반영합니다",
+    "바뀝니다 (위치 편향). 이 판정은 답변의 내용보다 순서를 더 많이 반영합니다",
     "agreement.verbosity": "승패가 갈린 판정의 {share:.0%}에서 더 긴 답변이 이겼습니다 (50% = 길이 선호 없음)",
     "agreement.judge_figures": "일치율 심사–전문가 {j:.2f} [{j_low:.2f}, {j_high:.2f}], 전문가–전문가 {h:.2f} "
-                               "[{h_low:.2f}, {h_high:.2f}]",
+    "[{h_low:.2f}, {h_high:.2f}]",
     "agreement.judge_as_often": "심사 모델은 전문가끼리 일치하는 만큼 전문가와 일치합니다 ({figures}; 신뢰구간이 "
-                                "겹칩니다)",
+    "겹칩니다)",
     "agreement.judge_less_often": "심사 모델은 전문가끼리 일치하는 것보다 전문가와 덜 일치합니다 ({figures})",
     "agreement.judge_more_often": "심사 모델은 전문가끼리 일치하는 것보다 전문가와 더 자주 일치합니다 ({figures})",
     "agreement.judge_not_enough": "짝을 이루는 평가가 부족해 심사 모델을 전문가 간 일치도와 비교할 수 없습니다",
     "agreement.undef.default": "이 평가로는 {name}을(를) 정의할 수 없습니다",
     "agreement.undef.identical": "모든 평가가 같은 값이라 우연 일치 확률이 1이 되어 {name}을(를) 정의할 수 없습니다 "
-                                 "(0/0)",
+    "(0/0)",
     "agreement.undef.no_common_items": "두 평가자가 함께 평가한 항목이 없습니다",
     "agreement.undef.single_value_kappa": "평가자마다 한 가지 값만 주어 우연 일치 확률이 1이 되므로 코헨 카파를 정의할 "
-                                          "수 없습니다",
+    "수 없습니다",
     "agreement.undef.single_value_weighted": "평가자마다 한 가지 값만 주어 가중 카파를 정의할 수 없습니다",
     "agreement.undef.constant_scores": "한 평가자가 모든 항목에 같은 점수를 주어 {name}을(를) 정의할 수 없습니다",
-    "agreement.undef.one_rater": "평가자가 한 명뿐입니다 ({rater}). 일치도를 계산하려면 평가자가 두 명 이상 "
-                                 "필요합니다",
+    "agreement.undef.one_rater": "평가자가 한 명뿐입니다 ({rater}). 일치도를 계산하려면 평가자가 두 명 이상 필요합니다",
     "agreement.undef.no_pairs": "두 평가자가 함께 평가한 항목이 없습니다",
     "agreement.undef.all_ties": "모든 평가 쌍에 무승부가 들어 있습니다",
     "agreement.undef.no_item_twice": "두 번 이상 평가된 항목이 없습니다",
     "agreement.undef.incomplete_design": "완전 설계가 아닙니다 (모든 항목을 평가하지 않은 평가자가 있습니다). 누락된 "
-                                         "평가를 허용하는 크리펜도르프 알파를 보세요",
+    "평가를 허용하는 크리펜도르프 알파를 보세요",
     "agreement.undef.no_swapped": "두 순서 모두에서 판정이 나온 평가가 없습니다",
     "agreement.undef.no_decisive_length": "길이가 다른 두 답변 사이에서 승패가 갈린 판정이 없습니다",
     "agreement.undef.judge_no_common": "심사 모델과 전문가가 함께 평가한 항목이 없습니다",
@@ -429,8 +493,12 @@ PACKAGE_KO: dict[str, str] = {
     "audit.fix.reason": "사유 {reason}에 해당하는 레코드 {n}개를 고치거나 빼세요",
 }
 # Where each package key's English lives (imported on first use).
-PACKAGES = {"agreement.": "evalkit.agreement", "compare.": "evalkit.suites.compare", "audit.": "curate.pipeline",
-            "assertions.": "evalkit.suites.assertions"}
+PACKAGES = {
+    "agreement.": "evalkit.agreement",
+    "compare.": "evalkit.suites.compare",
+    "audit.": "curate.pipeline",
+    "assertions.": "evalkit.suites.assertions",
+}
 
 
 def package_english(key: str) -> str | None:

@@ -4,11 +4,12 @@
 (and, for pairwise sessions, the battle) and marks the assignment done in one transaction, so a vote is stored before
 the next item is shown; the store's unique constraint `uq_rating_once` makes a second vote on an item impossible.
 """
+
 from __future__ import annotations
 
 import itertools
 import uuid
-from typing import Iterable, Sequence
+from collections.abc import Iterable, Sequence
 
 import numpy as np
 import sqlalchemy as sa
@@ -16,8 +17,19 @@ import sqlalchemy as sa
 from workbench.errors import UserError
 from workbench.store import Store, schema, utcnow
 
-__all__ = ["create_session", "assign", "next_item", "cast_vote", "progress", "rater_progress", "sessions",
-           "items_from_suite", "AlreadyRated", "NotAssigned", "CHOICES"]
+__all__ = [
+    "create_session",
+    "assign",
+    "next_item",
+    "cast_vote",
+    "progress",
+    "rater_progress",
+    "sessions",
+    "items_from_suite",
+    "AlreadyRated",
+    "NotAssigned",
+    "CHOICES",
+]
 
 CHOICES = ("left", "right", "tie", "bothbad")
 
@@ -39,18 +51,42 @@ def _units(items: Sequence[dict], models: Sequence[str], mode: str) -> list[dict
         if mode == "pairwise":
             for i, (a, b) in enumerate(itertools.combinations(have, 2)):
                 # Unit ids carry no model names: they end up in the page, the models must not.
-                units.append(dict(unit_id=f"{it['item_id']}/p{i}", prompt=it["prompt"], models=[a, b],
-                                  outputs=[outs[a], outs[b]], reference=it.get("reference")))
+                units.append(
+                    dict(
+                        unit_id=f"{it['item_id']}/p{i}",
+                        prompt=it["prompt"],
+                        models=[a, b],
+                        outputs=[outs[a], outs[b]],
+                        reference=it.get("reference"),
+                    )
+                )
         else:
             for i, m in enumerate(have):
-                units.append(dict(unit_id=f"{it['item_id']}/m{i}", prompt=it["prompt"], models=[m],
-                                  outputs=[outs[m]], reference=it.get("reference")))
+                units.append(
+                    dict(
+                        unit_id=f"{it['item_id']}/m{i}",
+                        prompt=it["prompt"],
+                        models=[m],
+                        outputs=[outs[m]],
+                        reference=it.get("reference"),
+                    )
+                )
     return units
 
 
-def create_session(store: Store, name: str, items: Sequence[dict], *, models: Sequence[str], mode: str = "pairwise",
-                   k: int = 1, suite: str | None = None, rubric: str | None = None, scale: tuple[int, int] = (1, 10),
-                   session_id: str | None = None) -> str:
+def create_session(
+    store: Store,
+    name: str,
+    items: Sequence[dict],
+    *,
+    models: Sequence[str],
+    mode: str = "pairwise",
+    k: int = 1,
+    suite: str | None = None,
+    rubric: str | None = None,
+    scale: tuple[int, int] = (1, 10),
+    session_id: str | None = None,
+) -> str:
     """Record a session over `items` ({item_id, prompt, outputs: {model: text}, reference?}); returns its id.
 
     The session is also a run (kind "session", same id), so its battles carry it as run_id."""
@@ -63,10 +99,11 @@ def create_session(store: Store, name: str, items: Sequence[dict], *, models: Se
     units = _units(items, models, mode)
     sid = session_id or str(uuid.uuid4())
     config = dict(rubric=rubric, scale=list(scale), units=units)
-    store.start_run("session", name, model=", ".join(models), config={"mode": mode, "k": k, "suite": suite},
-                    run_id=sid)
-    store.insert(schema.rating_sessions, [dict(id=sid, name=name, suite=suite, models=list(models), mode=mode, k=k,
-                                               config=config)])
+    store.start_run("session", name, model=", ".join(models), config={"mode": mode, "k": k, "suite": suite}, run_id=sid)
+    store.insert(
+        schema.rating_sessions,
+        [dict(id=sid, name=name, suite=suite, models=list(models), mode=mode, k=k, config=config)],
+    )
     return sid
 
 
@@ -82,8 +119,9 @@ def assign(store: Store, session_id: str, rater_ids: Sequence[str], *, seed: int
     k = int(sess.k)
     raters = list(dict.fromkeys(rater_ids))
     if k > len(raters):
-        raise UserError(f"k={k} ratings per item needs at least {k} raters, got {len(raters)}",
-                        hint="invite more raters or lower k")
+        raise UserError(
+            f"k={k} ratings per item needs at least {k} raters, got {len(raters)}", hint="invite more raters or lower k"
+        )
     rng = np.random.default_rng(seed)
     units = list(sess.config["units"])
     load = {r: 0 for r in raters}
@@ -100,9 +138,22 @@ def assign(store: Store, session_id: str, rater_ids: Sequence[str], *, seed: int
     rows = []
     for r, q in queues.items():
         for pos, u in enumerate(q):
-            rows.append(dict(session_id=session_id, rater_id=r, item_id=u["unit_id"], position=pos, done=False,
-                             payload=dict(prompt=u["prompt"], models=u["models"], outputs=u["outputs"],
-                                          reference=u.get("reference"), order=u["order"])))
+            rows.append(
+                dict(
+                    session_id=session_id,
+                    rater_id=r,
+                    item_id=u["unit_id"],
+                    position=pos,
+                    done=False,
+                    payload=dict(
+                        prompt=u["prompt"],
+                        models=u["models"],
+                        outputs=u["outputs"],
+                        reference=u.get("reference"),
+                        order=u["order"],
+                    ),
+                )
+            )
     store.insert(schema.assignments, rows)
     return load
 
@@ -111,24 +162,30 @@ def _blind(row) -> dict:
     """What the rater may see: texts in display order, no model names."""
     p = row.payload
     outs = p["outputs"] if p["order"] == "AB" else list(reversed(p["outputs"]))
-    return dict(item_id=row.item_id, position=row.position, prompt=p["prompt"], texts=outs,
-                reference=p.get("reference"))
+    return dict(
+        item_id=row.item_id, position=row.position, prompt=p["prompt"], texts=outs, reference=p.get("reference")
+    )
 
 
 def next_item(store: Store, session_id: str, rater_id: str) -> dict | None:
     """The rater's first unrated item (resume = same call after coming back), blind; None when the queue is done."""
     a = schema.assignments
     with store.engine.connect() as conn:
-        row = conn.execute(sa.select(a).where(a.c.session_id == session_id, a.c.rater_id == rater_id,
-                                              a.c.done.is_(False)).order_by(a.c.position).limit(1)).first()
+        row = conn.execute(
+            sa.select(a)
+            .where(a.c.session_id == session_id, a.c.rater_id == rater_id, a.c.done.is_(False))
+            .order_by(a.c.position)
+            .limit(1)
+        ).first()
     return _blind(row) if row is not None else None
 
 
 def progress(store: Store, session_id: str, rater_id: str) -> tuple[int, int]:
     """(done, total) for one rater, counted in the database."""
     a = schema.assignments
-    q = sa.select(sa.func.count(), sa.func.coalesce(sa.func.sum(sa.case((a.c.done.is_(True), 1), else_=0)), 0)) \
-        .where(a.c.session_id == session_id, a.c.rater_id == rater_id)
+    q = sa.select(sa.func.count(), sa.func.coalesce(sa.func.sum(sa.case((a.c.done.is_(True), 1), else_=0)), 0)).where(
+        a.c.session_id == session_id, a.c.rater_id == rater_id
+    )
     with store.engine.connect() as conn:
         total, done = conn.execute(q).one()
     return int(done), int(total)
@@ -137,9 +194,16 @@ def progress(store: Store, session_id: str, rater_id: str) -> tuple[int, int]:
 def rater_progress(store: Store, session_id: str) -> list[dict]:
     """Per-rater (done, total) for the admin view, one GROUP BY."""
     a = schema.assignments
-    q = sa.select(a.c.rater_id, sa.func.count().label("total"),
-                  sa.func.sum(sa.case((a.c.done.is_(True), 1), else_=0)).label("done")) \
-        .where(a.c.session_id == session_id).group_by(a.c.rater_id).order_by(a.c.rater_id)
+    q = (
+        sa.select(
+            a.c.rater_id,
+            sa.func.count().label("total"),
+            sa.func.sum(sa.case((a.c.done.is_(True), 1), else_=0)).label("done"),
+        )
+        .where(a.c.session_id == session_id)
+        .group_by(a.c.rater_id)
+        .order_by(a.c.rater_id)
+    )
     with store.engine.connect() as conn:
         return [dict(r._mapping) for r in conn.execute(q)]
 
@@ -147,9 +211,14 @@ def rater_progress(store: Store, session_id: str) -> list[dict]:
 def sessions(store: Store) -> list[dict]:
     s = schema.rating_sessions
     with store.engine.connect() as conn:
-        return [dict(r._mapping) for r in conn.execute(
-            sa.select(s.c.id, s.c.name, s.c.suite, s.c.models, s.c.mode, s.c.k, s.c.created_at)
-            .order_by(s.c.created_at.desc()))]
+        return [
+            dict(r._mapping)
+            for r in conn.execute(
+                sa.select(s.c.id, s.c.name, s.c.suite, s.c.models, s.c.mode, s.c.k, s.c.created_at).order_by(
+                    s.c.created_at.desc()
+                )
+            )
+        ]
 
 
 def session_config(store: Store, session_id: str) -> dict:
@@ -163,10 +232,19 @@ def session_config(store: Store, session_id: str) -> dict:
 def rater_sessions(store: Store, rater_id: str) -> list[dict]:
     """Sessions where this rater has a queue, with their progress (one GROUP BY)."""
     a, s = schema.assignments, schema.rating_sessions
-    q = sa.select(s.c.id, s.c.name, s.c.mode, sa.func.count().label("total"),
-                  sa.func.sum(sa.case((a.c.done.is_(True), 1), else_=0)).label("done")) \
-        .join(s, s.c.id == a.c.session_id).where(a.c.rater_id == rater_id) \
-        .group_by(s.c.id, s.c.name, s.c.mode, s.c.created_at).order_by(s.c.created_at.desc())
+    q = (
+        sa.select(
+            s.c.id,
+            s.c.name,
+            s.c.mode,
+            sa.func.count().label("total"),
+            sa.func.sum(sa.case((a.c.done.is_(True), 1), else_=0)).label("done"),
+        )
+        .join(s, s.c.id == a.c.session_id)
+        .where(a.c.rater_id == rater_id)
+        .group_by(s.c.id, s.c.name, s.c.mode, s.c.created_at)
+        .order_by(s.c.created_at.desc())
+    )
     with store.engine.connect() as conn:
         return [dict(r._mapping) for r in conn.execute(q)]
 
@@ -175,8 +253,16 @@ _CANON = {("AB", "left"): "A", ("AB", "right"): "B", ("BA", "left"): "B", ("BA",
 _WINNER = {"A": "model_a", "B": "model_b", "tie": "tie", "bothbad": "tie (bothbad)"}
 
 
-def cast_vote(store: Store, session_id: str, rater_id: str, item_id: str, choice: str | None = None, *,
-              score: float | None = None, rationale: str | None = None) -> dict:
+def cast_vote(
+    store: Store,
+    session_id: str,
+    rater_id: str,
+    item_id: str,
+    choice: str | None = None,
+    *,
+    score: float | None = None,
+    rationale: str | None = None,
+) -> dict:
     """Store one verdict and mark the item done, in one transaction; returns the revealed model names.
 
     choice: what the rater clicked, in display terms (left|right|tie|bothbad) for pairwise sessions; `score` for
@@ -185,8 +271,9 @@ def cast_vote(store: Store, session_id: str, rater_id: str, item_id: str, choice
     a, r = schema.assignments, schema.raters
     try:
         with store.begin() as conn:
-            row = conn.execute(sa.select(a).where(a.c.session_id == session_id, a.c.rater_id == rater_id,
-                                                  a.c.item_id == item_id)).first()
+            row = conn.execute(
+                sa.select(a).where(a.c.session_id == session_id, a.c.rater_id == rater_id, a.c.item_id == item_id)
+            ).first()
             if row is None:
                 raise NotAssigned(item_id)
             if row.done:
@@ -199,23 +286,64 @@ def cast_vote(store: Store, session_id: str, rater_id: str, item_id: str, choice
                 if choice not in CHOICES:
                     raise ValueError(f"choice must be one of {CHOICES}, got {choice!r}")
                 verdict = _CANON.get((order, choice), choice)
-                conn.execute(schema.ratings.insert().values(
-                    session_id=session_id, run_id=session_id, item_id=item_id, kind="pairwise", prompt=p["prompt"],
-                    model_a=models[0], model_b=models[1], output_a=outs[0], output_b=outs[1], rater=rater_id,
-                    rater_kind=kind, verdict=verdict, rationale=rationale or None, order_shown=order, created_at=now))
-                suite = conn.execute(sa.select(schema.rating_sessions.c.suite)
-                                     .where(schema.rating_sessions.c.id == session_id)).scalar()
-                conn.execute(schema.battles.insert().values(
-                    run_id=session_id, suite=suite, item_id=item_id, model_a=models[0], model_b=models[1],
-                    winner=_WINNER[verdict], judge=rater_id, judge_kind=kind, len_a=len(outs[0]), len_b=len(outs[1]),
-                    created_at=now))
+                conn.execute(
+                    schema.ratings.insert().values(
+                        session_id=session_id,
+                        run_id=session_id,
+                        item_id=item_id,
+                        kind="pairwise",
+                        prompt=p["prompt"],
+                        model_a=models[0],
+                        model_b=models[1],
+                        output_a=outs[0],
+                        output_b=outs[1],
+                        rater=rater_id,
+                        rater_kind=kind,
+                        verdict=verdict,
+                        rationale=rationale or None,
+                        order_shown=order,
+                        created_at=now,
+                    )
+                )
+                suite = conn.execute(
+                    sa.select(schema.rating_sessions.c.suite).where(schema.rating_sessions.c.id == session_id)
+                ).scalar()
+                conn.execute(
+                    schema.battles.insert().values(
+                        run_id=session_id,
+                        suite=suite,
+                        item_id=item_id,
+                        model_a=models[0],
+                        model_b=models[1],
+                        winner=_WINNER[verdict],
+                        judge=rater_id,
+                        judge_kind=kind,
+                        len_a=len(outs[0]),
+                        len_b=len(outs[1]),
+                        created_at=now,
+                    )
+                )
             else:
                 if score is None:
                     raise ValueError("a single-answer item needs a score")
-                conn.execute(schema.ratings.insert().values(
-                    session_id=session_id, run_id=session_id, item_id=item_id, kind="single", prompt=p["prompt"],
-                    model_a=models[0], output_a=outs[0], rater=rater_id, rater_kind=kind, verdict="score",
-                    score=float(score), rationale=rationale or None, order_shown=order, created_at=now))
+                conn.execute(
+                    schema.ratings.insert().values(
+                        session_id=session_id,
+                        run_id=session_id,
+                        item_id=item_id,
+                        kind="single",
+                        prompt=p["prompt"],
+                        model_a=models[0],
+                        output_a=outs[0],
+                        rater=rater_id,
+                        rater_kind=kind,
+                        verdict="score",
+                        score=float(score),
+                        rationale=rationale or None,
+                        order_shown=order,
+                        created_at=now,
+                    )
+                )
             done = conn.execute(a.update().where(a.c.id == row.id, a.c.done.is_(False)).values(done=True)).rowcount
             if done != 1:  # a concurrent vote on the same item got there first
                 raise AlreadyRated(item_id)
@@ -229,8 +357,9 @@ def _suite_prompts(store: Store, suite: str) -> dict[str, str]:
     """case id → prompt text, from the suite file the latest run of `suite` recorded (empty if it moved)."""
     t = schema.runs
     with store.engine.connect() as conn:
-        cfg = conn.execute(sa.select(t.c.config).where(t.c.kind == "suite", t.c.name == suite)
-                           .order_by(t.c.created_at.desc()).limit(1)).scalar()
+        cfg = conn.execute(
+            sa.select(t.c.config).where(t.c.kind == "suite", t.c.name == suite).order_by(t.c.created_at.desc()).limit(1)
+        ).scalar()
     path = (cfg or {}).get("suite_path")
     if not path:
         return {}
@@ -253,15 +382,24 @@ def items_from_suite(store: Store, suite: str, models: Iterable[str], *, limit: 
     c = schema.case_results
     models = list(models)
     prompts = _suite_prompts(store, suite)
-    q = sa.select(c.c.case_id, c.c.model, c.c.output, c.c.details, c.c.id) \
-        .where(c.c.suite == suite, c.c.model.in_(models)).order_by(c.c.case_id, c.c.id)
+    q = (
+        sa.select(c.c.case_id, c.c.model, c.c.output, c.c.details, c.c.id)
+        .where(c.c.suite == suite, c.c.model.in_(models))
+        .order_by(c.c.case_id, c.c.id)
+    )
     by_case: dict[str, dict] = {}
     with store.engine.connect() as conn:
         for case_id, model, output, details, _ in conn.execute(q):
             d = details or {}
-            it = by_case.setdefault(case_id, dict(item_id=case_id, outputs={},
-                                                  prompt=d.get("prompt") or prompts.get(case_id) or case_id,
-                                                  reference=d.get("reference")))
+            it = by_case.setdefault(
+                case_id,
+                dict(
+                    item_id=case_id,
+                    outputs={},
+                    prompt=d.get("prompt") or prompts.get(case_id) or case_id,
+                    reference=d.get("reference"),
+                ),
+            )
             it["outputs"][model] = output or ""
     items = [it for it in by_case.values() if all(m in it["outputs"] for m in models)]
     return items[:limit] if limit else items

@@ -1,4 +1,5 @@
 """What every page shares: the store, the signed-in user, the language, refusals and chart styling."""
+
 from __future__ import annotations
 
 import os
@@ -47,9 +48,11 @@ def why(details) -> str:
     if not isinstance(details, dict):
         return ""
     bad = [a for a in details.get("assertions", []) if isinstance(a, dict) and not a.get("passed", True)]
-    return "; ".join(f"{a.get('type') or a.get('name')}: "
-                     f"{say(a.get('reason_key'), a.get('message') or a.get('reason') or '')}".rstrip(": ")
-                     for a in bad) or str(details.get("error") or "")
+    return "; ".join(
+        f"{a.get('type') or a.get('name')}: "
+        f"{say(a.get('reason_key'), a.get('message') or a.get('reason') or '')}".rstrip(": ")
+        for a in bad
+    ) or str(details.get("error") or "")
 
 
 def labels(prefix: str, none: str = "none"):
@@ -60,6 +63,7 @@ def labels(prefix: str, none: str = "none"):
     def label(code) -> str:
         key = prefix + (none if code is None else str(code))
         return i18n.t(key, lang_) if key in i18n.MESSAGES else str(code)
+
     return label
 
 
@@ -74,8 +78,14 @@ def _set_lang() -> None:
 
 def language_toggle() -> None:
     st.session_state.setdefault("lang_radio", lang())
-    st.sidebar.radio(t("lang.label"), list(i18n.LANGUAGES), format_func=lambda c: i18n.LANGUAGES[c],
-                     horizontal=True, key="lang_radio", on_change=_set_lang)
+    st.sidebar.radio(
+        t("lang.label"),
+        list(i18n.LANGUAGES),
+        format_func=lambda c: i18n.LANGUAGES[c],
+        horizontal=True,
+        key="lang_radio",
+        on_change=_set_lang,
+    )
 
 
 def _oidc_configured() -> bool:
@@ -160,5 +170,9 @@ def load_or_stop(compute, empty_key: str):
 
 
 def chart(c: alt.Chart) -> None:
-    st.altair_chart(c.configure(font=CHART_FONT).configure_axis(labelFont=CHART_FONT, titleFont=CHART_FONT)
-                    .configure_legend(labelFont=CHART_FONT, titleFont=CHART_FONT), width="stretch")
+    st.altair_chart(
+        c.configure(font=CHART_FONT)
+        .configure_axis(labelFont=CHART_FONT, titleFont=CHART_FONT)
+        .configure_legend(labelFont=CHART_FONT, titleFont=CHART_FONT),
+        width="stretch",
+    )

@@ -6,6 +6,7 @@ Both give the same point estimate (checked here too). Writes benchmarks/results/
 
     .venv/bin/python benchmarks/bench_agreement.py [--items 3000] [--rounds 1000] [--peer-rounds 100]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -31,12 +32,17 @@ def main() -> None:
     args = ap.parse_args()
     rng = np.random.default_rng(0)
     truth = rng.integers(0, 3, args.items)
-    data = np.stack([np.where(rng.random(args.items) < 0.7, truth, rng.integers(0, 3, args.items))
-                     for _ in range(args.raters)]).astype(float)
+    data = np.stack(
+        [np.where(rng.random(args.items) < 0.7, truth, rng.integers(0, 3, args.items)) for _ in range(args.raters)]
+    ).astype(float)
     data[rng.random(data.shape) < 0.2] = np.nan
     labels = np.array(["A", "B", "tie"])
-    rows = [{"item_id": f"q{i}", "rater": f"r{r}", "rating": labels[int(data[r, i])]}
-            for r in range(args.raters) for i in range(args.items) if not np.isnan(data[r, i])]
+    rows = [
+        {"item_id": f"q{i}", "rater": f"r{r}", "rating": labels[int(data[r, i])]}
+        for r in range(args.raters)
+        for i in range(args.items)
+        if not np.isnan(data[r, i])
+    ]
     df = pd.DataFrame(rows)
 
     t0 = time.perf_counter()
@@ -52,12 +58,18 @@ def main() -> None:
     assert abs(rep["krippendorff_alpha"] - peer_point) < 1e-6
     assert abs(krippendorff_alpha(data) - peer_point) < 1e-9
     result = {
-        "date": time.strftime("%Y-%m-%d"), "machine": f"{os.cpu_count()} cores, CPU ({platform.machine()})",
-        "items": args.items, "raters": args.raters, "ratings": len(df), "bootstrap_rounds": args.rounds,
-        "alpha": rep["krippendorff_alpha"], "alpha_ci": rep["ci"]["krippendorff_alpha"],
+        "date": time.strftime("%Y-%m-%d"),
+        "machine": f"{os.cpu_count()} cores, CPU ({platform.machine()})",
+        "items": args.items,
+        "raters": args.raters,
+        "ratings": len(df),
+        "bootstrap_rounds": args.rounds,
+        "alpha": rep["krippendorff_alpha"],
+        "alpha_ci": rep["ci"]["krippendorff_alpha"],
         "ours_full_report_s": round(ours_s, 2),
         "ours_includes": "percent agreement (with/without ties), alpha, Fleiss (n/a), pairwise kappas, all with CIs",
-        "peer_alpha_only_s": round(peer_s, 2), "peer_timed_rounds": args.peer_rounds,
+        "peer_alpha_only_s": round(peer_s, 2),
+        "peer_timed_rounds": args.peer_rounds,
         "speedup": round(peer_s / ours_s, 1),
     }
     out = Path(__file__).with_name("results") / "agreement.json"

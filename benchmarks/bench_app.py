@@ -6,6 +6,7 @@ naive alternative it replaces (fetch every row, then count in pandas). Writes be
 
     .venv/bin/python benchmarks/bench_app.py [--ratings 100000] [--battles 100000]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -36,19 +37,34 @@ def build(store, n_ratings: int, n_battles: int, seed: int = 0) -> dict:
         auth.create_user(store, r, user_id=r, kind="llm" if r.startswith("judge") else "human", with_token=False)
     sid = "bench-session"
     store.start_run("session", "bench", run_id=sid)
-    store.insert(schema.rating_sessions, [dict(id=sid, name="bench", suite="bench", models=models, mode="pairwise", k=4,
-                                               config={"units": []})])
+    store.insert(
+        schema.rating_sessions,
+        [dict(id=sid, name="bench", suite="bench", models=models, mode="pairwise", k=4, config={"units": []})],
+    )
     n_items = n_ratings // len(raters)
     truth = rng.choice(["A", "B", "tie"], n_items, p=[0.45, 0.4, 0.15])
     rows = []
     for r in raters:
         noisy = np.where(rng.random(n_items) < 0.7, truth, rng.choice(["A", "B", "tie", "bothbad"], n_items))
-        rows += [dict(session_id=sid, run_id=sid, item_id=f"item-{i}", kind="pairwise", prompt="q",
-                      model_a=models[i % 8], model_b=models[(i + 1) % 8], output_a="a", output_b="b", rater=r,
-                      rater_kind="llm" if r.startswith("judge") else "human", verdict=str(noisy[i]))
-                 for i in range(n_items)]
+        rows += [
+            dict(
+                session_id=sid,
+                run_id=sid,
+                item_id=f"item-{i}",
+                kind="pairwise",
+                prompt="q",
+                model_a=models[i % 8],
+                model_b=models[(i + 1) % 8],
+                output_a="a",
+                output_b="b",
+                rater=r,
+                rater_kind="llm" if r.startswith("judge") else "human",
+                verdict=str(noisy[i]),
+            )
+            for i in range(n_items)
+        ]
     for i in range(0, len(rows), 20_000):
-        store.insert(schema.ratings, rows[i:i + 20_000])
+        store.insert(schema.ratings, rows[i : i + 20_000])
     skill = np.linspace(0, 1.5, 8)
     a = rng.integers(0, 8, n_battles)
     b = (a + rng.integers(1, 8, n_battles)) % 8
@@ -56,10 +72,21 @@ def build(store, n_ratings: int, n_battles: int, seed: int = 0) -> dict:
     u = rng.random(n_battles)
     winner = np.where(u < p * 0.9, "model_a", np.where(u < 0.9, "model_b", "tie"))
     kinds = rng.choice(["human", "llm"], n_battles)
-    brow = [dict(run_id=sid, suite="bench", item_id=f"b{i}", model_a=models[a[i]], model_b=models[b[i]],
-                 winner=str(winner[i]), judge="x", judge_kind=str(kinds[i])) for i in range(n_battles)]
+    brow = [
+        dict(
+            run_id=sid,
+            suite="bench",
+            item_id=f"b{i}",
+            model_a=models[a[i]],
+            model_b=models[b[i]],
+            winner=str(winner[i]),
+            judge="x",
+            judge_kind=str(kinds[i]),
+        )
+        for i in range(n_battles)
+    ]
     for i in range(0, n_battles, 20_000):
-        store.insert(schema.battles, brow[i:i + 20_000])
+        store.insert(schema.battles, brow[i : i + 20_000])
     return dict(token=token, session=sid)
 
 
@@ -124,13 +151,23 @@ def main() -> None:
     lb_page_s, lb_warm_s = min(c for c, _ in lb), min(w for _, w in lb)
     ag_page_s, ag_warm_s = min(c for c, _ in ag), min(w for _, w in ag)
     res = {
-        "date": time.strftime("%Y-%m-%d"), "machine": f"{os.cpu_count()} cores, CPU", "python": platform.python_version(),
-        "store": "SQLite (WAL)", "ratings": args.ratings, "battles": args.battles, "build_store_s": round(build_s, 2),
-        "leaderboard_page_s": round(lb_page_s, 3), "agreement_page_s": round(ag_page_s, 3),
-        "leaderboard_page_cached_s": round(lb_warm_s, 3), "agreement_page_cached_s": round(ag_warm_s, 3),
-        "leaderboard_data_s": round(lb_data_s, 3), "agreement_data_s": round(ag_data_s, 3),
-        "battles_group_by_s": round(group_s, 3), "battles_fetch_all_rows_s": round(naive_s, 3),
-        "group_by_speedup": round(naive_s / group_s, 1), "target_s": 2.0,
+        "date": time.strftime("%Y-%m-%d"),
+        "machine": f"{os.cpu_count()} cores, CPU",
+        "python": platform.python_version(),
+        "store": "SQLite (WAL)",
+        "ratings": args.ratings,
+        "battles": args.battles,
+        "build_store_s": round(build_s, 2),
+        "leaderboard_page_s": round(lb_page_s, 3),
+        "agreement_page_s": round(ag_page_s, 3),
+        "leaderboard_page_cached_s": round(lb_warm_s, 3),
+        "agreement_page_cached_s": round(ag_warm_s, 3),
+        "leaderboard_data_s": round(lb_data_s, 3),
+        "agreement_data_s": round(ag_data_s, 3),
+        "battles_group_by_s": round(group_s, 3),
+        "battles_fetch_all_rows_s": round(naive_s, 3),
+        "group_by_speedup": round(naive_s / group_s, 1),
+        "target_s": 2.0,
         "meets_target": bool(max(lb_page_s, ag_page_s) < 2.0),
         "bootstrap_rounds": 200,
     }
@@ -139,11 +176,17 @@ def main() -> None:
     tmp_out.write_text(json.dumps(res, indent=1) + "\n")
     os.replace(tmp_out, args.out)
     print(f"store with {args.ratings:,} ratings and {args.battles:,} battles (built in {build_s:.1f} s)")
-    print(f"leaderboard page: {lb_page_s:.2f} s first render, {lb_warm_s:.2f} s cached (data function {lb_data_s:.2f} s)")
-    print(f"agreement page:   {ag_page_s:.2f} s first render, {ag_warm_s:.2f} s cached (data function {ag_data_s:.2f} s)")
+    print(
+        f"leaderboard page: {lb_page_s:.2f} s first render, {lb_warm_s:.2f} s cached (data function {lb_data_s:.2f} s)"
+    )
+    print(
+        f"agreement page:   {ag_page_s:.2f} s first render, {ag_warm_s:.2f} s cached (data function {ag_data_s:.2f} s)"
+    )
     print(f"target < 2 s on first render: {'met' if res['meets_target'] else 'MISSED'}")
-    print(f"battle counts: GROUP BY {group_s * 1000:.0f} ms vs fetch every row {naive_s * 1000:.0f} ms "
-          f"({res['group_by_speedup']}x)")
+    print(
+        f"battle counts: GROUP BY {group_s * 1000:.0f} ms vs fetch every row {naive_s * 1000:.0f} ms "
+        f"({res['group_by_speedup']}x)"
+    )
     print(f"wrote {args.out}")
 
 

@@ -12,6 +12,7 @@ generator's copy of the data:
 
     .venv/bin/python benchmarks/bench_audit.py [--records 100000] [--out benchmarks/results/audit.json]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -29,12 +30,20 @@ import numpy as np
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-FRAMES_Q = ["How do I {v} the {n}?", "What does the {n} {v}?", "Why would the {n} not {v}?",
-            "Can I {v} the {n} from {n2}?", "Where is the {n} that can {v} {n2}?", "When should the {n} {v}?"]
-FRAMES_A = ["To {v} the {n}, open {n2} and choose {w}. Then {v2} the {w2} and save.",
-            "The {n} will {v} {n2} when {w} is {w2}. It also keeps {w3} in {n2}.",
-            "Use {n2}: it can {v} the {n} with {w} and {w2}. If that fails, {v2} {w3} first.",
-            "It depends on {w}. Most teams {v} the {n} weekly, and {v2} {n2} only after {w2} {w3}."]
+FRAMES_Q = [
+    "How do I {v} the {n}?",
+    "What does the {n} {v}?",
+    "Why would the {n} not {v}?",
+    "Can I {v} the {n} from {n2}?",
+    "Where is the {n} that can {v} {n2}?",
+    "When should the {n} {v}?",
+]
+FRAMES_A = [
+    "To {v} the {n}, open {n2} and choose {w}. Then {v2} the {w2} and save.",
+    "The {n} will {v} {n2} when {w} is {w2}. It also keeps {w3} in {n2}.",
+    "Use {n2}: it can {v} the {n} with {w} and {w2}. If that fails, {v2} {w3} first.",
+    "It depends on {w}. Most teams {v} the {n} weekly, and {v2} {n2} only after {w2} {w3}.",
+]
 
 
 def make_vocab(rng, size=20_000) -> list[str]:
@@ -52,7 +61,7 @@ def generate(n: int, seed: int = 0) -> tuple[list[dict], list[dict], dict]:
     rng = np.random.default_rng(seed)
     vocab = make_vocab(rng)
     ranks = np.arange(1, len(vocab) + 1)
-    p = 1 / ranks ** 1.05
+    p = 1 / ranks**1.05
     p /= p.sum()
     draws = iter(rng.choice(len(vocab), size=n * 24, p=p))
 
@@ -62,8 +71,10 @@ def generate(n: int, seed: int = 0) -> tuple[list[dict], list[dict], dict]:
     rows = []
     for i in range(n):
         q = FRAMES_Q[i % len(FRAMES_Q)].format(v=w(), n=w(), n2=w())
-        parts = [FRAMES_A[(i // 7) % len(FRAMES_A)].format(v=w(), n=w(), n2=w(), w=w(), w2=w(), w3=w(), v2=w())
-                 for _ in range(1 + i % 3)]
+        parts = [
+            FRAMES_A[(i // 7) % len(FRAMES_A)].format(v=w(), n=w(), n2=w(), w=w(), w2=w(), w3=w(), v2=w())
+            for _ in range(1 + i % 3)
+        ]
         rows.append({"question": q, "answer": " ".join(parts), "topic": f"t{i % 12}"})
     injected = {}
     idx = rng.permutation(n)
@@ -84,8 +95,14 @@ def generate(n: int, seed: int = 0) -> tuple[list[dict], list[dict], dict]:
         rows[i]["answer"] = "As an AI language model, I cannot be sure, but " + rows[i]["answer"]
     for i in pii:
         rows[i]["answer"] += f" Call 010-{1000 + i % 9000:04d}-5678 or mail user{i}@example.com."
-    injected.update(exact_duplicates=len(dup), near_duplicates=len(near), truncated=len(trunc), html=len(html),
-                    generated=len(gen), pii=len(pii))
+    injected.update(
+        exact_duplicates=len(dup),
+        near_duplicates=len(near),
+        truncated=len(trunc),
+        html=len(html),
+        generated=len(gen),
+        pii=len(pii),
+    )
     test = [{"question": f"Test question {j}: " + " ".join(w() for _ in range(16)), "answer": "a"} for j in range(200)]
     for j in range(20):
         rows[int(rng.integers(n))]["question"] = test[j]["question"]
@@ -135,28 +152,45 @@ def main() -> None:
                 fh.write(json.dumps(r) + "\n")
         size_mb = data.stat().st_size / 2**20
         del rows
-        proc = subprocess.run([sys.executable, __file__, "--child", str(data), str(test_path), str(Path(tmp) / "out"),
-                               ",".join(stages)], capture_output=True, text=True, cwd=REPO)
+        proc = subprocess.run(
+            [sys.executable, __file__, "--child", str(data), str(test_path), str(Path(tmp) / "out"), ",".join(stages)],
+            capture_output=True,
+            text=True,
+            cwd=REPO,
+        )
         if proc.returncode != 0:
             sys.exit(proc.stderr)
         child = json.loads(proc.stdout.strip().splitlines()[-1])
     peak_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
     s = child["summary"]
     wall, cpu = child["wall"], child["cpu"]
-    found = {"exact_duplicate_pairs": s["exact_duplicate_records"]["pair"],
-             "near_duplicate_records": s["near_duplicate_records"], "truncated": s["truncated_records"],
-             "html": s["html_records"], "generated": s["generated_records"], "pii_records": s["pii_records"],
-             "contaminated": s["contaminated"]}
+    found = {
+        "exact_duplicate_pairs": s["exact_duplicate_records"]["pair"],
+        "near_duplicate_records": s["near_duplicate_records"],
+        "truncated": s["truncated_records"],
+        "html": s["html_records"],
+        "generated": s["generated_records"],
+        "pii_records": s["pii_records"],
+        "contaminated": s["contaminated"],
+    }
     result = {
         "date": time.strftime("%Y-%m-%d"),
         "machine": f"{os.cpu_count()} cores, CPU ({platform.processor() or platform.machine()})",
-        "records": args.records, "file_mb": round(size_mb, 1), "generate_s": round(gen_s, 2),
-        "audit_s": round(wall, 2), "audit_cpu_s": round(cpu, 2), "skipped_stages": sorted(skip),
-        "load_avg_1min": round(os.getloadavg()[0], 1), "records_per_s": round(args.records / wall),
-        "target_s_per_100k": 60, "stages_s": child["timings_s"], "peak_rss_mb": round(peak_mb),
-        "injected": injected, "found": found,
+        "records": args.records,
+        "file_mb": round(size_mb, 1),
+        "generate_s": round(gen_s, 2),
+        "audit_s": round(wall, 2),
+        "audit_cpu_s": round(cpu, 2),
+        "skipped_stages": sorted(skip),
+        "load_avg_1min": round(os.getloadavg()[0], 1),
+        "records_per_s": round(args.records / wall),
+        "target_s_per_100k": 60,
+        "stages_s": child["timings_s"],
+        "peak_rss_mb": round(peak_mb),
+        "injected": injected,
+        "found": found,
         "command": f".venv/bin/python benchmarks/bench_audit.py --records {args.records}"
-                   + (f" --skip {args.skip}" if skip else ""),
+        + (f" --skip {args.skip}" if skip else ""),
     }
     print(json.dumps(result, indent=2))
     out = Path(args.out)

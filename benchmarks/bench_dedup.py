@@ -15,6 +15,7 @@ clusters against the true ones, overall and per edit rate (recall of (base, copy
 
     .venv/bin/python benchmarks/bench_dedup.py [--docs 20000] [--rounds 3] [--memory 1000000]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -72,11 +73,14 @@ def labelled_set(n_docs: int, seed: int = 0):
     zipf = 1.0 / np.arange(1, len(vocab) + 1) ** 1.05
     zipf /= zipf.sum()
     kinds = list(POSITIVE_RATES) + list(NEGATIVE_RATES)
-    n_base = int(n_docs / (1 + 0.25 * 1.5))         # 25 % of bases get on average 1.5 copies
+    n_base = int(n_docs / (1 + 0.25 * 1.5))  # 25 % of bases get on average 1.5 copies
     texts, label, kind, base_of = [], [], [], []
     for b in range(n_base):
         words = [vocab[i] for i in rng.choice(len(vocab), size=int(rng.integers(30, 121)), p=zipf)]
-        texts.append(" ".join(words)); label.append(b); kind.append(""); base_of.append(b)
+        texts.append(" ".join(words))
+        label.append(b)
+        kind.append("")
+        base_of.append(b)
         if rng.random() < 0.25:
             for _ in range(int(rng.integers(1, 3))):
                 kd = kinds[int(rng.integers(0, len(kinds)))]
@@ -85,7 +89,8 @@ def labelled_set(n_docs: int, seed: int = 0):
                 texts.append(" ".join(w))
                 # negatives get their own label: distinct from their base by construction
                 label.append(b if kd in POSITIVE_RATES else n_base + len(texts))
-                kind.append(kd); base_of.append(b)
+                kind.append(kd)
+                base_of.append(b)
     order = rng.permutation(len(texts))
     return ([texts[i] for i in order], np.array(label)[order], [kind[i] for i in order], np.array(base_of)[order])
 
@@ -94,7 +99,7 @@ def shingle_strings(text: str) -> list[str]:
     w = normalize(text).split()
     if len(w) < SHINGLE:
         return [" ".join(w)] if w else []
-    return [" ".join(w[i:i + SHINGLE]) for i in range(len(w) - SHINGLE + 1)]
+    return [" ".join(w[i : i + SHINGLE]) for i in range(len(w) - SHINGLE + 1)]
 
 
 def union_find_labels(n, pairs):
@@ -159,6 +164,7 @@ def run_rensa(texts):
 
 def pair_scores(true_lab, pred_lab):
     """Pair-counting precision/recall/F1: a pair is positive when both records share a cluster."""
+
     def pairs(lab):
         out = set()
         _, inv = np.unique(lab, return_inverse=True)
@@ -169,13 +175,19 @@ def pair_scores(true_lab, pred_lab):
                 g = np.sort(g)
                 out.update((int(g[i]), int(g[j])) for i in range(len(g)) for j in range(i + 1, len(g)))
         return out
+
     t, p = pairs(true_lab), pairs(pred_lab)
     tp = len(t & p)
     prec = tp / len(p) if p else 1.0
     rec = tp / len(t) if t else 1.0
     f1 = 2 * prec * rec / (prec + rec) if prec + rec else 0.0
-    return {"precision": round(prec, 4), "recall": round(rec, 4), "f1": round(f1, 4), "true_pairs": len(t),
-            "predicted_pairs": len(p)}
+    return {
+        "precision": round(prec, 4),
+        "recall": round(rec, 4),
+        "f1": round(f1, 4),
+        "true_pairs": len(t),
+        "predicted_pairs": len(p),
+    }
 
 
 def per_kind(texts, kinds, base_of, pred_lab):
@@ -224,8 +236,15 @@ print(base, peak, dt, len(r.clusters), r.duplicate_records)
 """
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split()
     base_kb, peak_kb, dt, ncl, ndup = int(out[0]), int(out[1]), float(out[2]), int(out[3]), int(out[4])
-    return {"records": n, "peak_rss_mb": round(peak_kb / 1024, 1), "rss_before_mb": round(base_kb / 1024, 1),
-            "seconds": round(dt, 2), "docs_per_s": round(n / dt), "clusters": ncl, "duplicate_records": ndup}
+    return {
+        "records": n,
+        "peak_rss_mb": round(peak_kb / 1024, 1),
+        "rss_before_mb": round(base_kb / 1024, 1),
+        "seconds": round(dt, 2),
+        "docs_per_s": round(n / dt),
+        "clusters": ncl,
+        "duplicate_records": ndup,
+    }
 
 
 def main(argv=None):
@@ -233,23 +252,35 @@ def main(argv=None):
     ap.add_argument("--docs", type=int, default=20_000)
     ap.add_argument("--memory", type=int, default=1_000_000, help="records for the peak-memory probe (0: skip)")
     ap.add_argument("--rounds", type=int, default=3)
-    ap.add_argument("--no-datasketch-update", dest="datasketch_update", action="store_false",
-                    help="skip datasketch's per-document update loop (its README usage; slow)")
+    ap.add_argument(
+        "--no-datasketch-update",
+        dest="datasketch_update",
+        action="store_false",
+        help="skip datasketch's per-document update loop (its README usage; slow)",
+    )
     ap.add_argument("--out", default=str(REPO / "benchmarks/results/dedup.json"))
     args = ap.parse_args(argv)
 
     texts, true_lab, kinds, base_of = labelled_set(args.docs, seed=SEED)
     n = len(texts)
-    results = {"date": time.strftime("%Y-%m-%d"), "machine": f"{os.cpu_count()} cores, CPU",
-               "python": platform.python_version(), "docs": n,
-               "settings": {"shingle": SHINGLE, "num_perm": NUM_PERM, "threshold": THRESHOLD, "seed": SEED},
-               "systems": {}}
-    import datasketch
-    import rensa  # noqa: F401
+    results = {
+        "date": time.strftime("%Y-%m-%d"),
+        "machine": f"{os.cpu_count()} cores, CPU",
+        "python": platform.python_version(),
+        "docs": n,
+        "settings": {"shingle": SHINGLE, "num_perm": NUM_PERM, "threshold": THRESHOLD, "seed": SEED},
+        "systems": {},
+    }
     from importlib.metadata import version
 
-    systems = [("curate", run_curate, "-"), ("rensa", run_rensa, version("rensa")),
-               ("datasketch", run_datasketch, datasketch.__version__)]
+    import datasketch
+    import rensa  # noqa: F401
+
+    systems = [
+        ("curate", run_curate, "-"),
+        ("rensa", run_rensa, version("rensa")),
+        ("datasketch", run_datasketch, datasketch.__version__),
+    ]
     if args.datasketch_update:
         systems.append(("datasketch-update", run_datasketch_update, datasketch.__version__))
     best: dict = {name: [float("inf"), float("inf"), None] for name, _, _ in systems}
@@ -261,10 +292,16 @@ def main(argv=None):
             b[0], b[1], b[2] = min(b[0], wall), min(b[1], cpu), res
     for name, _, ver in systems:
         wall, cpu, (lab, cfg) = best[name]
-        results["systems"][name] = {"version": ver, "wall_s": round(wall, 3), "cpu_s": round(cpu, 3),
-                                    "docs_per_s": round(n / wall, 1), "docs_per_cpu_s": round(n / cpu, 1),
-                                    "lsh": cfg, **pair_scores(true_lab, lab),
-                                    "same_cluster_as_base": per_kind(texts, kinds, base_of, lab)}
+        results["systems"][name] = {
+            "version": ver,
+            "wall_s": round(wall, 3),
+            "cpu_s": round(cpu, 3),
+            "docs_per_s": round(n / wall, 1),
+            "docs_per_cpu_s": round(n / cpu, 1),
+            "lsh": cfg,
+            **pair_scores(true_lab, lab),
+            "same_cluster_as_base": per_kind(texts, kinds, base_of, lab),
+        }
     S = results["systems"]
     for peer in [p for p in ("datasketch", "datasketch-update", "rensa") if p in S]:
         results[f"speedup_vs_{peer}"] = round(S["curate"]["docs_per_s"] / S[peer]["docs_per_s"], 2)
@@ -272,21 +309,29 @@ def main(argv=None):
     if args.memory:
         results["memory"] = memory_probe(args.memory)
 
-    print(f"near-duplicate stage, {n} labelled docs, word {SHINGLE}-shingles, {NUM_PERM} perms, threshold {THRESHOLD}"
-          f" (best of {args.rounds} interleaved rounds)")
-    print(f"{'system':<17} {'docs/s':>8} {'docs/cpu-s':>10} {'x wall':>7} {'x cpu':>6} {'prec':>7} {'recall':>7} "
-          f"{'F1':>7}  found with base: " + " ".join(POSITIVE_RATES) + " | " + " ".join(NEGATIVE_RATES))
+    print(
+        f"near-duplicate stage, {n} labelled docs, word {SHINGLE}-shingles, {NUM_PERM} perms, threshold {THRESHOLD}"
+        f" (best of {args.rounds} interleaved rounds)"
+    )
+    print(
+        f"{'system':<17} {'docs/s':>8} {'docs/cpu-s':>10} {'x wall':>7} {'x cpu':>6} {'prec':>7} {'recall':>7} "
+        f"{'F1':>7}  found with base: " + " ".join(POSITIVE_RATES) + " | " + " ".join(NEGATIVE_RATES)
+    )
     for name, r in S.items():
         kinds_s = " ".join(f"{r['same_cluster_as_base'][k]:.2f}" for k in list(POSITIVE_RATES) + list(NEGATIVE_RATES))
-        print(f"{name:<17} {r['docs_per_s']:>8.0f} {r['docs_per_cpu_s']:>10.0f} "
-              f"{S['curate']['docs_per_s'] / r['docs_per_s']:>7.2f} {S['curate']['docs_per_cpu_s'] / r['docs_per_cpu_s']:>6.2f} "
-              f"{r['precision']:>7.4f} {r['recall']:>7.4f} {r['f1']:>7.4f}  {kinds_s}")
+        print(
+            f"{name:<17} {r['docs_per_s']:>8.0f} {r['docs_per_cpu_s']:>10.0f} "
+            f"{S['curate']['docs_per_s'] / r['docs_per_s']:>7.2f} {S['curate']['docs_per_cpu_s'] / r['docs_per_cpu_s']:>6.2f} "
+            f"{r['precision']:>7.4f} {r['recall']:>7.4f} {r['f1']:>7.4f}  {kinds_s}"
+        )
     for peer in [p for p in ("datasketch", "datasketch-update", "rensa") if p in S]:
         print(f"curate vs {peer}: {results['speedup_vs_' + peer]}x wall, {results['cpu_speedup_vs_' + peer]}x CPU")
     if args.memory:
         m = results["memory"]
-        print(f"memory: {m['records']} short records, peak RSS {m['peak_rss_mb']} MB "
-              f"(texts alone {m['rss_before_mb']} MB), {m['seconds']} s, {m['clusters']} clusters")
+        print(
+            f"memory: {m['records']} short records, peak RSS {m['peak_rss_mb']} MB "
+            f"(texts alone {m['rss_before_mb']} MB), {m['seconds']} s, {m['clusters']} clusters"
+        )
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = out.with_suffix(".json.tmp")

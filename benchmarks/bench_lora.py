@@ -9,6 +9,7 @@ as unpadded length-sorted chunks (`max_padding`), which gives the same gradient.
 
 Writes benchmarks/results/lora.json.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -25,9 +26,12 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 TARGETS = ["q_proj", "k_proj", "v_proj", "o_proj"]
 RUNS = [  # (name, side, settings)
-    ("trl-fp32", "trl", {"bf16": False}), ("ours-fp32", "ours", {"precision": "fp32"}),
-    ("trl-bf16", "trl", {"bf16": True}), ("ours-bf16", "ours", {"precision": "bf16"}),
-    ("trl-defaults", "trl", {}), ("ours-defaults", "ours", {}),
+    ("trl-fp32", "trl", {"bf16": False}),
+    ("ours-fp32", "ours", {"precision": "fp32"}),
+    ("trl-bf16", "trl", {"bf16": True}),
+    ("ours-bf16", "ours", {"precision": "bf16"}),
+    ("trl-defaults", "trl", {}),
+    ("ours-defaults", "ours", {}),
 ]
 
 
@@ -69,9 +73,19 @@ def run_trl(settings: dict, steps: int, n_pairs: int, batch: int, max_length: in
     meter = Meter(model.get_decoder())
     ds = Dataset.from_list([{"prompt": f"Question: {q}\nAnswer:", "completion": f" {a}"} for q, a in pairs(n_pairs)])
     extra = dict(gradient_checkpointing=False, bf16=settings["bf16"]) if identical else {}
-    args = SFTConfig(output_dir=tempfile.mkdtemp(), per_device_train_batch_size=batch, max_length=max_length,
-                     max_steps=steps, learning_rate=2e-4, logging_steps=10_000, save_strategy="no", report_to="none",
-                     use_cpu=True, disable_tqdm=True, **extra)
+    args = SFTConfig(
+        output_dir=tempfile.mkdtemp(),
+        per_device_train_batch_size=batch,
+        max_length=max_length,
+        max_steps=steps,
+        learning_rate=2e-4,
+        logging_steps=10_000,
+        save_strategy="no",
+        report_to="none",
+        use_cpu=True,
+        disable_tqdm=True,
+        **extra,
+    )
     lora = LoraConfig(r=16, lora_alpha=32, lora_dropout=0.05, target_modules=TARGETS, task_type="CAUSAL_LM")
     trainer = SFTTrainer(model=model, args=args, train_dataset=ds, processing_class=tok, peft_config=lora)
     meter.tokens, meter.steps = 0, []
@@ -85,12 +99,29 @@ def run_ours(settings: dict, steps: int, n_pairs: int, batch: int, max_length: i
 
     data = Path(tempfile.mkdtemp()) / "pairs.jsonl"
     data.write_text("".join(json.dumps({"question": q, "answer": a}) + "\n" for q, a in pairs(n_pairs)))
-    cfg = load_config(None, {"model": "default", "data": str(data), "template": "qa", "batch_size": batch,
-                             "max_length": max_length, "max_steps": steps, "lr": 2e-4, "lora_r": 16,
-                             "lora_alpha": 32, "lora_dropout": 0.05, "target_modules": TARGETS, "eval_split": 0,
-                             "audit": False, "progress": False, "out": str(data.parent / "out"),
-                             "store": str(data.parent / "store.db"),
-                             **({"group_by_length": False} if settings else {}), **settings})
+    cfg = load_config(
+        None,
+        {
+            "model": "default",
+            "data": str(data),
+            "template": "qa",
+            "batch_size": batch,
+            "max_length": max_length,
+            "max_steps": steps,
+            "lr": 2e-4,
+            "lora_r": 16,
+            "lora_alpha": 32,
+            "lora_dropout": 0.05,
+            "target_modules": TARGETS,
+            "eval_split": 0,
+            "audit": False,
+            "progress": False,
+            "out": str(data.parent / "out"),
+            "store": str(data.parent / "store.db"),
+            **({"group_by_length": False} if settings else {}),
+            **settings,
+        },
+    )
     meters = []
     build = T.CausalLMLoss.build
 
@@ -126,24 +157,55 @@ def main() -> None:
 
     results = {}
     for name, _, _ in RUNS:
-        proc = subprocess.run([sys.executable, __file__, "--one", name, "--steps", str(a.steps), "--pairs",
-                               str(a.pairs), "--batch", str(a.batch), "--max-length", str(a.max_length)],
-                              capture_output=True, text=True, cwd=REPO, env={**os.environ, "PYTHONPATH": str(REPO)})
+        proc = subprocess.run(
+            [
+                sys.executable,
+                __file__,
+                "--one",
+                name,
+                "--steps",
+                str(a.steps),
+                "--pairs",
+                str(a.pairs),
+                "--batch",
+                str(a.batch),
+                "--max-length",
+                str(a.max_length),
+            ],
+            capture_output=True,
+            text=True,
+            cwd=REPO,
+            env={**os.environ, "PYTHONPATH": str(REPO)},
+        )
         if proc.returncode:
             sys.exit(f"{name} failed:\n{proc.stderr[-3000:]}")
         results[name] = json.loads(proc.stdout.strip().splitlines()[-1])
-        print(f"{name:<14} {results[name]['tokens_per_s']:8.1f} tokens/s   peak RSS {results[name]['peak_rss_gb']:.2f} GB",
-              flush=True)
-    ratios = {k: results[f"ours-{k}"]["tokens_per_s"] / results[f"trl-{k}"]["tokens_per_s"]
-              for k in ("fp32", "bf16", "defaults")}
+        print(
+            f"{name:<14} {results[name]['tokens_per_s']:8.1f} tokens/s   peak RSS {results[name]['peak_rss_gb']:.2f} GB",
+            flush=True,
+        )
+    ratios = {
+        k: results[f"ours-{k}"]["tokens_per_s"] / results[f"trl-{k}"]["tokens_per_s"]
+        for k in ("fp32", "bf16", "defaults")
+    }
     for k, r in ratios.items():
         mem = results[f"ours-{k}"]["peak_rss_gb"] / results[f"trl-{k}"]["peak_rss_gb"]
         print(f"{k:<9} ours/TRL tokens/s {r:.2f}x   peak RSS {mem:.2f}x")
-    out = {"date": time.strftime("%Y-%m-%d"), "machine": f"{os.cpu_count()} cores, CPU", "torch": torch.__version__,
-           "trl": trl.__version__, "model": "default (SmolLM2-135M-Instruct)", "pairs": a.pairs, "steps": a.steps,
-           "batch": a.batch, "max_length": a.max_length, "lora": {"r": 16, "alpha": 32, "targets": TARGETS},
-           "runs": results, "speedup": ratios,
-           "command": f"benchmarks/bench_lora.py --steps {a.steps} --pairs {a.pairs}"}
+    out = {
+        "date": time.strftime("%Y-%m-%d"),
+        "machine": f"{os.cpu_count()} cores, CPU",
+        "torch": torch.__version__,
+        "trl": trl.__version__,
+        "model": "default (SmolLM2-135M-Instruct)",
+        "pairs": a.pairs,
+        "steps": a.steps,
+        "batch": a.batch,
+        "max_length": a.max_length,
+        "lora": {"r": 16, "alpha": 32, "targets": TARGETS},
+        "runs": results,
+        "speedup": ratios,
+        "command": f"benchmarks/bench_lora.py --steps {a.steps} --pairs {a.pairs}",
+    }
     path = REPO / "benchmarks/results/lora.json"
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(".tmp")

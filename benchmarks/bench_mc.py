@@ -10,6 +10,7 @@ figure on a shared machine. Writes benchmarks/results/mc.json.
 
     .venv/bin/python benchmarks/bench_mc.py [--limit N] [--batch-size 16] [--threads 1]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -44,10 +45,10 @@ def main() -> None:
     from lm_eval.models.huggingface import HFLM
     from test_lm_eval_parity import lm_eval_task
 
+    from evalkit.suites import load_suite, run_suites
     from workbench.models import load_model
     from workbench.models.convert import default_model_dir
     from workbench.store import open_store
-    from evalkit.suites import load_suite, run_suites
 
     torch.set_num_threads(args.threads)
     suite = load_suite(REPO / "suites" / "enlighten-mc.yaml")
@@ -58,39 +59,61 @@ def main() -> None:
     lm = HFLM(pretrained=str(default_model_dir()), batch_size=args.batch_size, device="cpu", dtype="float32")
     task = lm_eval_task(REPO / "data" / "enlighten-instruct" / "TestData.csv")
 
-    theirs, t_wall, t_cpu = timed(lambda: simple_evaluate(model=lm, tasks=[task], limit=n_q, log_samples=True,
-                                                          verbosity="ERROR"))
+    theirs, t_wall, t_cpu = timed(
+        lambda: simple_evaluate(model=lm, tasks=[task], limit=n_q, log_samples=True, verbosity="ERROR")
+    )
     with tempfile.TemporaryDirectory() as tmp:
         store = open_store(Path(tmp) / "bench.db")
-        ours, o_wall, o_cpu = timed(lambda: run_suites([suite], [ours_model], store=store, limit=n_q,
-                                                       ll_batch_size=args.batch_size))
+        ours, o_wall, o_cpu = timed(
+            lambda: run_suites([suite], [ours_model], store=store, limit=n_q, ll_batch_size=args.batch_size)
+        )
         store.dispose()
     run = ours["runs"][0]
     samples = sorted(theirs["samples"]["enlighten_mc"], key=lambda s: s["doc_id"])
-    max_diff = max(abs(a - r[0][0]) for s, c in zip(samples, run["cases"])
-                   for a, r in zip(c["loglikelihoods"], s["resps"]))
+    max_diff = max(
+        abs(a - r[0][0]) for s, c in zip(samples, run["cases"]) for a, r in zip(c["loglikelihoods"], s["resps"])
+    )
     res_t = theirs["results"]["enlighten_mc"]
     result = {
         "benchmark": "enlighten-mc multiple choice (loglikelihood), default model, float32 CPU",
-        "date": time.strftime("%Y-%m-%d"), "machine": f"{os.cpu_count()} cores, CPU", "torch_threads": args.threads,
-        "python": platform.python_version(), "torch": torch.__version__, "questions": n_q, "requests": n_req,
+        "date": time.strftime("%Y-%m-%d"),
+        "machine": f"{os.cpu_count()} cores, CPU",
+        "torch_threads": args.threads,
+        "python": platform.python_version(),
+        "torch": torch.__version__,
+        "questions": n_q,
+        "requests": n_req,
         "batch_size": args.batch_size,
-        "evalkit": {"wall_s": round(o_wall, 2), "cpu_s": round(o_cpu, 2), "requests_per_s_wall": round(n_req / o_wall, 2),
-                    "requests_per_s_cpu": round(n_req / o_cpu, 2), "acc": run["metrics"]["acc"],
-                    "acc_norm": run["metrics"]["acc_norm"]},
-        "lm_eval": {"version": "0.4.13", "wall_s": round(t_wall, 2), "cpu_s": round(t_cpu, 2),
-                    "requests_per_s_wall": round(n_req / t_wall, 2), "requests_per_s_cpu": round(n_req / t_cpu, 2),
-                    "acc": res_t["acc,none"], "acc_norm": res_t["acc_norm,none"]},
-        "speedup_wall": round(t_wall / o_wall, 2), "speedup_cpu": round(t_cpu / o_cpu, 2),
+        "evalkit": {
+            "wall_s": round(o_wall, 2),
+            "cpu_s": round(o_cpu, 2),
+            "requests_per_s_wall": round(n_req / o_wall, 2),
+            "requests_per_s_cpu": round(n_req / o_cpu, 2),
+            "acc": run["metrics"]["acc"],
+            "acc_norm": run["metrics"]["acc_norm"],
+        },
+        "lm_eval": {
+            "version": "0.4.13",
+            "wall_s": round(t_wall, 2),
+            "cpu_s": round(t_cpu, 2),
+            "requests_per_s_wall": round(n_req / t_wall, 2),
+            "requests_per_s_cpu": round(n_req / t_cpu, 2),
+            "acc": res_t["acc,none"],
+            "acc_norm": res_t["acc_norm,none"],
+        },
+        "speedup_wall": round(t_wall / o_wall, 2),
+        "speedup_cpu": round(t_cpu / o_cpu, 2),
         "max_abs_loglikelihood_diff": max_diff,
     }
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
     Path(args.out).write_text(json.dumps(result, indent=2) + "\n")
     print(json.dumps(result, indent=2))
-    print(f"\nevalkit {result['evalkit']['requests_per_s_cpu']} req/s vs lm-eval {result['lm_eval']['requests_per_s_cpu']} "
-          f"req/s per CPU second: {result['speedup_cpu']}x (wall clock {result['speedup_wall']}x); "
-          f"acc {run['metrics']['acc']:.4f}/{res_t['acc,none']:.4f}, acc_norm {run['metrics']['acc_norm']:.4f}/"
-          f"{res_t['acc_norm,none']:.4f}; max |Δ loglikelihood| {max_diff:.2e}")
+    print(
+        f"\nevalkit {result['evalkit']['requests_per_s_cpu']} req/s vs lm-eval {result['lm_eval']['requests_per_s_cpu']} "
+        f"req/s per CPU second: {result['speedup_cpu']}x (wall clock {result['speedup_wall']}x); "
+        f"acc {run['metrics']['acc']:.4f}/{res_t['acc,none']:.4f}, acc_norm {run['metrics']['acc_norm']:.4f}/"
+        f"{res_t['acc_norm,none']:.4f}; max |Δ loglikelihood| {max_diff:.2e}"
+    )
 
 
 if __name__ == "__main__":

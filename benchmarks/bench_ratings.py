@@ -7,6 +7,7 @@ output). Writes benchmarks/results/ratings.json.
 
     .venv/bin/python benchmarks/bench_ratings.py [--rounds 1000] [--peer-rounds 5]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -33,8 +34,9 @@ def battles(n: int, m: int, seed: int) -> tuple[pd.DataFrame, np.ndarray]:
     win = rng.random(n) < expit(math.log(10) / 400 * (true[a] - true[b]))
     tie = rng.random(n) < 0.1
     names = np.array([f"model-{i:02d}" for i in range(m)])
-    return pd.DataFrame({"model_a": names[a], "model_b": names[b],
-                         "winner": np.where(tie, "tie", np.where(win, "model_a", "model_b"))}), true
+    return pd.DataFrame(
+        {"model_a": names[a], "model_b": names[b], "winner": np.where(tie, "tie", np.where(win, "model_a", "model_b"))}
+    ), true
 
 
 def lr_elo(df: pd.DataFrame, models: pd.Series):
@@ -48,7 +50,7 @@ def lr_elo(df: pd.DataFrame, models: pd.Series):
     X[np.arange(n), models[d2["model_b"]].to_numpy()] = -math.log(10)
     Y = np.array(d2["winner"] == "model_a", dtype=float)
     tie = np.array(d2["winner"].str.startswith("tie"))
-    tie[len(tie) // 2:] = False
+    tie[len(tie) // 2 :] = False
     Y[tie] = 1.0
     lr = LogisticRegression(fit_intercept=False, C=np.inf, tol=1e-6, max_iter=1000).fit(X, Y)
     return 400 * lr.coef_[0] + 1000
@@ -87,21 +89,36 @@ def main() -> None:
     peer_s = peer_round_s * args.rounds
     ratio = peer_s / ours_s
 
-    print(f"{args.battles:,} battles, {args.models} models, {args.rounds:,} bootstrap rounds "
-          f"({os.cpu_count()} cores, {platform.machine()})")
-    print(f"  ours   leaderboard (prepare, fit, {args.rounds} bootstrap fits, CIs, ranks, matrices): {ours_s:.2f} s "
-          f"(one fit {ours_fit_s:.2f} s)")
-    print(f"  peer   sklearn LogisticRegression on the duplicated battle matrix: {peer_round_s:.2f} s per round, "
-          f"{args.peer_rounds} rounds timed, extrapolated to {args.rounds}: {peer_s:.0f} s")
+    print(
+        f"{args.battles:,} battles, {args.models} models, {args.rounds:,} bootstrap rounds "
+        f"({os.cpu_count()} cores, {platform.machine()})"
+    )
+    print(
+        f"  ours   leaderboard (prepare, fit, {args.rounds} bootstrap fits, CIs, ranks, matrices): {ours_s:.2f} s "
+        f"(one fit {ours_fit_s:.2f} s)"
+    )
+    print(
+        f"  peer   sklearn LogisticRegression on the duplicated battle matrix: {peer_round_s:.2f} s per round, "
+        f"{args.peer_rounds} rounds timed, extrapolated to {args.rounds}: {peer_s:.0f} s"
+    )
     print(f"  ratio  {ratio:.0f}x faster; full-data ratings agree to {agree:.3f} Elo")
-    out = {"date": time.strftime("%Y-%m-%d"), "machine": f"{os.cpu_count()} cores, CPU", "battles": args.battles,
-           "models": args.models, "rounds": args.rounds, "ours_s": round(ours_s, 3),
-           "ours_one_fit_s": round(ours_fit_s, 3),
-           "peer": "sklearn LogisticRegression, duplicated battle matrix (Chatbot Arena's former bootstrap)",
-           "peer_fit_s": round(peer_fit_s, 3), "peer_round_s": round(peer_round_s, 3),
-           "peer_rounds_timed": args.peer_rounds,
-           "peer_extrapolated_s": round(peer_s, 1), "ratio": round(ratio, 1), "max_rating_diff_elo": round(agree, 4),
-           "command": "python benchmarks/bench_ratings.py"}
+    out = {
+        "date": time.strftime("%Y-%m-%d"),
+        "machine": f"{os.cpu_count()} cores, CPU",
+        "battles": args.battles,
+        "models": args.models,
+        "rounds": args.rounds,
+        "ours_s": round(ours_s, 3),
+        "ours_one_fit_s": round(ours_fit_s, 3),
+        "peer": "sklearn LogisticRegression, duplicated battle matrix (Chatbot Arena's former bootstrap)",
+        "peer_fit_s": round(peer_fit_s, 3),
+        "peer_round_s": round(peer_round_s, 3),
+        "peer_rounds_timed": args.peer_rounds,
+        "peer_extrapolated_s": round(peer_s, 1),
+        "ratio": round(ratio, 1),
+        "max_rating_diff_elo": round(agree, 4),
+        "command": "python benchmarks/bench_ratings.py",
+    }
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(args.out).with_suffix(".json.tmp")
     tmp.write_text(json.dumps(out, indent=2) + "\n")

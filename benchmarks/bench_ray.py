@@ -14,6 +14,7 @@ workers included), sampled every 0.25 s over the child's life (input loading inc
 
     .venv/bin/python benchmarks/bench_ray.py [--near-records 1000000] [--collect-records 200000] [--shards 8]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -120,7 +121,7 @@ def run_child(stage: str, engine: str, data: str) -> dict:
     line = next((ln for ln in text.splitlines() if ln.startswith("RESULT ")), None)
     if proc.returncode or line is None:
         raise SystemExit(f"{stage}/{engine} failed (exit {proc.returncode}):\n{text[-2000:]}")
-    res = json.loads(line[len("RESULT "):])
+    res = json.loads(line[len("RESULT ") :])
     res["peak_mem_mb"] = round(peak / 2**20)
     res["process_s"] = round(total, 1)
     return res
@@ -143,22 +144,28 @@ def main() -> None:
     import pyarrow as pa
     import pyarrow.parquet as pq
     import ray
-
     from fixtures.synth import make_records, write_shards
 
-    results: dict = {"date": time.strftime("%Y-%m-%d"), "machine": f"{os.cpu_count()} cores, CPU",
-                     "python": platform.python_version(), "ray": ray.__version__, "stages": {}}
+    results: dict = {
+        "date": time.strftime("%Y-%m-%d"),
+        "machine": f"{os.cpu_count()} cores, CPU",
+        "python": platform.python_version(),
+        "ray": ray.__version__,
+        "stages": {},
+    }
     with tempfile.TemporaryDirectory(prefix="bench-ray-") as tmp:
         tmp = Path(tmp)
         print(f"generating {args.near_records:,} records ...", file=sys.stderr, flush=True)
         records = make_records(args.near_records, seed=0)
         pq.write_table(pa.table({"answer": [r["answer"] for r in records]}), tmp / "answers.parquet")
-        sub = records[:args.collect_records]
+        sub = records[: args.collect_records]
         whole = write_shards(sub, tmp / "whole", shards=1)[0]
         write_shards(sub, tmp / "shards", shards=args.shards)
         del records, sub
-        plan = [("near", str(tmp / "answers.parquet"), str(tmp / "answers.parquet")),
-                ("collect", str(whole), str(tmp / "shards"))]
+        plan = [
+            ("near", str(tmp / "answers.parquet"), str(tmp / "answers.parquet")),
+            ("collect", str(whole), str(tmp / "shards")),
+        ]
         for stage, local_data, ray_data in plan:
             row = {}
             for engine, data in (("local", local_data), ("ray", ray_data)):
@@ -181,8 +188,10 @@ def main() -> None:
     os.replace(tmp_out, out)
     print(f"{'stage':<10}{'records':>10}{'local s':>10}{'ray s':>10}{'ratio':>8}{'local MB':>10}{'ray MB':>10}")
     for stage, row in results["stages"].items():
-        print(f"{stage:<10}{row['local']['records']:>10,}{row['local']['wall_s']:>10.1f}{row['ray']['wall_s']:>10.1f}"
-              f"{row['ray_over_local_time']:>8.2f}{row['local']['peak_mem_mb']:>10,}{row['ray']['peak_mem_mb']:>10,}")
+        print(
+            f"{stage:<10}{row['local']['records']:>10,}{row['local']['wall_s']:>10.1f}{row['ray']['wall_s']:>10.1f}"
+            f"{row['ray_over_local_time']:>8.2f}{row['local']['peak_mem_mb']:>10,}{row['ray']['peak_mem_mb']:>10,}"
+        )
     print(f"wrote {out}")
 
 

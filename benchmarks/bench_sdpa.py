@@ -7,6 +7,7 @@ shape (9 heads of 64), a causal mask with padding as transformers passes it. Thi
 
 Writes benchmarks/results/sdpa.json.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -30,11 +31,11 @@ def run(width: int, backend, reps: int) -> float:
     batch = max(1, 2048 // width)
     q, k, v = (torch.randn(batch, 9, width, 64, dtype=torch.bfloat16, requires_grad=True) for _ in range(3))
     mask = torch.ones(width, width, dtype=torch.bool).tril()[None, None].expand(batch, 1, width, width).clone()
-    mask[0, :, :, -5:] = False                   # the first row is padded by 5 tokens
+    mask[0, :, :, -5:] = False  # the first row is padded by 5 tokens
     mask[0, :, -5:, :] = True
     times = []
     with sdpa_kernel(backend):
-        for rep in range(reps + 1):              # the first call warms up
+        for _rep in range(reps + 1):  # the first call warms up
             t = time.perf_counter()
             F.scaled_dot_product_attention(q, k, v, attn_mask=mask).sum().backward()
             times.append(time.perf_counter() - t)
@@ -52,9 +53,14 @@ def main() -> None:
         math_ = run(width, SDPBackend.MATH, a.reps)
         rows.append({"width": width, "flash_ms": flash, "math_ms": math_, "flash_over_math": flash / math_})
         print(f"{width:>6} {flash:9.1f} {math_:8.1f} {flash / math_:10.2f}")
-    out = {"date": time.strftime("%Y-%m-%d"), "machine": f"{os.cpu_count()} cores, {platform.processor() or 'cpu'}",
-           "torch": torch.__version__, "threads": torch.get_num_threads(), "rows": rows,
-           "command": "benchmarks/bench_sdpa.py"}
+    out = {
+        "date": time.strftime("%Y-%m-%d"),
+        "machine": f"{os.cpu_count()} cores, {platform.processor() or 'cpu'}",
+        "torch": torch.__version__,
+        "threads": torch.get_num_threads(),
+        "rows": rows,
+        "command": "benchmarks/bench_sdpa.py",
+    }
     path = REPO / "benchmarks/results/sdpa.json"
     tmp = path.with_suffix(".tmp")
     tmp.write_text(json.dumps(out, indent=1))

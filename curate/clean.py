@@ -4,6 +4,7 @@ file holding every removed record with its reasons, and a log of counts. Nothing
 Two streaming passes over the input: the first computes each record's fate (signals, PII, set-level dedup and
 contamination need every record), the second copies rows to the cleaned file or the rejects file.
 """
+
 from __future__ import annotations
 
 import json
@@ -14,12 +15,11 @@ from pathlib import Path
 
 import numpy as np
 
-from workbench.errors import UserError
-
-from workbench import tabular as io
 from curate.fields import FieldMap
 from curate.pipeline import AuditConfig, collect, load_test_items
 from curate.signals import build_signals, default_signals, evaluate, signal_config
+from workbench import tabular as io
+from workbench.errors import UserError
 
 __all__ = ["clean", "choose_keeper", "KEEP_POLICIES", "output_paths"]
 
@@ -27,8 +27,9 @@ KEEP_POLICIES = ("first", "longest", "best")
 _RECIPE_KEYS = {"signals", "dedup", "pii", "contamination", "near", "description", "name"}
 
 
-def choose_keeper(members: list[int], policy: str, answer_len: list[int] | np.ndarray,
-                  n_reasons: list[int] | np.ndarray) -> int:
+def choose_keeper(
+    members: list[int], policy: str, answer_len: list[int] | np.ndarray, n_reasons: list[int] | np.ndarray
+) -> int:
     """The member a duplicate group keeps: the first; the longest answer (ties: first); or the best-scored, i.e.
     the fewest reason codes, then the longest answer, then the first."""
     if policy == "first":
@@ -49,8 +50,9 @@ def output_paths(out: str | os.PathLike) -> dict[str, Path]:
 def _validate(recipe: dict) -> dict:
     unknown = set(recipe) - _RECIPE_KEYS
     if unknown:
-        raise UserError(f"recipe: unknown key(s) {sorted(unknown)}",
-                        hint=f"recipe keys: {', '.join(sorted(_RECIPE_KEYS))}")
+        raise UserError(
+            f"recipe: unknown key(s) {sorted(unknown)}", hint=f"recipe keys: {', '.join(sorted(_RECIPE_KEYS))}"
+        )
     dedup = recipe.get("dedup") or {}
     if not isinstance(dedup, dict):
         raise UserError("recipe: `dedup` must be a mapping (exact, near, keep)")
@@ -63,18 +65,35 @@ def _validate(recipe: dict) -> dict:
     pii = recipe.get("pii", "keep") or "keep"
     if pii not in ("keep", "redact", "drop"):
         raise UserError(f"recipe: pii {pii!r} is unknown", hint="use keep, redact or drop")
-    return {"exact": exact or "none", "near": dedup.get("near", True), "keep": keep, "pii": pii,
-            "near_settings": dict(dedup.get("near_settings") or recipe.get("near") or {})}
+    return {
+        "exact": exact or "none",
+        "near": dedup.get("near", True),
+        "keep": keep,
+        "pii": pii,
+        "near_settings": dict(dedup.get("near_settings") or recipe.get("near") or {}),
+    }
 
 
-def clean(path: str | os.PathLike, recipe: dict, out: str | os.PathLike, *, fields: dict | None = None,
-          skip_bad: bool = False, max_record_bytes: int = io.MAX_RECORD_BYTES, recipe_path: str | None = None,
-          progress: bool = False) -> dict:
+def clean(
+    path: str | os.PathLike,
+    recipe: dict,
+    out: str | os.PathLike,
+    *,
+    fields: dict | None = None,
+    skip_bad: bool = False,
+    max_record_bytes: int = io.MAX_RECORD_BYTES,
+    recipe_path: str | None = None,
+    progress: bool = False,
+) -> dict:
     """Clean `path` with `recipe` into `out`; returns the count log (also written next to `out`)."""
     opts = _validate(recipe)
     units = build_signals(recipe["signals"]) if recipe.get("signals") is not None else default_signals()
-    cfg = AuditConfig(fields=fields, skip_bad=skip_bad, max_record_bytes=max_record_bytes,
-                      stages=("signals", "pii") if opts["pii"] != "keep" else ("signals",))
+    cfg = AuditConfig(
+        fields=fields,
+        skip_bad=skip_bad,
+        max_record_bytes=max_record_bytes,
+        stages=("signals", "pii") if opts["pii"] != "keep" else ("signals",),
+    )
     col = collect(path, cfg, signals=units, progress=progress)
     n = len(col.lines)
     reasons: list[list[str]] = [list(r) for r in col.reasons]
@@ -125,10 +144,11 @@ def clean(path: str | os.PathLike, recipe: dict, out: str | os.PathLike, *, fiel
         if recipe_path and not Path(test).is_absolute() and not Path(test).exists():
             test = str(Path(recipe_path).parent / test)
         items = load_test_items(test)
-        res = find_contamination([f"{q}\n{a}" for q, a in zip(col.prompts, col.answers)], items,
-                                 n=int(contamination.get("n", 13)))
+        res = find_contamination(
+            [f"{q}\n{a}" for q, a in zip(col.prompts, col.answers)], items, n=int(contamination.get("n", 13))
+        )
         contaminated_ids = list(res.contaminated_ids)
-        for i in res.train_indices:       # every overlapping record, so the audit's same check passes on the output
+        for i in res.train_indices:  # every overlapping record, so the audit's same check passes on the output
             if "contaminated" not in reasons[i]:
                 alive[i] = False
                 reasons[i].append("contaminated")
@@ -155,10 +175,14 @@ def clean(path: str | os.PathLike, recipe: dict, out: str | os.PathLike, *, fiel
         with open(rej_tmp, "w", encoding="utf-8") as rej:
             for line, row in io.read_numbered(path, skip_bad=skip_bad, max_record_bytes=max_record_bytes):
                 i = index_of.get(line)
-                if i is None:   # a row the first pass skipped as bad (--skip-bad): rejected, with that reason
+                if i is None:  # a row the first pass skipped as bad (--skip-bad): rejected, with that reason
                     bad_rows += 1
-                    rej.write(json.dumps({"line": line, "reasons": ["bad_row"], "record": row}, ensure_ascii=False,
-                                         default=str) + "\n")
+                    rej.write(
+                        json.dumps(
+                            {"line": line, "reasons": ["bad_row"], "record": row}, ensure_ascii=False, default=str
+                        )
+                        + "\n"
+                    )
                     continue
                 if alive[i]:
                     kept_rows.append(_redact(row, col.fmap) if i in redact_idx else row)
@@ -178,11 +202,18 @@ def clean(path: str | os.PathLike, recipe: dict, out: str | os.PathLike, *, fiel
     if unreadable > 0:
         removed["unreadable_row"] += unreadable
     log = {
-        "input": str(path), "format": fmt, "fields": col.fmap.as_dict(), "recipe": recipe_path,
-        "records": n + bad_rows + max(unreadable, 0), "kept": len(kept_rows), "removed": int((~alive).sum()) + bad_rows,
-        "unreadable_rows": max(unreadable, 0), "read_errors": col.read_stats.get("errors", [])[:20],
+        "input": str(path),
+        "format": fmt,
+        "fields": col.fmap.as_dict(),
+        "recipe": recipe_path,
+        "records": n + bad_rows + max(unreadable, 0),
+        "kept": len(kept_rows),
+        "removed": int((~alive).sum()) + bad_rows,
+        "unreadable_rows": max(unreadable, 0),
+        "read_errors": col.read_stats.get("errors", [])[:20],
         "removed_by_reason": dict(removed.most_common()),
-        "redacted_records": len(redact_idx), "contaminated_test_items": len(contaminated_ids),
+        "redacted_records": len(redact_idx),
+        "contaminated_test_items": len(contaminated_ids),
         "policy": {"exact": opts["exact"], "near": bool(opts["near"]), "keep": opts["keep"], "pii": opts["pii"]},
         "signals": signal_config(units),
         "outputs": {k: str(v) for k, v in paths.items()},

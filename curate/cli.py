@@ -1,4 +1,5 @@
 """`curate`: audit a dataset before training, gate CI on it, export a cleaned set."""
+
 from __future__ import annotations
 
 import sys
@@ -8,37 +9,62 @@ from workbench.cli import build_parser, run_main, store_arg
 
 def _common_input(p) -> None:
     p.add_argument("data", help="dataset: .jsonl .json .csv .tsv .parquet .txt or a save_to_disk folder")
-    p.add_argument("--fields", metavar="ROLE=COL,...",
-                   help="say which column is which, e.g. question=Q,answer=A (roles: question answer input system "
-                        "messages text label)")
+    p.add_argument(
+        "--fields",
+        metavar="ROLE=COL,...",
+        help="say which column is which, e.g. question=Q,answer=A (roles: question answer input system "
+        "messages text label)",
+    )
     p.add_argument("--skip-bad", action="store_true", help="skip malformed rows and count them instead of stopping")
     p.add_argument("--max-record-mb", type=float, default=16, help="refuse records larger than this (default 16)")
 
 
 def _add_audit(sub) -> None:
-    p = sub.add_parser("audit", help="audit a dataset: quality, diversity, duplicates, generated text, PII, tokens, "
-                                     "contamination; write report.json, records.parquet, report.html")
+    p = sub.add_parser(
+        "audit",
+        help="audit a dataset: quality, diversity, duplicates, generated text, PII, tokens, "
+        "contamination; write report.json, records.parquet, report.html",
+    )
     _common_input(p)
-    p.add_argument("--test", metavar="FILE_OR_SUITE", help="held-out test set (data file or suite .yaml): report "
-                                                          "test items that overlap the training data")
+    p.add_argument(
+        "--test",
+        metavar="FILE_OR_SUITE",
+        help="held-out test set (data file or suite .yaml): report test items that overlap the training data",
+    )
     p.add_argument("--model", help="count tokens with this model's tokenizer (model spec); default: an estimate")
     p.add_argument("--max-length", type=int, help="report the share of records longer than this many tokens")
-    p.add_argument("--perplexity", action="store_true", help="score answers' perplexity under --model "
-                                                             "(default: the embedded model); slow")
+    p.add_argument(
+        "--perplexity",
+        action="store_true",
+        help="score answers' perplexity under --model (default: the embedded model); slow",
+    )
     p.add_argument("--out", default="audit", help="output folder (default ./audit)")
     p.add_argument("--recipe", help="a clean recipe: audit with its `signals:` and `dedup.near_settings`")
     p.add_argument("--ngram", type=int, default=13, help="n-gram size for contamination (default 13)")
     p.add_argument("--near-threshold", type=float, help="Jaccard threshold for near-duplicates (default 0.7)")
     p.add_argument("--shingle", type=int, help="words per shingle for near-duplicates")
     p.add_argument("--num-perm", type=int, help="MinHash permutations")
-    p.add_argument("--fail-on", metavar="GATES", help='CI gates, e.g. "dup_rate>0.05,pii_count>0,contaminated>0": '
-                                                      "exit 3 when any holds")
-    p.add_argument("--skip", metavar="STAGE,...", default="",
-                   help="stages to leave out: signals, pii, exact, near, diversity, tokens, contamination")
-    p.add_argument("--engine", choices=["local", "ray"], default="local",
-                   help="local (default; streams on this machine) or ray (Ray Data; DATA may be a folder of shards)")
-    p.add_argument("--address", help="Ray cluster for --engine ray: auto, HOST:PORT or ray://HOST:10001 "
-                                     "(default: start a local Ray)")
+    p.add_argument(
+        "--fail-on",
+        metavar="GATES",
+        help='CI gates, e.g. "dup_rate>0.05,pii_count>0,contaminated>0": exit 3 when any holds',
+    )
+    p.add_argument(
+        "--skip",
+        metavar="STAGE,...",
+        default="",
+        help="stages to leave out: signals, pii, exact, near, diversity, tokens, contamination",
+    )
+    p.add_argument(
+        "--engine",
+        choices=["local", "ray"],
+        default="local",
+        help="local (default; streams on this machine) or ray (Ray Data; DATA may be a folder of shards)",
+    )
+    p.add_argument(
+        "--address",
+        help="Ray cluster for --engine ray: auto, HOST:PORT or ray://HOST:10001 (default: start a local Ray)",
+    )
     p.add_argument("--json", action="store_true", help="print the summary as JSON instead of the table")
     p.add_argument("--no-record", action="store_true", help="do not record the run in the results store")
     p.add_argument("--quiet", action="store_true", help="no progress bars")
@@ -77,7 +103,7 @@ def _audit(args) -> int:
 
     recipe = _load_recipe(args.recipe)
     if args.fail_on:
-        gates.validate(args.fail_on)   # a typo in a gate fails before the work, not after
+        gates.validate(args.fail_on)  # a typo in a gate fails before the work, not after
     near = dict(recipe.get("near") or (recipe.get("dedup") or {}).get("near_settings") or {})
     for key, val in (("threshold", args.near_threshold), ("shingle", args.shingle), ("num_perm", args.num_perm)):
         if val is not None:
@@ -94,21 +120,48 @@ def _audit(args) -> int:
         from workbench.store import open_store
 
         store = open_store(args.store)
-    report = audit(args.data, fields=parse_fields_arg(args.fields), test=args.test, model=args.model, out=args.out,
-                   perplexity=args.perplexity, store=store, skip_bad=args.skip_bad, max_length=args.max_length,
-                   signals=recipe.get("signals"), near=near, ngram=args.ngram, progress=not args.quiet,
-                   max_record_bytes=int(args.max_record_mb * 2**20),
-                   stages=tuple(st for st in STAGES if st not in skip), engine=args.engine, address=args.address)
+    report = audit(
+        args.data,
+        fields=parse_fields_arg(args.fields),
+        test=args.test,
+        model=args.model,
+        out=args.out,
+        perplexity=args.perplexity,
+        store=store,
+        skip_bad=args.skip_bad,
+        max_length=args.max_length,
+        signals=recipe.get("signals"),
+        near=near,
+        ngram=args.ngram,
+        progress=not args.quiet,
+        max_record_bytes=int(args.max_record_mb * 2**20),
+        stages=tuple(st for st in STAGES if st not in skip),
+        engine=args.engine,
+        address=args.address,
+    )
     failed = gates.check(report, args.fail_on) if args.fail_on else []
     if args.json:
-        print(json.dumps({"summary": report["summary"], "verdicts": report["verdicts"], "failed_gates": failed,
-                          "outputs": report.get("outputs")}, ensure_ascii=False, indent=2, default=str))
+        print(
+            json.dumps(
+                {
+                    "summary": report["summary"],
+                    "verdicts": report["verdicts"],
+                    "failed_gates": failed,
+                    "outputs": report.get("outputs"),
+                },
+                ensure_ascii=False,
+                indent=2,
+                default=str,
+            )
+        )
     else:
         console = Console()
         console.print(terminal_summary(report))
         if report["summary"].get("skipped_rows"):
-            console.print(f"skipped {report['summary']['skipped_rows']} bad rows (--skip-bad); first: "
-                          f"{report['input']['skip_errors'][:1]}")
+            console.print(
+                f"skipped {report['summary']['skipped_rows']} bad rows (--skip-bad); first: "
+                f"{report['input']['skip_errors'][:1]}"
+            )
         console.print(f"report: {report['outputs']['html']}")
         if report.get("run_id"):
             console.print(f"recorded run {report['run_id'][:8]} in the results store", style="dim")
@@ -122,8 +175,11 @@ def _audit(args) -> int:
 
 
 def _add_clean(sub) -> None:
-    p = sub.add_parser("clean", help="apply a recipe's filters and dedup policy; write the cleaned set, a rejects "
-                                     "file with reasons, and a count log")
+    p = sub.add_parser(
+        "clean",
+        help="apply a recipe's filters and dedup policy; write the cleaned set, a rejects "
+        "file with reasons, and a count log",
+    )
     _common_input(p)
     p.add_argument("--recipe", required=True, help="recipe YAML (see curate/recipes/default.yaml)")
     p.add_argument("--out", required=True, help="cleaned dataset path (written in the input's format)")
@@ -137,8 +193,15 @@ def _clean(args) -> int:
     from curate.clean import clean
     from curate.fields import parse_fields_arg
 
-    log = clean(args.data, _load_recipe(args.recipe), args.out, fields=parse_fields_arg(args.fields),
-                skip_bad=args.skip_bad, max_record_bytes=int(args.max_record_mb * 2**20), recipe_path=args.recipe)
+    log = clean(
+        args.data,
+        _load_recipe(args.recipe),
+        args.out,
+        fields=parse_fields_arg(args.fields),
+        skip_bad=args.skip_bad,
+        max_record_bytes=int(args.max_record_mb * 2**20),
+        recipe_path=args.recipe,
+    )
     if args.json:
         print(json.dumps(log, ensure_ascii=False, indent=2))
         return 0
@@ -156,8 +219,12 @@ SUBCOMMANDS: list = [_add_audit, _add_clean]
 
 
 def main(argv=None) -> int:
-    parser = build_parser("curate", "Audit a dataset for quality, diversity, duplication, generated text, "
-                                    "contamination, PII and tokens; report, gate and clean it.", SUBCOMMANDS)
+    parser = build_parser(
+        "curate",
+        "Audit a dataset for quality, diversity, duplication, generated text, "
+        "contamination, PII and tokens; report, gate and clean it.",
+        SUBCOMMANDS,
+    )
     return run_main(parser, argv)
 
 

@@ -7,17 +7,24 @@ data, or, for an item shorter than n words, when the whole item occurs as a cont
 short items; items under `min_words` words are left to the near-duplicate check, since 1-4 common words match anything).
 Near-duplicates reuse curate.dedup (MinHash + LSH, verified by true Jaccard >= `near_threshold`).
 """
+
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Sequence
-
 import string
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 
 import numpy as np
 
-from curate.dedup import (_ranges, _shingles_from_ids, jaccard_pairs, record_keys, resolve_bands, shingle_hashes,
-                          word_hashes)
+from curate.dedup import (
+    _ranges,
+    _shingles_from_ids,
+    jaccard_pairs,
+    record_keys,
+    resolve_bands,
+    shingle_hashes,
+    word_hashes,
+)
 
 __all__ = ["ContaminationResult", "ContaminationScan", "find_contamination", "mc_test_text", "janitor_normalize"]
 
@@ -28,6 +35,7 @@ class ContaminationResult:
     `contaminated_ids`: sorted test ids with any hit; `figures`: counts and shares for the report;
     `train_indices`: every training record holding a test n-gram or near a test item (not only the first per item:
     what a clean must remove for the same check to pass afterwards)."""
+
     items: list[dict]
     contaminated_ids: list
     figures: dict = field(default_factory=dict)
@@ -41,8 +49,9 @@ def mc_test_text(question: str, choices: Sequence[str] | None = None, *, with_ch
     return question
 
 
-_JANITOR = str.maketrans(string.ascii_lowercase + string.ascii_uppercase, string.ascii_lowercase * 2,
-                         string.punctuation)
+_JANITOR = str.maketrans(
+    string.ascii_lowercase + string.ascii_uppercase, string.ascii_lowercase * 2, string.punctuation
+)
 
 
 def janitor_normalize(text) -> str:
@@ -55,16 +64,25 @@ def _encode(texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
     return word_hashes([janitor_normalize(t) for t in texts], prenormalized=True)
 
 
-def find_contamination(train_texts: Sequence[str], test_items: Sequence[tuple[str, str]], *, n: int = 13,
-                       near_threshold: float = 0.7, min_words: int = 5, near: bool = True, shingle: int = 3,
-                       seed: int = 0) -> ContaminationResult:
+def find_contamination(
+    train_texts: Sequence[str],
+    test_items: Sequence[tuple[str, str]],
+    *,
+    n: int = 13,
+    near_threshold: float = 0.7,
+    min_words: int = 5,
+    near: bool = True,
+    shingle: int = 3,
+    seed: int = 0,
+) -> ContaminationResult:
     """Test items (test_id, text) that overlap the training texts by a word `n`-gram or are near-duplicates of a
     training record (Jaccard of word `shingle`-grams >= `near_threshold`)."""
-    scan = ContaminationScan(test_items, n=n, near_threshold=near_threshold, min_words=min_words, near=near,
-                             shingle=shingle, seed=seed)
+    scan = ContaminationScan(
+        test_items, n=n, near_threshold=near_threshold, min_words=min_words, near=near, shingle=shingle, seed=seed
+    )
     step = 65_536
     for s0 in range(0, len(train_texts), step):
-        scan.add(train_texts[s0:s0 + step], s0)
+        scan.add(train_texts[s0 : s0 + step], s0)
     return scan.result()
 
 
@@ -82,8 +100,18 @@ class ContaminationScan:
     """`find_contamination` fed the training set in chunks (`add(texts, start)`), so only the test set and one chunk
     are ever in memory; `result()` gives the same `ContaminationResult`."""
 
-    def __init__(self, test_items: Sequence[tuple[str, str]], *, n: int = 13, near_threshold: float = 0.7,
-                 min_words: int = 5, near: bool = True, shingle: int = 3, seed: int = 0, num_perm: int = 128):
+    def __init__(
+        self,
+        test_items: Sequence[tuple[str, str]],
+        *,
+        n: int = 13,
+        near_threshold: float = 0.7,
+        min_words: int = 5,
+        near: bool = True,
+        shingle: int = 3,
+        seed: int = 0,
+        num_perm: int = 128,
+    ):
         self.test_items = list(test_items)
         self.n, self.near_threshold, self.min_words = n, near_threshold, min_words
         self.near, self.shingle = near, shingle
@@ -95,14 +123,15 @@ class ContaminationScan:
         te_flat, te_off = _shingles_from_ids(te_wh, self.te_lens, n)
         te_owner = np.repeat(np.arange(nt), np.diff(te_off))
         long_item = np.repeat(self.te_lens >= n, np.diff(te_off))
-        self.q_hash, self.q_owner = te_flat[long_item], te_owner[long_item]    # one row per test n-gram position
-        self.q_first = np.full(len(self.q_hash), -1, np.int64)                 # first train record holding it
+        self.q_hash, self.q_owner = te_flat[long_item], te_owner[long_item]  # one row per test n-gram position
+        self.q_first = np.full(len(self.q_hash), -1, np.int64)  # first train record holding it
         te_starts = np.concatenate([[0], np.cumsum(self.te_lens)[:-1]]).astype(np.int64)
         self.short_by_len: dict[int, tuple[np.ndarray, np.ndarray]] = {}
         for L in sorted({int(x) for x in self.te_lens if min_words <= x < n}):
             ks = np.flatnonzero(self.te_lens == L)
-            hs = np.concatenate([_shingles_from_ids(te_wh[te_starts[k]:te_starts[k] + L], np.array([L]), L)[0]
-                                 for k in ks])
+            hs = np.concatenate(
+                [_shingles_from_ids(te_wh[te_starts[k] : te_starts[k] + L], np.array([L]), L)[0] for k in ks]
+            )
             self.short_by_len[L] = (ks, hs)
         self.short_first = np.full(nt, -1, np.int64)
         self.hit_records: list[np.ndarray] = []
@@ -111,8 +140,9 @@ class ContaminationScan:
         if near and nt:
             self.bands, self.rows = resolve_bands(num_perm, near_threshold, None, None)
             self.t_flat, self.t_off = shingle_hashes([t for _, t in self.test_items], shingle=shingle)
-            t_keys = record_keys(self.t_flat, self.t_off, num_perm=num_perm, bands=self.bands, rows=self.rows,
-                                 seed=seed)
+            t_keys = record_keys(
+                self.t_flat, self.t_off, num_perm=num_perm, bands=self.bands, rows=self.rows, seed=seed
+            )
             self.t_nonempty = t_keys.sizes > 0
             self.t_sorted = []
             for b in range(self.bands):
@@ -128,7 +158,7 @@ class ContaminationScan:
         if len(self.q_hash):
             g, off = _shingles_from_ids(wh, lens, n)
             doc = np.repeat(np.arange(len(lens)), np.diff(off))
-            keep = np.repeat(lens >= n, np.diff(off))                  # a short record has no n-gram
+            keep = np.repeat(lens >= n, np.diff(off))  # a short record has no n-gram
             hit = _first_holder(self.q_hash, g[keep], doc[keep])
             new_hit = (self.q_first < 0) & (hit >= 0)
             self.q_first[new_hit] = hit[new_hit] + start
@@ -198,32 +228,55 @@ class ContaminationScan:
         for k in np.unique(self.q_owner[self.q_first >= 0]):
             sel = self.q_owner == k
             found = self.q_first[sel]
-            items.append({"test_id": test_items[k][0], "train_index": int(found[found >= 0].min()),
-                          "method": "ngram", "overlap": round(float((found >= 0).sum()) / int(sel.sum()), 6)})
+            items.append(
+                {
+                    "test_id": test_items[k][0],
+                    "train_index": int(found[found >= 0].min()),
+                    "method": "ngram",
+                    "overlap": round(float((found >= 0).sum()) / int(sel.sum()), 6),
+                }
+            )
         # 2. short items found whole
         for k in np.flatnonzero(self.short_first >= 0):
-            items.append({"test_id": test_items[k][0], "train_index": int(self.short_first[k]), "method": "ngram",
-                          "overlap": 1.0})
+            items.append(
+                {
+                    "test_id": test_items[k][0],
+                    "train_index": int(self.short_first[k]),
+                    "method": "ngram",
+                    "overlap": 1.0,
+                }
+            )
         # 3. near-duplicates
         for k in sorted(self.best):
             jac, i = self.best[k]
-            items.append({"test_id": test_items[k][0], "train_index": int(i), "method": "near_dup",
-                          "overlap": round(float(jac), 6)})
+            items.append(
+                {
+                    "test_id": test_items[k][0],
+                    "train_index": int(i),
+                    "method": "near_dup",
+                    "overlap": round(float(jac), 6),
+                }
+            )
         ids = {it["test_id"] for it in items}
         contaminated = sorted(ids, key=lambda x: (str(type(x)), x))
         n_ng = len({it["test_id"] for it in items if it["method"] == "ngram"})
         n_nd = len({it["test_id"] for it in items if it["method"] == "near_dup"})
         te_lens = self.te_lens
         figures = {
-            "train_records": self.train_records, "test_items": nt, "n": n, "near_threshold": self.near_threshold,
+            "train_records": self.train_records,
+            "test_items": nt,
+            "n": n,
+            "near_threshold": self.near_threshold,
             "contaminated": len(contaminated),
             "contaminated_share": len(contaminated) / nt if nt else 0.0,
-            "ngram_items": n_ng, "near_dup_items": n_nd,
+            "ngram_items": n_ng,
+            "near_dup_items": n_nd,
             "items_shorter_than_n": int((te_lens < n).sum()),
             "items_unchecked_by_ngram": int((te_lens < self.min_words).sum()),
         }
         items.sort(key=lambda it: (str(it["test_id"]), it["method"]))
         hits = np.unique(np.concatenate(self.hit_records)) if self.hit_records else np.zeros(0, np.int64)
         figures["train_records_hit"] = int(len(hits))
-        return ContaminationResult(items=items, contaminated_ids=contaminated, figures=figures,
-                                   train_indices=hits.tolist())
+        return ContaminationResult(
+            items=items, contaminated_ids=contaminated, figures=figures, train_indices=hits.tolist()
+        )

@@ -11,26 +11,45 @@ A 50-word answer with one word changed has J = 0.88 at k=3 (0.80 at k=5); with t
 copy with up to ~5 % of its words substituted and one-word edits of texts from ~20 words on (k=5: only from ~33 words,
 ≤3 %). Bands x rows = 32 x 4 of 128 permutations gives P(candidate) = 1-(1-J^4)^32 = 0.9999 at J=0.7 and 1.0 at 0.8.
 """
+
 from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Iterable, Sequence
 
 import numpy as np
 
 __all__ = [
-    "normalize", "words", "ExactResult", "exact_duplicates", "exact_pair_duplicates", "NearDupResult",
-    "near_duplicates", "CrossFieldResult", "cross_field_duplicates", "shingle_hashes", "choose_bands",
-    "jaccard_pairs", "text_hashes", "pair_hashes", "exact_from_hashes", "cross_from_hashes", "RecordKeys",
-    "record_keys", "near_candidates", "near_from_candidates", "band_keys",
+    "normalize",
+    "words",
+    "ExactResult",
+    "exact_duplicates",
+    "exact_pair_duplicates",
+    "NearDupResult",
+    "near_duplicates",
+    "CrossFieldResult",
+    "cross_field_duplicates",
+    "shingle_hashes",
+    "choose_bands",
+    "jaccard_pairs",
+    "text_hashes",
+    "pair_hashes",
+    "exact_from_hashes",
+    "cross_from_hashes",
+    "RecordKeys",
+    "record_keys",
+    "near_candidates",
+    "near_from_candidates",
+    "band_keys",
 ]
 
 _PUNCT = re.compile(r"[^\w\s]+", re.UNICODE)
 _SPACE = re.compile(r"\s+")
-_NONWORD_ASCII = str.maketrans({chr(c): " " for c in range(128)
-                                if not (chr(c).isalnum() or chr(c) == "_")})  # ASCII [^A-Za-z0-9_] -> space
+_NONWORD_ASCII = str.maketrans(
+    {chr(c): " " for c in range(128) if not (chr(c).isalnum() or chr(c) == "_")}
+)  # ASCII [^A-Za-z0-9_] -> space
 _M64 = np.uint64(0xFFFFFFFFFFFFFFFF)
 
 
@@ -57,6 +76,7 @@ def words(text) -> list[str]:
 @dataclass
 class ExactResult:
     """`dup_mask[i]`: record i repeats an earlier record's normalised value; `groups`: index lists (size >= 2)."""
+
     dup_mask: np.ndarray
     groups: list[list[int]]
 
@@ -78,7 +98,7 @@ def text_hashes(values: Sequence) -> np.ndarray:
     starts = np.zeros(len(lens), np.int64)
     np.cumsum(lens[:-1], out=starts[1:])
     pos = np.arange(len(wh), dtype=np.int64) - np.repeat(starts, lens)
-    v = _mix64(wh ^ _mix64(pos.astype(np.uint64) + np.uint64(1)))       # a word's hash depends on its position
+    v = _mix64(wh ^ _mix64(pos.astype(np.uint64) + np.uint64(1)))  # a word's hash depends on its position
     out[nz] = _mix64(np.add.reduceat(v, starts[nz]) ^ (lens[nz].astype(np.uint64) * _PAD))
     out[nz] = np.where(out[nz] == 0, np.uint64(1), out[nz])
     return out
@@ -101,13 +121,13 @@ def _runs(sorted_keys: np.ndarray) -> np.ndarray:
 def exact_from_hashes(h: np.ndarray) -> ExactResult:
     """Groups of records with equal non-zero hashes; every member after a group's first is a duplicate."""
     nz = np.flatnonzero(h)
-    order = nz[np.argsort(h[nz], kind="stable")]          # stable: each run lists its records in index order
+    order = nz[np.argsort(h[nz], kind="stable")]  # stable: each run lists its records in index order
     runs = _runs(h[order])
     mask = np.zeros(len(h), dtype=bool)
     groups = []
     for a, b in zip(runs[:-1], runs[1:]):
         if b - a > 1:
-            mask[order[a + 1:b]] = True
+            mask[order[a + 1 : b]] = True
             groups.append(order[a:b].tolist())
     groups.sort(key=lambda g: g[0])
     return ExactResult(mask, groups)
@@ -143,6 +163,7 @@ def _norm_any(v) -> str:
 class CrossFieldResult:
     """`shared_answers`: groups of records giving one answer to different questions;
     `conflicting_answers`: groups of records asking one question with different answers (conflicting labels)."""
+
     shared_answers: list[list[int]]
     conflicting_answers: list[list[int]]
 
@@ -157,6 +178,7 @@ class CrossFieldResult:
 
 def cross_from_hashes(question_hashes: np.ndarray, answer_hashes: np.ndarray) -> CrossFieldResult:
     """`cross_field_duplicates` from the two fields' `text_hashes`."""
+
     def groups(keys, others):
         nz = np.flatnonzero(keys)
         order = nz[np.lexsort((nz, others[nz], keys[nz]))]
@@ -164,12 +186,14 @@ def cross_from_hashes(question_hashes: np.ndarray, answer_hashes: np.ndarray) ->
         runs = _runs(k)
         out = []
         for a, b in zip(runs[:-1], runs[1:]):
-            if b - a > 1 and o[a] != o[b - 1]:            # sorted by the other field: differs somewhere
+            if b - a > 1 and o[a] != o[b - 1]:  # sorted by the other field: differs somewhere
                 out.append(np.sort(order[a:b]).tolist())
         return sorted(out, key=lambda g: g[0])
 
-    return CrossFieldResult(shared_answers=groups(answer_hashes, question_hashes),
-                            conflicting_answers=groups(question_hashes, answer_hashes))
+    return CrossFieldResult(
+        shared_answers=groups(answer_hashes, question_hashes),
+        conflicting_answers=groups(question_hashes, answer_hashes),
+    )
 
 
 def cross_field_duplicates(questions: Sequence, answers: Sequence) -> CrossFieldResult:
@@ -192,14 +216,15 @@ def _mix64(x: np.ndarray) -> np.ndarray:
 
 
 _PAD = np.uint64(0x9E3779B97F4A7C15)
-_HBITS = 47                      # shingle hashes keep 47 bits: room for a record/pair id in packed sort keys
+_HBITS = 47  # shingle hashes keep 47 bits: room for a record/pair id in packed sort keys
 
 
-_SHINGLE_MULT = (_mix64(np.arange(1, 65, dtype=np.uint64)) | np.uint64(1))   # odd multiplier per position
+_SHINGLE_MULT = _mix64(np.arange(1, 65, dtype=np.uint64)) | np.uint64(1)  # odd multiplier per position
 
 
-def _shingles_from_ids(w: np.ndarray, lengths: np.ndarray, k: int, *, unique: bool = False
-                       ) -> tuple[np.ndarray, np.ndarray]:
+def _shingles_from_ids(
+    w: np.ndarray, lengths: np.ndarray, k: int, *, unique: bool = False
+) -> tuple[np.ndarray, np.ndarray]:
     """Per-record k-shingle hashes (47 bits) from the flat word hashes `w` of records with `lengths` words, in
     record order: (flat hashes, offsets of len(lengths)+1). A shingle is mix(sum_j w[p+j] * M_j). A record with fewer
     than k (but some) words gets one shingle of all its words; an empty record gets none. Repeats within a record are
@@ -212,7 +237,7 @@ def _shingles_from_ids(w: np.ndarray, lengths: np.ndarray, k: int, *, unique: bo
         return np.zeros(0, np.uint64), np.zeros(n + 1, np.int64)
     starts = np.zeros(n, np.int64)
     np.cumsum(lengths[:-1], out=starts[1:])
-    count = np.where(lengths >= k, lengths - k + 1, np.minimum(lengths, 1))      # shingles per record
+    count = np.where(lengths >= k, lengths - k + 1, np.minimum(lengths, 1))  # shingles per record
     offsets = np.zeros(n + 1, np.int64)
     np.cumsum(count, out=offsets[1:])
     full = lengths >= k
@@ -241,7 +266,7 @@ def _shingles_from_ids(w: np.ndarray, lengths: np.ndarray, k: int, *, unique: bo
 
 def _bigram_table() -> np.ndarray:
     """Fixed random table T[previous byte, byte] (seeded); T[., space] = 0 so spaces add nothing."""
-    t = np.random.default_rng(0x5EED).integers(0, 2 ** 63, size=(256, 256), dtype=np.uint64) * np.uint64(2)
+    t = np.random.default_rng(0x5EED).integers(0, 2**63, size=(256, 256), dtype=np.uint64) * np.uint64(2)
     t[:, 32] = 0
     return t.ravel()
 
@@ -254,14 +279,14 @@ def _word_hash_chunk(texts: Sequence, *, prenormalized: bool = False) -> tuple[n
 
     Same words as `words(t)`, found with numpy on the UTF-8 bytes of all texts joined by spaces: a word is a run of
     non-space bytes, its hash a tabulation hash (a fixed random 64-bit value per byte bigram, summed), mixed."""
-    if prenormalized:           # words already separated by single ASCII spaces
+    if prenormalized:  # words already separated by single ASCII spaces
         parts = list(texts)
     else:
         parts = [t if isinstance(t, str) else normalize(t) for t in texts]
     if not parts:
         return np.zeros(0, np.uint64), np.zeros(0, np.int64)
     big = " ".join(parts)
-    if big.isascii():           # one C call each for the whole chunk: lower case, ASCII non-word -> space
+    if big.isascii():  # one C call each for the whole chunk: lower case, ASCII non-word -> space
         if not prenormalized:
             big = big.lower().translate(_NONWORD_ASCII)
         blen = np.fromiter(map(len, parts), np.int64, len(parts))
@@ -269,8 +294,9 @@ def _word_hash_chunk(texts: Sequence, *, prenormalized: bool = False) -> tuple[n
         if not prenormalized:
             parts = [t.lower().translate(_NONWORD_ASCII) if t.isascii() else normalize(t) for t in parts]
             big = " ".join(parts)
-        blen = np.fromiter((len(p) if p.isascii() else len(p.encode("utf-8", "surrogatepass")) for p in parts),
-                           np.int64, len(parts))
+        blen = np.fromiter(
+            (len(p) if p.isascii() else len(p.encode("utf-8", "surrogatepass")) for p in parts), np.int64, len(parts)
+        )
     b = np.frombuffer(big.encode("utf-8", "surrogatepass"), np.uint8)
     doc_start = np.zeros(len(parts), np.int64)
     np.cumsum(blen[:-1] + 1, out=doc_start[1:])
@@ -288,7 +314,7 @@ def _word_hash_chunk(texts: Sequence, *, prenormalized: bool = False) -> tuple[n
         return np.zeros(0, np.uint64), lengths
     # tabulation hash over byte bigrams (the first byte paired with the space before it): no per-byte position
     # bookkeeping, and two words collide only with the same length and the same multiset of byte bigrams
-    it = np.int32 if nb < 2 ** 31 else np.int64
+    it = np.int32 if nb < 2**31 else np.int64
     idx = b.astype(it)
     idx[1:] |= idx[:-1] << 8
     idx[0] |= 32 << 8
@@ -296,15 +322,16 @@ def _word_hash_chunk(texts: Sequence, *, prenormalized: bool = False) -> tuple[n
     return _mix64(wh + (ends - starts).astype(np.uint64) * np.uint64(0x9E3779B97F4A7C15)), lengths
 
 
-def word_hashes(texts: Sequence, *, prenormalized: bool = False, chunk_chars: int = 262_144
-                ) -> tuple[np.ndarray, np.ndarray]:
+def word_hashes(
+    texts: Sequence, *, prenormalized: bool = False, chunk_chars: int = 262_144
+) -> tuple[np.ndarray, np.ndarray]:
     """(hash of every normalised word of `texts`, flat; words per text), in cache-sized chunks of texts."""
     hs, ls = [], []
     start, size = 0, 0
     for i, t in enumerate(texts):
         size += len(t) if isinstance(t, str) else 16
         if size >= chunk_chars:
-            h, n = _word_hash_chunk(texts[start:i + 1], prenormalized=prenormalized)
+            h, n = _word_hash_chunk(texts[start : i + 1], prenormalized=prenormalized)
             hs.append(h)
             ls.append(n)
             start, size = i + 1, 0
@@ -317,8 +344,9 @@ def word_hashes(texts: Sequence, *, prenormalized: bool = False, chunk_chars: in
     return np.concatenate(hs), np.concatenate(ls)
 
 
-def _sort_unique_within(h: np.ndarray, group: np.ndarray, n_groups: int, *, truncated: bool = False
-                        ) -> tuple[np.ndarray, np.ndarray]:
+def _sort_unique_within(
+    h: np.ndarray, group: np.ndarray, n_groups: int, *, truncated: bool = False
+) -> tuple[np.ndarray, np.ndarray]:
     """Sort hashes within groups and drop repeats; hashes come back truncated to 47 bits."""
     if not truncated:
         h = h >> np.uint64(64 - _HBITS)
@@ -335,8 +363,9 @@ def _sort_unique_within(h: np.ndarray, group: np.ndarray, n_groups: int, *, trun
     return h[keep], group[keep]
 
 
-def shingle_hashes(texts: Iterable[str], *, shingle: int = 3, chunk: int = 65_536, chunk_chars: int = 262_144
-                   ) -> tuple[np.ndarray, np.ndarray]:
+def shingle_hashes(
+    texts: Iterable[str], *, shingle: int = 3, chunk: int = 65_536, chunk_chars: int = 262_144
+) -> tuple[np.ndarray, np.ndarray]:
     """47-bit hashes of each text's word `shingle`-grams, in order: (flat uint64 array, int64 offsets).
 
     Streams `texts` in chunks (`chunk` texts or `chunk_chars` characters), so per-byte work stays bounded."""
@@ -368,8 +397,9 @@ def shingle_hashes(texts: Iterable[str], *, shingle: int = 3, chunk: int = 65_53
 
 
 # ------------------------------------------------------------------------------------------------------ jaccard
-def jaccard_pairs(flat: np.ndarray, offsets: np.ndarray, a: np.ndarray, b: np.ndarray, *, batch: int = 65_536
-                  ) -> np.ndarray:
+def jaccard_pairs(
+    flat: np.ndarray, offsets: np.ndarray, a: np.ndarray, b: np.ndarray, *, batch: int = 65_536
+) -> np.ndarray:
     """True Jaccard |A∩B|/|A∪B| of the shingle sets of records a[i], b[i], vectorised: one sort of packed keys
     (pair id | 47-bit shingle | side) per batch; repeats inside a record count once."""
     out = np.zeros(len(a), np.float64)
@@ -377,21 +407,23 @@ def jaccard_pairs(flat: np.ndarray, offsets: np.ndarray, a: np.ndarray, b: np.nd
     batch = min(batch, 1 << (63 - _HBITS))
     mask = np.uint64((1 << _HBITS) - 1)
     for s in range(0, len(a), batch):
-        pa, pb = a[s:s + batch], b[s:s + batch]
+        pa, pb = a[s : s + batch], b[s : s + batch]
         m = len(pa)
         la, lb = sizes[pa], sizes[pb]
-        pid = np.concatenate([np.repeat(np.arange(m, dtype=np.uint64), la), np.repeat(np.arange(m, dtype=np.uint64), lb)])
+        pid = np.concatenate(
+            [np.repeat(np.arange(m, dtype=np.uint64), la), np.repeat(np.arange(m, dtype=np.uint64), lb)]
+        )
         side = np.concatenate([np.zeros(int(la.sum()), np.uint64), np.ones(int(lb.sum()), np.uint64)])
         vals = flat[np.concatenate([_ranges(offsets[pa], la), _ranges(offsets[pb], lb)])]
         key = (pid << np.uint64(_HBITS + 1)) | ((vals & mask) << np.uint64(1)) | side
         key.sort()
-        key = key[np.concatenate([[True], key[1:] != key[:-1]])]   # a shingle repeated on one side counts once
+        key = key[np.concatenate([[True], key[1:] != key[:-1]])]  # a shingle repeated on one side counts once
         owner = (key >> np.uint64(_HBITS + 1)).astype(np.int64)
-        both = (key[1:] >> np.uint64(1)) == (key[:-1] >> np.uint64(1))     # same pair and shingle, both sides
+        both = (key[1:] >> np.uint64(1)) == (key[:-1] >> np.uint64(1))  # same pair and shingle, both sides
         inter = np.bincount(owner[1:][both], minlength=m).astype(np.float64)
-        total = np.bincount(owner, minlength=m).astype(np.float64)          # |A| + |B| (distinct per side)
+        total = np.bincount(owner, minlength=m).astype(np.float64)  # |A| + |B| (distinct per side)
         union = total - inter
-        out[s:s + batch] = np.where(union > 0, inter / np.maximum(union, 1), 0.0)
+        out[s : s + batch] = np.where(union > 0, inter / np.maximum(union, 1), 0.0)
     return out
 
 
@@ -413,7 +445,7 @@ def choose_bands(num_perm: int, threshold: float, *, target_recall: float = 0.99
         b = num_perm // r
         if b < 1:
             break
-        if 1 - (1 - threshold ** r) ** b >= target_recall:
+        if 1 - (1 - threshold**r) ** b >= target_recall:
             best = (b, r)
     return best
 
@@ -421,15 +453,15 @@ def choose_bands(num_perm: int, threshold: float, *, target_recall: float = 0.99
 def _signatures_numpy(flat: np.ndarray, offsets: np.ndarray, num_perm: int, seed: int) -> np.ndarray:
     """MinHash in numpy (fallback when rensa is missing): h_p(x) = high 32 bits of (a_p*x + b_p) mod 2**64."""
     rng = np.random.default_rng(seed)
-    A = rng.integers(1, 2 ** 63, size=num_perm, dtype=np.uint64) | np.uint64(1)
-    B = rng.integers(0, 2 ** 63, size=num_perm, dtype=np.uint64)
+    A = rng.integers(1, 2**63, size=num_perm, dtype=np.uint64) | np.uint64(1)
+    B = rng.integers(0, 2**63, size=num_perm, dtype=np.uint64)
     n = len(offsets) - 1
     sig = np.full((n, num_perm), np.iinfo(np.uint32).max, np.uint32)
     sizes = np.diff(offsets)
     nz = np.flatnonzero(sizes)
     step = 2048
     for s in range(0, len(nz), step):
-        docs = nz[s:s + step]
+        docs = nz[s : s + step]
         lo, hi = offsets[docs[0]], offsets[docs[-1] + 1]
         H = (flat[lo:hi, None] * A[None, :] + B[None, :]) >> np.uint64(32)
         sig[docs] = np.minimum.reduceat(H, offsets[docs] - lo, axis=0).astype(np.uint32)
@@ -444,11 +476,12 @@ def _signatures(flat: np.ndarray, offsets: np.ndarray, num_perm: int, seed: int)
         return _signatures_numpy(flat, offsets, num_perm, seed)
     n = len(offsets) - 1
     sig = np.empty((n, num_perm), np.uint32)
-    step = 8192             # rows per rensa call: its rows come back as Python lists, so keep few alive at once
+    step = 8192  # rows per rensa call: its rows come back as Python lists, so keep few alive at once
     for s in range(0, n, step):
         e = min(n, s + step)
         mat = rensa.RMinHash.digest_matrix_from_flat_token_hashes(
-            flat[offsets[s]:offsets[e]], (offsets[s:e + 1] - offsets[s]).astype(np.uint64), num_perm, seed)
+            flat[offsets[s] : offsets[e]], (offsets[s : e + 1] - offsets[s]).astype(np.uint64), num_perm, seed
+        )
         sig[s:e] = np.array(mat.to_rows(), dtype=np.uint32).reshape(e - s, num_perm)
     return sig
 
@@ -481,8 +514,9 @@ def _set_fingerprints(flat: np.ndarray, offsets: np.ndarray) -> np.ndarray:
     return _mix64(fp ^ sizes.astype(np.uint64))
 
 
-def _flagged(flat: np.ndarray, offsets: np.ndarray, num_perm: int, bands: int, threshold: float, seed: int
-             ) -> np.ndarray | None:
+def _flagged(
+    flat: np.ndarray, offsets: np.ndarray, num_perm: int, bands: int, threshold: float, seed: int
+) -> np.ndarray | None:
     """Which records share at least one LSH band with another (rensa, no Python object per record); None without rensa.
     Rensa's digest takes 0.07 s for 20k documents but handing the signatures to numpy (`to_rows`) 0.4 s, so the
     in-memory path asks rensa which records collide at all and fetches signatures for those only."""
@@ -500,7 +534,7 @@ def band_keys(sig: np.ndarray, bands: int, rows: int) -> np.ndarray:
     n = sig.shape[0]
     out = np.empty((n, bands), np.uint64)
     for b in range(bands):
-        band = sig[:, b * rows:(b + 1) * rows].astype(np.uint64)
+        band = sig[:, b * rows : (b + 1) * rows].astype(np.uint64)
         key = np.full(n, np.uint64(b), np.uint64)
         for c in range(rows):
             key = _mix64(key * np.uint64(0x100000001B3) + band[:, c])
@@ -512,20 +546,25 @@ def band_keys(sig: np.ndarray, bands: int, rows: int) -> np.ndarray:
 class RecordKeys:
     """What near-duplicate detection keeps per record: the shingle-set fingerprint, the set size (0: no shingle) and
     the LSH band keys (zeros for an empty record). 8 x (bands + 2) bytes per record, no text."""
+
     fp: np.ndarray
     sizes: np.ndarray
     keys: np.ndarray
 
     @staticmethod
-    def concat(parts: list["RecordKeys"], bands: int) -> "RecordKeys":
+    def concat(parts: list[RecordKeys], bands: int) -> RecordKeys:
         if not parts:
             return RecordKeys(np.zeros(0, np.uint64), np.zeros(0, np.int64), np.zeros((0, bands), np.uint64))
-        return RecordKeys(np.concatenate([p.fp for p in parts]), np.concatenate([p.sizes for p in parts]),
-                          np.concatenate([p.keys for p in parts]))
+        return RecordKeys(
+            np.concatenate([p.fp for p in parts]),
+            np.concatenate([p.sizes for p in parts]),
+            np.concatenate([p.keys for p in parts]),
+        )
 
 
-def record_keys(flat: np.ndarray, offsets: np.ndarray, *, num_perm: int, bands: int, rows: int, seed: int
-                ) -> RecordKeys:
+def record_keys(
+    flat: np.ndarray, offsets: np.ndarray, *, num_perm: int, bands: int, rows: int, seed: int
+) -> RecordKeys:
     """`RecordKeys` of records given as shingle hashes (see `shingle_hashes`)."""
     sizes = np.diff(offsets)
     nz = np.flatnonzero(sizes)
@@ -566,6 +605,7 @@ def _band_candidates(keys: np.ndarray, window: int, rows: np.ndarray) -> np.ndar
 class NearDupResult:
     """`cluster_of[i]`: cluster id of record i (-1: in no cluster); `clusters[c]`: member indices (sorted);
     `representative[c]`: the member kept (the first); `pairs`: verified (i, j, jaccard) with i < j."""
+
     cluster_of: np.ndarray
     clusters: list[list[int]]
     representative: list[int]
@@ -621,9 +661,18 @@ def resolve_bands(num_perm: int, threshold: float, bands: int | None, rows: int 
     return bands, rows
 
 
-def near_duplicates(texts: Sequence[str], *, shingle: int = 3, num_perm: int = 128, threshold: float = 0.7,
-                    bands: int | None = None, rows: int | None = None, seed: int = 0, window: int = 32,
-                    _shingles: tuple[np.ndarray, np.ndarray] | None = None) -> NearDupResult:
+def near_duplicates(
+    texts: Sequence[str],
+    *,
+    shingle: int = 3,
+    num_perm: int = 128,
+    threshold: float = 0.7,
+    bands: int | None = None,
+    rows: int | None = None,
+    seed: int = 0,
+    window: int = 32,
+    _shingles: tuple[np.ndarray, np.ndarray] | None = None,
+) -> NearDupResult:
     """Near-duplicate clusters: word `shingle`-grams -> MinHash (`num_perm`) -> LSH (`bands` x `rows`, chosen from
     `threshold` when not given) -> candidates verified by true Jaccard >= `threshold` -> union-find clusters."""
     bands, rows = resolve_bands(num_perm, threshold, bands, rows)
@@ -645,13 +694,19 @@ def near_duplicates(texts: Sequence[str], *, shingle: int = 3, num_perm: int = 1
         ci, cj = near_candidates(rk, window=window, among=sel)
     else:
         ci = cj = np.zeros(0, np.int64)
-    return near_from_candidates(rk, ci, cj, jaccard_pairs(flat, offsets, ci, cj), threshold=threshold,
-                                config=dict(shingle=shingle, num_perm=num_perm, threshold=threshold, bands=bands,
-                                            rows=rows, seed=seed))
+    return near_from_candidates(
+        rk,
+        ci,
+        cj,
+        jaccard_pairs(flat, offsets, ci, cj),
+        threshold=threshold,
+        config=dict(shingle=shingle, num_perm=num_perm, threshold=threshold, bands=bands, rows=rows, seed=seed),
+    )
 
 
-def near_candidates(rk: RecordKeys, *, window: int = 32, among: np.ndarray | None = None
-                    ) -> tuple[np.ndarray, np.ndarray]:
+def near_candidates(
+    rk: RecordKeys, *, window: int = 32, among: np.ndarray | None = None
+) -> tuple[np.ndarray, np.ndarray]:
     """LSH candidate pairs (i < j) among records with distinct non-empty shingle sets (records with the same set as
     an earlier one are joined to it directly by `near_from_candidates`), or among the sorted records `among`."""
     n = len(rk.sizes)
@@ -675,14 +730,15 @@ def _first_of_each_set(rk: RecordKeys) -> tuple[np.ndarray, np.ndarray, np.ndarr
     first_of = np.ones(len(ord_nz), bool)
     first_of[1:] = sf[1:] != sf[:-1]
     grp_first = np.maximum.accumulate(np.where(first_of, np.arange(len(ord_nz)), 0))
-    rep_of = ord_nz[grp_first]                                  # smallest index with the same set
+    rep_of = ord_nz[grp_first]  # smallest index with the same set
     uniq = ord_nz[first_of]
     uniq.sort()
     return rep_of[~first_of], ord_nz[~first_of], uniq
 
 
-def near_from_candidates(rk: RecordKeys, ci: np.ndarray, cj: np.ndarray, jac: np.ndarray, *, threshold: float,
-                         config: dict) -> NearDupResult:
+def near_from_candidates(
+    rk: RecordKeys, ci: np.ndarray, cj: np.ndarray, jac: np.ndarray, *, threshold: float, config: dict
+) -> NearDupResult:
     """Clusters from candidate pairs and their true Jaccard (`jaccard_pairs`), plus the identical-set pairs."""
     same_i, same_j, _ = _first_of_each_set(rk)
     ok = jac >= threshold - 1e-12
@@ -693,5 +749,11 @@ def near_from_candidates(rk: RecordKeys, ci: np.ndarray, cj: np.ndarray, jac: np
     pi, pj, pjac = pi[o], pj[o], pjac[o]
     cluster_of, clusters = clusters_from_pairs(len(rk.sizes), pi, pj)
     pairs = list(zip(pi.tolist(), pj.tolist(), np.round(pjac, 6).tolist()))
-    return NearDupResult(cluster_of=cluster_of, clusters=clusters, representative=[c[0] for c in clusters],
-                         pairs=pairs, config=config, candidates=int(len(ci)))
+    return NearDupResult(
+        cluster_of=cluster_of,
+        clusters=clusters,
+        representative=[c[0] for c in clusters],
+        pairs=pairs,
+        config=config,
+        candidates=int(len(ci)),
+    )

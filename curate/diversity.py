@@ -8,19 +8,29 @@ and a 2-D map. Offline by default: embeddings are TF-IDF of hashed word 1-2 gram
 - cluster entropy: Shannon entropy of KMeans cluster shares divided by log(k) (1 = even, 0 = one cluster);
   coverage: share of the k clusters holding at least half of an even share of the records.
 """
+
 from __future__ import annotations
 
 import math
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Sequence
 
 import numpy as np
 
-from curate.dedup import normalize
-
-__all__ = ["DistinctCounter", "DiversityModel", "fit_diversity", "cluster_figures", "sample_indices", "distinct_n",
-           "embed", "embed_more", "vendi_score", "label_balance", "diversity_figures"]
+__all__ = [
+    "DistinctCounter",
+    "DiversityModel",
+    "fit_diversity",
+    "cluster_figures",
+    "sample_indices",
+    "distinct_n",
+    "embed",
+    "embed_more",
+    "vendi_score",
+    "label_balance",
+    "diversity_figures",
+]
 
 
 class DistinctCounter:
@@ -35,10 +45,10 @@ class DistinctCounter:
         self._pending_len = 0
 
     def add(self, texts: Sequence[str]) -> None:
-        from curate.dedup import _shingles_from_ids, word_hashes
+        from curate.dedup import word_hashes
 
         for s in range(0, len(texts), 65_536):
-            wh, lens = word_hashes(texts[s:s + 65_536])
+            wh, lens = word_hashes(texts[s : s + 65_536])
             self.add_hashes(wh, lens)
 
     def add_hashes(self, wh: np.ndarray, lens: np.ndarray) -> None:
@@ -46,11 +56,11 @@ class DistinctCounter:
         from curate.dedup import _shingles_from_ids
 
         h, off = _shingles_from_ids(wh, lens, self.n)
-        h = h[np.repeat(lens >= self.n, np.diff(off))]          # a record shorter than n has no n-gram
+        h = h[np.repeat(lens >= self.n, np.diff(off))]  # a record shorter than n has no n-gram
         self.total += len(h)
         self._pending.append(np.unique(h))
         self._pending_len += len(self._pending[-1])
-        if self._pending_len > max(1 << 20, len(self.seen)):     # merge when the pending part is as big as the seen
+        if self._pending_len > max(1 << 20, len(self.seen)):  # merge when the pending part is as big as the seen
             self._merge()
 
     def _merge(self) -> None:
@@ -72,7 +82,7 @@ def distinct_n(texts: Sequence[str], n: int) -> float:
     return c.value
 
 
-_FEATURES = 1 << 18        # hashed feature space for word uni- and bigrams (sklearn HashingVectorizer's default is 2**20)
+_FEATURES = 1 << 18  # hashed feature space for word uni- and bigrams (sklearn HashingVectorizer's default is 2**20)
 
 
 def _hashed_counts(texts: Sequence[str]):
@@ -84,11 +94,13 @@ def _hashed_counts(texts: Sequence[str]):
 
     mats = []
     for s in range(0, len(texts), 65_536):
-        chunk = texts[s:s + 65_536]
+        chunk = texts[s : s + 65_536]
         wh, lens = word_hashes(chunk)
         bi, off = _shingles_from_ids(wh, lens, 2)
         bi_keep = np.repeat(lens >= 2, np.diff(off))
-        rows = np.concatenate([np.repeat(np.arange(len(chunk)), lens), np.repeat(np.arange(len(chunk)), np.diff(off))[bi_keep]])
+        rows = np.concatenate(
+            [np.repeat(np.arange(len(chunk)), lens), np.repeat(np.arange(len(chunk)), np.diff(off))[bi_keep]]
+        )
         cols = np.concatenate([wh >> np.uint64(64 - 18), bi[bi_keep] >> np.uint64(47 - 18)]).astype(np.int64)
         m = csr_matrix((np.ones(len(rows), np.float32), (rows, cols)), shape=(len(chunk), _FEATURES))
         m.sum_duplicates()
@@ -113,8 +125,8 @@ def embed(texts: Sequence[str], *, dim: int = 64, seed: int = 0):
     C = _hashed_counts(texts)
     n = C.shape[0]
     df = np.bincount(C.indices, minlength=_FEATURES)
-    used = np.flatnonzero(df)               # SVD over the features that occur
-    idf = (np.log((1 + n) / (1 + df[used])) + 1).astype(np.float32)     # sklearn's smooth idf
+    used = np.flatnonzero(df)  # SVD over the features that occur
+    idf = (np.log((1 + n) / (1 + df[used])) + 1).astype(np.float32)  # sklearn's smooth idf
     M = _tfidf(C[:, used], idf) if len(used) else C[:, used]
     k = min(dim, len(used) - 1, n - 1)
     if not len(used) or M.nnz == 0:
@@ -167,9 +179,13 @@ def label_balance(labels: Sequence) -> dict:
         return {"counts": {}, "n_labels": 0, "normalized_entropy": 0.0, "min_share": 0.0, "max_share": 0.0}
     p = np.array(list(c.values()), float) / n
     h = float(-(p * np.log(p)).sum())
-    return {"counts": dict(sorted(c.items(), key=lambda kv: (-kv[1], kv[0]))), "n_labels": k,
-            "normalized_entropy": h / math.log(k) if k > 1 else 0.0,
-            "min_share": float(p.min()), "max_share": float(p.max())}
+    return {
+        "counts": dict(sorted(c.items(), key=lambda kv: (-kv[1], kv[0]))),
+        "n_labels": k,
+        "normalized_entropy": h / math.log(k) if k > 1 else 0.0,
+        "min_share": float(p.min()),
+        "max_share": float(p.max()),
+    }
 
 
 def _auto_k(n: int) -> int:
@@ -185,6 +201,7 @@ def sample_indices(n: int, sample: int, seed: int) -> np.ndarray:
 @dataclass
 class DiversityModel:
     """Fitted on the sample: the embedding (idf + SVD), KMeans, and the 2-D map's centre and axes."""
+
     fitted: tuple
     km: object
     k: int
@@ -200,8 +217,9 @@ class DiversityModel:
         return ids.astype(np.int64), (X - self.mu) @ self.axes
 
 
-def fit_diversity(sample_texts: Sequence[str], n: int, *, seed: int = 0, n_clusters: int | None = None,
-                  dim: int = 64) -> DiversityModel:
+def fit_diversity(
+    sample_texts: Sequence[str], n: int, *, seed: int = 0, n_clusters: int | None = None, dim: int = 64
+) -> DiversityModel:
     """Embed the sample, score Vendi on it, fit KMeans (k from the whole set's size `n`) and the 2-D map."""
     X, fitted = embed(sample_texts, dim=dim, seed=seed)
     from sklearn.cluster import KMeans, MiniBatchKMeans
@@ -217,7 +235,7 @@ def fit_diversity(sample_texts: Sequence[str], n: int, *, seed: int = 0, n_clust
     # 2-D map: the top two principal directions of the embeddings (centred), deterministic sign
     mu = X.mean(axis=0)
     Xc = X - mu
-    w, V = np.linalg.eigh(Xc.T @ Xc)              # d x d: cheap for any n
+    w, V = np.linalg.eigh(Xc.T @ Xc)  # d x d: cheap for any n
     V = V[:, np.argsort(w)[::-1][:2]]
     if V.shape[1] < 2:
         V = np.hstack([V, np.zeros((V.shape[0], 2 - V.shape[1]))])
@@ -231,28 +249,46 @@ def cluster_figures(ids: np.ndarray, k: int) -> dict:
     sizes = np.bincount(ids, minlength=k)
     p = sizes[sizes > 0] / max(n, 1)
     H = float(-(p * np.log(p)).sum())
-    return {"n_clusters": int(k), "cluster_sizes": sizes.tolist(),
-            "cluster_entropy": H / math.log(k) if k > 1 else 0.0,
-            "coverage": float((sizes >= 0.5 * n / k).sum() / k)}
+    return {
+        "n_clusters": int(k),
+        "cluster_sizes": sizes.tolist(),
+        "cluster_entropy": H / math.log(k) if k > 1 else 0.0,
+        "coverage": float((sizes >= 0.5 * n / k).sum() / k),
+    }
 
 
-def diversity_figures(texts: Sequence[str], labels: Sequence | None = None, *, seed: int = 0,
-                      n_clusters: int | None = None, sample: int = 20_000, dim: int = 64) -> dict:
+def diversity_figures(
+    texts: Sequence[str],
+    labels: Sequence | None = None,
+    *,
+    seed: int = 0,
+    n_clusters: int | None = None,
+    sample: int = 20_000,
+    dim: int = 64,
+) -> dict:
     """Every diversity figure of a set. Embeddings, clusters and Vendi are fitted on at most `sample` records chosen
     with `seed` (all records when fewer); every record is then mapped and assigned a cluster."""
     n = len(texts)
     out = {"records": n, "distinct_1": distinct_n(texts, 1), "distinct_2": distinct_n(texts, 2)}
     out["label_balance"] = label_balance(labels) if labels is not None else None
     if n < 2:
-        out.update(vendi=float(n), cluster_entropy=0.0, coverage=0.0, n_clusters=n, cluster_sizes=[n] if n else [],
-                   map_xy=[[0.0, 0.0]] * n, cluster_ids=[0] * n, sampled=False)
+        out.update(
+            vendi=float(n),
+            cluster_entropy=0.0,
+            coverage=0.0,
+            n_clusters=n,
+            cluster_sizes=[n] if n else [],
+            map_xy=[[0.0, 0.0]] * n,
+            cluster_ids=[0] * n,
+            sampled=False,
+        )
         return out
     idx = sample_indices(n, sample, seed)
     model = fit_diversity([texts[i] for i in idx], n, seed=seed, n_clusters=n_clusters, dim=dim)
     if len(idx) == n:
         ids, xy = model.assign(texts, model.sample_X)
     else:
-        parts = [model.assign(texts[s:s + 20_000]) for s in range(0, n, 20_000)]
+        parts = [model.assign(texts[s : s + 20_000]) for s in range(0, n, 20_000)]
         ids, xy = np.concatenate([p[0] for p in parts]), np.vstack([p[1] for p in parts])
     out["vendi"] = model.vendi
     out.update(cluster_figures(ids, model.k))

@@ -16,33 +16,47 @@ What runs where:
 
 The local engine and this one give the same figures and the same clusters (tests/curate/test_engine_ray.py).
 """
+
 from __future__ import annotations
 
 import contextlib
 import json
 import os
 import sys
-import time
+from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import Iterator, Sequence
 
 import numpy as np
 
-from workbench.errors import UserError
-
-from workbench import tabular as io
 from curate import pipeline as _pipeline
-from curate.dedup import (NearDupResult, _mix64, clusters_from_pairs, jaccard_pairs, record_keys, resolve_bands,
-                          shingle_hashes)
+from curate.dedup import (
+    NearDupResult,
+    _mix64,
+    clusters_from_pairs,
+    jaccard_pairs,
+    record_keys,
+    resolve_bands,
+    shingle_hashes,
+)
 from curate.fields import FieldMap, detect_fields
 from curate.pipeline import CHUNK, AuditConfig, Collected, _pii_module, _process_chunk
+from workbench import tabular as io
+from workbench.errors import UserError
 
-__all__ = ["init_ray", "input_files", "collect_ray", "near_duplicates_ray", "clusters_from_pairs", "audit_ray",
-           "ray_hooks", "write_outputs_sharded"]
+__all__ = [
+    "init_ray",
+    "input_files",
+    "collect_ray",
+    "near_duplicates_ray",
+    "clusters_from_pairs",
+    "audit_ray",
+    "ray_hooks",
+    "write_outputs_sharded",
+]
 
-_NONE: list = getattr(_pipeline, "_NONE", [])   # the pipeline's one shared empty list (never mutated)
+_NONE: list = getattr(_pipeline, "_NONE", [])  # the pipeline's one shared empty list (never mutated)
 
-DEFAULT_PARTITIONS = 16           # hash partitions of each shuffle; on a cluster, a few per worker CPU
+DEFAULT_PARTITIONS = 16  # hash partitions of each shuffle; on a cluster, a few per worker CPU
 
 
 # -- Ray session ----------------------------------------------------------------------------------------------------
@@ -61,8 +75,14 @@ def init_ray(address: str | None = None, *, num_cpus: int | None = 2, runtime_en
     if not ray.is_initialized():
         if address is None:
             # address="local": always a fresh local instance, never a cluster left running or named in $RAY_ADDRESS
-            ray.init(address="local", num_cpus=num_cpus, include_dashboard=False, log_to_driver=False,
-                     configure_logging=False, runtime_env=runtime_env)
+            ray.init(
+                address="local",
+                num_cpus=num_cpus,
+                include_dashboard=False,
+                log_to_driver=False,
+                configure_logging=False,
+                runtime_env=runtime_env,
+            )
         else:
             if runtime_env is None:
                 import curate
@@ -72,14 +92,16 @@ def init_ray(address: str | None = None, *, num_cpus: int | None = 2, runtime_en
             try:
                 ray.init(address=address, log_to_driver=False, runtime_env=runtime_env)
             except Exception as e:  # noqa: BLE001 - connection failures come as several types
-                raise UserError(f"--address {address}: could not connect to the Ray cluster ({e})",
-                                hint="on a cluster node pass `auto` (after `ray start --head`); from outside, start "
-                                     "the head with --ray-client-server-port 10001, install ray[client] and pass "
-                                     "ray://HOST:10001") from None
+                raise UserError(
+                    f"--address {address}: could not connect to the Ray cluster ({e})",
+                    hint="on a cluster node pass `auto` (after `ray start --head`); from outside, start "
+                    "the head with --ray-client-server-port 10001, install ray[client] and pass "
+                    "ray://HOST:10001",
+                ) from None
     import ray.data
 
     ctx = ray.data.DataContext.get_current()
-    ctx.execution_options.preserve_order = True    # records keep their input order: indices equal the local engine's
+    ctx.execution_options.preserve_order = True  # records keep their input order: indices equal the local engine's
     ctx.enable_progress_bars = False
     # the sort-based pull shuffle: measured ~35x faster than the default hash shuffle (SHUFFLE_V2, aggregator actors)
     # for the few, vectorised groups curate uses, on 2 local CPUs
@@ -115,11 +137,17 @@ def input_files(path_or_paths) -> list[str]:
     files: list[str] = []
     for p in map(Path, paths):
         if p.is_dir() and not any((p / m).exists() for m in ("dataset_info.json", "state.json", "dataset_dict.json")):
-            found = sorted(f for f in p.iterdir() if f.is_file() and f.suffix.lower() in
-                           (".jsonl", ".ndjson", ".json", ".csv", ".tsv", ".parquet", ".pq", ".txt"))
+            found = sorted(
+                f
+                for f in p.iterdir()
+                if f.is_file()
+                and f.suffix.lower() in (".jsonl", ".ndjson", ".json", ".csv", ".tsv", ".parquet", ".pq", ".txt")
+            )
             if not found:
-                raise UserError(f"{p}: no data files in this folder",
-                                hint="put .jsonl/.json/.csv/.tsv/.parquet shards in it, or pass the files")
+                raise UserError(
+                    f"{p}: no data files in this folder",
+                    hint="put .jsonl/.json/.csv/.tsv/.parquet shards in it, or pass the files",
+                )
             files += [str(f) for f in found]
         elif not p.exists():
             raise UserError(f"{p}: no such file or folder", hint="check the path")
@@ -161,9 +189,17 @@ def _chunk_columns(col: Collected, path: str, meta: dict) -> dict:
     meta_col = [""] * n
     if n:
         meta_col[0] = json.dumps(meta, ensure_ascii=False, default=str)
-    return {"file": [path] * n, "line": np.asarray(col.lines, np.int64), "prompt": col.prompts, "answer": col.answers,
-            "label": [json.dumps(v, ensure_ascii=False, default=str) for v in col.labels],
-            "reasons": col.reasons, "script": col.scripts, "pii": col.pii, "meta": meta_col}
+    return {
+        "file": [path] * n,
+        "line": np.asarray(col.lines, np.int64),
+        "prompt": col.prompts,
+        "answer": col.answers,
+        "label": [json.dumps(v, ensure_ascii=False, default=str) for v in col.labels],
+        "reasons": col.reasons,
+        "script": col.scripts,
+        "pii": col.pii,
+        "meta": meta_col,
+    }
 
 
 def _read_and_signal(batch: dict, *, cfg: dict, fmap: dict) -> Iterator:
@@ -185,8 +221,12 @@ def _read_and_signal(batch: dict, *, cfg: dict, fmap: dict) -> Iterator:
         def run(chunk):
             part = Collected(fmap=fm, fmt=None, read_stats={"skipped": 0, "errors": []})
             _process_chunk(chunk, part, units, pii, acfg, path)
-            meta = {"pii_kinds": dict(part.pii_kinds), "pii_examples": part.pii_examples,
-                    "skipped": part.read_stats.get("skipped", 0), "errors": part.read_stats.get("errors", [])}
+            meta = {
+                "pii_kinds": dict(part.pii_kinds),
+                "pii_examples": part.pii_examples,
+                "skipped": part.read_stats.get("skipped", 0),
+                "errors": part.read_stats.get("errors", []),
+            }
             return part, meta
 
         def emit(item, last):
@@ -195,15 +235,33 @@ def _read_and_signal(batch: dict, *, cfg: dict, fmap: dict) -> Iterator:
                 meta["file_stats"] = {"path": path, **stats}
             if not part.lines and not last:
                 return None
-            if not part.lines:   # every row of the last chunk was skipped: carry the file's figures on a marker row
-                return pa.table({"file": [path], "line": pa.array([-1], pa.int64()), "prompt": [""], "answer": [""],
-                                 "label": ["null"], "reasons": pa.array([[]], pa.list_(pa.string())), "script": [""],
-                                 "pii": pa.array([[]], pa.list_(pa.string())), "meta": [json.dumps(meta, default=str)]})
+            if not part.lines:  # every row of the last chunk was skipped: carry the file's figures on a marker row
+                return pa.table(
+                    {
+                        "file": [path],
+                        "line": pa.array([-1], pa.int64()),
+                        "prompt": [""],
+                        "answer": [""],
+                        "label": ["null"],
+                        "reasons": pa.array([[]], pa.list_(pa.string())),
+                        "script": [""],
+                        "pii": pa.array([[]], pa.list_(pa.string())),
+                        "meta": [json.dumps(meta, default=str)],
+                    }
+                )
             c = _chunk_columns(part, path, meta)
-            return pa.table({k: (pa.array(v, pa.list_(pa.string())) if k in ("reasons", "pii") else
-                                 pa.array(v, pa.string()) if k in ("file", "prompt", "answer", "label", "script",
-                                                                     "meta") else pa.array(v))
-                             for k, v in c.items()})
+            return pa.table(
+                {
+                    k: (
+                        pa.array(v, pa.list_(pa.string()))
+                        if k in ("reasons", "pii")
+                        else pa.array(v, pa.string())
+                        if k in ("file", "prompt", "answer", "label", "script", "meta")
+                        else pa.array(v)
+                    )
+                    for k, v in c.items()
+                }
+            )
 
         for item in rows:
             buf.append(item)
@@ -223,8 +281,16 @@ def _read_and_signal(batch: dict, *, cfg: dict, fmap: dict) -> Iterator:
             yield emit(pending, True)
 
 
-def collect_ray(path_or_paths, cfg: AuditConfig, *, signals: list | None = None, address: str | None = None,
-                progress: bool = True, on_chunk=None, keep_texts: bool = True) -> Collected:
+def collect_ray(
+    path_or_paths,
+    cfg: AuditConfig,
+    *,
+    signals: list | None = None,
+    address: str | None = None,
+    progress: bool = True,
+    on_chunk=None,
+    keep_texts: bool = True,
+) -> Collected:
     """`curate.pipeline.collect` on Ray Data: the same `Collected`, record for record, from one file or many shards
     (shards are read in name order; `lines` are line numbers within each shard).
 
@@ -235,7 +301,6 @@ def collect_ray(path_or_paths, cfg: AuditConfig, *, signals: list | None = None,
     import pyarrow as pa
     import ray
     import ray.data
-
     from tqdm import tqdm
 
     init_ray(address)
@@ -244,14 +309,23 @@ def collect_ray(path_or_paths, cfg: AuditConfig, *, signals: list | None = None,
     cfg_d = {k: (list(v) if isinstance(v, tuple) else v) for k, v in cfg.__dict__.items()}
     fmap_d = dict(fmap.__dict__)
     ds = ray.data.from_items([{"path": f} for f in files], override_num_blocks=len(files))
-    ds = ds.map_batches(_read_and_signal, batch_size=1, fn_kwargs={"cfg": cfg_d, "fmap": fmap_d},
-                        batch_format="numpy", num_cpus=1)
-    col = Collected(fmap=fmap, fmt=fmt, read_stats={"rows": 0, "skipped": 0, "errors": [], "format": fmt},
-                    keep_texts=keep_texts)
+    ds = ds.map_batches(
+        _read_and_signal, batch_size=1, fn_kwargs={"cfg": cfg_d, "fmap": fmap_d}, batch_format="numpy", num_cpus=1
+    )
+    col = Collected(
+        fmap=fmap, fmt=fmt, read_stats={"rows": 0, "skipped": 0, "errors": [], "format": fmt}, keep_texts=keep_texts
+    )
     stats = col.read_stats
     refs: list = []
-    bar = tqdm(desc="reading + signals (ray)", unit=" rec", file=sys.stderr, disable=not progress, leave=False,
-               dynamic_ncols=True, mininterval=0.5)
+    bar = tqdm(
+        desc="reading + signals (ray)",
+        unit=" rec",
+        file=sys.stderr,
+        disable=not progress,
+        leave=False,
+        dynamic_ncols=True,
+        mininterval=0.5,
+    )
     with _user_errors(), bar:
         for tab in ds.iter_batches(batch_size=None, batch_format="pyarrow"):
             tab = tab if isinstance(tab, pa.Table) else pa.Table.from_pandas(tab)
@@ -259,7 +333,7 @@ def collect_ray(path_or_paths, cfg: AuditConfig, *, signals: list | None = None,
             meta = tab.column("meta").to_pylist()
             real = lines >= 0
             base = len(col.lines)
-            before = np.cumsum(real) - real     # kept rows before each row (marker rows carry only file figures)
+            before = np.cumsum(real) - real  # kept rows before each row (marker rows carry only file figures)
             for r, m in enumerate(meta):
                 if not m:
                     continue
@@ -281,9 +355,18 @@ def collect_ray(path_or_paths, cfg: AuditConfig, *, signals: list | None = None,
             start = len(col.lines)
             col.lines.extend(lines.tolist())
             prompts, answers = tab.column("prompt").to_pylist(), tab.column("answer").to_pylist()
-            if len(lines):     # the texts stay in the object store for the later passes, in record order
-                refs.append(ray.put(pa.table({"idx": np.arange(start, start + len(lines), dtype=np.int64),
-                                              "prompt": tab.column("prompt"), "text": tab.column("answer")})))
+            if len(lines):  # the texts stay in the object store for the later passes, in record order
+                refs.append(
+                    ray.put(
+                        pa.table(
+                            {
+                                "idx": np.arange(start, start + len(lines), dtype=np.int64),
+                                "prompt": tab.column("prompt"),
+                                "text": tab.column("answer"),
+                            }
+                        )
+                    )
+                )
             if keep_texts:
                 col.prompts.extend(prompts)
                 col.answers.extend(answers)
@@ -329,10 +412,14 @@ def _band_rows(batch: dict, *, shingle: int, num_perm: int, bands: int, rows: in
     flat, offsets = shingle_hashes(list(batch["text"]), shingle=shingle)
     rk = record_keys(flat, offsets, num_perm=num_perm, bands=bands, rows=rows, seed=seed)
     nz = np.flatnonzero(rk.sizes)
-    key = rk.keys[nz].T.ravel()                          # band-major: all records' band 0, then band 1, ...
-    return {"key": key, "band": np.repeat(np.arange(bands, dtype=np.int16), len(nz)),
-            "idx": np.tile(idx[nz], bands), "fp": np.tile(rk.fp[nz], bands),
-            "part": (key % np.uint64(parts)).astype(np.int32)}
+    key = rk.keys[nz].T.ravel()  # band-major: all records' band 0, then band 1, ...
+    return {
+        "key": key,
+        "band": np.repeat(np.arange(bands, dtype=np.int16), len(nz)),
+        "idx": np.tile(idx[nz], bands),
+        "fp": np.tile(rk.fp[nz], bands),
+        "part": (key % np.uint64(parts)).astype(np.int32),
+    }
 
 
 def _bucket_pairs(g: dict, *, window: int, n: int, parts: int) -> dict:
@@ -379,11 +466,19 @@ def _bucket_pairs(g: dict, *, window: int, n: int, parts: int) -> dict:
         out_j.append(c % n)
         kind.append(np.ones(len(c), np.int8))
     if not out_i:
-        return {"i": np.zeros(0, np.int64), "j": np.zeros(0, np.int64), "kind": np.zeros(0, np.int8),
-                "part": np.zeros(0, np.int32)}
+        return {
+            "i": np.zeros(0, np.int64),
+            "j": np.zeros(0, np.int64),
+            "kind": np.zeros(0, np.int8),
+            "part": np.zeros(0, np.int32),
+        }
     i, j = np.concatenate(out_i), np.concatenate(out_j)
-    return {"i": i, "j": j, "kind": np.concatenate(kind),
-            "part": (_mix64((i * n + j).astype(np.uint64)) % np.uint64(parts)).astype(np.int32)}
+    return {
+        "i": i,
+        "j": j,
+        "kind": np.concatenate(kind),
+        "part": (_mix64((i * n + j).astype(np.uint64)) % np.uint64(parts)).astype(np.int32),
+    }
 
 
 def _unique_pairs(g: dict) -> dict:
@@ -400,19 +495,28 @@ def _tag_texts(batch: dict, *, parts: int, key_col: str = "idx") -> dict:
     """map_batches UDF: texts as rows of the reduce-side join (tag 0), partitioned by record index."""
     idx = np.asarray(batch[key_col], np.int64)
     m = len(idx)
-    return {"part": (_mix64(idx.astype(np.uint64)) % np.uint64(parts)).astype(np.int32), "key": idx,
-            "other": np.full(m, -1, np.int64), "text": np.asarray(batch["text"], dtype=object),
-            "text2": np.full(m, "", dtype=object), "tag": np.zeros(m, np.int8)}
+    return {
+        "part": (_mix64(idx.astype(np.uint64)) % np.uint64(parts)).astype(np.int32),
+        "key": idx,
+        "other": np.full(m, -1, np.int64),
+        "text": np.asarray(batch["text"], dtype=object),
+        "text2": np.full(m, "", dtype=object),
+        "tag": np.zeros(m, np.int8),
+    }
 
 
 def _tag_pairs(batch: dict, *, parts: int, key: str, other: str, carry: str | None = None) -> dict:
     """map_batches UDF: pairs as rows of the join (tag 1) keyed by one end, carrying the other end (and a text)."""
     k = np.asarray(batch[key], np.int64)
     m = len(k)
-    return {"part": (_mix64(k.astype(np.uint64)) % np.uint64(parts)).astype(np.int32), "key": k,
-            "other": np.asarray(batch[other], np.int64), "text": np.full(m, "", dtype=object),
-            "text2": np.asarray(batch[carry], dtype=object) if carry else np.full(m, "", dtype=object),
-            "tag": np.ones(m, np.int8)}
+    return {
+        "part": (_mix64(k.astype(np.uint64)) % np.uint64(parts)).astype(np.int32),
+        "key": k,
+        "other": np.asarray(batch[other], np.int64),
+        "text": np.full(m, "", dtype=object),
+        "text2": np.asarray(batch[carry], dtype=object) if carry else np.full(m, "", dtype=object),
+        "tag": np.ones(m, np.int8),
+    }
 
 
 def _join_texts(g: dict) -> dict:
@@ -423,14 +527,18 @@ def _join_texts(g: dict) -> dict:
     o = t0[np.argsort(key[t0], kind="stable")]
     at = o[np.searchsorted(key[o], key[t1])] if len(o) else np.zeros(0, np.int64)
     text = np.asarray(g["text"], dtype=object)
-    return {"key": key[t1], "other": np.asarray(g["other"], np.int64)[t1], "text_key": text[at],
-            "text_other": np.asarray(g["text2"], dtype=object)[t1]}
+    return {
+        "key": key[t1],
+        "other": np.asarray(g["other"], np.int64)[t1],
+        "text_key": text[at],
+        "text_other": np.asarray(g["text2"], dtype=object)[t1],
+    }
 
 
 def _verify(g: dict, *, shingle: int, threshold: float) -> dict:
     """map_groups UDF (second join round): both texts of each candidate pair are here; keep the pairs whose true
     Jaccard of shingle sets reaches the threshold."""
-    j = _join_texts(g)                       # key = j, other = i, text_key = text_j, text_other = text_i
+    j = _join_texts(g)  # key = j, other = i, text_key = text_j, text_other = text_i
     m = len(j["key"])
     flat, offsets = shingle_hashes(list(j["text_other"]) + list(j["text_key"]), shingle=shingle)
     jac = jaccard_pairs(flat, offsets, np.arange(m), np.arange(m, 2 * m)) if m else np.zeros(0)
@@ -443,16 +551,33 @@ def _texts_dataset(texts: Sequence[str], block: int = 20_000):
     import ray.data
 
     n = len(texts)
-    tables = [pa.table({"idx": np.arange(s, min(s + block, n), dtype=np.int64),
-                        "text": pa.array(list(texts[s:s + block]), pa.string())}) for s in range(0, n, block)]
+    tables = [
+        pa.table(
+            {
+                "idx": np.arange(s, min(s + block, n), dtype=np.int64),
+                "text": pa.array(list(texts[s : s + block]), pa.string()),
+            }
+        )
+        for s in range(0, n, block)
+    ]
     if not tables:
         tables = [pa.table({"idx": np.zeros(0, np.int64), "text": pa.array([], pa.string())})]
     return ray.data.from_arrow(tables), n
 
 
-def near_duplicates_ray(ds_or_texts, *, shingle: int = 3, num_perm: int = 128, threshold: float = 0.7,
-                        bands: int | None = None, rows: int | None = None, seed: int = 0, window: int = 32,
-                        partitions: int = DEFAULT_PARTITIONS, address: str | None = None) -> NearDupResult:
+def near_duplicates_ray(
+    ds_or_texts,
+    *,
+    shingle: int = 3,
+    num_perm: int = 128,
+    threshold: float = 0.7,
+    bands: int | None = None,
+    rows: int | None = None,
+    seed: int = 0,
+    window: int = 32,
+    partitions: int = DEFAULT_PARTITIONS,
+    address: str | None = None,
+) -> NearDupResult:
     """`curate.dedup.near_duplicates` on Ray Data, same arguments, same result (clusters, representatives, verified
     pairs, candidate count). `ds_or_texts`: a list of texts, or a Ray Dataset with columns `idx` (0..n-1) and `text`.
     Shuffles: bands x non-empty records band rows, then the candidate pairs, then candidates joined with texts."""
@@ -470,21 +595,22 @@ def near_duplicates_ray(ds_or_texts, *, shingle: int = 3, num_perm: int = 128, t
     texts_ds = texts_ds.materialize()
     parts = max(1, int(partitions))
 
-    def mapped(ds, fn, **kw):          # a per-batch stage on the workers
+    def mapped(ds, fn, **kw):  # a per-batch stage on the workers
         return ds.map_batches(fn, batch_size=8192, batch_format="numpy", fn_kwargs=kw)
 
-    def shuffled(ds, fn, **kw):        # a shuffle on the `part` column, then one vectorised call per partition
+    def shuffled(ds, fn, **kw):  # a shuffle on the `part` column, then one vectorised call per partition
         return ds.groupby("part", num_partitions=parts).map_groups(fn, batch_format="numpy", fn_kwargs=kw)
 
     with _user_errors():
         # 1. signatures -> band keys (bands x records rows) -> 2. shuffle by bucket: candidates + identical sets
-        band_ds = mapped(texts_ds, _band_rows, shingle=shingle, num_perm=num_perm, bands=bands, rows=rows, seed=seed,
-                         parts=parts)
+        band_ds = mapped(
+            texts_ds, _band_rows, shingle=shingle, num_perm=num_perm, bands=bands, rows=rows, seed=seed, parts=parts
+        )
         pairs = shuffled(band_ds, _bucket_pairs, window=window, n=max(n, 1), parts=parts)
         # 3. shuffle by pair: a pair found in several bands counts once
         pairs = shuffled(pairs, _unique_pairs).materialize()
-        same = pairs.filter(expr=col("kind") == 0)       # identical sets: pairs to their first record
-        cand = pairs.filter(expr=col("kind") == 1)       # LSH candidates, still to verify
+        same = pairs.filter(expr=col("kind") == 0)  # identical sets: pairs to their first record
+        cand = pairs.filter(expr=col("kind") == 1)  # LSH candidates, still to verify
         n_cand = cand.count()
         same_tab = _to_arrays(same, ["i", "j"])
         verified = {"i": np.zeros(0, np.int64), "j": np.zeros(0, np.int64), "jaccard": np.zeros(0)}
@@ -492,8 +618,12 @@ def near_duplicates_ray(ds_or_texts, *, shingle: int = 3, num_perm: int = 128, t
             # 4. verification: a reduce-side join in two shuffles (texts by index with pairs by i, then by j)
             tagged = mapped(texts_ds, _tag_texts, parts=parts).materialize()
             half = shuffled(tagged.union(mapped(cand, _tag_pairs, parts=parts, key="i", other="j")), _join_texts)
-            ver = shuffled(tagged.union(mapped(half, _tag_pairs, parts=parts, key="other", other="key",
-                                               carry="text_key")), _verify, shingle=shingle, threshold=threshold)
+            ver = shuffled(
+                tagged.union(mapped(half, _tag_pairs, parts=parts, key="other", other="key", carry="text_key")),
+                _verify,
+                shingle=shingle,
+                threshold=threshold,
+            )
             verified = _to_arrays(ver, ["i", "j", "jaccard"])
     # 5. on the driver: connected components over the verified pairs only
     pi = np.concatenate([same_tab["i"], verified["i"]]).astype(np.int64)
@@ -503,8 +633,14 @@ def near_duplicates_ray(ds_or_texts, *, shingle: int = 3, num_perm: int = 128, t
     pi, pj, pjac = pi[o], pj[o], pjac[o]
     cluster_of, clusters = clusters_from_pairs(n, pi, pj)
     pairs_l = list(zip(pi.tolist(), pj.tolist(), np.round(pjac, 6).tolist()))
-    return NearDupResult(cluster_of=cluster_of, clusters=clusters, representative=[c[0] for c in clusters],
-                         pairs=pairs_l, config=config, candidates=int(n_cand))
+    return NearDupResult(
+        cluster_of=cluster_of,
+        clusters=clusters,
+        representative=[c[0] for c in clusters],
+        pairs=pairs_l,
+        config=config,
+        candidates=int(n_cand),
+    )
 
 
 def _to_arrays(ds, cols: list[str]) -> dict:
@@ -512,8 +648,10 @@ def _to_arrays(ds, cols: list[str]) -> dict:
     for b in ds.iter_batches(batch_size=None, batch_format="numpy"):
         for c in cols:
             parts[c].append(np.asarray(b[c]))
-    return {c: (np.concatenate(v) if v else np.zeros(0, np.float64 if c == "jaccard" else np.int64))
-            for c, v in parts.items()}
+    return {
+        c: (np.concatenate(v) if v else np.zeros(0, np.float64 if c == "jaccard" else np.int64))
+        for c, v in parts.items()
+    }
 
 
 # -- the audit ------------------------------------------------------------------------------------------------------
@@ -528,13 +666,16 @@ def write_outputs_sharded(out: str | os.PathLike, report: dict, table: dict, *, 
 def ray_hooks(address: str | None = None, *, partitions: int = DEFAULT_PARTITIONS):
     """(collect_fn, near_fn): drop-in replacements for `curate.pipeline.collect` and `curate.dedup.near_duplicates`
     that run on Ray (what `curate.pipeline._audit` calls for the two engine-dependent stages)."""
+
     def collect_fn(path, cfg, *, signals=None, progress=True, on_chunk=None, keep_texts=True):
-        return collect_ray(path, cfg, signals=signals, address=address, progress=progress, on_chunk=on_chunk,
-                           keep_texts=keep_texts)
+        return collect_ray(
+            path, cfg, signals=signals, address=address, progress=progress, on_chunk=on_chunk, keep_texts=keep_texts
+        )
 
     def near_fn(col, **kw):
-        return near_duplicates_ray(col.dataset.select_columns(["idx", "text"]), partitions=partitions,
-                                   address=address, **kw)
+        return near_duplicates_ray(
+            col.dataset.select_columns(["idx", "text"]), partitions=partitions, address=address, **kw
+        )
 
     return collect_fn, near_fn
 

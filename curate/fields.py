@@ -1,4 +1,5 @@
 """Which column holds what: detect the roles of a dataset's fields from their names, overridable by the user."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -13,26 +14,83 @@ ROLES = ("question", "answer", "input", "system", "messages", "text", "label")
 # Lower-cased column names per role, most specific first.
 _NAMES: dict[str, tuple[str, ...]] = {
     "messages": ("messages", "conversations", "conversation", "dialog", "dialogue", "chat", "turns"),
-    "question": ("question", "q", "instruction", "prompt", "query", "questions", "user", "human", "problem",
-                 "질문", "문제"),
-    "answer": ("answer", "a", "output", "completion", "response", "reply", "target", "answers", "assistant", "gpt",
-               "solution", "chosen", "답변", "답", "정답"),
+    "question": (
+        "question",
+        "q",
+        "instruction",
+        "prompt",
+        "query",
+        "questions",
+        "user",
+        "human",
+        "problem",
+        "질문",
+        "문제",
+    ),
+    "answer": (
+        "answer",
+        "a",
+        "output",
+        "completion",
+        "response",
+        "reply",
+        "target",
+        "answers",
+        "assistant",
+        "gpt",
+        "solution",
+        "chosen",
+        "답변",
+        "답",
+        "정답",
+    ),
     "input": ("input", "context", "inputs"),
     "system": ("system", "system_prompt", "sys"),
     "text": ("text", "content", "document", "body", "passage"),
-    "label": ("class", "label", "category", "topic", "type", "task", "intent", "domain", "tag", "source", "subject",
-              "분류", "카테고리"),
+    "label": (
+        "class",
+        "label",
+        "category",
+        "topic",
+        "type",
+        "task",
+        "intent",
+        "domain",
+        "tag",
+        "source",
+        "subject",
+        "분류",
+        "카테고리",
+    ),
 }
-_ROLE_ALIASES = {"q": "question", "a": "answer", "prompt": "question", "instruction": "question", "output": "answer",
-                 "completion": "answer", "response": "answer", "conversations": "messages", "category": "label",
-                 "class": "label"}
-_SPEAKERS = {"human": "user", "user": "user", "gpt": "assistant", "assistant": "assistant", "bot": "assistant",
-             "model": "assistant", "chatgpt": "assistant", "system": "system"}
+_ROLE_ALIASES = {
+    "q": "question",
+    "a": "answer",
+    "prompt": "question",
+    "instruction": "question",
+    "output": "answer",
+    "completion": "answer",
+    "response": "answer",
+    "conversations": "messages",
+    "category": "label",
+    "class": "label",
+}
+_SPEAKERS = {
+    "human": "user",
+    "user": "user",
+    "gpt": "assistant",
+    "assistant": "assistant",
+    "bot": "assistant",
+    "model": "assistant",
+    "chatgpt": "assistant",
+    "system": "system",
+}
 
 
 @dataclass(frozen=True)
 class FieldMap:
     """Column name per role (None when absent). `kind` is pair, chat or text."""
+
     kind: str
     question: str | None = None
     answer: str | None = None
@@ -60,9 +118,10 @@ class FieldTypeError(UserError):
     """A field holds a value of the wrong type (e.g. a list where text is expected); the caller adds file:line."""
 
     def __init__(self, column: str, got: str, expected: str = "text"):
-        super().__init__(f"field {column!r} holds a {got}, expected {expected}",
-                         hint="the column mixes types; fix the record, map another field with --fields, "
-                              "or pass --skip-bad")
+        super().__init__(
+            f"field {column!r} holds a {got}, expected {expected}",
+            hint="the column mixes types; fix the record, map another field with --fields, or pass --skip-bad",
+        )
         self.column = column
 
 
@@ -92,8 +151,10 @@ def detect_fields(columns: list[str], overrides: dict | None = None) -> FieldMap
         if role not in ROLES:
             raise UserError(f"unknown role {role!r} in --fields", hint=f"roles: {', '.join(ROLES)}")
         if col not in columns:
-            raise UserError(f"field {col!r} (for {role}) is not in the data; the fields are: {', '.join(columns)}",
-                            hint=f"pass --fields {role}=<one of those>")
+            raise UserError(
+                f"field {col!r} (for {role}) is not in the data; the fields are: {', '.join(columns)}",
+                hint=f"pass --fields {role}=<one of those>",
+            )
     lower = {c.lower().strip(): c for c in columns}
     found: dict[str, str] = dict(overrides)
     taken = set(found.values())
@@ -124,8 +185,10 @@ def detect_fields(columns: list[str], overrides: dict | None = None) -> FieldMap
     else:
         have = ", ".join(columns) or "(none)"
         missing = "answer" if "question" in found else "question" if "answer" in found else "question and answer"
-        raise UserError(f"could not tell which field is the {missing}; the fields are: {have}",
-                        hint="name them, e.g. --fields question=<field>,answer=<field> (or text=<field>)")
+        raise UserError(
+            f"could not tell which field is the {missing}; the fields are: {have}",
+            hint="name them, e.g. --fields question=<field>,answer=<field> (or text=<field>)",
+        )
     return FieldMap(kind=kind, columns=tuple(columns), **found)
 
 
@@ -161,7 +224,7 @@ def _messages(row: dict, col: str) -> list[dict]:
             raise FieldTypeError(col, f"list of {type(m).__name__}", "a list of {role, content} messages")
         role = m.get("role", m.get("from", m.get("speaker")))
         content = m.get("content", m.get("value", m.get("text")))
-        if isinstance(content, list):   # multimodal content parts: keep the text ones
+        if isinstance(content, list):  # multimodal content parts: keep the text ones
             content = "".join(p.get("text", "") for p in content if isinstance(p, dict))
         role = _SPEAKERS.get(str(role).lower(), str(role).lower()) if role is not None else "user"
         out.append({"role": role, "content": "" if content is None else str(content)})

@@ -1,4 +1,5 @@
 """CI gates on an audit report: `--fail-on "dup_rate>0.05,pii_count>0,contaminated>0"` (exit code 3 when any fails)."""
+
 from __future__ import annotations
 
 import operator
@@ -20,14 +21,20 @@ METRIC_HELP = {
     "near_duplicate_clusters": "near-duplicate clusters",
     "flagged_rate": "records with any reason code / records",
     "quality_rate": "records with a quality reason / records",
-    "html_records": "records with HTML remnants", "truncated_records": "answers cut mid-sentence",
-    "generated_records": "generated-looking records", "generated_rate": "generated-looking records / records",
-    "pii_records": "records with PII", "pii_count": "PII findings",
-    "contaminated": "test items overlapping the training set", "shared_answer_records": "records sharing one answer "
-    "across different questions", "conflicting_records": "records asking one question with different answers",
-    "distinct_2": "distinct bigram share", "vendi": "Vendi score",
+    "html_records": "records with HTML remnants",
+    "truncated_records": "answers cut mid-sentence",
+    "generated_records": "generated-looking records",
+    "generated_rate": "generated-looking records / records",
+    "pii_records": "records with PII",
+    "pii_count": "PII findings",
+    "contaminated": "test items overlapping the training set",
+    "shared_answer_records": "records sharing one answer across different questions",
+    "conflicting_records": "records asking one question with different answers",
+    "distinct_2": "distinct bigram share",
+    "vendi": "Vendi score",
     "cluster_entropy": "cluster entropy / log(clusters), 0-1",
-    "tokens_total": "total tokens", "tokens_p95": "95th percentile tokens per record",
+    "tokens_total": "total tokens",
+    "tokens_p95": "95th percentile tokens per record",
 }
 
 
@@ -38,18 +45,28 @@ def metrics(report: dict) -> dict[str, float]:
     pair = s["exact_duplicate_records"].get("pair", 0)
     dup = report.get("duplicates", {})
     m = {
-        "records": s["records"], "dup_rate": pair / n, "exact_duplicates": pair,
-        "near_dup_rate": s["near_duplicate_records"] / n, "near_duplicate_records": s["near_duplicate_records"],
-        "near_duplicate_clusters": s["near_duplicate_clusters"], "flagged_rate": s.get("flagged_records", 0) / n,
-        "quality_rate": s.get("quality_flagged_records", 0) / n, "html_records": s["html_records"],
-        "truncated_records": s["truncated_records"], "generated_records": s["generated_records"],
-        "generated_rate": s["generated_records"] / n, "pii_records": s["pii_records"],
-        "pii_count": s.get("pii_findings", s["pii_records"]), "contaminated": s.get("contaminated") or 0,
+        "records": s["records"],
+        "dup_rate": pair / n,
+        "exact_duplicates": pair,
+        "near_dup_rate": s["near_duplicate_records"] / n,
+        "near_duplicate_records": s["near_duplicate_records"],
+        "near_duplicate_clusters": s["near_duplicate_clusters"],
+        "flagged_rate": s.get("flagged_records", 0) / n,
+        "quality_rate": s.get("quality_flagged_records", 0) / n,
+        "html_records": s["html_records"],
+        "truncated_records": s["truncated_records"],
+        "generated_records": s["generated_records"],
+        "generated_rate": s["generated_records"] / n,
+        "pii_records": s["pii_records"],
+        "pii_count": s.get("pii_findings", s["pii_records"]),
+        "contaminated": s.get("contaminated") or 0,
         "shared_answer_records": dup.get("shared_answer_records", 0),
         "conflicting_records": dup.get("conflicting_records", 0),
-        "distinct_2": s["diversity"].get("distinct_2"), "vendi": s["diversity"].get("vendi"),
+        "distinct_2": s["diversity"].get("distinct_2"),
+        "vendi": s["diversity"].get("vendi"),
         "cluster_entropy": s["diversity"].get("cluster_entropy"),
-        "tokens_total": s["tokens"].get("total"), "tokens_p95": s["tokens"].get("p95"),
+        "tokens_total": s["tokens"].get("total"),
+        "tokens_p95": s["tokens"].get("p95"),
     }
     for reason, count in report.get("quality", {}).get("reasons", {}).items():
         m.setdefault(reason, count)
@@ -64,8 +81,10 @@ def parse(spec: str) -> list[tuple[str, str, float]]:
             continue
         m = _GATE.match(part)
         if not m:
-            raise UserError(f"--fail-on: cannot read {part.strip()!r}",
-                            hint='write METRIC OP NUMBER, e.g. "dup_rate>0.05,pii_count>0,contaminated>0"')
+            raise UserError(
+                f"--fail-on: cannot read {part.strip()!r}",
+                hint='write METRIC OP NUMBER, e.g. "dup_rate>0.05,pii_count>0,contaminated>0"',
+            )
         name, op, value, pct = m.groups()
         gates.append((name, op, float(value) / (100 if pct else 1)))
     return gates
@@ -94,7 +113,7 @@ def check(report: dict, spec: str) -> list[str]:
     failed = []
     for name, op, value in parse(spec):
         if name not in figures:
-            if name in known_metrics():   # a reason code no record carries
+            if name in known_metrics():  # a reason code no record carries
                 figures[name] = 0
             else:
                 raise UserError(f"--fail-on: unknown metric {name!r}", hint=f"metrics: {', '.join(known_metrics())}")

@@ -5,6 +5,7 @@ Validators keep precision up: a card number must pass the Luhn check (ISO/IEC 78
 real birth date, a valid gender/century digit and the Ministry of the Interior checksum, an IPv6 address must parse
 (ipaddress), a generic secret after `key=` must look random (Shannon entropy >= 3.5 bits per character).
 """
+
 from __future__ import annotations
 
 import ipaddress
@@ -20,11 +21,11 @@ KINDS = ("email", "phone", "card", "ipv4", "ipv6", "secret", "rrn")
 
 @dataclass(frozen=True)
 class PIIFinding:
-    kind: str       # one of KINDS
-    start: int      # character span in the text
+    kind: str  # one of KINDS
+    start: int  # character span in the text
     end: int
-    masked: str     # the value with most characters replaced by '*'
-    excerpt: str = ""   # up to 30 characters of context either side, the value masked
+    masked: str  # the value with most characters replaced by '*'
+    excerpt: str = ""  # up to 30 characters of context either side, the value masked
 
 
 # ---------------------------------------------------------------------------------------------------- validators
@@ -65,30 +66,37 @@ def _entropy(s: str) -> float:
 
 
 # ------------------------------------------------------------------------------------------------------ patterns
-_EMAIL = re.compile(r"(?<![\w.+-])[A-Za-z0-9][A-Za-z0-9._%+-]{0,63}@[A-Za-z0-9](?:[A-Za-z0-9-]{0,62}[A-Za-z0-9])?"
-                    r"(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,62}[A-Za-z0-9])?)*\.[A-Za-z]{2,24}(?![\w-])")
+_EMAIL = re.compile(
+    r"(?<![\w.+-])[A-Za-z0-9][A-Za-z0-9._%+-]{0,63}@[A-Za-z0-9](?:[A-Za-z0-9-]{0,62}[A-Za-z0-9])?"
+    r"(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,62}[A-Za-z0-9])?)*\.[A-Za-z]{2,24}(?![\w-])"
+)
 _RRN = re.compile(r"(?<![\d-])\d{6}\s?-\s?[1-8]\d{6}(?![\d-])")
 _CARD = re.compile(r"(?<![\d-])(?:\d[ -]?){12,18}\d(?![\d-])")
 _PHONE = re.compile(
     r"(?<![\w+-])(?:"
-    r"\+82[ -]?(?:\(0\))?(?:1[016789]|2|[3-6][1-5])[ -]?\d{3,4}[ -]?\d{4}"      # +82 10 1234 5678, +82-2-123-4567
-    r"|0(?:1[016789]|2|[3-6][1-5]|70)[ -.]?\d{3,4}[ -.]?\d{4}"                   # 010-1234-5678, 02-123-4567, 031-...
-    r"|\+\d{1,3}[ -.]?\(?\d{1,4}\)?(?:[ -.]?\d{2,4}){2,3}"                       # other international numbers
-    r"|\(\d{3}\)\s?\d{3}[-.]\d{4}|\d{3}[-.]\d{3}[-.]\d{4}"                        # North American (555) 123-4567
-    r")(?![\w-])")
-_IPV4 = re.compile(r"(?<![\w.])(?:(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.){3}(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(?![\w.])")
+    r"\+82[ -]?(?:\(0\))?(?:1[016789]|2|[3-6][1-5])[ -]?\d{3,4}[ -]?\d{4}"  # +82 10 1234 5678, +82-2-123-4567
+    r"|0(?:1[016789]|2|[3-6][1-5]|70)[ -.]?\d{3,4}[ -.]?\d{4}"  # 010-1234-5678, 02-123-4567, 031-...
+    r"|\+\d{1,3}[ -.]?\(?\d{1,4}\)?(?:[ -.]?\d{2,4}){2,3}"  # other international numbers
+    r"|\(\d{3}\)\s?\d{3}[-.]\d{4}|\d{3}[-.]\d{3}[-.]\d{4}"  # North American (555) 123-4567
+    r")(?![\w-])"
+)
+_IPV4 = re.compile(
+    r"(?<![\w.])(?:(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.){3}(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(?![\w.])"
+)
 _IPV6 = re.compile(r"(?<![\w:])(?:[0-9A-Fa-f]{0,4}:){2,7}[0-9A-Fa-f]{0,4}(?![\w:])")
 _SECRETS = [
-    re.compile(r"(?<![\w-])sk-(?:proj-|ant-)?[A-Za-z0-9_-]{20,}"),        # OpenAI / Anthropic style
-    re.compile(r"(?<![A-Z0-9])(?:AKIA|ASIA)[0-9A-Z]{16}(?![A-Z0-9])"),   # AWS access key id
-    re.compile(r"(?<!\w)gh[pousr]_[A-Za-z0-9]{36,}"),                    # GitHub tokens
+    re.compile(r"(?<![\w-])sk-(?:proj-|ant-)?[A-Za-z0-9_-]{20,}"),  # OpenAI / Anthropic style
+    re.compile(r"(?<![A-Z0-9])(?:AKIA|ASIA)[0-9A-Z]{16}(?![A-Z0-9])"),  # AWS access key id
+    re.compile(r"(?<!\w)gh[pousr]_[A-Za-z0-9]{36,}"),  # GitHub tokens
     re.compile(r"(?<!\w)github_pat_[A-Za-z0-9_]{60,}"),
-    re.compile(r"(?<!\w)xox[abposr]-[A-Za-z0-9-]{10,}"),                 # Slack
-    re.compile(r"(?<!\w)AIza[0-9A-Za-z_-]{35}"),                         # Google API key
+    re.compile(r"(?<!\w)xox[abposr]-[A-Za-z0-9-]{10,}"),  # Slack
+    re.compile(r"(?<!\w)AIza[0-9A-Za-z_-]{35}"),  # Google API key
     re.compile(r"-----BEGIN (?:[A-Z]+ )?PRIVATE KEY-----"),
 ]
-_KEYVAL = re.compile(r"(?i)(?:api[_-]?key|secret|token|passw(?:or)?d|access[_-]?key|auth)[\"']?\s*[:=]\s*[\"']?"
-                     r"([A-Za-z0-9_\-/+=.]{16,})")
+_KEYVAL = re.compile(
+    r"(?i)(?:api[_-]?key|secret|token|passw(?:or)?d|access[_-]?key|auth)[\"']?\s*[:=]\s*[\"']?"
+    r"([A-Za-z0-9_\-/+=.]{16,})"
+)
 
 
 def _mask(kind: str, v: str) -> str:
@@ -173,7 +181,7 @@ def redact(text: str, *, kinds: tuple[str, ...] = KINDS) -> str:
         return text
     out, last = [], 0
     for f in find_pii(text, kinds=kinds):
-        out.append(text[last:f.start])
+        out.append(text[last : f.start])
         out.append(f"[{f.kind.upper()}]")
         last = f.end
     out.append(text[last:])

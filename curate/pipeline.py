@@ -4,33 +4,33 @@ The loop, counters, progress bars and the store record live here once; signals a
 Rows are streamed: the first pass keeps a few numbers per record (curate.stream), never the texts; later passes
 re-read only what the set-level stages need.
 """
+
 from __future__ import annotations
 
-import math
 import os
 import re
 import sys
 import time
 from collections import Counter
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import numpy as np
 
-from workbench.errors import UserError
-from workbench.messages import message, render
-
-from workbench import tabular as io
 from curate.fields import FieldMap, FieldTypeError, detect_fields, prompt_text, to_pair
 from curate.signals import CATEGORY, Record, Signal, build_signals, default_signals, signal_config
+from workbench import tabular as io
+from workbench.errors import UserError
+from workbench.messages import message, render
 
 __all__ = ["STAGES", "audit", "AuditConfig", "collect", "Collected", "load_test_items", "verdicts"]
 
 REPORT_VERSION = 1
 CHUNK = 5_000
 _PII_HINT = re.compile(r"[\d@]")
-_NONE: list = []   # shared by every record without reasons / PII (a million empty lists cost ~60 MB); never mutated
+_NONE: list = []  # shared by every record without reasons / PII (a million empty lists cost ~60 MB); never mutated
 # curate.dedup.near_duplicates' own defaults unless the user sets shingle/num_perm/threshold/bands/rows
 NEAR_DEFAULTS: dict = {}
 
@@ -38,6 +38,7 @@ NEAR_DEFAULTS: dict = {}
 @dataclass
 class AuditConfig:
     """Every setting of an audit; stored in report.json so a report says how it was made."""
+
     fields: dict | None = None
     test: str | None = None
     model: str | None = None
@@ -45,11 +46,11 @@ class AuditConfig:
     max_length: int | None = None
     skip_bad: bool = False
     max_record_bytes: int = io.MAX_RECORD_BYTES
-    signals: list | None = None            # YAML-style specs; None = default_signals()
+    signals: list | None = None  # YAML-style specs; None = default_signals()
     near: dict = field(default_factory=dict)
     ngram: int = 13
     seed: int = 0
-    diversity_sample: int = 20_000         # records the diversity embedding is fitted on (all when fewer)
+    diversity_sample: int = 20_000  # records the diversity embedding is fitted on (all when fewer)
     stages: tuple = ("signals", "pii", "exact", "near", "diversity", "tokens", "contamination")
 
     def as_dict(self) -> dict:
@@ -62,6 +63,7 @@ STAGES = AuditConfig.stages
 @dataclass
 class Collected:
     """What the streaming pass keeps: one entry per record (the texts only with `keep_texts`, for `curate clean`)."""
+
     fmap: FieldMap
     fmt: str
     lines: list[int] = field(default_factory=list)
@@ -75,15 +77,23 @@ class Collected:
     pii_kinds: Counter = field(default_factory=Counter)
     read_stats: dict = field(default_factory=dict)
     keep_texts: bool = True
-    text_chunks: Any = None     # text_chunks(want=None) -> (indices, prompts, answers) chunks: the later passes' reader
-    dataset: Any = None         # Ray engine: the (idx, prompt, text) dataset in the object store
+    text_chunks: Any = None  # text_chunks(want=None) -> (indices, prompts, answers) chunks: the later passes' reader
+    dataset: Any = None  # Ray engine: the (idx, prompt, text) dataset in the object store
 
 
 def _progress(total: int | None, desc: str, enabled: bool):
     from tqdm import tqdm
 
-    return tqdm(total=total, desc=desc, unit=" rec", file=sys.stderr, disable=not enabled, leave=False,
-                dynamic_ncols=True, mininterval=0.5)
+    return tqdm(
+        total=total,
+        desc=desc,
+        unit=" rec",
+        file=sys.stderr,
+        disable=not enabled,
+        leave=False,
+        dynamic_ncols=True,
+        mininterval=0.5,
+    )
 
 
 def _chunks(rows: Iterator, size: int) -> Iterator[list]:
@@ -100,13 +110,20 @@ def _chunks(rows: Iterator, size: int) -> Iterator[list]:
 def _pii_module():
     try:
         from curate import pii
-    except ImportError:   # curate-B's stage not installed: the audit says so instead of failing
+    except ImportError:  # curate-B's stage not installed: the audit says so instead of failing
         return None
     return pii
 
 
-def collect(path: str | os.PathLike, cfg: AuditConfig, *, signals: list[Signal] | None = None,
-            progress: bool = True, on_chunk=None, keep_texts: bool = True) -> Collected:
+def collect(
+    path: str | os.PathLike,
+    cfg: AuditConfig,
+    *,
+    signals: list[Signal] | None = None,
+    progress: bool = True,
+    on_chunk=None,
+    keep_texts: bool = True,
+) -> Collected:
     """Stream the file once: detect fields on the first chunk, run per-record signals and PII per chunk.
     `on_chunk(col, start, prompts, answers)` sees every chunk's texts (the audit's pass-1 features); with
     `keep_texts=False` they are not kept, and `col.text_chunks` re-reads them from the file."""
@@ -120,8 +137,12 @@ def collect(path: str | os.PathLike, cfg: AuditConfig, *, signals: list[Signal] 
         for chunk in _chunks(rows, CHUNK):
             if col is None:
                 columns = list(dict.fromkeys(k for _, r in chunk for k in r))
-                col = Collected(fmap=detect_fields(columns, cfg.fields), fmt=stats.get("format"), read_stats=stats,
-                                keep_texts=keep_texts)
+                col = Collected(
+                    fmap=detect_fields(columns, cfg.fields),
+                    fmt=stats.get("format"),
+                    read_stats=stats,
+                    keep_texts=keep_texts,
+                )
             start = len(col.lines)
             prompts, answers = _process_chunk(chunk, col, signals, pii, cfg, path)
             if on_chunk is not None:
@@ -174,13 +195,14 @@ def _process_chunk(chunk, col: Collected, signals, pii, cfg: AuditConfig, path) 
         if pii is not None:
             for side, text in (("prompt", ptext), ("answer", answer)):
                 if not text or not _PII_HINT.search(text):
-                    continue   # every PII kind has a digit or an '@' (keys/secrets too: long mixed tokens)
+                    continue  # every PII kind has a digit or an '@' (keys/secrets too: long mixed tokens)
                 for f in pii.find_pii(text):
                     kinds.append(f.kind)
                     col.pii_kinds[f.kind] += 1
                     if len(col.pii_examples) < 200:
-                        col.pii_examples.append({"index": idx, "line": line, "field": side, "kind": f.kind,
-                                                 "masked": f.masked})
+                        col.pii_examples.append(
+                            {"index": idx, "line": line, "field": side, "kind": f.kind, "masked": f.masked}
+                        )
         col.pii.append(sorted(set(kinds)) if kinds else _NONE)
     if col.keep_texts:
         col.prompts.extend(prompts)
@@ -203,7 +225,7 @@ def load_test_items(test: str) -> list[tuple[str, str]]:
     if not p.exists():
         raise UserError(f"--test {test}: no such file", hint="pass a suite .yaml or a data file with questions")
     if p.suffix.lower() in (".yaml", ".yml"):
-        from evalkit.suites import load_suite
+        from workbench.suitefile import load_suite
 
         suite = load_suite(p)
         items = []
@@ -254,7 +276,7 @@ def verdicts(report: dict) -> dict:
     g_share = s["generated_records"] / n
     dup_share = (s["exact_duplicate_records"].get("pair", 0) + s["near_duplicate_records"]) / n
     div = s["diversity"]
-    ent_norm = div.get("cluster_entropy")   # curate.diversity normalises it: entropy / log(n_clusters), in [0, 1]
+    ent_norm = div.get("cluster_entropy")  # curate.diversity normalises it: entropy / log(n_clusters), in [0, 1]
     usable = s["records"] - s["flagged_records"] - s["exact_duplicate_records"].get("pair", 0)
 
     def grade(x, good, fair, higher_is_better=False):
@@ -266,8 +288,13 @@ def verdicts(report: dict) -> dict:
 
     def axis(name: str, verdict: str, figure_key: str | None = None, **fields) -> dict:
         figure, rule = message(figure_key or f"audit.figure.{name}", **fields), message(f"audit.rule.{name}")
-        return {"verdict": verdict, "figure": render(figure, MESSAGES), "rule": render(rule, MESSAGES),
-                "figure_key": figure, "rule_key": rule}
+        return {
+            "verdict": verdict,
+            "figure": render(figure, MESSAGES),
+            "rule": render(rule, MESSAGES),
+            "figure_key": figure,
+            "rule_key": rule,
+        }
 
     d_parts = [grade(dup_share, 0.02, 0.10)]
     if div.get("distinct_2") is not None:
@@ -279,8 +306,9 @@ def verdicts(report: dict) -> dict:
     d_fields = dict(duplicates=dup_share, distinct_2=div.get("distinct_2") or 0)
     return {
         "quality": axis("quality", grade(q_share, 0.02, 0.10), share=q_share),
-        "diversity": axis("diversity", d_verdict, **d_fields, entropy=ent_norm) if ent_norm is not None else
-        axis("diversity", d_verdict, "audit.figure.diversity_no_entropy", **d_fields),
+        "diversity": axis("diversity", d_verdict, **d_fields, entropy=ent_norm)
+        if ent_norm is not None
+        else axis("diversity", d_verdict, "audit.figure.diversity_no_entropy", **d_fields),
         "real_vs_generated": axis("real_vs_generated", grade(g_share, 0.01, 0.05), share=g_share),
         "amount": axis("amount", grade(usable, 1000, 200, True), usable=usable, tokens=s["tokens"].get("total", 0)),
     }
@@ -300,8 +328,14 @@ def fix_messages(report: dict, limit: int = 6) -> list[dict]:
     if conflicting:
         fixes.append((conflicting, message("audit.fix.conflicting", n=conflicting)))
     if s["near_duplicate_records"]:
-        fixes.append((s["near_duplicate_records"], message("audit.fix.near_duplicates", n=s["near_duplicate_records"],
-                                                           clusters=s["near_duplicate_clusters"])))
+        fixes.append(
+            (
+                s["near_duplicate_records"],
+                message(
+                    "audit.fix.near_duplicates", n=s["near_duplicate_records"], clusters=s["near_duplicate_clusters"]
+                ),
+            )
+        )
     if s.get("contaminated"):
         fixes.append((s["contaminated"] * 10, message("audit.fix.contamination", n=s["contaminated"])))
     if s["pii_records"]:
@@ -318,21 +352,48 @@ def top_fixes(report: dict, limit: int = 6) -> list[str]:
 
 
 # -- the audit --------------------------------------------------------------------------------------------------------
-def audit(path: str | os.PathLike, *, fields: dict | None = None, test: str | None = None, model: str | None = None,
-          out: str | os.PathLike | None = None, perplexity: bool = False, store=None, skip_bad: bool = False,
-          max_length: int | None = None, signals: list | None = None, near: dict | None = None, ngram: int = 13,
-          seed: int = 0, stages: tuple | None = None, progress: bool = False,
-          max_record_bytes: int = io.MAX_RECORD_BYTES, engine: str = "local", address: str | None = None,
-          diversity_sample: int = 20_000) -> dict:
+def audit(
+    path: str | os.PathLike,
+    *,
+    fields: dict | None = None,
+    test: str | None = None,
+    model: str | None = None,
+    out: str | os.PathLike | None = None,
+    perplexity: bool = False,
+    store=None,
+    skip_bad: bool = False,
+    max_length: int | None = None,
+    signals: list | None = None,
+    near: dict | None = None,
+    ngram: int = 13,
+    seed: int = 0,
+    stages: tuple | None = None,
+    progress: bool = False,
+    max_record_bytes: int = io.MAX_RECORD_BYTES,
+    engine: str = "local",
+    address: str | None = None,
+    diversity_sample: int = 20_000,
+) -> dict:
     """Audit one dataset; returns the report dict (the content of report.json). With `out`, writes report.json,
     records.parquet and report.html there (only once everything succeeded). With `store` (a Store or URL), records
     the run as kind "audit". `engine="ray"` runs reading, signals and near-duplicates on Ray Data (local Ray, or the
     cluster at `address`); `path` may then also be a folder or list of shards. Both engines give the same report."""
     if engine not in ("local", "ray"):
         raise UserError(f"unknown engine {engine!r}", hint="use --engine local or --engine ray")
-    cfg = AuditConfig(fields=fields, test=test, model=model, perplexity=perplexity, max_length=max_length,
-                      skip_bad=skip_bad, max_record_bytes=max_record_bytes, signals=signals,
-                      near={**NEAR_DEFAULTS, **(near or {})}, ngram=ngram, seed=seed, diversity_sample=diversity_sample)
+    cfg = AuditConfig(
+        fields=fields,
+        test=test,
+        model=model,
+        perplexity=perplexity,
+        max_length=max_length,
+        skip_bad=skip_bad,
+        max_record_bytes=max_record_bytes,
+        signals=signals,
+        near={**NEAR_DEFAULTS, **(near or {})},
+        ngram=ngram,
+        seed=seed,
+        diversity_sample=diversity_sample,
+    )
     if stages is not None:
         cfg.stages = tuple(stages)
     units = build_signals(signals) if signals is not None else default_signals()
@@ -343,9 +404,18 @@ def audit(path: str | os.PathLike, *, fields: dict | None = None, test: str | No
     run_id = None
     if store is not None:
         name = Path(path).name if isinstance(path, (str, os.PathLike)) else f"{len(path)} shards"
-        run_id = store.start_run("audit", name, model=model,
-                                 config={**cfg.as_dict(), "path": str(path), "out": str(out) if out else None,
-                                         "engine": engine, "address": address})
+        run_id = store.start_run(
+            "audit",
+            name,
+            model=model,
+            config={
+                **cfg.as_dict(),
+                "path": str(path),
+                "out": str(out) if out else None,
+                "engine": engine,
+                "address": address,
+            },
+        )
     try:
         if engine == "ray":
             from curate import engine_ray
@@ -354,8 +424,12 @@ def audit(path: str | os.PathLike, *, fields: dict | None = None, test: str | No
             engine_ray.init_ray(address)
             collect_fn, near_fn = engine_ray.ray_hooks(address)
             report, table = _audit(path, cfg, units, progress, collect_fn=collect_fn, near_fn=near_fn)
-            report["engine"] = {"name": "ray", "address": address, "files": len(engine_ray.input_files(path)),
-                                "wall_s": round(time.perf_counter() - t0, 3)}
+            report["engine"] = {
+                "name": "ray",
+                "address": address,
+                "files": len(engine_ray.input_files(path)),
+                "wall_s": round(time.perf_counter() - t0, 3),
+            }
             write = engine_ray.write_outputs_sharded
         else:
             from curate.report import write_outputs as write
@@ -369,20 +443,32 @@ def audit(path: str | os.PathLike, *, fields: dict | None = None, test: str | No
             store.finish_run(run_id, status="failed")
         raise
     if store is not None:
-        store.finish_run(run_id, status="done", summary={**report["summary"], "verdicts": report["verdicts"],
-                                                        "out": report.get("outputs", {}).get("dir")})
+        store.finish_run(
+            run_id,
+            status="done",
+            summary={**report["summary"], "verdicts": report["verdicts"], "out": report.get("outputs", {}).get("dir")},
+        )
     return report
 
 
 def _near_settings(cfg: AuditConfig) -> dict:
     """curate.dedup.near_duplicates' defaults with the user's overrides (shingle, num_perm, threshold, bands, rows)."""
     kw = {k: v for k, v in cfg.near.items() if v is not None}
-    return {"shingle": 3, "num_perm": 128, "threshold": 0.7, "bands": None, "rows": None, "seed": cfg.seed,
-            "window": 32, **kw}
+    return {
+        "shingle": 3,
+        "num_perm": 128,
+        "threshold": 0.7,
+        "bands": None,
+        "rows": None,
+        "seed": cfg.seed,
+        "window": 32,
+        **kw,
+    }
 
 
-def _audit(path, cfg: AuditConfig, units: list[Signal], progress: bool, *, collect_fn=None,
-           near_fn=None) -> tuple[dict, dict]:
+def _audit(
+    path, cfg: AuditConfig, units: list[Signal], progress: bool, *, collect_fn=None, near_fn=None
+) -> tuple[dict, dict]:
     """The stages in order; `collect_fn` and `near_fn` replace the two engine-dependent ones (see curate.engine_ray).
 
     Pass 1 streams the records once (signals, PII and the per-record features of curate.stream); later passes re-read
@@ -410,19 +496,24 @@ def _audit(path, cfg: AuditConfig, units: list[Signal], progress: bool, *, colle
         from curate.contamination import ContaminationScan
 
         test_items = load_test_items(cfg.test)
-        scan = ContaminationScan(test_items, n=cfg.ngram, near_threshold=cfg.near.get("threshold") or 0.7,
-                                 seed=cfg.seed)
+        scan = ContaminationScan(
+            test_items, n=cfg.ngram, near_threshold=cfg.near.get("threshold") or 0.7, seed=cfg.seed
+        )
     near_cfg = _near_settings(cfg)
     feats: Features | None = None
 
     def on_chunk(col, start, prompts, answers):
         nonlocal feats
         if feats is None:
-            feats = Features(kind=col.fmap.kind, exact="exact" in cfg.stages,
-                             near=near_cfg if "near" in cfg.stages and near_fn is None else None,
-                             diversity="diversity" in cfg.stages,
-                             tokenizer=getattr(model, "tokenizer", None),
-                             model=model if cfg.perplexity else None, contamination=scan)
+            feats = Features(
+                kind=col.fmap.kind,
+                exact="exact" in cfg.stages,
+                near=near_cfg if "near" in cfg.stages and near_fn is None else None,
+                diversity="diversity" in cfg.stages,
+                tokenizer=getattr(model, "tokenizer", None),
+                model=model if cfg.perplexity else None,
+                contamination=scan,
+            )
         feats.add(start, prompts, answers, col.lines[start:], col.reasons[start:])
 
     t0 = time.perf_counter()
@@ -440,7 +531,7 @@ def _audit(path, cfg: AuditConfig, units: list[Signal], progress: bool, *, colle
     pair_dup_of = np.full(n, -1, np.int64)
     prompt_dup = np.zeros(n, bool)
     answer_dup = np.zeros(n, bool)
-    previews: list[tuple[str, list[list[int]], str]] = []       # (section key, groups, which text to show)
+    previews: list[tuple[str, list[list[int]], str]] = []  # (section key, groups, which text to show)
     if "exact" in cfg.stages:
         t = stage("exact duplicates")
         hq, ha = feats.array("prompt_hash", np.uint64), feats.array("answer_hash", np.uint64)
@@ -456,11 +547,17 @@ def _audit(path, cfg: AuditConfig, units: list[Signal], progress: bool, *, colle
             exact[pname], exact[aname] = rq.duplicate_records, ra.duplicate_records
             prompt_dup = rq.dup_mask
             cross = dedup.cross_from_hashes(hq, ha)
-            previews += [("pair_groups", rp.groups, "prompt"), ("shared_answers", cross.shared_answers, "answer"),
-                         ("conflicting", cross.conflicting_answers, "prompt")]
+            previews += [
+                ("pair_groups", rp.groups, "prompt"),
+                ("shared_answers", cross.shared_answers, "answer"),
+                ("conflicting", cross.conflicting_answers, "prompt"),
+            ]
             dup_section.update(
-                shared_answer_groups=len(cross.shared_answers), shared_answer_records=cross.shared_answer_records,
-                conflicting_groups=len(cross.conflicting_answers), conflicting_records=cross.conflicting_records)
+                shared_answer_groups=len(cross.shared_answers),
+                shared_answer_records=cross.shared_answer_records,
+                conflicting_groups=len(cross.conflicting_answers),
+                conflicting_records=cross.conflicting_records,
+            )
         exact["pair"] = rp.duplicate_records
         for g in rp.groups:
             pair_dup_of[g[1:]] = g[0]
@@ -474,8 +571,9 @@ def _audit(path, cfg: AuditConfig, units: list[Signal], progress: bool, *, colle
     if "near" in cfg.stages:
         t = stage("near duplicates")
         if near_fn is not None:
-            res = near_fn(col, **{k: near_cfg[k] for k in ("shingle", "num_perm", "threshold", "bands", "rows",
-                                                         "seed", "window")})
+            res = near_fn(
+                col, **{k: near_cfg[k] for k in ("shingle", "num_perm", "threshold", "bands", "rows", "seed", "window")}
+            )
         else:
             rk = feats.record_keys()
             cand = dedup.near_candidates(rk, window=near_cfg["window"])
@@ -490,7 +588,7 @@ def _audit(path, cfg: AuditConfig, units: list[Signal], progress: bool, *, colle
         sample = sample_indices(n, cfg.diversity_sample, cfg.seed)
     shown = {g[0] for _, groups, _ in previews for g in groups}
     want = np.unique(np.concatenate([cand_records, sample, np.fromiter(shown, np.int64, len(shown))]))
-    texts: dict[int, tuple[str, str]] = {}          # index -> (prompt, answer) of the sample and shown records
+    texts: dict[int, tuple[str, str]] = {}  # index -> (prompt, answer) of the sample and shown records
     keep_text = np.zeros(n, bool)
     keep_text[sample] = True
     keep_text[list(shown)] = True
@@ -527,10 +625,21 @@ def _audit(path, cfg: AuditConfig, units: list[Signal], progress: bool, *, colle
             del rk
         near_cluster = np.asarray(res.cluster_of, dtype=np.int64)
         largest = sorted(enumerate(res.clusters), key=lambda x: -len(x[1]))[:20]
-        near_summary = {"clusters": len(res.clusters), "records": res.duplicate_records, "field": aname,
-                        "config": getattr(res, "config", near_cfg),
-                        "largest": [{"cluster": c, "size": len(m), "representative": res.representative[c],
-                                     "line": int(lines[res.representative[c]])} for c, m in largest]}
+        near_summary = {
+            "clusters": len(res.clusters),
+            "records": res.duplicate_records,
+            "field": aname,
+            "config": getattr(res, "config", near_cfg),
+            "largest": [
+                {
+                    "cluster": c,
+                    "size": len(m),
+                    "representative": res.representative[c],
+                    "line": int(lines[res.representative[c]]),
+                }
+                for c, m in largest
+            ],
+        }
         timings["near"] = timings.get("near", 0.0) + time.perf_counter() - t
 
     # diversity: fitted on the sample; every record placed on the map (pass 3 when the set is larger than the sample)
@@ -542,11 +651,21 @@ def _audit(path, cfg: AuditConfig, units: list[Signal], progress: bool, *, colle
         from curate.diversity import cluster_figures, fit_diversity, label_balance
 
         t = stage("diversity")
-        diversity = {"records": n, "distinct_1": feats.distinct[1].value, "distinct_2": feats.distinct[2].value,
-                     "label_balance": label_balance(col.labels) if fmap.label is not None else None}
+        diversity = {
+            "records": n,
+            "distinct_1": feats.distinct[1].value,
+            "distinct_2": feats.distinct[2].value,
+            "label_balance": label_balance(col.labels) if fmap.label is not None else None,
+        }
         if n < 2:
-            diversity.update(vendi=float(n), cluster_entropy=0.0, coverage=0.0, n_clusters=n,
-                             cluster_sizes=[n] if n else [], sampled=False)
+            diversity.update(
+                vendi=float(n),
+                cluster_entropy=0.0,
+                coverage=0.0,
+                n_clusters=n,
+                cluster_sizes=[n] if n else [],
+                sampled=False,
+            )
             cluster_ids[:] = 0
         else:
             model_d = fit_diversity([diversity_text(*texts[i], fmap.kind) for i in sample.tolist()], n, seed=cfg.seed)
@@ -585,24 +704,39 @@ def _audit(path, cfg: AuditConfig, units: list[Signal], progress: bool, *, colle
     if "tokens" in cfg.stages:
         per_tokens = feats.array("tokens")
         tokens = summarize_counts(per_tokens, max_length=cfg.max_length)
-        tokens["tokenizer"] = (model.name if getattr(model, "tokenizer", None) is not None
-                               else "approx (no --model: ~4 bytes per token)")
+        tokens["tokenizer"] = (
+            model.name if getattr(model, "tokenizer", None) is not None else "approx (no --model: ~4 bytes per token)"
+        )
     ppl = None
     if cfg.perplexity:
         ppl = feats.array("perplexity", np.float64)
         arr = ppl[np.isfinite(ppl)]
-        tokens["perplexity"] = {"model": model.name, "p50": float(np.median(arr)) if len(arr) else None,
-                                "p95": float(np.percentile(arr, 95)) if len(arr) else None}
+        tokens["perplexity"] = {
+            "model": model.name,
+            "p50": float(np.median(arr)) if len(arr) else None,
+            "p95": float(np.percentile(arr, 95)) if len(arr) else None,
+        }
 
     contamination = None
     if scan is not None:
         res_c = scan.result()
         by_id = {tid: text for tid, text in test_items}
-        listed = [{**it, "test_text": by_id.get(it["test_id"], "")[:200],
-                   "train_line": int(lines[it["train_index"]]) if it.get("train_index") is not None else None}
-                  for it in res_c.items[:500]]
-        contamination = {"test": cfg.test, "test_items": len(test_items), "contaminated": len(res_c.contaminated_ids),
-                         "contaminated_ids": list(res_c.contaminated_ids), "items": listed, "figures": res_c.figures}
+        listed = [
+            {
+                **it,
+                "test_text": by_id.get(it["test_id"], "")[:200],
+                "train_line": int(lines[it["train_index"]]) if it.get("train_index") is not None else None,
+            }
+            for it in res_c.items[:500]
+        ]
+        contamination = {
+            "test": cfg.test,
+            "test_items": len(test_items),
+            "contaminated": len(res_c.contaminated_ids),
+            "contaminated_ids": list(res_c.contaminated_ids),
+            "items": listed,
+            "figures": res_c.figures,
+        }
 
     # per-reason and per-category counts
     reason_counts: Counter = Counter()
@@ -629,10 +763,16 @@ def _audit(path, cfg: AuditConfig, units: list[Signal], progress: bool, *, colle
         "pii_records": pii_records,
         "generated_records": cat_records["generated"],
         "truncated_records": cat_records["truncated"],
-        "diversity": {"distinct_2": diversity.get("distinct_2"), "vendi": diversity.get("vendi"),
-                      "cluster_entropy": diversity.get("cluster_entropy")},
-        "tokens": {"total": int(tokens.get("total", 0)), "p50": _round(tokens.get("p50")),
-                   "p95": _round(tokens.get("p95"))},
+        "diversity": {
+            "distinct_2": diversity.get("distinct_2"),
+            "vendi": diversity.get("vendi"),
+            "cluster_entropy": diversity.get("cluster_entropy"),
+        },
+        "tokens": {
+            "total": int(tokens.get("total", 0)),
+            "p50": _round(tokens.get("p50")),
+            "p95": _round(tokens.get("p95")),
+        },
         # beyond the stable minimum
         "flagged_records": flagged,
         "quality_flagged_records": quality_flagged,
@@ -642,19 +782,33 @@ def _audit(path, cfg: AuditConfig, units: list[Signal], progress: bool, *, colle
     }
     report = {
         "version": REPORT_VERSION,
-        "input": {"path": str(path), "format": col.fmt, "fields": fmap.as_dict(), "kind": fmap.kind,
-                  "prompt_field": pname, "answer_field": aname,
-                  "skipped_rows": summary["skipped_rows"], "skip_errors": col.read_stats.get("errors", [])},
+        "input": {
+            "path": str(path),
+            "format": col.fmt,
+            "fields": fmap.as_dict(),
+            "kind": fmap.kind,
+            "prompt_field": pname,
+            "answer_field": aname,
+            "skipped_rows": summary["skipped_rows"],
+            "skip_errors": col.read_stats.get("errors", []),
+        },
         "config": {**cfg.as_dict(), "signals": signal_config(units)},
         "summary": summary,
-        "quality": {"reasons": dict(reason_counts.most_common()), "categories": dict(cat_records),
-                    "flagged_share": flagged / n, "examples": feats.examples if feats else {}},
+        "quality": {
+            "reasons": dict(reason_counts.most_common()),
+            "categories": dict(cat_records),
+            "flagged_share": flagged / n,
+            "examples": feats.examples if feats else {},
+        },
         "language": {"scripts": dict(scripts.most_common())},
         "duplicates": {"exact": exact, **dup_section, "near": near_summary},
         "diversity": diversity,
         "tokens": tokens,
-        "pii": {"records": pii_records, "by_kind": dict(col.pii_kinds.most_common()),
-                "examples": col.pii_examples[:50]},
+        "pii": {
+            "records": pii_records,
+            "by_kind": dict(col.pii_kinds.most_common()),
+            "examples": col.pii_examples[:50],
+        },
         "contamination": contamination,
         "timings_s": {k: round(v, 3) for k, v in timings.items()},
     }
@@ -664,12 +818,21 @@ def _audit(path, cfg: AuditConfig, units: list[Signal], progress: bool, *, colle
 
     xy = np.round(xy, 5)
     table = {
-        "index": np.arange(n, dtype=np.int64), "line": lines,
-        "prompt_chars": feats.array("prompt_chars"), "answer_chars": feats.array("answer_chars"),
-        "script": col.scripts, "reasons": col.reasons, "pii": col.pii,
-        "prompt_duplicate": prompt_dup, "answer_duplicate": answer_dup, "pair_duplicate_of": pair_dup_of,
-        "near_cluster": near_cluster, "tokens": per_tokens, "cluster": cluster_ids,
-        "map_x": xy[:, 0], "map_y": xy[:, 1],
+        "index": np.arange(n, dtype=np.int64),
+        "line": lines,
+        "prompt_chars": feats.array("prompt_chars"),
+        "answer_chars": feats.array("answer_chars"),
+        "script": col.scripts,
+        "reasons": col.reasons,
+        "pii": col.pii,
+        "prompt_duplicate": prompt_dup,
+        "answer_duplicate": answer_dup,
+        "pair_duplicate_of": pair_dup_of,
+        "near_cluster": near_cluster,
+        "tokens": per_tokens,
+        "cluster": cluster_ids,
+        "map_x": xy[:, 0],
+        "map_y": xy[:, 1],
     }
     if ppl is not None:
         table["perplexity"] = ppl
@@ -680,8 +843,15 @@ def _round(x, nd: int = 1):
     return None if x is None else round(float(x), nd)
 
 
-def _groups_preview(groups: list[list[int]], texts: dict[int, tuple[str, str]], lines: np.ndarray, which: str
-                    ) -> list[dict]:
+def _groups_preview(
+    groups: list[list[int]], texts: dict[int, tuple[str, str]], lines: np.ndarray, which: str
+) -> list[dict]:
     """Groups (largest first) with their lines and an excerpt of the first member's prompt or answer."""
-    return [{"size": len(g), "lines": [int(lines[j]) for j in g[:50]],
-             "text": texts[g[0]][0 if which == "prompt" else 1][:200]} for g in groups]
+    return [
+        {
+            "size": len(g),
+            "lines": [int(lines[j]) for j in g[:50]],
+            "text": texts[g[0]][0 if which == "prompt" else 1][:200],
+        }
+        for g in groups
+    ]

@@ -1,5 +1,6 @@
 """Audit outputs: report.json, records.parquet, a self-contained report.html (inline SVG charts), and the terminal
 summary as a rich renderable (the CLI prints it; nothing here prints)."""
+
 from __future__ import annotations
 
 import html
@@ -14,8 +15,26 @@ import numpy as np
 
 __all__ = ["write_outputs", "to_json", "records_table", "render_html", "terminal_summary"]
 
-_PALETTE = ["#4e79a7", "#f28e2b", "#e15759", "#76b7b2", "#59a14f", "#edc948", "#b07aa1", "#ff9da7", "#9c755f",
-            "#bab0ac", "#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f"]
+_PALETTE = [
+    "#4e79a7",
+    "#f28e2b",
+    "#e15759",
+    "#76b7b2",
+    "#59a14f",
+    "#edc948",
+    "#b07aa1",
+    "#ff9da7",
+    "#9c755f",
+    "#bab0ac",
+    "#1f77b4",
+    "#ff7f0e",
+    "#2ca02c",
+    "#d62728",
+    "#9467bd",
+    "#8c564b",
+    "#e377c2",
+    "#7f7f7f",
+]
 _VERDICT_COLOR = {"good": "#2e7d32", "fair": "#ef6c00", "poor": "#c62828", "n/a": "#757575"}
 
 
@@ -43,8 +62,12 @@ def _finite(o):
 
 
 def to_json(report: dict) -> str:
-    return json.dumps(_finite(json.loads(json.dumps(report, default=_default))), ensure_ascii=False, indent=2,
-                      sort_keys=False) + "\n"
+    return (
+        json.dumps(
+            _finite(json.loads(json.dumps(report, default=_default))), ensure_ascii=False, indent=2, sort_keys=False
+        )
+        + "\n"
+    )
 
 
 def records_table(table: dict):
@@ -70,8 +93,12 @@ def write_outputs(out: str | os.PathLike, report: dict, table: dict, *, shard_ro
 
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
-    paths = {"dir": str(out.resolve()), "report_json": str((out / "report.json").resolve()),
-             "records": str((out / "records.parquet").resolve()), "html": str((out / "report.html").resolve())}
+    paths = {
+        "dir": str(out.resolve()),
+        "report_json": str((out / "report.json").resolve()),
+        "records": str((out / "records.parquet").resolve()),
+        "html": str((out / "report.html").resolve()),
+    }
     report["outputs"] = paths
     tmp = Path(tempfile.mkdtemp(prefix=".curate-", dir=out))
     try:
@@ -110,17 +137,26 @@ def svg_bars(items: list[tuple[str, float]], *, width: int = 640, bar_h: int = 1
     for i, (label, v) in enumerate(items):
         y = 5 + i * bar_h
         w = (width - label_w - pad) * v / vmax
-        parts.append(f"<text x='{label_w - 6}' y='{y + bar_h * 0.7:.1f}' text-anchor='end' font-size='12'>"
-                     f"{_esc(label)}</text>"
-                     f"<rect x='{label_w}' y='{y + 2}' width='{w:.1f}' height='{bar_h - 4}' fill='{color}'>"
-                     f"<title>{_esc(label)}: {v:g}</title></rect>"
-                     f"<text x='{label_w + w + 4:.1f}' y='{y + bar_h * 0.7:.1f}' font-size='11'>{v:g}</text>")
+        parts.append(
+            f"<text x='{label_w - 6}' y='{y + bar_h * 0.7:.1f}' text-anchor='end' font-size='12'>"
+            f"{_esc(label)}</text>"
+            f"<rect x='{label_w}' y='{y + 2}' width='{w:.1f}' height='{bar_h - 4}' fill='{color}'>"
+            f"<title>{_esc(label)}: {v:g}</title></rect>"
+            f"<text x='{label_w + w + 4:.1f}' y='{y + bar_h * 0.7:.1f}' font-size='11'>{v:g}</text>"
+        )
     parts.append("</svg>")
     return "".join(parts)
 
 
-def svg_histogram(counts: list[int], edges: list[float], *, width: int = 640, height: int = 200,
-                  xlabel: str = "", color: str = "#59a14f") -> str:
+def svg_histogram(
+    counts: list[int],
+    edges: list[float],
+    *,
+    width: int = 640,
+    height: int = 200,
+    xlabel: str = "",
+    color: str = "#59a14f",
+) -> str:
     if not counts:
         return "<p class='muted'>nothing to show</p>"
     left, bottom, top = 45, 30, 10
@@ -129,19 +165,31 @@ def svg_histogram(counts: list[int], edges: list[float], *, width: int = 640, he
     parts = [f"<svg xmlns='http://www.w3.org/2000/svg' width='{width}' height='{height}' role='img'>"]
     for i, c in enumerate(counts):
         hgt = (height - bottom - top) * c / cmax
-        parts.append(f"<rect x='{left + i * bw:.1f}' y='{height - bottom - hgt:.1f}' width='{max(bw - 1, 1):.1f}' "
-                     f"height='{hgt:.1f}' fill='{color}'><title>{edges[i]:g}–{edges[i + 1]:g}: {c}</title></rect>")
+        parts.append(
+            f"<rect x='{left + i * bw:.1f}' y='{height - bottom - hgt:.1f}' width='{max(bw - 1, 1):.1f}' "
+            f"height='{hgt:.1f}' fill='{color}'><title>{edges[i]:g}–{edges[i + 1]:g}: {c}</title></rect>"
+        )
     parts.append(f"<line x1='{left}' y1='{height - bottom}' x2='{width - 10}' y2='{height - bottom}' stroke='#333'/>")
-    parts.append(f"<text x='{left}' y='{height - 12}' font-size='11'>{edges[0]:g}</text>"
-                 f"<text x='{width - 10}' y='{height - 12}' font-size='11' text-anchor='end'>{edges[-1]:g}</text>"
-                 f"<text x='{(width + left) / 2:.0f}' y='{height - 2}' font-size='11' text-anchor='middle'>"
-                 f"{_esc(xlabel)}</text><text x='4' y='{top + 10}' font-size='11'>{cmax}</text>")
+    parts.append(
+        f"<text x='{left}' y='{height - 12}' font-size='11'>{edges[0]:g}</text>"
+        f"<text x='{width - 10}' y='{height - 12}' font-size='11' text-anchor='end'>{edges[-1]:g}</text>"
+        f"<text x='{(width + left) / 2:.0f}' y='{height - 2}' font-size='11' text-anchor='middle'>"
+        f"{_esc(xlabel)}</text><text x='4' y='{top + 10}' font-size='11'>{cmax}</text>"
+    )
     parts.append("</svg>")
     return "".join(parts)
 
 
-def svg_scatter(x: np.ndarray, y: np.ndarray, groups: np.ndarray, *, width: int = 640, height: int = 420,
-                max_points: int = 4000, seed: int = 0) -> str:
+def svg_scatter(
+    x: np.ndarray,
+    y: np.ndarray,
+    groups: np.ndarray,
+    *,
+    width: int = 640,
+    height: int = 420,
+    max_points: int = 4000,
+    seed: int = 0,
+) -> str:
     """The 2-D map of the set, coloured by cluster (a fixed-seed sample when large)."""
     n = len(x)
     if n == 0 or not np.isfinite(x).any():
@@ -156,12 +204,16 @@ def svg_scatter(x: np.ndarray, y: np.ndarray, groups: np.ndarray, *, width: int 
     xs, ys = np.clip(xs, x0, x1), np.clip(ys, y0, y1)
     sx = (width - 20) / ((x1 - x0) or 1)
     sy = (height - 20) / ((y1 - y0) or 1)
-    parts = [f"<svg xmlns='http://www.w3.org/2000/svg' width='{width}' height='{height}' role='img' "
-             "style='background:#fafafa'>"]
+    parts = [
+        f"<svg xmlns='http://www.w3.org/2000/svg' width='{width}' height='{height}' role='img' "
+        "style='background:#fafafa'>"
+    ]
     for xi, yi, g in zip(xs, ys, gs):
         c = _PALETTE[int(g) % len(_PALETTE)] if g >= 0 else "#999"
-        parts.append(f"<circle cx='{10 + (xi - x0) * sx:.1f}' cy='{height - 10 - (yi - y0) * sy:.1f}' r='2.2' "
-                     f"fill='{c}' fill-opacity='0.7'/>")
+        parts.append(
+            f"<circle cx='{10 + (xi - x0) * sx:.1f}' cy='{height - 10 - (yi - y0) * sy:.1f}' r='2.2' "
+            f"fill='{c}' fill-opacity='0.7'/>"
+        )
     parts.append("</svg>")
     return "".join(parts)
 
@@ -195,17 +247,19 @@ def render_html(report: dict, table: dict) -> str:
     verdict_rows = "".join(
         f"<tr><td>{_esc(axis.replace('_', ' '))}</td><td><b style='color:{_VERDICT_COLOR.get(d['verdict'], '#000')}'>"
         f"{_esc(d['verdict'])}</b></td><td>{_esc(d['figure'])}</td><td class='muted'>{_esc(d['rule'])}</td></tr>"
-        for axis, d in v.items())
+        for axis, d in v.items()
+    )
     fixes = "".join(f"<li>{_esc(f)}</li>" for f in report.get("fixes", [])) or "<li>nothing to fix</li>"
     reasons = list(report["quality"]["reasons"].items())[:25]
     tok = report.get("tokens") or {}
     tok_hist = tok.get("histogram") or {}
     chars = np.asarray(table.get("answer_chars", []))
     if len(chars):
-        hi = max(int(np.percentile(chars, 99)), 1)   # the last bar holds the top 1 %
+        hi = max(int(np.percentile(chars, 99)), 1)  # the last bar holds the top 1 %
         ch, ce = np.histogram(np.minimum(chars, hi), bins=min(30, hi), range=(0, hi))
-        chars_svg = svg_histogram([int(c) for c in ch], [float(e) for e in ce],
-                                  xlabel="answer length (characters; last bar: longer)")
+        chars_svg = svg_histogram(
+            [int(c) for c in ch], [float(e) for e in ce], xlabel="answer length (characters; last bar: longer)"
+        )
     else:
         chars_svg = ""
     dup = report.get("duplicates", {})
@@ -213,22 +267,26 @@ def render_html(report: dict, table: dict) -> str:
     div = report.get("diversity", {})
     pii = report.get("pii", {})
     cont = report.get("contamination")
-    summary_rows = "".join(f"<tr><td>{_esc(k)}</td><td>{_esc(json.dumps(val, ensure_ascii=False, default=str))}</td>"
-                           "</tr>" for k, val in s.items())
+    summary_rows = "".join(
+        f"<tr><td>{_esc(k)}</td><td>{_esc(json.dumps(val, ensure_ascii=False, default=str))}</td></tr>"
+        for k, val in s.items()
+    )
     examples = []
     for reason, exs in report["quality"].get("examples", {}).items():
         for e in exs:
             examples.append({"reason": reason, **e})
     cont_html = "<p class='muted'>no --test given</p>"
     if cont:
-        cont_html = (f"<p>{cont['contaminated']} of {cont['test_items']} test items overlap the training set "
-                     f"({_esc(cont['test'])}).</p>"
-                     + _table(cont["items"], ["test_id", "method", "overlap", "train_line", "test_text"]))
+        cont_html = (
+            f"<p>{cont['contaminated']} of {cont['test_items']} test items overlap the training set "
+            f"({_esc(cont['test'])}).</p>"
+            + _table(cont["items"], ["test_id", "method", "overlap", "train_line", "test_text"])
+        )
     template = div.get("template", {})
     skipped = f", {inp['skipped_rows']} bad rows skipped" if inp.get("skipped_rows") else ""
     label_bal = div.get("label_balance") or {}
     return f"""<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>curate audit: {_esc(Path(inp['path']).name)}</title>
+<html lang="en"><head><meta charset="utf-8"><title>curate audit: {_esc(Path(inp["path"]).name)}</title>
 <style>
 body{{font-family:system-ui,-apple-system,'Segoe UI',Roboto,'Noto Sans KR',sans-serif;margin:2em auto;max-width:1000px;
 color:#222;padding:0 1em}} h1{{font-size:1.5em}} h2{{border-bottom:1px solid #ddd;padding-bottom:.2em;margin-top:1.6em}}
@@ -236,57 +294,67 @@ table{{border-collapse:collapse;margin:.5em 0;font-size:.9em}} td,th{{border:1px
 text-align:left;vertical-align:top;max-width:520px;overflow-wrap:anywhere}} th{{background:#f3f3f3}}
 .muted{{color:#777}} .grid{{display:grid;grid-template-columns:1fr 1fr;gap:1em}}
 </style></head><body>
-<h1>Dataset audit: {_esc(inp['path'])}</h1>
-<p>{s['records']:,} records ({_esc(inp['format'])}, {_esc(inp['kind'])}: prompt field <code>{_esc(inp['prompt_field'])}
-</code>, answer field <code>{_esc(inp['answer_field'])}</code>){skipped}.</p>
+<h1>Dataset audit: {_esc(inp["path"])}</h1>
+<p>{s["records"]:,} records ({_esc(inp["format"])}, {_esc(inp["kind"])}: prompt field <code>{_esc(inp["prompt_field"])}
+</code>, answer field <code>{_esc(inp["answer_field"])}</code>){skipped}.</p>
 <h2>Verdict</h2>
 <table><thead><tr><th>axis</th><th>verdict</th><th>figure</th><th>rule of thumb</th></tr></thead>
 <tbody>{verdict_rows}</tbody></table>
 <h3>Top fixes</h3><ol>{fixes}</ol>
 <h2>Quality</h2>
-<p>{report['quality']['flagged_share']:.1%} of records have at least one reason code.</p>
+<p>{report["quality"]["flagged_share"]:.1%} of records have at least one reason code.</p>
 {svg_bars([(r, c) for r, c in reasons], color="#e15759")}
 <h3>Examples</h3>{_table(examples, ["reason", "line", "prompt", "answer"], limit=60)}
 <h2>Lengths and tokens</h2>
-<p>Tokens ({_esc(tok.get('tokenizer', ''))}): total {tok.get('total', 0):,}, p50 {_cell(tok.get('p50'))},
-p95 {_cell(tok.get('p95'))}
-{f", {tok.get('truncated_share', 0):.1%} over --max-length" if report['config'].get('max_length') else ""}.</p>
-{svg_histogram(tok_hist.get('counts', []), tok_hist.get('edges', []), xlabel="tokens per record")}
+<p>Tokens ({_esc(tok.get("tokenizer", ""))}): total {tok.get("total", 0):,}, p50 {_cell(tok.get("p50"))},
+p95 {_cell(tok.get("p95"))}
+{f", {tok.get('truncated_share', 0):.1%} over --max-length" if report["config"].get("max_length") else ""}.</p>
+{svg_histogram(tok_hist.get("counts", []), tok_hist.get("edges", []), xlabel="tokens per record")}
 {chars_svg}
 <h2>Duplicates</h2>
-<p>Exact duplicate records per field: {_esc(json.dumps(s['exact_duplicate_records'], ensure_ascii=False))}.
-Near-duplicate clusters: {s['near_duplicate_clusters']} ({s['near_duplicate_records']} records beyond their
+<p>Exact duplicate records per field: {_esc(json.dumps(s["exact_duplicate_records"], ensure_ascii=False))}.
+Near-duplicate clusters: {s["near_duplicate_clusters"]} ({s["near_duplicate_records"]} records beyond their
 representatives).</p>
-<h3>Exact duplicate pairs</h3>{_table(dup.get('pair_groups') or dup.get('groups') or [], ["size", "lines", "text"], 20)}
-<h3>One answer, different questions</h3>{_table(dup.get('shared_answers', []), ["size", "lines", "text"], 20)}
+<h3>Exact duplicate pairs</h3>{_table(dup.get("pair_groups") or dup.get("groups") or [], ["size", "lines", "text"], 20)}
+<h3>One answer, different questions</h3>{_table(dup.get("shared_answers", []), ["size", "lines", "text"], 20)}
 <h3>One question, different answers (conflicting)</h3>
-{_table(dup.get('conflicting', []), ["size", "lines", "text"], 20)}
-<h3>Largest near-duplicate clusters</h3>{_table(near.get('largest', []), ["cluster", "size", "line", "text"], 20)}
+{_table(dup.get("conflicting", []), ["size", "lines", "text"], 20)}
+<h3>Largest near-duplicate clusters</h3>{_table(near.get("largest", []), ["cluster", "size", "line", "text"], 20)}
 <h2>Diversity</h2>
-<div class="grid"><div>{svg_scatter(np.asarray(table.get('map_x', [])), np.asarray(table.get('map_y', [])),
-                                     np.asarray(table.get('cluster', [])), width=480, height=360)}</div>
+<div class="grid"><div>{
+        svg_scatter(
+            np.asarray(table.get("map_x", [])),
+            np.asarray(table.get("map_y", [])),
+            np.asarray(table.get("cluster", [])),
+            width=480,
+            height=360,
+        )
+    }</div>
 <div><table><tbody>
-<tr><td>distinct-1</td><td>{_cell(div.get('distinct_1'))}</td></tr>
-<tr><td>distinct-2</td><td>{_cell(div.get('distinct_2'))}</td></tr>
-<tr><td>Vendi score</td><td>{_cell(div.get('vendi'))}</td></tr>
-<tr><td>clusters</td><td>{_cell(div.get('n_clusters'))}</td></tr>
-<tr><td>cluster entropy (normalised)</td><td>{_cell(div.get('cluster_entropy'))}</td></tr>
-<tr><td>coverage</td><td>{_cell(div.get('coverage'))}</td></tr>
-<tr><td>commonest answer opening</td><td>{_esc((template.get('top_openings') or [{}])[0].get('opening', ''))}
- ({_cell(template.get('top_opening_share'))})</td></tr>
-<tr><td>opening entropy</td><td>{_cell(template.get('opening_entropy'))}</td></tr>
-<tr><td>label balance</td><td>{_esc(json.dumps({k: v for k, v in label_bal.items() if k != "counts"},
-                                                  default=str)) if label_bal else "no label field"}</td></tr>
+<tr><td>distinct-1</td><td>{_cell(div.get("distinct_1"))}</td></tr>
+<tr><td>distinct-2</td><td>{_cell(div.get("distinct_2"))}</td></tr>
+<tr><td>Vendi score</td><td>{_cell(div.get("vendi"))}</td></tr>
+<tr><td>clusters</td><td>{_cell(div.get("n_clusters"))}</td></tr>
+<tr><td>cluster entropy (normalised)</td><td>{_cell(div.get("cluster_entropy"))}</td></tr>
+<tr><td>coverage</td><td>{_cell(div.get("coverage"))}</td></tr>
+<tr><td>commonest answer opening</td><td>{_esc((template.get("top_openings") or [{}])[0].get("opening", ""))}
+ ({_cell(template.get("top_opening_share"))})</td></tr>
+<tr><td>opening entropy</td><td>{_cell(template.get("opening_entropy"))}</td></tr>
+<tr><td>label balance</td><td>{
+        _esc(json.dumps({k: v for k, v in label_bal.items() if k != "counts"}, default=str))
+        if label_bal
+        else "no label field"
+    }</td></tr>
 </tbody></table></div></div>
 <h2>Generated-looking text</h2>
-<p>{s['generated_records']} records carry LLM boilerplate (self-reference, refusals, knowledge-cutoff talk, filler).</p>
+<p>{s["generated_records"]} records carry LLM boilerplate (self-reference, refusals, knowledge-cutoff talk, filler).</p>
 <h2>PII</h2>
-<p>{pii.get('records', 0)} records with PII; by kind: {_esc(json.dumps(pii.get('by_kind', {})))}.</p>
-{_table(pii.get('examples', []), ["line", "field", "kind", "masked"])}
+<p>{pii.get("records", 0)} records with PII; by kind: {_esc(json.dumps(pii.get("by_kind", {})))}.</p>
+{_table(pii.get("examples", []), ["line", "field", "kind", "masked"])}
 <h2>Contamination</h2>{cont_html}
-<h2>Scripts</h2><p>{_esc(json.dumps(report.get('language', {}).get('scripts', {})))}</p>
+<h2>Scripts</h2><p>{_esc(json.dumps(report.get("language", {}).get("scripts", {})))}</p>
 <h2>Summary (report.json)</h2><table><tbody>{summary_rows}</tbody></table>
-<p class="muted">curate audit; timings {_esc(json.dumps(report.get('timings_s', {})))}</p>
+<p class="muted">curate audit; timings {_esc(json.dumps(report.get("timings_s", {})))}</p>
 </body></html>
 """
 
@@ -300,8 +368,9 @@ def terminal_summary(report: dict):
 
     s = report["summary"]
     colors = {"good": "green", "fair": "yellow", "poor": "red", "n/a": "dim"}
-    t = Table(title=f"curate audit: {Path(report['input']['path']).name} ({s['records']:,} records)",
-              title_justify="left")
+    t = Table(
+        title=f"curate audit: {Path(report['input']['path']).name} ({s['records']:,} records)", title_justify="left"
+    )
     t.add_column("axis")
     t.add_column("verdict")
     t.add_column("figure")
@@ -312,8 +381,8 @@ def terminal_summary(report: dict):
         f"exact duplicates: {exact or 'n/a'};  near-duplicate clusters: {s['near_duplicate_clusters']} "
         f"({s['near_duplicate_records']} records)",
         f"truncated {s['truncated_records']}, html {s['html_records']}, generated {s['generated_records']}, "
-        f"PII records {s['pii_records']}" + (f", contaminated test items {s['contaminated']}"
-                                             if s.get("contaminated") is not None else ""),
+        f"PII records {s['pii_records']}"
+        + (f", contaminated test items {s['contaminated']}" if s.get("contaminated") is not None else ""),
     ]
     parts = [t, Text("\n".join(lines))]
     if report.get("fixes"):

@@ -7,19 +7,20 @@ passes (`text_chunks(want=...)`) re-read only what the set-level stages need: th
 diversity sample, the texts shown as examples, and (for sets larger than the sample) every record once more to place
 it on the diversity map. Memory is O(records x ~300 bytes), whatever the texts' size.
 """
+
 from __future__ import annotations
 
 import math
 from collections import Counter
-from typing import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 
 import numpy as np
 
-from workbench import tabular as io
 from curate.dedup import RecordKeys, record_keys, resolve_bands, shingle_hashes, text_hashes, word_hashes
 from curate.diversity import DistinctCounter
 from curate.fields import FieldMap, FieldTypeError, prompt_text, to_pair
 from curate.signals.generated import opening
+from workbench import tabular as io
 
 __all__ = ["Features", "diversity_text", "contamination_text", "approx_tokens", "file_text_chunks"]
 
@@ -48,27 +49,39 @@ class Features:
     """Pass-1 accumulators of an audit (see the module doc). `near=None` skips the band keys (the Ray engine finds
     near-duplicates on the cluster); `contamination` is a `curate.contamination.ContaminationScan` or None."""
 
-    def __init__(self, *, kind: str, exact: bool = True, near: dict | None = None, diversity: bool = True,
-                 tokenizer=None, model=None, contamination=None, examples_per_reason: int = 3):
+    def __init__(
+        self,
+        *,
+        kind: str,
+        exact: bool = True,
+        near: dict | None = None,
+        diversity: bool = True,
+        tokenizer=None,
+        model=None,
+        contamination=None,
+        examples_per_reason: int = 3,
+    ):
         self.kind = kind
         self.exact, self.diversity = exact, diversity
         self.tokenizer, self.model, self.contamination = tokenizer, model, contamination
         self.near = near
         if near is not None:
-            self.bands, self.rows = resolve_bands(near["num_perm"], near["threshold"], near.get("bands"),
-                                                  near.get("rows"))
+            self.bands, self.rows = resolve_bands(
+                near["num_perm"], near["threshold"], near.get("bands"), near.get("rows")
+            )
         self.examples_per_reason = examples_per_reason
-        self._parts: dict[str, list[np.ndarray]] = {k: [] for k in
-                                                    ("prompt_hash", "answer_hash", "prompt_chars", "answer_chars",
-                                                     "tokens", "perplexity")}
+        self._parts: dict[str, list[np.ndarray]] = {
+            k: [] for k in ("prompt_hash", "answer_hash", "prompt_chars", "answer_chars", "tokens", "perplexity")
+        }
         self._keys: list[RecordKeys] = []
         self.distinct = {1: DistinctCounter(1), 2: DistinctCounter(2)}
         self.openings: Counter = Counter()
         self.examples: dict[str, list[dict]] = {}
         self.n = 0
 
-    def add(self, start: int, prompts: list[str], answers: list[str], lines: Sequence[int],
-            reasons: Sequence[list[str]]) -> None:
+    def add(
+        self, start: int, prompts: list[str], answers: list[str], lines: Sequence[int], reasons: Sequence[list[str]]
+    ) -> None:
         """Records `start` .. `start + len(answers) - 1`, in order."""
         if start != self.n:
             raise ValueError(f"chunk starts at {start}, expected {self.n}")
@@ -82,8 +95,11 @@ class Features:
             P["prompt_hash"].append(text_hashes(prompts) if self.kind != "text" else np.zeros(len(prompts), np.uint64))
         if self.near is not None:
             flat, off = shingle_hashes(answers, shingle=self.near["shingle"])
-            self._keys.append(record_keys(flat, off, num_perm=self.near["num_perm"], bands=self.bands,
-                                          rows=self.rows, seed=self.near["seed"]))
+            self._keys.append(
+                record_keys(
+                    flat, off, num_perm=self.near["num_perm"], bands=self.bands, rows=self.rows, seed=self.near["seed"]
+                )
+            )
         if self.diversity:
             wh, lens = word_hashes(full)
             for c in self.distinct.values():
@@ -118,8 +134,9 @@ class Features:
         return rk
 
 
-def file_text_chunks(path, cfg, fmap: FieldMap, *, want: np.ndarray | None = None, chunk: int = 5_000
-                     ) -> Iterator[tuple[np.ndarray, list[str], list[str]]]:
+def file_text_chunks(
+    path, cfg, fmap: FieldMap, *, want: np.ndarray | None = None, chunk: int = 5_000
+) -> Iterator[tuple[np.ndarray, list[str], list[str]]]:
     """Re-read `path` as the first pass did (same bad rows skipped, so the same record indices) and yield
     (indices, prompts, answers) chunks of the records in `want` (sorted indices; None: every record)."""
     rows = io.read_numbered(path, skip_bad=True, max_record_bytes=cfg.max_record_bytes)
@@ -132,7 +149,7 @@ def file_text_chunks(path, cfg, fmap: FieldMap, *, want: np.ndarray | None = Non
         try:
             prompt, answer = to_pair(row, fmap)
         except FieldTypeError:
-            continue                       # the first pass skipped it too (or stopped the audit)
+            continue  # the first pass skipped it too (or stopped the audit)
         if want is None or (w < len(want) and want[w] == i):
             idx.append(i)
             ps.append(prompt_text(prompt))

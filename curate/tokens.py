@@ -1,23 +1,25 @@
 """Token counts with the target model's own tokenizer, length histogram, truncation share, training-time estimate,
 and batched perplexity through the model layer (exp of the mean negative log-likelihood per token)."""
+
 from __future__ import annotations
 
 import math
-from typing import Sequence
+from collections.abc import Sequence
 
 import numpy as np
 
 __all__ = ["count_tokens", "token_stats", "summarize_counts", "training_time_s", "perplexities"]
 
 
-def count_tokens(texts: Sequence[str], tokenizer, *, batch_size: int = 1000, add_special_tokens: bool = False
-                 ) -> np.ndarray:
+def count_tokens(
+    texts: Sequence[str], tokenizer, *, batch_size: int = 1000, add_special_tokens: bool = False
+) -> np.ndarray:
     """Tokens per text under `tokenizer` (an HF tokenizer, e.g. `load_model(spec).tokenizer`), batched."""
     out = np.zeros(len(texts), np.int64)
     for s in range(0, len(texts), batch_size):
-        batch = ["" if t is None else str(t) for t in texts[s:s + batch_size]]
+        batch = ["" if t is None else str(t) for t in texts[s : s + batch_size]]
         enc = tokenizer(batch, add_special_tokens=add_special_tokens)["input_ids"]
-        out[s:s + len(batch)] = [len(x) for x in enc]
+        out[s : s + len(batch)] = [len(x) for x in enc]
     return out
 
 
@@ -31,8 +33,9 @@ def _histogram(counts: np.ndarray, bins: int) -> dict:
     return {"edges": [float(e) for e in edges], "counts": [int(c) for c in h]}
 
 
-def token_stats(texts: Sequence[str], tokenizer, *, max_length: int | None = None, bins: int = 30,
-                add_special_tokens: bool = False) -> dict:
+def token_stats(
+    texts: Sequence[str], tokenizer, *, max_length: int | None = None, bins: int = 30, add_special_tokens: bool = False
+) -> dict:
     """Total, mean, p50, p95, max tokens, a histogram, and the share of records longer than `max_length` (which
     training at that length would truncate). `per_record` lists every record's count."""
     counts = count_tokens(texts, tokenizer, add_special_tokens=add_special_tokens)

@@ -6,12 +6,13 @@ and verbosity preference. `agreement_report` turns a long table (item_id, rater,
 `evalkit agree --json` object. A statistic that is undefined on the data is reported as None with the reason under
 "undefined", never as NaN.
 """
+
 from __future__ import annotations
 
 import math
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from itertools import combinations
-from typing import Callable, Sequence
 
 import numpy as np
 
@@ -19,9 +20,25 @@ from workbench.errors import UserError
 from workbench.messages import message, render
 
 __all__ = [
-    "TIE_LABELS", "Ratings", "agreement_report", "bootstrap_ci", "cohen_kappa", "confusion_matrix", "fleiss_kappa",
-    "interpret_alpha", "interpret_kappa", "kendall", "krippendorff_alpha", "pair_counts", "percent_agreement",
-    "position_consistency", "prepare", "say", "spearman", "verbosity_preference", "MESSAGES",
+    "TIE_LABELS",
+    "Ratings",
+    "agreement_report",
+    "bootstrap_ci",
+    "cohen_kappa",
+    "confusion_matrix",
+    "fleiss_kappa",
+    "interpret_alpha",
+    "interpret_kappa",
+    "kendall",
+    "krippendorff_alpha",
+    "pair_counts",
+    "percent_agreement",
+    "position_consistency",
+    "prepare",
+    "say",
+    "spearman",
+    "verbosity_preference",
+    "MESSAGES",
 ]
 
 # Verdicts that count as "no winner" for MT-Bench's agreement without ties (FastChat maps "tie (bothbad)" to tie).
@@ -41,11 +58,11 @@ class Ratings:
 
     items: list[str]
     raters: list[str]
-    codes: np.ndarray          # float (R, N), NaN where a rater did not rate an item
-    values: np.ndarray         # float (K,)
-    labels: list[str] | None   # category names, None for numeric scores
-    kinds: dict[str, str]      # rater -> human|llm (empty when the input has no rater_kind)
-    dropped: int = 0           # ratings without a verdict (unparsed/empty)
+    codes: np.ndarray  # float (R, N), NaN where a rater did not rate an item
+    values: np.ndarray  # float (K,)
+    labels: list[str] | None  # category names, None for numeric scores
+    kinds: dict[str, str]  # rater -> human|llm (empty when the input has no rater_kind)
+    dropped: int = 0  # ratings without a verdict (unparsed/empty)
 
     @property
     def numeric(self) -> bool:
@@ -86,14 +103,15 @@ def prepare(df, *, items: Sequence[str] | None = None) -> Ratings:
     cols = set(df.columns)
     missing = [c for c in ("item_id", "rater", "rating") if c not in cols]
     if missing:
-        raise UserError(f"ratings table lacks column(s) {', '.join(missing)} (has: {', '.join(map(str, df.columns))})",
-                        hint="the CSV needs columns item_id, rater, rating and optionally rater_kind")
+        raise UserError(
+            f"ratings table lacks column(s) {', '.join(missing)} (has: {', '.join(map(str, df.columns))})",
+            hint="the CSV needs columns item_id, rater, rating and optionally rater_kind",
+        )
 
     def text(col) -> pd.Series:
         return df[col].astype("string").str.strip().fillna("").reset_index(drop=True)
 
-    line = (df["_line"].reset_index(drop=True) if "_line" in cols
-            else pd.Series(np.arange(len(df)) + 2))
+    line = df["_line"].reset_index(drop=True) if "_line" in cols else pd.Series(np.arange(len(df)) + 2)
     rating, item, rater = text("rating"), text("item_id"), text("rater")
     kind = text("rater_kind") if "rater_kind" in cols else pd.Series([""] * len(df), dtype="string")
     absent = rating.str.lower().isin(MISSING_LABELS)
@@ -102,29 +120,37 @@ def prepare(df, *, items: Sequence[str] | None = None) -> Ratings:
     line, rating, item, rater, kind = (x[keep].reset_index(drop=True) for x in (line, rating, item, rater, kind))
     bad = item.isin(["", "nan"]) | rater.isin(["", "nan"])
     if bad.any():
-        raise UserError(f"{_at(line[bad.idxmax()])}: empty item_id or rater", hint="every rating needs an item_id and a rater")
+        raise UserError(
+            f"{_at(line[bad.idxmax()])}: empty item_id or rater", hint="every rating needs an item_id and a rater"
+        )
     if not len(rating):
         raise UserError("no ratings to compare" + (f" ({dropped} had no verdict, e.g. unparsed)" if dropped else ""))
     is_num = {v: _is_number(v) for v in rating.unique()}
     numeric = rating.map(is_num).astype(bool)
     if numeric.any() and not numeric.all():
         num, cat = numeric.idxmax(), (~numeric).idxmax()
-        raise UserError(f"mixed scales: {_at(line[num])} rates {item[num]!r} with the number {rating[num]!r} but "
-                        f"{_at(line[cat])} rates {item[cat]!r} with the category {rating[cat]!r}",
-                        hint="use one scale per file: categories (A/B/tie) or numeric scores; split the file")
+        raise UserError(
+            f"mixed scales: {_at(line[num])} rates {item[num]!r} with the number {rating[num]!r} but "
+            f"{_at(line[cat])} rates {item[cat]!r} with the category {rating[cat]!r}",
+            hint="use one scale per file: categories (A/B/tie) or numeric scores; split the file",
+        )
     if items is not None:
         unknown = ~item.isin(set(map(str, items)))
         if unknown.any():
             names = sorted(set(item[unknown]))
-            raise UserError(f"{int(unknown.sum())} rating(s) for unknown item(s) {', '.join(names[:5])}"
-                            f"{' …' if len(names) > 5 else ''} (first at {_at(line[unknown.idxmax()])})",
-                            hint="check the item ids against the suite or session the ratings belong to")
+            raise UserError(
+                f"{int(unknown.sum())} rating(s) for unknown item(s) {', '.join(names[:5])}"
+                f"{' …' if len(names) > 5 else ''} (first at {_at(line[unknown.idxmax()])})",
+                hint="check the item ids against the suite or session the ratings belong to",
+            )
     again = pd.DataFrame({"item": item, "rater": rater}).duplicated(keep="first")
     if again.any():
         j = again.idxmax()
         first = ((item == item[j]) & (rater == rater[j])).idxmax()
-        raise UserError(f"{_at(line[j])}: rater {rater[j]!r} rated item {item[j]!r} again (first at {_at(line[first])})",
-                        hint="keep one rating per rater and item")
+        raise UserError(
+            f"{_at(line[j])}: rater {rater[j]!r} rated item {item[j]!r} again (first at {_at(line[first])})",
+            hint="keep one rating per rater and item",
+        )
     item_ids, rater_ids = list(pd.unique(item)), list(pd.unique(rater))
     if numeric.all():
         values = rating.astype(float)
@@ -165,7 +191,7 @@ def _weights(k: int, weights: str | None) -> np.ndarray:
     if weights == "linear":
         return d
     if weights == "quadratic":
-        return d ** 2
+        return d**2
     raise ValueError(f"weights must be None, 'linear' or 'quadratic', not {weights!r}")
 
 
@@ -197,8 +223,8 @@ def fleiss_kappa(table: np.ndarray) -> float:
         return math.nan
     m = m[0]
     p_j = table.sum(axis=0) / (n_items * m)
-    p_i = ((table ** 2).sum(axis=1) - m) / (m * (m - 1))
-    p_bar, p_e = p_i.mean(), (p_j ** 2).sum()
+    p_i = ((table**2).sum(axis=1) - m) / (m * (m - 1))
+    p_bar, p_e = p_i.mean(), (p_j**2).sum()
     return float((p_bar - p_e) / (1 - p_e)) if p_e < 1 else math.nan
 
 
@@ -241,7 +267,9 @@ def krippendorff_alpha(data: np.ndarray, *, level: str = "nominal") -> float:
     """Krippendorff's alpha for a raters × items matrix of numbers (NaN = missing), any number of raters."""
     data = np.asarray(data, dtype=float)
     values = np.unique(data[~np.isnan(data)])
-    counts = np.stack([(data == v).sum(axis=0) for v in values], axis=1) if len(values) else np.zeros((data.shape[1], 0))
+    counts = (
+        np.stack([(data == v).sum(axis=0) for v in values], axis=1) if len(values) else np.zeros((data.shape[1], 0))
+    )
     return alpha_from_coincidences(unit_coincidences(counts).sum(axis=0), values, level)
 
 
@@ -288,8 +316,9 @@ def verbosity_preference(winners: Sequence[str], len_a: Sequence[int], len_b: Se
     return sum(wins) / len(wins) if wins else math.nan
 
 
-def bootstrap_ci(stat: Callable[[np.ndarray], float], n_items: int, *, n_boot: int = 1000, seed: int = 0,
-                 level: float = 0.95) -> tuple[float | None, float | None]:
+def bootstrap_ci(
+    stat: Callable[[np.ndarray], float], n_items: int, *, n_boot: int = 1000, seed: int = 0, level: float = 0.95
+) -> tuple[float | None, float | None]:
     """Percentile bootstrap over items (resampled with replacement); resamples where the statistic is undefined
     are skipped, and None is returned when fewer than half of them are defined."""
     if n_boot <= 0 or n_items < 2:
@@ -308,46 +337,58 @@ def bootstrap_ci(stat: Callable[[np.ndarray], float], n_items: int, *, n_boot: i
 # {"key", "fields"} (`interpretation_keys`, `undefined_keys`, the judge's `verdict_key`) so the app can say it in
 # Korean from its catalogue under the same key (workbench.messages).
 FIGURE_LABELS = {
-    "percent_agreement": "% agreement", "percent_agreement_without_ties": "% agreement without ties",
-    "cohen_kappa": "Cohen's kappa", "weighted_kappa": "quadratic-weighted kappa",
-    "weighted_kappa_linear": "linear-weighted kappa", "fleiss_kappa": "Fleiss' kappa",
-    "krippendorff_alpha": "Krippendorff's alpha", "spearman": "Spearman's rho", "kendall": "Kendall's tau",
-    "position_consistency": "position consistency", "verbosity_preference": "verbosity preference",
+    "percent_agreement": "% agreement",
+    "percent_agreement_without_ties": "% agreement without ties",
+    "cohen_kappa": "Cohen's kappa",
+    "weighted_kappa": "quadratic-weighted kappa",
+    "weighted_kappa_linear": "linear-weighted kappa",
+    "fleiss_kappa": "Fleiss' kappa",
+    "krippendorff_alpha": "Krippendorff's alpha",
+    "spearman": "Spearman's rho",
+    "kendall": "Kendall's tau",
+    "position_consistency": "position consistency",
+    "verbosity_preference": "verbosity preference",
 }
-KAPPA_BANDS = [(0.0, "poor"), (0.2, "slight"), (0.4, "fair"), (0.6, "moderate"), (0.8, "substantial"),
-               (1.01, "almost perfect")]  # Landis & Koch (1977)
+KAPPA_BANDS = [
+    (0.0, "poor"),
+    (0.2, "slight"),
+    (0.4, "fair"),
+    (0.6, "moderate"),
+    (0.8, "substantial"),
+    (1.01, "almost perfect"),
+]  # Landis & Koch (1977)
 MESSAGES: dict[str, str] = {
     **{f"agreement.figure.{k}": v for k, v in FIGURE_LABELS.items()},
     **{f"agreement.id.{k}": k for k in FIGURE_LABELS},  # the figure's JSON name, as the CLI's lines name it
     **{f"agreement.band.{w.replace(' ', '_')}": w for _, w in KAPPA_BANDS},
     "agreement.alpha_reliable": "Krippendorff's alpha {alpha:.3f} ≥ {threshold}: reliable",
     "agreement.alpha_tentative": "Krippendorff's alpha {alpha:.3f} ≥ {threshold}: good enough for tentative "
-                                 "conclusions only",
+    "conclusions only",
     "agreement.alpha_unreliable": "Krippendorff's alpha {alpha:.3f} < {threshold}: not reliable; don't draw "
-                                  "conclusions from these ratings",
+    "conclusions from these ratings",
     "agreement.kappa_reading": "{band} (Landis & Koch)",
     "agreement.kappa_line": "{figure} {value:.3f}: {reading}",
     "agreement.undefined_line": "{name}: undefined — {reason}",
     "agreement.position": "position consistency {pc:.3f} (1.0 = same verdict in both orders)",
     "agreement.position_bias": "{position}: the judge changes its verdict when the answers swap places in "
-                               "{changed:.0%} of items (position bias); its verdicts say more about the order than "
-                               "the answers",
+    "{changed:.0%} of items (position bias); its verdicts say more about the order than "
+    "the answers",
     "agreement.verbosity": "the longer answer wins {share:.0%} of decisive verdicts (50% = no length preference)",
     # the judge beside the experts
     "agreement.judge_figures": "% agreement judge-human {j:.2f} [{j_low:.2f}, {j_high:.2f}] vs human-human "
-                               "{h:.2f} [{h_low:.2f}, {h_high:.2f}]",
+    "{h:.2f} [{h_low:.2f}, {h_high:.2f}]",
     "agreement.judge_as_often": "judge agrees with experts about as often as experts agree with each other "
-                                "({figures}; the intervals overlap)",
+    "({figures}; the intervals overlap)",
     "agreement.judge_less_often": "judge agrees with experts less often than experts agree with each other ({figures})",
     "agreement.judge_more_often": "judge agrees with experts more often than experts agree with each other ({figures})",
     "agreement.judge_not_enough": "not enough paired ratings to compare the judge with the experts' own agreement",
     # why a figure is undefined
     "agreement.undef.default": "{name} is undefined on these ratings",
     "agreement.undef.identical": "every rating is the same value, so chance agreement is 1 and {name} is undefined "
-                                 "(0/0)",
+    "(0/0)",
     "agreement.undef.no_common_items": "the two raters have no item in common",
     "agreement.undef.single_value_kappa": "each rater gave a single value throughout, so chance agreement is 1 and "
-                                          "Cohen's kappa is undefined",
+    "Cohen's kappa is undefined",
     "agreement.undef.single_value_weighted": "each rater gave a single value throughout: weighted kappa is undefined",
     "agreement.undef.constant_scores": "a rater gave the same score to every item, so {name} correlation is undefined",
     "agreement.undef.one_rater": "only one rater ({rater}): agreement needs two or more raters",
@@ -355,7 +396,7 @@ MESSAGES: dict[str, str] = {
     "agreement.undef.all_ties": "every pair of ratings includes a tie",
     "agreement.undef.no_item_twice": "no item has two ratings",
     "agreement.undef.incomplete_design": "not a complete design (some raters did not rate every item); use "
-                                         "krippendorff_alpha, which allows missing ratings",
+    "krippendorff_alpha, which allows missing ratings",
     "agreement.undef.no_swapped": "no rating has a verdict in both orders",
     "agreement.undef.no_decisive_length": "no decisive verdict between answers of different length",
     "agreement.undef.judge_no_common": "the judge and the humans share no item",
@@ -450,27 +491,49 @@ def _two_rater_figures(fig: _Figures, r: Ratings, a: int, b: int, idx_all: np.nd
         return
     same = len(np.unique(np.concatenate([ca[both], cb[both]]))) == 1
     kappa = on(idx_all, lambda x, y: cohen_kappa(x, y))
-    fig.add("cohen_kappa", kappa, lambda i: on(i, lambda x, y: cohen_kappa(x, y)),
-            _identical("cohen_kappa") if same else message("agreement.undef.single_value_kappa"))
+    fig.add(
+        "cohen_kappa",
+        kappa,
+        lambda i: on(i, lambda x, y: cohen_kappa(x, y)),
+        _identical("cohen_kappa") if same else message("agreement.undef.single_value_kappa"),
+    )
     if r.numeric:
         for w, name in (("quadratic", "weighted_kappa"), ("linear", "weighted_kappa_linear")):
             kw = lambda x, y, w=w: cohen_kappa(x, y, weights=w, labels=labels)  # noqa: E731
-            fig.add(name, on(idx_all, kw), lambda i, kw=kw: on(i, kw),
-                    _identical(name) if same else message("agreement.undef.single_value_weighted"))
+            fig.add(
+                name,
+                on(idx_all, kw),
+                lambda i, kw=kw: on(i, kw),
+                _identical(name) if same else message("agreement.undef.single_value_weighted"),
+            )
         va = lambda x: r.values[x]  # noqa: E731
         for name, fn in (("spearman", spearman), ("kendall", kendall)):
             f = lambda x, y, fn=fn: fn(va(x), va(y))  # noqa: E731
-            fig.add(name, on(idx_all, f), lambda i, f=f: on(i, f),
-                    message("agreement.undef.constant_scores", name=message(f"agreement.id.{name}")))
+            fig.add(
+                name,
+                on(idx_all, f),
+                lambda i, f=f: on(i, f),
+                message("agreement.undef.constant_scores", name=message(f"agreement.id.{name}")),
+            )
     names = [str(v) for v in (r.labels or [f"{v:g}" for v in r.values])]
     fig.out["confusion_matrix"] = {
-        "rows": r.raters[a], "columns": r.raters[b], "labels": names,
-        "matrix": confusion_matrix(ca[both].astype(int).tolist(), cb[both].astype(int).tolist(), list(labels))}
+        "rows": r.raters[a],
+        "columns": r.raters[b],
+        "labels": names,
+        "matrix": confusion_matrix(ca[both].astype(int).tolist(), cb[both].astype(int).tolist(), list(labels)),
+    }
     fig.out["n_items_both"] = n_both
 
 
-def agreement_report(df, *, level: str = "nominal", judge: str | None = None, bootstrap: int = 1000, seed: int = 0,
-                     items: Sequence[str] | None = None) -> dict:
+def agreement_report(
+    df,
+    *,
+    level: str = "nominal",
+    judge: str | None = None,
+    bootstrap: int = 1000,
+    seed: int = 0,
+    items: Sequence[str] | None = None,
+) -> dict:
     """The `evalkit agree --json` object for a long table with columns item_id, rater, rating[, rater_kind].
 
     Optional columns add figures: `rating_swapped` (the verdict with the answers swapped, mapped back) gives
@@ -479,18 +542,25 @@ def agreement_report(df, *, level: str = "nominal", judge: str | None = None, bo
         raise UserError(f"unknown level {level!r}", hint="use --level nominal, ordinal or interval")
     r = prepare(df, items=items)
     if r.labels is not None and level != "nominal":
-        raise UserError(f"level {level!r} needs numeric scores, but the ratings are categories "
-                        f"({', '.join(r.labels[:6])})", hint="use --level nominal for categorical verdicts")
+        raise UserError(
+            f"level {level!r} needs numeric scores, but the ratings are categories ({', '.join(r.labels[:6])})",
+            hint="use --level nominal for categorical verdicts",
+        )
     n_items, n_raters = len(r.items), len(r.raters)
     counts = r.counts()
     ties = r.tie_codes()
     idx_all = np.arange(n_items)
     fig = _Figures(n_items, bootstrap, seed)
     report: dict = {
-        "n_ratings": int((~np.isnan(r.codes)).sum()), "n_items": n_items, "n_raters": n_raters, "raters": r.raters,
-        "scale": "numeric" if r.numeric else "categorical", "level": level,
+        "n_ratings": int((~np.isnan(r.codes)).sum()),
+        "n_items": n_items,
+        "n_raters": n_raters,
+        "raters": r.raters,
+        "scale": "numeric" if r.numeric else "categorical",
+        "level": level,
         "labels": r.labels if r.labels is not None else [float(v) for v in r.values],
-        "n_items_rated_once": int((counts.sum(1) < 2).sum()), "n_dropped_no_verdict": r.dropped,
+        "n_items_rated_once": int((counts.sum(1) < 2).sum()),
+        "n_dropped_no_verdict": r.dropped,
         "bootstrap": {"resamples": bootstrap, "seed": seed, "unit": "item", "level": 0.95},
     }
     if r.kinds:
@@ -506,21 +576,28 @@ def agreement_report(df, *, level: str = "nominal", judge: str | None = None, bo
 
     # % agreement over all distinct-rater pairs on each item (MT-Bench), with and without ties
     agree, pairs = pair_counts(counts)
-    ratio = lambda a, p: (lambda i: a[i].sum() / p[i].sum() if p[i].sum() else math.nan)  # noqa: E731
-    fig.add("percent_agreement", ratio(agree, pairs)(idx_all), ratio(agree, pairs),
-            message("agreement.undef.no_pairs"))
+    ratio = lambda a, p: lambda i: a[i].sum() / p[i].sum() if p[i].sum() else math.nan  # noqa: E731
+    fig.add("percent_agreement", ratio(agree, pairs)(idx_all), ratio(agree, pairs), message("agreement.undef.no_pairs"))
     if ties.any():
         agree_nt, pairs_nt = pair_counts(counts, exclude=ties)
-        fig.add("percent_agreement_without_ties", ratio(agree_nt, pairs_nt)(idx_all), ratio(agree_nt, pairs_nt),
-                message("agreement.undef.all_ties"))
+        fig.add(
+            "percent_agreement_without_ties",
+            ratio(agree_nt, pairs_nt)(idx_all),
+            ratio(agree_nt, pairs_nt),
+            message("agreement.undef.all_ties"),
+        )
     if n_raters == 2:
         _two_rater_figures(fig, r, 0, 1, idx_all)
 
     # many raters: Krippendorff's alpha always, Fleiss' kappa for complete designs
     uc = unit_coincidences(counts)
     alpha = lambda i: alpha_from_coincidences(uc[i].sum(axis=0), r.values, level)  # noqa: E731
-    fig.add("krippendorff_alpha", alpha(idx_all), alpha,
-            _identical("krippendorff_alpha") if identical else message("agreement.undef.no_item_twice"))
+    fig.add(
+        "krippendorff_alpha",
+        alpha(idx_all),
+        alpha,
+        _identical("krippendorff_alpha") if identical else message("agreement.undef.no_item_twice"),
+    )
     complete = not np.isnan(r.codes).any()
     if complete:
         fk = lambda i: fleiss_kappa(counts[i])  # noqa: E731
@@ -534,12 +611,16 @@ def agreement_report(df, *, level: str = "nominal", judge: str | None = None, bo
         for a, b in combinations(range(n_raters), 2):
             both = ~np.isnan(r.codes[a]) & ~np.isnan(r.codes[b])
             ca, cb = r.codes[a, both].astype(int), r.codes[b, both].astype(int)
-            entry = {"raters": [r.raters[a], r.raters[b]], "n_items": int(both.sum()),
-                     "percent_agreement": _clean(float(np.mean(ca == cb))) if both.any() else None,
-                     "cohen_kappa": _clean(cohen_kappa(ca, cb)) if both.any() else None}
+            entry = {
+                "raters": [r.raters[a], r.raters[b]],
+                "n_items": int(both.sum()),
+                "percent_agreement": _clean(float(np.mean(ca == cb))) if both.any() else None,
+                "cohen_kappa": _clean(cohen_kappa(ca, cb)) if both.any() else None,
+            }
             if r.numeric and both.any():
-                entry["weighted_kappa"] = _clean(cohen_kappa(ca, cb, weights="quadratic",
-                                                             labels=np.arange(len(r.values))))
+                entry["weighted_kappa"] = _clean(
+                    cohen_kappa(ca, cb, weights="quadratic", labels=np.arange(len(r.values)))
+                )
             report["pairs"].append(entry)
 
     _extra_figures(fig, df, r)
@@ -568,13 +649,15 @@ def _extra_figures(fig: _Figures, df, r: Ratings) -> None:
         la, lb = sub["len_a"].astype(float).tolist(), sub["len_b"].astype(float).tolist()
         vp = lambda i: verbosity_preference([w[j] for j in i], [la[j] for j in i], [lb[j] for j in i])  # noqa: E731
         fig.n_items, saved = len(w), fig.n_items
-        fig.add("verbosity_preference", vp(np.arange(len(w))), vp,
-                message("agreement.undef.no_decisive_length"))
+        fig.add("verbosity_preference", vp(np.arange(len(w))), vp, message("agreement.undef.no_decisive_length"))
         fig.n_items = saved
         by_rater = {}
         for rater, grp in sub.groupby("rater", sort=True):
-            v = verbosity_preference(grp["rating"].astype(str).str.strip().tolist(), grp["len_a"].astype(float).tolist(),
-                                     grp["len_b"].astype(float).tolist())
+            v = verbosity_preference(
+                grp["rating"].astype(str).str.strip().tolist(),
+                grp["len_a"].astype(float).tolist(),
+                grp["len_b"].astype(float).tolist(),
+            )
             by_rater[str(rater)] = _clean(v)
         fig.out["verbosity_preference_by_rater"] = by_rater
 
@@ -582,13 +665,17 @@ def _extra_figures(fig: _Figures, df, r: Ratings) -> None:
 def _judge_section(r: Ratings, counts: np.ndarray, ties: np.ndarray, judge: str, bootstrap: int, seed: int) -> dict:
     """Judge vs humans beside human vs human, both as MT-Bench % agreement over distinct-rater pairs with CIs."""
     if judge not in r.raters:
-        raise UserError(f"judge {judge!r} is not among the raters ({', '.join(r.raters)})",
-                        hint="pass --judge with a rater id from the rater column")
+        raise UserError(
+            f"judge {judge!r} is not among the raters ({', '.join(r.raters)})",
+            hint="pass --judge with a rater id from the rater column",
+        )
     j = r.raters.index(judge)
     humans = [i for i, name in enumerate(r.raters) if i != j and r.kinds.get(name, "human") != "llm"]
     if not humans:
-        raise UserError(f"no human raters besides the judge {judge!r}",
-                        hint="mark human raters with rater_kind=human, or drop rater_kind")
+        raise UserError(
+            f"no human raters besides the judge {judge!r}",
+            hint="mark human raters with rater_kind=human, or drop rater_kind",
+        )
     n_items = len(r.items)
     jc = r.codes[j]
     hcounts = np.zeros_like(counts)
@@ -600,40 +687,71 @@ def _judge_section(r: Ratings, counts: np.ndarray, ties: np.ndarray, judge: str,
     jh_agree = np.where(has_j, hcounts[np.arange(n_items), jcode], 0.0)
     jh_pairs = np.where(has_j, hcounts.sum(1), 0.0)
     hh_agree, hh_pairs = pair_counts(hcounts)
-    ratio = lambda a, p: (lambda i: a[i].sum() / p[i].sum() if p[i].sum() else math.nan)  # noqa: E731
+    ratio = lambda a, p: lambda i: a[i].sum() / p[i].sum() if p[i].sum() else math.nan  # noqa: E731
     jv, hv = _Figures(n_items, bootstrap, seed), _Figures(n_items, bootstrap, seed)
-    jv.add("percent_agreement", ratio(jh_agree, jh_pairs)(np.arange(n_items)), ratio(jh_agree, jh_pairs),
-           message("agreement.undef.judge_no_common"))
-    hv.add("percent_agreement", ratio(hh_agree, hh_pairs)(np.arange(n_items)), ratio(hh_agree, hh_pairs),
-           message("agreement.undef.few_humans"))
+    jv.add(
+        "percent_agreement",
+        ratio(jh_agree, jh_pairs)(np.arange(n_items)),
+        ratio(jh_agree, jh_pairs),
+        message("agreement.undef.judge_no_common"),
+    )
+    hv.add(
+        "percent_agreement",
+        ratio(hh_agree, hh_pairs)(np.arange(n_items)),
+        ratio(hh_agree, hh_pairs),
+        message("agreement.undef.few_humans"),
+    )
     if ties.any():
         nt = ~ties
         j_nt = has_j & nt[jcode]
         hn = hcounts * nt
         ja, jp = np.where(j_nt, hn[np.arange(n_items), jcode], 0.0), np.where(j_nt, hn.sum(1), 0.0)
-        jv.add("percent_agreement_without_ties", ratio(ja, jp)(np.arange(n_items)), ratio(ja, jp),
-               message("agreement.undef.judge_all_ties"))
+        jv.add(
+            "percent_agreement_without_ties",
+            ratio(ja, jp)(np.arange(n_items)),
+            ratio(ja, jp),
+            message("agreement.undef.judge_all_ties"),
+        )
         ha, hp = pair_counts(hcounts, exclude=ties)
-        hv.add("percent_agreement_without_ties", ratio(ha, hp)(np.arange(n_items)), ratio(ha, hp),
-               message("agreement.undef.human_all_ties"))
+        hv.add(
+            "percent_agreement_without_ties",
+            ratio(ha, hp)(np.arange(n_items)),
+            ratio(ha, hp),
+            message("agreement.undef.human_all_ties"),
+        )
     per_human = []
     for h in humans:
         both = has_j & ~np.isnan(r.codes[h])
         a, b = jc[both].astype(int), r.codes[h, both].astype(int)
-        entry = {"rater": r.raters[h], "n_items": int(both.sum()),
-                 "percent_agreement": _clean(float(np.mean(a == b))) if both.any() else None,
-                 "cohen_kappa": _clean(cohen_kappa(a, b)) if both.any() else None}
+        entry = {
+            "rater": r.raters[h],
+            "n_items": int(both.sum()),
+            "percent_agreement": _clean(float(np.mean(a == b))) if both.any() else None,
+            "cohen_kappa": _clean(cohen_kappa(a, b)) if both.any() else None,
+        }
         if r.numeric and both.any():
             entry["spearman"] = _clean(spearman(r.values[a], r.values[b]))
         per_human.append(entry)
-    section = {"rater": judge, "humans": [r.raters[h] for h in humans], "judge_vs_humans": jv.present(),
-               "human_vs_human": hv.present(), "per_human": per_human}
+    section = {
+        "rater": judge,
+        "humans": [r.raters[h] for h in humans],
+        "judge_vs_humans": jv.present(),
+        "human_vs_human": hv.present(),
+        "per_human": per_human,
+    }
     jp_, hp_ = section["judge_vs_humans"], section["human_vs_human"]
     jci, hci = jp_["ci"].get("percent_agreement"), hp_["ci"].get("percent_agreement")
     if jci and hci and None not in (*jci.values(), *hci.values()):
         overlap = jci["ci_low"] <= hci["ci_high"] and hci["ci_low"] <= jci["ci_high"]
-        figures = message("agreement.judge_figures", j=jp_["percent_agreement"], j_low=jci["ci_low"],
-                          j_high=jci["ci_high"], h=hp_["percent_agreement"], h_low=hci["ci_low"], h_high=hci["ci_high"])
+        figures = message(
+            "agreement.judge_figures",
+            j=jp_["percent_agreement"],
+            j_low=jci["ci_low"],
+            j_high=jci["ci_high"],
+            h=hp_["percent_agreement"],
+            h_low=hci["ci_low"],
+            h_high=hci["ci_high"],
+        )
         how = "as_often" if overlap else "less_often" if jci["ci_high"] < hci["ci_low"] else "more_often"
         verdict = message(f"agreement.judge_{how}", figures=figures)
         section["comparable"] = overlap
@@ -651,8 +769,14 @@ def _interpretation(report: dict) -> list[dict]:
         lines.append(alpha_message(report["krippendorff_alpha"]))
     for name in ("cohen_kappa", "fleiss_kappa", "weighted_kappa"):
         if report.get(name) is not None:
-            lines.append(message("agreement.kappa_line", figure=_figure(name), value=report[name],
-                                 reading=kappa_message(report[name])))
+            lines.append(
+                message(
+                    "agreement.kappa_line",
+                    figure=_figure(name),
+                    value=report[name],
+                    reading=kappa_message(report[name]),
+                )
+            )
     for name, reason in report.get("undefined_keys", {}).items():
         lines.append(message("agreement.undefined_line", name=message(f"agreement.id.{name}"), reason=reason))
     if "judge" in report:
@@ -668,6 +792,7 @@ def _interpretation(report: dict) -> list[dict]:
 
 def report_text(report: dict) -> str:
     """A plain-text rendering of `agreement_report`'s object for the terminal."""
+
     def fmt(name: str, src: dict) -> str | None:
         if name not in src:
             return None
@@ -678,13 +803,25 @@ def report_text(report: dict) -> str:
         tail = f"  [{ci['ci_low']:.3f}, {ci['ci_high']:.3f}]" if ci and None not in ci.values() else ""
         return f"  {name:<32} {v:.3f}{tail}"
 
-    lines = [f"{report['n_ratings']} ratings, {report['n_items']} items, {report['n_raters']} raters "
-             f"({', '.join(report['raters'])}); {report['scale']} scale, level {report['level']}"]
+    lines = [
+        f"{report['n_ratings']} ratings, {report['n_items']} items, {report['n_raters']} raters "
+        f"({', '.join(report['raters'])}); {report['scale']} scale, level {report['level']}"
+    ]
     if report.get("n_dropped_no_verdict"):
         lines.append(f"  ({report['n_dropped_no_verdict']} rating(s) without a verdict, e.g. unparsed, left out)")
-    names = ("percent_agreement", "percent_agreement_without_ties", "cohen_kappa", "weighted_kappa",
-             "weighted_kappa_linear", "spearman", "kendall", "fleiss_kappa", "krippendorff_alpha",
-             "position_consistency", "verbosity_preference")
+    names = (
+        "percent_agreement",
+        "percent_agreement_without_ties",
+        "cohen_kappa",
+        "weighted_kappa",
+        "weighted_kappa_linear",
+        "spearman",
+        "kendall",
+        "fleiss_kappa",
+        "krippendorff_alpha",
+        "position_consistency",
+        "verbosity_preference",
+    )
     lines.append("figure                             value  95% CI (bootstrap over items)")
     lines += [x for x in (fmt(n, report) for n in names) if x]
     for p in report.get("pairs", []):

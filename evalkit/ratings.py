@@ -6,11 +6,12 @@ code (FastChat `fastchat/serve/monitor/rating_systems.py`) and its paper (Chiang
 Elo scale everywhere: P(a beats b) = 1 / (1 + base ** ((R_b - R_a) / scale)), scale 400, base 10. Internally the
 Bradley-Terry strengths are natural-log units (beta); rating = beta * scale / ln(base) + offset.
 """
+
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Mapping, Sequence
 
 import numpy as np
 import pandas as pd
@@ -21,8 +22,22 @@ from scipy.special import expit
 
 from workbench.errors import UserError
 
-__all__ = ["Battles", "DisconnectedError", "WINNER_LABELS", "bootstrap_bt", "bootstrap_elo", "ci_rank", "components",
-           "fit_bt", "leaderboard", "online_elo", "parse_anchor", "predicted_matrix", "prepare", "to_elo"]
+__all__ = [
+    "Battles",
+    "DisconnectedError",
+    "WINNER_LABELS",
+    "bootstrap_bt",
+    "bootstrap_elo",
+    "ci_rank",
+    "components",
+    "fit_bt",
+    "leaderboard",
+    "online_elo",
+    "parse_anchor",
+    "predicted_matrix",
+    "prepare",
+    "to_elo",
+]
 
 SCALE, BASE, OFFSET = 400.0, 10.0, 1000.0
 
@@ -30,8 +45,10 @@ SCALE, BASE, OFFSET = 400.0, 10.0, 1000.0
 WINNER_LABELS = {"model_a": 1.0, "model_b": 0.0, "tie": 0.5, "tie (bothbad)": 0.5}
 # Accepted spellings: the judges' PairVerdict values and a few common variants.
 _ALIASES = {"a": 1.0, "b": 0.0, "bothbad": 0.5, "both_bad": 0.5, "tie_bothbad": 0.5, "tie(bothbad)": 0.5, "draw": 0.5}
-_LABEL_HINT = ("winner must be model_a, model_b, tie or tie (bothbad) (Chatbot Arena's labels; A, B, bothbad or the "
-               "winning model's name are accepted too)")
+_LABEL_HINT = (
+    "winner must be model_a, model_b, tie or tie (bothbad) (Chatbot Arena's labels; A, B, bothbad or the "
+    "winning model's name are accepted too)"
+)
 
 # Virtual ties each model plays against an average opponent (beta = 0), after bayeselo's virtual draws (Coulom).
 # It keeps a model that never wins (or never loses) finite; its weight is tiny next to real battles, so ratings of
@@ -44,9 +61,11 @@ class DisconnectedError(UserError):
 
     def __init__(self, parts: list[list[str]]):
         shown = "; ".join("{" + ", ".join(p[:6]) + (", …" if len(p) > 6 else "") + "}" for p in parts[:5])
-        super().__init__(f"the battles form {len(parts)} separate groups of models that never met: {shown}",
-                         hint="add battles between the groups, or rate each group on its own "
-                              "(--split-components / leaderboard(..., disconnected='split'))")
+        super().__init__(
+            f"the battles form {len(parts)} separate groups of models that never met: {shown}",
+            hint="add battles between the groups, or rate each group on its own "
+            "(--split-components / leaderboard(..., disconnected='split'))",
+        )
         self.components = parts
 
 
@@ -113,23 +132,29 @@ def prepare(df: pd.DataFrame, *, where: Sequence[str] | None = None, style: bool
     need = ["model_a", "model_b", "winner"] + (["len_a", "len_b"] if style else [])
     missing = [c for c in need if c not in df.columns]
     if missing:
-        raise UserError(f"battles need columns {', '.join(need)}; missing {', '.join(missing)}",
-                        hint="Chatbot Arena's layout: model_a, model_b, winner (model_a|model_b|tie|tie (bothbad))"
-                             + ("; style control also needs len_a and len_b (answer lengths)" if style else ""))
+        raise UserError(
+            f"battles need columns {', '.join(need)}; missing {', '.join(missing)}",
+            hint="Chatbot Arena's layout: model_a, model_b, winner (model_a|model_b|tie|tie (bothbad))"
+            + ("; style control also needs len_a and len_b (answer lengths)" if style else ""),
+        )
     if len(df) == 0:
         raise UserError("no battles to rate", hint="the file has a header but no rows")
     for col in ("model_a", "model_b", "winner"):
         empty = np.flatnonzero((df[col].isna() | (df[col].astype("string").str.strip() == "")).to_numpy())
         if len(empty):
-            raise UserError(f"{_where(where, empty[0], df)}: {col} is empty"
-                            + (f" ({len(empty)} rows in all)" if len(empty) > 1 else ""),
-                            hint=f"every battle needs {col}")
+            raise UserError(
+                f"{_where(where, empty[0], df)}: {col} is empty"
+                + (f" ({len(empty)} rows in all)" if len(empty) > 1 else ""),
+                hint=f"every battle needs {col}",
+            )
     ma, mb = df["model_a"].astype(str).str.strip(), df["model_b"].astype(str).str.strip()
     selfb = np.flatnonzero((ma == mb).to_numpy())
     if len(selfb):
         shown = ", ".join(f"{_where(where, i, df)} ({ma.iloc[i]!r} vs itself)" for i in selfb[:3])
-        raise UserError(f"self-battle at {shown}" + (f" and {len(selfb) - 3} more rows" if len(selfb) > 3 else ""),
-                        hint="a model can't battle itself: drop those rows or fix the model names")
+        raise UserError(
+            f"self-battle at {shown}" + (f" and {len(selfb) - 3} more rows" if len(selfb) > 3 else ""),
+            hint="a model can't battle itself: drop those rows or fix the model names",
+        )
     y = _score_winner(df.assign(model_a=ma, model_b=mb), where)
     codes, models = pd.factorize(pd.concat([ma, mb], ignore_index=True), sort=True)
     n = len(df)
@@ -139,8 +164,10 @@ def prepare(df: pd.DataFrame, *, where: Sequence[str] | None = None, style: bool
         la, lb = pd.to_numeric(df["len_a"], errors="coerce"), pd.to_numeric(df["len_b"], errors="coerce")
         bad = np.flatnonzero((la.isna() | lb.isna() | (la < 0) | (lb < 0)).to_numpy())
         if len(bad):
-            raise UserError(f"{_where(where, bad[0], df)}: len_a/len_b must be non-negative numbers",
-                            hint="lengths are answer lengths in characters or tokens")
+            raise UserError(
+                f"{_where(where, bad[0], df)}: len_a/len_b must be non-negative numbers",
+                hint="lengths are answer lengths in characters or tokens",
+            )
         feats = style_feature(la.to_numpy(), lb.to_numpy())
     return _build(list(models), a, b, y, feats)
 
@@ -156,10 +183,19 @@ def _build(models: list[str], a: np.ndarray, b: np.ndarray, y: np.ndarray, feats
     if feats is not None:
         cols.append(np.where(flip[:, None], -feats, feats))
     uniq, counts = np.unique(np.column_stack(cols), axis=0, return_counts=True)
-    return Battles(models=models, a=a, b=b, y=y, ua=uniq[:, 0].astype(np.int32), ub=uniq[:, 1].astype(np.int32),
-                   uy=uniq[:, 2].copy(), counts=counts.astype(np.float64), style=feats,
-                   ustyle=uniq[:, 3:].copy() if feats is not None else None,
-                   style_names=["length"] if feats is not None else [])
+    return Battles(
+        models=models,
+        a=a,
+        b=b,
+        y=y,
+        ua=uniq[:, 0].astype(np.int32),
+        ub=uniq[:, 1].astype(np.int32),
+        uy=uniq[:, 2].copy(),
+        counts=counts.astype(np.float64),
+        style=feats,
+        ustyle=uniq[:, 3:].copy() if feats is not None else None,
+        style_names=["length"] if feats is not None else [],
+    )
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -192,8 +228,9 @@ def unbounded(bt: Battles) -> list[list[str]]:
 # ---------------------------------------------------------------------------------------------------------------
 # fit: online Elo
 # ---------------------------------------------------------------------------------------------------------------
-def online_elo(bt: Battles, *, k: float = 4.0, scale: float = SCALE, base: float = BASE,
-               initial: float = OFFSET) -> np.ndarray:
+def online_elo(
+    bt: Battles, *, k: float = 4.0, scale: float = SCALE, base: float = BASE, initial: float = OFFSET
+) -> np.ndarray:
     """Classic online Elo over the battles in their given order: after each battle both ratings move by
     k * (score - expected). The result depends on the order (the same battles shuffled give other ratings, and
     recent battles weigh more), which is why Chatbot Arena moved to Bradley-Terry; use it to follow a live stream.
@@ -208,8 +245,16 @@ def online_elo(bt: Battles, *, k: float = 4.0, scale: float = SCALE, base: float
     return r
 
 
-def bootstrap_elo(bt: Battles, rounds: int, rng: np.random.Generator, *, k: float = 4.0, scale: float = SCALE,
-                  base: float = BASE, initial: float = OFFSET) -> np.ndarray:
+def bootstrap_elo(
+    bt: Battles,
+    rounds: int,
+    rng: np.random.Generator,
+    *,
+    k: float = 4.0,
+    scale: float = SCALE,
+    base: float = BASE,
+    initial: float = OFFSET,
+) -> np.ndarray:
     """(rounds, M) online Elo ratings, each over N battles drawn with replacement in random order (FastChat's
     compute_bootstrap_elo), run for all rounds at once."""
     alpha = math.log(base) / scale
@@ -242,8 +287,9 @@ def _terms(bt: Battles):
     return ia, ib, X, A
 
 
-def _bt_objective(ia: np.ndarray, ib: np.ndarray, X: np.ndarray | None, W: np.ndarray, S: np.ndarray, m: int,
-                  prior: float):
+def _bt_objective(
+    ia: np.ndarray, ib: np.ndarray, X: np.ndarray | None, W: np.ndarray, S: np.ndarray, m: int, prior: float
+):
     """Loss and gradient for R stacked independent fits: W (R, K) battles per term, S (R, K) model_a's score per
     term (wins + ties / 2), each fit divided by its battle count. Per term: W * softplus(d) - S * d, the logistic
     loss where a tie is half a win and half a loss (FastChat's bt_loss_and_grad). Prior: `prior` virtual ties per
@@ -252,8 +298,9 @@ def _bt_objective(ia: np.ndarray, ib: np.ndarray, X: np.ndarray | None, W: np.nd
     f = 0 if X is None else X.shape[1]
     tot = W.sum(axis=1, keepdims=True)
     Wn, Sn, pw = W / tot, S / tot, prior / tot
-    D = sparse.csr_matrix((np.tile([1.0, -1.0], K), (np.repeat(np.arange(K), 2), np.column_stack([ia, ib]).ravel())),
-                          shape=(K, m))
+    D = sparse.csr_matrix(
+        (np.tile([1.0, -1.0], K), (np.repeat(np.arange(K), 2), np.column_stack([ia, ib]).ravel())), shape=(K, m)
+    )
     DT = D.T.tocsr()
 
     def fun(theta: np.ndarray):
@@ -277,8 +324,9 @@ def _bt_objective(ia: np.ndarray, ib: np.ndarray, X: np.ndarray | None, W: np.nd
 
 
 def _lbfgs(fun, x0: np.ndarray, *, gtol: float, maxiter: int) -> np.ndarray:
-    res = minimize(fun, x0, jac=True, method="L-BFGS-B",
-                   options={"maxiter": maxiter, "gtol": gtol, "ftol": 1e-15, "maxcor": 20})
+    res = minimize(
+        fun, x0, jac=True, method="L-BFGS-B", options={"maxiter": maxiter, "gtol": gtol, "ftol": 1e-15, "maxcor": 20}
+    )
     return res.x
 
 
@@ -286,8 +334,15 @@ def _nfeat(bt: Battles) -> int:
     return bt.ustyle.shape[1] if bt.ustyle is not None else 0
 
 
-def fit_bt(bt: Battles, *, weights: np.ndarray | None = None, prior: float = DEFAULT_PRIOR,
-           x0: np.ndarray | None = None, gtol: float = 1e-10, maxiter: int = 1000) -> np.ndarray:
+def fit_bt(
+    bt: Battles,
+    *,
+    weights: np.ndarray | None = None,
+    prior: float = DEFAULT_PRIOR,
+    x0: np.ndarray | None = None,
+    gtol: float = 1e-10,
+    maxiter: int = 1000,
+) -> np.ndarray:
     """Bradley-Terry MLE (MAP with the tiny virtual-tie prior) by L-BFGS on the unique outcome counts.
 
     Returns (M,) strengths beta in natural-log units, or (M + F,) with the style coefficients appended when the
@@ -300,8 +355,18 @@ def fit_bt(bt: Battles, *, weights: np.ndarray | None = None, prior: float = DEF
     return _lbfgs(fun, start, gtol=gtol, maxiter=maxiter)
 
 
-def _newton_bt(ia: np.ndarray, ib: np.ndarray, W: np.ndarray, S: np.ndarray, m: int, prior: float,
-               start: np.ndarray, *, tol: float = 1e-9, maxiter: int = 100) -> np.ndarray:
+def _newton_bt(
+    ia: np.ndarray,
+    ib: np.ndarray,
+    W: np.ndarray,
+    S: np.ndarray,
+    m: int,
+    prior: float,
+    start: np.ndarray,
+    *,
+    tol: float = 1e-9,
+    maxiter: int = 100,
+) -> np.ndarray:
     """R independent Bradley-Terry fits (pair terms W, S as in _bt_objective) by damped Newton, all at once.
 
     Each replicate's Hessian is the weighted Laplacian of the comparison graph (plus the prior's diagonal), M×M, so
@@ -366,8 +431,16 @@ def _newton_bt(ia: np.ndarray, ib: np.ndarray, W: np.ndarray, S: np.ndarray, m: 
     return B
 
 
-def bootstrap_bt(bt: Battles, rounds: int, rng: np.random.Generator, *, prior: float = DEFAULT_PRIOR,
-                 start: np.ndarray | None = None, chunk: int = 250, gtol: float = 1e-9) -> np.ndarray:
+def bootstrap_bt(
+    bt: Battles,
+    rounds: int,
+    rng: np.random.Generator,
+    *,
+    prior: float = DEFAULT_PRIOR,
+    start: np.ndarray | None = None,
+    chunk: int = 250,
+    gtol: float = 1e-9,
+) -> np.ndarray:
     """(rounds, M[+F]) Bradley-Terry fits on bootstrap resamples.
 
     A resample of N battles is a multinomial draw of counts over the unique outcomes (FastChat's
@@ -386,21 +459,28 @@ def bootstrap_bt(bt: Battles, rounds: int, rng: np.random.Generator, *, prior: f
     newton = f == 0 and m <= 300
     chunk = max(1, min(chunk, 4_000_000 // (m * m))) if newton else chunk
     for s in range(0, rounds, chunk):
-        w = draws[s:s + chunk]
+        w = draws[s : s + chunk]
         W, S = (AT @ w.T).T, (AT @ (w * bt.uy).T).T
         if newton:
-            out[s:s + chunk] = _newton_bt(ia, ib, W, S, m, prior, start)
+            out[s : s + chunk] = _newton_bt(ia, ib, W, S, m, prior, start)
         else:
             fun = _bt_objective(ia, ib, X, W, S, m, prior)
-            out[s:s + chunk] = _lbfgs(fun, np.tile(start, len(w)), gtol=gtol, maxiter=2000).reshape(len(w), m + f)
+            out[s : s + chunk] = _lbfgs(fun, np.tile(start, len(w)), gtol=gtol, maxiter=2000).reshape(len(w), m + f)
     return out
 
 
 # ---------------------------------------------------------------------------------------------------------------
 # present
 # ---------------------------------------------------------------------------------------------------------------
-def to_elo(beta: np.ndarray, models: Sequence[str], *, anchor: tuple[str, float] | None = None,
-           scale: float = SCALE, base: float = BASE, offset: float = OFFSET) -> np.ndarray:
+def to_elo(
+    beta: np.ndarray,
+    models: Sequence[str],
+    *,
+    anchor: tuple[str, float] | None = None,
+    scale: float = SCALE,
+    base: float = BASE,
+    offset: float = OFFSET,
+) -> np.ndarray:
     """Natural-log strengths → Elo scale; centred so the mean is `offset`, or shifted so `anchor` = (model, rating)
     holds exactly. Works on (M,) or (R, M)."""
     r = np.asarray(beta, dtype=np.float64) * scale / math.log(base)
@@ -464,8 +544,9 @@ def _matrices(bt: Battles) -> tuple[np.ndarray, np.ndarray]:
 def _nested(mat: np.ndarray, models: list[str], order: np.ndarray, digits: int) -> dict:
     out = {}
     for i in order:
-        out[models[i]] = {models[j]: None if i == j or not np.isfinite(mat[i, j]) else round(float(mat[i, j]), digits)
-                          for j in order}
+        out[models[i]] = {
+            models[j]: None if i == j or not np.isfinite(mat[i, j]) else round(float(mat[i, j]), digits) for j in order
+        }
     return out
 
 
@@ -475,13 +556,29 @@ def _subset(bt: Battles, keep: list[str]) -> Battles:
     remap = np.full(len(bt.models), -1)
     remap[idx] = np.arange(len(idx))
     sel = remap[bt.a] >= 0
-    return _build([bt.models[i] for i in idx], remap[bt.a[sel]].astype(np.int32), remap[bt.b[sel]].astype(np.int32),
-                  bt.y[sel], bt.style[sel] if bt.style is not None else None)
+    return _build(
+        [bt.models[i] for i in idx],
+        remap[bt.a[sel]].astype(np.int32),
+        remap[bt.b[sel]].astype(np.int32),
+        bt.y[sel],
+        bt.style[sel] if bt.style is not None else None,
+    )
 
 
-def leaderboard(battles: pd.DataFrame | Battles, *, method: str = "bt", bootstrap: int = 1000, seed: int = 0,
-                anchor=None, style_control: bool = False, prior: float = DEFAULT_PRIOR, k: float = 4.0,
-                level: float = 0.95, disconnected: str = "error", where: Sequence[str] | None = None) -> dict:
+def leaderboard(
+    battles: pd.DataFrame | Battles,
+    *,
+    method: str = "bt",
+    bootstrap: int = 1000,
+    seed: int = 0,
+    anchor=None,
+    style_control: bool = False,
+    prior: float = DEFAULT_PRIOR,
+    k: float = 4.0,
+    level: float = 0.95,
+    disconnected: str = "error",
+    where: Sequence[str] | None = None,
+) -> dict:
     """The `evalkit ratings --json` object: `ratings` (model → rating, best first), with bootstrap > 0 also `ci`
     (model → [low, high], percentile interval at `level`) and `rank` (CI-aware), plus `winrate` (observed, ties
     half), `predicted` (Bradley-Terry P(row beats column) from the ratings), `counts` (battles per pair) as nested
@@ -500,8 +597,10 @@ def leaderboard(battles: pd.DataFrame | Battles, *, method: str = "bt", bootstra
     anchor = parse_anchor(anchor)
     bt = battles if isinstance(battles, Battles) else prepare(battles, where=where, style=style_control)
     if anchor is not None and anchor[0] not in bt.models:
-        raise UserError(f"anchor model {anchor[0]!r} is not in the battles",
-                        hint="models: " + ", ".join(bt.models[:10]) + (" …" if len(bt.models) > 10 else ""))
+        raise UserError(
+            f"anchor model {anchor[0]!r} is not in the battles",
+            hint="models: " + ", ".join(bt.models[:10]) + (" …" if len(bt.models) > 10 else ""),
+        )
     parts = components(bt)
     if len(parts) > 1 and disconnected != "split":
         raise DisconnectedError(parts)
@@ -520,13 +619,13 @@ def leaderboard(battles: pd.DataFrame | Battles, *, method: str = "bt", bootstra
         anc = anchor if anchor is not None and anchor[0] in sub.models else None
         if method == "bt":
             theta = fit_bt(sub, prior=prior)
-            r = to_elo(theta[:len(sub.models)], sub.models, anchor=anc)
+            r = to_elo(theta[: len(sub.models)], sub.models, anchor=anc)
             if sub.ustyle is not None:
                 style_coef = float(theta[len(sub.models)])
             boots = None
             if bootstrap:
                 th = bootstrap_bt(sub, bootstrap, rng, prior=prior, start=theta)
-                boots = to_elo(th[:, :len(sub.models)], sub.models, anchor=anc)
+                boots = to_elo(th[:, : len(sub.models)], sub.models, anchor=anc)
         else:
             r = _place(online_elo(sub, k=k), sub.models, anchor=anc) if anc else online_elo(sub, k=k)
             boots = None
@@ -543,8 +642,12 @@ def leaderboard(battles: pd.DataFrame | Battles, *, method: str = "bt", bootstra
     pred = predicted_matrix(ratings)
     pred[comp_of[:, None] != comp_of[None, :]] = np.nan
     names = [bt.models[i] for i in order]
-    out: dict = {"method": method, "battles": bt.n, "models": names,
-                 "ratings": {bt.models[i]: round(float(ratings[i]), 2) for i in order}}
+    out: dict = {
+        "method": method,
+        "battles": bt.n,
+        "models": names,
+        "ratings": {bt.models[i]: round(float(ratings[i]), 2) for i in order},
+    }
     if bootstrap:
         out["ci"] = {bt.models[i]: [round(float(lo[i]), 2), round(float(hi[i]), 2)] for i in order}
         out["rank"] = {bt.models[i]: int(rank[i]) for i in order}
@@ -552,17 +655,27 @@ def leaderboard(battles: pd.DataFrame | Battles, *, method: str = "bt", bootstra
     out["winrate"] = _nested(winrate, bt.models, order, 4)
     out["predicted"] = _nested(pred, bt.models, order, 4)
     out["counts"] = _nested(np.where(counts > 0, counts, np.nan), bt.models, order, 0)
-    out["counts"] = {a: {b: (int(v) if v is not None else 0) for b, v in row.items() if b != a}
-                     for a, row in out["counts"].items()}
+    out["counts"] = {
+        a: {b: (int(v) if v is not None else 0) for b, v in row.items() if b != a} for a, row in out["counts"].items()
+    }
     out["components"] = parts
     if len(parts) > 1:
         out["component"] = {bt.models[i]: int(comp_of[i]) for i in order}
     out["unbounded"] = unbounded(bt) if method == "bt" else []
-    out["settings"] = {"bootstrap": int(bootstrap or 0), "seed": seed, "level": level,
-                       "anchor": list(anchor) if anchor else None, "prior": prior if method == "bt" else None,
-                       "k": k if method == "elo" else None, "scale": SCALE, "base": BASE,
-                       "style_control": bool(style_control)}
+    out["settings"] = {
+        "bootstrap": int(bootstrap or 0),
+        "seed": seed,
+        "level": level,
+        "anchor": list(anchor) if anchor else None,
+        "prior": prior if method == "bt" else None,
+        "k": k if method == "elo" else None,
+        "scale": SCALE,
+        "base": BASE,
+        "style_control": bool(style_control),
+    }
     if style_coef is not None:
-        out["style"] = {"length_coef": round(style_coef, 4),
-                        "length_coef_elo": round(style_coef * SCALE / math.log(BASE), 2)}
+        out["style"] = {
+            "length_coef": round(style_coef, 4),
+            "length_coef_elo": round(style_coef * SCALE / math.log(BASE), 2),
+        }
     return out

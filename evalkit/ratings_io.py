@@ -7,6 +7,7 @@ Three layouts, recognised by their columns:
   (winner model_a|model_b|tie|tie (bothbad); Zheng et al. 2023, data released with FastChat's llm_judge).
 Every error names file:line and the field.
 """
+
 from __future__ import annotations
 
 import csv
@@ -16,27 +17,63 @@ import json
 import os
 import re
 import tempfile
+from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import Iterator, Sequence
-
 
 from workbench.errors import UserError
 from workbench.store import Store, schema
 
-__all__ = ["LAYOUTS", "detect_layout", "export_ratings", "import_ratings", "ratings_to_agree_rows", "read_records",
-           "records_to_ratings", "write_records"]
+__all__ = [
+    "LAYOUTS",
+    "detect_layout",
+    "export_ratings",
+    "import_ratings",
+    "ratings_to_agree_rows",
+    "read_records",
+    "records_to_ratings",
+    "write_records",
+]
 
 LAYOUTS = ("native", "agree", "mtbench")
-NATIVE_FIELDS = ("item_id", "kind", "prompt", "model_a", "model_b", "output_a", "output_b", "rater", "rater_kind",
-                 "verdict", "score", "rationale", "order_shown", "raw", "run_id", "session_id", "created_at")
+NATIVE_FIELDS = (
+    "item_id",
+    "kind",
+    "prompt",
+    "model_a",
+    "model_b",
+    "output_a",
+    "output_b",
+    "rater",
+    "rater_kind",
+    "verdict",
+    "score",
+    "rationale",
+    "order_shown",
+    "raw",
+    "run_id",
+    "session_id",
+    "created_at",
+)
 AGREE_FIELDS = ("item_id", "rater", "rating", "rater_kind")
 MTBENCH_FIELDS = ("question_id", "model_a", "model_b", "winner", "judge", "turn")
 VERDICTS = ("A", "B", "tie", "bothbad", "pass", "fail", "unparsed")
 _MTBENCH_TO_VERDICT = {"model_a": "A", "model_b": "B", "tie": "tie", "tie (bothbad)": "bothbad"}
 _VERDICT_TO_MTBENCH = {v: k for k, v in _MTBENCH_TO_VERDICT.items()}
-_VERDICT_ALIASES = {"a": "A", "b": "B", "tie": "tie", "c": "tie", "bothbad": "bothbad", "both_bad": "bothbad",
-                    "both bad": "bothbad", "tie (bothbad)": "bothbad", "model_a": "A", "model_b": "B",
-                    "pass": "pass", "fail": "fail", "unparsed": "unparsed"}
+_VERDICT_ALIASES = {
+    "a": "A",
+    "b": "B",
+    "tie": "tie",
+    "c": "tie",
+    "bothbad": "bothbad",
+    "both_bad": "bothbad",
+    "both bad": "bothbad",
+    "tie (bothbad)": "bothbad",
+    "model_a": "A",
+    "model_b": "B",
+    "pass": "pass",
+    "fail": "fail",
+    "unparsed": "unparsed",
+}
 _LLM_JUDGE = re.compile(r"gpt|claude|llama|llm|gemini|mistral|qwen|default|openai:", re.IGNORECASE)
 
 
@@ -55,8 +92,10 @@ def read_records(path: str | os.PathLike) -> Iterator[tuple[int, dict]]:
             try:
                 for row in reader:
                     if None in row:
-                        raise UserError(f"{path}:{reader.line_num}: more fields than the header has",
-                                        hint="quote fields that contain commas")
+                        raise UserError(
+                            f"{path}:{reader.line_num}: more fields than the header has",
+                            hint="quote fields that contain commas",
+                        )
                     yield reader.line_num, {k.strip(): v for k, v in row.items() if k is not None}
             except csv.Error as e:
                 raise UserError(f"{path}:{reader.line_num}: bad CSV: {e}") from e
@@ -67,14 +106,15 @@ def read_records(path: str | os.PathLike) -> Iterator[tuple[int, dict]]:
                 try:
                     obj = json.loads(line)
                 except ValueError as e:
-                    raise UserError(f"{path}:{n}: not valid JSON ({e.msg} at column {e.colno})",
-                                    hint="the file must hold one JSON object per line (JSONL)") from e
+                    raise UserError(
+                        f"{path}:{n}: not valid JSON ({e.msg} at column {e.colno})",
+                        hint="the file must hold one JSON object per line (JSONL)",
+                    ) from e
                 if not isinstance(obj, dict):
                     raise UserError(f"{path}:{n}: expected a JSON object, found {type(obj).__name__}")
                 yield n, obj
         else:
-            raise UserError(f"{path}: unknown ratings file type {suffix or '(none)'}",
-                            hint="use .jsonl or .csv")
+            raise UserError(f"{path}: unknown ratings file type {suffix or '(none)'}", hint="use .jsonl or .csv")
 
 
 def detect_layout(fields: Sequence[str]) -> str:
@@ -86,9 +126,11 @@ def detect_layout(fields: Sequence[str]) -> str:
         return "agree"
     if {"item_id", "rater"} <= have and ({"verdict", "score"} & have):
         return "native"
-    raise UserError(f"unrecognised ratings columns: {', '.join(sorted(have))}",
-                    hint="use item_id,rater,rating (agree layout), the ratings table's columns, or MT-Bench's "
-                         "question_id,model_a,model_b,winner,judge,turn")
+    raise UserError(
+        f"unrecognised ratings columns: {', '.join(sorted(have))}",
+        hint="use item_id,rater,rating (agree layout), the ratings table's columns, or MT-Bench's "
+        "question_id,model_a,model_b,winner,judge,turn",
+    )
 
 
 def _text(v) -> str | None:
@@ -113,8 +155,10 @@ def _verdict(path, line, field, v) -> str | None:
         return None
     got = _VERDICT_ALIASES.get(s.lower())
     if got is None:
-        raise UserError(f"{path}:{line}: field {field!r} is {s!r}, not one of {', '.join(VERDICTS)}",
-                        hint="pairwise verdicts are A/B/tie/bothbad (or model_a/model_b), single ones pass/fail")
+        raise UserError(
+            f"{path}:{line}: field {field!r} is {s!r}, not one of {', '.join(VERDICTS)}",
+            hint="pairwise verdicts are A/B/tie/bothbad (or model_a/model_b), single ones pass/fail",
+        )
     return got
 
 
@@ -124,8 +168,9 @@ def _need(path, line, rec, fields):
             raise UserError(f"{path}:{line}: missing field {f!r}")
 
 
-def records_to_ratings(path, records: Sequence[tuple[int, dict]], *, layout: str | None = None,
-                       rater_kind: str | None = None) -> tuple[str, list[dict]]:
+def records_to_ratings(
+    path, records: Sequence[tuple[int, dict]], *, layout: str | None = None, rater_kind: str | None = None
+) -> tuple[str, list[dict]]:
     """Turn read records into `ratings` rows (no store involved); returns (layout, rows)."""
     if not records:
         raise UserError(f"{path}: no ratings in the file")
@@ -138,8 +183,9 @@ def records_to_ratings(path, records: Sequence[tuple[int, dict]], *, layout: str
             _need(path, line, rec, ("question_id", "model_a", "model_b", "winner", "judge"))
             winner = _text(rec["winner"]).lower()
             if winner not in _MTBENCH_TO_VERDICT:
-                raise UserError(f"{path}:{line}: field 'winner' is {rec['winner']!r}, not one of "
-                                f"{', '.join(_MTBENCH_TO_VERDICT)}")
+                raise UserError(
+                    f"{path}:{line}: field 'winner' is {rec['winner']!r}, not one of {', '.join(_MTBENCH_TO_VERDICT)}"
+                )
             verdict = _MTBENCH_TO_VERDICT[winner]
             a, b = _text(rec["model_a"]), _text(rec["model_b"])
             if a > b:  # one canonical order per model pair, so every judge's vote on it is the same item
@@ -148,9 +194,18 @@ def records_to_ratings(path, records: Sequence[tuple[int, dict]], *, layout: str
             turn = _text(rec.get("turn")) or "1"
             judge = _text(rec["judge"])
             kind = rater_kind or ("llm" if _LLM_JUDGE.search(judge) else "human")
-            rows.append(dict(item_id=f"{_text(rec['question_id'])}/t{turn}/{a} vs {b}", kind="pairwise",
-                             model_a=a, model_b=b, rater=judge, rater_kind=kind, verdict=verdict,
-                             raw={"source": "mtbench", "line": line, "turn": turn}))
+            rows.append(
+                dict(
+                    item_id=f"{_text(rec['question_id'])}/t{turn}/{a} vs {b}",
+                    kind="pairwise",
+                    model_a=a,
+                    model_b=b,
+                    rater=judge,
+                    rater_kind=kind,
+                    verdict=verdict,
+                    raw={"source": "mtbench", "line": line, "turn": turn},
+                )
+            )
         elif layout == "agree":
             _need(path, line, rec, ("item_id", "rater", "rating"))
             rating = _text(rec["rating"])
@@ -158,11 +213,20 @@ def records_to_ratings(path, records: Sequence[tuple[int, dict]], *, layout: str
                 score, verdict = float(rating), None
             except ValueError:
                 score, verdict = None, _verdict(path, line, "rating", rating)
-            rows.append(dict(item_id=_text(rec["item_id"]), kind="single" if score is not None else "pairwise",
-                             rater=_text(rec["rater"]), rater_kind=rater_kind or _text(rec.get("rater_kind")) or
-                             "human", verdict=verdict if verdict else "score", score=score,
-                             model_a=_text(rec.get("model_a")), model_b=_text(rec.get("model_b")),
-                             prompt=_text(rec.get("prompt")), raw={"line": line}))
+            rows.append(
+                dict(
+                    item_id=_text(rec["item_id"]),
+                    kind="single" if score is not None else "pairwise",
+                    rater=_text(rec["rater"]),
+                    rater_kind=rater_kind or _text(rec.get("rater_kind")) or "human",
+                    verdict=verdict if verdict else "score",
+                    score=score,
+                    model_a=_text(rec.get("model_a")),
+                    model_b=_text(rec.get("model_b")),
+                    prompt=_text(rec.get("prompt")),
+                    raw={"line": line},
+                )
+            )
         else:
             _need(path, line, rec, ("item_id", "rater"))
             kind = _text(rec.get("kind")) or ("single" if _text(rec.get("score")) is not None else "pairwise")
@@ -174,21 +238,30 @@ def records_to_ratings(path, records: Sequence[tuple[int, dict]], *, layout: str
                     raw = json.loads(raw)
                 except ValueError:
                     raise UserError(f"{path}:{line}: field 'raw' is not valid JSON") from None
-            row = dict(item_id=_text(rec["item_id"]), kind=kind, rater=_text(rec["rater"]),
-                       rater_kind=rater_kind or _text(rec.get("rater_kind")) or "human",
-                       verdict=_verdict(path, line, "verdict", rec.get("verdict")) if
-                       _text(rec.get("verdict")) not in (None, "score") else _text(rec.get("verdict")),
-                       score=_float(path, line, "score", rec.get("score")), raw=raw or None)
-            for f in ("prompt", "model_a", "model_b", "output_a", "output_b", "rationale", "order_shown",
-                      "session_id"):
-                row[f] = _text(rec.get(f)) if f not in ("prompt", "output_a", "output_b", "rationale") else \
-                    (rec.get(f) if rec.get(f) not in ("",) else None)
+            row = dict(
+                item_id=_text(rec["item_id"]),
+                kind=kind,
+                rater=_text(rec["rater"]),
+                rater_kind=rater_kind or _text(rec.get("rater_kind")) or "human",
+                verdict=_verdict(path, line, "verdict", rec.get("verdict"))
+                if _text(rec.get("verdict")) not in (None, "score")
+                else _text(rec.get("verdict")),
+                score=_float(path, line, "score", rec.get("score")),
+                raw=raw or None,
+            )
+            for f in ("prompt", "model_a", "model_b", "output_a", "output_b", "rationale", "order_shown", "session_id"):
+                row[f] = (
+                    _text(rec.get(f))
+                    if f not in ("prompt", "output_a", "output_b", "rationale")
+                    else (rec.get(f) if rec.get(f) not in ("",) else None)
+                )
             if _text(rec.get("created_at")):
                 try:
                     row["created_at"] = dt.datetime.fromisoformat(str(rec["created_at"]).strip())
                 except ValueError:
-                    raise UserError(f"{path}:{line}: field 'created_at' is {rec['created_at']!r}, not an ISO "
-                                    "date-time") from None
+                    raise UserError(
+                        f"{path}:{line}: field 'created_at' is {rec['created_at']!r}, not an ISO date-time"
+                    ) from None
             if row["verdict"] is None and row["score"] is None:
                 raise UserError(f"{path}:{line}: neither 'verdict' nor 'score' is given")
             rows.append(row)
@@ -197,8 +270,9 @@ def records_to_ratings(path, records: Sequence[tuple[int, dict]], *, layout: str
     return layout, rows
 
 
-def import_ratings(store: Store, path: str | os.PathLike, *, layout: str | None = None,
-                   rater_kind: str | None = None) -> dict:
+def import_ratings(
+    store: Store, path: str | os.PathLike, *, layout: str | None = None, rater_kind: str | None = None
+) -> dict:
     """Read a ratings file and insert every row into `ratings` in one transaction, under a run of kind "judge"
     named after the file. Nothing is written when any line is bad."""
     records = list(read_records(path))
@@ -213,8 +287,13 @@ def import_ratings(store: Store, path: str | os.PathLike, *, layout: str | None 
     store.insert(schema.ratings, rows)
     raters = sorted({r["rater"] for r in rows})
     store.finish_run(run_id, summary={"ratings": len(rows), "raters": raters, "layout": layout})
-    return {"run_id": run_id, "layout": layout, "ratings": len(rows), "raters": raters,
-            "items": len({r["item_id"] for r in rows})}
+    return {
+        "run_id": run_id,
+        "layout": layout,
+        "ratings": len(rows),
+        "raters": raters,
+        "items": len({r["item_id"] for r in rows}),
+    }
 
 
 # ------------------------------------------------------------------------------------------------- writing
@@ -244,8 +323,16 @@ def _mtbench_rows(rows: Sequence[dict]) -> list[dict]:
             continue
         raw = r.get("raw") if isinstance(r.get("raw"), dict) else {}
         qid = str(r["item_id"]).split("/t", 1)[0] if raw.get("source") == "mtbench" else r["item_id"]
-        out.append({"question_id": qid, "model_a": r.get("model_a"), "model_b": r.get("model_b"),
-                    "winner": _VERDICT_TO_MTBENCH[r["verdict"]], "judge": r["rater"], "turn": raw.get("turn", 1)})
+        out.append(
+            {
+                "question_id": qid,
+                "model_a": r.get("model_a"),
+                "model_b": r.get("model_b"),
+                "winner": _VERDICT_TO_MTBENCH[r["verdict"]],
+                "judge": r["rater"],
+                "turn": raw.get("turn", 1),
+            }
+        )
     return out
 
 
@@ -255,12 +342,23 @@ def write_records(path: str | os.PathLike, records: Sequence[dict], fields: Sequ
     fields = list(fields or dict.fromkeys(k for r in records for k in r))
     buf = io.StringIO()
     if path.suffix.lower() in (".csv", ".tsv"):
-        w = csv.DictWriter(buf, fieldnames=fields, extrasaction="ignore", lineterminator="\n",
-                           delimiter="\t" if path.suffix.lower() == ".tsv" else ",")
+        w = csv.DictWriter(
+            buf,
+            fieldnames=fields,
+            extrasaction="ignore",
+            lineterminator="\n",
+            delimiter="\t" if path.suffix.lower() == ".tsv" else ",",
+        )
         w.writeheader()
         for r in records:
-            w.writerow({k: json.dumps(v, ensure_ascii=False) if isinstance(v, (dict, list)) else
-                        (v.isoformat() if isinstance(v, dt.datetime) else v) for k, v in r.items()})
+            w.writerow(
+                {
+                    k: json.dumps(v, ensure_ascii=False)
+                    if isinstance(v, (dict, list))
+                    else (v.isoformat() if isinstance(v, dt.datetime) else v)
+                    for k, v in r.items()
+                }
+            )
     elif path.suffix.lower() in (".jsonl", ".ndjson", ".json"):
         for r in records:
             buf.write(json.dumps({k: r.get(k) for k in fields}, ensure_ascii=False, default=str) + "\n")
@@ -277,8 +375,15 @@ def write_records(path: str | os.PathLike, records: Sequence[dict], fields: Sequ
         raise
 
 
-def export_ratings(store: Store, path: str | os.PathLike, *, layout: str = "native", run_id: str | None = None,
-                   rater_kind: str | None = None, kind: str | None = None) -> int:
+def export_ratings(
+    store: Store,
+    path: str | os.PathLike,
+    *,
+    layout: str = "native",
+    run_id: str | None = None,
+    rater_kind: str | None = None,
+    kind: str | None = None,
+) -> int:
     """Write the `ratings` table (optionally one run / rater kind / kind) to a JSONL or CSV file."""
     if layout not in LAYOUTS:
         raise UserError(f"unknown layout {layout!r}", hint=f"use one of {', '.join(LAYOUTS)}")
@@ -289,8 +394,11 @@ def export_ratings(store: Store, path: str | os.PathLike, *, layout: str = "nati
         records, fields = rows, NATIVE_FIELDS
     elif layout == "agree":
         records = ratings_to_agree_rows(rows)
-        fields = [f for f in (*AGREE_FIELDS, "rating_first", "rating_swapped", "len_a", "len_b")
-                  if any(f in r for r in records)]
+        fields = [
+            f
+            for f in (*AGREE_FIELDS, "rating_first", "rating_swapped", "len_a", "len_b")
+            if any(f in r for r in records)
+        ]
     else:
         records, fields = _mtbench_rows(rows), MTBENCH_FIELDS
     write_records(path, records, fields)

@@ -9,6 +9,7 @@ Schedules: round-robin (every pair meets on the same N prompts) or adaptive (a f
 pairs whose rating intervals overlap most, until every interval is narrower than a target or the budget is spent).
 Left/right is random per battle (seeded); the LLM judge also runs both orders (evalkit.judges.pairwise_judge).
 """
+
 from __future__ import annotations
 
 import csv
@@ -16,9 +17,9 @@ import itertools
 import json
 import math
 import re
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Sequence
 
 import numpy as np
 import pandas as pd
@@ -27,8 +28,15 @@ import sqlalchemy as sa
 from workbench.errors import UserError
 from workbench.store import Store, schema
 
-__all__ = ["Contestant", "battles_frame", "import_battles", "load_prompts", "parse_contestant", "read_battles",
-           "run_tournament"]
+__all__ = [
+    "Contestant",
+    "battles_frame",
+    "import_battles",
+    "load_prompts",
+    "parse_contestant",
+    "read_battles",
+    "run_tournament",
+]
 
 GEN_OPTIONS = {"temperature": float, "top_p": float, "max_new_tokens": int, "seed": int, "system": str}
 _OPT = re.compile(r"^[A-Za-z_]+=[^,@]*(,[A-Za-z_]+=[^,@]*)*$")
@@ -40,8 +48,8 @@ _ALIAS = re.compile(r"^([A-Za-z0-9_.-]+)=(.+)$")
 # ---------------------------------------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class Contestant:
-    name: str                                   # as written, e.g. "default@temperature=1.0"; the name in battles
-    spec: str                                   # the model spec, e.g. "default"
+    name: str  # as written, e.g. "default@temperature=1.0"; the name in battles
+    spec: str  # the model spec, e.g. "default"
     params: dict = field(default_factory=dict)  # generation settings overriding the tournament's
 
 
@@ -60,8 +68,10 @@ def parse_contestant(text: str) -> Contestant:
     for kv in opts.split(","):
         key, _, value = kv.partition("=")
         if key not in GEN_OPTIONS:
-            raise UserError(f"contestant {text!r}: unknown setting {key!r}",
-                            hint="settings after @ are " + ", ".join(GEN_OPTIONS) + ", e.g. default@temperature=1.0")
+            raise UserError(
+                f"contestant {text!r}: unknown setting {key!r}",
+                hint="settings after @ are " + ", ".join(GEN_OPTIONS) + ", e.g. default@temperature=1.0",
+            )
         try:
             params[key] = GEN_OPTIONS[key](value)
         except ValueError:
@@ -87,8 +97,7 @@ def load_prompts(path: str | Path, *, limit: int | None = None) -> tuple[str, li
             prompt = c.prompt
             if system and isinstance(prompt, str):  # the suite's system prompt travels with the prompt
                 prompt = [{"role": "system", "content": system}, {"role": "user", "content": prompt}]
-            items.append(dict(item_id=str(c.id), question=c.text, prompt=prompt,
-                              reference=str(ref) if ref else None))
+            items.append(dict(item_id=str(c.id), question=c.text, prompt=prompt, reference=str(ref) if ref else None))
         name = suite.name
     else:
         rows, where = _read_table(path)
@@ -97,8 +106,10 @@ def load_prompts(path: str | Path, *, limit: int | None = None) -> tuple[str, li
         cols = {k.lower(): k for k in rows[0]}
         qcol = next((cols[k] for k in ("question", "prompt", "q", "instruction") if k in cols), None)
         if qcol is None:
-            raise UserError(f"{path}: no question column (have {', '.join(rows[0])})",
-                            hint="name the prompt column `question` (or `prompt`)")
+            raise UserError(
+                f"{path}: no question column (have {', '.join(rows[0])})",
+                hint="name the prompt column `question` (or `prompt`)",
+            )
         idcol = next((cols[k] for k in ("id", "item_id", "question_id") if k in cols), None)
         rcol = next((cols[k] for k in ("reference", "answer", "a") if k in cols), None)
         items = []
@@ -106,8 +117,14 @@ def load_prompts(path: str | Path, *, limit: int | None = None) -> tuple[str, li
             q = r.get(qcol)
             if not isinstance(q, str) or not q.strip():
                 raise UserError(f"{w}: empty {qcol}", hint="every prompt row needs text")
-            items.append(dict(item_id=str(r[idcol]) if idcol and r.get(idcol) not in (None, "") else f"q{i + 1}",
-                              question=q, prompt=q, reference=(r.get(rcol) or None) if rcol else None))
+            items.append(
+                dict(
+                    item_id=str(r[idcol]) if idcol and r.get(idcol) not in (None, "") else f"q{i + 1}",
+                    question=q,
+                    prompt=q,
+                    reference=(r.get(rcol) or None) if rcol else None,
+                )
+            )
         name = path.stem
     dup = [k for k, n in pd.Series([it["item_id"] for it in items]).value_counts().items() if n > 1]
     if dup:
@@ -130,13 +147,16 @@ def _read_table(path: Path) -> tuple[list[dict], list[str]]:
                 line = 1
                 for row in reader:
                     if None in row:
-                        raise UserError(f"{path}:{line + 1}: more fields than the header has",
-                                        hint="quote fields that contain the delimiter")
+                        raise UserError(
+                            f"{path}:{line + 1}: more fields than the header has",
+                            hint="quote fields that contain the delimiter",
+                        )
                     rows.append(row)
                     where.append(f"{path}:{line + 1}")
                     line = reader.line_num
-        elif suffix in (".jsonl", ".ndjson") or (suffix == ".json" and path.read_text(encoding="utf-8")
-                                                   .lstrip()[:1] == "{"):
+        elif suffix in (".jsonl", ".ndjson") or (
+            suffix == ".json" and path.read_text(encoding="utf-8").lstrip()[:1] == "{"
+        ):
             with path.open(encoding="utf-8") as fh:
                 for no, text in enumerate(fh, 1):
                     if not text.strip():
@@ -144,8 +164,9 @@ def _read_table(path: Path) -> tuple[list[dict], list[str]]:
                     try:
                         obj = json.loads(text)
                     except json.JSONDecodeError as e:
-                        raise UserError(f"{path}:{no}: not valid JSON ({e.msg})",
-                                        hint="one JSON object per line") from None
+                        raise UserError(
+                            f"{path}:{no}: not valid JSON ({e.msg})", hint="one JSON object per line"
+                        ) from None
                     if not isinstance(obj, dict):
                         raise UserError(f"{path}:{no}: expected a JSON object")
                     rows.append(obj)
@@ -163,8 +184,9 @@ def _read_table(path: Path) -> tuple[list[dict], list[str]]:
         else:
             raise UserError(f"{path}: unknown file type {suffix!r}", hint="use .csv, .tsv, .jsonl, .json or .parquet")
     except UnicodeDecodeError as e:
-        raise UserError(f"{path}: not UTF-8 text ({e.reason} at byte {e.start})",
-                        hint="save the file as UTF-8") from None
+        raise UserError(
+            f"{path}: not UTF-8 text ({e.reason} at byte {e.start})", hint="save the file as UTF-8"
+        ) from None
     except json.JSONDecodeError as e:
         raise UserError(f"{path}:{e.lineno}: not valid JSON ({e.msg})") from None
     return rows, where
@@ -182,12 +204,14 @@ def read_battles(path: str | Path) -> tuple[pd.DataFrame, list[str]]:
     return pd.DataFrame(rows), where
 
 
-def battles_frame(store: Store, *, run_id: str | None = None, suite: str | None = None,
-                  judge_kind: str | None = None) -> pd.DataFrame:
+def battles_frame(
+    store: Store, *, run_id: str | None = None, suite: str | None = None, judge_kind: str | None = None
+) -> pd.DataFrame:
     """Battles from the store (all, or one run / suite / judge kind) as a DataFrame."""
     t = schema.battles
-    q = sa.select(t.c.model_a, t.c.model_b, t.c.winner, t.c.len_a, t.c.len_b, t.c.item_id, t.c.judge,
-                  t.c.judge_kind, t.c.run_id).order_by(t.c.id)
+    q = sa.select(
+        t.c.model_a, t.c.model_b, t.c.winner, t.c.len_a, t.c.len_b, t.c.item_id, t.c.judge, t.c.judge_kind, t.c.run_id
+    ).order_by(t.c.id)
     if run_id:
         q = q.where(t.c.run_id.like(f"{run_id}%"))
     if suite:
@@ -195,9 +219,10 @@ def battles_frame(store: Store, *, run_id: str | None = None, suite: str | None 
     if judge_kind:
         q = q.where(t.c.judge_kind == judge_kind)
     with store.engine.connect() as conn:
-        return pd.DataFrame(conn.execute(q).mappings().all(),
-                            columns=["model_a", "model_b", "winner", "len_a", "len_b", "item_id", "judge",
-                                     "judge_kind", "run_id"])
+        return pd.DataFrame(
+            conn.execute(q).mappings().all(),
+            columns=["model_a", "model_b", "winner", "len_a", "len_b", "item_id", "judge", "judge_kind", "run_id"],
+        )
 
 
 def _canonical_winner(y: float, raw) -> str:
@@ -208,8 +233,9 @@ def _canonical_winner(y: float, raw) -> str:
     return "tie (bothbad)" if "bad" in str(raw).lower() else "tie"
 
 
-def import_battles(store: Store, path: str | Path, *, judge: str | None = None, suite: str | None = None,
-                   name: str | None = None) -> tuple[str, int]:
+def import_battles(
+    store: Store, path: str | Path, *, judge: str | None = None, suite: str | None = None, name: str | None = None
+) -> tuple[str, int]:
     """Validate a battles file and store every row in `battles` (judge_kind "import") under a new run, all in one
     transaction: a bad row stores nothing. Returns (run id, battles stored)."""
     from evalkit.ratings import prepare
@@ -224,13 +250,19 @@ def import_battles(store: Store, path: str | Path, *, judge: str | None = None, 
     rows = []
     for i in range(len(df)):
         r = df.iloc[i]
-        rows.append(dict(suite=suite, item_id=str(r[item]) if item and pd.notna(r[item]) else None,
-                         model_a=str(r["model_a"]).strip(), model_b=str(r["model_b"]).strip(),
-                         winner=_canonical_winner(float(bt.y[i]), r["winner"]),
-                         judge=judge or (str(r["judge"]) if "judge" in df.columns and pd.notna(r["judge"]) else None),
-                         judge_kind="import",
-                         len_a=int(float(r["len_a"])) if style else None,
-                         len_b=int(float(r["len_b"])) if style else None))
+        rows.append(
+            dict(
+                suite=suite,
+                item_id=str(r[item]) if item and pd.notna(r[item]) else None,
+                model_a=str(r["model_a"]).strip(),
+                model_b=str(r["model_b"]).strip(),
+                winner=_canonical_winner(float(bt.y[i]), r["winner"]),
+                judge=judge or (str(r["judge"]) if "judge" in df.columns and pd.notna(r["judge"]) else None),
+                judge_kind="import",
+                len_a=int(float(r["len_a"])) if style else None,
+                len_b=int(float(r["len_b"])) if style else None,
+            )
+        )
     run_id = store.start_run("tournament", name or f"import {path.name}", config={"source": str(path), "judge": judge})
     with store.begin() as conn:
         from workbench.store import utcnow
@@ -280,9 +312,21 @@ def _load_models(contestants: Sequence[Contestant], judge, preloaded: dict | Non
 class _Arena:
     """Answers (cached in the store) and verdicts for the scheduled battles of one tournament run."""
 
-    def __init__(self, store: Store, run_id: str, contestants: list[Contestant], items: list[dict], models: dict,
-                 judge, *, suite: str, gen: dict, lang: str, progress: Callable[[str], None] | None,
-                 judge_method: str = "generate"):
+    def __init__(
+        self,
+        store: Store,
+        run_id: str,
+        contestants: list[Contestant],
+        items: list[dict],
+        models: dict,
+        judge,
+        *,
+        suite: str,
+        gen: dict,
+        lang: str,
+        progress: Callable[[str], None] | None,
+        judge_method: str = "generate",
+    ):
         self.store, self.run_id, self.items, self.models = store, run_id, items, models
         self.judge_method = judge_method
         self.by_name = {c.name: c for c in contestants}
@@ -318,9 +362,16 @@ class _Arena:
         self.answer([(a, p) for a, _, p in schedule] + [(b, p) for _, b, p in schedule])
         if self.progress:
             self.progress(f"judging {len(schedule)} battles")
-        items = [dict(item_id=self.items[p]["item_id"], question=self.items[p]["question"],
-                      answer_a=self.answers[(a, p)], answer_b=self.answers[(b, p)],
-                      reference=self.items[p].get("reference")) for a, b, p in schedule]
+        items = [
+            dict(
+                item_id=self.items[p]["item_id"],
+                question=self.items[p]["question"],
+                answer_a=self.answers[(a, p)],
+                answer_b=self.answers[(b, p)],
+                reference=self.items[p].get("reference"),
+            )
+            for a, b, p in schedule
+        ]
         if self.judge == REFERENCE_JUDGE:
             verdicts, judge_name, kind = reference_verdicts(items), REFERENCE_JUDGE, "metric"
         else:
@@ -331,12 +382,29 @@ class _Arena:
         for i, (a, b, _) in enumerate(schedule):
             groups.setdefault((a, b), []).append(i)
         for (a, b), idx in groups.items():
-            record_pair_verdicts(self.store, [verdicts[i] for i in idx], [items[i] for i in idx], rater=judge_name,
-                                 model_a=a, model_b=b, run_id=self.run_id, suite=self.suite, rater_kind=kind)
+            record_pair_verdicts(
+                self.store,
+                [verdicts[i] for i in idx],
+                [items[i] for i in idx],
+                rater=judge_name,
+                model_a=a,
+                model_b=b,
+                run_id=self.run_id,
+                suite=self.suite,
+                rater_kind=kind,
+            )
         for (a, b, p), v, it in zip(schedule, verdicts, items):
             if v.winner in BATTLE_WINNER:
-                self.battles.append(dict(model_a=a, model_b=b, winner=BATTLE_WINNER[v.winner], prompt=p,
-                                         len_a=len(it["answer_a"]), len_b=len(it["answer_b"])))
+                self.battles.append(
+                    dict(
+                        model_a=a,
+                        model_b=b,
+                        winner=BATTLE_WINNER[v.winner],
+                        prompt=p,
+                        len_a=len(it["answer_a"]),
+                        len_b=len(it["answer_b"]),
+                    )
+                )
             else:
                 self.unparsed += 1
 
@@ -361,8 +429,11 @@ def reference_verdicts(items: Sequence[dict], *, margin: float = 5.0, floor: flo
         else:
             winner = "A" if sa > sb else "B"
         raw = f"similarity to the reference: answer_a {sa:.1f}, answer_b {sb:.1f}"
-        out.append(PairVerdict(str(it["item_id"]), winner,
-                               [{"order": "AB", "verdict": winner, "mapped": winner, "raw": raw}], raw))
+        out.append(
+            PairVerdict(
+                str(it["item_id"]), winner, [{"order": "AB", "verdict": winner, "mapped": winner, "raw": raw}], raw
+            )
+        )
     return out
 
 
@@ -382,8 +453,9 @@ def _fit(battles: list[dict], *, bootstrap: int, seed: int) -> dict | None:
         return None
 
 
-def _adaptive_next(lb: dict | None, names: list[str], used: dict, n_prompts: int, step: int,
-                   rng: np.random.Generator) -> list[tuple[str, str]]:
+def _adaptive_next(
+    lb: dict | None, names: list[str], used: dict, n_prompts: int, step: int, rng: np.random.Generator
+) -> list[tuple[str, str]]:
     """Pairs for the next step: those with prompts left, most overlapping intervals first (ties: fewer battles)."""
     scores = []
     for x, y in itertools.combinations(names, 2):
@@ -401,13 +473,27 @@ def _adaptive_next(lb: dict | None, names: list[str], used: dict, n_prompts: int
     return chosen
 
 
-def run_tournament(contestants: Sequence[str | Contestant], prompts: Sequence[dict], judge, *, store: Store,
-                   suite: str = "prompts", rounds: int | None = None, adaptive: bool = False,
-                   target_ci: float = 100.0, budget: int | None = None, step: int | None = None,
-                   min_battles: int = 10,
-                   seed: int = 0, bootstrap: int = 1000, gen: dict | None = None, lang: str = "en",
-                   judge_method: str = "generate", models: dict | None = None,
-                   progress: Callable[[str], None] | None = None) -> dict:
+def run_tournament(
+    contestants: Sequence[str | Contestant],
+    prompts: Sequence[dict],
+    judge,
+    *,
+    store: Store,
+    suite: str = "prompts",
+    rounds: int | None = None,
+    adaptive: bool = False,
+    target_ci: float = 100.0,
+    budget: int | None = None,
+    step: int | None = None,
+    min_battles: int = 10,
+    seed: int = 0,
+    bootstrap: int = 1000,
+    gen: dict | None = None,
+    lang: str = "en",
+    judge_method: str = "generate",
+    models: dict | None = None,
+    progress: Callable[[str], None] | None = None,
+) -> dict:
     """Run a tournament and store every battle; returns {run_id, battles, unparsed, stop_reason, leaderboard}.
 
     contestants: names (`SPEC[@settings]`) or Contestant objects. prompts: [{item_id, question, prompt,
@@ -432,8 +518,10 @@ def run_tournament(contestants: Sequence[str | Contestant], prompts: Sequence[di
         raise UserError("no prompts to battle on")
     if judge == REFERENCE_JUDGE and not all(p.get("reference") for p in prompts):
         missing = next(p["item_id"] for p in prompts if not p.get("reference"))
-        raise UserError(f"--judge reference needs a reference answer for every prompt; {missing!r} has none",
-                        hint="use a suite whose cases carry a reference, or a CSV/JSONL with a reference column")
+        raise UserError(
+            f"--judge reference needs a reference answer for every prompt; {missing!r} has none",
+            hint="use a suite whose cases carry a reference, or a CSV/JSONL with a reference column",
+        )
     if adaptive and judge == "human":
         raise UserError("--adaptive needs an LLM judge", hint="human ratings arrive later; use round-robin for humans")
     gen = {"max_new_tokens": 128, "temperature": 0.0, "seed": seed, **(gen or {})}
@@ -441,18 +529,39 @@ def run_tournament(contestants: Sequence[str | Contestant], prompts: Sequence[di
     order = rng.permutation(len(prompts))  # the order in which prompts are used
     n_prompts = len(prompts)
     models = _load_models(cs, judge, models)
-    config = {"contestants": names, "judge": judge if isinstance(judge, str) else getattr(judge, "name", None),
-              "suite": suite, "rounds": rounds, "adaptive": adaptive, "target_ci": target_ci, "budget": budget,
-              "seed": seed, "gen": gen, "judge_method": judge_method}
+    config = {
+        "contestants": names,
+        "judge": judge if isinstance(judge, str) else getattr(judge, "name", None),
+        "suite": suite,
+        "rounds": rounds,
+        "adaptive": adaptive,
+        "target_ci": target_ci,
+        "budget": budget,
+        "seed": seed,
+        "gen": gen,
+        "judge_method": judge_method,
+    }
     pairs = list(itertools.combinations(names, 2))
 
     if judge == "human":
-        return _queue_for_humans(store, cs, list(prompts), models, pairs, order, rounds, rng, suite, gen, config,
-                                 progress)
+        return _queue_for_humans(
+            store, cs, list(prompts), models, pairs, order, rounds, rng, suite, gen, config, progress
+        )
 
     run_id = store.start_run("tournament", f"tournament on {suite}", model=", ".join(names), config=config)
-    arena = _Arena(store, run_id, cs, list(prompts), models, judge, suite=suite, gen=gen, lang=lang,
-                   progress=progress, judge_method=judge_method)
+    arena = _Arena(
+        store,
+        run_id,
+        cs,
+        list(prompts),
+        models,
+        judge,
+        suite=suite,
+        gen=gen,
+        lang=lang,
+        progress=progress,
+        judge_method=judge_method,
+    )
     used: dict[tuple[str, str], list[int]] = {p: [] for p in pairs}
     budget = budget if budget is not None else math.inf
     stop = None
@@ -491,8 +600,7 @@ def run_tournament(contestants: Sequence[str | Contestant], prompts: Sequence[di
                 nxt = _adaptive_next(lb, names, used, n_prompts, step, rng)
                 if not nxt:
                     left = any(len(v) < n_prompts for v in used.values())
-                    stop = ("ranking settled: no two intervals overlap" if left else
-                            "every pair has met on every prompt")
+                    stop = "ranking settled: no two intervals overlap" if left else "every pair has met on every prompt"
                     break
                 sched = schedule_for(nxt, 1)
                 if not sched:
@@ -506,9 +614,13 @@ def run_tournament(contestants: Sequence[str | Contestant], prompts: Sequence[di
         raise
     lb = _fit(arena.battles, bootstrap=bootstrap, seed=seed)
     tally = pd.Series([b["winner"] for b in arena.battles], dtype="object").value_counts()
-    summary = {"battles": len(arena.battles), "unparsed": arena.unparsed, "stop_reason": stop,
-               "verdicts": {k: int(v) for k, v in tally.items()},
-               "leaderboard": None if lb is None else {k: lb[k] for k in ("ratings", "ci", "rank") if k in lb}}
+    summary = {
+        "battles": len(arena.battles),
+        "unparsed": arena.unparsed,
+        "stop_reason": stop,
+        "verdicts": {k: int(v) for k, v in tally.items()},
+        "leaderboard": None if lb is None else {k: lb[k] for k in ("ratings", "ci", "rank") if k in lb},
+    }
     store.finish_run(run_id, summary=summary)
     return {"run_id": run_id, **summary, "leaderboard": lb}
 
@@ -527,15 +639,42 @@ def _queue_for_humans(store, cs, items, models, pairs, order, rounds, rng, suite
         it = items[p]
         k = seen[it["item_id"]] = seen.get(it["item_id"], -1) + 1
         # Unit ids carry no model names: they reach the rater's page, the model names must not.
-        units.append(dict(unit_id=f"{it['item_id']}/p{k}", prompt=it["question"], models=[a, b],
-                          outputs=[arena.answers[(a, p)], arena.answers[(b, p)]], reference=it.get("reference")))
+        units.append(
+            dict(
+                unit_id=f"{it['item_id']}/p{k}",
+                prompt=it["question"],
+                models=[a, b],
+                outputs=[arena.answers[(a, p)], arena.answers[(b, p)]],
+                reference=it.get("reference"),
+            )
+        )
     sid = str(uuid.uuid4())
     names = [c.name for c in cs]
-    store.start_run("session", f"tournament on {suite} (human)", model=", ".join(names),
-                    config={"mode": "pairwise", "k": 1, "suite": suite, "tournament": config}, run_id=sid)
-    store.insert(schema.rating_sessions, [dict(id=sid, name=f"tournament on {suite}", suite=suite, models=names,
-                                               mode="pairwise", k=1,
-                                               config=dict(rubric=None, scale=[1, 10], units=units))])
-    return {"session_id": sid, "units": len(units), "battles": 0, "stop_reason": "queued for human raters",
-            "leaderboard": None}
-
+    store.start_run(
+        "session",
+        f"tournament on {suite} (human)",
+        model=", ".join(names),
+        config={"mode": "pairwise", "k": 1, "suite": suite, "tournament": config},
+        run_id=sid,
+    )
+    store.insert(
+        schema.rating_sessions,
+        [
+            dict(
+                id=sid,
+                name=f"tournament on {suite}",
+                suite=suite,
+                models=names,
+                mode="pairwise",
+                k=1,
+                config=dict(rubric=None, scale=[1, 10], units=units),
+            )
+        ],
+    )
+    return {
+        "session_id": sid,
+        "units": len(units),
+        "battles": 0,
+        "stop_reason": "queued for human raters",
+        "leaderboard": None,
+    }

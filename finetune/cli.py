@@ -1,34 +1,45 @@
 """`finetune`: train (full or LoRA), merge, generate side by side, plan memory."""
+
 from __future__ import annotations
 
 import argparse
 import json
 import sys
 
-from workbench.cli import build_parser, run_main, store_arg
+from workbench.cli import build_parser, run_main
 
 
 # -- train ----------------------------------------------------------------------------------------------------------
 def _add_train(sub) -> None:
     from finetune.config import FIELDS
 
-    p = sub.add_parser("train", help="fine-tune a model from a YAML config (full or LoRA)", allow_abbrev=False,
-                       description="Train from CONFIG.yaml; every config key can be overridden: --lr 1e-4, "
-                                   "--set lora_r=8, --no-audit, --resume.",
-                       formatter_class=argparse.RawDescriptionHelpFormatter,
-                       epilog="multi-GPU / multi-process: torchrun --nproc-per-node 8 -m finetune train CONFIG.yaml\n"
-                              "  or: accelerate launch --config_file fsdp.yaml -m finetune train CONFIG.yaml")
+    p = sub.add_parser(
+        "train",
+        help="fine-tune a model from a YAML config (full or LoRA)",
+        allow_abbrev=False,
+        description="Train from CONFIG.yaml; every config key can be overridden: --lr 1e-4, "
+        "--set lora_r=8, --no-audit, --resume.",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog="multi-GPU / multi-process: torchrun --nproc-per-node 8 -m finetune train CONFIG.yaml\n"
+        "  or: accelerate launch --config_file fsdp.yaml -m finetune train CONFIG.yaml",
+    )
     p.add_argument("config", nargs="?", help="YAML file with training keys (see docs/readme/finetune.md)")
     p.add_argument("--set", action="append", metavar="KEY=VALUE", help="override any config key (repeatable)")
     keys = p.add_argument_group("config keys (each overrides the YAML)")
     for name, f in FIELDS.items():
         flag = "--" + name.replace("_", "-")
         if str(f.type).startswith("bool"):
-            keys.add_argument(flag, dest=f"cfg_{name}", action=argparse.BooleanOptionalAction, default=None,
-                              help=f"(default {f.default})")
+            keys.add_argument(
+                flag,
+                dest=f"cfg_{name}",
+                action=argparse.BooleanOptionalAction,
+                default=None,
+                help=f"(default {f.default})",
+            )
         else:
-            keys.add_argument(flag, dest=f"cfg_{name}", metavar=name.upper(), default=None,
-                              help=f"(default {f.default})")
+            keys.add_argument(
+                flag, dest=f"cfg_{name}", metavar=name.upper(), default=None, help=f"(default {f.default})"
+            )
     p.set_defaults(func=_train)
 
 
@@ -42,8 +53,10 @@ def _train(args) -> int:
     summary = train(cfg, notify=lambda msg: print(msg, file=sys.stderr))
     if summary.get("rank", 0) != 0:  # under torchrun only rank 0 reports
         return 0
-    print(f"trained {summary['steps']} steps ({summary['epochs']} epochs, {summary['method']}, "
-          f"{summary['trainable_params']:,} trainable parameters, {summary['precision']})")
+    print(
+        f"trained {summary['steps']} steps ({summary['epochs']} epochs, {summary['method']}, "
+        f"{summary['trainable_params']:,} trainable parameters, {summary['precision']})"
+    )
     if summary["eval_loss"] is not None:
         print(f"eval loss {summary['eval_loss']:.4f} on {summary['eval_examples']} held-out examples")
     spec = f"{cfg.model}+{summary['out']}" if cfg.method == "lora" else summary["out"]
@@ -85,8 +98,14 @@ def _add_generate(sub) -> None:
 def _generate(args) -> int:
     from finetune.generate import side_by_side
 
-    rows = side_by_side(args.model, args.prompt, template=args.template, max_new_tokens=args.max_new_tokens,
-                        temperature=args.temperature, seed=args.seed)
+    rows = side_by_side(
+        args.model,
+        args.prompt,
+        template=args.template,
+        max_new_tokens=args.max_new_tokens,
+        temperature=args.temperature,
+        seed=args.seed,
+    )
     if args.json:
         print(json.dumps(rows, ensure_ascii=False, indent=1))
         return 0
@@ -109,12 +128,20 @@ def _add_plan(sub) -> None:
     who.add_argument("--model", help="a local model spec (parameters and shape are read from its config)")
     who.add_argument("--params", help="parameter count, e.g. 7B, 135M")
     p.add_argument("--gpu-mem", help="memory of one GPU, e.g. 16GB, 24GiB (default: this machine's GPU, if any)")
-    p.add_argument("--method", choices=["inference", "full", "lora", "qlora"], action="append",
-                   help="show only these methods (repeatable)")
+    p.add_argument(
+        "--method",
+        choices=["inference", "full", "lora", "qlora"],
+        action="append",
+        help="show only these methods (repeatable)",
+    )
     p.add_argument("--seq-len", type=int, default=512)
     p.add_argument("--batch", type=int, default=1)
-    p.add_argument("--precision", choices=["amp", "pure_bf16"], default="amp",
-                   help="full fine-tuning: bf16 autocast with fp32 master weights (amp) or everything in bf16")
+    p.add_argument(
+        "--precision",
+        choices=["amp", "pure_bf16"],
+        default="amp",
+        help="full fine-tuning: bf16 autocast with fp32 master weights (amp) or everything in bf16",
+    )
     p.add_argument("--json", action="store_true", help="print the plan as JSON (stable interface)")
     p.set_defaults(func=_plan)
 
@@ -128,8 +155,16 @@ def _plan(args) -> int:
         params, hidden, layers = parse_size(args.params), None, None
     gpu = parse_size(args.gpu_mem) if args.gpu_mem else _local_gpu_mem()
     methods = tuple(m for m in METHODS if not args.method or m in args.method)
-    plan = plan_memory(params, gpu_mem_bytes=gpu, seq_len=args.seq_len, batch=args.batch, hidden=hidden,
-                       layers=layers, precision=args.precision, methods=methods)
+    plan = plan_memory(
+        params,
+        gpu_mem_bytes=gpu,
+        seq_len=args.seq_len,
+        batch=args.batch,
+        hidden=hidden,
+        layers=layers,
+        precision=args.precision,
+        methods=methods,
+    )
     if args.json:
         print(json.dumps(plan))
         return 0
@@ -159,8 +194,9 @@ SUBCOMMANDS: list = [_add_train, _add_merge, _add_generate, _add_plan]
 
 
 def main(argv=None) -> int:
-    parser = build_parser("finetune", "Fine-tune a model on your own hardware: full or LoRA, memory plan, merge.",
-                          SUBCOMMANDS)
+    parser = build_parser(
+        "finetune", "Fine-tune a model on your own hardware: full or LoRA, memory plan, merge.", SUBCOMMANDS
+    )
     return run_main(parser, argv)
 
 

@@ -1,9 +1,10 @@
 """Training configuration: one flat dataclass, read from YAML, every key overridable on the command line."""
+
 from __future__ import annotations
 
 import dataclasses
 import difflib
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -13,61 +14,65 @@ from workbench.errors import UserError
 @dataclass
 class TrainConfig:
     # -- what to train ----------------------------------------------------------------------------------------
-    model: str = "default"            # any local model spec (workbench.models.parse_spec)
-    data: str = ""                    # a file curate can read: JSONL/JSON/CSV/TSV/Parquet/save_to_disk dir
-    fields: dict | None = None        # column overrides for curate.fields.detect_fields, e.g. {question: Q, answer: A}
-    eval_data: str | None = None      # a separate held-out file; else `eval_split` of `data` is held out
-    eval_split: float = 0.05          # share of examples held out for eval loss (0 turns eval off)
-    template: str = "auto"            # auto (chat template if the model has one, else alpaca) | chat | alpaca | qa
-                                      # | a custom string with {prompt}, e.g. "Q: {prompt}\nA:"
-    train_on_prompt: bool = False     # False: loss only on answer tokens (the usual SFT choice)
-    out: str = "out/finetune"         # adapter (LoRA) or model (full) directory; checkpoints in out/checkpoints
-    name: str | None = None           # run name in the results store (default: out dir name)
+    model: str = "default"  # any local model spec (workbench.models.parse_spec)
+    data: str = ""  # a file curate can read: JSONL/JSON/CSV/TSV/Parquet/save_to_disk dir
+    fields: dict | None = None  # column overrides for curate.fields.detect_fields, e.g. {question: Q, answer: A}
+    eval_data: str | None = None  # a separate held-out file; else `eval_split` of `data` is held out
+    eval_split: float = 0.05  # share of examples held out for eval loss (0 turns eval off)
+    template: str = "auto"  # auto (chat template if the model has one, else alpaca) | chat | alpaca | qa
+    # | a custom string with {prompt}, e.g. "Q: {prompt}\nA:"
+    train_on_prompt: bool = False  # False: loss only on answer tokens (the usual SFT choice)
+    out: str = "out/finetune"  # adapter (LoRA) or model (full) directory; checkpoints in out/checkpoints
+    name: str | None = None  # run name in the results store (default: out dir name)
     # -- method ---------------------------------------------------------------------------------------------
-    method: str = "lora"              # lora | full
+    method: str = "lora"  # lora | full
     lora_r: int = 16
     lora_alpha: int = 32
     lora_dropout: float = 0.05
     target_modules: list | None = None  # None: per-architecture default (finetune.train.DEFAULT_TARGETS)
     # -- optimisation ---------------------------------------------------------------------------------------
     lr: float = 2e-4
-    scheduler: str = "cosine"         # cosine | linear | constant
-    warmup: float = 0.03              # < 1: share of total steps; >= 1: number of steps
-    optimizer: str = "adamw"          # adamw | sgd
+    scheduler: str = "cosine"  # cosine | linear | constant
+    warmup: float = 0.03  # < 1: share of total steps; >= 1: number of steps
+    optimizer: str = "adamw"  # adamw | sgd
     weight_decay: float = 0.0
-    max_grad_norm: float = 1.0        # 0 turns clipping off
+    max_grad_norm: float = 1.0  # 0 turns clipping off
     epochs: float = 1.0
-    max_steps: int | None = None      # optimizer steps; overrides epochs when set
+    max_steps: int | None = None  # optimizer steps; overrides epochs when set
     batch_size: int = 8
     grad_accum: int = 1
     max_length: int = 512
-    packing: bool = False             # concatenate examples into max_length blocks (no padding at all)
-    group_by_length: bool = True      # batches of similar length: little padding waste
-    max_padding: float = 0.15         # a batch runs as length-sorted chunks padded at most this share (1: one
-                                      # padded tensor per batch, better on GPUs)
-    precision: str = "auto"           # auto (bf16 where the CPU/GPU supports it) | bf16 | fp32
+    packing: bool = False  # concatenate examples into max_length blocks (no padding at all)
+    group_by_length: bool = True  # batches of similar length: little padding waste
+    max_padding: float = 0.15  # a batch runs as length-sorted chunks padded at most this share (1: one
+    # padded tensor per batch, better on GPUs)
+    precision: str = "auto"  # auto (bf16 where the CPU/GPU supports it) | bf16 | fp32
     seed: int = 0
     # -- bookkeeping ----------------------------------------------------------------------------------------
-    eval_every: int = 50              # optimizer steps between eval-loss measurements
+    eval_every: int = 50  # optimizer steps between eval-loss measurements
     early_stopping: int | None = None  # stop after this many evals without improvement
-    save_every: int = 100             # optimizer steps between checkpoints
+    save_every: int = 100  # optimizer steps between checkpoints
     keep_checkpoints: int = 2
     log_every: int = 10
-    store: str | None = None          # results store URL/path (default $WORKBENCH_STORE)
-    resume: bool = False              # continue from the last checkpoint in out/checkpoints
+    store: str | None = None  # results store URL/path (default $WORKBENCH_STORE)
+    resume: bool = False  # continue from the last checkpoint in out/checkpoints
     progress: bool = True
     # -- audit gate -----------------------------------------------------------------------------------------
-    audit: bool = True                # run curate's audit first and refuse to train when a gate fails
+    audit: bool = True  # run curate's audit first and refuse to train when a gate fails
     audit_gates: str = "dup_rate>0.05,pii_count>0,contaminated>0"
-    audit_test: list | None = None    # suites/test files to check contamination against
+    audit_test: list | None = None  # suites/test files to check contamination against
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
 
 
 FIELDS = {f.name: f for f in dataclasses.fields(TrainConfig)}
-CHOICES = {"method": ("lora", "full"), "scheduler": ("cosine", "linear", "constant"),
-           "optimizer": ("adamw", "sgd"), "precision": ("auto", "bf16", "fp32")}
+CHOICES = {
+    "method": ("lora", "full"),
+    "scheduler": ("cosine", "linear", "constant"),
+    "optimizer": ("adamw", "sgd"),
+    "precision": ("auto", "bf16", "fp32"),
+}
 
 
 def _unknown(key: str, where: str) -> UserError:
@@ -107,8 +112,9 @@ def coerce(key: str, value: Any, where: str = "command line") -> Any:
             return value
         value = str(value)
     except (TypeError, ValueError):
-        raise UserError(f"config key {key!r} ({where}): {value!r} is not a valid {kind}",
-                        hint=f"default is {default!r}") from None
+        raise UserError(
+            f"config key {key!r} ({where}): {value!r} is not a valid {kind}", hint=f"default is {default!r}"
+        ) from None
     if key in CHOICES and value not in CHOICES[key]:
         raise UserError(f"config key {key!r} ({where}): {value!r} is not one of {', '.join(CHOICES[key])}")
     return value
@@ -135,8 +141,12 @@ def load_config(path: str | Path | None = None, overrides: dict[str, Any] | None
             lineno = next((i + 1 for i, ln in enumerate(lines) if ln.lstrip().startswith(f"{key}:")), None)
             where = f"{path}:{lineno}" if lineno else str(path)
             values[key] = coerce(key, value, where)
-            if key in ("data", "eval_data", "out") and values[key] and not Path(values[key]).is_absolute() \
-                    and (p.parent / values[key]).exists():
+            if (
+                key in ("data", "eval_data", "out")
+                and values[key]
+                and not Path(values[key]).is_absolute()
+                and (p.parent / values[key]).exists()
+            ):
                 values[key] = str(p.parent / values[key])
     for key, value in (overrides or {}).items():
         values[key] = coerce(key, value)

@@ -2,6 +2,7 @@
 
 Batches are planned up front (`plan_batches`) from the seed and the epoch, so a resumed run replays the same order.
 """
+
 from __future__ import annotations
 
 import random
@@ -12,17 +13,19 @@ from workbench.errors import UserError
 IGNORE = -100  # label value the loss skips (torch.nn.functional.cross_entropy's ignore_index)
 
 # Stanford Alpaca's prompt (tatsu-lab/stanford_alpaca, train.py PROMPT_DICT["prompt_no_input"]).
-ALPACA = ("Below is an instruction that describes a task. Write a response that appropriately completes the request.\n\n"
-          "### Instruction:\n{prompt}\n\n### Response:\n")
+ALPACA = (
+    "Below is an instruction that describes a task. Write a response that appropriately completes the request.\n\n"
+    "### Instruction:\n{prompt}\n\n### Response:\n"
+)
 # lm-evaluation-harness's multiple-choice prompt: train in the format the model is scored in.
 QA = "Question: {prompt}\nAnswer:"
 
 
 @dataclass
 class Example:
-    index: int          # row number in the source file (0-based, after the header)
+    index: int  # row number in the source file (0-based, after the header)
     input_ids: list[int]
-    labels: list[int]   # IGNORE on prompt tokens (unless train_on_prompt) and on nothing else
+    labels: list[int]  # IGNORE on prompt tokens (unless train_on_prompt) and on nothing else
 
     @property
     def n_answer(self) -> int:
@@ -39,9 +42,11 @@ def read_pairs(path: str, fields: dict | None = None) -> list[tuple[object, str]
         raise UserError(f"{path}: no rows to train on")
     fmap = detect_fields(list(rows[0].keys()), fields)
     if fmap.kind == "text" or (fmap.kind == "pair" and not fmap.answer):
-        raise UserError(f"{path}: no answer field among columns {', '.join(rows[0].keys())}",
-                        hint="fine-tuning needs question/answer pairs or chat messages; name the columns with "
-                             "`fields: {question: COL, answer: COL}` in the config")
+        raise UserError(
+            f"{path}: no answer field among columns {', '.join(rows[0].keys())}",
+            hint="fine-tuning needs question/answer pairs or chat messages; name the columns with "
+            "`fields: {question: COL, answer: COL}` in the config",
+        )
     return [to_pair(row, fmap) for row in rows]
 
 
@@ -51,21 +56,26 @@ def render_prompt(prompt, tokenizer, template: str = "auto") -> str:
         template = "chat" if getattr(tokenizer, "chat_template", None) else "alpaca"
     if template == "chat":
         if not getattr(tokenizer, "chat_template", None):
-            raise UserError("template: chat, but the model's tokenizer has no chat template",
-                            hint="use template: alpaca, qa or a custom string with {prompt}")
+            raise UserError(
+                "template: chat, but the model's tokenizer has no chat template",
+                hint="use template: alpaca, qa or a custom string with {prompt}",
+            )
         messages = prompt if isinstance(prompt, list) else [{"role": "user", "content": prompt}]
         return tokenizer.apply_chat_template(messages, add_generation_prompt=True, tokenize=False)
     if not isinstance(prompt, str):  # chat messages in a non-chat template: flatten them
         prompt = "\n".join(f"{m['role']}: {m['content']}" for m in prompt)
     fmt = {"alpaca": ALPACA, "qa": QA}.get(template, template)
     if "{prompt}" not in fmt:
-        raise UserError(f"template {template!r} has no {{prompt}} placeholder",
-                        hint="use auto, chat, alpaca, qa or a string like 'Q: {prompt}\\nA:'")
+        raise UserError(
+            f"template {template!r} has no {{prompt}} placeholder",
+            hint="use auto, chat, alpaca, qa or a string like 'Q: {prompt}\\nA:'",
+        )
     return fmt.replace("{prompt}", prompt)
 
 
-def tokenize_pairs(pairs, tokenizer, *, template: str = "auto", max_length: int = 512,
-                   train_on_prompt: bool = False) -> list[Example]:
+def tokenize_pairs(
+    pairs, tokenizer, *, template: str = "auto", max_length: int = 512, train_on_prompt: bool = False
+) -> list[Example]:
     """Prompt and answer are tokenized separately and joined, so the answer/prompt boundary is exact."""
     eos = tokenizer.eos_token_id
     out, prompt_lens = [], []
@@ -79,9 +89,11 @@ def tokenize_pairs(pairs, tokenizer, *, template: str = "auto", max_length: int 
         out.append(Example(i, ids, labels[:max_length]))
         prompt_lens.append(len(p))
     if out and all(ex.n_answer == 0 for ex in out):
-        raise UserError(f"max_length {max_length} is shorter than every prompt (shortest prompt: "
-                        f"{min(prompt_lens)} tokens): no answer token would be trained on",
-                        hint=f"raise max_length above {min(prompt_lens)}, e.g. --max-length {2 * max(prompt_lens)}")
+        raise UserError(
+            f"max_length {max_length} is shorter than every prompt (shortest prompt: "
+            f"{min(prompt_lens)} tokens): no answer token would be trained on",
+            hint=f"raise max_length above {min(prompt_lens)}, e.g. --max-length {2 * max(prompt_lens)}",
+        )
     return out
 
 
@@ -110,8 +122,9 @@ def split_eval(examples: list[Example], share: float, seed: int) -> tuple[list[E
     return [e for i, e in enumerate(examples) if i not in held], [e for i, e in enumerate(examples) if i in held]
 
 
-def plan_batches(examples: list[Example], batch_size: int, *, seed: int, epoch: int,
-                 group_by_length: bool = True) -> list[list[int]]:
+def plan_batches(
+    examples: list[Example], batch_size: int, *, seed: int, epoch: int, group_by_length: bool = True
+) -> list[list[int]]:
     """One epoch's batches as lists of positions into `examples`: shuffled by (seed, epoch), then, when grouping by
     length, sorted by length inside mega-batches of 50 batches (HF's LengthGroupedSampler rule) and batch order
     shuffled again, so batches hold similar lengths without a fixed easy-to-hard order."""
@@ -120,9 +133,12 @@ def plan_batches(examples: list[Example], batch_size: int, *, seed: int, epoch: 
     rng.shuffle(order)
     if group_by_length:
         mega = batch_size * 50
-        order = [i for s in range(0, len(order), mega)
-                 for i in sorted(order[s:s + mega], key=lambda i: -len(examples[i].input_ids))]
-    batches = [order[s:s + batch_size] for s in range(0, len(order), batch_size)]
+        order = [
+            i
+            for s in range(0, len(order), mega)
+            for i in sorted(order[s : s + mega], key=lambda i: -len(examples[i].input_ids))
+        ]
+    batches = [order[s : s + batch_size] for s in range(0, len(order), batch_size)]
     if group_by_length:
         rng.shuffle(batches)
     return batches
@@ -157,7 +173,8 @@ def check_batches(batches: list[list[int]], examples: list[Example], tokenizer) 
                 f"every label in batch {b} is masked: no answer token left to learn from, so the loss would be 0 "
                 f"(example at data row {ex.index}, {len(ex.input_ids)} tokens):\n---\n{shown}\n---",
                 hint="the prompt fills max_length or the template hides the answer: raise max_length, shorten or "
-                     "drop long prompts, or check `template`")
+                "drop long prompts, or check `template`",
+            )
 
 
 def collate(batch: list[Example], pad_id: int):

@@ -1,12 +1,20 @@
 """Answers from several models to the same prompts, side by side (base vs tuned)."""
+
 from __future__ import annotations
 
 
-def side_by_side(specs: list[str], prompts: list[str], *, template: str | None = None, max_new_tokens: int = 128,
-                 temperature: float = 0.0, seed: int = 0) -> list[dict]:
+def side_by_side(
+    specs: list[str],
+    prompts: list[str],
+    *,
+    template: str | None = None,
+    max_new_tokens: int = 128,
+    temperature: float = 0.0,
+    seed: int = 0,
+) -> list[dict]:
     """One row per prompt: {"prompt": ..., "answers": {spec: text}}. `template` formats prompts as training did."""
-    from workbench.models import load_model
     from finetune.data import render_prompt
+    from workbench.models import load_model
 
     rows = [{"prompt": p, "answers": {}} for p in prompts]
     for spec in specs:

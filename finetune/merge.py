@@ -1,4 +1,5 @@
 """Merge a LoRA adapter into its base weights (full precision): the result loads as a plain model directory."""
+
 from __future__ import annotations
 
 import os
@@ -16,8 +17,10 @@ def merge_adapter(adapter: str, out: str | Path, *, base: str | None = None) -> 
 
     spec = parse_spec(f"{base}+{adapter}" if base else adapter)
     if spec.kind != "adapter":
-        raise UserError(f"{adapter} is not a LoRA adapter directory (no adapter_config.json)",
-                        hint="point at the `out` directory of a `method: lora` training run")
+        raise UserError(
+            f"{adapter} is not a LoRA adapter directory (no adapter_config.json)",
+            hint="point at the `out` directory of a `method: lora` training run",
+        )
     model, tok = load_hf(spec, dtype=torch.float32, device="cpu", merge_adapter=True)
     out = Path(out)
     tmp = out.with_name(f".{out.name}.tmp")

@@ -18,6 +18,7 @@ Arithmetic only, each term with its source:
 Architecture when only a count is known: P ≈ 12·L·h² (Kaplan et al. 2020, §2.1) with L = h/128 (LLaMA-7B's
 4096/32), so h = (128·P/12)^(1/3).
 """
+
 from __future__ import annotations
 
 import re
@@ -35,11 +36,13 @@ def parse_size(text: str | int | float, unit: float = 1.0) -> int:
     if not m:
         from workbench.errors import UserError
 
-        raise UserError(f"can't read the size {text!r}", hint="write e.g. 7B, 135M (parameters) or 16GB, 24GiB (memory)")
+        raise UserError(
+            f"can't read the size {text!r}", hint="write e.g. 7B, 135M (parameters) or 16GB, 24GiB (memory)"
+        )
     num, prefix, binary = float(m.group(1)), m.group(2), m.group(3)
     base = 1024 if binary else 1000
     power = {"": 0, "k": 1, "m": 2, "g": 3, "b": 3, "t": 4}[prefix]
-    return int(num * base ** power) if prefix else int(num * unit)
+    return int(num * base**power) if prefix else int(num * unit)
 
 
 def shape_from_params(params: int) -> tuple[int, int]:
@@ -53,8 +56,17 @@ def activation_bytes(hidden: int, layers: int, seq_len: int, batch: int) -> floa
     return 34.0 * seq_len * batch * hidden * layers
 
 
-def method_bytes(method: str, params: int, *, hidden: int, layers: int, seq_len: int = 512, batch: int = 1,
-                 precision: str = "amp", lora_share: float = LORA_SHARE) -> float:
+def method_bytes(
+    method: str,
+    params: int,
+    *,
+    hidden: int,
+    layers: int,
+    seq_len: int = 512,
+    batch: int = 1,
+    precision: str = "amp",
+    lora_share: float = LORA_SHARE,
+) -> float:
     """Bytes one GPU needs for `method` (inference, full, lora, qlora) on a model of `params` parameters."""
     act = activation_bytes(hidden, layers, seq_len, batch)
     adapters = params * lora_share * 18
@@ -84,16 +96,25 @@ def max_params(method: str, gpu_mem_bytes: float, **kw) -> int:
     return int(lo)
 
 
-def plan_memory(params: int, *, gpu_mem_bytes: int | None = None, seq_len: int = 512, batch: int = 1,
-                hidden: int | None = None, layers: int | None = None, precision: str = "amp",
-                methods=METHODS) -> dict:
+def plan_memory(
+    params: int,
+    *,
+    gpu_mem_bytes: int | None = None,
+    seq_len: int = 512,
+    batch: int = 1,
+    hidden: int | None = None,
+    layers: int | None = None,
+    precision: str = "amp",
+    methods=METHODS,
+) -> dict:
     """The `finetune plan --json` object: bytes per method and whether each fits in `gpu_mem_bytes` (None: unknown)."""
     if hidden is None or layers is None:
         hidden, layers = shape_from_params(params)
     out = {}
     for m in methods:
-        need = int(method_bytes(m, params, hidden=hidden, layers=layers, seq_len=seq_len, batch=batch,
-                                precision=precision))
+        need = int(
+            method_bytes(m, params, hidden=hidden, layers=layers, seq_len=seq_len, batch=batch, precision=precision)
+        )
         out[m] = {"bytes": need, "fits": None if gpu_mem_bytes is None else need <= gpu_mem_bytes}
     return {"params": int(params), "gpu_mem_bytes": gpu_mem_bytes, "methods": out}
 

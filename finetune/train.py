@@ -2,6 +2,7 @@
 
 Works unchanged under `torchrun` / `accelerate launch` (DDP: each rank takes every world-th batch of the same plan).
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -14,18 +15,37 @@ import sys
 import time
 from pathlib import Path
 
-from workbench.errors import GATE_FAILED, UserError
 from finetune.config import TrainConfig
 from finetune.data import IGNORE
+from workbench.errors import GATE_FAILED, UserError
 
 # LoRA on every linear layer of the transformer blocks: QLoRA (Dettmers et al. 2023, §4) finds this is needed to
 # match full fine-tuning, and on the Enlighten demo it gave acc_norm 0.4796 vs 0.4312 for q/k/v/o alone (same lr,
 # 1 epoch; docs/readme/finetune.md). Unknown architectures get every linear layer (peft's "all-linear").
 _LLAMA_LIKE = ["q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"]
 DEFAULT_TARGETS = {
-    **{a: _LLAMA_LIKE for a in (
-        "llama", "mistral", "mixtral", "qwen2", "qwen2_moe", "qwen3", "qwen3_moe", "gemma", "gemma2", "gemma3_text",
-        "olmo", "olmo2", "granite", "starcoder2", "smollm3", "cohere", "deepseek_v2")},
+    **{
+        a: _LLAMA_LIKE
+        for a in (
+            "llama",
+            "mistral",
+            "mixtral",
+            "qwen2",
+            "qwen2_moe",
+            "qwen3",
+            "qwen3_moe",
+            "gemma",
+            "gemma2",
+            "gemma3_text",
+            "olmo",
+            "olmo2",
+            "granite",
+            "starcoder2",
+            "smollm3",
+            "cohere",
+            "deepseek_v2",
+        )
+    },
     "opt": ["q_proj", "k_proj", "v_proj", "out_proj", "fc1", "fc2"],
     "phi": ["q_proj", "k_proj", "v_proj", "dense", "fc1", "fc2"],
     "phi3": ["qkv_proj", "o_proj", "gate_up_proj", "down_proj"],
@@ -88,8 +108,10 @@ def resolve_targets(model, configured: list | None) -> list[str] | str:
         return DEFAULT_TARGETS.get(getattr(model.config, "model_type", ""), "all-linear")
     missing = [t for t in configured if t not in linear and t != "all-linear"]
     if missing:
-        raise UserError(f"LoRA target module(s) {', '.join(missing)} not found in {model.config.model_type} model",
-                        hint="linear modules in this model: " + ", ".join(linear))
+        raise UserError(
+            f"LoRA target module(s) {', '.join(missing)} not found in {model.config.model_type} model",
+            hint="linear modules in this model: " + ", ".join(linear),
+        )
     return list(configured)
 
 
@@ -103,9 +125,11 @@ def audit_gate(cfg: TrainConfig) -> dict:
         report = audit(cfg.data, fields=cfg.fields, test=test)
         failed += [f for f in check(report, cfg.audit_gates) if f not in failed]
     if failed:
-        raise UserError("the training data failed the audit gate: " + "; ".join(failed) +
-                        " — refusing to train", code=GATE_FAILED,
-                        hint="fix the data (curate clean), change `audit_gates`, or pass --no-audit to train anyway")
+        raise UserError(
+            "the training data failed the audit gate: " + "; ".join(failed) + " — refusing to train",
+            code=GATE_FAILED,
+            hint="fix the data (curate clean), change `audit_gates`, or pass --no-audit to train anyway",
+        )
     return report
 
 
@@ -132,12 +156,12 @@ class CausalLMLoss:
                 self.head = base.get_output_embeddings() if self.fast else None
 
             def forward(self, ids, mask, labels):
-                target = labels[:, 1:]                          # position t predicts token t+1: (B, T-1)
+                target = labels[:, 1:]  # position t predicts token t+1: (B, T-1)
                 keep = target != IGNORE
                 with attention_kernel(ids.device, ids.shape[1]):
                     if self.fast:
                         h = self.decoder(input_ids=ids, attention_mask=mask).last_hidden_state[:, :-1]  # (B, T-1, H)
-                        logits = self.head(h[keep])              # (N, V), N = answer tokens in the batch
+                        logits = self.head(h[keep])  # (N, V), N = answer tokens in the batch
                     else:
                         logits = self.lm(input_ids=ids, attention_mask=mask).logits[:, :-1][keep]
                 loss = F.cross_entropy(logits.float(), target[keep], reduction="sum")
@@ -152,8 +176,8 @@ def train(cfg: TrainConfig, *, notify=None) -> dict:
     import torch
     import torch.distributed as dist
 
-    from workbench.models import load_hf, parse_spec
     from finetune import data as D
+    from workbench.models import load_hf, parse_spec
 
     say = notify or (lambda _msg: None)
 
@@ -187,8 +211,11 @@ def train(cfg: TrainConfig, *, notify=None) -> dict:
         train_ex, eval_ex = D.split_eval(examples, cfg.eval_split, cfg.seed)
     if cfg.packing:
         train_ex = D.pack(train_ex, cfg.max_length)
-    D.check_batches(D.plan_batches(train_ex, cfg.batch_size, seed=cfg.seed, epoch=0,
-                                   group_by_length=cfg.group_by_length), train_ex, tok)
+    D.check_batches(
+        D.plan_batches(train_ex, cfg.batch_size, seed=cfg.seed, epoch=0, group_by_length=cfg.group_by_length),
+        train_ex,
+        tok,
+    )
     micro_per_epoch = len(D.plan_batches(train_ex, cfg.batch_size, seed=cfg.seed, epoch=0)) // world
     if micro_per_epoch == 0:
         raise UserError(f"{len(train_ex)} training examples make no batch for {world} processes of {cfg.batch_size}")
@@ -202,8 +229,16 @@ def train(cfg: TrainConfig, *, notify=None) -> dict:
         from peft import LoraConfig, get_peft_model
 
         targets = resolve_targets(lm, cfg.target_modules)
-        lm = get_peft_model(lm, LoraConfig(r=cfg.lora_r, lora_alpha=cfg.lora_alpha, lora_dropout=cfg.lora_dropout,
-                                           target_modules=targets, task_type="CAUSAL_LM"))
+        lm = get_peft_model(
+            lm,
+            LoraConfig(
+                r=cfg.lora_r,
+                lora_alpha=cfg.lora_alpha,
+                lora_dropout=cfg.lora_dropout,
+                target_modules=targets,
+                task_type="CAUSAL_LM",
+            ),
+        )
     lm.train()
     params = [p for p in lm.parameters() if p.requires_grad]
     n_trainable = sum(p.numel() for p in params)
@@ -211,8 +246,10 @@ def train(cfg: TrainConfig, *, notify=None) -> dict:
     fwd = torch.nn.parallel.DistributedDataParallel(loss_mod) if world > 1 else loss_mod
 
     # ---- optimizer; weight decay only on matrices (not norms/biases), as in nanoGPT ----
-    groups = [{"params": [p for p in params if p.dim() >= 2], "weight_decay": cfg.weight_decay},
-              {"params": [p for p in params if p.dim() < 2], "weight_decay": 0.0}]
+    groups = [
+        {"params": [p for p in params if p.dim() >= 2], "weight_decay": cfg.weight_decay},
+        {"params": [p for p in params if p.dim() < 2], "weight_decay": 0.0},
+    ]
     if cfg.optimizer == "adamw":
         opt = torch.optim.AdamW(groups, lr=cfg.lr, betas=(0.9, 0.999), fused=device.type == "cuda")
     else:
@@ -236,8 +273,13 @@ def train(cfg: TrainConfig, *, notify=None) -> dict:
         out.mkdir(parents=True, exist_ok=True)
         st = open_store(cfg.store)
         if state["run_id"] is None:
-            state["run_id"] = st.start_run("finetune", cfg.name or out.name, model=spec.text,
-                                           fingerprint=model_fingerprint(spec), config=cfg.to_dict())
+            state["run_id"] = st.start_run(
+                "finetune",
+                cfg.name or out.name,
+                model=spec.text,
+                fingerprint=model_fingerprint(spec),
+                config=cfg.to_dict(),
+            )
         else:  # drop metrics logged after the checkpoint: the resumed run logs those steps again
             _truncate_metrics(st, state["run_id"], out / "train_log.jsonl", state["step"])
         log = open(out / "train_log.jsonl", "a", encoding="utf-8")
@@ -245,8 +287,14 @@ def train(cfg: TrainConfig, *, notify=None) -> dict:
     def record(split: str, step: int, loss: float, **extra) -> None:
         if rank != 0:
             return
-        row = {"step": step, "split": split, "loss": loss, "lr": extra.get("lr"),
-               "tokens_per_s": extra.get("tokens_per_s"), "epoch": round(step / steps_per_epoch, 4)}
+        row = {
+            "step": step,
+            "split": split,
+            "loss": loss,
+            "lr": extra.get("lr"),
+            "tokens_per_s": extra.get("tokens_per_s"),
+            "epoch": round(step / steps_per_epoch, 4),
+        }
         with _write_errors(f"the training log {log.name}", ckpt_root):
             log.write(json.dumps(row) + "\n")
             log.flush()
@@ -263,7 +311,7 @@ def train(cfg: TrainConfig, *, notify=None) -> dict:
         order = sorted(range(len(eval_ex)), key=lambda i: len(eval_ex[i].input_ids))
         with torch.no_grad(), autocast():
             for s in range(0, len(order), cfg.batch_size):
-                ids, mask, labels = D.collate([eval_ex[i] for i in order[s:s + cfg.batch_size]], tok.pad_token_id)
+                ids, mask, labels = D.collate([eval_ex[i] for i in order[s : s + cfg.batch_size]], tok.pad_token_id)
                 loss, n = loss_mod(ids.to(device), mask.to(device), labels.to(device))
                 total, count = total + loss.item(), count + int(n)
         loss_mod.train()
@@ -272,18 +320,24 @@ def train(cfg: TrainConfig, *, notify=None) -> dict:
     # ---- the loop: micro-batches accumulate into optimizer steps ----
     from tqdm.auto import tqdm
 
-    bar = tqdm(total=total_steps, initial=state["step"], desc="train", unit="step", file=sys.stderr,
-               disable=not cfg.progress or rank != 0, dynamic_ncols=True)
+    bar = tqdm(
+        total=total_steps,
+        initial=state["step"],
+        desc="train",
+        unit="step",
+        file=sys.stderr,
+        disable=not cfg.progress or rank != 0,
+        dynamic_ncols=True,
+    )
     best_weights, stopped_early, seen = None, False, []
     window = {"loss": 0.0, "n": 0, "tokens": 0, "t0": time.perf_counter()}
     step, epoch, micro = state["step"], state["epoch"], state["micro"]
     while step < total_steps and not stopped_early:
-        plan = D.plan_batches(train_ex, cfg.batch_size, seed=cfg.seed, epoch=epoch,
-                              group_by_length=cfg.group_by_length)
-        mine = plan[rank:micro_per_epoch * world:world]    # this rank's share: every world-th batch
+        plan = D.plan_batches(train_ex, cfg.batch_size, seed=cfg.seed, epoch=epoch, group_by_length=cfg.group_by_length)
+        mine = plan[rank : micro_per_epoch * world : world]  # this rank's share: every world-th batch
         usable = len(mine) // cfg.grad_accum * cfg.grad_accum  # a partial accumulation at the epoch end is skipped
         while micro < usable and step < total_steps:
-            group = mine[micro:micro + cfg.grad_accum]
+            group = mine[micro : micro + cfg.grad_accum]
             if world > 1:
                 seen.extend(train_ex[i].index for b in group for i in b)
             # Each batch as unpadded length-sorted chunks: the same gradient as the padded batch, less work.
@@ -305,7 +359,8 @@ def train(cfg: TrainConfig, *, notify=None) -> dict:
                     raise TrainingDiverged(
                         f"loss is {loss.item()} at step {step + 1} (lr {lr:.3g}): training diverged and stopped",
                         hint="lower lr, use warmup, or precision: fp32; the last checkpoint in "
-                             f"{ckpt_root} is still valid (--resume)")
+                        f"{ckpt_root} is still valid (--resume)",
+                    )
                 loss.backward()
                 step_loss += loss.item()
                 window["tokens"] += int(mask.sum())
@@ -348,11 +403,23 @@ def train(cfg: TrainConfig, *, notify=None) -> dict:
     if best_weights is not None:
         lm.load_state_dict(best_weights, strict=False)
     digest = _weights_digest(lm)
-    summary = {"run_id": state["run_id"], "steps": step, "epochs": round(step / steps_per_epoch, 3),
-               "method": cfg.method, "trainable_params": n_trainable, "train_examples": len(train_ex),
-               "eval_examples": len(eval_ex), "precision": "bf16" if use_bf16 else "fp32",
-               "eval_loss": evaluate() if eval_ex else None, "best_eval_loss": state["best_eval"],
-               "early_stopped": stopped_early, "out": str(out), "world_size": world, "rank": rank, "weights_digest": digest}
+    summary = {
+        "run_id": state["run_id"],
+        "steps": step,
+        "epochs": round(step / steps_per_epoch, 3),
+        "method": cfg.method,
+        "trainable_params": n_trainable,
+        "train_examples": len(train_ex),
+        "eval_examples": len(eval_ex),
+        "precision": "bf16" if use_bf16 else "fp32",
+        "eval_loss": evaluate() if eval_ex else None,
+        "best_eval_loss": state["best_eval"],
+        "early_stopped": stopped_early,
+        "out": str(out),
+        "world_size": world,
+        "rank": rank,
+        "weights_digest": digest,
+    }
     if world > 1:  # what each rank trained on and ended with (the DDP test compares them)
         _atomic_json(out / f"rank-{rank}.json", {"rank": rank, "weights_digest": digest, "examples": seen[:4096]})
     if rank == 0:
@@ -391,7 +458,7 @@ def save_checkpoint(root: Path, lm, opt, state: dict, cfg: TrainConfig) -> Path:
         (tmp / "state.json").write_text(json.dumps({**state, "config": cfg.to_dict()}, indent=1))
         shutil.rmtree(final, ignore_errors=True)
         os.replace(tmp, final)
-    for old in sorted(root.glob("step-*"))[:-cfg.keep_checkpoints]:
+    for old in sorted(root.glob("step-*"))[: -cfg.keep_checkpoints]:
         shutil.rmtree(old, ignore_errors=True)
     return final
 
@@ -411,9 +478,11 @@ def _write_errors(what: str, ckpt_root: Path, cleanup: Path | None = None):
         if cleanup is not None:
             shutil.rmtree(cleanup, ignore_errors=True)
         prev = latest_checkpoint(ckpt_root)
-        raise UserError(f"could not write {what} ({free / 1e6:.1f} MB left on {disk}): {e}",
-                        hint="free disk space and rerun with --resume; the last checkpoint "
-                             f"{prev.name + ' is intact' if prev else '(none yet) would start over'}") from e
+        raise UserError(
+            f"could not write {what} ({free / 1e6:.1f} MB left on {disk}): {e}",
+            hint="free disk space and rerun with --resume; the last checkpoint "
+            f"{prev.name + ' is intact' if prev else '(none yet) would start over'}",
+        ) from e
 
 
 def _tensors(obj):
@@ -437,8 +506,21 @@ def latest_checkpoint(root: Path) -> Path | None:
 
 
 # Keys that change what a step means: resuming with a different value would not continue the same run.
-_RESUME_KEYS = ("model", "data", "method", "template", "batch_size", "grad_accum", "max_length", "packing", "seed",
-                "eval_split", "group_by_length", "lora_r", "target_modules")
+_RESUME_KEYS = (
+    "model",
+    "data",
+    "method",
+    "template",
+    "batch_size",
+    "grad_accum",
+    "max_length",
+    "packing",
+    "seed",
+    "eval_split",
+    "group_by_length",
+    "lora_r",
+    "target_modules",
+)
 
 
 def _load_checkpoint(path: Path, lm, opt, cfg: TrainConfig) -> dict:
@@ -449,8 +531,10 @@ def _load_checkpoint(path: Path, lm, opt, cfg: TrainConfig) -> dict:
     saved = state.pop("config")
     changed = [k for k in _RESUME_KEYS if saved.get(k) != getattr(cfg, k)]
     if changed:
-        raise UserError(f"--resume: {', '.join(changed)} changed since checkpoint {path}",
-                        hint="resume with the same config, or start a new run in another `out` directory")
+        raise UserError(
+            f"--resume: {', '.join(changed)} changed since checkpoint {path}",
+            hint="resume with the same config, or start a new run in another `out` directory",
+        )
     missing, unexpected = lm.load_state_dict(load_file(str(path / "trainable.safetensors")), strict=False)
     if unexpected:
         raise UserError(f"checkpoint {path} does not match the model: {unexpected[:3]}")

@@ -1,4 +1,5 @@
 """Shared fixtures: a tiny real model, the embedded default model, real SQLite and PostgreSQL stores, a real server."""
+
 from __future__ import annotations
 
 import glob
@@ -74,11 +75,27 @@ def pg_url(tmp_path_factory):
         shutil.chown(root, user=user)
         os.chmod(root, 0o700)
         prefix = ["runuser", "-u", user, "--"]
-    subprocess.run(prefix + [_pg_bin("initdb"), "-D", str(data), "-U", "wb", "--auth=trust", "-E", "UTF8",
-                             "--locale=C.UTF-8"], check=True, capture_output=True)
-    subprocess.run(prefix + [_pg_bin("pg_ctl"), "-D", str(data), "-l", str(root / "log"), "-w", "-o",
-                             f"-p {port} -k {root} -c listen_addresses=127.0.0.1 -c max_connections=200 -c fsync=off",
-                             "start"], check=True, capture_output=True)
+    subprocess.run(
+        prefix + [_pg_bin("initdb"), "-D", str(data), "-U", "wb", "--auth=trust", "-E", "UTF8", "--locale=C.UTF-8"],
+        check=True,
+        capture_output=True,
+    )
+    subprocess.run(
+        prefix
+        + [
+            _pg_bin("pg_ctl"),
+            "-D",
+            str(data),
+            "-l",
+            str(root / "log"),
+            "-w",
+            "-o",
+            f"-p {port} -k {root} -c listen_addresses=127.0.0.1 -c max_connections=200 -c fsync=off",
+            "start",
+        ],
+        check=True,
+        capture_output=True,
+    )
     yield f"postgresql+psycopg://wb@127.0.0.1:{port}/postgres"
     subprocess.run(prefix + [_pg_bin("pg_ctl"), "-D", str(data), "-m", "immediate", "stop"], capture_output=True)
     shutil.rmtree(root, ignore_errors=True)
@@ -123,8 +140,12 @@ def wait_http(url: str, proc: subprocess.Popen | None = None, timeout: float = 1
 def served_tiny(tiny_model_dir):
     """`evalkit serve` over the tiny model in a subprocess; yields the base URL (…/v1)."""
     port = free_port()
-    proc = subprocess.Popen([sys.executable, "-m", "evalkit", "serve", str(tiny_model_dir), "--port", str(port),
-                             "--name", "tiny"], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "evalkit", "serve", str(tiny_model_dir), "--port", str(port), "--name", "tiny"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
     try:
         wait_http(f"http://127.0.0.1:{port}/v1/models", proc)
         yield f"http://127.0.0.1:{port}/v1"

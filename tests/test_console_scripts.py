@@ -1,4 +1,5 @@
 """The three console scripts: --help lists commands and exits 0; generate prints answers; errors exit 2 or 4."""
+
 from __future__ import annotations
 
 import subprocess
@@ -19,17 +20,35 @@ def test_help_does_not_import_torch():
 
 
 def test_generate_prints_each_answer(tiny_model_dir, tmp_path):
-    out = subprocess.run([sys.executable, "-m", "evalkit", "generate", "--model", str(tiny_model_dir),
-                          "--max-new-tokens", "3", "--json", "--record", "--store", str(tmp_path / "s.db"), "one", "two"],
-                         capture_output=True, text=True)
+    out = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "evalkit",
+            "generate",
+            "--model",
+            str(tiny_model_dir),
+            "--max-new-tokens",
+            "3",
+            "--json",
+            "--record",
+            "--store",
+            str(tmp_path / "s.db"),
+            "one",
+            "two",
+        ],
+        capture_output=True,
+        text=True,
+    )
     assert out.returncode == 0, out.stderr
-    lines = [l for l in out.stdout.splitlines() if l.startswith("{")]
+    lines = [ln for ln in out.stdout.splitlines() if ln.startswith("{")]
     assert len(lines) == 2 and '"prompt": "one"' in lines[0] and "recorded run" in out.stderr
 
 
 def test_bad_model_spec_exits_2_with_a_hint():
-    out = subprocess.run([sys.executable, "-m", "evalkit", "generate", "--model", "nope/none", "hi"],
-                         capture_output=True, text=True)
+    out = subprocess.run(
+        [sys.executable, "-m", "evalkit", "generate", "--model", "nope/none", "hi"], capture_output=True, text=True
+    )
     assert out.returncode == 2
     assert "does not exist" in out.stderr and "hint:" in out.stderr and "Traceback" not in out.stderr
 
@@ -37,7 +56,11 @@ def test_bad_model_spec_exits_2_with_a_hint():
 def test_unreachable_endpoint_exits_4():
     from tests.conftest import free_port
 
-    out = subprocess.run([sys.executable, "-m", "evalkit", "generate", "--model",
-                          f"openai:http://127.0.0.1:{free_port()}/v1#x", "hi"], capture_output=True, text=True,
-                         env={**__import__("os").environ, "WORKBENCH_API_KEY": ""}, timeout=120)
+    out = subprocess.run(
+        [sys.executable, "-m", "evalkit", "generate", "--model", f"openai:http://127.0.0.1:{free_port()}/v1#x", "hi"],
+        capture_output=True,
+        text=True,
+        env={**__import__("os").environ, "WORKBENCH_API_KEY": ""},
+        timeout=120,
+    )
     assert out.returncode == 4 and "failed after" in out.stderr

@@ -1,9 +1,10 @@
 """Plumbing shared by the three CLIs: parser set-up, error reporting and exit codes."""
+
 from __future__ import annotations
 
 import argparse
 import sys
-from typing import Callable, Sequence
+from collections.abc import Callable, Sequence
 
 from workbench import errors
 
@@ -16,8 +17,9 @@ EXIT_CODES_HELP = """exit codes:
 
 
 def build_parser(prog: str, description: str, subcommands: Sequence[Callable]) -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog=prog, description=description, epilog=EXIT_CODES_HELP,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        prog=prog, description=description, epilog=EXIT_CODES_HELP, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--debug", action="store_true", help="show tracebacks")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", title="commands")
     for add in subcommands:
@@ -47,5 +49,9 @@ def run_main(parser: argparse.ArgumentParser, argv: Sequence[str] | None) -> int
 
 
 def store_arg(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--store", metavar="URL", help="results store: SQLAlchemy URL or SQLite path (default $WORKBENCH_STORE "
-                                                   "or ~/.local/share/workbench/store.db)")
+    p.add_argument(
+        "--store",
+        metavar="URL",
+        help="results store: SQLAlchemy URL or SQLite path (default $WORKBENCH_STORE "
+        "or ~/.local/share/workbench/store.db)",
+    )

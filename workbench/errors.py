@@ -1,11 +1,12 @@
 """User-facing errors and the documented exit codes shared by every CLI."""
+
 from __future__ import annotations
 
 OK = 0
 UNEXPECTED = 1
-BAD_INPUT = 2       # usage errors and bad input files
-GATE_FAILED = 3     # curate --fail-on, compare found a significant drop, finetune audit refusal
-MODEL_ERROR = 4     # a model could not be loaded or an endpoint failed
+BAD_INPUT = 2  # usage errors and bad input files
+GATE_FAILED = 3  # curate --fail-on, compare found a significant drop, finetune audit refusal
+MODEL_ERROR = 4  # a model could not be loaded or an endpoint failed
 
 
 class UserError(Exception):

@@ -4,10 +4,11 @@ A package holds its English templates in a `MESSAGES` dict (key -> str.format te
 rendered English sentence (what the CLI prints and the JSON keeps, unchanged), the message itself:
 {"key": ..., "fields": {...}}. The app says the same message in Korean from its one catalogue (apps/i18n.py), keyed
 identically, so the English text lives once, in the package. A field may itself be a message (rendered first)."""
+
 from __future__ import annotations
 
 import string
-from typing import Mapping
+from collections.abc import Mapping
 
 __all__ = ["is_message", "message", "render", "template_fields"]
 

@@ -1,4 +1,5 @@
 """Where workbench keeps its files: XDG directories, each overridable by an environment variable."""
+
 from __future__ import annotations
 
 import os
@@ -7,7 +8,10 @@ from pathlib import Path
 
 def cache_dir() -> Path:
     """Converted models and other rebuildable files: $WORKBENCH_CACHE, else $XDG_CACHE_HOME/workbench."""
-    root = os.environ.get("WORKBENCH_CACHE") or Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "workbench"
+    root = (
+        os.environ.get("WORKBENCH_CACHE")
+        or Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "workbench"
+    )
     path = Path(root)
     path.mkdir(parents=True, exist_ok=True)
     return path

@@ -6,16 +6,17 @@ spec into a check, `evalkit.suites.format`), curate reads its questions to look 
 Templates use `{name}` for a case variable (`{{name}}` writes a literal `{name}`); other braces, as in JSON, are left
 alone. Rows of a CSV/TSV/JSONL/JSON case source become cases whose vars are the row's columns.
 """
+
 from __future__ import annotations
 
 import csv
-import hashlib
 import json
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import yaml
 
@@ -24,8 +25,15 @@ from workbench.errors import UserError
 __all__ = ["GEN_KEYS", "SuiteCase", "SuiteFile", "load_suite", "render", "suite_schema"]
 
 GEN_KEYS = ("max_new_tokens", "temperature", "top_p", "seed", "stop", "system", "chat")
-GEN_DEFAULTS = {"max_new_tokens": 128, "temperature": 0.0, "top_p": 1.0, "seed": 0, "stop": None, "system": None,
-                "chat": None}
+GEN_DEFAULTS = {
+    "max_new_tokens": 128,
+    "temperature": 0.0,
+    "top_p": 1.0,
+    "seed": 0,
+    "stop": None,
+    "system": None,
+    "chat": None,
+}
 CASE_KEYS = GEN_KEYS + ("template", "threshold", "timeout_s")
 _VAR = re.compile(r"\{\{([A-Za-z_][A-Za-z0-9_]*)\}\}|\{([A-Za-z_][A-Za-z0-9_]*)\}")
 # keys of an assertion whose strings are templates (json-schema and python values are taken literally)
@@ -91,6 +99,7 @@ def render(text: str, vars: dict) -> str:
 
 # -- YAML with line numbers ----------------------------------------------------------------------------------------
 
+
 def _line_of(node, path) -> int | None:
     """Line (1-based) of the YAML node at a JSON path, or of the deepest node found on the way."""
     line = node.start_mark.line + 1 if node is not None else None
@@ -129,8 +138,10 @@ def _read_yaml(path: Path) -> tuple[Any, Any]:
         mark = getattr(e, "problem_mark", None) or getattr(e, "context_mark", None)
         where = f"{path}:{mark.line + 1}:{mark.column + 1}" if mark else str(path)
         problem = getattr(e, "problem", None) or str(e)
-        raise UserError(f"{where}: YAML syntax error: {problem}",
-                        hint="check indentation and quoting on that line (quote strings that contain ': ' or '#')") from None
+        raise UserError(
+            f"{where}: YAML syntax error: {problem}",
+            hint="check indentation and quoting on that line (quote strings that contain ': ' or '#')",
+        ) from None
     return data, node
 
 
@@ -138,7 +149,10 @@ def _validate(data: Any, node, path: Path) -> None:
     import jsonschema
 
     if not isinstance(data, dict):
-        raise UserError(f"{path}: a suite is a YAML mapping with name and cases", hint="see the suite format: workbench/suite.schema.json")
+        raise UserError(
+            f"{path}: a suite is a YAML mapping with name and cases",
+            hint="see the suite format: workbench/suite.schema.json",
+        )
     validator = jsonschema.Draft202012Validator(suite_schema())
     errors = list(validator.iter_errors(data))
     if not errors:
@@ -148,7 +162,9 @@ def _validate(data: Any, node, path: Path) -> None:
     # meant (a `file:` key means a case source), then the deepest error.
     while err.context:
         branch = 1 if isinstance(err.instance, dict) and "file" in err.instance else 0
-        mine = [e for e in err.context if err.validator != "oneOf" or e.relative_schema_path[0] == branch] or err.context
+        mine = [
+            e for e in err.context if err.validator != "oneOf" or e.relative_schema_path[0] == branch
+        ] or err.context
         err = max(mine, key=lambda e: (len(e.absolute_path), e.validator != "required", -len(e.message)))
     loc = list(err.absolute_path)
     msg = err.message
@@ -158,11 +174,14 @@ def _validate(data: Any, node, path: Path) -> None:
             loc.append(extra[0])
         msg += " (misspelt key?)"
     line = _line_of(node, loc)
-    raise UserError(f"{path}:{line}: {_path_text(loc)}: {msg}",
-                    hint="the suite format is documented in README.md (Suites) and workbench/suite.schema.json")
+    raise UserError(
+        f"{path}:{line}: {_path_text(loc)}: {msg}",
+        hint="the suite format is documented in README.md (Suites) and workbench/suite.schema.json",
+    )
 
 
 # -- case sources --------------------------------------------------------------------------------------------------
+
 
 def _read_rows(file: Path, where: str) -> list[tuple[int, dict]]:
     """(line number, row) from a CSV/TSV/JSONL/JSON file."""
@@ -209,9 +228,9 @@ def _expand(item: dict, base: Path, where: str) -> list[tuple[dict, str]]:
     file = (base / item["file"]).resolve()
     rows = _read_rows(file, where)
     if item.get("every"):
-        rows = rows[::item["every"]]
+        rows = rows[:: item["every"]]
     if item.get("limit"):
-        rows = rows[:item["limit"]]
+        rows = rows[: item["limit"]]
     id_tpl = str(item.get("id", "{_file}-{_row}"))
     out = []
     for n, (line, row) in enumerate(rows):
@@ -222,8 +241,10 @@ def _expand(item: dict, base: Path, where: str) -> list[tuple[dict, str]]:
             extra = {k: _render_value(v, row_vars) for k, v in (item.get("vars") or {}).items()}
             case_id = render(id_tpl, row_vars)
         except _MissingVar as e:
-            raise UserError(f"{where}: {row_where}: template variable {{{e}}} is not a column of {file.name}",
-                            hint=f"columns are: {', '.join(k for k in row_vars if not k.startswith('_'))}") from None
+            raise UserError(
+                f"{where}: {row_where}: template variable {{{e}}} is not a column of {file.name}",
+                hint=f"columns are: {', '.join(k for k in row_vars if not k.startswith('_'))}",
+            ) from None
         raw = {k: v for k, v in item.items() if k not in ("file", "limit", "every", "id", "vars")}
         raw["id"] = case_id
         raw["vars"] = {**row_vars, **extra}
@@ -232,6 +253,7 @@ def _expand(item: dict, base: Path, where: str) -> list[tuple[dict, str]]:
 
 
 # -- cases ---------------------------------------------------------------------------------------------------------
+
 
 def _build_case(raw: dict, defaults: dict, where: str, parse_assert: Callable) -> SuiteCase:
     case_id = str(raw["id"])
@@ -247,8 +269,10 @@ def _build_case(raw: dict, defaults: dict, where: str, parse_assert: Callable) -
             elif text is not None:
                 prompt = text
             else:
-                raise UserError(f"{where}: case {case_id} has no input, messages or template",
-                                hint="give the case `input: ...` or set `template:` in defaults")
+                raise UserError(
+                    f"{where}: case {case_id} has no input, messages or template",
+                    hint="give the case `input: ...` or set `template:` in defaults",
+                )
         tags = [render(str(t), vars) for t in (defaults.get("tags") or []) + (raw.get("tags") or [])]
         specs = list(defaults.get("assert") or []) + list(raw.get("assert") or [])
         checks = []
@@ -261,22 +285,38 @@ def _build_case(raw: dict, defaults: dict, where: str, parse_assert: Callable) -
             checks.append(parse_assert(spec, f"{where}: case {case_id}: assert[{i}]"))
     except _MissingVar as e:
         known = ", ".join(sorted(k for k in vars if not k.startswith("_"))) or "none"
-        raise UserError(f"{where}: case {case_id}: template variable {{{e}}} is not defined",
-                        hint=f"add it to the case's vars (defined: {known}), or write {{{{{e}}}}} for a literal") from None
+        raise UserError(
+            f"{where}: case {case_id}: template variable {{{e}}} is not defined",
+            hint=f"add it to the case's vars (defined: {known}), or write {{{{{e}}}}} for a literal",
+        ) from None
     if not checks:
         raise UserError(f"{where}: case {case_id} has no assertions", hint="add an `assert:` list (or defaults.assert)")
     gen = {k: (opts[k] if opts[k] is not None else GEN_DEFAULTS[k]) for k in GEN_KEYS}
-    return SuiteCase(id=case_id, prompt=prompt, vars={k: v for k, v in vars.items()}, tags=tags, checks=checks, gen=gen,
-                threshold=opts["threshold"], timeout_s=opts["timeout_s"], where=where,
-                judge=defaults.get("judge"), lang=defaults.get("lang", "en"))
+    return SuiteCase(
+        id=case_id,
+        prompt=prompt,
+        vars={k: v for k, v in vars.items()},
+        tags=tags,
+        checks=checks,
+        gen=gen,
+        threshold=opts["threshold"],
+        timeout_s=opts["timeout_s"],
+        where=where,
+        judge=defaults.get("judge"),
+        lang=defaults.get("lang", "en"),
+    )
 
 
 def _keep_spec(spec: dict, where: str) -> dict:
     return spec
 
 
-def load_suite(path: str | Path, *, parse_assert: Callable[[dict, str], Any] = _keep_spec,
-               finish: Callable[[SuiteCase], Any] | None = None) -> SuiteFile:
+def load_suite(
+    path: str | Path,
+    *,
+    parse_assert: Callable[[dict, str], Any] = _keep_spec,
+    finish: Callable[[SuiteCase], Any] | None = None,
+) -> SuiteFile:
     """Read, validate and render a suite file; every error names file:line and the case.
 
     `parse_assert(spec, where)` turns each rendered assertion spec into a check (evalkit's registry), `finish(case)`
@@ -295,9 +335,17 @@ def load_suite(path: str | Path, *, parse_assert: Callable[[dict, str], Any] = _
             if finish is not None:
                 case = finish(case)
             if case.id in seen:
-                raise UserError(f"{w}: duplicate case id {case.id!r} (first at {seen[case.id]})",
-                                hint="case ids must be unique within a suite: results are matched by id")
+                raise UserError(
+                    f"{w}: duplicate case id {case.id!r} (first at {seen[case.id]})",
+                    hint="case ids must be unique within a suite: results are matched by id",
+                )
             seen[case.id] = w
             cases.append(case)
-    return SuiteFile(name=str(data["name"]), path=str(path), cases=cases, version=data.get("version"),
-                 description=str(data.get("description") or ""), defaults=defaults)
+    return SuiteFile(
+        name=str(data["name"]),
+        path=str(path),
+        cases=cases,
+        version=data.get("version"),
+        description=str(data.get("description") or ""),
+        defaults=defaults,
+    )

@@ -4,23 +4,33 @@ Every reader yields rows one at a time, so a file larger than memory is never lo
 which the JSON format itself forces). Bad input raises `UserError` naming `file:line`; with `skip_bad=True` the bad
 row is skipped and counted in `stats` instead.
 """
+
 from __future__ import annotations
 
 import csv
 import io
 import json
 import os
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
 
 from workbench.errors import UserError
 
 __all__ = ["FORMATS", "MAX_RECORD_BYTES", "detect_format", "read_rows", "read_numbered", "write_rows"]
 
 FORMATS = ("jsonl", "json", "csv", "tsv", "parquet", "arrow_dir", "text", "datasets")
-MAX_RECORD_BYTES = 16 * 1024 * 1024   # one record above this is refused (or skipped with --skip-bad)
-_SUFFIX = {".jsonl": "jsonl", ".ndjson": "jsonl", ".json": "json", ".csv": "csv", ".tsv": "tsv", ".tab": "tsv",
-           ".parquet": "parquet", ".pq": "parquet", ".txt": "text"}
+MAX_RECORD_BYTES = 16 * 1024 * 1024  # one record above this is refused (or skipped with --skip-bad)
+_SUFFIX = {
+    ".jsonl": "jsonl",
+    ".ndjson": "jsonl",
+    ".json": "json",
+    ".csv": "csv",
+    ".tsv": "tsv",
+    ".tab": "tsv",
+    ".parquet": "parquet",
+    ".pq": "parquet",
+    ".txt": "text",
+}
 _MAX_ERRORS_KEPT = 20
 
 
@@ -30,22 +40,34 @@ def detect_format(path: str | os.PathLike) -> str:
     if p.is_dir():
         if (p / "dataset_info.json").exists() or (p / "state.json").exists() or (p / "dataset_dict.json").exists():
             return "arrow_dir"
-        raise UserError(f"{p} is a folder but not a dataset saved with `datasets.save_to_disk`",
-                        hint="pass a .jsonl/.json/.csv/.tsv/.parquet file or a save_to_disk folder")
+        raise UserError(
+            f"{p} is a folder but not a dataset saved with `datasets.save_to_disk`",
+            hint="pass a .jsonl/.json/.csv/.tsv/.parquet file or a save_to_disk folder",
+        )
     if p.suffix.lower() in _SUFFIX:
         return _SUFFIX[p.suffix.lower()]
     return "datasets" if p.suffix else "jsonl_or_csv"
 
 
-def read_rows(path: str | os.PathLike, *, skip_bad: bool = False, stats: dict | None = None,
-              max_record_bytes: int = MAX_RECORD_BYTES) -> Iterator[dict]:
+def read_rows(
+    path: str | os.PathLike,
+    *,
+    skip_bad: bool = False,
+    stats: dict | None = None,
+    max_record_bytes: int = MAX_RECORD_BYTES,
+) -> Iterator[dict]:
     """Stream the rows of a dataset file as dicts; see `read_numbered` for the line of each."""
     for _line, row in read_numbered(path, skip_bad=skip_bad, stats=stats, max_record_bytes=max_record_bytes):
         yield row
 
 
-def read_numbered(path: str | os.PathLike, *, skip_bad: bool = False, stats: dict | None = None,
-                  max_record_bytes: int = MAX_RECORD_BYTES) -> Iterator[tuple[int, dict]]:
+def read_numbered(
+    path: str | os.PathLike,
+    *,
+    skip_bad: bool = False,
+    stats: dict | None = None,
+    max_record_bytes: int = MAX_RECORD_BYTES,
+) -> Iterator[tuple[int, dict]]:
     """Stream `(line, row)` pairs. `line` is the 1-based line in text files and the 1-based row elsewhere.
 
     `stats` (a dict, filled in place): `rows` read, `skipped` bad rows, `errors` (the first few messages), `format`.
@@ -61,8 +83,16 @@ def read_numbered(path: str | os.PathLike, *, skip_bad: bool = False, stats: dic
     stats["format"] = fmt
     if p.is_file() and p.stat().st_size == 0:
         raise UserError(f"{p}: the file is empty (0 records)", hint="export the dataset again; nothing to audit")
-    reader = {"jsonl": _read_jsonl, "json": _read_json, "csv": _read_csv, "tsv": _read_csv, "text": _read_text,
-              "parquet": _read_parquet, "arrow_dir": _read_arrow_dir, "datasets": _read_datasets}[fmt]
+    reader = {
+        "jsonl": _read_jsonl,
+        "json": _read_json,
+        "csv": _read_csv,
+        "tsv": _read_csv,
+        "text": _read_text,
+        "parquet": _read_parquet,
+        "arrow_dir": _read_arrow_dir,
+        "datasets": _read_datasets,
+    }[fmt]
     for line, row in reader(p, fmt=fmt, skip_bad=skip_bad, stats=stats, max_record_bytes=max_record_bytes):
         stats["rows"] += 1
         yield line, row
@@ -102,18 +132,25 @@ def _decode(raw: bytes, where: str, stats: dict, skip_bad: bool) -> str | None:
                 break
             except UnicodeDecodeError:
                 continue
-        _bad(stats, skip_bad, f"{where}: not valid UTF-8 at byte {e.start} of the line{guess}",
-             "convert the file to UTF-8, e.g. `iconv -f cp949 -t utf-8 in > out`")
+        _bad(
+            stats,
+            skip_bad,
+            f"{where}: not valid UTF-8 at byte {e.start} of the line{guess}",
+            "convert the file to UTF-8, e.g. `iconv -f cp949 -t utf-8 in > out`",
+        )
         return None
 
 
 def _check_size(n: int, where: str, stats: dict, skip_bad: bool, limit: int) -> bool:
     if n <= limit:
         return True
-    _bad(stats, skip_bad,
-         f"{where}: one record is {n / 2**20:.1f} MB, over the {limit / 2**20:.0f} MB limit per record",
-         "split or drop that record (an instruction pair that large is almost certainly an export error), "
-         "or raise the limit with --max-record-mb")
+    _bad(
+        stats,
+        skip_bad,
+        f"{where}: one record is {n / 2**20:.1f} MB, over the {limit / 2**20:.0f} MB limit per record",
+        "split or drop that record (an instruction pair that large is almost certainly an export error), "
+        "or raise the limit with --max-record-mb",
+    )
     return False
 
 
@@ -136,12 +173,20 @@ def _read_jsonl(p: Path, *, skip_bad: bool, stats: dict, max_record_bytes: int, 
             try:
                 row = json.loads(text)
             except json.JSONDecodeError as e:
-                _bad(stats, skip_bad, f"{where}: malformed JSON at character {e.pos + 1}: {e.msg}",
-                     "fix or remove that line")
+                _bad(
+                    stats,
+                    skip_bad,
+                    f"{where}: malformed JSON at character {e.pos + 1}: {e.msg}",
+                    "fix or remove that line",
+                )
                 continue
             if not isinstance(row, dict):
-                _bad(stats, skip_bad, f"{where}: expected a JSON object per line, got {type(row).__name__}",
-                     'write one object per line, e.g. {"question": ..., "answer": ...}')
+                _bad(
+                    stats,
+                    skip_bad,
+                    f"{where}: expected a JSON object per line, got {type(row).__name__}",
+                    'write one object per line, e.g. {"question": ..., "answer": ...}',
+                )
                 continue
             yield lineno, row
 
@@ -152,15 +197,17 @@ def _read_json(p: Path, *, skip_bad: bool, stats: dict, max_record_bytes: int, *
     try:
         data = json.loads(text.lstrip("\ufeff"))
     except json.JSONDecodeError as e:
-        if e.msg == "Extra data" and text.lstrip().startswith("{"):   # JSON Lines saved as .json
+        if e.msg == "Extra data" and text.lstrip().startswith("{"):  # JSON Lines saved as .json
             yield from _read_jsonl(p, skip_bad=skip_bad, stats=stats, max_record_bytes=max_record_bytes)
             return
         raise UserError(f"{p}:{e.lineno}: malformed JSON at column {e.colno}: {e.msg}", hint="fix the file") from None
     if isinstance(data, dict):
         lists = [k for k, v in data.items() if isinstance(v, list)]
         if len(lists) != 1:
-            raise UserError(f"{p}: expected a list of records (or an object holding one list), found keys "
-                            f"{sorted(data)[:10]}", hint="save the records as a JSON array or JSON Lines")
+            raise UserError(
+                f"{p}: expected a list of records (or an object holding one list), found keys {sorted(data)[:10]}",
+                hint="save the records as a JSON array or JSON Lines",
+            )
         data = data[lists[0]]
     if not isinstance(data, list):
         raise UserError(f"{p}: expected a JSON array of records, got {type(data).__name__}")
@@ -171,8 +218,9 @@ def _read_json(p: Path, *, skip_bad: bool, stats: dict, max_record_bytes: int, *
         yield i, row
 
 
-def _read_csv(p: Path, *, fmt: str, skip_bad: bool, stats: dict, max_record_bytes: int,
-              **_) -> Iterator[tuple[int, dict]]:
+def _read_csv(
+    p: Path, *, fmt: str, skip_bad: bool, stats: dict, max_record_bytes: int, **_
+) -> Iterator[tuple[int, dict]]:
     csv.field_size_limit(max(max_record_bytes * 4, 2**27))
     delimiter = "\t" if fmt == "tsv" else ","
     with open(p, "rb") as bfh:
@@ -187,8 +235,10 @@ def _read_csv(p: Path, *, fmt: str, skip_bad: bool, stats: dict, max_record_byte
         except StopIteration:
             return
         except UnicodeDecodeError as e:
-            raise UserError(f"{p}:1: not valid UTF-8 at byte {e.start}",
-                            hint="convert the file to UTF-8, e.g. `iconv -f cp949 -t utf-8 in > out`") from None
+            raise UserError(
+                f"{p}:1: not valid UTF-8 at byte {e.start}",
+                hint="convert the file to UTF-8, e.g. `iconv -f cp949 -t utf-8 in > out`",
+            ) from None
         header = [h.strip() for h in header]
         if len(set(header)) != len(header):
             dup = sorted({h for h in header if header.count(h) > 1})
@@ -201,20 +251,27 @@ def _read_csv(p: Path, *, fmt: str, skip_bad: bool, stats: dict, max_record_byte
                 return
             except UnicodeDecodeError as e:
                 # The text layer decodes in blocks, so the exact line is unknown: name where reading stopped.
-                raise UserError(f"{p}:{reader.line_num + 1}: not valid UTF-8 near here (byte offset {e.start} of a "
-                                "read block; the file may mix encodings)",
-                                hint="convert the file to UTF-8, e.g. `iconv -f cp949 -t utf-8 in > out`") from None
+                raise UserError(
+                    f"{p}:{reader.line_num + 1}: not valid UTF-8 near here (byte offset {e.start} of a "
+                    "read block; the file may mix encodings)",
+                    hint="convert the file to UTF-8, e.g. `iconv -f cp949 -t utf-8 in > out`",
+                ) from None
             except csv.Error as e:
-                raise UserError(f"{p}:{start}: broken CSV quoting in the row starting here ({e}; reading stopped "
-                                f"at line {reader.line_num})",
-                                hint='a field that opens a double quote must close it; write a literal quote as ""'
-                                ) from None
+                raise UserError(
+                    f"{p}:{start}: broken CSV quoting in the row starting here ({e}; reading stopped "
+                    f"at line {reader.line_num})",
+                    hint='a field that opens a double quote must close it; write a literal quote as ""',
+                ) from None
             where, start = f"{p}:{start}", reader.line_num + 1
             if not values or (len(values) == 1 and not values[0].strip()):
                 continue
             if len(values) != len(header):
-                _bad(stats, skip_bad, f"{where}: {len(values)} fields where the header has {len(header)} "
-                     f"({', '.join(header)})", "quote fields that contain the delimiter")
+                _bad(
+                    stats,
+                    skip_bad,
+                    f"{where}: {len(values)} fields where the header has {len(header)} ({', '.join(header)})",
+                    "quote fields that contain the delimiter",
+                )
                 continue
             if not _check_size(sum(len(v) for v in values), where, stats, skip_bad, max_record_bytes):
                 continue
@@ -237,8 +294,9 @@ def _read_parquet(p: Path, *, stats: dict, **_) -> Iterator[tuple[int, dict]]:
     try:
         pf = pq.ParquetFile(p)
     except Exception as e:  # noqa: BLE001 - pyarrow raises several types for a damaged file
-        raise UserError(f"{p}: not a readable Parquet file ({e})",
-                        hint="write it again with pandas or pyarrow") from None
+        raise UserError(
+            f"{p}: not a readable Parquet file ({e})", hint="write it again with pandas or pyarrow"
+        ) from None
     i = 0
     for batch in pf.iter_batches(batch_size=4096):
         for row in batch.to_pylist():
@@ -253,8 +311,7 @@ def _read_arrow_dir(p: Path, **_) -> Iterator[tuple[int, dict]]:
     if isinstance(ds, datasets.DatasetDict):
         split = "train" if "train" in ds else next(iter(ds))
         ds = ds[split]
-    for i, row in enumerate(ds, 1):
-        yield i, row
+    yield from enumerate(ds, 1)
 
 
 def _read_datasets(p: Path, **_) -> Iterator[tuple[int, dict]]:
@@ -262,19 +319,21 @@ def _read_datasets(p: Path, **_) -> Iterator[tuple[int, dict]]:
 
     builder = {".arrow": "arrow", ".gz": "json", ".xml": "xml"}.get(p.suffix.lower(), None)
     if builder is None:
-        raise UserError(f"{p}: unknown file type {p.suffix!r}",
-                        hint="use .jsonl, .json, .csv, .tsv, .parquet, .txt, or a save_to_disk folder")
+        raise UserError(
+            f"{p}: unknown file type {p.suffix!r}",
+            hint="use .jsonl, .json, .csv, .tsv, .parquet, .txt, or a save_to_disk folder",
+        )
     try:
         ds = datasets.load_dataset(builder, data_files=str(p), split="train", streaming=True)
     except Exception as e:  # noqa: BLE001
         raise UserError(f"{p}: the datasets loaders could not read it ({e})") from None
-    for i, row in enumerate(ds, 1):
-        yield i, row
+    yield from enumerate(ds, 1)
 
 
 # -- writers (clean output in the input's format) -------------------------------------------------------------------
-def write_rows(path: str | os.PathLike, rows: list[dict] | Iterator[dict], fmt: str, *,
-               columns: list[str] | None = None) -> Path:
+def write_rows(
+    path: str | os.PathLike, rows: list[dict] | Iterator[dict], fmt: str, *, columns: list[str] | None = None
+) -> Path:
     """Write rows in `fmt` through a temp file renamed into place, so a crash never leaves half a file."""
     import tempfile
 
@@ -327,4 +386,3 @@ def write_rows(path: str | os.PathLike, rows: list[dict] | Iterator[dict], fmt: 
         Path(tmp).unlink(missing_ok=True)
         raise
     return path
-

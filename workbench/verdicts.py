@@ -7,8 +7,23 @@ model_a / model_b / tie / "tie (bothbad)". Single-answer grading uses pass / fai
 
 from __future__ import annotations
 
-__all__ = ["A", "B", "TIE", "BOTHBAD", "PAIRWISE", "SINGLE", "UNPARSED", "ALIASES", "TIE_LIKE", "WINNER", "SCORE",
-           "FROM_WINNER", "from_winner", "parse", "to_winner"]
+__all__ = [
+    "A",
+    "B",
+    "TIE",
+    "BOTHBAD",
+    "PAIRWISE",
+    "SINGLE",
+    "UNPARSED",
+    "ALIASES",
+    "TIE_LIKE",
+    "WINNER",
+    "SCORE",
+    "FROM_WINNER",
+    "from_winner",
+    "parse",
+    "to_winner",
+]
 
 A, B, TIE, BOTHBAD = "A", "B", "tie", "bothbad"
 PAIRWISE = (A, B, TIE, BOTHBAD)
@@ -23,11 +38,20 @@ SCORE = {A: 1.0, B: 0.0, TIE: 0.5, BOTHBAD: 0.5}
 
 # Spellings seen in rating files, judge outputs and other tools, lower-cased, to the verdict they mean
 ALIASES = {
-    "a": A, "model_a": A,
-    "b": B, "model_b": B,
-    "tie": TIE, "c": TIE, "draw": TIE,
-    "bothbad": BOTHBAD, "both_bad": BOTHBAD, "both bad": BOTHBAD, "tie (bothbad)": BOTHBAD, "tie(bothbad)": BOTHBAD,
-    "tie_bothbad": BOTHBAD, "d": BOTHBAD,
+    "a": A,
+    "model_a": A,
+    "b": B,
+    "model_b": B,
+    "tie": TIE,
+    "c": TIE,
+    "draw": TIE,
+    "bothbad": BOTHBAD,
+    "both_bad": BOTHBAD,
+    "both bad": BOTHBAD,
+    "tie (bothbad)": BOTHBAD,
+    "tie(bothbad)": BOTHBAD,
+    "tie_bothbad": BOTHBAD,
+    "d": BOTHBAD,
 }
 # labels that count as "neither answer is better" wherever agreement is computed on winners only
 TIE_LIKE = frozenset({TIE, BOTHBAD, "c", "both_bad", "both bad", "tie (bothbad)"})

@@ -1,4 +1,5 @@
 """Admin: create a rating session from suite outputs, invite raters (personal links), follow progress."""
+
 from __future__ import annotations
 
 import pandas as pd
@@ -29,13 +30,14 @@ with st.expander(t("ad.new_session"), expanded=False):
     else:
         suite = st.selectbox(t("su.suite"), suites, key="ad_suite")
         with store.engine.connect() as conn:
-            models = [m for (m,) in conn.execute(sa.select(c.c.model).where(c.c.suite == suite).distinct()
-                                                 .order_by(c.c.model))]
+            models = [
+                m
+                for (m,) in conn.execute(sa.select(c.c.model).where(c.c.suite == suite).distinct().order_by(c.c.model))
+            ]
         with st.form("new_session"):
             name = st.text_input(t("ad.name"), value=f"{suite} experts", key="ad_name")
             picked = st.multiselect(t("ad.models"), models, default=models[:3])
-            mode = st.radio(t("ad.mode"), ["pairwise", "single"], format_func=ui.labels("ad.mode_"),
-                            horizontal=True)
+            mode = st.radio(t("ad.mode"), ["pairwise", "single"], format_func=ui.labels("ad.mode_"), horizontal=True)
             k = st.number_input(t("ad.k"), 1, 20, 2, key="ad_k")
             limit = st.number_input(t("ad.max_items"), 1, 10000, 40)
             rubric = st.text_area(t("ad.rubric"), value="")
@@ -51,8 +53,9 @@ with st.expander(t("ad.new_session"), expanded=False):
                 items = sessions.items_from_suite(store, suite, picked, limit=int(limit))
                 if not items:
                     raise UserError(t("ad.no_items"))
-                sid = sessions.create_session(store, name, items, models=picked, mode=mode, k=int(k), suite=suite,
-                                              rubric=rubric or None)
+                sid = sessions.create_session(
+                    store, name, items, models=picked, mode=mode, k=int(k), suite=suite, rubric=rubric or None
+                )
                 links = []
                 for line in invited:
                     user, tok = auth.create_user(store, line)
@@ -60,8 +63,11 @@ with st.expander(t("ad.new_session"), expanded=False):
                 sessions.assign(store, sid, [x["rater"] for x in links])
                 st.success(t("ad.created", n=len(items), raters=len(links)))
                 st.caption(t("ad.links_once"))
-                st.dataframe(ui.columns(pd.DataFrame(links), {"rater": "ag.rater", "name": "ad.name",
-                                                              "link": "ad.link"}), hide_index=True, width="stretch")
+                st.dataframe(
+                    ui.columns(pd.DataFrame(links), {"rater": "ag.rater", "name": "ad.name", "link": "ad.link"}),
+                    hide_index=True,
+                    width="stretch",
+                )
             except UserError as e:
                 st.error(f"{e.message}" + (f" — {e.hint}" if e.hint else ""))
             except sa.exc.IntegrityError:
@@ -69,8 +75,12 @@ with st.expander(t("ad.new_session"), expanded=False):
 
 with st.expander(t("ad.new_link")):
     with store.engine.connect() as conn:
-        people = [r for (r,) in conn.execute(sa.select(schema.raters.c.id).where(schema.raters.c.kind == "human")
-                                             .order_by(schema.raters.c.id))]
+        people = [
+            r
+            for (r,) in conn.execute(
+                sa.select(schema.raters.c.id).where(schema.raters.c.kind == "human").order_by(schema.raters.c.id)
+            )
+        ]
     who = st.selectbox(t("ad.person"), people, key="ad_person")
     if st.button(t("ad.issue"), key="ad_issue") and who:
         st.code(_link(auth.issue_token(store, who)))
@@ -83,5 +93,8 @@ for s in sessions.sessions(store):
     mode_label = t("ad.mode_" + s["mode"])
     st.markdown(f"**{s['name']}** · {mode_label} · k={s['k']} · {done}/{total}")
     if len(prog):
-        st.dataframe(prog.rename(columns={"rater_id": t("ad.person"), "total": t("ad.total"), "done": t("ad.done")}),
-                     hide_index=True, width="stretch")
+        st.dataframe(
+            prog.rename(columns={"rater_id": t("ad.person"), "total": t("ad.total"), "done": t("ad.done")}),
+            hide_index=True,
+            width="stretch",
+        )

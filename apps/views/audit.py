@@ -1,5 +1,6 @@
 """Dataset audit: a recorded `curate audit` (or one run here on an uploaded file): the four axes with verdicts,
 histograms, reason codes with examples, duplicate clusters side by side, the diversity map, PII, contamination."""
+
 from __future__ import annotations
 
 import difflib
@@ -51,12 +52,25 @@ cols = st.columns(4)
 for col, axis in zip(cols, ("quality", "diversity", "real_vs_generated", "amount")):
     v = verdicts.get(axis) or {}
     color = {"good": "green", "fair": "orange", "poor": "red"}.get(v.get("verdict"), "gray")
-    col.metric(t(f"au.{axis}"), t(f"au.verdict_{v.get('verdict', 'none')}"),
-               ui.say(v.get("figure_key"), v.get("figure")), delta_color=color, delta_arrow="off",
-               help=ui.say(v.get("rule_key"), v.get("rule")), border=True)
+    col.metric(
+        t(f"au.{axis}"),
+        t(f"au.verdict_{v.get('verdict', 'none')}"),
+        ui.say(v.get("figure_key"), v.get("figure")),
+        delta_color=color,
+        delta_arrow="off",
+        help=ui.say(v.get("rule_key"), v.get("rule")),
+        border=True,
+    )
 if summary:
-    st.caption(t("au.headline", records=summary.get("records", 0), flagged=summary.get("flagged_records", 0),
-                 pii=summary.get("pii_findings", 0), tokens=(summary.get("tokens") or {}).get("total", 0)))
+    st.caption(
+        t(
+            "au.headline",
+            records=summary.get("records", 0),
+            flagged=summary.get("flagged_records", 0),
+            pii=summary.get("pii_findings", 0),
+            tokens=(summary.get("tokens") or {}).get("total", 0),
+        )
+    )
 fixes = report.get("fixes") or []
 for fix, msg in zip(fixes, report.get("fixes_keys") or [None] * len(fixes)):
     st.markdown(f"- {ui.say(msg, fix)}")
@@ -68,15 +82,30 @@ if records is not None:
         st.subheader(t("au.histograms"))
         for col, c in zip(st.columns(len(num)), num):
             with col:
-                ui.chart(alt.Chart(records[[c]].dropna()).mark_bar().encode(
-                    x=alt.X(f"{c}:Q", bin=alt.Bin(maxbins=30), title=t(f"au.col_{c}")),
-                    y=alt.Y("count():Q", title=t("au.count"))).properties(height=200))
+                ui.chart(
+                    alt.Chart(records[[c]].dropna())
+                    .mark_bar()
+                    .encode(
+                        x=alt.X(f"{c}:Q", bin=alt.Bin(maxbins=30), title=t(f"au.col_{c}")),
+                        y=alt.Y("count():Q", title=t("au.count")),
+                    )
+                    .properties(height=200)
+                )
 
 # -- reason codes with example records -------------------------------------------------------------------------------
 # the report's record tables: curate's column names -> catalogue keys
-RECORD_COLUMNS = {"line": "au.col_line", "prompt": "rate.question", "answer": "rate.answer", "field": "au.col_field",
-                  "kind": "au.col_kind", "masked": "au.col_masked", "test_id": "au.col_test_id",
-                  "train_index": "au.col_train_index", "method": "au.col_method", "overlap": "au.col_overlap"}
+RECORD_COLUMNS = {
+    "line": "au.col_line",
+    "prompt": "rate.question",
+    "answer": "rate.answer",
+    "field": "au.col_field",
+    "kind": "au.col_kind",
+    "masked": "au.col_masked",
+    "test_id": "au.col_test_id",
+    "train_index": "au.col_train_index",
+    "method": "au.col_method",
+    "overlap": "au.col_overlap",
+}
 quality = report.get("quality") or {}
 reasons = quality.get("reasons") or {}
 if reasons:
@@ -99,8 +128,10 @@ def _texts(path: str, fields: dict | None, lines: tuple[int, ...]) -> dict[int, 
     want, out, fmap = set(lines), {}, None
     for i, row in enumerate(read_rows(path, skip_bad=True), start=1):
         if i in want:
-            fmap = fmap or detect_fields(list(row), {k: v for k, v in (fields or {}).items()
-                                                     if k in ("question", "answer", "text", "messages")} or None)
+            fmap = fmap or detect_fields(
+                list(row),
+                {k: v for k, v in (fields or {}).items() if k in ("question", "answer", "text", "messages")} or None,
+            )
             q, a = to_pair(row, fmap)
             out[i] = f"{q}\n\n{a}" if isinstance(q, str) else f"{q}\n\n{a}"
         if len(out) == len(want):
@@ -115,9 +146,14 @@ if records is not None and "near_cluster" in records.columns:
     groups += [dict(kind=t("au.near"), lines=ls, size=len(ls)) for ls in near]
 if groups:
     st.subheader(t("au.clusters", n=len(groups)))
-    gi = st.selectbox(t("au.cluster"), range(len(groups)), key="au_cluster",
-                      format_func=lambda i: f"{groups[i]['kind']} · {groups[i]['size']} · "
-                                            + ", ".join(map(str, groups[i]['lines'][:6])))
+    gi = st.selectbox(
+        t("au.cluster"),
+        range(len(groups)),
+        key="au_cluster",
+        format_func=lambda i: (
+            f"{groups[i]['kind']} · {groups[i]['size']} · " + ", ".join(map(str, groups[i]["lines"][:6]))
+        ),
+    )
     lines = groups[gi]["lines"][:2]
     src = (report.get("input") or {}).get("path")
     texts = {}
@@ -143,12 +179,22 @@ div = report.get("diversity") or {}
 if records is not None and {"map_x", "map_y"} <= set(records.columns):
     st.subheader(t("au.map"))
     m = records[["line", "map_x", "map_y", "cluster"]].dropna()
-    ui.chart(alt.Chart(m).mark_circle(size=40, opacity=0.7).encode(
-        x=alt.X("map_x:Q", title=None, axis=None, scale=alt.Scale(zero=False)),
-        y=alt.Y("map_y:Q", title=None, axis=None, scale=alt.Scale(zero=False)),
-        color=alt.Color("cluster:N", title=t("au.cluster")), tooltip=["line", "cluster"]).properties(height=380))
-    figs = {k: div[k] for k in ("distinct_1", "distinct_2", "vendi", "cluster_entropy", "coverage")
-            if isinstance(div.get(k), (int, float))}
+    ui.chart(
+        alt.Chart(m)
+        .mark_circle(size=40, opacity=0.7)
+        .encode(
+            x=alt.X("map_x:Q", title=None, axis=None, scale=alt.Scale(zero=False)),
+            y=alt.Y("map_y:Q", title=None, axis=None, scale=alt.Scale(zero=False)),
+            color=alt.Color("cluster:N", title=t("au.cluster")),
+            tooltip=["line", "cluster"],
+        )
+        .properties(height=380)
+    )
+    figs = {
+        k: div[k]
+        for k in ("distinct_1", "distinct_2", "vendi", "cluster_entropy", "coverage")
+        if isinstance(div.get(k), (int, float))
+    }
     st.caption(" · ".join(f"{t(f'au.div_{k}')} {v:.3g}" for k, v in figs.items()))
 
 # -- PII (masked) and contamination ----------------------------------------------------------------------------------
@@ -156,8 +202,13 @@ pii = report.get("pii") or {}
 found = pii.get("examples") or []
 st.subheader(t("au.pii", n=summary.get("pii_findings", len(found))))
 if found:
-    st.dataframe(ui.columns(pd.DataFrame(found)[[c for c in ("line", "field", "kind", "masked") if c in found[0]]],
-                            RECORD_COLUMNS), hide_index=True, width="stretch")
+    st.dataframe(
+        ui.columns(
+            pd.DataFrame(found)[[c for c in ("line", "field", "kind", "masked") if c in found[0]]], RECORD_COLUMNS
+        ),
+        hide_index=True,
+        width="stretch",
+    )
 cont = report.get("contamination")
 if cont is None:
     st.subheader(t("au.contamination_none"))

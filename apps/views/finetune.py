@@ -1,4 +1,5 @@
 """Fine-tune runs: train and eval loss curves, the run's config, the memory plan."""
+
 from __future__ import annotations
 
 import altair as alt
@@ -27,9 +28,17 @@ else:
     cols[0].metric(t("ft.train_loss"), f"{last.get('train', float('nan')):.3f}")
     cols[1].metric(t("ft.eval_loss"), f"{last.get('eval', float('nan')):.3f}")
     cols[2].metric(t("ft.steps"), int(curves["step"].max()))
-    ui.chart(alt.Chart(curves.dropna(subset=["loss"])).mark_line(point=True).encode(
-        x=alt.X("step:Q", title=t("ft.step")), y=alt.Y("loss:Q", title=t("ft.loss"), scale=alt.Scale(zero=False)),
-        color=alt.Color("split:N", title=None), tooltip=["step", "split", "loss", "lr"]).properties(height=320))
+    ui.chart(
+        alt.Chart(curves.dropna(subset=["loss"]))
+        .mark_line(point=True)
+        .encode(
+            x=alt.X("step:Q", title=t("ft.step")),
+            y=alt.Y("loss:Q", title=t("ft.loss"), scale=alt.Scale(zero=False)),
+            color=alt.Color("split:N", title=None),
+            tooltip=["step", "split", "loss", "lr"],
+        )
+        .properties(height=320)
+    )
 
 
 @st.cache_data(show_spinner=False, max_entries=16)
@@ -53,9 +62,14 @@ with c2:
         plan = None
     if plan:
         method = ui.labels("ft.method_")
-        rows = [{t("ft.method"): method(m), t("ft.memory"): f"{v['bytes'] / 2**30:.1f} GiB",
-                 t("ft.fits"): {None: "—", True: "✓", False: "✗"}[v.get("fits")]}
-                for m, v in plan.get("methods", {}).items()]
+        rows = [
+            {
+                t("ft.method"): method(m),
+                t("ft.memory"): f"{v['bytes'] / 2**30:.1f} GiB",
+                t("ft.fits"): {None: "—", True: "✓", False: "✗"}[v.get("fits")],
+            }
+            for m, v in plan.get("methods", {}).items()
+        ]
         st.caption(t("ft.plan_caption", params=f"{plan['params']:,}"))
         st.dataframe(rows, hide_index=True, width="stretch")
     else:

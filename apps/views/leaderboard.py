@@ -1,4 +1,5 @@
 """Leaderboard: Bradley-Terry / Elo ratings with bootstrap intervals, CI-aware ranks, win-rate and battle heatmaps."""
+
 from __future__ import annotations
 
 import altair as alt
@@ -14,10 +15,12 @@ st.title(t("lb.title"))
 
 filters = data.battle_filters(store)
 c1, c2, c3 = st.columns(3)
-suite = c1.selectbox(t("lb.suite"), [None] + filters["suites"],
-                     format_func=lambda s, every=t("common.all"): s or every, key="lb_suite")
-judge_kind = c2.selectbox(t("lb.judge"), [None, "human", "llm"],
-                          format_func=ui.labels("lb.judge_", none="both"), key="lb_judge")
+suite = c1.selectbox(
+    t("lb.suite"), [None] + filters["suites"], format_func=lambda s, every=t("common.all"): s or every, key="lb_suite"
+)
+judge_kind = c2.selectbox(
+    t("lb.judge"), [None, "human", "llm"], format_func=ui.labels("lb.judge_", none="both"), key="lb_judge"
+)
 method = c3.selectbox(t("lb.method"), ["bt", "elo"], format_func=ui.labels("lb.method_"), key="lb_method")
 
 
@@ -33,35 +36,42 @@ def _load():
 
 board = ui.load_or_stop(_load, "lb.empty")
 
-rows = pd.DataFrame({
-    t("lb.model"): board["models"],
-    t("lb.rank"): [board.get("rank", {}).get(m) for m in board["models"]],
-    t("lb.rating"): [board["ratings"][m] for m in board["models"]],
-    t("lb.ci_low"): [board.get("ci", {}).get(m, [None, None])[0] for m in board["models"]],
-    t("lb.ci_high"): [board.get("ci", {}).get(m, [None, None])[1] for m in board["models"]],
-    t("lb.battles"): [board["battles_per_model"][m] for m in board["models"]],
-})
-st.caption(t("lb.caption", n=board["battles"], method=t(f"lb.method_{method}"),
-             rounds=board["settings"]["bootstrap"]))
+rows = pd.DataFrame(
+    {
+        t("lb.model"): board["models"],
+        t("lb.rank"): [board.get("rank", {}).get(m) for m in board["models"]],
+        t("lb.rating"): [board["ratings"][m] for m in board["models"]],
+        t("lb.ci_low"): [board.get("ci", {}).get(m, [None, None])[0] for m in board["models"]],
+        t("lb.ci_high"): [board.get("ci", {}).get(m, [None, None])[1] for m in board["models"]],
+        t("lb.battles"): [board["battles_per_model"][m] for m in board["models"]],
+    }
+)
+st.caption(t("lb.caption", n=board["battles"], method=t(f"lb.method_{method}"), rounds=board["settings"]["bootstrap"]))
 st.dataframe(rows, hide_index=True, width="stretch")
 
 base = alt.Chart(rows).encode(y=alt.Y(f"{t('lb.model')}:N", sort=None, title=None))
-bars = base.mark_rule(strokeWidth=2).encode(x=alt.X(f"{t('lb.ci_low')}:Q", scale=alt.Scale(zero=False),
-                                                    title=t("lb.rating")), x2=f"{t('lb.ci_high')}:Q")
-dots = base.mark_point(filled=True, size=80).encode(x=f"{t('lb.rating')}:Q",
-                                                    tooltip=list(rows.columns))
+bars = base.mark_rule(strokeWidth=2).encode(
+    x=alt.X(f"{t('lb.ci_low')}:Q", scale=alt.Scale(zero=False), title=t("lb.rating")), x2=f"{t('lb.ci_high')}:Q"
+)
+dots = base.mark_point(filled=True, size=80).encode(x=f"{t('lb.rating')}:Q", tooltip=list(rows.columns))
 ui.chart((bars + dots).properties(height=60 * len(rows) + 40, title=t("lb.chart_title")))
 
 
 def _heat(nested: dict, title: str, fmt: str):
-    long = pd.DataFrame([(a, b, v) for a, row in nested.items() for b, v in row.items() if v is not None],
-                        columns=["row", "col", "value"])
+    long = pd.DataFrame(
+        [(a, b, v) for a, row in nested.items() for b, v in row.items() if v is not None],
+        columns=["row", "col", "value"],
+    )
     order = board["models"]
-    base = alt.Chart(long).encode(x=alt.X("col:N", sort=order, title=t("lb.opponent")),
-                                  y=alt.Y("row:N", sort=order, title=t("lb.model")))
-    return (base.mark_rect().encode(color=alt.Color("value:Q", scale=alt.Scale(scheme="blues"), title=None),
-                                    tooltip=["row", "col", "value"])
-            + base.mark_text(fontSize=12).encode(text=alt.Text("value:Q", format=fmt))).properties(title=title)
+    base = alt.Chart(long).encode(
+        x=alt.X("col:N", sort=order, title=t("lb.opponent")), y=alt.Y("row:N", sort=order, title=t("lb.model"))
+    )
+    return (
+        base.mark_rect().encode(
+            color=alt.Color("value:Q", scale=alt.Scale(scheme="blues"), title=None), tooltip=["row", "col", "value"]
+        )
+        + base.mark_text(fontSize=12).encode(text=alt.Text("value:Q", format=fmt))
+    ).properties(title=title)
 
 
 h1, h2 = st.columns(2)

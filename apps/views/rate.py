@@ -1,4 +1,5 @@
 """Rating session (experts): blind pairwise A/B or single-answer rubric scoring, one item at a time, resumable."""
+
 from __future__ import annotations
 
 import streamlit as st
@@ -20,8 +21,11 @@ if not mine:
     st.info(t("rate.no_assignments"))
     st.stop()
 labels = {s["id"]: f"{s['name']} ({s['done']}/{s['total']})" for s in mine}
-sid = st.selectbox(t("rate.session"), list(labels), format_func=labels.get, key="rate_session") \
-    if len(mine) > 1 else mine[0]["id"]
+sid = (
+    st.selectbox(t("rate.session"), list(labels), format_func=labels.get, key="rate_session")
+    if len(mine) > 1
+    else mine[0]["id"]
+)
 mode = next(s["mode"] for s in mine if s["id"] == sid)
 
 # After a vote: the saved verdict and the now-revealed model names, then the next item on request.
@@ -54,8 +58,15 @@ if item.get("reference"):
 
 def _vote(choice=None, score=None):
     try:
-        res = sessions.cast_vote(store, sid, user.id, item["item_id"], choice, score=score,
-                                 rationale=st.session_state.get(f"why_{item['item_id']}"))
+        res = sessions.cast_vote(
+            store,
+            sid,
+            user.id,
+            item["item_id"],
+            choice,
+            score=score,
+            rationale=st.session_state.get(f"why_{item['item_id']}"),
+        )
     except sessions.AlreadyRated:
         st.session_state["flash"] = t("rate.already")
         return
@@ -75,10 +86,24 @@ if mode == "pairwise":
         st.markdown(item["texts"][1])
     st.text_area(t("rate.rationale"), key=f"why_{item['item_id']}", height=80)
     cols = st.columns(4)
-    for col, (choice, key, sc) in zip(cols, [("left", "rate.a_better", "1"), ("right", "rate.b_better", "2"),
-                                             ("tie", "rate.tie", "3"), ("bothbad", "rate.both_bad", "4")]):
-        col.button(t(key), key=f"vote_{choice}", shortcut=sc, on_click=_vote, args=(choice,),
-                   type="primary" if choice in ("left", "right") else "secondary", width="stretch")
+    for col, (choice, key, sc) in zip(
+        cols,
+        [
+            ("left", "rate.a_better", "1"),
+            ("right", "rate.b_better", "2"),
+            ("tie", "rate.tie", "3"),
+            ("bothbad", "rate.both_bad", "4"),
+        ],
+    ):
+        col.button(
+            t(key),
+            key=f"vote_{choice}",
+            shortcut=sc,
+            on_click=_vote,
+            args=(choice,),
+            type="primary" if choice in ("left", "right") else "secondary",
+            width="stretch",
+        )
     st.caption(t("rate.shortcuts"))
 else:
     with st.container(border=True):
@@ -90,5 +115,6 @@ else:
     lo, hi = (cfg.get("scale") or [1, 10])[:2]
     score = st.slider(t("rate.score"), lo, hi, (lo + hi) // 2, key=f"score_{item['item_id']}")
     st.text_area(t("rate.rationale"), key=f"why_{item['item_id']}", height=80)
-    st.button(t("rate.save_score"), type="primary", key="vote_score", shortcut="S", on_click=_vote,
-              kwargs=dict(score=score))
+    st.button(
+        t("rate.save_score"), type="primary", key="vote_score", shortcut="S", on_click=_vote, kwargs=dict(score=score)
+    )

@@ -1,4 +1,5 @@
 """Suites: pass rates by suite and model, per tag, per-case outputs with the failed assertions, compare two runs."""
+
 from __future__ import annotations
 
 import altair as alt
@@ -16,15 +17,34 @@ summary = data.suite_summary(store)
 if summary.empty:
     st.info(t("su.empty"))
     st.stop()
-st.dataframe(summary.assign(run_id=summary["run_id"].str[:8]).rename(columns={
-    "run_id": t("su.run"), "created_at": t("su.when"), "suite": t("su.suite"), "model": t("lb.model"),
-    "cases": t("su.cases"), "passed": t("su.passed"), "errors": t("su.errors"), "pass_rate": t("su.pass_rate")}),
-    hide_index=True, width="stretch")
+st.dataframe(
+    summary.assign(run_id=summary["run_id"].str[:8]).rename(
+        columns={
+            "run_id": t("su.run"),
+            "created_at": t("su.when"),
+            "suite": t("su.suite"),
+            "model": t("lb.model"),
+            "cases": t("su.cases"),
+            "passed": t("su.passed"),
+            "errors": t("su.errors"),
+            "pass_rate": t("su.pass_rate"),
+        }
+    ),
+    hide_index=True,
+    width="stretch",
+)
 latest = summary.drop_duplicates(["suite", "model"])
-ui.chart(alt.Chart(latest).mark_bar().encode(
-    x=alt.X("pass_rate:Q", scale=alt.Scale(domain=[0, 1]), title=t("su.pass_rate")),
-    y=alt.Y("model:N", title=None), color=alt.Color("model:N", legend=None),
-    row=alt.Row("suite:N", title=None), tooltip=["suite", "model", "cases", "passed", "pass_rate"]))
+ui.chart(
+    alt.Chart(latest)
+    .mark_bar()
+    .encode(
+        x=alt.X("pass_rate:Q", scale=alt.Scale(domain=[0, 1]), title=t("su.pass_rate")),
+        y=alt.Y("model:N", title=None),
+        color=alt.Color("model:N", legend=None),
+        row=alt.Row("suite:N", title=None),
+        tooltip=["suite", "model", "cases", "passed", "pass_rate"],
+    )
+)
 
 tab_run, tab_cmp = st.tabs([t("su.one_run"), t("su.compare")])
 runs = summary.drop_duplicates("run_id")
@@ -34,17 +54,36 @@ with tab_run:
     cases = data.case_table(store, run)
     tags = data.tag_pass_rates(cases)
     st.subheader(t("su.by_tag"))
-    ui.chart(alt.Chart(tags).mark_bar().encode(
-        x=alt.X("pass_rate:Q", scale=alt.Scale(domain=[0, 1]), title=t("su.pass_rate")),
-        y=alt.Y("tag:N", title=None), tooltip=["tag", "model", "cases", "pass_rate"]))
+    ui.chart(
+        alt.Chart(tags)
+        .mark_bar()
+        .encode(
+            x=alt.X("pass_rate:Q", scale=alt.Scale(domain=[0, 1]), title=t("su.pass_rate")),
+            y=alt.Y("tag:N", title=None),
+            tooltip=["tag", "model", "cases", "pass_rate"],
+        )
+    )
     st.subheader(t("su.cases"))
     failed_only = st.toggle(t("su.failed_only"), key="su_failed")
     shown = cases[cases["status"] != "pass"] if failed_only else cases
     shown = shown[["case_id", "model", "status", "score", "why", "output"]].assign(
-        status=shown["status"].map(ui.labels("su.status_")), why=shown["details"].map(ui.why))
-    st.dataframe(ui.columns(shown, {"case_id": "su.case", "model": "lb.model", "status": "su.status",
-                                    "score": "su.score", "why": "su.why", "output": "su.output"}),
-                 hide_index=True, width="stretch")
+        status=shown["status"].map(ui.labels("su.status_")), why=shown["details"].map(ui.why)
+    )
+    st.dataframe(
+        ui.columns(
+            shown,
+            {
+                "case_id": "su.case",
+                "model": "lb.model",
+                "status": "su.status",
+                "score": "su.score",
+                "why": "su.why",
+                "output": "su.output",
+            },
+        ),
+        hide_index=True,
+        width="stretch",
+    )
 
 with tab_cmp:
     c1, c2 = st.columns(2)
@@ -72,20 +111,35 @@ with tab_cmp:
             (st.warning if cmp.get("gate_failed") else st.success)(t("su.verdict", verdict=verdict))
             flips = cmp.get("flips") or {}
             critical = set(cmp.get("critical_regressions") or [])
-            rows = [dict(case=c, change=t("su.pass_to_fail"), critical=c in critical)
-                    for c in flips.get("pass_to_fail", [])]
+            rows = [
+                dict(case=c, change=t("su.pass_to_fail"), critical=c in critical) for c in flips.get("pass_to_fail", [])
+            ]
             regressed = len(rows)
             rows += [dict(case=c, change=t("su.fail_to_pass"), critical=False) for c in flips.get("fail_to_pass", [])]
             if rows:
                 st.subheader(t("su.flips"))
-                df = ui.columns(pd.DataFrame(rows), {"case": "su.case", "change": "su.change",
-                                                     "critical": "su.critical"})
+                df = ui.columns(
+                    pd.DataFrame(rows), {"case": "su.case", "change": "su.change", "critical": "su.critical"}
+                )
                 red, green = "background-color: #fde2e1", "background-color: #e3f5e1"
-                st.dataframe(df.style.apply(lambda r: [red if r.name < regressed else green] * len(r), axis=1),
-                             hide_index=True, width="stretch")
+                st.dataframe(
+                    df.style.apply(lambda r: [red if r.name < regressed else green] * len(r), axis=1),
+                    hide_index=True,
+                    width="stretch",
+                )
             if cmp.get("by_tag"):
                 st.subheader(t("su.by_tag"))
-                st.dataframe(ui.columns(pd.DataFrame(cmp["by_tag"]).T, {
-                    "n": "su.cases", "pass_rate_a": "su.pass_rate_a", "pass_rate_b": "su.pass_rate_b",
-                    "delta": "su.change", "pass_to_fail": "su.pass_to_fail", "fail_to_pass": "su.fail_to_pass"}),
-                    width="stretch")
+                st.dataframe(
+                    ui.columns(
+                        pd.DataFrame(cmp["by_tag"]).T,
+                        {
+                            "n": "su.cases",
+                            "pass_rate_a": "su.pass_rate_a",
+                            "pass_rate_b": "su.pass_rate_b",
+                            "delta": "su.change",
+                            "pass_to_fail": "su.pass_to_fail",
+                            "fail_to_pass": "su.fail_to_pass",
+                        },
+                    ),
+                    width="stretch",
+                )

@@ -2,24 +2,76 @@
 
 A signal is called on a `Record` and answers None (keep) or a stable snake_case reason code.
 """
+
 from __future__ import annotations
 
 from curate.signals.base import REGISTRY, Doc, Record, Signal, build_signals, register, signal_config
 from curate.signals.generated import LlmBoilerplate, template_uniformity
-from curate.signals.pair import (AnswerRepeatsQuestion, EmptyField, HtmlRemnant, Mojibake, Placeholder, SymbolSoup,
-                                 TemplateToken, Truncated, UrlOnly)
+from curate.signals.pair import (
+    AnswerRepeatsQuestion,
+    EmptyField,
+    HtmlRemnant,
+    Mojibake,
+    Placeholder,
+    SymbolSoup,
+    TemplateToken,
+    Truncated,
+    UrlOnly,
+)
 from curate.signals.quality import Boilerplate, C4Rules, FineWebRules, GopherQuality, GopherRepetition
 from curate.signals.script import ScriptSignal, dominant_script, ends_sentence, language
 
-__all__ = ["REGISTRY", "Doc", "Record", "Signal", "build_signals", "register", "signal_config", "default_signals",
-           "evaluate", "template_uniformity", "dominant_script", "language", "ends_sentence", "CATEGORY",
-           "AnswerRepeatsQuestion", "Boilerplate", "C4Rules", "EmptyField", "FineWebRules", "GopherQuality",
-           "GopherRepetition", "HtmlRemnant", "LlmBoilerplate", "Mojibake", "Placeholder", "ScriptSignal",
-           "SymbolSoup", "TemplateToken", "Truncated", "UrlOnly"]
+__all__ = [
+    "REGISTRY",
+    "Doc",
+    "Record",
+    "Signal",
+    "build_signals",
+    "register",
+    "signal_config",
+    "default_signals",
+    "evaluate",
+    "template_uniformity",
+    "dominant_script",
+    "language",
+    "ends_sentence",
+    "CATEGORY",
+    "AnswerRepeatsQuestion",
+    "Boilerplate",
+    "C4Rules",
+    "EmptyField",
+    "FineWebRules",
+    "GopherQuality",
+    "GopherRepetition",
+    "HtmlRemnant",
+    "LlmBoilerplate",
+    "Mojibake",
+    "Placeholder",
+    "ScriptSignal",
+    "SymbolSoup",
+    "TemplateToken",
+    "Truncated",
+    "UrlOnly",
+]
 
-DEFAULT_SIGNALS = ("empty_field", "answer_repeats_question", "truncated", "html_remnant", "template_token", "mojibake",
-                   "placeholder", "url_only", "symbol_soup", "gopher_quality", "gopher_repetition", "c4", "fineweb",
-                   "boilerplate", "llm_boilerplate", "script")
+DEFAULT_SIGNALS = (
+    "empty_field",
+    "answer_repeats_question",
+    "truncated",
+    "html_remnant",
+    "template_token",
+    "mojibake",
+    "placeholder",
+    "url_only",
+    "symbol_soup",
+    "gopher_quality",
+    "gopher_repetition",
+    "c4",
+    "fineweb",
+    "boilerplate",
+    "llm_boilerplate",
+    "script",
+)
 
 # Report categories per reason code: the summary counts records per category.
 CATEGORY: dict[str, str] = {r: "generated" for r in LlmBoilerplate.reasons}

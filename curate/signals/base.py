@@ -3,6 +3,7 @@
 Constructor keywords are the thresholds (None turns a rule off); `config()` gives them back so every unit
 round-trips to the YAML that names it. The registry maps YAML names to units, once, for all signals.
 """
+
 from __future__ import annotations
 
 import inspect
@@ -52,7 +53,7 @@ class Doc:
         return self.script in ("hangul", "han", "kana")
 
     @cached_property
-    def prose(self) -> "Doc":
+    def prose(self) -> Doc:
         """The text without code: fenced blocks removed, and the whole text when most lines look like code.
         Web-text rules (word lengths, line punctuation, n-gram repetition) measure prose, not source code."""
         if "```" in self.text:
@@ -87,17 +88,20 @@ class Signal:
     """Base class: subclasses set `name`, `axis` and `reasons`, store their keywords unchanged, implement `__call__`."""
 
     name: ClassVar[str] = ""
-    axis: ClassVar[str] = "quality"        # quality | generated | language
+    axis: ClassVar[str] = "quality"  # quality | generated | language
     reasons: ClassVar[tuple[str, ...]] = ()
 
-    def __call__(self, rec: Record) -> str | None:   # pragma: no cover - interface
+    def __call__(self, rec: Record) -> str | None:  # pragma: no cover - interface
         raise NotImplementedError
 
     def config(self) -> dict[str, Any]:
         """The keywords this unit was built with: `build_signals([{name: config()}])` rebuilds it."""
         params = inspect.signature(type(self).__init__).parameters
-        return {k: _plain(getattr(self, k)) for k, p in params.items()
-                if k != "self" and p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)}
+        return {
+            k: _plain(getattr(self, k))
+            for k, p in params.items()
+            if k != "self" and p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)
+        }
 
     def __repr__(self) -> str:
         args = ", ".join(f"{k}={v!r}" for k, v in self.config().items())
@@ -131,8 +135,10 @@ def build_signals(specs: list) -> list[Signal]:
             name, kwargs = next(iter(spec.items()))
             kwargs = kwargs or {}
         else:
-            raise UserError(f"signal spec {spec!r} is not a name or a one-key mapping",
-                            hint="write e.g. `- truncated` or `- gopher_quality: {max_symbol_word_ratio: 0.1}`")
+            raise UserError(
+                f"signal spec {spec!r} is not a name or a one-key mapping",
+                hint="write e.g. `- truncated` or `- gopher_quality: {max_symbol_word_ratio: 0.1}`",
+            )
         if name not in REGISTRY:
             raise UserError(f"unknown signal {name!r}", hint=f"known signals: {', '.join(sorted(REGISTRY))}")
         try:

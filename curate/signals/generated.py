@@ -1,11 +1,12 @@
 """Generated-looking text: LLM self-reference, refusals, knowledge-cutoff talk and filler, English and Korean;
 and template uniformity of a whole set (many answers opening the same way)."""
+
 from __future__ import annotations
 
 import math
 import re
 from collections import Counter
-from typing import Sequence
+from collections.abc import Sequence
 
 from curate.signals.base import Record, Signal, register
 
@@ -15,26 +16,76 @@ __all__ = ["LlmBoilerplate", "template_uniformity", "opening", "PHRASES"]
 # model" lists used to clean ShareGPT-derived sets such as WizardLM/Vicuna "unfiltered"), plus their Korean forms.
 PHRASES: dict[str, tuple[str, ...]] = {
     "llm_self_reference": (
-        "as an ai language model", "as a language model", "as an ai assistant", "as a large language model",
-        "as an ai,", "i am an ai", "i'm an ai", "i am a language model", "i'm just an ai", "openai",
-        "ai 언어 모델로서", "ai 언어모델로서", "인공지능 언어 모델로서", "언어 모델로서", "ai 모델로서", "ai로서",
-        "저는 ai", "저는 인공지능", "인공지능으로서", "ai 어시스턴트로서"),
+        "as an ai language model",
+        "as a language model",
+        "as an ai assistant",
+        "as a large language model",
+        "as an ai,",
+        "i am an ai",
+        "i'm an ai",
+        "i am a language model",
+        "i'm just an ai",
+        "openai",
+        "ai 언어 모델로서",
+        "ai 언어모델로서",
+        "인공지능 언어 모델로서",
+        "언어 모델로서",
+        "ai 모델로서",
+        "ai로서",
+        "저는 ai",
+        "저는 인공지능",
+        "인공지능으로서",
+        "ai 어시스턴트로서",
+    ),
     "llm_refusal": (
-        "i cannot assist", "i can't assist", "i cannot help with", "i can't help with", "i'm sorry, but i can",
-        "i am sorry, but i can", "i cannot fulfill", "i can't fulfill", "i cannot provide", "i'm unable to",
-        "i am unable to provide", "i must decline",
-        "도와드릴 수 없습니다", "도움을 드릴 수 없습니다", "답변을 드릴 수 없습니다", "요청을 수행할 수 없습니다",
-        "제공해 드릴 수 없습니다"),
+        "i cannot assist",
+        "i can't assist",
+        "i cannot help with",
+        "i can't help with",
+        "i'm sorry, but i can",
+        "i am sorry, but i can",
+        "i cannot fulfill",
+        "i can't fulfill",
+        "i cannot provide",
+        "i'm unable to",
+        "i am unable to provide",
+        "i must decline",
+        "도와드릴 수 없습니다",
+        "도움을 드릴 수 없습니다",
+        "답변을 드릴 수 없습니다",
+        "요청을 수행할 수 없습니다",
+        "제공해 드릴 수 없습니다",
+    ),
     "knowledge_cutoff": (
-        "as of my last update", "as of my knowledge cutoff", "my knowledge cutoff", "my training data",
-        "as of my last training", "i don't have access to real-time", "i do not have access to real-time",
-        "i don't have real-time", "i do not have real-time", "i don't have browsing",
-        "실시간 정보에 접근할 수 없", "실시간 정보에 접근할 수 없", "학습 데이터", "제 지식은", "지식 기준일",
-        "최신 정보를 알 수 없"),
+        "as of my last update",
+        "as of my knowledge cutoff",
+        "my knowledge cutoff",
+        "my training data",
+        "as of my last training",
+        "i don't have access to real-time",
+        "i do not have access to real-time",
+        "i don't have real-time",
+        "i do not have real-time",
+        "i don't have browsing",
+        "실시간 정보에 접근할 수 없",
+        "실시간 정보에 접근할 수 없",
+        "학습 데이터",
+        "제 지식은",
+        "지식 기준일",
+        "최신 정보를 알 수 없",
+    ),
     "llm_filler": (
-        "i hope this helps", "certainly! here", "sure! here", "great question", "feel free to ask",
+        "i hope this helps",
+        "certainly! here",
+        "sure! here",
+        "great question",
+        "feel free to ask",
         "let me know if you have any other questions",
-        "도움이 되었기를 바랍니다", "도움이 되셨기를 바랍니다", "궁금한 점이 있으시면 언제든지", "좋은 질문입니다"),
+        "도움이 되었기를 바랍니다",
+        "도움이 되셨기를 바랍니다",
+        "궁금한 점이 있으시면 언제든지",
+        "좋은 질문입니다",
+    ),
 }
 
 
@@ -84,7 +135,9 @@ def template_uniformity(answers: Sequence[str] | Counter, *, n_words: int = 3, t
     probs = [c / n for c in openings.values()]
     ent = -sum(p * math.log(p) for p in probs)
     norm = ent / math.log(n) if n > 1 else 1.0
-    return {"records": n, "top_opening_share": round(openings.most_common(1)[0][1] / n, 4),
-            "opening_entropy": round(norm, 4),
-            "top_openings": [{"opening": o, "count": c, "share": round(c / n, 4)}
-                             for o, c in openings.most_common(top)]}
+    return {
+        "records": n,
+        "top_opening_share": round(openings.most_common(1)[0][1] / n, 4),
+        "opening_entropy": round(norm, 4),
+        "top_openings": [{"opening": o, "count": c, "share": round(c / n, 4)} for o, c in openings.most_common(top)],
+    }

@@ -1,4 +1,5 @@
 """Pair rules: faults of one question/answer pair that web-text filters don't look for."""
+
 from __future__ import annotations
 
 import re
@@ -6,8 +7,17 @@ import re
 from curate.signals.base import Record, Signal, register
 from curate.signals.script import HANGUL_FINAL, TERMINAL
 
-__all__ = ["EmptyField", "AnswerRepeatsQuestion", "Truncated", "HtmlRemnant", "TemplateToken", "Mojibake",
-           "Placeholder", "UrlOnly", "SymbolSoup"]
+__all__ = [
+    "EmptyField",
+    "AnswerRepeatsQuestion",
+    "Truncated",
+    "HtmlRemnant",
+    "TemplateToken",
+    "Mojibake",
+    "Placeholder",
+    "UrlOnly",
+    "SymbolSoup",
+]
 
 
 @register
@@ -41,13 +51,13 @@ class AnswerRepeatsQuestion(Signal):
     reasons = ("answer_repeats_question",)
 
     def __init__(self, min_similarity: float = 0.95):  # hand-checked: at 0.9 "Yes, X is Y." restating
-        self.min_similarity = min_similarity           # "Is X Y?" was caught, and that is an answer
+        self.min_similarity = min_similarity  # "Is X Y?" was caught, and that is an answer
 
     def __call__(self, rec: Record) -> str | None:
         if rec.kind == "text":
             return None
         if len(rec.answer.text) > 1.2 * len(rec.prompt.text) + 10:
-            return None   # far longer than the question: adds something whatever it says
+            return None  # far longer than the question: adds something whatever it says
         q = _PUNCT.sub(" ", rec.prompt.norm).strip()
         a = _PUNCT.sub(" ", rec.answer.norm).strip()
         if not q or not a:
@@ -64,10 +74,12 @@ class AnswerRepeatsQuestion(Signal):
 
 
 # Words a finished English sentence does not end on.
-_DANGLING = frozenset("and or but the a an of to with for in on at by from that which who whose is are was were be "
-                      "been as if because its their your our his her this these those than then so such into "
-                      "about when while".split())
-_OPENERS = ",:-–—(/&+=\\"   # not ';': code ends on it
+_DANGLING = frozenset(
+    "and or but the a an of to with for in on at by from that which who whose is are was were be "
+    "been as if because its their your our his her this these those than then so such into "
+    "about when while".split()
+)
+_OPENERS = ",:-–—(/&+=\\"  # not ';': code ends on it
 _LAST_WORD = re.compile(r"([A-Za-z']+)\W*$")
 
 
@@ -79,8 +91,11 @@ class Truncated(Signal):
     name = "truncated"
     reasons = ("truncated",)
 
-    def __init__(self, min_words: int = 3,            # shorter answers ("Yes", "Vector3") are never truncated
-                 min_words_no_punct: int | None = 15):  # a lower-case run-on this long without an end is cut off
+    def __init__(
+        self,
+        min_words: int = 3,  # shorter answers ("Yes", "Vector3") are never truncated
+        min_words_no_punct: int | None = 15,
+    ):  # a lower-case run-on this long without an end is cut off
         self.min_words = min_words
         self.min_words_no_punct = min_words_no_punct
 
@@ -101,17 +116,26 @@ class Truncated(Signal):
             word = m.group(1)
             if word.lower() in _DANGLING:
                 return "truncated"
-            if (self.min_words_no_punct is not None and len(doc.words) >= self.min_words_no_punct
-                    and word.islower() and "\n" not in t[-200:]):
+            if (
+                self.min_words_no_punct is not None
+                and len(doc.words) >= self.min_words_no_punct
+                and word.islower()
+                and "\n" not in t[-200:]
+            ):
                 return "truncated"
         return None
 
 
-_HTML_TAGS = ("br|p|div|span|a|b|i|u|em|strong|table|tr|td|th|tbody|thead|ul|ol|li|h[1-6]|img|font|center|html|body|"
-              "head|script|style|iframe|hr|blockquote|pre|sup|sub|small|label|form|button|meta|link|nav|section|"
-              "article|header|footer")
-_HTML = re.compile(rf"</?(?:{_HTML_TAGS})(?:\s[^<>]*)?/?>"
-                   r"|&(?:nbsp|amp|lt|gt|quot|apos|#\d{2,5}|#x[0-9a-fA-F]{2,4});", re.I)
+_HTML_TAGS = (
+    "br|p|div|span|a|b|i|u|em|strong|table|tr|td|th|tbody|thead|ul|ol|li|h[1-6]|img|font|center|html|body|"
+    "head|script|style|iframe|hr|blockquote|pre|sup|sub|small|label|form|button|meta|link|nav|section|"
+    "article|header|footer"
+)
+_HTML = re.compile(
+    rf"</?(?:{_HTML_TAGS})(?:\s[^<>]*)?/?>"
+    r"|&(?:nbsp|amp|lt|gt|quot|apos|#\d{2,5}|#x[0-9a-fA-F]{2,4});",
+    re.I,
+)
 
 
 @register
@@ -128,8 +152,11 @@ class HtmlRemnant(Signal):
         return None
 
 
-_TEMPLATE = re.compile(r"<\|(?:im_start|im_end|endoftext|eot_id|start_header_id|end_header_id|user|assistant|system)\|>"
-                       r"|\[/?INST\]|<</?SYS>>|</?s>|^### (?:Instruction|Response|Input):", re.M)
+_TEMPLATE = re.compile(
+    r"<\|(?:im_start|im_end|endoftext|eot_id|start_header_id|end_header_id|user|assistant|system)\|>"
+    r"|\[/?INST\]|<</?SYS>>|</?s>|^### (?:Instruction|Response|Input):",
+    re.M,
+)
 
 
 @register
@@ -166,7 +193,9 @@ class Mojibake(Signal):
 _PLACEHOLDER = re.compile(
     r"lorem ipsum|\[(?:insert|your|placeholder|answer)\b[^\]]*\]|\{\{\s*\w+\s*\}\}"
     r"|\A\s*(?:n/?a|none|null|nan|xxx+|test|asdf|placeholder|answer here|-+|\?+|\.+|\(?미정\)?)\s*\Z"
-    r"|내용\s*없음|작성\s*예정|추후\s*(?:작성|업데이트)|답변\s*준비\s*중", re.I)
+    r"|내용\s*없음|작성\s*예정|추후\s*(?:작성|업데이트)|답변\s*준비\s*중",
+    re.I,
+)
 _PLACEHOLDER_HINTS = ("lorem", "Lorem", "[", "{{", "작성", "없음", "추후", "준비")
 _TODO = re.compile(r"\b(?:TODO|TBD|FIXME)\b")
 
@@ -212,8 +241,11 @@ class SymbolSoup(Signal):
     name = "symbol_soup"
     reasons = ("symbol_soup",)
 
-    def __init__(self, min_alnum_share: float = 0.5,   # code is ~70 % alphanumeric; "!!!???" or "@#$%" is not
-                 min_chars: int = 4):
+    def __init__(
+        self,
+        min_alnum_share: float = 0.5,  # code is ~70 % alphanumeric; "!!!???" or "@#$%" is not
+        min_chars: int = 4,
+    ):
         self.min_alnum_share = min_alnum_share
         self.min_chars = min_chars
 

@@ -6,6 +6,7 @@ as 'short document' or 'too few sentences'. Each adaptation is marked `adapted:`
 only make sense for long documents apply once a text is long enough. On CJK text (Hangul, Han, Kana) word rules give
 way to character rules and the English stop-word rule never fires.
 """
+
 from __future__ import annotations
 
 import re
@@ -16,11 +17,11 @@ from curate.signals.script import HANGUL_FINAL, TERMINAL
 
 __all__ = ["GopherQuality", "GopherRepetition", "C4Rules", "FineWebRules", "Boilerplate", "STOP_WORDS"]
 
-STOP_WORDS = frozenset(["the", "be", "to", "of", "and", "that", "have", "with"])   # Gopher (Rae et al. 2021, A.1)
+STOP_WORDS = frozenset(["the", "be", "to", "of", "and", "that", "have", "with"])  # Gopher (Rae et al. 2021, A.1)
 # a whitespace token that is a code identifier (CamelCase, snake_case, dotted.name, call(), mixed digits)
 _IDENT_WORD = re.compile(r"(?<!\S)\S*(?:[a-z][A-Z]|[_.(]\w|\d[A-Za-z]|[A-Za-z]\d)\S*")
 _HASH_TOKEN = re.compile(r"(?<!\S)#")
-_NON_ALPHA_TOKEN = re.compile(r"(?<!\S)(?:[^\s\w]|[\d_])+(?!\S)")   # a token without a letter
+_NON_ALPHA_TOKEN = re.compile(r"(?<!\S)(?:[^\s\w]|[\d_])+(?!\S)")  # a token without a letter
 _BULLETS = ("•", "-", "*", "‣", "●", "◦", "▪", "·")
 
 
@@ -49,23 +50,34 @@ class GopherQuality(Signal):
     """Gopher quality rules (Rae et al. 2021, appendix A.1; datatrove GopherQualityFilter defaults in comments)."""
 
     name = "gopher_quality"
-    reasons = ("too_few_words", "too_many_words", "avg_word_length_low", "avg_word_length_high", "symbol_word_ratio",
-               "bullet_lines", "ellipsis_lines", "non_alpha_words", "few_stop_words")
+    reasons = (
+        "too_few_words",
+        "too_many_words",
+        "avg_word_length_low",
+        "avg_word_length_high",
+        "symbol_word_ratio",
+        "bullet_lines",
+        "ellipsis_lines",
+        "non_alpha_words",
+        "few_stop_words",
+    )
 
-    def __init__(self,
-                 min_words: int | None = None,            # datatrove 50; adapted: off, a 5-word answer can be right
-                 max_words: int | None = 100_000,         # datatrove 100000
-                 min_avg_word_length: float | None = 3,   # datatrove 3
-                 max_avg_word_length: float | None = 10,  # datatrove 10; adapted: identifiers (CamelCase,
-                                                          # snake_case, dotted.names, calls()) are not words here
-                 max_symbol_word_ratio: float | None = 0.1,   # datatrove 0.1; adapted: '#' counts only as a token
-                                                              # start (headings, hashtags), so "C#" is not a symbol
-                 max_bullet_lines_ratio: float | None = None,  # datatrove 0.9; adapted: off, step lists are answers
-                 max_ellipsis_lines_ratio: float | None = 0.3,  # datatrove 0.3
-                 max_non_alpha_words_ratio: float | None = 0.8,  # datatrove 0.8 (share of words with a letter)
-                 min_stop_words: int | None = 2,          # datatrove 2; adapted: English text of >= 50 words only
-                 min_words_for_ratios: int = 10,          # adapted: word-ratio rules need this many words
-                 skip_code: bool = True):                 # adapted: fenced/obvious code is not prose
+    def __init__(
+        self,
+        min_words: int | None = None,  # datatrove 50; adapted: off, a 5-word answer can be right
+        max_words: int | None = 100_000,  # datatrove 100000
+        min_avg_word_length: float | None = 3,  # datatrove 3
+        max_avg_word_length: float | None = 10,  # datatrove 10; adapted: identifiers (CamelCase,
+        # snake_case, dotted.names, calls()) are not words here
+        max_symbol_word_ratio: float | None = 0.1,  # datatrove 0.1; adapted: '#' counts only as a token
+        # start (headings, hashtags), so "C#" is not a symbol
+        max_bullet_lines_ratio: float | None = None,  # datatrove 0.9; adapted: off, step lists are answers
+        max_ellipsis_lines_ratio: float | None = 0.3,  # datatrove 0.3
+        max_non_alpha_words_ratio: float | None = 0.8,  # datatrove 0.8 (share of words with a letter)
+        min_stop_words: int | None = 2,  # datatrove 2; adapted: English text of >= 50 words only
+        min_words_for_ratios: int = 10,  # adapted: word-ratio rules need this many words
+        skip_code: bool = True,
+    ):  # adapted: fenced/obvious code is not prose
         self.min_words = min_words
         self.max_words = max_words
         self.min_avg_word_length = min_avg_word_length
@@ -83,7 +95,7 @@ class GopherQuality(Signal):
         words = doc.words
         n = len(words)
         if n == 0:
-            return None   # the empty answer is the pair rules' business (empty_answer)
+            return None  # the empty answer is the pair rules' business (empty_answer)
         if self.min_words is not None and n < self.min_words:
             return "too_few_words"
         if self.max_words is not None and n > self.max_words:
@@ -125,20 +137,28 @@ class GopherRepetition(Signal):
     """Gopher repetition rules (Rae et al. 2021, table A1; datatrove GopherRepetitionFilter defaults)."""
 
     name = "gopher_repetition"
-    reasons = ("dup_line_ratio", "dup_para_ratio", "dup_line_char_ratio", "dup_para_char_ratio", "top_ngram_ratio",
-               "dup_ngram_ratio")
+    reasons = (
+        "dup_line_ratio",
+        "dup_para_ratio",
+        "dup_line_char_ratio",
+        "dup_para_char_ratio",
+        "top_ngram_ratio",
+        "dup_ngram_ratio",
+    )
 
-    def __init__(self,
-                 dup_line_frac: float | None = 0.3,        # datatrove 0.3
-                 dup_para_frac: float | None = 0.3,        # datatrove 0.3
-                 dup_line_char_frac: float | None = 0.2,   # datatrove 0.2
-                 dup_para_char_frac: float | None = 0.2,   # datatrove 0.2
-                 top_n_grams: tuple = ((2, 0.2), (3, 0.18), (4, 0.16)),   # datatrove defaults
-                 dup_n_grams: tuple = ((5, 0.15), (6, 0.14), (7, 0.13), (8, 0.12), (9, 0.11), (10, 0.10)),
-                 min_lines: int = 3,        # adapted: line/paragraph rules need this many lines
-                 min_tokens: int = 50,      # adapted: n-gram rules need Gopher's 50-word minimum document
-                                            # (CJK: 2x as many characters); below it one repeated name trips them
-                 skip_code: bool = True):   # adapted: fenced/obvious code is not prose
+    def __init__(
+        self,
+        dup_line_frac: float | None = 0.3,  # datatrove 0.3
+        dup_para_frac: float | None = 0.3,  # datatrove 0.3
+        dup_line_char_frac: float | None = 0.2,  # datatrove 0.2
+        dup_para_char_frac: float | None = 0.2,  # datatrove 0.2
+        top_n_grams: tuple = ((2, 0.2), (3, 0.18), (4, 0.16)),  # datatrove defaults
+        dup_n_grams: tuple = ((5, 0.15), (6, 0.14), (7, 0.13), (8, 0.12), (9, 0.11), (10, 0.10)),
+        min_lines: int = 3,  # adapted: line/paragraph rules need this many lines
+        min_tokens: int = 50,  # adapted: n-gram rules need Gopher's 50-word minimum document
+        # (CJK: 2x as many characters); below it one repeated name trips them
+        skip_code: bool = True,
+    ):  # adapted: fenced/obvious code is not prose
         self.dup_line_frac = dup_line_frac
         self.dup_para_frac = dup_para_frac
         self.dup_line_char_frac = dup_line_char_frac
@@ -175,7 +195,7 @@ class GopherRepetition(Signal):
         sep = "" if doc.cjk else " "
         for n, frac in self.top_n_grams:
             n *= mult
-            grams = Counter(tuple(tokens[i:i + n]) for i in range(len(tokens) - n + 1))
+            grams = Counter(tuple(tokens[i : i + n]) for i in range(len(tokens) - n + 1))
             if not grams:
                 continue
             gram, count = grams.most_common(1)[0]
@@ -186,7 +206,7 @@ class GopherRepetition(Signal):
             seen: set[tuple] = set()
             dup = [False] * len(tokens)
             for i in range(len(tokens) - n + 1):
-                g = tuple(tokens[i:i + n])
+                g = tuple(tokens[i : i + n])
                 if g in seen:
                     for j in range(i, i + n):
                         dup[j] = True
@@ -208,14 +228,16 @@ class C4Rules(Signal):
     name = "c4"
     reasons = ("javascript_notice", "policy_boilerplate", "word_too_long", "curly_bracket", "too_few_sentences")
 
-    def __init__(self,
-                 filter_javascript: bool = True,    # datatrove True (any line with "javascript"); adapted: only
-                                                    # "enable javascript" notices, so JS questions are kept
-                 filter_policy: bool = True,        # datatrove True
-                 max_word_length: int | None = 1000,   # datatrove 1000
-                 filter_curly_bracket: bool = False,   # datatrove True; adapted: off, code answers use braces
-                 min_num_sentences: int | None = None,  # datatrove 5; adapted: off, one sentence can answer
-                 skip_code: bool = True):               # adapted: fenced/obvious code is not prose
+    def __init__(
+        self,
+        filter_javascript: bool = True,  # datatrove True (any line with "javascript"); adapted: only
+        # "enable javascript" notices, so JS questions are kept
+        filter_policy: bool = True,  # datatrove True
+        max_word_length: int | None = 1000,  # datatrove 1000
+        filter_curly_bracket: bool = False,  # datatrove True; adapted: off, code answers use braces
+        min_num_sentences: int | None = None,  # datatrove 5; adapted: off, one sentence can answer
+        skip_code: bool = True,
+    ):  # adapted: fenced/obvious code is not prose
         self.filter_javascript = filter_javascript
         self.filter_policy = filter_policy
         self.max_word_length = max_word_length
@@ -256,14 +278,16 @@ class FineWebRules(Signal):
     name = "fineweb"
     reasons = ("line_punct_ratio", "short_line_ratio", "char_dup_ratio", "list_ratio")
 
-    def __init__(self,
-                 line_punct_thr: float | None = 0.12,     # datatrove 0.12; Hangul sentence-final syllables count
-                 short_line_thr: float | None = 0.67,     # datatrove 0.67
-                 short_line_length: int = 30,             # datatrove 30
-                 char_duplicates_ratio: float | None = 0.01,  # datatrove 0.01
-                 new_line_ratio: float | None = 0.3,      # datatrove 0.3
-                 min_lines: int = 5,                      # adapted: a 1-4 line answer is not a web page
-                 skip_code: bool = True):                 # adapted: fenced/obvious code is not prose
+    def __init__(
+        self,
+        line_punct_thr: float | None = 0.12,  # datatrove 0.12; Hangul sentence-final syllables count
+        short_line_thr: float | None = 0.67,  # datatrove 0.67
+        short_line_length: int = 30,  # datatrove 30
+        char_duplicates_ratio: float | None = 0.01,  # datatrove 0.01
+        new_line_ratio: float | None = 0.3,  # datatrove 0.3
+        min_lines: int = 5,  # adapted: a 1-4 line answer is not a web page
+        skip_code: bool = True,
+    ):  # adapted: fenced/obvious code is not prose
         self.line_punct_thr = line_punct_thr
         self.short_line_thr = short_line_thr
         self.short_line_length = short_line_length
@@ -292,11 +316,31 @@ class FineWebRules(Signal):
 
 
 # Web and mail boilerplate that has no place in an answer; Korean list for Korean news/shop/mail exports.
-BOILERPLATE_EN = ("all rights reserved", "click here to", "subscribe to our newsletter", "sign up for our newsletter",
-                  "this email was sent", "read more »", "share this article")
-BOILERPLATE_KO = ("무단 전재 및 재배포 금지", "무단전재 및 재배포 금지", "무단 전재", "저작권자 ©", "저작권자(c)",
-                  "구독과 좋아요", "좋아요와 구독", "본 메일은 발신 전용", "수신거부", "개인정보처리방침",
-                  "기사제보", "광고 문의", "로그인이 필요합니다", "더보기 클릭")
+BOILERPLATE_EN = (
+    "all rights reserved",
+    "click here to",
+    "subscribe to our newsletter",
+    "sign up for our newsletter",
+    "this email was sent",
+    "read more »",
+    "share this article",
+)
+BOILERPLATE_KO = (
+    "무단 전재 및 재배포 금지",
+    "무단전재 및 재배포 금지",
+    "무단 전재",
+    "저작권자 ©",
+    "저작권자(c)",
+    "구독과 좋아요",
+    "좋아요와 구독",
+    "본 메일은 발신 전용",
+    "수신거부",
+    "개인정보처리방침",
+    "기사제보",
+    "광고 문의",
+    "로그인이 필요합니다",
+    "더보기 클릭",
+)
 
 
 @register

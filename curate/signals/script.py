@@ -3,6 +3,7 @@
 No model download: the script is the block most letters fall in; the language follows from the script (Hangul → ko,
 Kana → ja, Han → zh) or, for Latin text, from English stop words (the Gopher list).
 """
+
 from __future__ import annotations
 
 import re
@@ -10,8 +11,7 @@ from collections import Counter
 
 from curate.signals.base import Record, Signal, register
 
-__all__ = ["SCRIPTS", "dominant_script", "script_counts", "language", "ends_sentence", "ScriptSignal",
-           "HANGUL_FINAL"]
+__all__ = ["SCRIPTS", "dominant_script", "script_counts", "language", "ends_sentence", "ScriptSignal", "HANGUL_FINAL"]
 
 SCRIPTS: dict[str, re.Pattern] = {
     "hangul": re.compile(r"[\uac00-\ud7a3\u1100-\u11ff\u3130-\u318f]"),
@@ -36,7 +36,7 @@ def script_counts(text: str) -> Counter:
 
 def dominant_script(text: str) -> str:
     """The script most letters of `text` are in; Kana wins over Han when present (Japanese mixes both)."""
-    if text.isascii():   # fast path: most English records
+    if text.isascii():  # fast path: most English records
         return "latin" if _ASCII_LETTER.search(text) else "none"
     counts = script_counts(text)
     total = sum(counts.values())

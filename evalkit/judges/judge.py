@@ -3,20 +3,30 @@
 Any model spec can judge (`default` offline, an OpenAI-compatible endpoint for a strong local judge). Calls go
 through the results store's cache when a store is given, so a rerun asks the judge nothing new.
 """
+
 from __future__ import annotations
 
 import functools
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Sequence
 
 import yaml
 
-from workbench.errors import UserError
 from evalkit.judges.parse import UNPARSED, parse_pair_verdict, parse_pass_fail, parse_score
+from workbench.errors import UserError
 
-__all__ = ["JUDGE_PARAMS", "PairVerdict", "SingleVerdict", "combine_orders", "load_prompts", "pairwise_judge",
-           "pairwise_prompt", "rubric_grade", "single_prompt"]
+__all__ = [
+    "JUDGE_PARAMS",
+    "PairVerdict",
+    "SingleVerdict",
+    "combine_orders",
+    "load_prompts",
+    "pairwise_judge",
+    "pairwise_prompt",
+    "rubric_grade",
+    "single_prompt",
+]
 
 PROMPTS_DIR = Path(__file__).with_name("prompts")
 # Greedy and short: a verdict needs a sentence or two and the marker. Part of every cache key.
@@ -27,7 +37,7 @@ _SWAP = {"A": "B", "B": "A"}
 @dataclass
 class SingleVerdict:
     score: float | None
-    verdict: str          # score | pass | fail | unparsed
+    verdict: str  # score | pass | fail | unparsed
     raw: str
     parsed: bool
     prompt: list = field(default_factory=list, repr=False)
@@ -36,12 +46,12 @@ class SingleVerdict:
 @dataclass
 class PairVerdict:
     item_id: str
-    winner: str           # A | B | tie | bothbad | unparsed, in the item's own A/B frame
+    winner: str  # A | B | tie | bothbad | unparsed, in the item's own A/B frame
     per_order: list[dict]  # [{"order": "AB"|"BA", "verdict": as shown, "mapped": in the item's frame, "raw": text}]
     raw: str
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _load_yaml(path: str) -> dict:
     try:
         data = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
@@ -50,8 +60,10 @@ def _load_yaml(path: str) -> dict:
     for mode in ("single", "pass_fail", "pairwise"):
         for key in ("system", "user", "user_with_reference"):
             if not isinstance((data or {}).get(mode, {}).get(key), str):
-                raise UserError(f"{path}: judge prompts lack {mode}.{key}",
-                                hint=f"copy {PROMPTS_DIR / 'en.yaml'} and edit its text, keeping every key")
+                raise UserError(
+                    f"{path}: judge prompts lack {mode}.{key}",
+                    hint=f"copy {PROMPTS_DIR / 'en.yaml'} and edit its text, keeping every key",
+                )
     return data
 
 
@@ -68,19 +80,32 @@ def _fill(template: str, **values) -> str:
     try:
         return template.format(**values)
     except (KeyError, IndexError, ValueError) as e:
-        raise UserError(f"judge prompt template has an unknown or broken placeholder: {e}",
-                        hint="placeholders are {question}, {answer}, {answer_a}, {answer_b}, {reference}, {rubric}, "
-                             "{low}, {high}, {example}; write literal braces as {{ }}") from e
+        raise UserError(
+            f"judge prompt template has an unknown or broken placeholder: {e}",
+            hint="placeholders are {question}, {answer}, {answer_a}, {answer_b}, {reference}, {rubric}, "
+            "{low}, {high}, {example}; write literal braces as {{ }}",
+        ) from e
 
 
-def single_prompt(*, question: str, answer: str, rubric: str | None = None, reference: str | None = None,
-                  scale=(1, 10), lang: str = "en") -> list[dict]:
+def single_prompt(
+    *,
+    question: str,
+    answer: str,
+    rubric: str | None = None,
+    reference: str | None = None,
+    scale=(1, 10),
+    lang: str = "en",
+) -> list[dict]:
     """Chat messages asking the judge to grade one answer on `scale` (a (low, high) pair, or "pass_fail")."""
     prompts = load_prompts(lang)
     mode = "pass_fail" if scale in (None, "pass_fail", "pass/fail") else "single"
     p = prompts[mode]
-    values = {"question": question, "answer": answer, "reference": reference or "",
-              "rubric": rubric or prompts.get("default_rubric", "")}
+    values = {
+        "question": question,
+        "answer": answer,
+        "reference": reference or "",
+        "rubric": rubric or prompts.get("default_rubric", ""),
+    }
     if mode == "single":
         low, high = scale
         values.update(low=f"{low:g}", high=f"{high:g}", example=f"{round((low + high) / 2 + 0.4):g}")
@@ -88,12 +113,18 @@ def single_prompt(*, question: str, answer: str, rubric: str | None = None, refe
     return [{"role": "system", "content": p["system"].strip()}, {"role": "user", "content": user}]
 
 
-def pairwise_prompt(*, question: str, answer_a: str, answer_b: str, reference: str | None = None,
-                    lang: str = "en") -> list[dict]:
+def pairwise_prompt(
+    *, question: str, answer_a: str, answer_b: str, reference: str | None = None, lang: str = "en"
+) -> list[dict]:
     """Chat messages asking the judge which of two answers is better (A/B/tie/both bad)."""
     p = load_prompts(lang)["pairwise"]
-    user = _fill(p["user_with_reference" if reference else "user"], question=question, answer_a=answer_a,
-                 answer_b=answer_b, reference=reference or "")
+    user = _fill(
+        p["user_with_reference" if reference else "user"],
+        question=question,
+        answer_a=answer_a,
+        answer_b=answer_b,
+        reference=reference or "",
+    )
     return [{"role": "system", "content": p["system"].strip()}, {"role": "user", "content": user}]
 
 
@@ -108,19 +139,53 @@ def _generate(judge, prompts: list, store, params: dict) -> list[str]:
     return [g.text for g in gens]
 
 
-def rubric_grade(judge, *, question: str, answer: str, rubric: str | None = None, reference: str | None = None,
-                 scale=(1, 10), lang: str = "en", store=None, params: dict | None = None) -> SingleVerdict:
+def rubric_grade(
+    judge,
+    *,
+    question: str,
+    answer: str,
+    rubric: str | None = None,
+    reference: str | None = None,
+    scale=(1, 10),
+    lang: str = "en",
+    store=None,
+    params: dict | None = None,
+) -> SingleVerdict:
     """Grade one answer with `judge` (MT-Bench single-answer grading): a score on `scale`, or pass/fail when
     `scale` is "pass_fail". Output without a readable verdict gives verdict "unparsed" and score None."""
-    return rubric_grade_many(judge, [dict(question=question, answer=answer, reference=reference)], rubric=rubric,
-                             scale=scale, lang=lang, store=store, params=params)[0]
+    return rubric_grade_many(
+        judge,
+        [dict(question=question, answer=answer, reference=reference)],
+        rubric=rubric,
+        scale=scale,
+        lang=lang,
+        store=store,
+        params=params,
+    )[0]
 
 
-def rubric_grade_many(judge, items: Sequence[dict], *, rubric: str | None = None, scale=(1, 10), lang: str = "en",
-                      store=None, params: dict | None = None) -> list[SingleVerdict]:
+def rubric_grade_many(
+    judge,
+    items: Sequence[dict],
+    *,
+    rubric: str | None = None,
+    scale=(1, 10),
+    lang: str = "en",
+    store=None,
+    params: dict | None = None,
+) -> list[SingleVerdict]:
     """`rubric_grade` over many {question, answer[, reference, rubric]} items in one batched call."""
-    prompts = [single_prompt(question=it["question"], answer=it["answer"], rubric=it.get("rubric") or rubric,
-                             reference=it.get("reference"), scale=scale, lang=lang) for it in items]
+    prompts = [
+        single_prompt(
+            question=it["question"],
+            answer=it["answer"],
+            rubric=it.get("rubric") or rubric,
+            reference=it.get("reference"),
+            scale=scale,
+            lang=lang,
+        )
+        for it in items
+    ]
     out = []
     for prompt, text in zip(prompts, _generate(judge, prompts, store, params)):
         if scale in (None, "pass_fail", "pass/fail"):
@@ -128,8 +193,9 @@ def rubric_grade_many(judge, items: Sequence[dict], *, rubric: str | None = None
             out.append(SingleVerdict(None if v == UNPARSED else float(v == "pass"), v, text, v != UNPARSED, prompt))
         else:
             score = parse_score(text, tuple(scale))
-            out.append(SingleVerdict(score, "score" if score is not None else UNPARSED, text, score is not None,
-                                     prompt))
+            out.append(
+                SingleVerdict(score, "score" if score is not None else UNPARSED, text, score is not None, prompt)
+            )
     return out
 
 
@@ -146,10 +212,13 @@ def _logprob_verdicts(judge, prompts: list, store) -> list[str]:
     lm-eval's multiple choice): no text to parse, so never "unparsed". Needs a local model with a chat template."""
     tok = getattr(judge, "tokenizer", None)
     if tok is None or not getattr(tok, "chat_template", None):
-        raise UserError(f"judge {judge.name!r} can't score verdicts by loglikelihood (no local tokenizer with a chat "
-                        "template)", hint="use method 'generate' for endpoints")
-    contexts = [tok.apply_chat_template(p, tokenize=False, add_generation_prompt=True) + "Final verdict:"
-                for p in prompts]
+        raise UserError(
+            f"judge {judge.name!r} can't score verdicts by loglikelihood (no local tokenizer with a chat template)",
+            hint="use method 'generate' for endpoints",
+        )
+    contexts = [
+        tok.apply_chat_template(p, tokenize=False, add_generation_prompt=True) + "Final verdict:" for p in prompts
+    ]
     requests = [(c, f" [[{m}]]") for c in contexts for m in _LOGPROB_MARKERS]
     if store is not None:
         from workbench.models.cache import cached_loglikelihood
@@ -161,16 +230,20 @@ def _logprob_verdicts(judge, prompts: list, store) -> list[str]:
     for i in range(len(prompts)):
         scores = [lls[i * len(_LOGPROB_MARKERS) + k][0] for k in range(len(_LOGPROB_MARKERS))]
         best = _LOGPROB_MARKERS[max(range(len(scores)), key=scores.__getitem__)]
-        out.append("logprob " + " ".join(f"{m}={s:.3f}" for m, s in zip(_LOGPROB_MARKERS, scores)) +
-                   f"\nFinal verdict: [[{best}]]")
+        out.append(
+            "logprob "
+            + " ".join(f"{m}={s:.3f}" for m, s in zip(_LOGPROB_MARKERS, scores))
+            + f"\nFinal verdict: [[{best}]]"
+        )
     return out
 
 
 _LOGPROB_MARKERS = ("A", "B", "C", "D")
 
 
-def pairwise_judge(judge, items: list[dict], *, lang: str = "en", store=None, params: dict | None = None,
-                   method: str = "generate") -> list[PairVerdict]:
+def pairwise_judge(
+    judge, items: list[dict], *, lang: str = "en", store=None, params: dict | None = None, method: str = "generate"
+) -> list[PairVerdict]:
     """Judge each item's answer_a against answer_b in both orders (one batched call of 2·n prompts).
 
     Items: {question, answer_a, answer_b, optional reference, item_id}. The verdict is in the item's own A/B frame.
@@ -183,19 +256,34 @@ def pairwise_judge(judge, items: list[dict], *, lang: str = "en", store=None, pa
             if not isinstance(it.get(key), str):
                 raise UserError(f"pairwise item {it.get('item_id', i)!r} lacks the text field {key!r}")
         ref = it.get("reference") or None
-        prompts.append(pairwise_prompt(question=it["question"], answer_a=it["answer_a"], answer_b=it["answer_b"],
-                                       reference=ref, lang=lang))
-        prompts.append(pairwise_prompt(question=it["question"], answer_a=it["answer_b"], answer_b=it["answer_a"],
-                                       reference=ref, lang=lang))
-    texts = _logprob_verdicts(judge, prompts, store) if method == "logprob" else _generate(judge, prompts, store, params)
+        prompts.append(
+            pairwise_prompt(
+                question=it["question"], answer_a=it["answer_a"], answer_b=it["answer_b"], reference=ref, lang=lang
+            )
+        )
+        prompts.append(
+            pairwise_prompt(
+                question=it["question"], answer_a=it["answer_b"], answer_b=it["answer_a"], reference=ref, lang=lang
+            )
+        )
+    texts = (
+        _logprob_verdicts(judge, prompts, store) if method == "logprob" else _generate(judge, prompts, store, params)
+    )
     out = []
     for i, it in enumerate(items):
         t_ab, t_ba = texts[2 * i], texts[2 * i + 1]
         v_ab, v_ba = parse_pair_verdict(t_ab), parse_pair_verdict(t_ba)
         m_ba = _SWAP.get(v_ba, v_ba)
-        per_order = [{"order": "AB", "verdict": v_ab, "mapped": v_ab, "raw": t_ab},
-                     {"order": "BA", "verdict": v_ba, "mapped": m_ba, "raw": t_ba}]
-        out.append(PairVerdict(str(it.get("item_id", i)), combine_orders(v_ab, m_ba), per_order,
-                               f"--- order AB (answer_a shown first) ---\n{t_ab}\n"
-                               f"--- order BA (answer_b shown first) ---\n{t_ba}"))
+        per_order = [
+            {"order": "AB", "verdict": v_ab, "mapped": v_ab, "raw": t_ab},
+            {"order": "BA", "verdict": v_ba, "mapped": m_ba, "raw": t_ba},
+        ]
+        out.append(
+            PairVerdict(
+                str(it.get("item_id", i)),
+                combine_orders(v_ab, m_ba),
+                per_order,
+                f"--- order AB (answer_a shown first) ---\n{t_ab}\n--- order BA (answer_b shown first) ---\n{t_ba}",
+            )
+        )
     return out

@@ -4,6 +4,7 @@ A verdict is taken when the text names exactly one, or when several are named (e
 instructions) but the last line that says "verdict"/"rating"/"판정"/"점수" names exactly one. Anything else is
 "unparsed". MT-Bench reads `[[A]]`/`[[B]]`/`[[C]]` and `[[rating]]` the same way (FastChat llm_judge/common.py).
 """
+
 from __future__ import annotations
 
 import json
@@ -16,18 +17,35 @@ UNPARSED = "unparsed"
 
 # [[A]], [[ B ]], [[C]], [[D]], [[A>B]], [[B>A]], [[A=B]], [[tie]], [[both bad]]
 _PAIR = re.compile(r"\[\[\s*(A>>?B|B>>?A|A\s*=\s*B|A|B|C|D|tie|both[ _-]?bad)\s*\]\]", re.IGNORECASE)
-_PAIR_NAMES = {"a": "A", "b": "B", "c": "tie", "d": "bothbad", "tie": "tie", "a=b": "tie", "a>b": "A",
-               "a>>b": "A", "b>a": "B", "b>>a": "B", "bothbad": "bothbad", "assistanta": "A", "answera": "A",
-               "assistantb": "B", "answerb": "B"}
+_PAIR_NAMES = {
+    "a": "A",
+    "b": "B",
+    "c": "tie",
+    "d": "bothbad",
+    "tie": "tie",
+    "a=b": "tie",
+    "a>b": "A",
+    "a>>b": "A",
+    "b>a": "B",
+    "b>>a": "B",
+    "bothbad": "bothbad",
+    "assistanta": "A",
+    "answera": "A",
+    "assistantb": "B",
+    "answerb": "B",
+}
 
 
 def _norm(label: str) -> str:
     return re.sub(r"[\s_-]+", "", label.lower())
+
+
 # [[7]], [[7.5]], [[ 8 ]], [[8/10]]
 _SCORE = re.compile(r"\[\[\s*(-?\d+(?:\.\d+)?)\s*(?:/\s*\d+(?:\.\d+)?)?\s*\]\]")
 # "Rating: 7", "Score: 8/10", "점수: 7" when no [[N]] is present
-_SCORE_LINE = re.compile(r"(?:rating|score|grade|평점|점수)\s*[:：=]\s*\[?\s*(-?\d+(?:\.\d+)?)\s*(?:/\s*\d+)?\s*\]?",
-                         re.IGNORECASE)
+_SCORE_LINE = re.compile(
+    r"(?:rating|score|grade|평점|점수)\s*[:：=]\s*\[?\s*(-?\d+(?:\.\d+)?)\s*(?:/\s*\d+)?\s*\]?", re.IGNORECASE
+)
 _PASS = re.compile(r"\[\[\s*(pass|fail|통과|불통과|탈락)\s*\]\]", re.IGNORECASE)
 _PASS_NAMES = {"pass": "pass", "fail": "fail", "통과": "pass", "불통과": "fail", "탈락": "fail"}
 _VERDICT_LINE = re.compile(r"verdict|rating|score|decision|판정|점수|평점|결정", re.IGNORECASE)
@@ -73,7 +91,7 @@ def _json_value(text: str, keys: tuple[str, ...]):
 
 
 def parse_pair_verdict(text: str) -> str:
-    """"A", "B", "tie", "bothbad" or "unparsed" from a pairwise judge's output."""
+    """ "A", "B", "tie", "bothbad" or "unparsed" from a pairwise judge's output."""
     text = text or ""
     got = _pick(text, _PAIR, lambda m: _PAIR_NAMES[_norm(m.group(1))])
     if got is not None:
@@ -107,7 +125,7 @@ def parse_score(text: str, scale: tuple[float, float] = (1, 10)) -> float | None
 
 
 def parse_pass_fail(text: str) -> str:
-    """"pass", "fail" or "unparsed" from "[[PASS]]"/"[[FAIL]]" or {"verdict": "pass"}."""
+    """ "pass", "fail" or "unparsed" from "[[PASS]]"/"[[FAIL]]" or {"verdict": "pass"}."""
     text = text or ""
     got = _pick(text, _PASS, lambda m: _PASS_NAMES[m.group(1).lower()])
     if got is not None:

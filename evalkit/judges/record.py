@@ -1,7 +1,8 @@
 """Verdicts in the results store (`ratings`, plus `battles` for Elo) and win rates against human answers."""
+
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 import numpy as np
 import sqlalchemy as sa
@@ -9,8 +10,14 @@ import sqlalchemy as sa
 from evalkit.judges.judge import PairVerdict, SingleVerdict
 from workbench.store import Store, schema
 
-__all__ = ["HUMAN_REFERENCE", "BATTLE_WINNER", "read_ratings", "record_pair_verdicts", "record_single_verdicts",
-           "reference_winrates"]
+__all__ = [
+    "HUMAN_REFERENCE",
+    "BATTLE_WINNER",
+    "read_ratings",
+    "record_pair_verdicts",
+    "record_single_verdicts",
+    "reference_winrates",
+]
 
 # The contestant whose answers are the human-written reference answers of a suite or dataset.
 HUMAN_REFERENCE = "human-reference"
@@ -18,41 +25,97 @@ HUMAN_REFERENCE = "human-reference"
 BATTLE_WINNER = {"A": "model_a", "B": "model_b", "tie": "tie", "bothbad": "tie (bothbad)"}
 
 
-def record_pair_verdicts(store: Store, verdicts: Sequence[PairVerdict], items: Sequence[dict], *, rater: str,
-                         model_a: str, model_b: str, run_id: str | None = None, session_id: str | None = None,
-                         rater_kind: str = "llm", suite: str | None = None, battles: bool = True) -> int:
+def record_pair_verdicts(
+    store: Store,
+    verdicts: Sequence[PairVerdict],
+    items: Sequence[dict],
+    *,
+    rater: str,
+    model_a: str,
+    model_b: str,
+    run_id: str | None = None,
+    session_id: str | None = None,
+    rater_kind: str = "llm",
+    suite: str | None = None,
+    battles: bool = True,
+) -> int:
     """One `ratings` row per item (the combined verdict, both raw orders under `raw`); decisive and tie verdicts
     also become `battles` rows for ratings/tournaments. Returns the number of ratings rows written."""
     rows, fights = [], []
     for v, it in zip(verdicts, items):
-        rows.append(dict(run_id=run_id, session_id=session_id, item_id=v.item_id, kind="pairwise",
-                         prompt=it.get("question"), model_a=it.get("model_a") or model_a,
-                         model_b=it.get("model_b") or model_b, output_a=it.get("answer_a"),
-                         output_b=it.get("answer_b"), rater=rater, rater_kind=rater_kind, verdict=v.winner,
-                         rationale=v.per_order[0]["raw"] if v.per_order else None, order_shown="both",
-                         raw={"per_order": v.per_order, "reference": it.get("reference")}))
+        rows.append(
+            dict(
+                run_id=run_id,
+                session_id=session_id,
+                item_id=v.item_id,
+                kind="pairwise",
+                prompt=it.get("question"),
+                model_a=it.get("model_a") or model_a,
+                model_b=it.get("model_b") or model_b,
+                output_a=it.get("answer_a"),
+                output_b=it.get("answer_b"),
+                rater=rater,
+                rater_kind=rater_kind,
+                verdict=v.winner,
+                rationale=v.per_order[0]["raw"] if v.per_order else None,
+                order_shown="both",
+                raw={"per_order": v.per_order, "reference": it.get("reference")},
+            )
+        )
         if battles and v.winner in BATTLE_WINNER:
-            fights.append(dict(run_id=run_id, suite=suite, item_id=v.item_id, model_a=it.get("model_a") or model_a,
-                               model_b=it.get("model_b") or model_b,
-                               winner=BATTLE_WINNER[v.winner], judge=rater, judge_kind=rater_kind,
-                               len_a=len(it.get("answer_a") or ""), len_b=len(it.get("answer_b") or "")))
+            fights.append(
+                dict(
+                    run_id=run_id,
+                    suite=suite,
+                    item_id=v.item_id,
+                    model_a=it.get("model_a") or model_a,
+                    model_b=it.get("model_b") or model_b,
+                    winner=BATTLE_WINNER[v.winner],
+                    judge=rater,
+                    judge_kind=rater_kind,
+                    len_a=len(it.get("answer_a") or ""),
+                    len_b=len(it.get("answer_b") or ""),
+                )
+            )
     store.insert(schema.ratings, rows)
     store.insert(schema.battles, fights)
     return len(rows)
 
 
-def record_single_verdicts(store: Store, verdicts: Sequence[SingleVerdict], items: Sequence[dict], *, rater: str,
-                           model: str, run_id: str | None = None, rater_kind: str = "llm") -> int:
+def record_single_verdicts(
+    store: Store,
+    verdicts: Sequence[SingleVerdict],
+    items: Sequence[dict],
+    *,
+    rater: str,
+    model: str,
+    run_id: str | None = None,
+    rater_kind: str = "llm",
+) -> int:
     """One `ratings` row per graded answer (kind "single"; score or pass/fail; raw judge text kept)."""
-    rows = [dict(run_id=run_id, item_id=str(it.get("item_id", i)), kind="single", prompt=it.get("question"),
-                 model_a=model, output_a=it.get("answer"), rater=rater, rater_kind=rater_kind, verdict=v.verdict,
-                 score=v.score, rationale=v.raw, raw={"raw": v.raw, "reference": it.get("reference")})
-            for i, (v, it) in enumerate(zip(verdicts, items))]
+    rows = [
+        dict(
+            run_id=run_id,
+            item_id=str(it.get("item_id", i)),
+            kind="single",
+            prompt=it.get("question"),
+            model_a=model,
+            output_a=it.get("answer"),
+            rater=rater,
+            rater_kind=rater_kind,
+            verdict=v.verdict,
+            score=v.score,
+            rationale=v.raw,
+            raw={"raw": v.raw, "reference": it.get("reference")},
+        )
+        for i, (v, it) in enumerate(zip(verdicts, items))
+    ]
     return store.insert(schema.ratings, rows)
 
 
-def read_ratings(store: Store, *, run_id: str | None = None, kind: str | None = None,
-                 rater_kind: str | None = None) -> list[dict]:
+def read_ratings(
+    store: Store, *, run_id: str | None = None, kind: str | None = None, rater_kind: str | None = None
+) -> list[dict]:
     """Rows of the `ratings` table (optionally of one run, kind or rater kind), oldest first."""
     t = schema.ratings
     q = sa.select(t).order_by(t.c.id)
@@ -66,8 +129,9 @@ def read_ratings(store: Store, *, run_id: str | None = None, kind: str | None = 
         return [dict(r) for r in conn.execute(q).mappings()]
 
 
-def reference_winrates(rows: Sequence[dict], *, bootstrap: int = 1000, seed: int = 0,
-                       reference: str = HUMAN_REFERENCE) -> dict:
+def reference_winrates(
+    rows: Sequence[dict], *, bootstrap: int = 1000, seed: int = 0, reference: str = HUMAN_REFERENCE
+) -> dict:
     """Each model's win rate against the human-written answers: (wins + ½ ties) / decided-or-tied comparisons,
     with a percentile bootstrap CI over items. Rows: model_a, model_b, verdict (A/B/tie/bothbad); unparsed skipped."""
     per_model: dict[str, list[float]] = {}
@@ -86,8 +150,15 @@ def reference_winrates(rows: Sequence[dict], *, bootstrap: int = 1000, seed: int
     rng = np.random.default_rng(seed)
     for model, scores in sorted(per_model.items()):
         s = np.array(scores)
-        entry = {"n": len(s), "wins": int((s == 1).sum()), "ties": int((s == 0.5).sum()),
-                 "losses": int((s == 0).sum()), "win_rate": round(float(s.mean()), 6), "ci_low": None, "ci_high": None}
+        entry = {
+            "n": len(s),
+            "wins": int((s == 1).sum()),
+            "ties": int((s == 0.5).sum()),
+            "losses": int((s == 0).sum()),
+            "win_rate": round(float(s.mean()), 6),
+            "ci_low": None,
+            "ci_high": None,
+        }
         if bootstrap > 0 and len(s) >= 2:
             means = s[rng.integers(0, len(s), (bootstrap, len(s)))].mean(axis=1)
             lo, hi = np.quantile(means, [0.025, 0.975])

@@ -3,17 +3,18 @@
 A contestant is a model spec with its decoding settings, or `human-reference`: the human-written reference answers
 of the suite or dataset, so model answers can be compared with human ones blind.
 """
+
 from __future__ import annotations
 
 import sys
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Sequence
 
-from workbench.errors import UserError
 from evalkit.judges.judge import JUDGE_PARAMS, pairwise_judge
 from evalkit.judges.record import HUMAN_REFERENCE, record_pair_verdicts, reference_winrates
+from workbench.errors import UserError
 
 __all__ = ["Contestant", "answers_from_run", "judge_contestants", "judge_pairs", "load_items", "load_pairs"]
 
@@ -61,8 +62,9 @@ def _suite_reference(case) -> str | None:
     return None
 
 
-def load_items(*, suite: str | None = None, data: str | None = None, limit: int | None = None,
-               offset: int = 0) -> list[dict]:
+def load_items(
+    *, suite: str | None = None, data: str | None = None, limit: int | None = None, offset: int = 0
+) -> list[dict]:
     """Pairwise items {item_id, question, reference} from a suite's cases or a Q/A file (CSV/JSONL)."""
     if bool(suite) == bool(data):
         raise UserError("give exactly one of --suite or --data")
@@ -72,8 +74,14 @@ def load_items(*, suite: str | None = None, data: str | None = None, limit: int 
 
         s = load_suite(suite)
         for case in s.cases:
-            items.append({"item_id": case.id, "question": _question_text(case.prompt),
-                          "reference": _suite_reference(case), "system": (case.gen or {}).get("system")})
+            items.append(
+                {
+                    "item_id": case.id,
+                    "question": _question_text(case.prompt),
+                    "reference": _suite_reference(case),
+                    "system": (case.gen or {}).get("system"),
+                }
+            )
     else:
         from evalkit.ratings_io import read_records
 
@@ -84,16 +92,23 @@ def load_items(*, suite: str | None = None, data: str | None = None, limit: int 
         q = next((cols[c] for c in _QUESTION_COLS if c in cols), None)
         a = next((cols[c] for c in _ANSWER_COLS if c in cols), None)
         if q is None:
-            raise UserError(f"{data}:1: no question column (looked for {', '.join(_QUESTION_COLS)})",
-                            hint="name the question column 'question' and the human answer 'answer'")
+            raise UserError(
+                f"{data}:1: no question column (looked for {', '.join(_QUESTION_COLS)})",
+                hint="name the question column 'question' and the human answer 'answer'",
+            )
         seen = set()
         for line, rec in records:
             text = str(rec.get(q) or "").strip()
             if not text or text in seen:  # exact duplicate questions would make duplicate items
                 continue
             seen.add(text)
-            items.append({"item_id": f"{Path(data).stem}:{line}", "question": text,
-                          "reference": (str(rec.get(a)).strip() or None) if a and rec.get(a) is not None else None})
+            items.append(
+                {
+                    "item_id": f"{Path(data).stem}:{line}",
+                    "question": text,
+                    "reference": (str(rec.get(a)).strip() or None) if a and rec.get(a) is not None else None,
+                }
+            )
     items = items[offset:]
     return items[:limit] if limit else items
 
@@ -106,13 +121,16 @@ def answers_from_run(store, run_id: str, model: str, item_ids: Sequence[str]) ->
 
     t = schema.case_results
     with store.engine.connect() as conn:
-        rows = conn.execute(sa.select(t.c.case_id, t.c.output).where(t.c.run_id.like(f"{run_id}%"),
-                                                                      t.c.model == model)).all()
+        rows = conn.execute(
+            sa.select(t.c.case_id, t.c.output).where(t.c.run_id.like(f"{run_id}%"), t.c.model == model)
+        ).all()
     got = {r.case_id: r.output for r in rows}
     missing = [i for i in item_ids if got.get(i) is None]
     if missing:
-        raise UserError(f"run {run_id} has no output of {model!r} for case(s) {', '.join(missing[:5])}",
-                        hint="check the run id and model name with `evalkit store runs`")
+        raise UserError(
+            f"run {run_id} has no output of {model!r} for case(s) {', '.join(missing[:5])}",
+            hint="check the run id and model name with `evalkit store runs`",
+        )
     return [got[i] for i in item_ids]
 
 
@@ -122,8 +140,10 @@ def _answers(c: Contestant, items: list[dict], models: dict, store, max_new_toke
     if c.spec == HUMAN_REFERENCE:
         missing = [it["item_id"] for it in items if not it.get("reference")]
         if missing:
-            raise UserError(f"{HUMAN_REFERENCE} needs a reference answer, but item(s) {', '.join(missing[:5])} have "
-                            "none", hint="give the suite cases a `reference` var, or use a Q/A file with answers")
+            raise UserError(
+                f"{HUMAN_REFERENCE} needs a reference answer, but item(s) {', '.join(missing[:5])} have none",
+                hint="give the suite cases a `reference` var, or use a Q/A file with answers",
+            )
         return [it["reference"] for it in items]
     from workbench.models import load_model
     from workbench.models.cache import cached_generate
@@ -134,15 +154,33 @@ def _answers(c: Contestant, items: list[dict], models: dict, store, max_new_toke
     if system is None:  # the suite's own system prompt, when every case shares one
         found = {it.get("system") for it in items}
         system = found.pop() if len(found) == 1 else None
-    gens = cached_generate(models[c.spec], store, [it["question"] for it in items], max_new_tokens=max_new_tokens,
-                           temperature=c.temperature, seed=c.seed, system=system)
+    gens = cached_generate(
+        models[c.spec],
+        store,
+        [it["question"] for it in items],
+        max_new_tokens=max_new_tokens,
+        temperature=c.temperature,
+        seed=c.seed,
+        system=system,
+    )
     return [g.text.strip() for g in gens]
 
 
-def judge_contestants(judge_spec: str, items: list[dict], contestants: Sequence[Contestant], *, store=None,
-                      lang: str = "en", max_new_tokens: int = 96, judge_params: dict | None = None,
-                      use_reference: bool = True, bootstrap: int = 1000, seed: int = 0,
-                      progress: bool = True, method: str = "generate") -> dict:
+def judge_contestants(
+    judge_spec: str,
+    items: list[dict],
+    contestants: Sequence[Contestant],
+    *,
+    store=None,
+    lang: str = "en",
+    max_new_tokens: int = 96,
+    judge_params: dict | None = None,
+    use_reference: bool = True,
+    bootstrap: int = 1000,
+    seed: int = 0,
+    progress: bool = True,
+    method: str = "generate",
+) -> dict:
     """Answer every item with both contestants, judge A vs B in both orders, record verdicts; returns a summary."""
     if len(contestants) != 2:
         raise UserError(f"pairwise judging needs exactly two contestants, got {len(contestants)}")
@@ -162,9 +200,16 @@ def judge_contestants(judge_spec: str, items: list[dict], contestants: Sequence[
         models[judge_spec] = load_model(judge_spec)
     judge = models[judge_spec]
     blind = HUMAN_REFERENCE in (a.spec, b.spec)  # the reference is a contestant: don't show it to the judge too
-    pairs = [{"item_id": it["item_id"], "question": it["question"], "answer_a": x, "answer_b": y,
-              "reference": it.get("reference") if use_reference and not blind else None}
-             for it, x, y in zip(items, ans_a, ans_b)]
+    pairs = [
+        {
+            "item_id": it["item_id"],
+            "question": it["question"],
+            "answer_a": x,
+            "answer_b": y,
+            "reference": it.get("reference") if use_reference and not blind else None,
+        }
+        for it, x, y in zip(items, ans_a, ans_b)
+    ]
     params = {**JUDGE_PARAMS, **(judge_params or {})}
     say(f"judging {len(pairs)} pair(s) in both orders with {judge.name} …")
     verdicts = pairwise_judge(judge, pairs, lang=lang, store=store, params=params, method=method)
@@ -172,22 +217,45 @@ def judge_contestants(judge_spec: str, items: list[dict], contestants: Sequence[
     per_order = [(v.per_order[0]["mapped"], v.per_order[1]["mapped"]) for v in verdicts]
     readable = [(x, y) for x, y in per_order if "unparsed" not in (x, y)]
     summary = {
-        "judge": judge.name, "model_a": a.name, "model_b": b.name, "items": len(pairs), "lang": lang,
+        "judge": judge.name,
+        "model_a": a.name,
+        "model_b": b.name,
+        "items": len(pairs),
+        "lang": lang,
         "counts": {k: counts.get(k, 0) for k in ("A", "B", "tie", "bothbad", "unparsed")},
         "position_consistency": round(sum(x == y for x, y in readable) / len(readable), 6) if readable else None,
-        "judge_params": params, "method": method,
-        "verdicts": [{"item_id": v.item_id, "winner": v.winner, "order_AB": v.per_order[0]["verdict"],
-                      "order_BA": v.per_order[1]["verdict"]} for v in verdicts],
+        "judge_params": params,
+        "method": method,
+        "verdicts": [
+            {
+                "item_id": v.item_id,
+                "winner": v.winner,
+                "order_AB": v.per_order[0]["verdict"],
+                "order_BA": v.per_order[1]["verdict"],
+            }
+            for v in verdicts
+        ],
     }
     if HUMAN_REFERENCE in (a.spec, b.spec):
         rows = [{"model_a": a.name, "model_b": b.name, "verdict": v.winner} for v in verdicts]
-        summary["winrate_vs_human_reference"] = reference_winrates(rows, bootstrap=bootstrap, seed=seed,
-                                                                   reference=a.name if a.spec == HUMAN_REFERENCE
-                                                                   else b.name)
+        summary["winrate_vs_human_reference"] = reference_winrates(
+            rows, bootstrap=bootstrap, seed=seed, reference=a.name if a.spec == HUMAN_REFERENCE else b.name
+        )
     if store is not None:
-        run = store.start_run("judge", f"{a.name} vs {b.name}", model=judge.name, fingerprint=judge.fingerprint,
-                              config={"model_a": a.name, "model_b": b.name, "lang": lang, "judge_params": params, "method": method,
-                                      "contestants": [vars_of(c) for c in contestants]})
+        run = store.start_run(
+            "judge",
+            f"{a.name} vs {b.name}",
+            model=judge.name,
+            fingerprint=judge.fingerprint,
+            config={
+                "model_a": a.name,
+                "model_b": b.name,
+                "lang": lang,
+                "judge_params": params,
+                "method": method,
+                "contestants": [vars_of(c) for c in contestants],
+            },
+        )
         record_pair_verdicts(store, verdicts, pairs, rater=judge.name, model_a=a.name, model_b=b.name, run_id=run)
         store.finish_run(run, summary={k: v for k, v in summary.items() if k != "verdicts"})
         summary["run_id"] = run
@@ -207,16 +275,28 @@ def load_pairs(path: str, *, limit: int | None = None, offset: int = 0) -> list[
     for line, rec in read_records(path):
         for key in ("item_id", "question", "answer_a", "answer_b"):
             if not str(rec.get(key) or "").strip():
-                raise UserError(f"{path}:{line}: missing field {key!r}",
-                                hint="pairs need item_id, question, answer_a, answer_b (reference optional)")
-        items.append({k: rec.get(k) for k in ("item_id", "question", "answer_a", "answer_b", "reference",
-                                              "model_a", "model_b")})
+                raise UserError(
+                    f"{path}:{line}: missing field {key!r}",
+                    hint="pairs need item_id, question, answer_a, answer_b (reference optional)",
+                )
+        items.append(
+            {k: rec.get(k) for k in ("item_id", "question", "answer_a", "answer_b", "reference", "model_a", "model_b")}
+        )
     items = items[offset:]
     return items[:limit] if limit else items
 
 
-def judge_pairs(judge_spec: str, pairs: list[dict], *, store=None, lang: str = "en", judge_params: dict | None = None,
-                method: str = "generate", use_reference: bool = True, name: str | None = None) -> dict:
+def judge_pairs(
+    judge_spec: str,
+    pairs: list[dict],
+    *,
+    store=None,
+    lang: str = "en",
+    judge_params: dict | None = None,
+    method: str = "generate",
+    use_reference: bool = True,
+    name: str | None = None,
+) -> dict:
     """Judge given answer pairs (e.g. the ones humans rated) in both orders and record the verdicts."""
     from workbench.models import load_model
 
@@ -227,17 +307,37 @@ def judge_pairs(judge_spec: str, pairs: list[dict], *, store=None, lang: str = "
     params = {**JUDGE_PARAMS, **(judge_params or {})}
     verdicts = pairwise_judge(judge, items, lang=lang, store=store, params=params, method=method)
     counts = Counter(v.winner for v in verdicts)
-    readable = [(v.per_order[0]["mapped"], v.per_order[1]["mapped"]) for v in verdicts
-                if "unparsed" not in (v.per_order[0]["mapped"], v.per_order[1]["mapped"])]
-    summary = {"judge": judge.name, "items": len(items), "lang": lang, "method": method, "judge_params": params,
-               "counts": {k: counts.get(k, 0) for k in ("A", "B", "tie", "bothbad", "unparsed")},
-               "position_consistency": round(sum(x == y for x, y in readable) / len(readable), 6) if readable else None,
-               "verdicts": [{"item_id": v.item_id, "winner": v.winner, "order_AB": v.per_order[0]["verdict"],
-                             "order_BA": v.per_order[1]["verdict"]} for v in verdicts]}
+    readable = [
+        (v.per_order[0]["mapped"], v.per_order[1]["mapped"])
+        for v in verdicts
+        if "unparsed" not in (v.per_order[0]["mapped"], v.per_order[1]["mapped"])
+    ]
+    summary = {
+        "judge": judge.name,
+        "items": len(items),
+        "lang": lang,
+        "method": method,
+        "judge_params": params,
+        "counts": {k: counts.get(k, 0) for k in ("A", "B", "tie", "bothbad", "unparsed")},
+        "position_consistency": round(sum(x == y for x, y in readable) / len(readable), 6) if readable else None,
+        "verdicts": [
+            {
+                "item_id": v.item_id,
+                "winner": v.winner,
+                "order_AB": v.per_order[0]["verdict"],
+                "order_BA": v.per_order[1]["verdict"],
+            }
+            for v in verdicts
+        ],
+    }
     if store is not None:
-        run = store.start_run("judge", name or f"pairs judged by {judge.name}", model=judge.name,
-                              fingerprint=judge.fingerprint, config={"lang": lang, "method": method,
-                                                                     "judge_params": params})
+        run = store.start_run(
+            "judge",
+            name or f"pairs judged by {judge.name}",
+            model=judge.name,
+            fingerprint=judge.fingerprint,
+            config={"lang": lang, "method": method, "judge_params": params},
+        )
         record_pair_verdicts(store, verdicts, items, rater=judge.name, model_a="A", model_b="B", run_id=run)
         store.finish_run(run, summary={k: v for k, v in summary.items() if k != "verdicts"})
         summary["run_id"] = run

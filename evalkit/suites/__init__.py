@@ -1,4 +1,5 @@
 """Held-out regression test suites: the YAML format, assertion registry, runner, outputs and regression compare."""
+
 from __future__ import annotations
 
 from evalkit.suites.assertions import REGISTRY, Grade, Output, assertion, known_types
@@ -13,5 +14,15 @@ def compare_runs(store, run_a: str, run_b: str, **kwargs) -> dict:
     return _compare(store, run_a, run_b, **kwargs)
 
 
-__all__ = ["REGISTRY", "Case", "Grade", "Output", "Suite", "assertion", "compare_runs", "known_types", "load_suite",
-           "run_suites"]
+__all__ = [
+    "REGISTRY",
+    "Case",
+    "Grade",
+    "Output",
+    "Suite",
+    "assertion",
+    "compare_runs",
+    "known_types",
+    "load_suite",
+    "run_suites",
+]

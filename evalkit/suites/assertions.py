@@ -7,14 +7,16 @@ any check; `weight` weighs it in the case score.
 Each grade's reason is a message (workbench.messages): `Grade.message` is {"key", "fields"} from MESSAGES below, and
 `Grade.reason` is its English rendering, what the CLI prints and the JSON keeps; the app says the same key in Korean.
 """
+
 from __future__ import annotations
 
 import inspect
 import json
 import math
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 from workbench.errors import UserError
 from workbench.messages import message, render
@@ -125,8 +127,9 @@ def assertion(name: str, *, needs: str = "output"):
     def deco(fn):
         sig = inspect.signature(fn)
         kw = [p for p in sig.parameters.values() if p.kind is p.KEYWORD_ONLY]
-        REGISTRY[name] = Entry(name, fn, tuple(p.name for p in kw),
-                               tuple(p.name for p in kw if p.default is p.empty), needs)
+        REGISTRY[name] = Entry(
+            name, fn, tuple(p.name for p in kw), tuple(p.name for p in kw if p.default is p.empty), needs
+        )
         return fn
 
     return deco
@@ -137,6 +140,7 @@ def known_types() -> list[str]:
 
 
 # -- the checks ----------------------------------------------------------------------------------------------------
+
 
 def _json_ready(value) -> bool:
     """Strict JSON (what PostgreSQL's json column takes): no NaN or infinity, no objects."""
@@ -189,8 +193,11 @@ def _contains(out: Output, value, mode: str, fold: bool) -> Grade:
     missing = [w for w in wanted if w not in found]
     if ok:
         return _grade(ok, "assertions.found", found=found)
-    return _grade(ok, "assertions.missing", missing=missing) if mode == "all" else \
-        _grade(ok, "assertions.missing_any", wanted=wanted)
+    return (
+        _grade(ok, "assertions.missing", missing=missing)
+        if mode == "all"
+        else _grade(ok, "assertions.missing_any", wanted=wanted)
+    )
 
 
 @assertion("contains")
@@ -231,7 +238,7 @@ def starts_with(out: Output, *, value, ignore_case: bool = False) -> Grade:
     text, want = out.text.lstrip(), str(value)
     if ignore_case:
         text, want = text.casefold(), want.casefold()
-    return _grade(text.startswith(want), "assertions.starts_with", start=out.text.lstrip()[:len(want) + 10])
+    return _grade(text.startswith(want), "assertions.starts_with", start=out.text.lstrip()[: len(want) + 10])
 
 
 @assertion("regex")
@@ -248,7 +255,7 @@ _FENCE = re.compile(r"^\s*```[A-Za-z]*\s*\n?(.*?)\n?```\s*$", re.S)
 
 
 def _not_json(e: ValueError) -> Grade:
-    """"not JSON: <json's message>", the message keyed when json worded it as it does today."""
+    """ "not JSON: <json's message>", the message keyed when json worded it as it does today."""
     error = str(e)
     if isinstance(e, json.JSONDecodeError):
         problem = _exact(e.msg, _JSON_PROBLEMS[e.msg]) if e.msg in _JSON_PROBLEMS else e.msg
@@ -338,8 +345,12 @@ def similar(out: Output, *, value, threshold: float = 0.8, method: str = "token_
     """rapidfuzz similarity (ratio or token_set_ratio, 0..1) to the closest of `value` reaches `threshold`."""
     from rapidfuzz import fuzz
 
-    scorers = {"ratio": fuzz.ratio, "token_set_ratio": fuzz.token_set_ratio, "partial_ratio": fuzz.partial_ratio,
-               "token_sort_ratio": fuzz.token_sort_ratio}
+    scorers = {
+        "ratio": fuzz.ratio,
+        "token_set_ratio": fuzz.token_set_ratio,
+        "partial_ratio": fuzz.partial_ratio,
+        "token_sort_ratio": fuzz.token_sort_ratio,
+    }
     if method not in scorers:
         raise UserError(f"similar: unknown method {method!r}", hint=f"use one of {sorted(scorers)}")
     best = max(scorers[method](out.text.strip(), ref.strip()) / 100.0 for ref in _as_list(value))
@@ -351,11 +362,15 @@ def length(out: Output, *, min: int | None = None, max: int | None = None, unit:
     """Output length in chars or words within [min, max]."""
     n = len(out.text.split()) if unit == "words" else len(out.text)
     ok = (min is None or n >= min) and (max is None or n <= max)
-    key = {(True, True): "assertions.length_no_bounds", (True, False): "assertions.length_no_min",
-           (False, True): "assertions.length_no_max"}.get((min is None, max is None), "assertions.length")
+    key = {
+        (True, True): "assertions.length_no_bounds",
+        (True, False): "assertions.length_no_min",
+        (False, True): "assertions.length_no_max",
+    }.get((min is None, max is None), "assertions.length")
     said_unit = message(f"assertions.unit.{unit}") if unit in ("chars", "words") else unit
-    return _grade(ok, key, n=n, unit=said_unit, **({} if min is None else {"min": min}),
-                  **({} if max is None else {"max": max}))
+    return _grade(
+        ok, key, n=n, unit=said_unit, **({} if min is None else {"min": min}), **({} if max is None else {"max": max})
+    )
 
 
 @assertion("latency")
@@ -364,16 +379,18 @@ def latency(out: Output, *, max: float) -> Grade:  # noqa: A002
     return _grade(out.latency_s <= float(max), "assertions.latency", seconds=float(out.latency_s), limit=float(max))
 
 
-def _gold_index(answer, choices: list[str], case_id: str = "") -> int:
+def gold_index(answer, choices: list[str], case_id: str = "") -> int:
     if isinstance(answer, int) or (isinstance(answer, str) and answer.strip().isdigit()):
         return int(answer)
     a = str(answer).strip()
-    if len(a) == 1 and a.isalpha() and a.lower() in "abcdefghijklmnopqrstuvwxyz"[:len(choices)]:
+    if len(a) == 1 and a.isalpha() and a.lower() in "abcdefghijklmnopqrstuvwxyz"[: len(choices)]:
         return "abcdefghijklmnopqrstuvwxyz".index(a.lower())
     if a in [c.strip() for c in choices]:
         return [c.strip() for c in choices].index(a)
-    raise UserError(f"case {case_id}: choice answer {answer!r} is neither an index, a letter nor one of the choices",
-                    hint="write answer: as 0-based index, a letter (a, b, ...) or the text of one choice")
+    raise UserError(
+        f"case {case_id}: choice answer {answer!r} is neither an index, a letter nor one of the choices",
+        hint="write answer: as 0-based index, a letter (a, b, ...) or the text of one choice",
+    )
 
 
 @assertion("choice", needs="loglikelihood")
@@ -387,22 +404,43 @@ def choice(out: Output, *, choices, answer, delimiter: str = " ", metric: str = 
 
     if out.choice_lls is None:
         raise RuntimeError("choice assertion evaluated without loglikelihoods")
-    gold = _gold_index(answer, list(choices), out.case_id)
+    gold = gold_index(answer, list(choices), out.case_id)
     lls = np.array([ll for ll, _ in out.choice_lls], dtype=float)
     lens = np.array([float(len(c)) for c in choices])
     pred, pred_norm = int(np.argmax(lls)), int(np.argmax(lls / lens))
     acc, acc_norm = float(pred == gold), float(pred_norm == gold)
     passed = bool(acc if metric == "acc" else acc_norm)
-    data = {"acc": acc, "acc_norm": acc_norm, "pred": pred, "pred_norm": pred_norm, "gold": gold,
-            "loglikelihoods": [float(x) for x in lls], "is_greedy": [bool(g) for _, g in out.choice_lls]}
+    data = {
+        "acc": acc,
+        "acc_norm": acc_norm,
+        "pred": pred,
+        "pred_norm": pred_norm,
+        "gold": gold,
+        "loglikelihoods": [float(x) for x in lls],
+        "is_greedy": [bool(g) for _, g in out.choice_lls],
+    }
     picked = pred if metric == "acc" else pred_norm
-    return _said(passed, float(passed), "assertions.choice", data, picked=picked, choice=str(choices[picked]).strip()[:40],
-                 gold=gold)
+    return _said(
+        passed,
+        float(passed),
+        "assertions.choice",
+        data,
+        picked=picked,
+        choice=str(choices[picked]).strip()[:40],
+        gold=gold,
+    )
 
 
 @assertion("llm-rubric", needs="judge")
-def llm_rubric(out: Output, *, value, threshold: float = 7.0, reference: str | None = None,
-               scale: tuple | list = (1, 10), judge: str | dict | None = None) -> Grade:
+def llm_rubric(
+    out: Output,
+    *,
+    value,
+    threshold: float = 7.0,
+    reference: str | None = None,
+    scale: tuple | list = (1, 10),
+    judge: str | dict | None = None,
+) -> Grade:
     """A judge model grades the answer against the rubric `value`; passes at score ≥ threshold or a pass verdict."""
     from evalkit.judges import rubric_grade
 
@@ -411,18 +449,37 @@ def llm_rubric(out: Output, *, value, threshold: float = 7.0, reference: str | N
     question = out.prompt if isinstance(out.prompt, str) else "\n".join(m["content"] for m in out.prompt)
     v = (out.verdicts or {}).get(str(value))
     if v is None:
-        v = rubric_grade(out.judge, question=question, answer=out.text, rubric=str(value), reference=reference,
-                         scale=tuple(scale), lang=out.lang, store=out.store)
+        v = rubric_grade(
+            out.judge,
+            question=question,
+            answer=out.text,
+            rubric=str(value),
+            reference=reference,
+            scale=tuple(scale),
+            lang=out.lang,
+            store=out.store,
+        )
     lo, hi = float(scale[0]), float(scale[1])
     data = {"judge_score": v.score, "verdict": v.verdict, "judge_raw": v.raw[:2000]}
     if not v.parsed or v.verdict == "unparsed":
         return _said(False, 0.0, "assertions.judge_unparsed", data, reply=v.raw[:80])
     if v.verdict in ("pass", "fail"):
-        return _said(v.verdict == "pass", 1.0 if v.verdict == "pass" else 0.0, "assertions.judge_verdict", data,
-                     verdict=message(f"assertions.verdict.{v.verdict}"))
+        return _said(
+            v.verdict == "pass",
+            1.0 if v.verdict == "pass" else 0.0,
+            "assertions.judge_verdict",
+            data,
+            verdict=message(f"assertions.verdict.{v.verdict}"),
+        )
     score = float(v.score)
-    return _said(score >= threshold, min(1.0, max(0.0, (score - lo) / (hi - lo))), "assertions.judge_score", data,
-                 score=score, threshold=float(threshold))
+    return _said(
+        score >= threshold,
+        min(1.0, max(0.0, (score - lo) / (hi - lo))),
+        "assertions.judge_score",
+        data,
+        score=score,
+        threshold=float(threshold),
+    )
 
 
 @assertion("python", needs="code")
@@ -430,7 +487,9 @@ def python(out: Output, *, value) -> Grade:
     """Custom check (only with --allow-code): an expression over `output` and `vars`, or code defining
     `check(output, vars)`; returns bool, a 0..1 score, or (passed, reason)."""
     if not out.allow_code:
-        raise UserError(f"case {out.case_id}: python assertions run code", hint="rerun with --allow-code if you trust the suite")
+        raise UserError(
+            f"case {out.case_id}: python assertions run code", hint="rerun with --allow-code if you trust the suite"
+        )
     code = str(value)
     scope: dict[str, Any] = {"output": out.text, "vars": dict(out.vars), "json": json, "re": re}
     if "def check" in code:
@@ -448,6 +507,7 @@ def python(out: Output, *, value) -> Grade:
 
 
 # -- specs ---------------------------------------------------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class Check:
@@ -487,17 +547,24 @@ def parse_check(spec: dict, where: str) -> Check:
         import difflib
 
         close = difflib.get_close_matches(name, known_types(), n=1)
-        raise UserError(f"{where}: unknown assertion type {written!r}" + (f" (did you mean {close[0]!r}?)" if close else ""),
-                        hint="known types: " + ", ".join(known_types()) + "; put not- in front of any to invert it")
+        raise UserError(
+            f"{where}: unknown assertion type {written!r}" + (f" (did you mean {close[0]!r}?)" if close else ""),
+            hint="known types: " + ", ".join(known_types()) + "; put not- in front of any to invert it",
+        )
     if negate and entry.needs == "loglikelihood":
-        raise UserError(f"{where}: {written!r} can't be negated", hint="choice picks one answer; score another choice instead")
+        raise UserError(
+            f"{where}: {written!r} can't be negated", hint="choice picks one answer; score another choice instead"
+        )
     weight = float(spec.pop("weight", 1.0))
     unknown = sorted(set(spec) - set(entry.params))
     if unknown:
-        raise UserError(f"{where}: {written}: unknown key(s) {unknown}",
-                        hint=f"{name} takes: {', '.join(entry.params) or '(no keys)'}, weight")
+        raise UserError(
+            f"{where}: {written}: unknown key(s) {unknown}",
+            hint=f"{name} takes: {', '.join(entry.params) or '(no keys)'}, weight",
+        )
     missing = [p for p in entry.required if p not in spec]
     if missing:
-        raise UserError(f"{where}: {written}: missing {', '.join(missing)}",
-                        hint=f"{name} takes: {', '.join(entry.params)}")
+        raise UserError(
+            f"{where}: {written}: missing {', '.join(missing)}", hint=f"{name} takes: {', '.join(entry.params)}"
+        )
     return Check(written, entry, spec, negate, weight)

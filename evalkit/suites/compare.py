@@ -4,6 +4,7 @@ McNemar's exact test (McNemar 1947; exact form: a two-sided binomial test on the
 asks whether the pass→fail and fail→pass counts differ by more than chance. The pass-rate delta's interval is a
 percentile bootstrap over paired cases.
 """
+
 from __future__ import annotations
 
 from typing import Any
@@ -31,8 +32,9 @@ def mcnemar_exact(pass_to_fail: int, fail_to_pass: int) -> float:
     return 1.0 if n == 0 else float(binomtest(fail_to_pass, n, 0.5, alternative="two-sided").pvalue)
 
 
-def bootstrap_delta_ci(a: np.ndarray, b: np.ndarray, *, n_boot: int = 2000, confidence: float = 0.95,
-                       seed: int = 0) -> tuple[float, float]:
+def bootstrap_delta_ci(
+    a: np.ndarray, b: np.ndarray, *, n_boot: int = 2000, confidence: float = 0.95, seed: int = 0
+) -> tuple[float, float]:
     """Percentile bootstrap CI of mean(b) - mean(a), resampling paired cases."""
     a, b = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
     if len(a) == 0:
@@ -48,8 +50,13 @@ def resolve_run(store: Store, ref: str) -> dict:
     """A suite run by id or unique id prefix; the message lists candidates when it isn't unique."""
     t = schema.runs
     with store.engine.connect() as conn:
-        rows = conn.execute(sa.select(t).where(t.c.id.like(f"{ref}%"), t.c.kind == "suite")
-                            .order_by(t.c.created_at.desc())).mappings().all()
+        rows = (
+            conn.execute(
+                sa.select(t).where(t.c.id.like(f"{ref}%"), t.c.kind == "suite").order_by(t.c.created_at.desc())
+            )
+            .mappings()
+            .all()
+        )
     if not rows:
         raise UserError(f"no suite run {ref!r} in {store.url}", hint="list runs with `evalkit store runs --kind suite`")
     if len(rows) > 1:
@@ -65,8 +72,16 @@ def _cases(store: Store, run_id: str) -> dict[str, dict]:
     return {r.case_id: {"status": r.status, "tags": list(r.tags or []), "details": r.details or {}} for r in rows}
 
 
-def compare_cases(cases_a: dict[str, dict], cases_b: dict[str, dict], *, alpha: float = 0.05,
-                  confidence: float = 0.95, n_boot: int = 2000, seed: int = 0, critical_tag: str = "critical") -> dict:
+def compare_cases(
+    cases_a: dict[str, dict],
+    cases_b: dict[str, dict],
+    *,
+    alpha: float = 0.05,
+    confidence: float = 0.95,
+    n_boot: int = 2000,
+    seed: int = 0,
+    critical_tag: str = "critical",
+) -> dict:
     """The compare report over two {case_id: {status, tags, details}} mappings (paired by case id)."""
     ids = [cid for cid in cases_a if cid in cases_b]
     a = np.array([cases_a[c]["status"] == "pass" for c in ids], dtype=float)
@@ -83,41 +98,80 @@ def compare_cases(cases_a: dict[str, dict], cases_b: dict[str, dict], *, alpha: 
     for tag in sorted({t for ts in tags_of.values() for t in ts}):
         sel = np.array([tag in tags_of[c] for c in ids])
         ta, tb = a[sel], b[sel]
-        by_tag[tag] = {"n": int(sel.sum()), "pass_rate_a": float(ta.mean()), "pass_rate_b": float(tb.mean()),
-                       "delta": float(tb.mean() - ta.mean()),
-                       "pass_to_fail": int(((ta == 1) & (tb == 0)).sum()), "fail_to_pass": int(((ta == 0) & (tb == 1)).sum())}
+        by_tag[tag] = {
+            "n": int(sel.sum()),
+            "pass_rate_a": float(ta.mean()),
+            "pass_rate_b": float(tb.mean()),
+            "delta": float(tb.mean() - ta.mean()),
+            "pass_to_fail": int(((ta == 1) & (tb == 0)).sum()),
+            "fail_to_pass": int(((ta == 0) & (tb == 1)).sum()),
+        }
     metrics_delta = {}
     for k in ("acc", "acc_norm"):
-        pairs = [(cases_a[c]["details"][k], cases_b[c]["details"][k]) for c in ids
-                 if k in cases_a[c]["details"] and k in cases_b[c]["details"]]
+        pairs = [
+            (cases_a[c]["details"][k], cases_b[c]["details"][k])
+            for c in ids
+            if k in cases_a[c]["details"] and k in cases_b[c]["details"]
+        ]
         if pairs:
             xa, xb = (float(np.mean(v)) for v in zip(*pairs))
             metrics_delta[k] = {"a": xa, "b": xb, "delta": xb - xa, "n": len(pairs)}
     significant_drop = delta < 0 and p < alpha
     verdict = VERDICTS[0 if critical else 1 if significant_drop else 2 if delta > 0 and p < alpha else 3]
-    return {"n": n, "only_a": sorted(set(cases_a) - set(cases_b)), "only_b": sorted(set(cases_b) - set(cases_a)),
-            "delta": delta, "ci": list(ci), "confidence": confidence, "alpha": alpha,
-            "mcnemar": {"pass_to_fail": len(p2f), "fail_to_pass": len(f2p), "p_value": p},
-            "flips": {"pass_to_fail": p2f, "fail_to_pass": f2p},
-            "errors": {"a": sum(cases_a[c]["status"] == "error" for c in ids),
-                       "b": sum(cases_b[c]["status"] == "error" for c in ids)},
-            "by_tag": by_tag, "metrics_delta": metrics_delta, "critical_regressions": critical,
-            "significant_drop": bool(significant_drop), "gate_failed": bool(significant_drop or critical),
-            "verdict": verdict, "verdict_key": message(f"compare.verdict.{verdict.replace(' ', '_')}"),
-            "pass_rate_a": float(a.mean()) if n else 0.0, "pass_rate_b": float(b.mean()) if n else 0.0}
+    return {
+        "n": n,
+        "only_a": sorted(set(cases_a) - set(cases_b)),
+        "only_b": sorted(set(cases_b) - set(cases_a)),
+        "delta": delta,
+        "ci": list(ci),
+        "confidence": confidence,
+        "alpha": alpha,
+        "mcnemar": {"pass_to_fail": len(p2f), "fail_to_pass": len(f2p), "p_value": p},
+        "flips": {"pass_to_fail": p2f, "fail_to_pass": f2p},
+        "errors": {
+            "a": sum(cases_a[c]["status"] == "error" for c in ids),
+            "b": sum(cases_b[c]["status"] == "error" for c in ids),
+        },
+        "by_tag": by_tag,
+        "metrics_delta": metrics_delta,
+        "critical_regressions": critical,
+        "significant_drop": bool(significant_drop),
+        "gate_failed": bool(significant_drop or critical),
+        "verdict": verdict,
+        "verdict_key": message(f"compare.verdict.{verdict.replace(' ', '_')}"),
+        "pass_rate_a": float(a.mean()) if n else 0.0,
+        "pass_rate_b": float(b.mean()) if n else 0.0,
+    }
 
 
-def compare_runs(store: Store, run_a: str, run_b: str, *, alpha: float = 0.05, confidence: float = 0.95,
-                 n_boot: int = 2000, seed: int = 0, critical_tag: str = "critical") -> dict:
+def compare_runs(
+    store: Store,
+    run_a: str,
+    run_b: str,
+    *,
+    alpha: float = 0.05,
+    confidence: float = 0.95,
+    n_boot: int = 2000,
+    seed: int = 0,
+    critical_tag: str = "critical",
+) -> dict:
     """Compare two stored suite runs (A = baseline, B = candidate); `gate_failed` when B is significantly worse
     at `alpha` or a case tagged `critical` went from pass to fail."""
     ra, rb = resolve_run(store, run_a), resolve_run(store, run_b)
     ca, cb = _cases(store, ra["id"]), _cases(store, rb["id"])
     if not set(ca) & set(cb):
-        raise UserError(f"runs {ra['id'][:8]} ({ra['name']}) and {rb['id'][:8]} ({rb['name']}) share no case ids",
-                        hint="compare two runs of the same suite (before/after, or two models)")
+        raise UserError(
+            f"runs {ra['id'][:8]} ({ra['name']}) and {rb['id'][:8]} ({rb['name']}) share no case ids",
+            hint="compare two runs of the same suite (before/after, or two models)",
+        )
     rep = compare_cases(ca, cb, alpha=alpha, confidence=confidence, n_boot=n_boot, seed=seed, critical_tag=critical_tag)
     for key, r in (("a", ra), ("b", rb)):
-        rep[key] = {"run_id": r["id"], "suite": r["name"], "model": r["model"], "status": r["status"],
-                    "pass_rate": rep[f"pass_rate_{key}"], "created_at": str(r["created_at"])}
+        rep[key] = {
+            "run_id": r["id"],
+            "suite": r["name"],
+            "model": r["model"],
+            "status": r["status"],
+            "pass_rate": rep[f"pass_rate_{key}"],
+            "created_at": str(r["created_at"]),
+        }
     return rep

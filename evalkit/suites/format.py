@@ -1,48 +1,27 @@
-"""The suite file format: YAML (checked against suite.schema.json) → a `Suite` of rendered `Case`s.
+"""A suite as evalkit runs it: the base suite file (`workbench.suitefile`) with each assertion parsed into a check.
 
 Templates use `{name}` for a case variable (`{{name}}` writes a literal `{name}`); other braces, as in JSON, are left
 alone. Rows of a CSV/TSV/JSONL/JSON case source become cases whose vars are the row's columns.
 """
+
 from __future__ import annotations
 
-import csv
 import hashlib
 import json
-import re
-from dataclasses import dataclass, field
-from functools import lru_cache
+from dataclasses import dataclass, fields
 from pathlib import Path
-from typing import Any
 
-import yaml
-
+from evalkit.suites.assertions import Check, gold_index, parse_check
 from workbench.errors import UserError
-from evalkit.suites.assertions import Check, parse_check
+from workbench.suitefile import GEN_KEYS, SuiteCase, SuiteFile, render, suite_schema
+from workbench.suitefile import load_suite as load_suite_file
 
-__all__ = ["Case", "Suite", "load_suite", "render", "suite_schema", "GEN_KEYS"]
-
-GEN_KEYS = ("max_new_tokens", "temperature", "top_p", "seed", "stop", "system", "chat")
-GEN_DEFAULTS = {"max_new_tokens": 128, "temperature": 0.0, "top_p": 1.0, "seed": 0, "stop": None, "system": None,
-                "chat": None}
-CASE_KEYS = GEN_KEYS + ("template", "threshold", "timeout_s")
-_VAR = re.compile(r"\{\{([A-Za-z_][A-Za-z0-9_]*)\}\}|\{([A-Za-z_][A-Za-z0-9_]*)\}")
-# keys of an assertion whose strings are templates (json-schema and python values are taken literally)
-_TEMPLATED = ("value", "choices", "answer", "reference")
+__all__ = ["GEN_KEYS", "Case", "Suite", "load_suite", "render", "suite_schema"]
 
 
 @dataclass
-class Case:
-    id: str
-    prompt: Any  # str, or a list of chat messages
-    vars: dict
-    tags: list[str]
+class Case(SuiteCase):
     checks: list[Check]
-    gen: dict  # generation parameters (GEN_KEYS)
-    threshold: float | None = None
-    timeout_s: float | None = None
-    where: str = ""  # file:line, for messages
-    judge: Any = None
-    lang: str = "en"
 
     @property
     def needs_generation(self) -> bool:
@@ -52,31 +31,29 @@ class Case:
     def choice_check(self) -> Check | None:
         return next((c for c in self.checks if c.needs == "loglikelihood"), None)
 
-    @property
-    def text(self) -> str:
-        """The prompt as plain text (for the held-out check and reports)."""
-        return self.prompt if isinstance(self.prompt, str) else "\n".join(m["content"] for m in self.prompt)
-
     def to_dict(self) -> dict:
-        return {"id": self.id, "prompt": self.prompt, "vars": self.vars, "tags": self.tags,
-                "assert": [c.to_dict() for c in self.checks], "gen": self.gen, "threshold": self.threshold,
-                "timeout_s": self.timeout_s}
+        return {
+            "id": self.id,
+            "prompt": self.prompt,
+            "vars": self.vars,
+            "tags": self.tags,
+            "assert": [c.to_dict() for c in self.checks],
+            "gen": self.gen,
+            "threshold": self.threshold,
+            "timeout_s": self.timeout_s,
+        }
 
 
 @dataclass
-class Suite:
-    name: str
-    path: str
+class Suite(SuiteFile):
     cases: list[Case]
-    version: Any = None
-    description: str = ""
-    defaults: dict = field(default_factory=dict)
 
     @property
     def digest(self) -> str:
         """Changes whenever anything that decides a case's result changes (prompts, params, assertions)."""
-        blob = json.dumps([self.name, [c.to_dict() for c in self.cases]], sort_keys=True, ensure_ascii=False,
-                          default=str)
+        blob = json.dumps(
+            [self.name, [c.to_dict() for c in self.cases]], sort_keys=True, ensure_ascii=False, default=str
+        )
         return hashlib.sha256(blob.encode()).hexdigest()
 
     @property
@@ -84,241 +61,24 @@ class Suite:
         return any(c.choice_check for c in self.cases)
 
 
-@lru_cache(maxsize=1)
-def suite_schema() -> dict:
-    return json.loads(Path(__file__).with_name("suite.schema.json").read_text(encoding="utf-8"))
-
-
-class _MissingVar(Exception):
-    pass
-
-
-def render(text: str, vars: dict) -> str:
-    """Fill `{name}` from vars (each value inserted once, never re-rendered); `{{name}}` stays literal."""
-
-    def sub(m: re.Match) -> str:
-        if m.group(1):
-            return "{" + m.group(1) + "}"
-        name = m.group(2)
-        if name not in vars:
-            raise _MissingVar(name)
-        v = vars[name]
-        return "" if v is None else str(v)
-
-    return _VAR.sub(sub, text)
-
-
-# -- YAML with line numbers ----------------------------------------------------------------------------------------
-
-def _line_of(node, path) -> int | None:
-    """Line (1-based) of the YAML node at a JSON path, or of the deepest node found on the way."""
-    line = node.start_mark.line + 1 if node is not None else None
-    for key in path:
-        if isinstance(node, yaml.MappingNode):
-            nxt = next((v for k, v in node.value if k.value == key), None)
-        elif isinstance(node, yaml.SequenceNode) and isinstance(key, int) and key < len(node.value):
-            nxt = node.value[key]
-        else:
-            nxt = None
-        if nxt is None:
-            break
-        node = nxt
-        line = node.start_mark.line + 1
-    return line
-
-
-def _path_text(path) -> str:
-    out = ""
-    for p in path:
-        out += f"[{p}]" if isinstance(p, int) else (f".{p}" if out else str(p))
-    return out or "(top level)"
-
-
-def _read_yaml(path: Path) -> tuple[Any, Any]:
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise UserError(f"suite file {path} does not exist", hint="pass the path of a suites/*.yaml file") from None
-    except UnicodeDecodeError as e:
-        raise UserError(f"{path}: not UTF-8 text ({e})") from None
-    try:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as e:
-        mark = getattr(e, "problem_mark", None) or getattr(e, "context_mark", None)
-        where = f"{path}:{mark.line + 1}:{mark.column + 1}" if mark else str(path)
-        problem = getattr(e, "problem", None) or str(e)
-        raise UserError(f"{where}: YAML syntax error: {problem}",
-                        hint="check indentation and quoting on that line (quote strings that contain ': ' or '#')") from None
-    return data, node
-
-
-def _validate(data: Any, node, path: Path) -> None:
-    import jsonschema
-
-    if not isinstance(data, dict):
-        raise UserError(f"{path}: a suite is a YAML mapping with name and cases", hint="see docs: suite format")
-    validator = jsonschema.Draft202012Validator(suite_schema())
-    errors = list(validator.iter_errors(data))
-    if not errors:
-        return
-    err = jsonschema.exceptions.best_match(errors)
-    # oneOf failures (case vs file source) hide the useful message in their context: follow the branch the item
-    # meant (a `file:` key means a case source), then the deepest error.
-    while err.context:
-        branch = 1 if isinstance(err.instance, dict) and "file" in err.instance else 0
-        mine = [e for e in err.context if err.validator != "oneOf" or e.relative_schema_path[0] == branch] or err.context
-        err = max(mine, key=lambda e: (len(e.absolute_path), e.validator != "required", -len(e.message)))
-    loc = list(err.absolute_path)
-    msg = err.message
-    if err.validator == "additionalProperties" and isinstance(err.instance, dict):
-        extra = [k for k in err.instance if k not in err.schema.get("properties", {})]
-        if extra:
-            loc.append(extra[0])
-        msg += " (misspelt key?)"
-    line = _line_of(node, loc)
-    raise UserError(f"{path}:{line}: {_path_text(loc)}: {msg}",
-                    hint="the suite format is documented in docs/readme/suites.md and evalkit/suites/suite.schema.json")
-
-
-# -- case sources --------------------------------------------------------------------------------------------------
-
-def _read_rows(file: Path, where: str) -> list[tuple[int, dict]]:
-    """(line number, row) from a CSV/TSV/JSONL/JSON file."""
-    if not file.exists():
-        raise UserError(f"{where}: case file {file} does not exist", hint="paths are relative to the suite file")
-    suffix = file.suffix.lower()
-    rows: list[tuple[int, dict]] = []
-    if suffix in (".csv", ".tsv"):
-        with open(file, newline="", encoding="utf-8-sig") as fh:
-            reader = csv.DictReader(fh, delimiter="\t" if suffix == ".tsv" else ",")
-            for row in reader:
-                rows.append((reader.line_num, {k: v for k, v in row.items() if k is not None}))
-    elif suffix in (".jsonl", ".ndjson"):
-        for i, line in enumerate(file.read_text(encoding="utf-8").splitlines(), 1):
-            if not line.strip():
-                continue
-            try:
-                obj = json.loads(line)
-            except ValueError as e:
-                raise UserError(f"{file}:{i}: not JSON ({e})", hint="one JSON object per line") from None
-            if not isinstance(obj, dict):
-                raise UserError(f"{file}:{i}: expected a JSON object per line")
-            rows.append((i, obj))
-    elif suffix == ".json":
-        data = json.loads(file.read_text(encoding="utf-8"))
-        if not isinstance(data, list):
-            raise UserError(f"{file}: expected a JSON list of objects")
-        rows = [(i + 1, r) for i, r in enumerate(data)]
-    else:
-        raise UserError(f"{where}: can't read cases from {file.name}", hint="use .csv, .tsv, .jsonl or .json")
-    return rows
-
-
-def _render_value(v, vars: dict):
-    if isinstance(v, str):
-        return render(v, vars)
-    if isinstance(v, list):
-        return [_render_value(x, vars) for x in v]
-    return v
-
-
-def _expand(item: dict, base: Path, where: str) -> list[tuple[dict, str]]:
-    """A case source → (raw case mapping with vars filled from the row, file:line) per row."""
-    file = (base / item["file"]).resolve()
-    rows = _read_rows(file, where)
-    if item.get("every"):
-        rows = rows[::item["every"]]
-    if item.get("limit"):
-        rows = rows[:item["limit"]]
-    id_tpl = str(item.get("id", "{_file}-{_row}"))
-    out = []
-    for n, (line, row) in enumerate(rows):
-        row_vars = {str(k): ("" if v is None else v) for k, v in row.items()}
-        row_vars.update(_file=file.stem, _row=n)
-        row_where = f"{file.name}:{line}"
-        try:
-            extra = {k: _render_value(v, row_vars) for k, v in (item.get("vars") or {}).items()}
-            case_id = render(id_tpl, row_vars)
-        except _MissingVar as e:
-            raise UserError(f"{where}: {row_where}: template variable {{{e}}} is not a column of {file.name}",
-                            hint=f"columns are: {', '.join(k for k in row_vars if not k.startswith('_'))}") from None
-        raw = {k: v for k, v in item.items() if k not in ("file", "limit", "every", "id", "vars")}
-        raw["id"] = case_id
-        raw["vars"] = {**row_vars, **extra}
-        out.append((raw, f"{where} ({row_where})"))
-    return out
-
-
-# -- cases ---------------------------------------------------------------------------------------------------------
-
-def _build_case(raw: dict, defaults: dict, where: str) -> Case:
-    case_id = str(raw["id"])
-    vars = {**(defaults.get("vars") or {}), **(raw.get("vars") or {})}
-    opts = {k: raw.get(k, defaults.get(k)) for k in CASE_KEYS}
-    try:
-        if "messages" in raw:
-            prompt: Any = [{"role": m["role"], "content": render(m["content"], vars)} for m in raw["messages"]]
-        else:
-            text = render(str(raw["input"]), vars) if "input" in raw else None
-            if opts["template"]:
-                prompt = render(opts["template"], {**vars, **({"input": text} if text is not None else {})})
-            elif text is not None:
-                prompt = text
-            else:
-                raise UserError(f"{where}: case {case_id} has no input, messages or template",
-                                hint="give the case `input: ...` or set `template:` in defaults")
-        tags = [render(str(t), vars) for t in (defaults.get("tags") or []) + (raw.get("tags") or [])]
-        specs = list(defaults.get("assert") or []) + list(raw.get("assert") or [])
-        checks = []
-        for i, spec in enumerate(specs):
-            spec = dict(spec)
-            if spec["type"].removeprefix("not-") not in ("json-schema", "python"):
-                for key in _TEMPLATED:
-                    if key in spec:
-                        spec[key] = _render_value(spec[key], vars)
-            checks.append(parse_check(spec, f"{where}: case {case_id}: assert[{i}]"))
-    except _MissingVar as e:
-        known = ", ".join(sorted(k for k in vars if not k.startswith("_"))) or "none"
-        raise UserError(f"{where}: case {case_id}: template variable {{{e}}} is not defined",
-                        hint=f"add it to the case's vars (defined: {known}), or write {{{{{e}}}}} for a literal") from None
-    if not checks:
-        raise UserError(f"{where}: case {case_id} has no assertions", hint="add an `assert:` list (or defaults.assert)")
-    mc = [c for c in checks if c.needs == "loglikelihood"]
+def _finish(raw: SuiteCase) -> Case:
+    """A case's checks together: at most one multiple-choice question, asked as text, with a valid answer."""
+    case = Case(**{f.name: getattr(raw, f.name) for f in fields(SuiteCase)})
+    where, case_id = raw.where, raw.id
+    mc = [c for c in case.checks if c.needs == "loglikelihood"]
     if len(mc) > 1:
         raise UserError(f"{where}: case {case_id} has {len(mc)} choice assertions", hint="a case asks one question")
     if mc:
-        if not isinstance(prompt, str):
+        if not isinstance(case.prompt, str):
             raise UserError(f"{where}: case {case_id}: choice needs a text input, not messages")
-        from evalkit.suites.assertions import _gold_index
-
         choices = mc[0].params["choices"]
         if not isinstance(choices, list) or len(choices) < 2:
             raise UserError(f"{where}: case {case_id}: choice needs a list of at least two choices")
-        _gold_index(mc[0].params["answer"], choices, case_id)
-    gen = {k: (opts[k] if opts[k] is not None else GEN_DEFAULTS[k]) for k in GEN_KEYS}
-    return Case(id=case_id, prompt=prompt, vars={k: v for k, v in vars.items()}, tags=tags, checks=checks, gen=gen,
-                threshold=opts["threshold"], timeout_s=opts["timeout_s"], where=where,
-                judge=defaults.get("judge"), lang=defaults.get("lang", "en"))
+        gold_index(mc[0].params["answer"], choices, case_id)
+    return case
 
 
 def load_suite(path: str | Path) -> Suite:
-    """Read, validate and render a suite file; every error names file:line and the case."""
-    path = Path(path)
-    data, node = _read_yaml(path)
-    _validate(data, node, path)
-    defaults = dict(data.get("defaults") or {})
-    cases: list[Case] = []
-    seen: dict[str, str] = {}
-    for i, item in enumerate(data["cases"]):
-        where = f"{path}:{_line_of(node, ['cases', i])}"
-        raws = _expand(item, path.parent, where) if "file" in item else [(item, where)]
-        for raw, w in raws:
-            case = _build_case(raw, defaults, w)
-            if case.id in seen:
-                raise UserError(f"{w}: duplicate case id {case.id!r} (first at {seen[case.id]})",
-                                hint="case ids must be unique within a suite: results are matched by id")
-            seen[case.id] = w
-            cases.append(case)
-    return Suite(name=str(data["name"]), path=str(path), cases=cases, version=data.get("version"),
-                 description=str(data.get("description") or ""), defaults=defaults)
+    """Read, validate and render a suite file and parse its assertions; every error names file:line and the case."""
+    sf = load_suite_file(path, parse_assert=parse_check, finish=_finish)
+    return Suite(**{f.name: getattr(sf, f.name) for f in fields(SuiteFile)})

@@ -1,4 +1,5 @@
 """Suite results as files: results.json, JUnit XML (one testcase per case), a Markdown summary, a rich table."""
+
 from __future__ import annotations
 
 import json
@@ -7,8 +8,15 @@ from typing import Any
 
 from workbench.paths import atomic_write
 
-__all__ = ["write_json", "junit_xml", "write_junit", "markdown_summary", "write_markdown", "results_table",
-           "compare_markdown"]
+__all__ = [
+    "write_json",
+    "junit_xml",
+    "write_junit",
+    "markdown_summary",
+    "write_markdown",
+    "results_table",
+    "compare_markdown",
+]
 
 
 def _pct(x) -> str:
@@ -32,16 +40,29 @@ def junit_xml(results: dict) -> str:
     for run in results["runs"]:
         m = run["metrics"]
         time_s = sum(c.get("latency_s") or 0.0 for c in run["cases"])
-        ts = ET.SubElement(root, "testsuite", name=f"{run['suite']} [{run['model']}]", tests=str(m["total"]),
-                           failures=str(m["failed"]), errors=str(m["errors"]), skipped="0", time=f"{time_s:.3f}")
+        ts = ET.SubElement(
+            root,
+            "testsuite",
+            name=f"{run['suite']} [{run['model']}]",
+            tests=str(m["total"]),
+            failures=str(m["failed"]),
+            errors=str(m["errors"]),
+            skipped="0",
+            time=f"{time_s:.3f}",
+        )
         props = ET.SubElement(ts, "properties")
         for k in ("pass_rate", "acc", "acc_norm"):
             if m.get(k) is not None:
                 ET.SubElement(props, "property", name=k, value=f"{m[k]:.6f}")
         ET.SubElement(props, "property", name="run_id", value=str(run.get("run_id", "")))
         for c in run["cases"]:
-            tc = ET.SubElement(ts, "testcase", classname=f"{run['suite']}.{run['model']}", name=str(c["id"]),
-                               time=f"{c.get('latency_s') or 0.0:.3f}")
+            tc = ET.SubElement(
+                ts,
+                "testcase",
+                classname=f"{run['suite']}.{run['model']}",
+                name=str(c["id"]),
+                time=f"{c.get('latency_s') or 0.0:.3f}",
+            )
             if c["status"] == "pass":
                 continue
             failed = [a for a in c.get("assertions", []) if a.get("passed") is False]
@@ -67,30 +88,45 @@ def write_junit(results: dict, path: str | Path) -> Path:
 
 def _md_cell(text: Any, n: int = 80) -> str:
     s = " ".join(str(text).split())
-    s = s if len(s) <= n else s[:n - 1] + "…"
+    s = s if len(s) <= n else s[: n - 1] + "…"
     return s.replace("|", "\\|")
 
 
 def markdown_summary(results: dict, *, max_failures: int = 10) -> str:
-    lines = ["# Suite results", "", "| suite | model | cases | passed | failed | errors | pass rate | acc | acc_norm |",
-             "|---|---|---:|---:|---:|---:|---:|---:|---:|"]
+    lines = [
+        "# Suite results",
+        "",
+        "| suite | model | cases | passed | failed | errors | pass rate | acc | acc_norm |",
+        "|---|---|---:|---:|---:|---:|---:|---:|---:|",
+    ]
     for run in results["runs"]:
         m = run["metrics"]
-        lines.append(f"| {run['suite']} | {_md_cell(run['model'], 40)} | {m['total']} | {m['passed']} | {m['failed']} | "
-                     f"{m['errors']} | {_pct(m['pass_rate'])} | {_frac(m.get('acc'))} | {_frac(m.get('acc_norm'))} |")
+        lines.append(
+            f"| {run['suite']} | {_md_cell(run['model'], 40)} | {m['total']} | {m['passed']} | {m['failed']} | "
+            f"{m['errors']} | {_pct(m['pass_rate'])} | {_frac(m.get('acc'))} | {_frac(m.get('acc_norm'))} |"
+        )
     held = results.get("heldout")
     if held:
-        lines += ["", f"Held-out check against `{held['train']}`: {len(held['contaminated'])} case(s) overlap the "
-                      "training data" + (": " + ", ".join(held["contaminated"][:20]) if held["contaminated"] else ".")]
+        lines += [
+            "",
+            f"Held-out check against `{held['train']}`: {len(held['contaminated'])} case(s) overlap the "
+            "training data" + (": " + ", ".join(held["contaminated"][:20]) if held["contaminated"] else "."),
+        ]
     for run in results["runs"]:
         bad = [c for c in run["cases"] if c["status"] != "pass" and "acc" not in c]
         if not bad:
             continue
-        lines += ["", f"## {run['suite']} on {run['model']}: {len(bad)} not passing", "",
-                  "| case | status | why | output |", "|---|---|---|---|"]
+        lines += [
+            "",
+            f"## {run['suite']} on {run['model']}: {len(bad)} not passing",
+            "",
+            "| case | status | why | output |",
+            "|---|---|---|---|",
+        ]
         for c in bad[:max_failures]:
-            why = c.get("error") or "; ".join(f"{a['type']}: {a['reason']}" for a in c.get("assertions", [])
-                                              if a.get("passed") is False)
+            why = c.get("error") or "; ".join(
+                f"{a['type']}: {a['reason']}" for a in c.get("assertions", []) if a.get("passed") is False
+            )
             lines.append(f"| {c['id']} | {c['status']} | {_md_cell(why, 60)} | {_md_cell(c.get('output', ''), 60)} |")
         if len(bad) > max_failures:
             lines.append(f"| … | | {len(bad) - max_failures} more in results.json | |")
@@ -106,28 +142,56 @@ def results_table(results: dict):
     from rich.table import Table
 
     t = Table(title="evalkit run", show_lines=False)
-    for col, just in (("suite", "left"), ("model", "left"), ("cases", "right"), ("pass", "right"), ("fail", "right"),
-                      ("error", "right"), ("pass rate", "right"), ("acc", "right"), ("acc_norm", "right"),
-                      ("cached", "right"), ("computed", "right"), ("run", "left")):
+    for col, just in (
+        ("suite", "left"),
+        ("model", "left"),
+        ("cases", "right"),
+        ("pass", "right"),
+        ("fail", "right"),
+        ("error", "right"),
+        ("pass rate", "right"),
+        ("acc", "right"),
+        ("acc_norm", "right"),
+        ("cached", "right"),
+        ("computed", "right"),
+        ("run", "left"),
+    ):
         t.add_column(col, justify=just, no_wrap=True)
     for run in results["runs"]:
         m, st = run["metrics"], run.get("stats", {})
-        t.add_row(run["suite"], run["model"], str(m["total"]), str(m["passed"]), str(m["failed"]),
-                  f"[red]{m['errors']}[/red]" if m["errors"] else "0", _pct(m["pass_rate"]), _frac(m.get("acc")),
-                  _frac(m.get("acc_norm")), str(st.get("cached", "")), str(st.get("computed", "")),
-                  str(run.get("run_id", ""))[:8])
+        t.add_row(
+            run["suite"],
+            run["model"],
+            str(m["total"]),
+            str(m["passed"]),
+            str(m["failed"]),
+            f"[red]{m['errors']}[/red]" if m["errors"] else "0",
+            _pct(m["pass_rate"]),
+            _frac(m.get("acc")),
+            _frac(m.get("acc_norm")),
+            str(st.get("cached", "")),
+            str(st.get("computed", "")),
+            str(run.get("run_id", ""))[:8],
+        )
     return t
 
 
 def compare_markdown(rep: dict) -> str:
     a, b = rep["a"], rep["b"]
     mc = rep["mcnemar"]
-    lines = [f"# Compare {a['suite']}: {a['model']} ({a['run_id'][:8]}) → {b['model']} ({b['run_id'][:8]})", "",
-             f"- paired cases: {rep['n']}" + (f" (only in A: {len(rep['only_a'])}, only in B: {len(rep['only_b'])})"
-                                              if rep["only_a"] or rep["only_b"] else ""),
-             f"- pass rate: {_pct(a['pass_rate'])} → {_pct(b['pass_rate'])} (Δ {100 * rep['delta']:+.1f} points, "
-             f"{int(100 * rep['confidence'])}% bootstrap CI {100 * rep['ci'][0]:+.1f} … {100 * rep['ci'][1]:+.1f})",
-             f"- exact McNemar: {mc['pass_to_fail']} pass→fail, {mc['fail_to_pass']} fail→pass, p = {mc['p_value']:.4g}"]
+    lines = [
+        f"# Compare {a['suite']}: {a['model']} ({a['run_id'][:8]}) → {b['model']} ({b['run_id'][:8]})",
+        "",
+        f"- paired cases: {rep['n']}"
+        + (
+            f" (only in A: {len(rep['only_a'])}, only in B: {len(rep['only_b'])})"
+            if rep["only_a"] or rep["only_b"]
+            else ""
+        ),
+        f"- pass rate: {_pct(a['pass_rate'])} → {_pct(b['pass_rate'])} (Δ {100 * rep['delta']:+.1f} points, "
+        f"{int(100 * rep['confidence'])}% bootstrap CI {100 * rep['ci'][0]:+.1f} … {100 * rep['ci'][1]:+.1f})",
+        f"- exact McNemar: {mc['pass_to_fail']} pass→fail, {mc['fail_to_pass']} fail→pass, p = {mc['p_value']:.4g}",
+    ]
     for k in ("acc", "acc_norm"):
         if k in rep.get("metrics_delta", {}):
             d = rep["metrics_delta"][k]
@@ -136,10 +200,16 @@ def compare_markdown(rep: dict) -> str:
     if rep["critical_regressions"]:
         lines.append(f"- critical cases now failing: {', '.join(rep['critical_regressions'])}")
     if rep["by_tag"]:
-        lines += ["", "| tag | cases | A pass | B pass | Δ | pass→fail | fail→pass |", "|---|---:|---:|---:|---:|---:|---:|"]
+        lines += [
+            "",
+            "| tag | cases | A pass | B pass | Δ | pass→fail | fail→pass |",
+            "|---|---:|---:|---:|---:|---:|---:|",
+        ]
         for tag, t in rep["by_tag"].items():
-            lines.append(f"| {_md_cell(tag, 40)} | {t['n']} | {_pct(t['pass_rate_a'])} | {_pct(t['pass_rate_b'])} | "
-                         f"{100 * t['delta']:+.1f} | {t['pass_to_fail']} | {t['fail_to_pass']} |")
+            lines.append(
+                f"| {_md_cell(tag, 40)} | {t['n']} | {_pct(t['pass_rate_a'])} | {_pct(t['pass_rate_b'])} | "
+                f"{100 * t['delta']:+.1f} | {t['pass_to_fail']} | {t['fail_to_pass']} |"
+            )
     flips = rep["flips"]
     if flips["pass_to_fail"] or flips["fail_to_pass"]:
         lines += ["", "| case | flip |", "|---|---|"]

@@ -4,23 +4,26 @@ A killed run resumes: every finished chunk of cases is in `case_results` (and it
 rerun with the same suite digest and model fingerprint picks the unfinished run up again. A rerun of a finished,
 unchanged suite finds every model output in the cache and evaluates nothing.
 """
+
 from __future__ import annotations
 
 import json
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any, Callable, Sequence
+from typing import Any
 
 import sqlalchemy as sa
 
-from workbench.errors import GATE_FAILED, ModelError, UserError
-from workbench.store import Store, schema
 from evalkit.suites.assertions import Output
 from evalkit.suites.format import Case, Suite, load_suite
+from workbench.errors import GATE_FAILED, ModelError, UserError
+from workbench.store import Store, schema
 
 __all__ = ["run_suites", "run_suite", "grade_case", "suite_metrics", "heldout_check"]
 
 
 # -- grading -------------------------------------------------------------------------------------------------------
+
 
 def grade_case(case: Case, out: Output) -> dict:
     """Every assertion of a case on one output → the case result (status pass|fail|error, weighted score)."""
@@ -39,11 +42,24 @@ def grade_case(case: Case, out: Output) -> dict:
             rows.append({"type": check.type, "passed": None, "score": None, "weight": check.weight, "reason": error})
             continue
         grades.append((check, g))
-        rows.append({"type": check.type, "passed": g.passed, "score": round(g.score, 6), "weight": check.weight,
-                     "reason": g.reason, **({"reason_key": g.message} if g.message else {}),
-                     **({"data": g.data} if g.data and "acc" not in g.data else {})})
-    result: dict[str, Any] = {"id": case.id, "tags": case.tags, "output": out.text,
-                              "latency_s": round(out.latency_s, 4), "assertions": rows}
+        rows.append(
+            {
+                "type": check.type,
+                "passed": g.passed,
+                "score": round(g.score, 6),
+                "weight": check.weight,
+                "reason": g.reason,
+                **({"reason_key": g.message} if g.message else {}),
+                **({"data": g.data} if g.data and "acc" not in g.data else {}),
+            }
+        )
+    result: dict[str, Any] = {
+        "id": case.id,
+        "tags": case.tags,
+        "output": out.text,
+        "latency_s": round(out.latency_s, 4),
+        "assertions": rows,
+    }
     for _, g in grades:  # choice data (acc, acc_norm, loglikelihoods) at the top of the case
         result.update(g.data if "acc" in g.data else {})
     if error:
@@ -62,8 +78,16 @@ def grade_case(case: Case, out: Output) -> dict:
 
 
 def _error_result(case: Case, message: str) -> dict:
-    return {"id": case.id, "tags": case.tags, "output": "", "latency_s": 0.0, "assertions": [], "status": "error",
-            "score": None, "error": message}
+    return {
+        "id": case.id,
+        "tags": case.tags,
+        "output": "",
+        "latency_s": 0.0,
+        "assertions": [],
+        "status": "error",
+        "score": None,
+        "error": message,
+    }
 
 
 def suite_metrics(cases: Sequence[dict]) -> dict:
@@ -72,8 +96,13 @@ def suite_metrics(cases: Sequence[dict]) -> dict:
     passed = sum(c["status"] == "pass" for c in cases)
     failed = sum(c["status"] == "fail" for c in cases)
     errors = sum(c["status"] == "error" for c in cases)
-    m: dict[str, Any] = {"total": n, "passed": passed, "failed": failed, "errors": errors,
-                         "pass_rate": passed / n if n else 0.0}
+    m: dict[str, Any] = {
+        "total": n,
+        "passed": passed,
+        "failed": failed,
+        "errors": errors,
+        "pass_rate": passed / n if n else 0.0,
+    }
     scores = [c["score"] for c in cases if c.get("score") is not None]
     m["score"] = sum(scores) / len(scores) if scores else None
     mc = [c for c in cases if "acc" in c]
@@ -86,11 +115,19 @@ def suite_metrics(cases: Sequence[dict]) -> dict:
 
 # -- store ---------------------------------------------------------------------------------------------------------
 
+
 def _resumable_run(store: Store, suite: Suite, model, config: dict) -> str | None:
     t = schema.runs
-    q = (sa.select(t.c.id, t.c.config).where(t.c.kind == "suite", t.c.name == suite.name, t.c.status == "running",
-                                              t.c.fingerprint == model.fingerprint[:64])
-         .order_by(t.c.created_at.desc()))
+    q = (
+        sa.select(t.c.id, t.c.config)
+        .where(
+            t.c.kind == "suite",
+            t.c.name == suite.name,
+            t.c.status == "running",
+            t.c.fingerprint == model.fingerprint[:64],
+        )
+        .order_by(t.c.created_at.desc())
+    )
     with store.engine.connect() as conn:
         for row in conn.execute(q):
             if all((row.config or {}).get(k) == config[k] for k in ("digest", "model", "limit")):
@@ -107,17 +144,35 @@ def _stored_cases(store: Store, run_id: str) -> dict[str, dict]:
 
 def _from_row(r) -> dict:
     details = dict(r["details"] or {})
-    return {"id": r["case_id"], "tags": r["tags"] or [], "output": r["output"] or "", "latency_s": r["latency_s"] or 0.0,
-            "status": r["status"], "score": r["score"], **details}
+    return {
+        "id": r["case_id"],
+        "tags": r["tags"] or [],
+        "output": r["output"] or "",
+        "latency_s": r["latency_s"] or 0.0,
+        "status": r["status"],
+        "score": r["score"],
+        **details,
+    }
 
 
 def _to_row(run_id: str, suite: Suite, model, res: dict) -> dict:
     details = {k: v for k, v in res.items() if k not in ("id", "tags", "output", "latency_s", "status", "score")}
-    return dict(run_id=run_id, suite=suite.name, case_id=res["id"], model=model.name, status=res["status"],
-                score=res["score"], output=res["output"], details=details, tags=res["tags"], latency_s=res["latency_s"])
+    return dict(
+        run_id=run_id,
+        suite=suite.name,
+        case_id=res["id"],
+        model=model.name,
+        status=res["status"],
+        score=res["score"],
+        output=res["output"],
+        details=details,
+        tags=res["tags"],
+        latency_s=res["latency_s"],
+    )
 
 
 # -- running -------------------------------------------------------------------------------------------------------
+
 
 def _context_requests(case: Case) -> list[tuple[str, str]]:
     check = case.choice_check
@@ -127,7 +182,7 @@ def _context_requests(case: Case) -> list[tuple[str, str]]:
 
 def _chunks(items: list, n: int):
     for i in range(0, len(items), max(1, n)):
-        yield items[i:i + n]
+        yield items[i : i + n]
 
 
 class _Judges:
@@ -151,9 +206,21 @@ class _Judges:
         return self.models[key]
 
 
-def run_suite(suite: Suite, model, store: Store, *, batch_size: int = 8, ll_batch_size: int = 32,
-              progress: bool = False, allow_code: bool = False, judge=None, judges: _Judges | None = None,
-              timeout_s: float | None = None, stats: dict | None = None, limit: int | None = None) -> dict:
+def run_suite(
+    suite: Suite,
+    model,
+    store: Store,
+    *,
+    batch_size: int = 8,
+    ll_batch_size: int = 32,
+    progress: bool = False,
+    allow_code: bool = False,
+    judge=None,
+    judges: _Judges | None = None,
+    timeout_s: float | None = None,
+    stats: dict | None = None,
+    limit: int | None = None,
+) -> dict:
     """One suite on one model → the results.json entry; cases are stored chunk by chunk as they finish."""
     from tqdm.auto import tqdm
 
@@ -161,12 +228,20 @@ def run_suite(suite: Suite, model, store: Store, *, batch_size: int = 8, ll_batc
 
     cases = suite.cases[:limit] if limit else suite.cases
     judges = judges or _Judges(judge, {model.name: model})
-    config = {"digest": suite.digest, "model": model.name, "suite_path": suite.path, "suite_version": suite.version,
-              "limit": limit, "cases": len(cases)}
+    config = {
+        "digest": suite.digest,
+        "model": model.name,
+        "suite_path": suite.path,
+        "suite_version": suite.version,
+        "limit": limit,
+        "cases": len(cases),
+    }
     run_id = _resumable_run(store, suite, model, config)
     resumed = run_id is not None
     if run_id is None:
-        run_id = store.start_run("suite", suite.name, model=model.name, fingerprint=model.fingerprint[:64], config=config)
+        run_id = store.start_run(
+            "suite", suite.name, model=model.name, fingerprint=model.fingerprint[:64], config=config
+        )
     done = _stored_cases(store, run_id)
     todo = [c for c in cases if c.id not in done]
     local: dict = {"cached": 0, "computed": 0}
@@ -174,8 +249,14 @@ def run_suite(suite: Suite, model, store: Store, *, batch_size: int = 8, ll_batc
     if longest and all(c.timeout_s or timeout_s for c in todo) and hasattr(model, "timeout"):
         model.timeout = min(float(model.timeout), float(longest))  # endpoints: don't wait longer than any case may
 
-    bar = tqdm(total=len(cases), initial=len(cases) - len(todo), disable=not progress, leave=False,
-               desc=f"{suite.name} · {model.name}"[:60], unit="case")
+    bar = tqdm(
+        total=len(cases),
+        initial=len(cases) - len(todo),
+        disable=not progress,
+        leave=False,
+        desc=f"{suite.name} · {model.name}"[:60],
+        unit="case",
+    )
 
     def finish(batch: list[dict]) -> None:
         store.insert(schema.case_results, [_to_row(run_id, suite, model, r) for r in batch])
@@ -186,9 +267,20 @@ def run_suite(suite: Suite, model, store: Store, *, batch_size: int = 8, ll_batc
     def output_for(case: Case, text: str, latency: float, lls=None, verdicts=None) -> Output:
         check = next((c for c in case.checks if c.needs == "judge"), None)
         spec = judges.spec_for(case, check) if check else None
-        return Output(text=text, prompt=case.prompt, vars=case.vars, latency_s=latency, choice_lls=lls,
-                      judge=judges.get(spec) if spec is not None else None, judge_spec=str(spec) if spec else None,
-                      lang=case.lang, store=store, allow_code=allow_code, case_id=case.id, verdicts=verdicts)
+        return Output(
+            text=text,
+            prompt=case.prompt,
+            vars=case.vars,
+            latency_s=latency,
+            choice_lls=lls,
+            judge=judges.get(spec) if spec is not None else None,
+            judge_spec=str(spec) if spec else None,
+            lang=case.lang,
+            store=store,
+            allow_code=allow_code,
+            case_id=case.id,
+            verdicts=verdicts,
+        )
 
     def judge_ahead(batch: list[Case], gens) -> dict[str, dict]:
         """llm-rubric verdicts for a chunk, one batched judge call per (judge, scale, language); a failure here
@@ -205,8 +297,12 @@ def run_suite(suite: Suite, model, store: Store, *, batch_size: int = 8, ll_batc
         for (_, scale, lang), members in groups.items():
             from evalkit.judges import rubric_grade_many
 
-            items = [dict(question=c.text, answer=g.text, reference=ch.params.get("reference"),
-                          rubric=str(ch.params["value"])) for c, g, ch, _ in members]
+            items = [
+                dict(
+                    question=c.text, answer=g.text, reference=ch.params.get("reference"), rubric=str(ch.params["value"])
+                )
+                for c, g, ch, _ in members
+            ]
             try:
                 verdicts = rubric_grade_many(judges.get(members[0][3]), items, scale=scale, lang=lang, store=store)
             except Exception:  # noqa: BLE001 - graded one by one below, where the error lands on the case
@@ -257,8 +353,16 @@ def run_suite(suite: Suite, model, store: Store, *, batch_size: int = 8, ll_batc
         params = dict(group[0].gen)
         for batch in _chunks(group, batch_size):
             try:
-                gens = cached_generate(model, store, [c.prompt for c in batch], chunk=len(batch), stats=local,
-                                       batch_size=batch_size, errors="return", **params)
+                gens = cached_generate(
+                    model,
+                    store,
+                    [c.prompt for c in batch],
+                    chunk=len(batch),
+                    stats=local,
+                    batch_size=batch_size,
+                    errors="return",
+                    **params,
+                )
                 lls = loglikelihoods([c for c in batch if c.choice_check]) if any(c.choice_check for c in batch) else {}
             except UserError as e:
                 if not isinstance(e, ModelError):
@@ -285,17 +389,31 @@ def run_suite(suite: Suite, model, store: Store, *, batch_size: int = 8, ll_batc
 
     ordered = [done[c.id] for c in cases]
     metrics = suite_metrics(ordered)
-    run_stats = {"cached": local["cached"], "computed": local["computed"], "resumed": resumed,
-                 "cases_from_store": len(cases) - len(todo), "cases_evaluated": len(todo)}
+    run_stats = {
+        "cached": local["cached"],
+        "computed": local["computed"],
+        "resumed": resumed,
+        "cases_from_store": len(cases) - len(todo),
+        "cases_evaluated": len(todo),
+    }
     if stats is not None:
         for k in ("cached", "computed"):
             stats[k] = stats.get(k, 0) + local[k]
     store.finish_run(run_id, status="done", summary={"metrics": metrics, "stats": run_stats})
-    return {"suite": suite.name, "model": model.name, "run_id": run_id, "fingerprint": model.fingerprint,
-            "suite_version": suite.version, "metrics": metrics, "stats": run_stats, "cases": ordered}
+    return {
+        "suite": suite.name,
+        "model": model.name,
+        "run_id": run_id,
+        "fingerprint": model.fingerprint,
+        "suite_version": suite.version,
+        "metrics": metrics,
+        "stats": run_stats,
+        "cases": ordered,
+    }
 
 
 # -- held-out check ------------------------------------------------------------------------------------------------
+
 
 def _train_texts(path: str) -> list[str]:
     try:
@@ -318,28 +436,50 @@ def heldout_check(suites: Sequence[Suite], train: str) -> dict:
 
     items = [(f"{s.name}/{c.id}", c.text) for s in suites for c in s.cases]
     res = find_contamination(_train_texts(train), items)
-    return {"train": str(train), "contaminated": list(res.contaminated_ids), "items": list(res.items),
-            "figures": dict(res.figures)}
+    return {
+        "train": str(train),
+        "contaminated": list(res.contaminated_ids),
+        "items": list(res.items),
+        "figures": dict(res.figures),
+    }
 
 
 # -- entry point ---------------------------------------------------------------------------------------------------
+
 
 def _preflight(suites: Sequence[Suite], judge, allow_code: bool) -> None:
     for s in suites:
         for c in s.cases:
             for check in c.checks:
                 if check.needs == "code" and not allow_code:
-                    raise UserError(f"{c.where}: case {c.id}: `{check.type}` runs Python code from the suite",
-                                    hint="rerun with --allow-code if you trust this suite")
+                    raise UserError(
+                        f"{c.where}: case {c.id}: `{check.type}` runs Python code from the suite",
+                        hint="rerun with --allow-code if you trust this suite",
+                    )
                 if check.needs == "judge" and not (judge or check.params.get("judge") or c.judge):
-                    raise UserError(f"{c.where}: case {c.id}: llm-rubric needs a judge model",
-                                    hint="pass --judge SPEC, or set `judge:` in the suite's defaults or the assertion")
+                    raise UserError(
+                        f"{c.where}: case {c.id}: llm-rubric needs a judge model",
+                        hint="pass --judge SPEC, or set `judge:` in the suite's defaults or the assertion",
+                    )
 
 
-def run_suites(paths: Sequence, models: Sequence, *, store: Store, batch_size: int = 8, ll_batch_size: int = 32,
-               progress: bool = False, allow_code: bool = False, judge=None, train: str | None = None,
-               strict: bool = False, timeout_s: float | None = None, limit: int | None = None,
-               stats: dict | None = None, on_model: Callable | None = None) -> dict:
+def run_suites(
+    paths: Sequence,
+    models: Sequence,
+    *,
+    store: Store,
+    batch_size: int = 8,
+    ll_batch_size: int = 32,
+    progress: bool = False,
+    allow_code: bool = False,
+    judge=None,
+    train: str | None = None,
+    strict: bool = False,
+    timeout_s: float | None = None,
+    limit: int | None = None,
+    stats: dict | None = None,
+    on_model: Callable | None = None,
+) -> dict:
     """Every suite on every model → the results.json object `{"runs": [{suite, model, metrics, cases}, ...]}`.
 
     `paths` are suite files (or loaded Suites); `models` are specs or loaded Models."""
@@ -355,9 +495,12 @@ def run_suites(paths: Sequence, models: Sequence, *, store: Store, batch_size: i
         result["heldout"] = held
         if held["contaminated"] and strict:
             shown = ", ".join(held["contaminated"][:10])
-            raise UserError(f"{len(held['contaminated'])} suite case(s) overlap the training data {train}: {shown}"
-                            + (" ..." if len(held["contaminated"]) > 10 else ""),
-                            hint="remove them from the suite or the training set (curate audit --test)", code=GATE_FAILED)
+            raise UserError(
+                f"{len(held['contaminated'])} suite case(s) overlap the training data {train}: {shown}"
+                + (" ..." if len(held["contaminated"]) > 10 else ""),
+                hint="remove them from the suite or the training set (curate audit --test)",
+                code=GATE_FAILED,
+            )
     from workbench.models import load_model
 
     loaded: dict[str, Any] = {}
@@ -368,7 +511,20 @@ def run_suites(paths: Sequence, models: Sequence, *, store: Store, batch_size: i
             on_model(model)
         judges = _Judges(judge, loaded)
         for s in suites:
-            result["runs"].append(run_suite(s, model, store, batch_size=batch_size, ll_batch_size=ll_batch_size,
-                                            progress=progress, allow_code=allow_code, judge=judge, judges=judges,
-                                            timeout_s=timeout_s, stats=stats, limit=limit))
+            result["runs"].append(
+                run_suite(
+                    s,
+                    model,
+                    store,
+                    batch_size=batch_size,
+                    ll_batch_size=ll_batch_size,
+                    progress=progress,
+                    allow_code=allow_code,
+                    judge=judge,
+                    judges=judges,
+                    timeout_s=timeout_s,
+                    stats=stats,
+                    limit=limit,
+                )
+            )
     return result

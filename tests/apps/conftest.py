@@ -1,4 +1,5 @@
 """Fixtures for the app's tests: a seeded store and an AppTest signed in with a personal link."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -25,6 +26,7 @@ def voted(tmp_path_factory):
     import os
 
     from fixtures.seed_store import seed_store
+
     from workbench.store import open_store
 
     d = tmp_path_factory.mktemp("voted")
@@ -55,8 +57,20 @@ def app_as(token: str | None, *, lang: str | None = None, **params):
 def page_text(at) -> str:
     """Everything the page shows as text: markdown, titles, captions, alerts, buttons, table cells."""
     parts = []
-    for kind in ("title", "header", "subheader", "markdown", "caption", "text", "success", "info", "warning", "error",
-                 "button", "metric"):
+    for kind in (
+        "title",
+        "header",
+        "subheader",
+        "markdown",
+        "caption",
+        "text",
+        "success",
+        "info",
+        "warning",
+        "error",
+        "button",
+        "metric",
+    ):
         for el in getattr(at, kind):
             parts.append(str(getattr(el, "label", "") or ""))
             parts.append(str(getattr(el, "value", "") or ""))

@@ -1,21 +1,22 @@
 """A real browser against a real server: `streamlit run` on 127.0.0.1, headless Chromium through selenium. An expert
 signs in with a personal link and casts 5 blind votes (3 by click, 2 by keyboard shortcut); every vote is in the store
 before the next item shows and no model name is in the page before its vote. Saves the README's screenshots."""
+
 from __future__ import annotations
 
 import os
 import shutil
 import subprocess
 import sys
-import time
 import tempfile
+import time
 from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
 
-from workbench.store import schema
 from tests.conftest import free_port, wait_http
+from workbench.store import schema
 
 REPO = Path(__file__).resolve().parents[2]
 # README screenshots are refreshed with `WORKBENCH_SCREENSHOTS=docs/screenshots make test`; otherwise a temp dir,
@@ -29,6 +30,7 @@ pytestmark = pytest.mark.slow
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
     from fixtures.seed_store import seed_store
+
     from workbench.store import open_store
 
     tmp_path = tmp_path_factory.mktemp("browser")
@@ -36,11 +38,32 @@ def server(tmp_path_factory):
     out = seed_store(store, n_items=8, n_raters=3, k=2, votes_per_rater={"expert1": 0}, out_dir=tmp_path / "audit")
     port = free_port()
     env = {**os.environ, "WORKBENCH_STORE": store.url}
-    proc = subprocess.Popen([sys.executable, "-m", "streamlit", "run", str(REPO / "apps" / "app.py"),
-                             "--server.port", str(port), "--server.address", "127.0.0.1", "--server.headless", "true",
-                             "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none",
-                             "--client.toolbarMode", "viewer"],
-                            cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "streamlit",
+            "run",
+            str(REPO / "apps" / "app.py"),
+            "--server.port",
+            str(port),
+            "--server.address",
+            "127.0.0.1",
+            "--server.headless",
+            "true",
+            "--browser.gatherUsageStats",
+            "false",
+            "--server.fileWatcherType",
+            "none",
+            "--client.toolbarMode",
+            "viewer",
+        ],
+        cwd=REPO,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
     try:
         wait_http(f"http://127.0.0.1:{port}/_stcore/health", proc, timeout=90)
         yield f"http://127.0.0.1:{port}", store, out
@@ -58,9 +81,18 @@ def _browser(lang: str = "en-US"):
         pytest.fail("Debian's chromium and chromium-driver are needed (.ci/run installs them)")
     opts = webdriver.ChromeOptions()
     opts.binary_location = CHROMIUM
-    for flag in ("--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-dev-shm-usage",
-                 "--window-size=1400,1100", f"--lang={lang}"):
+    for flag in (
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--no-first-run",
+        "--disable-dev-shm-usage",
+        "--window-size=1400,1100",
+        f"--lang={lang}",
+    ):
         opts.add_argument(flag)
     opts.add_experimental_option("prefs", {"intl.accept_languages": lang})
     return webdriver.Chrome(service=Service(DRIVER), options=opts)
@@ -71,8 +103,9 @@ def _wait_text(driver, text: str, timeout: float = 90.0) -> None:
     from selenium.webdriver.support import expected_conditions as EC
     from selenium.webdriver.support.ui import WebDriverWait
 
-    WebDriverWait(driver, timeout).until(EC.presence_of_element_located(
-        (By.XPATH, f"//*[contains(normalize-space(.), {text!r})]")))
+    WebDriverWait(driver, timeout).until(
+        EC.presence_of_element_located((By.XPATH, f"//*[contains(normalize-space(.), {text!r})]"))
+    )
 
 
 def _settle(driver) -> None:
@@ -106,8 +139,12 @@ def _click(driver, label: str) -> None:
 
 def _votes(store, rater: str) -> list[dict]:
     with store.engine.connect() as conn:
-        return [dict(r) for r in conn.execute(sa.select(schema.ratings).where(schema.ratings.c.rater == rater)
-                                              .order_by(schema.ratings.c.id)).mappings()]
+        return [
+            dict(r)
+            for r in conn.execute(
+                sa.select(schema.ratings).where(schema.ratings.c.rater == rater).order_by(schema.ratings.c.id)
+            ).mappings()
+        ]
 
 
 def test_expert_votes_blind_in_a_real_browser(server):
@@ -154,16 +191,25 @@ def test_expert_votes_blind_in_a_real_browser(server):
             left_is_a = v["order_shown"] == "AB"
             assert v["verdict"] == ("A" if (side == "left") == left_is_a else "B")
     with store.engine.connect() as conn:
-        done = conn.execute(sa.select(sa.func.count()).where(schema.assignments.c.rater_id == "expert1",
-                                                             schema.assignments.c.done.is_(True))).scalar()
+        done = conn.execute(
+            sa.select(sa.func.count()).where(
+                schema.assignments.c.rater_id == "expert1", schema.assignments.c.done.is_(True)
+            )
+        ).scalar()
     assert done == 5
 
 
 def test_admin_pages_screenshots(server):
     url, store, out = server
     SHOTS.mkdir(parents=True, exist_ok=True)
-    pages = {"audit": "Dataset audit", "suites": "Suites", "leaderboard": "Leaderboard",
-             "agreement": "Judge agreement", "finetune": "Fine-tune runs", "admin": "Sessions & raters"}
+    pages = {
+        "audit": "Dataset audit",
+        "suites": "Suites",
+        "leaderboard": "Leaderboard",
+        "agreement": "Judge agreement",
+        "finetune": "Fine-tune runs",
+        "admin": "Sessions & raters",
+    }
     driver = _browser()
     try:
         driver.set_window_size(1400, 1500)

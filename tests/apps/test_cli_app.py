@@ -1,4 +1,5 @@
 """`evalkit app --print-url`: a fresh admin link that signs in, and the old one stops working."""
+
 from __future__ import annotations
 
 import re

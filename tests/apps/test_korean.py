@@ -1,5 +1,6 @@
 """Korean mode: the pages say the packages' sentences (agreement readings, the judge verdict, the compare verdict, audit
 figures and fixes, the suites' assertion reasons) in Korean from the one catalogue instead of the packages' English, and every key has both languages."""
+
 from __future__ import annotations
 
 import re
@@ -8,8 +9,8 @@ from pathlib import Path
 import pytest
 
 from apps import data, i18n, sessions
-from workbench.messages import template_fields
 from tests.apps.conftest import app_as, page_text
+from workbench.messages import template_fields
 
 APPS = Path(__file__).resolve().parents[2] / "apps"
 JUDGE = "judge:smollm2"
@@ -48,8 +49,9 @@ def test_agreement_page_reads_the_report_in_korean(ko):
     shown = [a.value for a in list(at.success) + list(at.warning)]
     assert shown == [i18n.say(j["verdict_key"], "ko")] and "심사 모델은 전문가" in shown[0]
     assert "크리펜도르프 알파" in text and "신뢰할 수 없습니다" in text  # alpha 0.16 on the seeded votes
-    assert not _english_words(text, ["agrees", "experts", "reliable", "undefined", "conclusions", "intervals",
-                                     "verdict", "complete design"])
+    assert not _english_words(
+        text, ["agrees", "experts", "reliable", "undefined", "conclusions", "intervals", "verdict", "complete design"]
+    )
     for df in at.dataframe:  # no column keeps the package's JSON name
         assert not set(df.value.columns) & {"rater", "raters", "n_items", "percent_agreement", "cohen_kappa", "verdict"}
 
@@ -100,17 +102,40 @@ def graded(tmp_path, tiny_model_dir, monkeypatch):
     """A store with a real suite run on the tiny model (every case fails, so every reason shows) and one case stored
     the way results were before the reasons carried keys (English only)."""
     from apps import auth
-    from workbench.store import open_store, schema
     from evalkit.suites import run_suites
+    from workbench.store import open_store, schema
 
     st = open_store(tmp_path / "store.db")
     _, token = auth.create_user(st, "Admin", role="admin", password="admin-pass", user_id="admin")
     (tmp_path / "ko.yaml").write_text(SUITE, encoding="utf-8")
     run = run_suites([tmp_path / "ko.yaml"], [str(tiny_model_dir)], store=st)["runs"][0]
-    st.insert(schema.case_results, [dict(
-        run_id=run["run_id"], suite="ko-reasons", case_id="older", model=run["model"], status="fail", score=0.0,
-        output="Lyon", tags=[], latency_s=0.1, details={"assertions": [
-            {"type": "equals", "passed": False, "score": 0.0, "weight": 1.0, "reason": "expected 'Paris', got 'Lyon'"}]})])
+    st.insert(
+        schema.case_results,
+        [
+            dict(
+                run_id=run["run_id"],
+                suite="ko-reasons",
+                case_id="older",
+                model=run["model"],
+                status="fail",
+                score=0.0,
+                output="Lyon",
+                tags=[],
+                latency_s=0.1,
+                details={
+                    "assertions": [
+                        {
+                            "type": "equals",
+                            "passed": False,
+                            "score": 0.0,
+                            "weight": 1.0,
+                            "reason": "expected 'Paris', got 'Lyon'",
+                        }
+                    ]
+                },
+            )
+        ],
+    )
     monkeypatch.setenv("WORKBENCH_STORE", st.url)
     yield st, token, run
     st.dispose()
@@ -138,8 +163,23 @@ def test_suites_page_says_the_assertion_reasons_in_korean(graded):
         assert why[cid] == "; ".join(f"{r['type']}: {i18n.say(r['reason_key'], 'ko')}" for r in rows)
         for r in rows:
             assert r["reason"] not in text
-        assert not _english_words(why[cid], ["missing", "found", "bounds", "chars", "no match", "not JSON", "expected",
-                                             "got", "line", "column", "char", "Expecting"])
+        assert not _english_words(
+            why[cid],
+            [
+                "missing",
+                "found",
+                "bounds",
+                "chars",
+                "no match",
+                "not JSON",
+                "expected",
+                "got",
+                "line",
+                "column",
+                "char",
+                "Expecting",
+            ],
+        )
     assert why["long"].startswith("length: 글자 수 ") and why["long"].endswith(" (최소 1000)")
     assert why["city"].startswith("icontains: 없음 ['Mexico City']; regex: /^NEVER-[0-9]+$/ 일치 없음")
     assert why["json"].startswith("is-json: JSON 아님: ") and "number: " in why["json"]
@@ -204,14 +244,19 @@ def test_catalogue_has_both_languages_for_every_key_the_app_uses():
 
     if hasattr(curate.pipeline, "MESSAGES"):  # once curate keys its sentences, every Korean one has its English
         assert not without_english, without_english
-        assert all(template_fields(curate.pipeline.MESSAGES[k]) == template_fields(ko[k]) for k in ko
-                   if k.startswith("audit."))
+        assert all(
+            template_fields(curate.pipeline.MESSAGES[k]) == template_fields(ko[k]) for k in ko if k.startswith("audit.")
+        )
     else:
         assert {k.split(".")[0] for k in without_english} <= {"audit"}
     # every literal key in the app's code is in the catalogue (a literal ending in "_" is a prefix for ui.labels)
     known = app_keys | set(ko)
     prefixes = "|".join(sorted({k.split(".")[0] for k in known}))
-    used = {m for p in APPS.rglob("*.py") if p.name != "i18n.py"
-            for m in re.findall(rf'"((?:{prefixes})\.[A-Za-z0-9_.]+)"', p.read_text(encoding="utf-8"))}
+    used = {
+        m
+        for p in APPS.rglob("*.py")
+        if p.name != "i18n.py"
+        for m in re.findall(rf'"((?:{prefixes})\.[A-Za-z0-9_.]+)"', p.read_text(encoding="utf-8"))
+    }
     unknown = {k for k in used if k not in known and not (k.endswith("_") and any(x.startswith(k) for x in known))}
     assert len(used) > 100 and not unknown, unknown

@@ -1,4 +1,5 @@
 """Every page renders from a seeded store (Streamlit AppTest), and the page queries match the raw rows."""
+
 from __future__ import annotations
 
 import collections
@@ -9,11 +10,18 @@ import pytest
 import sqlalchemy as sa
 
 from apps import data, i18n
-from workbench.store import schema
 from tests.apps.conftest import app_as, page_text
+from workbench.store import schema
 
-PAGES = ["views/audit.py", "views/suites.py", "views/leaderboard.py", "views/agreement.py", "views/finetune.py",
-         "views/admin.py", "views/rate.py"]
+PAGES = [
+    "views/audit.py",
+    "views/suites.py",
+    "views/leaderboard.py",
+    "views/agreement.py",
+    "views/finetune.py",
+    "views/admin.py",
+    "views/rate.py",
+]
 
 
 def _rows(store, table) -> pd.DataFrame:
@@ -88,8 +96,9 @@ def test_suites_and_finetune_and_audit_pages_show_the_stored_figures(admin_app):
 
     report = json.loads((Path(st.run(out["audit_run"])["config"]["out"]) / "report.json").read_text())
     assert [m.label for m in at.metric] == ["Quality", "Diversity", "Real vs generated", "Amount"]
-    assert [m.value for m in at.metric] == [report["verdicts"][a]["verdict"] for a in
-                                            ("quality", "diversity", "real_vs_generated", "amount")]
+    assert [m.value for m in at.metric] == [
+        report["verdicts"][a]["verdict"] for a in ("quality", "diversity", "real_vs_generated", "amount")
+    ]
     text = page_text(at)
     assert f"Personal data found ({report['summary']['pii_findings']}, masked)" in text
     assert "010-****-5678" in text and "010-1234-5678" not in text  # masked, as curate reported it
@@ -128,15 +137,17 @@ def test_page_queries_match_the_raw_rows(voted):
     st, out = voted
     raw = _rows(st, schema.battles)
     got = data.battles_frame(st)
-    assert collections.Counter(map(tuple, got.to_numpy())) == \
-        collections.Counter(map(tuple, raw[["model_a", "model_b", "winner"]].to_numpy()))
+    assert collections.Counter(map(tuple, got.to_numpy())) == collections.Counter(
+        map(tuple, raw[["model_a", "model_b", "winner"]].to_numpy())
+    )
     r = _rows(st, schema.ratings)
     j, h = r[r.rater == "judge:smollm2"], r[r.rater_kind == "human"]
     m = j.merge(h, on=["item_id", "session_id"], suffixes=("_j", "_h"))
     expect = pd.crosstab(m["verdict_j"], m["verdict_h"])
     cm = data.confusion_counts(st, judge="judge:smollm2")
-    pd.testing.assert_frame_equal(cm.sort_index().sort_index(axis=1), expect.sort_index().sort_index(axis=1),
-                                  check_names=False, check_dtype=False)
+    pd.testing.assert_frame_equal(
+        cm.sort_index().sort_index(axis=1), expect.sort_index().sort_index(axis=1), check_names=False, check_dtype=False
+    )
     pw = r[r.kind == "pairwise"]
     split = set(pw.groupby("item_id")["verdict"].nunique().loc[lambda s: s > 1].index)
     assert set(data.disagreements(st, limit=10_000)["item_id"]) == split
@@ -184,8 +195,9 @@ def test_memory_plan_counts_the_runs_model(tiny_model_dir):
     model = AutoModelForCausalLM.from_pretrained(tiny_model_dir)
     n = sum(p.numel() for p in model.parameters())
     assert plan["params"] == n
-    assert plan == plan_memory(n, seq_len=256, batch=4, hidden=model.config.hidden_size,
-                               layers=model.config.num_hidden_layers)
+    assert plan == plan_memory(
+        n, seq_len=256, batch=4, hidden=model.config.hidden_size, layers=model.config.num_hidden_layers
+    )
     assert data.memory_plan({"config": {"model": "/nonexistent/model"}}) is None
 
 

@@ -1,4 +1,5 @@
 """The expert's rating flow in the app (AppTest), assignment balance, access control, and the concurrent load test."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -10,8 +11,8 @@ import pytest
 import sqlalchemy as sa
 
 from apps import auth, sessions
-from workbench.store import schema
 from tests.apps.conftest import app_as, page_text
+from workbench.store import schema
 
 
 def _rows(store, table) -> pd.DataFrame:
@@ -66,8 +67,9 @@ def test_single_answer_rubric_flow(store, monkeypatch):
     monkeypatch.setenv("WORKBENCH_STORE", store.url)
     user, token = auth.create_user(store, "Park Jiwoo", user_id="park")
     items = [dict(item_id=f"q{i}", prompt=f"질문 {i}", outputs={"m1": f"답변 {i}"}) for i in range(3)]
-    sid = sessions.create_session(store, "rubric", items, models=["m1"], mode="single", k=1,
-                                  rubric="1 = wrong, 10 = perfect", scale=(1, 10))
+    sid = sessions.create_session(
+        store, "rubric", items, models=["m1"], mode="single", k=1, rubric="1 = wrong, 10 = perfect", scale=(1, 10)
+    )
     sessions.assign(store, sid, ["park"])
     at = app_as(token, lang="ko")
     at.run()
@@ -92,7 +94,7 @@ def test_assignment_is_balanced_and_never_repeats_a_pair(store):
     assert not a.duplicated(["rater_id", "item_id"]).any()
     orders = Counter(p["order"] for p in a["payload"])
     assert 0.4 < orders["AB"] / len(a) < 0.6  # left/right randomised
-    for rid, g in a.groupby("rater_id"):
+    for _rid, g in a.groupby("rater_id"):
         assert sorted(g["position"]) == list(range(len(g)))
 
 
@@ -103,8 +105,7 @@ def test_access_rules(seeded):
     at.run()
     for page in ("views/admin.py", "views/leaderboard.py", "views/agreement.py", "views/audit.py"):
         at.switch_page(page).run()
-        assert [e.value for e in at.error] == [
-            "This page needs the admin role; your account is a rater account."], page
+        assert [e.value for e in at.error] == ["This page needs the admin role; your account is a rater account."], page
         assert not at.dataframe
     other = app_as(rater_token, rater="expert2")
     other.run()
@@ -188,8 +189,9 @@ def _load(store, n_raters=20, votes=50):
 def _race(store, n=8):
     """The same rater double-clicks: n threads cast the same vote at once; exactly one row survives."""
     auth.create_user(store, "racer", with_token=False)
-    sid = sessions.create_session(store, "race", [dict(item_id="q", prompt="p", outputs={"a": "x", "b": "y"})],
-                                  models=["a", "b"], k=1)
+    sid = sessions.create_session(
+        store, "race", [dict(item_id="q", prompt="p", outputs={"a": "x", "b": "y"})], models=["a", "b"], k=1
+    )
     sessions.assign(store, sid, ["racer"])
     item = sessions.next_item(store, sid, "racer")["item_id"]
     outcome, start = Counter(), threading.Barrier(n)

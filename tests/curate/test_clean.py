@@ -1,4 +1,5 @@
 """curate clean: filters, dedup keep policies, rejects with reasons, PII, contamination, the input's format."""
+
 from __future__ import annotations
 
 import csv
@@ -8,8 +9,8 @@ from pathlib import Path
 import pytest
 
 from curate.clean import choose_keeper, clean
-from workbench.tabular import read_rows
 from workbench.errors import UserError
+from workbench.tabular import read_rows
 
 REPO = Path(__file__).resolve().parents[2]
 KO = REPO / "data/korean-instruct/ko_instruct.jsonl"
@@ -29,14 +30,22 @@ def _rejects(log) -> list[dict]:
 def test_korean_set_with_the_default_recipe(tmp_path):
     log = clean(KO, _recipe(), tmp_path / "ko.jsonl", recipe_path=str(DEFAULT))
     rejects = _rejects(log)
-    assert {r["line"]: r["reasons"] for r in rejects} == {15: ["empty_answer"], 23: ["llm_self_reference"],
-                                                         51: ["exact_duplicate"], 62: ["truncated"]}
+    assert {r["line"]: r["reasons"] for r in rejects} == {
+        15: ["empty_answer"],
+        23: ["llm_self_reference"],
+        51: ["exact_duplicate"],
+        62: ["truncated"],
+    }
     assert next(r for r in rejects if r["line"] == 51)["duplicate_of_line"] == 36
     kept = list(read_rows(tmp_path / "ko.jsonl"))
     # nothing dropped without a reason: every input record is kept or rejected
     assert len(kept) + len(rejects) == log["records"] == 70 and log["kept"] == 66
-    assert log["removed_by_reason"] == {"empty_answer": 1, "llm_self_reference": 1, "exact_duplicate": 1,
-                                        "truncated": 1}
+    assert log["removed_by_reason"] == {
+        "empty_answer": 1,
+        "llm_self_reference": 1,
+        "exact_duplicate": 1,
+        "truncated": 1,
+    }
     contact = next(r for r in kept if r["question"].startswith("담당자"))
     assert "010-1234-5678" not in contact["answer"] and "minsu.kim@example.co.kr" not in contact["answer"]
     assert log["redacted_records"] == 1
@@ -58,8 +67,13 @@ STEPS = "Open the portal, choose Settings, pick Security, press Reset password a
 @pytest.mark.parametrize("keep,kept", [("first", [0, 3]), ("longest", [0, 4]), ("best", [0, 3])])
 def test_dedup_keep_policy_on_near_duplicates(tmp_path, keep, kept):
     """Rows 0/1/2 are identical answers; rows 3/4 are near-duplicates, 4 is longer but carries LLM filler."""
-    answers = ["Reset it in the portal.", "Reset it in the portal.", "Reset it in the portal.", STEPS + ".",
-               STEPS + ". I hope this helps!"]
+    answers = [
+        "Reset it in the portal.",
+        "Reset it in the portal.",
+        "Reset it in the portal.",
+        STEPS + ".",
+        STEPS + ". I hope this helps!",
+    ]
     rows = [{"question": f"Question {i}?", "answer": a} for i, a in enumerate(answers)]
     data = tmp_path / "d.jsonl"
     data.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
@@ -82,41 +96,57 @@ def test_csv_in_csv_out_with_columns_kept(tmp_path):
         w.writerow(["b", "Where is it?", "<br>In the scene"])
     log = clean(data, {"signals": ["html_remnant"], "dedup": {"exact": "pair", "near": False}}, tmp_path / "out.csv")
     assert (tmp_path / "out.csv").read_text("utf-8").splitlines()[0] == "class,Q,A"
-    assert list(read_rows(tmp_path / "out.csv")) == [{"class": "a", "Q": "What is the player?",
-                                                      "A": "The player is the character you control, with a light gun."}]
+    assert list(read_rows(tmp_path / "out.csv")) == [
+        {"class": "a", "Q": "What is the player?", "A": "The player is the character you control, with a light gun."}
+    ]
     assert log["removed_by_reason"] == {"exact_duplicate": 1, "html_remnant": 1}
 
 
 def test_contamination_removes_overlapping_training_records(tmp_path):
     q = "What does the BeastAttack class do in the Unity project and why does the player get pushed back by it?"
     data = tmp_path / "train.jsonl"
-    data.write_text(json.dumps({"question": q, "answer": "It handles attacks."}) + "\n"
-                    + json.dumps({"question": "Unrelated question about cooking rice?", "answer": "Use 1.2x water."})
-                    + "\n", encoding="utf-8")
+    data.write_text(
+        json.dumps({"question": q, "answer": "It handles attacks."})
+        + "\n"
+        + json.dumps({"question": "Unrelated question about cooking rice?", "answer": "Use 1.2x water."})
+        + "\n",
+        encoding="utf-8",
+    )
     test = tmp_path / "test.csv"
-    test.write_text(f"Question,Answer\n\"{q}\",a\n", encoding="utf-8")
-    log = clean(data, {"signals": [], "dedup": {"exact": "none", "near": False}, "contamination": {"test": str(test)}},
-                tmp_path / "clean.jsonl")
+    test.write_text(f'Question,Answer\n"{q}",a\n', encoding="utf-8")
+    log = clean(
+        data,
+        {"signals": [], "dedup": {"exact": "none", "near": False}, "contamination": {"test": str(test)}},
+        tmp_path / "clean.jsonl",
+    )
     assert log["removed_by_reason"] == {"contaminated": 1} and log["contaminated_test_items"] == 1
     assert [r["question"] for r in read_rows(tmp_path / "clean.jsonl")] == ["Unrelated question about cooking rice?"]
 
 
 def test_pii_drop_and_bad_rows_are_rejected_with_reasons(tmp_path):
     data = tmp_path / "d.jsonl"
-    data.write_text('{"question": "Call?", "answer": "Call 010-1234-5678 now."}\n'
-                    '{"question": "q", "answer": ["not", "text"]}\n'
-                    '{"question": "ok?", "answer": "Fine."}\n'
-                    '{broken json\n', encoding="utf-8")
+    data.write_text(
+        '{"question": "Call?", "answer": "Call 010-1234-5678 now."}\n'
+        '{"question": "q", "answer": ["not", "text"]}\n'
+        '{"question": "ok?", "answer": "Fine."}\n'
+        "{broken json\n",
+        encoding="utf-8",
+    )
     log = clean(data, {"signals": [], "dedup": {"near": False}, "pii": "drop"}, tmp_path / "c.jsonl", skip_bad=True)
     assert log["removed_by_reason"] == {"pii": 1, "bad_row": 1, "unreadable_row": 1}
     assert [r["reasons"] for r in _rejects(log)] == [["pii"], ["bad_row"]]
     assert log["kept"] == 1 and log["records"] == 4
 
 
-@pytest.mark.parametrize("recipe,match", [({"dedup": {"keep": "random"}}, "dedup.keep"),
-                                          ({"pii": "shred"}, "pii"),
-                                          ({"filters": []}, "unknown key"),
-                                          ({"signals": ["nope"]}, "unknown signal")])
+@pytest.mark.parametrize(
+    "recipe,match",
+    [
+        ({"dedup": {"keep": "random"}}, "dedup.keep"),
+        ({"pii": "shred"}, "pii"),
+        ({"filters": []}, "unknown key"),
+        ({"signals": ["nope"]}, "unknown signal"),
+    ],
+)
 def test_bad_recipes(tmp_path, recipe, match):
     with pytest.raises(UserError, match=match):
         clean(KO, recipe, tmp_path / "x.jsonl")
@@ -140,9 +170,10 @@ def test_cleaned_enlighten_set_passes_the_audits_contamination_gate(tmp_path):
     train, test = repo / "data/enlighten-instruct/TrainData.csv", repo / "data/enlighten-instruct/TestData.csv"
     before = audit(train, test=str(test), stages=("contamination",))
     out = tmp_path / "clean.csv"
-    log = clean(train, {"signals": [], "dedup": {"exact": "none", "near": False}, "contamination": {"test": str(test)}},
-                out)
+    log = clean(
+        train, {"signals": [], "dedup": {"exact": "none", "near": False}, "contamination": {"test": str(test)}}, out
+    )
     assert log["removed_by_reason"]["contaminated"] == before["contamination"]["figures"]["train_records_hit"]
-    assert log["removed_by_reason"]["contaminated"] > before["summary"]["contaminated"]   # several per test item
+    assert log["removed_by_reason"]["contaminated"] > before["summary"]["contaminated"]  # several per test item
     after = audit(out, test=str(test), stages=("contamination",))
     assert after["summary"]["contaminated"] == 0

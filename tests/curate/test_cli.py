@@ -1,4 +1,5 @@
 """`curate audit` and `curate clean` as a user runs them: output, exit codes, no partial output on bad input."""
+
 from __future__ import annotations
 
 import json
@@ -40,8 +41,21 @@ def test_audit_prints_summary_and_report_path(tmp_path, capsys, store_path):
 
 
 def test_fail_on_exits_3_and_names_the_gate(tmp_path, capsys):
-    code = main(["audit", str(KO), "--out", str(tmp_path / "a"), "--no-record", "--quiet", "--skip", "near,diversity",
-                 "--fail-on", "pii_count>0,dup_rate>0.5", "--json"])
+    code = main(
+        [
+            "audit",
+            str(KO),
+            "--out",
+            str(tmp_path / "a"),
+            "--no-record",
+            "--quiet",
+            "--skip",
+            "near,diversity",
+            "--fail-on",
+            "pii_count>0,dup_rate>0.5",
+            "--json",
+        ]
+    )
     captured = capsys.readouterr()
     assert code == 3
     assert "gate failed: pii_count = 2 (> 0)" in captured.err
@@ -82,10 +96,23 @@ def test_empty_file_exit_2(tmp_path, capsys):
 
 def test_skip_bad_counts(tmp_path, capsys):
     data = tmp_path / "some_bad.jsonl"
-    data.write_text('{"question": "q", "answer": "Fine."}\n{nope}\n{"question": "q3", "answer": "Also fine."}\n',
-                    encoding="utf-8")
-    code = main(["audit", str(data), "--skip-bad", "--out", str(tmp_path / "o"), "--no-record", "--quiet",
-                 "--skip", "near,diversity", "--json"])
+    data.write_text(
+        '{"question": "q", "answer": "Fine."}\n{nope}\n{"question": "q3", "answer": "Also fine."}\n', encoding="utf-8"
+    )
+    code = main(
+        [
+            "audit",
+            str(data),
+            "--skip-bad",
+            "--out",
+            str(tmp_path / "o"),
+            "--no-record",
+            "--quiet",
+            "--skip",
+            "near,diversity",
+            "--json",
+        ]
+    )
     summary = json.loads(capsys.readouterr().out)["summary"]
     assert code == 0 and summary["records"] == 2 and summary["skipped_rows"] == 1
 

@@ -1,5 +1,6 @@
 """curate.contamination: 13-gram overlap checked against lm-evaluation-harness's own n-gram code, the short-item
 rule, near-duplicate matches, and the figures for the shipped Enlighten train/test split."""
+
 from __future__ import annotations
 
 import csv
@@ -59,25 +60,36 @@ def test_ngram_hit_short_item_and_clean_item():
     assert by["short"]["overlap"] == 1.0 and by["short"]["train_index"] == 1
     assert r.contaminated_ids == sorted(reference(train, tests))
     assert r.figures["contaminated"] == 2 and r.figures["test_items"] == 4
-    assert r.figures["items_unchecked_by_ngram"] == 1          # "the beast": 2 words
+    assert r.figures["items_unchecked_by_ngram"] == 1  # "the beast": 2 words
 
 
 def test_near_duplicate_match():
-    train = ["How does the beast decide when to attack the player in the first level of the game, and what does "
-             "the player see and hear just before the attack begins"]
-    tests = [("para", "How does the beast decide when to attack the player in the second level of the game, and what "
-                      "does the player see and hear just before the attack begins"),
-             ("other", "What colour is the sky over the harbour on a clear summer morning in the north")]
-    r = find_contamination(train, tests, n=50)           # n larger than the items: only near-dup can fire
+    train = [
+        "How does the beast decide when to attack the player in the first level of the game, and what does "
+        "the player see and hear just before the attack begins"
+    ]
+    tests = [
+        (
+            "para",
+            "How does the beast decide when to attack the player in the second level of the game, and what "
+            "does the player see and hear just before the attack begins",
+        ),
+        ("other", "What colour is the sky over the harbour on a clear summer morning in the north"),
+    ]
+    r = find_contamination(train, tests, n=50)  # n larger than the items: only near-dup can fire
     assert r.contaminated_ids == ["para"]
     (item,) = r.items
     assert item["method"] == "near_dup" and item["train_index"] == 0 and 0.7 <= item["overlap"] < 1
 
 
 def test_near_duplicate_of_the_question_line_of_a_training_pair():
-    train = ["What does the OnTriggerEnter method of the BeastAttack class do when the player enters its collider area\n"
-             "It starts the attack animation, plays the attack sound and damages the player after a short delay."]
-    tests = [("q", "What does the OnTriggerEnter method of the BeastAttack class do when the player enters its trigger area")]
+    train = [
+        "What does the OnTriggerEnter method of the BeastAttack class do when the player enters its collider area\n"
+        "It starts the attack animation, plays the attack sound and damages the player after a short delay."
+    ]
+    tests = [
+        ("q", "What does the OnTriggerEnter method of the BeastAttack class do when the player enters its trigger area")
+    ]
     r = find_contamination(train, tests, n=50)
     assert r.contaminated_ids == ["q"] and r.items[0]["method"] == "near_dup" and r.items[0]["train_index"] == 0
 
@@ -100,14 +112,16 @@ def test_enlighten_train_vs_test_figures():
     assert r.figures["test_items"] == 269 and r.figures["train_records"] == 1910
     assert r.figures["contaminated"] == len(r.contaminated_ids) > 0
     assert r.figures["contaminated_share"] == pytest.approx(len(r.contaminated_ids) / 269)
-    for it in r.items:      # every reported train index really contains the test text's words in order
+    for it in r.items:  # every reported train index really contains the test text's words in order
         if it["method"] == "ngram" and it["overlap"] == 1.0:
             q = janitor_normalize(test[it["test_id"]]["Question"])
             if len(q.split()) < 13:
                 assert f" {q} " in f" {janitor_normalize(train_texts[it['train_index']])} "
     # with the choices appended, items get longer and the 13-gram rule applies to more of them
-    items_c = [(i, mc_test_text(r["Question"], [r["a"], r["b"], r["c"], r["d"]], with_choices=True))
-               for i, r in enumerate(test)]
+    items_c = [
+        (i, mc_test_text(r["Question"], [r["a"], r["b"], r["c"], r["d"]], with_choices=True))
+        for i, r in enumerate(test)
+    ]
     rc = find_contamination(train_texts, items_c, near=False)
     assert rc.figures["items_shorter_than_n"] < r.figures["items_shorter_than_n"]
     assert {it["test_id"] for it in rc.items} == reference(train_texts, items_c)
@@ -133,13 +147,13 @@ def test_streamed_in_chunks_equals_one_pass_and_brute_force_near_matches():
     for step in (1, 7, 250):
         scan = ContaminationScan(tests)
         for s in range(0, len(train), step):
-            scan.add(train[s:s + step], s)
+            scan.add(train[s : s + step], s)
         got = scan.result()
         assert got.items == whole.items and got.figures == whole.figures
 
     def sh(t):
         w = words(t)
-        return {tuple(w[i:i + 3]) for i in range(len(w) - 2)} if len(w) >= 3 else ({tuple(w)} if w else set())
+        return {tuple(w[i : i + 3]) for i in range(len(w) - 2)} if len(w) >= 3 else ({tuple(w)} if w else set())
 
     best: dict[str, tuple[float, int]] = {}
     for i, t in enumerate(train):
@@ -154,7 +168,7 @@ def test_streamed_in_chunks_equals_one_pass_and_brute_force_near_matches():
                         best[tid] = (j, i)
     near = {it["test_id"]: (it["overlap"], it["train_index"]) for it in whole.items if it["method"] == "near_dup"}
     assert set(near) == set(best) and len(best) > 0
-    for tid, (j, i) in best.items():
+    for tid, (j, _i) in best.items():
         assert abs(near[tid][0] - j) < 1e-6
     # every training record hit: lm-eval's n-gram check per record, plus every near match of the brute force
     hit = {i for i, t in enumerate(train) if reference([t], tests)}

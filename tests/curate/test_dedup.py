@@ -1,4 +1,5 @@
 """curate.dedup: exact duplicates on the shipped data, near-duplicates cross-checked with datasketch and exact sets."""
+
 from __future__ import annotations
 
 import csv
@@ -9,8 +10,17 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from curate.dedup import (choose_bands, cross_field_duplicates, exact_duplicates, exact_pair_duplicates,
-                          jaccard_pairs, near_duplicates, normalize, shingle_hashes, words)
+from curate.dedup import (
+    choose_bands,
+    cross_field_duplicates,
+    exact_duplicates,
+    exact_pair_duplicates,
+    jaccard_pairs,
+    near_duplicates,
+    normalize,
+    shingle_hashes,
+    words,
+)
 
 REPO = Path(__file__).resolve().parents[2]
 TRAIN = REPO / "data/enlighten-instruct/TrainData.csv"
@@ -29,7 +39,7 @@ def shingle_set(text: str, k: int = 3) -> set[str]:
         return set()
     if len(w) < k:
         return {" ".join(w)}
-    return {" ".join(w[i:i + k]) for i in range(len(w) - k + 1)}
+    return {" ".join(w[i : i + k]) for i in range(len(w) - k + 1)}
 
 
 def true_jaccard(a: str, b: str, k: int = 3) -> float:
@@ -48,8 +58,14 @@ VOCAB = [f"{a}{b}{c}" for a in "bcdfgklmnprst" for b in "aeiou" for c in "nrstlm
 def test_normalize_and_words_agree():
     assert normalize("  Hello,   World!\n") == "hello world"
     assert normalize(None) == "" and normalize(42) == "42"
-    assert normalize("Ｆｕｌｌ－width ＡＢＣ") == "full width abc"        # NFKC
-    samples = ["It's a (small) test_case; x=1.", "a\tb\nc\x00d_e\x1f", "Straße ÉCOLE 한국어 문장입니다. naïve", "", "..."]
+    assert normalize("Ｆｕｌｌ－width ＡＢＣ") == "full width abc"  # NFKC
+    samples = [
+        "It's a (small) test_case; x=1.",
+        "a\tb\nc\x00d_e\x1f",
+        "Straße ÉCOLE 한국어 문장입니다. naïve",
+        "",
+        "...",
+    ]
     for s in samples:
         assert words(s) == normalize(s).split()
 
@@ -88,8 +104,8 @@ def test_pair_duplicates_and_cross_field(enlighten):
     pr = exact_pair_duplicates(q, a)
     assert pr.dup_mask.tolist() == [False, True, False, False, False]
     cf = cross_field_duplicates(q, a)
-    assert cf.shared_answers == [[0, 1, 2]]            # "it is x" answers both "what is x" and "what is y"
-    assert cf.conflicting_answers == [[0, 1, 4]]       # "what is x" answered two different ways
+    assert cf.shared_answers == [[0, 1, 2]]  # "it is x" answers both "what is x" and "what is y"
+    assert cf.conflicting_answers == [[0, 1, 4]]  # "what is x" answered two different ways
     qs = [r["Q"] for r in enlighten]
     ans = [r["A"] for r in enlighten]
     cf = cross_field_duplicates(qs, ans)
@@ -107,7 +123,7 @@ def test_pair_duplicates_and_cross_field(enlighten):
 def test_choose_bands_default():
     b, r = choose_bands(128, 0.7)
     assert (b, r) == (32, 4)
-    assert 1 - (1 - 0.7 ** r) ** b >= 0.995
+    assert 1 - (1 - 0.7**r) ** b >= 0.995
 
 
 def test_fifty_word_answer_with_one_word_changed_is_near_duplicate():
@@ -118,7 +134,7 @@ def test_fifty_word_answer_with_one_word_changed_is_near_duplicate():
         w = base.split()
         w[rng.randrange(50)] = "CHANGED"
         docs += [base, " ".join(w)]
-    r = near_duplicates(docs)                       # default settings
+    r = near_duplicates(docs)  # default settings
     assert len(r.clusters) == 50
     assert all(c == [2 * k, 2 * k + 1] for k, c in enumerate(r.clusters))
     assert r.representative == [2 * k for k in range(50)]
@@ -136,12 +152,12 @@ def test_injected_edit_rates(edits, expected):
         base = random_doc(rng, 100, VOCAB)
         w = base.split()
         for p in rng.sample(range(100), edits):
-            w[p] = f"edit{rng.randrange(10 ** 6)}"
+            w[p] = f"edit{rng.randrange(10**6)}"
         docs += [base, " ".join(w)]
         truth.append(true_jaccard(base, " ".join(w)) >= 0.7)
     r = near_duplicates(docs, seed=3)
     found = [r.cluster_of[2 * k] >= 0 and r.cluster_of[2 * k] == r.cluster_of[2 * k + 1] for k in range(40)]
-    assert found == truth                   # exact agreement with the true-Jaccard rule
+    assert found == truth  # exact agreement with the true-Jaccard rule
     assert all(found) if expected else not any(found)
 
 
@@ -162,7 +178,7 @@ def test_cross_check_with_datasketch_on_same_shingles():
     our_pairs = {(i, j): jac for i, j, jac in ours.pairs}
     # 1. our verified Jaccard equals the exact Jaccard of the shingle-string sets
     for (i, j), jac in our_pairs.items():
-        assert jac == pytest.approx(true_jaccard(docs[i], docs[j]), abs=1e-6)   # pairs carry 6 decimals
+        assert jac == pytest.approx(true_jaccard(docs[i], docs[j]), abs=1e-6)  # pairs carry 6 decimals
     # 2. datasketch's MinHash estimate agrees with it (128 perms: standard error ~0.045)
     mhs = []
     for d in docs:
@@ -180,8 +196,12 @@ def test_cross_check_with_datasketch_on_same_shingles():
     assert ds_true and ds_true <= set(our_pairs)
     # 4. and every true pair in the whole set (brute force) is ours
     sets = [shingle_set(d) for d in docs]
-    brute = {(i, j) for i in range(len(docs)) for j in range(i + 1, len(docs))
-             if len(sets[i] & sets[j]) >= 0.5 * len(sets[i] | sets[j])}
+    brute = {
+        (i, j)
+        for i in range(len(docs))
+        for j in range(i + 1, len(docs))
+        if len(sets[i] & sets[j]) >= 0.5 * len(sets[i] | sets[j])
+    }
     assert brute == set(our_pairs)
 
 
@@ -201,9 +221,9 @@ def test_mass_copies_short_and_empty_texts():
     docs = ["the same text again and again"] * 3000 + ["", "", "two words", "Two words!", "x"]
     r = near_duplicates(docs)
     assert r.clusters[0] == list(range(3000))
-    assert [3002, 3003] in r.clusters             # shorter than a shingle: whole-text match
+    assert [3002, 3003] in r.clusters  # shorter than a shingle: whole-text match
     assert r.cluster_of[3000] == r.cluster_of[3001] == -1 == r.cluster_of[3004]
-    assert len(r.pairs) < 4000                    # star pairs to the representative, not 3000²/2
+    assert len(r.pairs) < 4000  # star pairs to the representative, not 3000²/2
 
 
 def test_jaccard_pairs_matches_python_sets():
@@ -239,8 +259,23 @@ def test_text_hashes_group_exactly_like_normalize():
     from curate.dedup import exact_duplicates, text_hashes
 
     rng = random.Random(3)
-    base = ["Hello, World!", "hello world", "HELLO   world!!", "Hello World.", "안녕하세요, 세계!", "안녕하세요 세계",
-            "ｆｕｌｌ ｗｉｄｔｈ", "full width", "snake_case stays", "snake case stays", "", "   ", "?!", "a b", "ab"]
+    base = [
+        "Hello, World!",
+        "hello world",
+        "HELLO   world!!",
+        "Hello World.",
+        "안녕하세요, 세계!",
+        "안녕하세요 세계",
+        "ｆｕｌｌ ｗｉｄｔｈ",
+        "full width",
+        "snake_case stays",
+        "snake case stays",
+        "",
+        "   ",
+        "?!",
+        "a b",
+        "ab",
+    ]
     values = [rng.choice(base) + rng.choice(["", " ", "!", " x"]) for _ in range(400)]
     by: dict[str, list[int]] = {}
     for i, v in enumerate(values):
@@ -251,7 +286,10 @@ def test_text_hashes_group_exactly_like_normalize():
     assert exact_duplicates(values).groups == expected
     h = text_hashes(values)
     assert all((h[i] == 0) == (normalize(v) == "") for i, v in enumerate(values))
-    chats = [[{"role": "user", "content": "Hi!"}], [{"role": "user", "content": "hi"}],
-             [{"role": "assistant", "content": "hi"}]]
+    chats = [
+        [{"role": "user", "content": "Hi!"}],
+        [{"role": "user", "content": "hi"}],
+        [{"role": "assistant", "content": "hi"}],
+    ]
     hc = text_hashes(chats)
     assert hc[0] == hc[1] != hc[2]

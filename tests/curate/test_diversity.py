@@ -1,5 +1,6 @@
 """curate.diversity: figures against direct computations (scipy eigenvalues, scipy entropy), and direction on a
 homogeneous template set vs a varied one."""
+
 from __future__ import annotations
 
 import csv
@@ -30,7 +31,7 @@ def template_set(n=200, seed=0):
 
 
 def varied_set(enlighten, n=200):
-    return [r["Q"] + " " + r["A"] for r in enlighten[::max(1, len(enlighten) // n)]][:n]
+    return [r["Q"] + " " + r["A"] for r in enlighten[:: max(1, len(enlighten) // n)]][:n]
 
 
 def test_distinct_n_by_hand():
@@ -45,11 +46,11 @@ def test_vendi_equals_entropy_of_full_similarity_matrix():
     rng = np.random.default_rng(0)
     X = rng.normal(size=(60, 8))
     X /= np.linalg.norm(X, axis=1, keepdims=True)
-    lam = eigvalsh(X @ X.T / len(X))                 # the n x n definition (Friedman & Dieng 2023)
+    lam = eigvalsh(X @ X.T / len(X))  # the n x n definition (Friedman & Dieng 2023)
     lam = lam[lam > 1e-12]
     assert vendi_score(X) == pytest.approx(math.exp(entropy(lam)), rel=1e-9)
-    assert vendi_score(np.tile(X[:1], (10, 1))) == pytest.approx(1.0)     # all identical: one effective item
-    assert vendi_score(np.eye(5)) == pytest.approx(5.0)                     # orthogonal: five
+    assert vendi_score(np.tile(X[:1], (10, 1))) == pytest.approx(1.0)  # all identical: one effective item
+    assert vendi_score(np.eye(5)) == pytest.approx(5.0)  # orthogonal: five
 
 
 def test_label_balance_against_scipy():
@@ -67,14 +68,14 @@ def test_homogeneous_template_set_scores_lower_than_varied(enlighten):
     varied = diversity_figures(varied_set(enlighten), seed=0)
     assert homo["distinct_2"] < 0.2 < varied["distinct_2"]
     assert homo["vendi"] * 3 < varied["vendi"]
-    assert homo["n_clusters"] <= 10                  # only ten distinct texts exist
+    assert homo["n_clusters"] <= 10  # only ten distinct texts exist
     for k in ("distinct_1", "distinct_2", "vendi", "cluster_entropy", "coverage"):
         assert 0 <= homo[k] and 0 <= varied[k]
 
 
 def test_figures_shape_and_determinism(enlighten):
     texts = varied_set(enlighten, 150)
-    labels = [r["class"] for r in enlighten[::len(enlighten) // 150]][:150]
+    labels = [r["class"] for r in enlighten[:: len(enlighten) // 150]][:150]
     a = diversity_figures(texts, labels, seed=3, n_clusters=6)
     b = diversity_figures(list(texts), labels, seed=3, n_clusters=6)
     assert a == b
@@ -111,9 +112,9 @@ def test_distinct_counter_streamed_equals_python_sets(enlighten):
 
     texts = [r["Q"] + "\n" + r["A"] for r in enlighten]
     for n in (1, 2):
-        grams = [tuple(w[i:i + n]) for t in texts for w in [words(t)] for i in range(len(w) - n + 1)]
+        grams = [tuple(w[i : i + n]) for t in texts for w in [words(t)] for i in range(len(w) - n + 1)]
         c = DistinctCounter(n)
         for s in range(0, len(texts), 97):
-            c.add(texts[s:s + 97])
+            c.add(texts[s : s + 97])
         assert c.value == pytest.approx(len(set(grams)) / len(grams), abs=1e-12)
         assert distinct_n(texts, n) == c.value

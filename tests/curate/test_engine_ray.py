@@ -1,5 +1,6 @@
 """The Ray engine against the local engine: same records, signals, figures and duplicate clusters, on the shipped data
 and on a generated 50k-record set with injected duplicates read from shards. Ray starts once for the module."""
+
 from __future__ import annotations
 
 import json
@@ -11,18 +12,30 @@ import pytest
 
 ray = pytest.importorskip("ray")
 
+from fixtures.synth import make_records, write_shards  # noqa: E402
+
 from curate.dedup import near_duplicates, normalize  # noqa: E402
 from curate.engine_ray import audit_ray, collect_ray, init_ray, near_duplicates_ray  # noqa: E402
 from curate.pipeline import AuditConfig, audit, collect  # noqa: E402
-from fixtures.synth import make_records, write_shards  # noqa: E402
 from workbench.errors import UserError  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[2]
 TRAIN = REPO / "data/enlighten-instruct/TrainData.csv"
 TEST = REPO / "data/enlighten-instruct/TestData.csv"
 KO = REPO / "data/korean-instruct/ko_instruct.jsonl"
-COLLECTED = ("lines", "prompts", "answers", "labels", "reasons", "scripts", "pii", "pii_examples", "pii_kinds",
-             "read_stats", "fmt")
+COLLECTED = (
+    "lines",
+    "prompts",
+    "answers",
+    "labels",
+    "reasons",
+    "scripts",
+    "pii",
+    "pii_examples",
+    "pii_kinds",
+    "read_stats",
+    "fmt",
+)
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -92,7 +105,7 @@ def test_korean_jsonl_collected_the_same():
     assert a.fmap.__dict__ == b.fmap.__dict__
     for f in COLLECTED:
         assert getattr(b, f) == getattr(a, f), f
-    assert any(a.reasons)     # the set's deliberate flaws are found by both
+    assert any(a.reasons)  # the set's deliberate flaws are found by both
 
 
 # -- generated 50k records, sharded -----------------------------------------------------------------------------------
@@ -144,7 +157,7 @@ def test_50k_same_duplicate_clusters(generated, collected_50k):
             copies += 1
             assert b.cluster_of[i] == b.cluster_of[j] >= 0
     assert copies > 0.02 * N
-    assert b.duplicate_records > copies     # the 1-3 word edits join clusters too
+    assert b.duplicate_records > copies  # the 1-3 word edits join clusters too
 
 
 def test_near_accepts_a_ray_dataset(collected_50k):
@@ -152,8 +165,10 @@ def test_near_accepts_a_ray_dataset(collected_50k):
 
     texts = collected_50k[0].answers[:5000]
     ds = ray.data.from_arrow(pa.table({"idx": np.arange(len(texts)), "text": texts}))
-    assert_same_near(near_duplicates(texts, threshold=0.8, shingle=5),
-                     near_duplicates_ray(ds, threshold=0.8, shingle=5, partitions=3))
+    assert_same_near(
+        near_duplicates(texts, threshold=0.8, shingle=5),
+        near_duplicates_ray(ds, threshold=0.8, shingle=5, partitions=3),
+    )
 
 
 def test_near_edge_cases():
@@ -205,9 +220,25 @@ def test_cli_engine_ray_prints_the_local_summary(tmp_path):
     data = REPO / "data" / "korean-instruct" / "ko_instruct.jsonl"
     runs = {}
     for engine in ("local", "ray"):
-        out = subprocess.run([sys.executable, "-m", "curate", "audit", str(data), "--engine", engine, "--json",
-                              "--no-record", "--quiet", "--out", str(tmp_path / engine)],
-                             capture_output=True, text=True, timeout=600)
+        out = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "curate",
+                "audit",
+                str(data),
+                "--engine",
+                engine,
+                "--json",
+                "--no-record",
+                "--quiet",
+                "--out",
+                str(tmp_path / engine),
+            ],
+            capture_output=True,
+            text=True,
+            timeout=600,
+        )
         assert out.returncode == 0, out.stderr[-2000:]
         runs[engine] = json.loads(out.stdout)["summary"]
     assert runs["ray"] == runs["local"]

@@ -1,4 +1,5 @@
 """Field-role detection for every record shape, overrides, and unknown fields (the message lists what exists)."""
+
 from __future__ import annotations
 
 import pytest
@@ -7,18 +8,24 @@ from curate.fields import FieldTypeError, detect_fields, parse_fields_arg, to_pa
 from workbench.errors import UserError
 
 
-@pytest.mark.parametrize("columns,kind,roles", [
-    (["class", "Q", "A"], "pair", {"question": "Q", "answer": "A", "label": "class"}),
-    (["question", "answer", "category"], "pair", {"question": "question", "answer": "answer", "label": "category"}),
-    (["instruction", "input", "output"], "pair", {"question": "instruction", "input": "input", "answer": "output"}),
-    (["input", "output"], "pair", {"question": "input", "answer": "output", "input": None}),
-    (["prompt", "completion"], "pair", {"question": "prompt", "answer": "completion"}),
-    (["messages"], "chat", {"messages": "messages"}),
-    (["id", "conversations"], "chat", {"messages": "conversations"}),
-    (["text", "source"], "text", {"text": "text", "label": "source"}),
-    (["class", "Question", "a", "b", "c", "d", "Answer"], "pair",
-     {"question": "Question", "answer": "Answer", "label": "class"}),
-])
+@pytest.mark.parametrize(
+    "columns,kind,roles",
+    [
+        (["class", "Q", "A"], "pair", {"question": "Q", "answer": "A", "label": "class"}),
+        (["question", "answer", "category"], "pair", {"question": "question", "answer": "answer", "label": "category"}),
+        (["instruction", "input", "output"], "pair", {"question": "instruction", "input": "input", "answer": "output"}),
+        (["input", "output"], "pair", {"question": "input", "answer": "output", "input": None}),
+        (["prompt", "completion"], "pair", {"question": "prompt", "answer": "completion"}),
+        (["messages"], "chat", {"messages": "messages"}),
+        (["id", "conversations"], "chat", {"messages": "conversations"}),
+        (["text", "source"], "text", {"text": "text", "label": "source"}),
+        (
+            ["class", "Question", "a", "b", "c", "d", "Answer"],
+            "pair",
+            {"question": "Question", "answer": "Answer", "label": "class"},
+        ),
+    ],
+)
 def test_detect_shapes(columns, kind, roles):
     fmap = detect_fields(columns)
     assert fmap.kind == kind
@@ -27,8 +34,11 @@ def test_detect_shapes(columns, kind, roles):
 
 
 def test_overrides_win_and_aliases_parse():
-    assert parse_fields_arg("q=Frage, a=Antwort,class=Thema") == {"question": "Frage", "answer": "Antwort",
-                                                                    "label": "Thema"}
+    assert parse_fields_arg("q=Frage, a=Antwort,class=Thema") == {
+        "question": "Frage",
+        "answer": "Antwort",
+        "label": "Thema",
+    }
     fmap = detect_fields(["Frage", "Antwort", "Thema", "question"], parse_fields_arg("question=Frage,answer=Antwort"))
     assert (fmap.kind, fmap.question, fmap.answer) == ("pair", "Frage", "Antwort")
 
@@ -57,23 +67,31 @@ def test_bad_fields_argument():
 
 def test_to_pair_alpaca_joins_input():
     fmap = detect_fields(["instruction", "input", "output"])
-    assert to_pair({"instruction": "Translate.", "input": "hello", "output": "안녕"}, fmap) == ("Translate.\n\nhello",
-                                                                                            "안녕")
+    assert to_pair({"instruction": "Translate.", "input": "hello", "output": "안녕"}, fmap) == (
+        "Translate.\n\nhello",
+        "안녕",
+    )
     assert to_pair({"instruction": "Say hi.", "input": "", "output": "hi"}, fmap) == ("Say hi.", "hi")
 
 
 def test_to_pair_chat_and_sharegpt():
     fmap = detect_fields(["messages"])
-    msgs = [{"role": "system", "content": "Be brief."}, {"role": "user", "content": "Hi?"},
-            {"role": "assistant", "content": "Hello."}]
+    msgs = [
+        {"role": "system", "content": "Be brief."},
+        {"role": "user", "content": "Hi?"},
+        {"role": "assistant", "content": "Hello."},
+    ]
     prompt, answer = to_pair({"messages": msgs}, fmap)
     assert prompt == msgs[:2] and answer == "Hello."
     share = detect_fields(["conversations"])
-    prompt, answer = to_pair({"conversations": [{"from": "human", "value": "Q?"}, {"from": "gpt", "value": "A."}]},
-                             share)
+    prompt, answer = to_pair(
+        {"conversations": [{"from": "human", "value": "Q?"}, {"from": "gpt", "value": "A."}]}, share
+    )
     assert prompt == [{"role": "user", "content": "Q?"}] and answer == "A."
     assert to_pair({"conversations": [{"from": "human", "value": "Q?"}]}, share) == (
-        [{"role": "user", "content": "Q?"}], "")
+        [{"role": "user", "content": "Q?"}],
+        "",
+    )
 
 
 def test_to_pair_text_numbers_and_none():

@@ -1,15 +1,18 @@
 """Readers for every accepted format, and the bad-input cases of issue 3 (messages name file:line)."""
+
 from __future__ import annotations
 
 import json
 
 import pytest
 
-from workbench.tabular import detect_format, read_numbered, read_rows, write_rows
 from workbench.errors import UserError
+from workbench.tabular import detect_format, read_numbered, read_rows, write_rows
 
-ROWS = [{"question": "연차는 어떻게 쓰나요?", "answer": "인사 포털에서 신청합니다.", "category": "hr"},
-        {"question": "What is 2+2?", "answer": "4", "category": "math"}]
+ROWS = [
+    {"question": "연차는 어떻게 쓰나요?", "answer": "인사 포털에서 신청합니다.", "category": "hr"},
+    {"question": "What is 2+2?", "answer": "4", "category": "math"},
+]
 
 
 def _jsonl(path, rows):
@@ -17,8 +20,17 @@ def _jsonl(path, rows):
     return path
 
 
-@pytest.mark.parametrize("fmt,name", [("jsonl", "d.jsonl"), ("json", "d.json"), ("csv", "d.csv"), ("tsv", "d.tsv"),
-                                      ("parquet", "d.parquet"), ("arrow_dir", "d_dir")])
+@pytest.mark.parametrize(
+    "fmt,name",
+    [
+        ("jsonl", "d.jsonl"),
+        ("json", "d.json"),
+        ("csv", "d.csv"),
+        ("tsv", "d.tsv"),
+        ("parquet", "d.parquet"),
+        ("arrow_dir", "d_dir"),
+    ],
+)
 def test_round_trip_every_format(tmp_path, fmt, name):
     path = write_rows(tmp_path / name, ROWS, fmt)
     assert detect_format(path) == fmt
@@ -135,8 +147,9 @@ def test_csv_wrong_field_count(tmp_path):
 def test_huge_record_is_refused_then_read_with_a_higher_limit(tmp_path):
     p = tmp_path / "huge.jsonl"
     big = "x" * (50 * 2**20)
-    p.write_text(json.dumps({"q": "small", "a": "ok"}) + "\n" + json.dumps({"q": "big", "a": big}) + "\n",
-                 encoding="utf-8")
+    p.write_text(
+        json.dumps({"q": "small", "a": "ok"}) + "\n" + json.dumps({"q": "big", "a": big}) + "\n", encoding="utf-8"
+    )
     with pytest.raises(UserError) as e:
         list(read_rows(p))
     assert f"{p}:2: one record is 50.0 MB" in e.value.message and "--max-record-mb" in e.value.hint
@@ -146,7 +159,7 @@ def test_huge_record_is_refused_then_read_with_a_higher_limit(tmp_path):
 
 def test_not_a_json_object_per_line(tmp_path):
     p = tmp_path / "list.jsonl"
-    p.write_text('[1, 2]\n', encoding="utf-8")
+    p.write_text("[1, 2]\n", encoding="utf-8")
     with pytest.raises(UserError, match="list.jsonl:1: expected a JSON object"):
         list(read_rows(p))
 

@@ -1,4 +1,5 @@
 """The audit end to end on the shipped data: stable summary, duplicates, contamination, outputs, store, gates."""
+
 from __future__ import annotations
 
 import json
@@ -18,8 +19,18 @@ REPO = Path(__file__).resolve().parents[2]
 TRAIN = REPO / "data/enlighten-instruct/TrainData.csv"
 TEST = REPO / "data/enlighten-instruct/TestData.csv"
 KO = REPO / "data/korean-instruct/ko_instruct.jsonl"
-STABLE = {"records", "exact_duplicate_records", "near_duplicate_clusters", "near_duplicate_records", "html_records",
-          "pii_records", "generated_records", "truncated_records", "diversity", "tokens"}
+STABLE = {
+    "records",
+    "exact_duplicate_records",
+    "near_duplicate_clusters",
+    "near_duplicate_records",
+    "html_records",
+    "pii_records",
+    "generated_records",
+    "truncated_records",
+    "diversity",
+    "tokens",
+}
 
 
 @pytest.fixture(scope="module")
@@ -50,10 +61,13 @@ def test_exact_duplicates_match_pandas(enlighten):
     report, _, _ = enlighten
     df = pd.read_csv(TRAIN, keep_default_na=False)
     q, a = df["Q"].map(normalize), df["A"].map(normalize)
-    expected = {"Q": int((q.duplicated() & (q != "")).sum()), "A": int((a.duplicated() & (a != "")).sum()),
-                "pair": int((pd.DataFrame({"q": q, "a": a}).duplicated()).sum())}
+    expected = {
+        "Q": int((q.duplicated() & (q != "")).sum()),
+        "A": int((a.duplicated() & (a != "")).sum()),
+        "pair": int((pd.DataFrame({"q": q, "a": a}).duplicated()).sum()),
+    }
     assert report["summary"]["exact_duplicate_records"] == expected
-    assert expected["A"] > 100 and expected["Q"] > 10   # the shipped set's known duplicate answers and questions
+    assert expected["A"] > 100 and expected["Q"] > 10  # the shipped set's known duplicate answers and questions
 
 
 def test_clusters_around_the_duplicate_answers(enlighten):
@@ -90,7 +104,8 @@ def test_outputs_records_and_html(enlighten):
     rec = pq.read_table(out / "records.parquet")
     assert rec.num_rows == 1910
     assert {"line", "reasons", "pii", "near_cluster", "pair_duplicate_of", "tokens", "cluster", "map_x"} <= set(
-        rec.column_names)
+        rec.column_names
+    )
     lines = rec.column("line").to_numpy()
     assert lines[0] == 2 and np.all(np.diff(lines) > 0)
     html = (out / "report.html").read_text("utf-8")
@@ -111,7 +126,7 @@ def test_verdicts_and_fixes(enlighten):
     report, _, _ = enlighten
     assert set(report["verdicts"]) == {"quality", "diversity", "real_vs_generated", "amount"}
     assert all(v["verdict"] in ("good", "fair", "poor", "n/a") for v in report["verdicts"].values())
-    assert report["verdicts"]["quality"]["verdict"] == "good"   # ≤ 2 % flagged on this clean set
+    assert report["verdicts"]["quality"]["verdict"] == "good"  # ≤ 2 % flagged on this clean set
     assert any("contamination" in f for f in report["fixes"])
 
 
@@ -144,8 +159,7 @@ def test_korean_set_finds_each_deliberate_flaw(tmp_path):
 
 def test_bad_row_stops_the_audit_and_leaves_no_output(tmp_path):
     data = tmp_path / "mixed.jsonl"
-    data.write_text('{"question": "q1", "answer": "a1"}\n{"question": "q2", "answer": ["a", "b"]}\n',
-                    encoding="utf-8")
+    data.write_text('{"question": "q1", "answer": "a1"}\n{"question": "q2", "answer": ["a", "b"]}\n', encoding="utf-8")
     out = tmp_path / "out"
     with pytest.raises(UserError) as e:
         audit(data, out=out, stages=("signals",))
@@ -157,10 +171,23 @@ def test_bad_row_stops_the_audit_and_leaves_no_output(tmp_path):
 
 def test_chat_and_text_shapes(tmp_path):
     chat = tmp_path / "chat.jsonl"
-    rows = [{"messages": [{"role": "user", "content": f"Question {i}?"},
-                          {"role": "assistant", "content": f"Answer number {i}."}]} for i in range(5)]
-    rows.append({"messages": [{"role": "user", "content": "Hi?"}, {"role": "assistant", "content": "As an AI "
-                              "language model, I cannot say."}]})
+    rows = [
+        {
+            "messages": [
+                {"role": "user", "content": f"Question {i}?"},
+                {"role": "assistant", "content": f"Answer number {i}."},
+            ]
+        }
+        for i in range(5)
+    ]
+    rows.append(
+        {
+            "messages": [
+                {"role": "user", "content": "Hi?"},
+                {"role": "assistant", "content": "As an AI language model, I cannot say."},
+            ]
+        }
+    )
     chat.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
     report = audit(chat, stages=("signals", "exact", "tokens"))
     assert report["input"]["kind"] == "chat" and report["summary"]["generated_records"] == 1
@@ -180,8 +207,9 @@ def test_tokens_and_perplexity_with_a_real_tokenizer(tmp_path, tiny_model_dir):
     """--model counts tokens with that model's tokenizer; --perplexity adds one figure per record (tiny model)."""
     from transformers import AutoTokenizer
 
-    report = audit(KO, model=str(tiny_model_dir), perplexity=True, max_length=64, out=tmp_path / "o",
-                   stages=("tokens",))
+    report = audit(
+        KO, model=str(tiny_model_dir), perplexity=True, max_length=64, out=tmp_path / "o", stages=("tokens",)
+    )
     tok = AutoTokenizer.from_pretrained(str(tiny_model_dir))
     rows = [json.loads(x) for x in KO.read_text("utf-8").splitlines()]
     counts = [len(tok(f"{r['question']}\n{r['answer']}", add_special_tokens=False)["input_ids"]) for r in rows]
@@ -221,8 +249,10 @@ def test_the_audit_streams_and_matches_the_in_memory_functions(tmp_path):
     table = pq.read_table(tmp_path / "out/records.parquet").to_pandas()
     near = near_duplicates(full.answers)
     assert table["near_cluster"].tolist() == near.cluster_of.tolist()
-    assert report["summary"]["exact_duplicate_records"]["pair"] == \
-        exact_pair_duplicates(full.prompts, full.answers).duplicate_records
+    assert (
+        report["summary"]["exact_duplicate_records"]["pair"]
+        == exact_pair_duplicates(full.prompts, full.answers).duplicate_records
+    )
     div = diversity_figures([f"{q}\n{a}" for q, a in zip(full.prompts, full.answers)], sample=300)
     assert div["sampled"] and report["diversity"]["sampled"]
     assert table["cluster"].tolist() == div["cluster_ids"]

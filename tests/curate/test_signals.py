@@ -1,4 +1,5 @@
 """Every signal and reason code against hand-checked records, the empty record, Korean rules, the registry."""
+
 from __future__ import annotations
 
 import csv
@@ -7,15 +8,29 @@ from pathlib import Path
 
 import pytest
 
-from curate.signals import (REGISTRY, Record, build_signals, default_signals, dominant_script, ends_sentence,
-                            evaluate, language, signal_config, template_uniformity)
+from curate.signals import (
+    REGISTRY,
+    Record,
+    build_signals,
+    default_signals,
+    dominant_script,
+    ends_sentence,
+    evaluate,
+    language,
+    signal_config,
+    template_uniformity,
+)
 
 REPO = Path(__file__).resolve().parents[2]
-LOREM = ("Lorem ipsum dolor sit amet, consectetur adipiscing elit, sed do eiusmod tempor incididunt ut labore et "
-         "dolore magna aliqua.")
-PROSE = ("The beast attack class controls when the beast attacks the player and how strong the attack is. It reads "
-         "the strength field, plays the attack sound and pushes the player back with a force that depends on the "
-         "distance between them, so the player has a chance to escape before the next attack comes.")
+LOREM = (
+    "Lorem ipsum dolor sit amet, consectetur adipiscing elit, sed do eiusmod tempor incididunt ut labore et "
+    "dolore magna aliqua."
+)
+PROSE = (
+    "The beast attack class controls when the beast attacks the player and how strong the attack is. It reads "
+    "the strength field, plays the attack sound and pushes the player back with a force that depends on the "
+    "distance between them, so the player has a chance to escape before the next attack comes."
+)
 
 
 def _words(n: int, word: str = "alpha") -> str:
@@ -26,15 +41,28 @@ def _words(n: int, word: str = "alpha") -> str:
 CASES = [
     ("empty_field", "What is X?", "   \n ", "empty_answer"),
     ("empty_field", "", "An answer.", "empty_question"),
-    ("answer_repeats_question", "What does the OnEnable method do?", "What does the OnEnable method do?",
-     "answer_repeats_question"),
-    ("answer_repeats_question", "How do I reset my password in the portal?",
-     "how do I reset my password in the portal", "answer_repeats_question"),
+    (
+        "answer_repeats_question",
+        "What does the OnEnable method do?",
+        "What does the OnEnable method do?",
+        "answer_repeats_question",
+    ),
+    (
+        "answer_repeats_question",
+        "How do I reset my password in the portal?",
+        "how do I reset my password in the portal",
+        "answer_repeats_question",
+    ),
     ("truncated", "Q?", "The method checks whether the player is inside the collider and then calls the", "truncated"),
     ("truncated", "Q?", "It stores the audio clip,", "truncated"),
     ("truncated", "Q?", "옷을 돌돌 말아서 넣고, 세면도구는 작은 용기에 나눠 담은 뒤 투명한 지퍼백에", "truncated"),
-    ("truncated", "Q?", "when the beast is out and the player brings the power back on the beast will escape to "
-                        "its hiding place and wait there until", "truncated"),
+    (
+        "truncated",
+        "Q?",
+        "when the beast is out and the player brings the power back on the beast will escape to "
+        "its hiding place and wait there until",
+        "truncated",
+    ),
     ("html_remnant", "Q?", "Press the button.<br>Then wait.", "html_remnant"),
     ("html_remnant", "Q?", "Use the settings&nbsp;page.", "html_remnant"),
     ("html_remnant", "What is <p>this</p>?", "A paragraph.", "html_remnant"),
@@ -53,21 +81,31 @@ CASES = [
     ({"gopher_quality": {"min_words": 5}}, "Q?", "Too short.", "too_few_words"),
     ({"gopher_quality": {"max_words": 10}}, "Q?", _words(11), "too_many_words"),
     ("gopher_quality", "Q?", "a b c d e f g h i j k l", "avg_word_length_low"),
-    ("gopher_quality", "Q?", " ".join(["extraordinarily"] * 6 + ["incomprehensibilities"] * 6),
-     "avg_word_length_high"),
+    ("gopher_quality", "Q?", " ".join(["extraordinarily"] * 6 + ["incomprehensibilities"] * 6), "avg_word_length_high"),
     ("gopher_quality", "Q?", "#one #two #three #four words here and more words to count now", "symbol_word_ratio"),
     ({"gopher_quality": {"max_bullet_lines_ratio": 0.9}}, "Q?", "- one\n- two\n- three", "bullet_lines"),
     ("gopher_quality", "Q?", "It starts here...\nand goes on...\nthen stops.", "ellipsis_lines"),
     ("gopher_quality", "Q?", "123 345 567 789 901 112 223 334 445 556 words", "non_alpha_words"),
     ("gopher_quality", "Q?", _words(60, "zeta"), "few_stop_words"),
     ("gopher_repetition", "Q?", "same line\nsame line\nsame line\nother line", "dup_line_ratio"),
-    ("gopher_repetition", "Q?", "Para one is here.\n\nPara one is here.\n\nPara one is here.\n\nA different one.",
-     "dup_para_ratio"),
-    ({"gopher_repetition": {"dup_line_frac": None}}, "Q?",
-     "a long repeated line of text here\na long repeated line of text here\nshort\nend", "dup_line_char_ratio"),
-    ({"gopher_repetition": {"dup_para_frac": None}}, "Q?",
-     "a long repeated paragraph of text\n\na long repeated paragraph of text\n\nshort\n\nend",
-     "dup_para_char_ratio"),
+    (
+        "gopher_repetition",
+        "Q?",
+        "Para one is here.\n\nPara one is here.\n\nPara one is here.\n\nA different one.",
+        "dup_para_ratio",
+    ),
+    (
+        {"gopher_repetition": {"dup_line_frac": None}},
+        "Q?",
+        "a long repeated line of text here\na long repeated line of text here\nshort\nend",
+        "dup_line_char_ratio",
+    ),
+    (
+        {"gopher_repetition": {"dup_para_frac": None}},
+        "Q?",
+        "a long repeated paragraph of text\n\na long repeated paragraph of text\n\nshort\n\nend",
+        "dup_para_char_ratio",
+    ),
     ("gopher_repetition", "Q?", " ".join(["the beast"] * 30) + " " + _words(10), "top_ngram_ratio"),
     ({"gopher_repetition": {"top_n_grams": []}}, "Q?", " ".join(_words(10).split() * 6), "dup_ngram_ratio"),
     ("c4", "Q?", "Please enable JavaScript to view this page.", "javascript_notice"),
@@ -75,14 +113,31 @@ CASES = [
     ({"c4": {"max_word_length": 20}}, "Q?", "This has a " + "x" * 25 + " word.", "word_too_long"),
     ({"c4": {"filter_curly_bracket": True}}, "Q?", "Use if (x) { y(); }", "curly_bracket"),
     ({"c4": {"min_num_sentences": 3}}, "Q?", "One sentence. Two sentences.", "too_few_sentences"),
-    ("fineweb", "Q?", "\n".join(["a line without an end mark here that is long enough"] * 2 +
-                                ["another line without punctuation that goes on and on"] * 2 +
-                                ["a fifth line with no end mark at all in sight here"]), "line_punct_ratio"),
-    ("fineweb", "Q?", "Short one.\nShort two.\nShort three.\nShort four.\nA much longer fifth line that ends well.",
-     "short_line_ratio"),
-    ("fineweb", "Q?", "\n".join(["This line is repeated exactly once more below it."] * 2 +
-                                [f"Distinct line number {i} of this answer, long enough to count." for i in range(3)]),
-     "char_dup_ratio"),
+    (
+        "fineweb",
+        "Q?",
+        "\n".join(
+            ["a line without an end mark here that is long enough"] * 2
+            + ["another line without punctuation that goes on and on"] * 2
+            + ["a fifth line with no end mark at all in sight here"]
+        ),
+        "line_punct_ratio",
+    ),
+    (
+        "fineweb",
+        "Q?",
+        "Short one.\nShort two.\nShort three.\nShort four.\nA much longer fifth line that ends well.",
+        "short_line_ratio",
+    ),
+    (
+        "fineweb",
+        "Q?",
+        "\n".join(
+            ["This line is repeated exactly once more below it."] * 2
+            + [f"Distinct line number {i} of this answer, long enough to count." for i in range(3)]
+        ),
+        "char_dup_ratio",
+    ),
     ({"fineweb": {"short_line_thr": None}}, "Q?", "\n".join(f"Item {i}." for i in range(8)), "list_ratio"),
     ("boilerplate", "Q?", "Open the app. All rights reserved.", "boilerplate"),
     ("boilerplate", "질문?", "설정에서 변경하세요. 무단 전재 및 재배포 금지", "boilerplate"),
@@ -209,18 +264,30 @@ def test_web_text_thresholds_would_drop_most_pairs():
     """The same units at datatrove's web-text defaults drop most clean Q/A pairs (too few words / sentences):
     the reason the defaults above are adapted."""
     rows = _enlighten()
-    web = build_signals([{"gopher_quality": {"min_words": 50, "max_bullet_lines_ratio": 0.9,
-                                             "min_words_for_ratios": 0, "skip_code": False}},
-                         {"c4": {"filter_curly_bracket": True, "min_num_sentences": 5, "skip_code": False}},
-                         {"fineweb": {"min_lines": 1, "skip_code": False}}])
+    web = build_signals(
+        [
+            {
+                "gopher_quality": {
+                    "min_words": 50,
+                    "max_bullet_lines_ratio": 0.9,
+                    "min_words_for_ratios": 0,
+                    "skip_code": False,
+                }
+            },
+            {"c4": {"filter_curly_bracket": True, "min_num_sentences": 5, "skip_code": False}},
+            {"fineweb": {"min_lines": 1, "skip_code": False}},
+        ]
+    )
     flagged = sum(bool(evaluate(web, r["Q"], r["A"])) for r in rows)
     assert flagged / len(rows) > 0.5
 
 
 def test_template_uniformity_low_for_templated_answers():
     templated = [f"The answer to item {i} is {i * 3}." for i in range(200)]
-    varied = [f"{w} {i} reasons explain this" for i, w in enumerate(["Because", "Mostly", "Often", "Rarely",
-                                                                      "Usually", "Sometimes"] * 30)]
+    varied = [
+        f"{w} {i} reasons explain this"
+        for i, w in enumerate(["Because", "Mostly", "Often", "Rarely", "Usually", "Sometimes"] * 30)
+    ]
     t = template_uniformity(templated)
     v = template_uniformity(varied)
     assert t["top_opening_share"] == 1.0 and t["opening_entropy"] == 0.0

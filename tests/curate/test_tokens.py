@@ -1,4 +1,5 @@
 """curate.tokens: counts against the tokenizer called directly, perplexity against a hand-run forward pass."""
+
 from __future__ import annotations
 
 import math
@@ -64,6 +65,6 @@ def test_perplexity_matches_hand_run_forward_pass(tiny_model_dir, tiny_model):
         x = torch.tensor([[prefix] + ids])
         with torch.no_grad():
             logp = torch.log_softmax(hf(x).logits.float(), dim=-1)[0]
-        total = sum(logp[i, t].item() for i, t in enumerate(ids))     # position i predicts token i+1 of x
+        total = sum(logp[i, t].item() for i, t in enumerate(ids))  # position i predicts token i+1 of x
         assert ppl == pytest.approx(math.exp(-total / len(ids)), rel=1e-4)
-    assert math.isnan(got[2])                                           # nothing to score
+    assert math.isnan(got[2])  # nothing to score

@@ -1,5 +1,6 @@
 """Every agreement figure against an independent implementation on the same data (sklearn, scipy, krippendorff,
 statsmodels, or a brute-force enumeration written here), plus the bad-input and undefined cases."""
+
 from __future__ import annotations
 
 import json
@@ -26,8 +27,9 @@ def long_table(matrix, raters=None, kinds=None):
     for r, row in zip(raters, matrix):
         for i, v in enumerate(row):
             if v is not None:
-                rows.append({"item_id": f"q{i}", "rater": r, "rating": v,
-                             **({"rater_kind": kinds[r]} if kinds else {})})
+                rows.append(
+                    {"item_id": f"q{i}", "rater": r, "rating": v, **({"rater_kind": kinds[r]} if kinds else {})}
+                )
     return pd.DataFrame(rows)
 
 
@@ -52,7 +54,8 @@ def test_krippendorff_alpha_matches_package_with_missing(level, seed):
     data = np.where(rng.random(data.shape) < 0.7, np.clip(data[0] + rng.integers(-1, 2, 40), 1, 5), data)
     data[rng.random(data.shape) < 0.25] = np.nan
     assert ag.krippendorff_alpha(data, level=level) == pytest.approx(
-        krippendorff.alpha(reliability_data=data, level_of_measurement=level), abs=1e-9)
+        krippendorff.alpha(reliability_data=data, level_of_measurement=level), abs=1e-9
+    )
 
 
 @pytest.mark.parametrize("weights", [None, "linear", "quadratic"])
@@ -88,7 +91,8 @@ def test_two_rater_report_equals_peers_on_scores():
     assert rep["kendall"] == pytest.approx(stats.kendalltau(a, b).statistic, abs=1e-6)
     assert rep["percent_agreement"] == pytest.approx(np.mean(a == b), abs=1e-6)
     assert rep["krippendorff_alpha"] == pytest.approx(
-        krippendorff.alpha(reliability_data=np.stack([a, b]).astype(float), level_of_measurement="interval"), abs=1e-6)
+        krippendorff.alpha(reliability_data=np.stack([a, b]).astype(float), level_of_measurement="interval"), abs=1e-6
+    )
     assert rep["fleiss_kappa"] == pytest.approx(sm_fleiss(aggregate_raters(np.stack([a, b], 1))[0]), abs=1e-6)
     cm = np.array(rep["confusion_matrix"]["matrix"])
     assert cm.sum() == 60 and np.trace(cm) == int((a == b).sum())
@@ -106,7 +110,8 @@ def test_percent_agreement_is_mtbench_over_all_distinct_rater_pairs_with_ties_an
     assert rep["percent_agreement_without_ties"] == pytest.approx(brute_percent(matrix, ("tie", "bothbad")), abs=1e-6)
     data = np.array([[np.nan if v is None else labels.index(v) for v in row] for row in matrix], dtype=float)
     assert rep["krippendorff_alpha"] == pytest.approx(
-        krippendorff.alpha(reliability_data=data, level_of_measurement="nominal"), abs=1e-6)
+        krippendorff.alpha(reliability_data=data, level_of_measurement="nominal"), abs=1e-6
+    )
     assert rep["fleiss_kappa"] is None and "complete design" in rep["undefined"]["fleiss_kappa"]
 
 
@@ -186,8 +191,9 @@ def test_unparsed_verdicts_are_left_out_and_counted():
 def test_position_consistency_and_verbosity_by_hand():
     assert ag.position_consistency(["A", "B", "tie", "A"], ["A", "A", "tie", "unparsed"]) == pytest.approx(2 / 3)
     # longer answer wins in 2 of 3 decisive, different-length items (the tie and the equal lengths don't count)
-    assert ag.verbosity_preference(["A", "B", "B", "tie", "A"], [10, 10, 30, 5, 7], [5, 20, 10, 9, 7]) == \
-        pytest.approx(2 / 3)
+    assert ag.verbosity_preference(["A", "B", "B", "tie", "A"], [10, 10, 30, 5, 7], [5, 20, 10, 9, 7]) == pytest.approx(
+        2 / 3
+    )
 
 
 def test_agree_cli_stable_interface(tmp_path):
@@ -198,8 +204,13 @@ def test_agree_cli_stable_interface(tmp_path):
     out = tmp_path / "out" / "agree.json"
     assert main(["agree", str(csv_path), "--json", str(out), "--bootstrap", "200"]) == 0
     rep = json.loads(out.read_text())
-    for key in ("percent_agreement", "percent_agreement_without_ties", "cohen_kappa", "krippendorff_alpha",
-                "fleiss_kappa"):
+    for key in (
+        "percent_agreement",
+        "percent_agreement_without_ties",
+        "cohen_kappa",
+        "krippendorff_alpha",
+        "fleiss_kappa",
+    ):
         assert key in rep
     assert set(rep["ci"]["percent_agreement"]) == {"ci_low", "ci_high"}
     bad = tmp_path / "bad.csv"
@@ -220,8 +231,9 @@ def test_shipped_human_ratings_load():
     scores = pd.read_csv(root / "single.csv")
     rep = ag.agreement_report(scores, level="interval", bootstrap=0)
     wide = scores.pivot(index="rater", columns="item_id", values="rating").to_numpy(float)
-    assert rep["krippendorff_alpha"] == pytest.approx(krippendorff.alpha(reliability_data=wide,
-                                                                         level_of_measurement="interval"), abs=1e-6)
+    assert rep["krippendorff_alpha"] == pytest.approx(
+        krippendorff.alpha(reliability_data=wide, level_of_measurement="interval"), abs=1e-6
+    )
 
 
 def test_every_sentence_also_comes_as_a_key_and_fields_that_render_to_it():
@@ -232,12 +244,17 @@ def test_every_sentence_also_comes_as_a_key_and_fields_that_render_to_it():
     truth = rng.choice(["A", "B", "tie"], 30)
     matrix = [[t if rng.random() < p else rng.choice(["A", "B", "tie"]) for t in truth] for p in (0.9, 0.9, 0.3)]
     df = long_table(matrix, ["e1", "e2", "llm"], {"e1": "human", "e2": "human", "llm": "llm"})
-    df = df.assign(rating_swapped=df["rating"].sample(frac=1, random_state=0).to_numpy(),
-                   len_a=rng.integers(1, 50, len(df)), len_b=rng.integers(1, 50, len(df)))
-    reports = [ag.agreement_report(df, judge="llm", bootstrap=100),
-               ag.agreement_report(long_table([["A"] * 6, ["A"] * 6]), bootstrap=0),
-               ag.agreement_report(long_table([[3, 3, 3, 3], [1, 2, 3, 4]]), level="ordinal", bootstrap=0),
-               ag.agreement_report(long_table([["A", "B", "tie"]]), bootstrap=0)]
+    df = df.assign(
+        rating_swapped=df["rating"].sample(frac=1, random_state=0).to_numpy(),
+        len_a=rng.integers(1, 50, len(df)),
+        len_b=rng.integers(1, 50, len(df)),
+    )
+    reports = [
+        ag.agreement_report(df, judge="llm", bootstrap=100),
+        ag.agreement_report(long_table([["A"] * 6, ["A"] * 6]), bootstrap=0),
+        ag.agreement_report(long_table([[3, 3, 3, 3], [1, 2, 3, 4]]), level="ordinal", bootstrap=0),
+        ag.agreement_report(long_table([["A", "B", "tie"]]), bootstrap=0),
+    ]
     seen = set()
     for rep in reports:
         json.dumps(rep, allow_nan=False)
@@ -248,8 +265,13 @@ def test_every_sentence_also_comes_as_a_key_and_fields_that_render_to_it():
         assert {k: render(m, ag.MESSAGES) for k, m in rep["undefined_keys"].items()} == rep["undefined"]
     j = reports[0]["judge"]
     assert render(j["verdict_key"], ag.MESSAGES) == j["verdict"] and j["verdict"] in reports[0]["interpretation"]
-    assert {"agreement.alpha_unreliable", "agreement.kappa_line", "agreement.undefined_line", "agreement.position_bias",
-            "agreement.verbosity", "agreement.undef.one_rater"} <= seen
+    assert {
+        "agreement.alpha_unreliable",
+        "agreement.kappa_line",
+        "agreement.undefined_line",
+        "agreement.position_bias",
+        "agreement.verbosity",
+        "agreement.undef.one_rater",
+    } <= seen
     assert ag.interpret_kappa(0.7) == "substantial (Landis & Koch)"
-    assert ag.interpret_alpha(0.7) == ("Krippendorff's alpha 0.700 ≥ 0.667: good enough for tentative conclusions "
-                                       "only")
+    assert ag.interpret_alpha(0.7) == ("Krippendorff's alpha 0.700 ≥ 0.667: good enough for tentative conclusions only")

@@ -1,14 +1,15 @@
 """Every assertion type passes and fails where it should; not-, weights, thresholds; llm-rubric with a real judge."""
+
 from __future__ import annotations
 
 import json
 
 import pytest
 
-from workbench.errors import UserError
 from evalkit.suites.assertions import Output, known_types, parse_check
 from evalkit.suites.format import Case
 from evalkit.suites.runner import grade_case
+from workbench.errors import UserError
 
 
 def check(spec: dict, text: str, **out):
@@ -39,8 +40,11 @@ CASES = [
     ({"type": "number", "value": 3.14, "tolerance": 0.01}, "pi is about 3.1416", "pi is about 3.2"),
     ({"type": "number", "value": 1200, "relative": 0.05}, "roughly 1,230 people", "roughly 1,300 people"),
     ({"type": "number", "value": 2, "pick": "first"}, "2 and then 5", "5 and then 2"),
-    ({"type": "similar", "value": "The beast attacks the player", "threshold": 0.9},
-     "the player attacks the beast", "Something else entirely"),
+    (
+        {"type": "similar", "value": "The beast attacks the player", "threshold": 0.9},
+        "the player attacks the beast",
+        "Something else entirely",
+    ),
     ({"type": "similar", "value": "kitten", "method": "ratio", "threshold": 0.8}, "kitten!", "sitting"),
     ({"type": "length", "min": 3, "max": 10}, "hello", "hi"),
     ({"type": "length", "max": 3, "unit": "words"}, "one two three", "one two three four"),
@@ -65,7 +69,9 @@ def test_similar_scores_are_rapidfuzz_fractions():
     # ratio("kitten", "sitting") = 1 - indel distance 5 / 13 characters
     g = check({"type": "similar", "value": "kitten", "method": "ratio", "threshold": 0.5}, "sitting")
     assert g.score == pytest.approx(1 - 5 / 13, abs=1e-9) and g.passed
-    g = check({"type": "similar", "value": ["nothing alike", "sitting"], "method": "ratio", "threshold": 0.99}, "sitting")
+    g = check(
+        {"type": "similar", "value": ["nothing alike", "sitting"], "method": "ratio", "threshold": 0.99}, "sitting"
+    )
     assert g.score == 1.0  # the closest of several references
 
 
@@ -123,8 +129,9 @@ def test_bad_keys_are_named():
 
 
 def _case(checks, threshold=None):
-    return Case(id="c", prompt="p", vars={}, tags=[], checks=[parse_check(c, "t") for c in checks], gen={},
-                threshold=threshold)
+    return Case(
+        id="c", prompt="p", vars={}, tags=[], checks=[parse_check(c, "t") for c in checks], gen={}, threshold=threshold
+    )
 
 
 def test_weights_and_threshold():
@@ -154,15 +161,21 @@ def test_llm_rubric_verdicts(tiny_model, reply, passed, score, monkeypatch):
         return [Generation(text=reply) for _ in prompts]
 
     monkeypatch.setattr(judge, "generate", fake_generate)
-    g = check({"type": "llm-rubric", "value": "Mentions the capital city", "threshold": 7}, "Mexico City",
-              prompt="What is the capital of Mexico?", judge=judge)
+    g = check(
+        {"type": "llm-rubric", "value": "Mentions the capital city", "threshold": 7},
+        "Mexico City",
+        prompt="What is the capital of Mexico?",
+        judge=judge,
+    )
     assert g.passed is passed and g.score == pytest.approx(score)
     assert "Mentions the capital city" in str(seen[0]) and "Mexico City" in str(seen[0])
 
 
 def test_llm_rubric_real_tiny_judge_runs(tiny_model):
     # A random tiny model writes no verdict: the check fails with "could not be parsed", never crashes.
-    g = check({"type": "llm-rubric", "value": "Is correct"}, "Mexico City", prompt="Capital of Mexico?", judge=tiny_model)
+    g = check(
+        {"type": "llm-rubric", "value": "Is correct"}, "Mexico City", prompt="Capital of Mexico?", judge=tiny_model
+    )
     assert g.passed is False and ("parsed" in g.reason or "judge score" in g.reason)
 
 
@@ -171,10 +184,16 @@ def test_llm_rubric_real_tiny_judge_runs(tiny_model):
 # prints and results.json keeps, written down from that implementation). llm-rubric's verdict, computed ahead as the
 # runner batches it, is (score, verdict, raw reply, parsed).
 J = "Mentions the capital city"
-GSCHEMA = {"type": "object", "required": ["name", "age"],
-           "properties": {"age": {"type": "integer", "minimum": 0, "maximum": 150},
-                          "name": {"type": "string", "pattern": "^[A-Z]"}, "kind": {"enum": ["cat", "dog"]},
-                          "v": {"const": 2}}}
+GSCHEMA = {
+    "type": "object",
+    "required": ["name", "age"],
+    "properties": {
+        "age": {"type": "integer", "minimum": 0, "maximum": 150},
+        "name": {"type": "string", "pattern": "^[A-Z]"},
+        "kind": {"enum": ["cat", "dog"]},
+        "v": {"const": 2},
+    },
+}
 
 
 def _verdict(score, verdict, raw, parsed=True):
@@ -184,138 +203,164 @@ def _verdict(score, verdict, raw, parsed=True):
 
 
 GOLDEN = [
-    ({"type": "equals", "value": "Paris"}, "  Paris\n", {},
-     "expected 'Paris', got 'Paris'"),
-    ({"type": "equals", "value": "Paris"}, "paris, the capital of France " * 5, {},
-     "expected 'Paris', got 'paris, the capital of France paris, the capital of France paris, the capital of '"),
-    ({"type": "contains", "value": "Mexico City"}, "It is Mexico City.", {},
-     "found ['Mexico City']"),
-    ({"type": "contains", "value": "Mexico City"}, "It is mexico city.", {},
-     "missing ['Mexico City']"),
-    ({"type": "icontains-any", "value": ["Hello", "Hi"]}, "hi there", {},
-     "found ['Hi']"),
-    ({"type": "contains-any", "value": ["7", "seven"]}, "six days", {},
-     "missing ['7', 'seven']"),
-    ({"type": "icontains-all", "value": ["RED", "blue", "서울"]}, "Red only", {},
-     "missing ['blue', '서울']"),
-    ({"type": "contains-all", "value": ["red", "blue"]}, "red and blue", {},
-     "found ['red', 'blue']"),
-    ({"type": "starts-with", "value": "Yes"}, "  No. Yes, it's \"quoted\".", {},
-     'starts with "No. Yes, it\'s"'),
-    ({"type": "starts-with", "value": "yes", "ignore_case": True}, "YES!", {},
-     "starts with 'YES!'"),
-    ({"type": "regex", "value": r"^\d{4}-\d{2}-\d{2}$"}, "2026-11-28", {},
-     "matched '2026-11-28'"),
-    ({"type": "regex", "value": r"^\d{4}-\d{2}-\d{2}$"}, "28/11/2026", {},
-     'no match for /^\\d{4}-\\d{2}-\\d{2}$/'),
-    ({"type": "is-json"}, '{"a": [1, 2]}', {},
-     'valid JSON'),
-    ({"type": "is-json"}, "{'a': 1}", {},
-     'not JSON: Expecting property name enclosed in double quotes: line 1 column 2 (char 1)'),
-    ({"type": "is-json"}, "", {},
-     'not JSON: Expecting value: line 1 column 1 (char 0)'),
-    ({"type": "is-json"}, '{"a": 1} trailing', {},
-     'not JSON: Extra data: line 1 column 10 (char 9)'),
-    ({"type": "is-json"}, '{"a" 1}', {},
-     "not JSON: Expecting ':' delimiter: line 1 column 6 (char 5)"),
-    ({"type": "is-json"}, '[1 2]', {},
-     "not JSON: Expecting ',' delimiter: line 1 column 4 (char 3)"),
-    ({"type": "is-json"}, '"open', {},
-     'not JSON: Unterminated string starting at: line 1 column 1 (char 0)'),
-    ({"type": "is-json"}, '"a\x01b"', {},
-     'not JSON: Invalid control character at: line 1 column 3 (char 2)'),
-    ({"type": "is-json"}, '"a\\qb"', {},
-     'not JSON: Invalid \\escape: line 1 column 3 (char 2)'),
-    ({"type": "is-json"}, '"\\u12"', {},
-     'not JSON: Invalid \\uXXXX escape: line 1 column 3 (char 2)'),
-    ({"type": "json-schema", "value": GSCHEMA}, '{"name": "Ana", "age": 30}', {},
-     'matches the schema'),
-    ({"type": "json-schema", "value": GSCHEMA}, "not json", {},
-     'not JSON: Expecting value: line 1 column 1 (char 0)'),
-    ({"type": "json-schema", "value": GSCHEMA}, '{"name": "Ana", "age": "30"}', {},
-     "age: '30' is not of type 'integer'"),
-    ({"type": "json-schema", "value": GSCHEMA}, '{"name": "Ana"}', {},
-     "(root): 'age' is a required property"),
-    ({"type": "json-schema", "value": GSCHEMA}, '[1, 2]', {},
-     "(root): [1, 2] is not of type 'object'"),
-    ({"type": "json-schema", "value": GSCHEMA}, '{"name": "Ana", "age": -1}', {},
-     'age: -1 is less than the minimum of 0'),
-    ({"type": "json-schema", "value": GSCHEMA}, '{"name": "Ana", "age": 200}', {},
-     'age: 200 is greater than the maximum of 150'),
-    ({"type": "json-schema", "value": GSCHEMA}, '{"name": "ana", "age": 20}', {},
-     "name: 'ana' does not match '^[A-Z]'"),
-    ({"type": "json-schema", "value": GSCHEMA}, '{"name": "Ana", "age": 20, "kind": "cow"}', {},
-     "kind: 'cow' is not one of ['cat', 'dog']"),
-    ({"type": "json-schema", "value": GSCHEMA}, '{"name": "Ana", "age": 20, "v": 3}', {},
-     'v: 2 was expected'),
-    ({"type": "json-schema", "value": {"type": ["string", "null"]}}, '5', {},
-     "(root): 5 is not of type 'string', 'null'"),
-    ({"type": "json-schema", "value": {"type": "object", "additionalProperties": False}}, '{"x": 1}', {},
-     "(root): Additional properties are not allowed ('x' was unexpected)"),
-    ({"type": "json-schema", "value": {"type": "object", "additionalProperties": False}}, '{"x": 1, "y": 2}', {},
-     "(root): Additional properties are not allowed ('x', 'y' were unexpected)"),
-    ({"type": "number", "value": 42}, "6 times 7 is 42.", {},
-     'got 42, expected 42'),
-    ({"type": "number", "value": 42}, "no idea", {},
-     'no number in the output'),
-    ({"type": "number", "value": 3.14, "tolerance": 0.01}, "pi is about 3.2", {},
-     'got 3.2, expected 3.14 ± 0.01'),
-    ({"type": "number", "value": 1200, "relative": 0.05}, "roughly 1,300 people", {},
-     'got 1300, expected 1200'),
-    ({"type": "number", "value": 1e-7}, "about 2.5e-7", {},
-     'got 2.5e-07, expected 1e-07'),
-    ({"type": "similar", "value": "The beast attacks the player", "threshold": 0.9}, "the player attacks the beast", {},
-     'token_set_ratio 1.00 (threshold 0.9)'),
-    ({"type": "similar", "value": "kitten", "method": "ratio", "threshold": 0.8}, "sitting", {},
-     'ratio 0.62 (threshold 0.8)'),
-    ({"type": "length", "min": 3, "max": 10}, "hi", {},
-     '2 chars (bounds 3..10)'),
-    ({"type": "length", "max": 3, "unit": "words"}, "one two three four", {},
-     '4 words (bounds None..3)'),
-    ({"type": "length", "min": 3}, "hello", {},
-     '5 chars (bounds 3..None)'),
-    ({"type": "length"}, "hello", {},
-     '5 chars (bounds None..None)'),
-    ({"type": "length", "min": 1, "unit": "tokens"}, "hello", {},
-     '5 tokens (bounds 1..None)'),
-    ({"type": "latency", "max": 2}, "x", {"latency_s": 2.345},
-     '2.35 s (limit 2 s)'),
-    ({"type": "latency", "max": 0.5}, "x", {"latency_s": 0.1},
-     '0.10 s (limit 0.5 s)'),
-    ({"type": "choice", "choices": ["Paris", "Lyon", "Nice 'sur mer'"], "answer": "b"}, "",
-     {"choice_lls": [(-1.0, True), (-3.0, False), (-9.0, False)], "prompt": "Capital?"},
-     "picked 0 ('Paris'), gold 1"),
-    ({"type": "choice", "choices": [" Paris", " Lyon"], "answer": 0, "metric": "acc_norm"}, "",
-     {"choice_lls": [(-10.0, False), (-2.0, True)], "prompt": "Capital?"},
-     "picked 1 ('Lyon'), gold 0"),
-    ({"type": "llm-rubric", "value": J}, "Mexico City",
-     {"verdicts": (None, "unparsed", "I think it's fine 'really'", False)},
-     'judge reply could not be parsed: "I think it\'s fine \'really\'"'),
-    ({"type": "llm-rubric", "value": J}, "Mexico City", {"verdicts": (None, "pass", "PASS", True)},
-     'judge: pass'),
-    ({"type": "llm-rubric", "value": J}, "Mexico City", {"verdicts": (None, "fail", "FAIL", True)},
-     'judge: fail'),
-    ({"type": "llm-rubric", "value": J, "threshold": 7}, "Mexico City",
-     {"verdicts": (3.0, "score", "[[3]]", True)},
-     'judge score 3 (threshold 7)'),
-    ({"type": "llm-rubric", "value": J, "threshold": 7.5}, "Mexico City",
-     {"verdicts": (9.5, "score", "[[9.5]]", True)},
-     'judge score 9.5 (threshold 7.5)'),
-    ({"type": "python", "value": "'Paris' in output"}, "Paris", {"allow_code": True},
-     'python returned True'),
-    ({"type": "python", "value": "None"}, "Paris", {"allow_code": True},
-     'python returned None'),
-    ({"type": "python", "value": "len(output) / 10"}, "Paris", {"allow_code": True},
-     'python returned 0.5'),
-    ({"type": "python", "value": "def check(output, vars):\n    return False, '답이 너무 짧다: ' + output"}, "Paris",
-     {"allow_code": True},
-     '답이 너무 짧다: Paris'),
-    ({"type": "not-icontains", "value": "as an ai"}, "As an AI language model, I can't.", {},
-     "not: found ['as an ai']"),
-    ({"type": "not-regex", "value": r"\?\s*$"}, "Mexico City.", {},
-     'not: no match for /\\?\\s*$/'),
-    ({"type": "not-length", "max": 3, "unit": "words"}, "one two", {},
-     'not: 2 words (bounds None..3)'),
+    ({"type": "equals", "value": "Paris"}, "  Paris\n", {}, "expected 'Paris', got 'Paris'"),
+    (
+        {"type": "equals", "value": "Paris"},
+        "paris, the capital of France " * 5,
+        {},
+        "expected 'Paris', got 'paris, the capital of France paris, the capital of France paris, the capital of '",
+    ),
+    ({"type": "contains", "value": "Mexico City"}, "It is Mexico City.", {}, "found ['Mexico City']"),
+    ({"type": "contains", "value": "Mexico City"}, "It is mexico city.", {}, "missing ['Mexico City']"),
+    ({"type": "icontains-any", "value": ["Hello", "Hi"]}, "hi there", {}, "found ['Hi']"),
+    ({"type": "contains-any", "value": ["7", "seven"]}, "six days", {}, "missing ['7', 'seven']"),
+    ({"type": "icontains-all", "value": ["RED", "blue", "서울"]}, "Red only", {}, "missing ['blue', '서울']"),
+    ({"type": "contains-all", "value": ["red", "blue"]}, "red and blue", {}, "found ['red', 'blue']"),
+    ({"type": "starts-with", "value": "Yes"}, '  No. Yes, it\'s "quoted".', {}, 'starts with "No. Yes, it\'s"'),
+    ({"type": "starts-with", "value": "yes", "ignore_case": True}, "YES!", {}, "starts with 'YES!'"),
+    ({"type": "regex", "value": r"^\d{4}-\d{2}-\d{2}$"}, "2026-11-28", {}, "matched '2026-11-28'"),
+    ({"type": "regex", "value": r"^\d{4}-\d{2}-\d{2}$"}, "28/11/2026", {}, "no match for /^\\d{4}-\\d{2}-\\d{2}$/"),
+    ({"type": "is-json"}, '{"a": [1, 2]}', {}, "valid JSON"),
+    (
+        {"type": "is-json"},
+        "{'a': 1}",
+        {},
+        "not JSON: Expecting property name enclosed in double quotes: line 1 column 2 (char 1)",
+    ),
+    ({"type": "is-json"}, "", {}, "not JSON: Expecting value: line 1 column 1 (char 0)"),
+    ({"type": "is-json"}, '{"a": 1} trailing', {}, "not JSON: Extra data: line 1 column 10 (char 9)"),
+    ({"type": "is-json"}, '{"a" 1}', {}, "not JSON: Expecting ':' delimiter: line 1 column 6 (char 5)"),
+    ({"type": "is-json"}, "[1 2]", {}, "not JSON: Expecting ',' delimiter: line 1 column 4 (char 3)"),
+    ({"type": "is-json"}, '"open', {}, "not JSON: Unterminated string starting at: line 1 column 1 (char 0)"),
+    ({"type": "is-json"}, '"a\x01b"', {}, "not JSON: Invalid control character at: line 1 column 3 (char 2)"),
+    ({"type": "is-json"}, '"a\\qb"', {}, "not JSON: Invalid \\escape: line 1 column 3 (char 2)"),
+    ({"type": "is-json"}, '"\\u12"', {}, "not JSON: Invalid \\uXXXX escape: line 1 column 3 (char 2)"),
+    ({"type": "json-schema", "value": GSCHEMA}, '{"name": "Ana", "age": 30}', {}, "matches the schema"),
+    ({"type": "json-schema", "value": GSCHEMA}, "not json", {}, "not JSON: Expecting value: line 1 column 1 (char 0)"),
+    (
+        {"type": "json-schema", "value": GSCHEMA},
+        '{"name": "Ana", "age": "30"}',
+        {},
+        "age: '30' is not of type 'integer'",
+    ),
+    ({"type": "json-schema", "value": GSCHEMA}, '{"name": "Ana"}', {}, "(root): 'age' is a required property"),
+    ({"type": "json-schema", "value": GSCHEMA}, "[1, 2]", {}, "(root): [1, 2] is not of type 'object'"),
+    (
+        {"type": "json-schema", "value": GSCHEMA},
+        '{"name": "Ana", "age": -1}',
+        {},
+        "age: -1 is less than the minimum of 0",
+    ),
+    (
+        {"type": "json-schema", "value": GSCHEMA},
+        '{"name": "Ana", "age": 200}',
+        {},
+        "age: 200 is greater than the maximum of 150",
+    ),
+    (
+        {"type": "json-schema", "value": GSCHEMA},
+        '{"name": "ana", "age": 20}',
+        {},
+        "name: 'ana' does not match '^[A-Z]'",
+    ),
+    (
+        {"type": "json-schema", "value": GSCHEMA},
+        '{"name": "Ana", "age": 20, "kind": "cow"}',
+        {},
+        "kind: 'cow' is not one of ['cat', 'dog']",
+    ),
+    ({"type": "json-schema", "value": GSCHEMA}, '{"name": "Ana", "age": 20, "v": 3}', {}, "v: 2 was expected"),
+    (
+        {"type": "json-schema", "value": {"type": ["string", "null"]}},
+        "5",
+        {},
+        "(root): 5 is not of type 'string', 'null'",
+    ),
+    (
+        {"type": "json-schema", "value": {"type": "object", "additionalProperties": False}},
+        '{"x": 1}',
+        {},
+        "(root): Additional properties are not allowed ('x' was unexpected)",
+    ),
+    (
+        {"type": "json-schema", "value": {"type": "object", "additionalProperties": False}},
+        '{"x": 1, "y": 2}',
+        {},
+        "(root): Additional properties are not allowed ('x', 'y' were unexpected)",
+    ),
+    ({"type": "number", "value": 42}, "6 times 7 is 42.", {}, "got 42, expected 42"),
+    ({"type": "number", "value": 42}, "no idea", {}, "no number in the output"),
+    ({"type": "number", "value": 3.14, "tolerance": 0.01}, "pi is about 3.2", {}, "got 3.2, expected 3.14 ± 0.01"),
+    ({"type": "number", "value": 1200, "relative": 0.05}, "roughly 1,300 people", {}, "got 1300, expected 1200"),
+    ({"type": "number", "value": 1e-7}, "about 2.5e-7", {}, "got 2.5e-07, expected 1e-07"),
+    (
+        {"type": "similar", "value": "The beast attacks the player", "threshold": 0.9},
+        "the player attacks the beast",
+        {},
+        "token_set_ratio 1.00 (threshold 0.9)",
+    ),
+    (
+        {"type": "similar", "value": "kitten", "method": "ratio", "threshold": 0.8},
+        "sitting",
+        {},
+        "ratio 0.62 (threshold 0.8)",
+    ),
+    ({"type": "length", "min": 3, "max": 10}, "hi", {}, "2 chars (bounds 3..10)"),
+    ({"type": "length", "max": 3, "unit": "words"}, "one two three four", {}, "4 words (bounds None..3)"),
+    ({"type": "length", "min": 3}, "hello", {}, "5 chars (bounds 3..None)"),
+    ({"type": "length"}, "hello", {}, "5 chars (bounds None..None)"),
+    ({"type": "length", "min": 1, "unit": "tokens"}, "hello", {}, "5 tokens (bounds 1..None)"),
+    ({"type": "latency", "max": 2}, "x", {"latency_s": 2.345}, "2.35 s (limit 2 s)"),
+    ({"type": "latency", "max": 0.5}, "x", {"latency_s": 0.1}, "0.10 s (limit 0.5 s)"),
+    (
+        {"type": "choice", "choices": ["Paris", "Lyon", "Nice 'sur mer'"], "answer": "b"},
+        "",
+        {"choice_lls": [(-1.0, True), (-3.0, False), (-9.0, False)], "prompt": "Capital?"},
+        "picked 0 ('Paris'), gold 1",
+    ),
+    (
+        {"type": "choice", "choices": [" Paris", " Lyon"], "answer": 0, "metric": "acc_norm"},
+        "",
+        {"choice_lls": [(-10.0, False), (-2.0, True)], "prompt": "Capital?"},
+        "picked 1 ('Lyon'), gold 0",
+    ),
+    (
+        {"type": "llm-rubric", "value": J},
+        "Mexico City",
+        {"verdicts": (None, "unparsed", "I think it's fine 'really'", False)},
+        "judge reply could not be parsed: \"I think it's fine 'really'\"",
+    ),
+    ({"type": "llm-rubric", "value": J}, "Mexico City", {"verdicts": (None, "pass", "PASS", True)}, "judge: pass"),
+    ({"type": "llm-rubric", "value": J}, "Mexico City", {"verdicts": (None, "fail", "FAIL", True)}, "judge: fail"),
+    (
+        {"type": "llm-rubric", "value": J, "threshold": 7},
+        "Mexico City",
+        {"verdicts": (3.0, "score", "[[3]]", True)},
+        "judge score 3 (threshold 7)",
+    ),
+    (
+        {"type": "llm-rubric", "value": J, "threshold": 7.5},
+        "Mexico City",
+        {"verdicts": (9.5, "score", "[[9.5]]", True)},
+        "judge score 9.5 (threshold 7.5)",
+    ),
+    ({"type": "python", "value": "'Paris' in output"}, "Paris", {"allow_code": True}, "python returned True"),
+    ({"type": "python", "value": "None"}, "Paris", {"allow_code": True}, "python returned None"),
+    ({"type": "python", "value": "len(output) / 10"}, "Paris", {"allow_code": True}, "python returned 0.5"),
+    (
+        {"type": "python", "value": "def check(output, vars):\n    return False, '답이 너무 짧다: ' + output"},
+        "Paris",
+        {"allow_code": True},
+        "답이 너무 짧다: Paris",
+    ),
+    (
+        {"type": "not-icontains", "value": "as an ai"},
+        "As an AI language model, I can't.",
+        {},
+        "not: found ['as an ai']",
+    ),
+    ({"type": "not-regex", "value": r"\?\s*$"}, "Mexico City.", {}, "not: no match for /\\?\\s*$/"),
+    ({"type": "not-length", "max": 3, "unit": "words"}, "one two", {}, "not: 2 words (bounds None..3)"),
 ]
 
 
@@ -334,8 +379,8 @@ def _keys(msg) -> set[str]:
 
 @pytest.mark.parametrize("spec,text,kw,english", GOLDEN, ids=[f"{g[0]['type']}-{i}" for i, g in enumerate(GOLDEN)])
 def test_reason_is_the_old_english_and_its_key_renders_to_it(spec, text, kw, english, request):
-    from workbench.messages import is_message, render
     from evalkit.suites.assertions import MESSAGES
+    from workbench.messages import is_message, render
 
     g = _golden_grade(spec, text, kw, request)
     assert g.reason == english
@@ -362,12 +407,16 @@ def test_a_library_sentence_worded_otherwise_stays_exact_and_plain():
 
 
 def test_grade_case_stores_the_key_beside_the_reason():
-    checks = [{"type": "icontains", "value": "Paris"}, {"type": "not-length", "max": 3, "unit": "words"},
-              {"type": "number", "value": 42, "tolerance": 0.5}]
+    checks = [
+        {"type": "icontains", "value": "Paris"},
+        {"type": "not-length", "max": 3, "unit": "words"},
+        {"type": "number", "value": 42, "tolerance": 0.5},
+    ]
     r = grade_case(_case(checks), Output(text="Lyon, I think, is 41"))
     json.dumps(r)  # the case result goes to results.json and the store as it is
-    for row, english in zip(r["assertions"], ["missing ['Paris']", "not: 5 words (bounds None..3)",
-                                              "got 41, expected 42 ± 0.5"]):
+    for row, english in zip(
+        r["assertions"], ["missing ['Paris']", "not: 5 words (bounds None..3)", "got 41, expected 42 ± 0.5"]
+    ):
         assert row["reason"] == english and row["reason_key"]["key"].startswith("assertions.")
     err = grade_case(_case([{"type": "python", "value": "1 / 0"}]), Output(text="x", allow_code=True))
     assert "reason_key" not in err["assertions"][0]  # an error's reason is the exception's text
@@ -379,6 +428,9 @@ def test_a_reason_whose_fields_are_not_plain_json_stays_english_only():
     g = check({"type": "number", "value": 5}, "about 1e999")
     assert g.reason == "got inf, expected 5" and g.message is None
     n = check({"type": "not-number", "value": 5}, "about 1e999")
-    assert n.reason == "not: got inf, expected 5" and n.message == {"key": "assertions.not", "fields": {"reason": g.reason}}
+    assert n.reason == "not: got inf, expected 5" and n.message == {
+        "key": "assertions.not",
+        "fields": {"reason": g.reason},
+    }
     row = grade_case(_case([{"type": "number", "value": 5}]), Output(text="about 1e999"))["assertions"][0]
     assert "reason_key" not in row and json.dumps(row, allow_nan=False)

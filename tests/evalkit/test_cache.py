@@ -1,4 +1,5 @@
 """Model calls cached in the store: a rerun computes nothing; a new prompt computes only itself."""
+
 from workbench.models.cache import cached_generate, cached_loglikelihood
 
 

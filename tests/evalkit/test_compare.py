@@ -1,4 +1,5 @@
 """Regression compare: McNemar against statsmodels, the bootstrap against scipy, flips/tags, and the exit codes."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -7,14 +8,13 @@ import numpy as np
 import pytest
 from scipy import stats as sps
 from statsmodels.stats.contingency_tables import mcnemar
+from test_runner import mixed_suite
 
 from evalkit.cli import main
-from workbench.errors import BAD_INPUT, GATE_FAILED, OK
-from workbench.store import schema
 from evalkit.suites import compare_runs
 from evalkit.suites.compare import bootstrap_delta_ci, compare_cases, mcnemar_exact
-
-from test_runner import mixed_suite
+from workbench.errors import BAD_INPUT, GATE_FAILED, OK
+from workbench.store import schema
 
 
 @pytest.mark.parametrize("b,c", [(0, 0), (1, 0), (3, 9), (10, 2), (25, 25), (4, 40)])
@@ -29,8 +29,16 @@ def test_bootstrap_ci_matches_scipy():
     a = (rng.random(200) < 0.7).astype(float)
     b = np.where(rng.random(200) < 0.15, 1 - a, a)
     ours = bootstrap_delta_ci(a, b, n_boot=20000, seed=3)
-    res = sps.bootstrap((a, b), lambda x, y, axis: y.mean(axis) - x.mean(axis), paired=True, vectorized=True,
-                        n_resamples=20000, method="percentile", confidence_level=0.95, random_state=np.random.default_rng(4))
+    res = sps.bootstrap(
+        (a, b),
+        lambda x, y, axis: y.mean(axis) - x.mean(axis),
+        paired=True,
+        vectorized=True,
+        n_resamples=20000,
+        method="percentile",
+        confidence_level=0.95,
+        random_state=np.random.default_rng(4),
+    )
     assert ours[0] == pytest.approx(res.confidence_interval.low, abs=0.006)
     assert ours[1] == pytest.approx(res.confidence_interval.high, abs=0.006)
     assert bootstrap_delta_ci(a, b, n_boot=500, seed=3) == bootstrap_delta_ci(a, b, n_boot=500, seed=3)
@@ -41,8 +49,10 @@ def cases(statuses: dict[str, str], tags: dict[str, list] | None = None) -> dict
 
 
 def test_flips_tags_and_verdicts():
-    a = cases({"x": "pass", "y": "pass", "z": "fail", "w": "error", "only_a": "pass"},
-              {"x": ["critical", "facts"], "y": ["facts"], "z": ["facts"]})
+    a = cases(
+        {"x": "pass", "y": "pass", "z": "fail", "w": "error", "only_a": "pass"},
+        {"x": ["critical", "facts"], "y": ["facts"], "z": ["facts"]},
+    )
     b = cases({"x": "fail", "y": "pass", "z": "pass", "w": "pass", "only_b": "fail"})
     rep = compare_cases(a, b)
     assert rep["n"] == 4 and rep["only_a"] == ["only_a"] and rep["only_b"] == ["only_b"]
@@ -50,16 +60,36 @@ def test_flips_tags_and_verdicts():
     assert rep["delta"] == pytest.approx(0.25) and rep["critical_regressions"] == ["x"]
     assert rep["gate_failed"] and rep["verdict"] == "critical regression"
     facts = rep["by_tag"]["facts"]
-    assert facts == {"n": 3, "pass_rate_a": pytest.approx(2 / 3), "pass_rate_b": pytest.approx(2 / 3), "delta": 0.0,
-                     "pass_to_fail": 1, "fail_to_pass": 1}
+    assert facts == {
+        "n": 3,
+        "pass_rate_a": pytest.approx(2 / 3),
+        "pass_rate_b": pytest.approx(2 / 3),
+        "delta": 0.0,
+        "pass_to_fail": 1,
+        "fail_to_pass": 1,
+    }
 
 
 def seed_run(store, name: str, statuses: list[str], tags: list[list] | None = None, model: str = "m") -> str:
     run = store.start_run("suite", name, model=model)
-    store.insert(schema.case_results, [dict(run_id=run, suite=name, case_id=f"c{i}", model=model, status=s,
-                                            score=float(s == "pass"), output="", details={},
-                                            tags=(tags[i] if tags else []), latency_s=0.0)
-                                       for i, s in enumerate(statuses)])
+    store.insert(
+        schema.case_results,
+        [
+            dict(
+                run_id=run,
+                suite=name,
+                case_id=f"c{i}",
+                model=model,
+                status=s,
+                score=float(s == "pass"),
+                output="",
+                details={},
+                tags=(tags[i] if tags else []),
+                latency_s=0.0,
+            )
+            for i, s in enumerate(statuses)
+        ],
+    )
     store.finish_run(run)
     return run
 
@@ -100,11 +130,28 @@ def test_run_with_baseline_fails_on_a_critical_regression(tiny_model_dir, store,
     suite = mixed_suite(tmp_path)
     ids = [f"mc-{i}" for i in range(12)] + ["gen-1", "gen-2", "gen-3"]
     run = store.start_run("suite", "mixed", model="perfect")
-    store.insert(schema.case_results, [dict(run_id=run, suite="mixed", case_id=cid, model="perfect", status="pass",
-                                            score=1.0, output="", details={}, tags=["critical"] if cid == "gen-1" else [],
-                                            latency_s=0.0) for cid in ids])
+    store.insert(
+        schema.case_results,
+        [
+            dict(
+                run_id=run,
+                suite="mixed",
+                case_id=cid,
+                model="perfect",
+                status="pass",
+                score=1.0,
+                output="",
+                details={},
+                tags=["critical"] if cid == "gen-1" else [],
+                latency_s=0.0,
+            )
+            for cid in ids
+        ],
+    )
     store.finish_run(run)
-    code = main(["run", str(suite), "--model", str(tiny_model_dir), "--store", store.url, "--baseline", run[:8], "--quiet"])
+    code = main(
+        ["run", str(suite), "--model", str(tiny_model_dir), "--store", store.url, "--baseline", run[:8], "--quiet"]
+    )
     out = capsys.readouterr().out
     assert code == GATE_FAILED and "critical cases now failing: gen-1" in out
 
@@ -112,15 +159,26 @@ def test_run_with_baseline_fails_on_a_critical_regression(tiny_model_dir, store,
 def test_model_vs_model_uses_the_same_report(tiny_model_dir, store, tmp_path, capsys):
     """Two models in one run print the compare report of the second against the first (here the same weights)."""
     suite = mixed_suite(tmp_path)
-    code = main(["run", str(suite), "--model", str(tiny_model_dir), "--model", str(Path(tiny_model_dir)) + "/",
-                 "--store", store.url, "--quiet"])
+    code = main(
+        [
+            "run",
+            str(suite),
+            "--model",
+            str(tiny_model_dir),
+            "--model",
+            str(Path(tiny_model_dir)) + "/",
+            "--store",
+            store.url,
+            "--quiet",
+        ]
+    )
     out = capsys.readouterr().out
     assert code == OK and "# Compare mixed" in out and "no significant change" in out and "Δ +0.0 points" in out
 
 
 def test_verdict_comes_with_its_message_key():
-    from workbench.messages import render
     from evalkit.suites.compare import MESSAGES
+    from workbench.messages import render
 
     same = cases({"x": "pass", "y": "fail"})
     for a, b in ((cases({"x": "pass"}, {"x": ["critical"]}), cases({"x": "fail"})), (same, same)):

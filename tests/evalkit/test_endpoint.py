@@ -1,4 +1,5 @@
 """The endpoint backend against a real `evalkit serve` subprocess over the tiny model (no canned stubs)."""
+
 from __future__ import annotations
 
 import json
@@ -45,8 +46,16 @@ def test_32_concurrent_requests_lose_and_duplicate_nothing(served_tiny, tiny_mod
 def test_unreachable_endpoint_is_an_error_not_an_empty_answer():
     from tests.conftest import free_port
 
-    m = load_model({"kind": "openai", "base_url": f"http://127.0.0.1:{free_port()}/v1", "model": "x",
-                    "max_retries": 1, "backoff": 0.01, "timeout": 2})
+    m = load_model(
+        {
+            "kind": "openai",
+            "base_url": f"http://127.0.0.1:{free_port()}/v1",
+            "model": "x",
+            "max_retries": 1,
+            "backoff": 0.01,
+            "timeout": 2,
+        }
+    )
     with pytest.raises(ModelError) as e:
         m.generate(["hi"], max_new_tokens=2)
     assert "127.0.0.1" in str(e.value) and "2 attempts" in str(e.value)
@@ -56,6 +65,7 @@ def test_unreachable_endpoint_is_an_error_not_an_empty_answer():
 
 class _Flaky(BaseHTTPRequestHandler):
     """Answers 429 (with Retry-After) twice, then like a server would; counts calls."""
+
     calls = 0
 
     def log_message(self, *a):
@@ -81,8 +91,14 @@ def test_429_is_retried_with_backoff():
     server = ThreadingHTTPServer(("127.0.0.1", 0), _Flaky)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     try:
-        m = load_model({"kind": "openai", "base_url": f"http://127.0.0.1:{server.server_address[1]}/v1",
-                        "model": "x", "backoff": 0.01})
+        m = load_model(
+            {
+                "kind": "openai",
+                "base_url": f"http://127.0.0.1:{server.server_address[1]}/v1",
+                "model": "x",
+                "backoff": 0.01,
+            }
+        )
         assert m.generate(["hi"], max_new_tokens=2)[0].text == "ok"
         assert _Flaky.calls == 3
     finally:

@@ -1,5 +1,6 @@
 """Judges: verdict parsing on real-looking outputs, MT-Bench's both-order rule, real judge runs (tiny model, default),
 verdicts in the store, win rates against human answers."""
+
 from __future__ import annotations
 
 import json
@@ -8,10 +9,20 @@ import numpy as np
 import pytest
 import sqlalchemy as sa
 
+from evalkit.judges import (
+    HUMAN_REFERENCE,
+    combine_orders,
+    load_prompts,
+    pairwise_judge,
+    pairwise_prompt,
+    parse_pair_verdict,
+    parse_pass_fail,
+    parse_score,
+    read_ratings,
+    reference_winrates,
+    rubric_grade,
+)
 from workbench.errors import UserError
-from evalkit.judges import (HUMAN_REFERENCE, combine_orders, load_prompts, pairwise_judge, pairwise_prompt,
-                            parse_pair_verdict, parse_pass_fail, parse_score, read_ratings, reference_winrates,
-                            rubric_grade)
 from workbench.store import schema
 
 PAIR_OUTPUTS = [
@@ -28,8 +39,11 @@ PAIR_OUTPUTS = [
     ('```json\n{"winner": "tie"}\n```', "tie"),
     ('{"answer": "[[B]]", "reason": ""}', "B"),
     # the judge repeats the instructions, then decides on a verdict line
-    ('I must output "[[A]]" if A is better, "[[B]]" if B is better, "[[C]]" for a tie.\n'
-     "A is shorter but wrong.\nFinal verdict: [[B]]", "B"),
+    (
+        'I must output "[[A]]" if A is better, "[[B]]" if B is better, "[[C]]" for a tie.\n'
+        "A is shorter but wrong.\nFinal verdict: [[B]]",
+        "B",
+    ),
     ("답변 A가 더 정확합니다.\n최종 판정: [[A]]", "A"),
     # never guessed
     ("Assistant A is clearly better.", "unparsed"),
@@ -72,10 +86,18 @@ def test_parse_score(text, expected):
     assert parse_score(text, (1, 10)) == expected
 
 
-@pytest.mark.parametrize("text,expected", [("Meets the criteria. [[PASS]]", "pass"), ("[[FAIL]]", "fail"),
-                                           ("통과입니다 [[통과]]", "pass"), ('{"verdict": "fail"}', "fail"),
-                                           ('{"pass": true}', "pass"), ("It passes.", "unparsed"),
-                                           ("[[PASS]] [[FAIL]]", "unparsed")])
+@pytest.mark.parametrize(
+    "text,expected",
+    [
+        ("Meets the criteria. [[PASS]]", "pass"),
+        ("[[FAIL]]", "fail"),
+        ("통과입니다 [[통과]]", "pass"),
+        ('{"verdict": "fail"}', "fail"),
+        ('{"pass": true}', "pass"),
+        ("It passes.", "unparsed"),
+        ("[[PASS]] [[FAIL]]", "unparsed"),
+    ],
+)
 def test_parse_pass_fail(text, expected):
     assert parse_pass_fail(text) == expected
 
@@ -105,12 +127,20 @@ def test_prompts_en_ko_and_custom(tmp_path):
 
 
 ITEMS = [
-    {"item_id": "enl-0000", "question": "What is the purpose of the BeastAttack class?",
-     "answer_a": "The BeastAttack class controls the beast's attack behavior.", "answer_b": "It is a class.",
-     "reference": "The BeastAttack class controls the beast's attack behavior."},
-    {"item_id": "enl-0180", "question": "What is the purpose of the GlobalEventHub class?",
-     "answer_a": "It saves the score.", "answer_b": "It lets components communicate without referencing each other.",
-     "reference": None},
+    {
+        "item_id": "enl-0000",
+        "question": "What is the purpose of the BeastAttack class?",
+        "answer_a": "The BeastAttack class controls the beast's attack behavior.",
+        "answer_b": "It is a class.",
+        "reference": "The BeastAttack class controls the beast's attack behavior.",
+    },
+    {
+        "item_id": "enl-0180",
+        "question": "What is the purpose of the GlobalEventHub class?",
+        "answer_a": "It saves the score.",
+        "answer_b": "It lets components communicate without referencing each other.",
+        "reference": None,
+    },
 ]
 
 
@@ -159,9 +189,10 @@ def test_tiny_rubric_grade_unparsed(tiny_model):
 
 
 def test_reference_winrates_by_hand():
-    rows = [{"model_a": "m", "model_b": HUMAN_REFERENCE, "verdict": v} for v in ("A", "A", "B", "tie")] + \
-           [{"model_a": HUMAN_REFERENCE, "model_b": "m", "verdict": "A"},
-            {"model_a": HUMAN_REFERENCE, "model_b": "m", "verdict": "unparsed"}]
+    rows = [{"model_a": "m", "model_b": HUMAN_REFERENCE, "verdict": v} for v in ("A", "A", "B", "tie")] + [
+        {"model_a": HUMAN_REFERENCE, "model_b": "m", "verdict": "A"},
+        {"model_a": HUMAN_REFERENCE, "model_b": "m", "verdict": "unparsed"},
+    ]
     w = reference_winrates(rows, bootstrap=500, seed=1)["m"]
     assert (w["n"], w["wins"], w["ties"], w["losses"]) == (5, 2, 1, 2)
     assert w["win_rate"] == pytest.approx((2 + 0.5) / 5)
@@ -176,12 +207,34 @@ def test_judge_cli_with_human_reference(tiny_model_dir, tmp_path):
     from evalkit.cli import main
 
     data = tmp_path / "qa.csv"
-    data.write_text("Q,A\nWhat does BeastAttack do?,It controls the beast's attacks.\n"
-                    "What is GlobalEventHub?,An event hub for decoupled components.\n")
+    data.write_text(
+        "Q,A\nWhat does BeastAttack do?,It controls the beast's attacks.\n"
+        "What is GlobalEventHub?,An event hub for decoupled components.\n"
+    )
     db, out = tmp_path / "s.db", tmp_path / "j.json"
-    assert main(["judge", "--data", str(data), "--models", str(tiny_model_dir), HUMAN_REFERENCE, "--judge",
-                 str(tiny_model_dir), "--method", "logprob", "--max-new-tokens", "8", "--store", str(db),
-                 "--json", str(out)]) == 0
+    assert (
+        main(
+            [
+                "judge",
+                "--data",
+                str(data),
+                "--models",
+                str(tiny_model_dir),
+                HUMAN_REFERENCE,
+                "--judge",
+                str(tiny_model_dir),
+                "--method",
+                "logprob",
+                "--max-new-tokens",
+                "8",
+                "--store",
+                str(db),
+                "--json",
+                str(out),
+            ]
+        )
+        == 0
+    )
     summary = json.loads(out.read_text())
     assert summary["items"] == 2 and summary["model_b"] == HUMAN_REFERENCE
     decided = sum(summary["counts"][k] for k in ("A", "B", "tie", "bothbad"))
@@ -226,7 +279,9 @@ def test_items_from_shipped_suite_and_pairs_file():
     assert items[0]["reference"].startswith("The BeastAttack class controls")
     assert items[0]["system"].startswith("You answer questions about the Enlighten")
     pairs = load_pairs(str(root / "data" / "human-ratings" / "pairs.jsonl"))
-    assert len(pairs) == 30 and {p["model_a"] for p in pairs} | {p["model_b"] for p in pairs} == \
-        {HUMAN_REFERENCE, "authored-alt"}
+    assert len(pairs) == 30 and {p["model_a"] for p in pairs} | {p["model_b"] for p in pairs} == {
+        HUMAN_REFERENCE,
+        "authored-alt",
+    }
     with pytest.raises(UserError, match="exactly one of"):
         load_items()

@@ -3,6 +3,7 @@ loglikelihoods. lm-eval runs itself here (its own model load from the converted 
 
 A fixed sample (the first N questions) keeps the test short; benchmarks/bench_mc.py runs all 269 through both
 (lm-eval 0.4.13 measured acc 0.2379 / acc_norm 0.4349 on the whole set)."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -17,11 +18,18 @@ N = 24
 
 def lm_eval_task(path: Path) -> dict:
     """The same task as suites/enlighten-mc.yaml, written as an lm-eval task config."""
-    return {"task": "enlighten_mc", "dataset_path": "csv", "dataset_kwargs": {"data_files": {"test": str(path)}},
-            "test_split": "test", "output_type": "multiple_choice",
-            "doc_to_text": "Question: {{Question}}\nAnswer:", "doc_to_choice": "{{[a, b, c, d]}}",
-            "doc_to_target": "{{['a', 'b', 'c', 'd'].index(Answer)}}", "target_delimiter": " ",
-            "metric_list": [{"metric": "acc"}, {"metric": "acc_norm"}]}
+    return {
+        "task": "enlighten_mc",
+        "dataset_path": "csv",
+        "dataset_kwargs": {"data_files": {"test": str(path)}},
+        "test_split": "test",
+        "output_type": "multiple_choice",
+        "doc_to_text": "Question: {{Question}}\nAnswer:",
+        "doc_to_choice": "{{[a, b, c, d]}}",
+        "doc_to_target": "{{['a', 'b', 'c', 'd'].index(Answer)}}",
+        "target_delimiter": " ",
+        "metric_list": [{"metric": "acc"}, {"metric": "acc_norm"}],
+    }
 
 
 @pytest.fixture(scope="module")
@@ -32,14 +40,19 @@ def lm_eval_results():
     from workbench.models.convert import default_model_dir
 
     lm = HFLM(pretrained=str(default_model_dir()), batch_size=16, device="cpu", dtype="float32")
-    return simple_evaluate(model=lm, tasks=[lm_eval_task(REPO / "data" / "enlighten-instruct" / "TestData.csv")],
-                           limit=N, log_samples=True, verbosity="ERROR")
+    return simple_evaluate(
+        model=lm,
+        tasks=[lm_eval_task(REPO / "data" / "enlighten-instruct" / "TestData.csv")],
+        limit=N,
+        log_samples=True,
+        verbosity="ERROR",
+    )
 
 
 @pytest.fixture(scope="module")
 def ours(default_model, tmp_path_factory):
-    from workbench.store import open_store
     from evalkit.suites import run_suites
+    from workbench.store import open_store
 
     store = open_store(tmp_path_factory.mktemp("parity") / "store.db")
     res = run_suites([REPO / "suites" / "enlighten-mc.yaml"], [default_model], store=store, limit=N)
@@ -68,8 +81,8 @@ def test_per_choice_loglikelihoods_match(lm_eval_results, ours):
 def test_whole_suite_equals_lm_evals_measured_figures(default_model, tmp_path):
     """All 269 questions through evalkit give lm-eval 0.4.13's own figures for the same model and prompt
     (acc 0.2379 / acc_norm 0.4349, measured with lm-eval on this set; the sample test above runs lm-eval itself)."""
-    from workbench.store import open_store
     from evalkit.suites import run_suites
+    from workbench.store import open_store
 
     store = open_store(tmp_path / "store.db")
     run = run_suites([REPO / "suites" / "enlighten-mc.yaml"], [default_model], store=store)["runs"][0]

@@ -1,4 +1,5 @@
 """The model layer: every spec kind, generate, loglikelihood against a hand-computed forward pass."""
+
 from __future__ import annotations
 
 import math
@@ -28,12 +29,15 @@ def test_parse_every_spec_kind(tiny_model_dir, tmp_path):
     assert yaml_spec.options == {"concurrency": 4}
 
 
-@pytest.mark.parametrize("bad, words", [
-    ("no/such/dir", "does not exist"),
-    ("openai:localhost#m", "openai:http://HOST:PORT/v1#MODEL_NAME"),
-    ("openai:http://h/v1", "openai:http://HOST:PORT/v1#MODEL_NAME"),
-    ("", "empty model spec"),
-])
+@pytest.mark.parametrize(
+    "bad, words",
+    [
+        ("no/such/dir", "does not exist"),
+        ("openai:localhost#m", "openai:http://HOST:PORT/v1#MODEL_NAME"),
+        ("openai:http://h/v1", "openai:http://HOST:PORT/v1#MODEL_NAME"),
+        ("", "empty model spec"),
+    ],
+)
 def test_bad_specs_say_what_to_do(bad, words):
     with pytest.raises(UserError) as e:
         parse_spec(bad)
@@ -44,7 +48,7 @@ def _hand_loglikelihood(model, tokenizer, context: str, continuation: str) -> fl
     """One unbatched forward pass over context+continuation, summing log-softmax at the continuation tokens."""
     ctx = tokenizer.encode(context)
     whole = tokenizer.encode(context + continuation)
-    cont = whole[len(ctx):]
+    cont = whole[len(ctx) :]
     with torch.no_grad():
         logits = model(torch.tensor([whole])).logits[0]
     logp = torch.log_softmax(logits.double(), -1)
@@ -53,9 +57,11 @@ def _hand_loglikelihood(model, tokenizer, context: str, continuation: str) -> fl
 
 def test_loglikelihood_equals_hand_forward_pass(tiny_model, tiny_model_dir):
     hf, tok = load_hf(str(tiny_model_dir))
-    reqs = [("Question: What does the OnTriggerEnter method do?\nAnswer:", " It checks the player."),
-            ("Question: short\nAnswer:", " a"),
-            ("The beast attacks", " the player when it is close enough to reach")]
+    reqs = [
+        ("Question: What does the OnTriggerEnter method do?\nAnswer:", " It checks the player."),
+        ("Question: short\nAnswer:", " a"),
+        ("The beast attacks", " the player when it is close enough to reach"),
+    ]
     got = tiny_model.loglikelihood(reqs, batch_size=3)  # padded batch of different lengths
     for (c, k), (lp, greedy) in zip(reqs, got):
         assert lp == pytest.approx(_hand_loglikelihood(hf, tok, c, k), abs=1e-4)
@@ -105,8 +111,9 @@ def test_adapter_spec_loads_lora_on_base(tiny_model_dir, tmp_path):
     from peft import LoraConfig, get_peft_model
 
     base, tok = load_hf(str(tiny_model_dir))
-    peft_model = get_peft_model(base, LoraConfig(r=4, lora_alpha=8, target_modules=["q_proj", "v_proj"],
-                                                 init_lora_weights=False))
+    peft_model = get_peft_model(
+        base, LoraConfig(r=4, lora_alpha=8, target_modules=["q_proj", "v_proj"], init_lora_weights=False)
+    )
     adapter = tmp_path / "adapter"
     peft_model.save_pretrained(adapter)
     ids = torch.tensor([tok.encode("The beast attacks the player")])

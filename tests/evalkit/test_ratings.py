@@ -1,5 +1,6 @@
 """Ratings against independent implementations (choix, a direct scipy fit, scikit-learn), simulations with known
 strengths, hand-computed online Elo, and every kind of bad input."""
+
 from __future__ import annotations
 
 import json
@@ -13,9 +14,8 @@ from scipy.optimize import minimize
 from scipy.special import expit
 from scipy.stats import spearmanr
 
+from evalkit.ratings import DisconnectedError, bootstrap_bt, ci_rank, fit_bt, leaderboard, online_elo, prepare, to_elo
 from workbench.errors import UserError
-from evalkit.ratings import (DisconnectedError, bootstrap_bt, ci_rank, fit_bt, leaderboard, online_elo, prepare,
-                             to_elo)
 
 ALPHA = math.log(10) / 400
 
@@ -84,8 +84,13 @@ def test_bt_equals_choix_and_a_direct_scipy_fit(arena):
         np.add.at(g, ib, ALPHA * (y - p))
         return loss, g
 
-    direct = minimize(nll, np.full(len(bt.models), 1000.0), jac=True, method="L-BFGS-B",
-                      options={"gtol": 1e-10, "ftol": 1e-15, "maxiter": 10_000}).x
+    direct = minimize(
+        nll,
+        np.full(len(bt.models), 1000.0),
+        jac=True,
+        method="L-BFGS-B",
+        options={"gtol": 1e-10, "ftol": 1e-15, "maxiter": 10_000},
+    ).x
     assert np.abs(ours - centred(direct)).max() < 0.01
 
     # The public entry point gives the same numbers, mean 1000; the default prior moves them by well under 0.1 Elo.
@@ -111,7 +116,7 @@ def test_bt_equals_sklearn_logistic_regression_on_the_duplicated_battle_matrix(a
     X[np.arange(len(d2)), d2.model_b.map(idx)] = -math.log(10)
     Y = (d2.winner == "model_a").to_numpy().astype(float)
     tie = np.array(d2.winner.str.startswith("tie"))
-    tie[len(tie) // 2:] = False
+    tie[len(tie) // 2 :] = False
     Y[tie] = 1.0
     lr = LogisticRegression(fit_intercept=False, C=np.inf, tol=1e-12, max_iter=10_000).fit(X, Y)
     theirs = centred(400 * lr.coef_[0])
@@ -210,7 +215,7 @@ def test_style_control_separates_length_from_quality_like_sklearn():
     X[:, -1] = s2
     Y = (d2.winner == "model_a").to_numpy().astype(float)
     tie = np.array(d2.winner.str.startswith("tie"))
-    tie[len(tie) // 2:] = False
+    tie[len(tie) // 2 :] = False
     Y[tie] = 1.0
     lr = LogisticRegression(fit_intercept=False, C=np.inf, tol=1e-12, max_iter=10_000).fit(X, Y)
     theirs = centred(lr.coef_[0][:-1] / ALPHA)
@@ -222,8 +227,7 @@ def test_style_control_separates_length_from_quality_like_sklearn():
 # Online Elo
 # ------------------------------------------------------------------------------------------------------------------
 def test_online_elo_matches_a_hand_computed_sequence_and_depends_on_order():
-    df = pd.DataFrame({"model_a": ["A", "B", "C"], "model_b": ["B", "C", "A"],
-                       "winner": ["model_a", "tie", "model_a"]})
+    df = pd.DataFrame({"model_a": ["A", "B", "C"], "model_b": ["B", "C", "A"], "winner": ["model_a", "tie", "model_a"]})
     bt = prepare(df)
     r = dict(zip(bt.models, online_elo(bt, k=32)))
     # 1. A beats B: E = 0.5, A 1016, B 984.
@@ -242,7 +246,7 @@ def test_online_elo_matches_a_hand_computed_sequence_and_depends_on_order():
 def test_elo_bootstrap_gives_intervals_around_the_ratings(arena):
     _, df = arena
     lb = leaderboard(df, method="elo", bootstrap=100, seed=1)
-    for m, (lo, hi) in lb["ci"].items():
+    for _m, (lo, hi) in lb["ci"].items():
         assert lo < hi
     assert set(lb["rank"]) == set(lb["ratings"])
 
@@ -258,8 +262,13 @@ def test_ci_rank_counts_models_clearly_above():
 
 
 def test_matrices_on_a_hand_example():
-    df = pd.DataFrame({"model_a": ["x", "x", "y", "x", "z"], "model_b": ["y", "y", "x", "z", "y"],
-                       "winner": ["model_a", "tie", "model_a", "model_b", "tie (bothbad)"]})
+    df = pd.DataFrame(
+        {
+            "model_a": ["x", "x", "y", "x", "z"],
+            "model_b": ["y", "y", "x", "z", "y"],
+            "winner": ["model_a", "tie", "model_a", "model_b", "tie (bothbad)"],
+        }
+    )
     lb = leaderboard(df, bootstrap=0)
     # x vs y: x won once, tied once, lost once (y won as model_a): (1 + 0.5) / 3.
     assert lb["winrate"]["x"]["y"] == pytest.approx(0.5)
@@ -293,8 +302,9 @@ def test_unknown_winner_labels_are_refused_naming_the_row():
         prepare(df)
     assert "tie (bothbad)" in e.value.hint
     # Accepted spellings: the judges' A/B/bothbad, and the winning model's name.
-    ok = prepare(pd.DataFrame({"model_a": ["a", "b", "a"], "model_b": ["b", "c", "c"],
-                               "winner": ["A", "c", "bothbad"]}))
+    ok = prepare(
+        pd.DataFrame({"model_a": ["a", "b", "a"], "model_b": ["b", "c", "c"], "winner": ["A", "c", "bothbad"]})
+    )
     assert ok.y.tolist() == [1.0, 0.0, 0.5]
 
 
@@ -327,8 +337,13 @@ def test_a_model_that_never_wins_gets_a_finite_lowest_rating_and_is_flagged():
 
 
 def test_disconnected_graphs_report_components_or_split():
-    df = pd.DataFrame({"model_a": ["a", "b", "c", "d", "e"], "model_b": ["b", "a", "d", "c", "c"],
-                       "winner": ["model_a", "model_a", "tie", "model_a", "model_b"]})
+    df = pd.DataFrame(
+        {
+            "model_a": ["a", "b", "c", "d", "e"],
+            "model_b": ["b", "a", "d", "c", "c"],
+            "winner": ["model_a", "model_a", "tie", "model_a", "model_b"],
+        }
+    )
     with pytest.raises(DisconnectedError) as e:
         leaderboard(df)
     assert e.value.components == [["c", "d", "e"], ["a", "b"]]

@@ -1,4 +1,5 @@
 """Ratings in and out of the store: native round trip, agree layout, MT-Bench layout, file:line errors."""
+
 from __future__ import annotations
 
 import json
@@ -12,13 +13,39 @@ from workbench.errors import UserError
 from workbench.store import open_store, schema
 
 MTBENCH = [
-    {"question_id": 81, "model_a": "gpt-4", "model_b": "alpaca-13b", "winner": "model_a", "judge": "expert_0", "turn": 1},
-    {"question_id": 81, "model_a": "alpaca-13b", "model_b": "gpt-4", "winner": "model_b", "judge": "author_2", "turn": 1},
+    {
+        "question_id": 81,
+        "model_a": "gpt-4",
+        "model_b": "alpaca-13b",
+        "winner": "model_a",
+        "judge": "expert_0",
+        "turn": 1,
+    },
+    {
+        "question_id": 81,
+        "model_a": "alpaca-13b",
+        "model_b": "gpt-4",
+        "winner": "model_b",
+        "judge": "author_2",
+        "turn": 1,
+    },
     {"question_id": 81, "model_a": "gpt-4", "model_b": "alpaca-13b", "winner": "tie", "judge": "gpt4_pair", "turn": 1},
-    {"question_id": 82, "model_a": "vicuna-13b", "model_b": "llama-13b", "winner": "tie (bothbad)",
-     "judge": "expert_0", "turn": 2},
-    {"question_id": 82, "model_a": "llama-13b", "model_b": "vicuna-13b", "winner": "model_a", "judge": "gpt4_pair",
-     "turn": 2},
+    {
+        "question_id": 82,
+        "model_a": "vicuna-13b",
+        "model_b": "llama-13b",
+        "winner": "tie (bothbad)",
+        "judge": "expert_0",
+        "turn": 2,
+    },
+    {
+        "question_id": 82,
+        "model_a": "llama-13b",
+        "model_b": "vicuna-13b",
+        "winner": "model_a",
+        "judge": "gpt4_pair",
+        "turn": 2,
+    },
 ]
 
 
@@ -45,22 +72,49 @@ def test_mtbench_layout_import_canonicalises_pairs_and_round_trips(tmp_path, sto
     assert rio.export_ratings(store, out, layout="mtbench") == 5
     back = [r for _, r in rio.read_records(out)]
     assert {(r["judge"], r["winner"], r["turn"]) for r in back} == {
-        ("expert_0", "model_b", "1"), ("author_2", "model_b", "1"), ("gpt4_pair", "tie", "1"),
-        ("expert_0", "tie (bothbad)", "2"), ("gpt4_pair", "model_a", "2")}
+        ("expert_0", "model_b", "1"),
+        ("author_2", "model_b", "1"),
+        ("gpt4_pair", "tie", "1"),
+        ("expert_0", "tie (bothbad)", "2"),
+        ("gpt4_pair", "model_a", "2"),
+    }
     # and the exported file imports again to the same votes
     other = open_store(tmp_path / "other.db")
     rio.import_ratings(other, out)
-    assert sorted((r["rater"], r["item_id"], r["verdict"]) for r in _rows(other)) == \
-        sorted((r["rater"], r["item_id"], r["verdict"]) for r in rows)
+    assert sorted((r["rater"], r["item_id"], r["verdict"]) for r in _rows(other)) == sorted(
+        (r["rater"], r["item_id"], r["verdict"]) for r in rows
+    )
     other.dispose()
 
 
 def test_native_round_trip_jsonl_and_csv(tmp_path, store):
-    rows = [dict(item_id="c1", kind="pairwise", prompt="Q, with comma", model_a="m1", model_b="m2", output_a="x\ny",
-                 output_b="z", rater="alice", rater_kind="human", verdict="A", order_shown="BA",
-                 raw={"note": "한국어"}),
-            dict(item_id="c2", kind="single", prompt="Q2", model_a="m1", rater="judge", rater_kind="llm",
-                 verdict="score", score=7.5, rationale="Rating: [[7.5]]")]
+    rows = [
+        dict(
+            item_id="c1",
+            kind="pairwise",
+            prompt="Q, with comma",
+            model_a="m1",
+            model_b="m2",
+            output_a="x\ny",
+            output_b="z",
+            rater="alice",
+            rater_kind="human",
+            verdict="A",
+            order_shown="BA",
+            raw={"note": "한국어"},
+        ),
+        dict(
+            item_id="c2",
+            kind="single",
+            prompt="Q2",
+            model_a="m1",
+            rater="judge",
+            rater_kind="llm",
+            verdict="score",
+            score=7.5,
+            rationale="Rating: [[7.5]]",
+        ),
+    ]
     for r in rows:
         store.insert(schema.ratings, [r])
     for ext in ("jsonl", "csv"):
@@ -69,18 +123,44 @@ def test_native_round_trip_jsonl_and_csv(tmp_path, store):
         fresh = open_store(tmp_path / f"{ext}.db")
         assert rio.import_ratings(fresh, path)["layout"] == "native"
         a, b = _rows(store), _rows(fresh)
-        keys = ("item_id", "kind", "prompt", "model_a", "model_b", "output_a", "output_b", "rater", "rater_kind",
-                "verdict", "score", "rationale", "order_shown", "raw")
+        keys = (
+            "item_id",
+            "kind",
+            "prompt",
+            "model_a",
+            "model_b",
+            "output_a",
+            "output_b",
+            "rater",
+            "rater_kind",
+            "verdict",
+            "score",
+            "rationale",
+            "order_shown",
+            "raw",
+        )
         assert [{k: r[k] for k in keys} for r in a] == [{k: r[k] for k in keys} for r in b]
         fresh.dispose()
 
 
 def test_agree_layout_feeds_agreement(tmp_path, store):
-    store.insert(schema.ratings, [
-        dict(item_id=f"i{i}", kind="pairwise", rater=r, rater_kind=k, verdict=v, output_a="aa" * (i + 1),
-             output_b="b", raw={"per_order": [{"mapped": v}, {"mapped": "A"}]} if k == "llm" else None)
-        for i, vs in enumerate([("A", "A", "A"), ("B", "B", "A"), ("tie", "A", "A"), ("B", "B", "B")])
-        for r, k, v in zip(("h1", "h2", "llm"), ("human", "human", "llm"), vs)])
+    store.insert(
+        schema.ratings,
+        [
+            dict(
+                item_id=f"i{i}",
+                kind="pairwise",
+                rater=r,
+                rater_kind=k,
+                verdict=v,
+                output_a="aa" * (i + 1),
+                output_b="b",
+                raw={"per_order": [{"mapped": v}, {"mapped": "A"}]} if k == "llm" else None,
+            )
+            for i, vs in enumerate([("A", "A", "A"), ("B", "B", "A"), ("tie", "A", "A"), ("B", "B", "B")])
+            for r, k, v in zip(("h1", "h2", "llm"), ("human", "human", "llm"), vs)
+        ],
+    )
     path = tmp_path / "agree.csv"
     rio.export_ratings(store, path, layout="agree")
     import pandas as pd
@@ -92,15 +172,25 @@ def test_agree_layout_feeds_agreement(tmp_path, store):
     assert rep["judge"]["per_human"][0]["percent_agreement"] == pytest.approx(0.5)
 
 
-@pytest.mark.parametrize("content,ext,match", [
-    ('{"item_id": "a", "rater": "r", "rating": "A"}\n{"item_id": "b", "rater": \n', "jsonl", r"bad\.jsonl:2: not valid JSON"),
-    ("question_id,model_a,model_b,winner,judge,turn\n1,x,y,model_a,e,1\n2,x,y,left,e,1\n", "csv",
-     r"bad\.csv:3: field 'winner' is 'left'"),
-    ("item_id,rater,rating\nq1,r1,A\nq2,,B\n", "csv", r"bad\.csv:3: missing field 'rater'"),
-    ("item_id,rater,rating\nq1,r1,maybe\n", "csv", r"bad\.csv:2: field 'rating' is 'maybe'"),
-    ("foo,bar\n1,2\n", "csv", "unrecognised ratings columns"),
-    ("item_id,rater,verdict,score\nq1,r1,A,high\n", "csv", r"bad\.csv:2: field 'score' is 'high', not a number"),
-])
+@pytest.mark.parametrize(
+    "content,ext,match",
+    [
+        (
+            '{"item_id": "a", "rater": "r", "rating": "A"}\n{"item_id": "b", "rater": \n',
+            "jsonl",
+            r"bad\.jsonl:2: not valid JSON",
+        ),
+        (
+            "question_id,model_a,model_b,winner,judge,turn\n1,x,y,model_a,e,1\n2,x,y,left,e,1\n",
+            "csv",
+            r"bad\.csv:3: field 'winner' is 'left'",
+        ),
+        ("item_id,rater,rating\nq1,r1,A\nq2,,B\n", "csv", r"bad\.csv:3: missing field 'rater'"),
+        ("item_id,rater,rating\nq1,r1,maybe\n", "csv", r"bad\.csv:2: field 'rating' is 'maybe'"),
+        ("foo,bar\n1,2\n", "csv", "unrecognised ratings columns"),
+        ("item_id,rater,verdict,score\nq1,r1,A,high\n", "csv", r"bad\.csv:2: field 'score' is 'high', not a number"),
+    ],
+)
 def test_bad_files_name_file_and_line_and_write_nothing(tmp_path, store, content, ext, match):
     path = tmp_path / f"bad.{ext}"
     path.write_text(content)

@@ -1,4 +1,5 @@
 """The runner on the tiny model: rerun evaluates nothing, a killed run resumes, errors stay errors, CLI outputs."""
+
 from __future__ import annotations
 
 import json
@@ -13,9 +14,9 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
+from evalkit.suites import load_suite, run_suites
 from workbench.errors import GATE_FAILED, UserError
 from workbench.store import open_store, schema
-from evalkit.suites import load_suite, run_suites
 
 REPO = Path(__file__).resolve().parents[2]
 TEST_CSV = REPO / "data" / "enlighten-instruct" / "TestData.csv"
@@ -23,7 +24,8 @@ TEST_CSV = REPO / "data" / "enlighten-instruct" / "TestData.csv"
 
 def mixed_suite(tmp_path: Path) -> Path:
     p = tmp_path / "mixed.yaml"
-    p.write_text(f"""
+    p.write_text(
+        f"""
 name: mixed
 defaults:
   max_new_tokens: 8
@@ -46,16 +48,21 @@ cases:
     messages: [{{role: user, content: "Return JSON."}}]
     max_new_tokens: 5
     assert: [{{type: not-is-json}}]
-""", encoding="utf-8")
+""",
+        encoding="utf-8",
+    )
     return p
 
 
 def gen_suite(tmp_path: Path, n: int) -> Path:
     rows = tmp_path / "prompts.jsonl"
-    rows.write_text("".join(json.dumps({"k": i, "q": f"Question number {i}: what is {i} plus {i}?"}) + "\n"
-                            for i in range(n)), encoding="utf-8")
+    rows.write_text(
+        "".join(json.dumps({"k": i, "q": f"Question number {i}: what is {i} plus {i}?"}) + "\n" for i in range(n)),
+        encoding="utf-8",
+    )
     p = tmp_path / "gen.yaml"
-    p.write_text("""
+    p.write_text(
+        """
 name: gen
 defaults: {max_new_tokens: 24, chat: false}
 cases:
@@ -63,7 +70,9 @@ cases:
     id: "g{k}"
     input: "{q}"
     assert: [{type: length, min: 0}]
-""", encoding="utf-8")
+""",
+        encoding="utf-8",
+    )
     return p
 
 
@@ -95,9 +104,26 @@ def test_killed_run_resumes_where_it_stopped(tiny_model_dir, tmp_path):
     db = tmp_path / "resume.db"
     open_store(db).dispose()  # migrate before the child starts, so polling sees the tables
     env = {**os.environ, "OMP_NUM_THREADS": "1"}
-    child = subprocess.Popen([sys.executable, "-m", "evalkit", "run", str(suite), "--model", str(tiny_model_dir),
-                              "--store", str(db), "--batch-size", "4", "--quiet"], env=env,
-                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    child = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "evalkit",
+            "run",
+            str(suite),
+            "--model",
+            str(tiny_model_dir),
+            "--store",
+            str(db),
+            "--batch-size",
+            "4",
+            "--quiet",
+        ],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     engine = sa.create_engine(f"sqlite:///{db}")
 
     def count(table) -> int:
@@ -142,7 +168,6 @@ def test_killed_run_resumes_where_it_stopped(tiny_model_dir, tmp_path):
 
 def test_unreachable_endpoint_is_error_not_fail(store, tmp_path):
     from tests.conftest import free_port
-
     from workbench.models import load_model
 
     path = mixed_suite(tmp_path)
@@ -157,8 +182,23 @@ def test_cli_outputs_follow_the_stable_interface(tiny_model_dir, tmp_path):
 
     path = mixed_suite(tmp_path)
     out = tmp_path / "out"
-    code = main(["run", str(path), "--model", str(tiny_model_dir), "--store", str(tmp_path / "cli.db"), "--quiet",
-                 "--json", str(out / "results.json"), "--junit", str(out / "junit.xml"), "--markdown", str(out / "s.md")])
+    code = main(
+        [
+            "run",
+            str(path),
+            "--model",
+            str(tiny_model_dir),
+            "--store",
+            str(tmp_path / "cli.db"),
+            "--quiet",
+            "--json",
+            str(out / "results.json"),
+            "--junit",
+            str(out / "junit.xml"),
+            "--markdown",
+            str(out / "s.md"),
+        ]
+    )
     assert code == 0
     res = json.loads((out / "results.json").read_text())
     (run,) = res["runs"]
@@ -178,18 +218,25 @@ def test_cli_outputs_follow_the_stable_interface(tiny_model_dir, tmp_path):
 
 
 def test_heldout_check_warns_and_strict_refuses(tiny_model, store, tmp_path):
-    question = "What does the gameObject that uses the BeastAttack script need to have on it before it can attack the player?"
+    question = (
+        "What does the gameObject that uses the BeastAttack script need to have on it before it can attack the player?"
+    )
     train = tmp_path / "train.csv"
-    train.write_text(f'Q,A\n"{question}",A Collider.\n"Unrelated question about cooking pasta at home?",Boil water.\n',
-                     encoding="utf-8")
+    train.write_text(
+        f'Q,A\n"{question}",A Collider.\n"Unrelated question about cooking pasta at home?",Boil water.\n',
+        encoding="utf-8",
+    )
     suite = tmp_path / "h.yaml"
-    suite.write_text(f"""
+    suite.write_text(
+        f"""
 name: held
 defaults: {{max_new_tokens: 4}}
 cases:
   - {{id: leaked, input: "{question}", assert: [{{type: length, min: 0}}]}}
   - {{id: fresh, input: "Name a colour of the rainbow that starts with the letter v, please.", assert: [{{type: length, min: 0}}]}}
-""", encoding="utf-8")
+""",
+        encoding="utf-8",
+    )
     res = run_suites([suite], [tiny_model], store=store, train=str(train))
     assert res["heldout"]["contaminated"] == ["held/leaked"]
     with pytest.raises(UserError) as e:
@@ -199,12 +246,15 @@ cases:
 
 def test_python_assertion_needs_allow_code(tiny_model, store, tmp_path):
     suite = tmp_path / "py.yaml"
-    suite.write_text("""
+    suite.write_text(
+        """
 name: py
 defaults: {max_new_tokens: 4}
 cases:
   - {id: c, input: hi, assert: [{type: python, value: "len(output) >= 0"}]}
-""", encoding="utf-8")
+""",
+        encoding="utf-8",
+    )
     with pytest.raises(UserError, match="allow-code"):
         run_suites([suite], [tiny_model], store=store)
     assert run_suites([suite], [tiny_model], store=store, allow_code=True)["runs"][0]["metrics"]["passed"] == 1
@@ -222,7 +272,7 @@ def test_packed_loglikelihood_matches_one_forward_per_request(tiny_model):
         c, k = tiny_model._encode_pair(ctx, cont)
         with torch.inference_mode():
             logits = tiny_model.model(input_ids=torch.tensor([c + k])).logits[0]
-        rows = torch.log_softmax(logits[len(c) - 1:len(c) + len(k) - 1].float(), -1)
+        rows = torch.log_softmax(logits[len(c) - 1 : len(c) + len(k) - 1].float(), -1)
         want = rows.gather(1, torch.tensor(k)[:, None]).sum().item()
         assert lp == pytest.approx(want, abs=1e-4)
         assert greedy == bool((rows.argmax(-1) == torch.tensor(k)).all())
@@ -230,13 +280,16 @@ def test_packed_loglikelihood_matches_one_forward_per_request(tiny_model):
 
 def test_per_case_timeout_is_an_error(tiny_model, store, tmp_path):
     suite = tmp_path / "t.yaml"
-    suite.write_text("""
+    suite.write_text(
+        """
 name: timeouts
 defaults: {max_new_tokens: 16, chat: false}
 cases:
   - {id: too-slow, input: "Count to ten:", timeout_s: 0.000001, assert: [{type: length, min: 0}]}
   - {id: relaxed, input: "Count to five:", assert: [{type: length, min: 0}]}
-""", encoding="utf-8")
+""",
+        encoding="utf-8",
+    )
     run = run_suites([suite], [tiny_model], store=store)["runs"][0]
     by_id = {c["id"]: c for c in run["cases"]}
     assert by_id["too-slow"]["status"] == "error" and "timed out" in by_id["too-slow"]["error"]
@@ -270,13 +323,16 @@ def test_llm_rubric_judges_a_chunk_in_one_call(tiny_model_dir, store, tmp_path, 
 
     monkeypatch.setattr(judge, "generate", judge_generate)
     suite = tmp_path / "r.yaml"
-    suite.write_text("""
+    suite.write_text(
+        """
 name: rubric
 defaults: {max_new_tokens: 4, judge: the-judge}
 cases:
   - {id: mexico, input: "What is the capital of Mexico?", assert: [{type: llm-rubric, value: Names Mexico City}]}
   - {id: sum, input: "What is 2+2?", assert: [{type: llm-rubric, value: Says four, threshold: 7}]}
-""", encoding="utf-8")
+""",
+        encoding="utf-8",
+    )
     from evalkit.suites import runner
 
     judges = runner._Judges(None, {model.name: model, "the-judge": judge})

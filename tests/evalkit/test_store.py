@@ -1,4 +1,5 @@
 """The results store on a real SQLite file and a real PostgreSQL server: migrations, runs, concurrent writers."""
+
 from __future__ import annotations
 
 import subprocess
@@ -11,8 +12,18 @@ import sqlalchemy as sa
 
 from workbench.store import open_store, schema
 
-TABLES = {"runs", "outputs", "case_results", "ratings", "battles", "train_metrics", "rating_sessions", "raters",
-          "assignments", "alembic_version"}
+TABLES = {
+    "runs",
+    "outputs",
+    "case_results",
+    "ratings",
+    "battles",
+    "train_metrics",
+    "rating_sessions",
+    "raters",
+    "assignments",
+    "alembic_version",
+}
 
 
 def _check_fresh(store):
@@ -59,8 +70,10 @@ def test_sqlite_concurrent_writers_lose_nothing(store):
 def test_sqlite_concurrent_processes_lose_nothing(tmp_path):
     path = tmp_path / "shared.db"
     open_store(path)
-    code = ("import sys; from workbench.store import open_store, schema; s = open_store(sys.argv[1]);\n"
-            "[s.insert(schema.battles, [dict(model_a=sys.argv[2], model_b='x', winner='tie', item_id=str(i))]) for i in range(50)]")
+    code = (
+        "import sys; from workbench.store import open_store, schema; s = open_store(sys.argv[1]);\n"
+        "[s.insert(schema.battles, [dict(model_a=sys.argv[2], model_b='x', winner='tie', item_id=str(i))]) for i in range(50)]"
+    )
     procs = [subprocess.Popen([sys.executable, "-c", code, str(path), f"p{i}"]) for i in range(4)]
     assert [p.wait(120) for p in procs] == [0] * 4
     with open_store(path).engine.connect() as conn:

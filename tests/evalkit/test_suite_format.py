@@ -1,4 +1,5 @@
 """The suite format: shipped suites load, file sources, templating, and bad input named by file:line and case id."""
+
 from __future__ import annotations
 
 import json
@@ -9,9 +10,9 @@ import jsonschema
 import pytest
 import yaml
 
-from workbench.errors import UserError
 from evalkit.suites import load_suite
 from evalkit.suites.format import render, suite_schema
+from workbench.errors import UserError
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -48,7 +49,9 @@ def test_enlighten_mc_from_csv():
 
 
 def test_inline_case_template_vars_and_defaults(tmp_path):
-    p = write(tmp_path, """
+    p = write(
+        tmp_path,
+        """
         name: t
         defaults:
           template: "Q: {input}\\nA:"
@@ -66,7 +69,8 @@ def test_inline_case_template_vars_and_defaults(tmp_path):
             assert:
               - type: icontains
                 value: "{city}"
-    """)
+    """,
+    )
     s = load_suite(p)
     c = s.cases[0]
     assert c.prompt == 'Q: Capital with Paris? JSON like {"a": 1} stays, {city} is literal\nA:'
@@ -79,9 +83,17 @@ def test_render_inserts_values_once():
 
 
 def test_jsonl_source_with_messages(tmp_path):
-    (tmp_path / "rows.jsonl").write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in [
-        {"q": "수도는?", "a": "서울", "k": 1}, {"q": "2+2?", "a": "4", "k": 2}]) + "\n", encoding="utf-8")
-    p = write(tmp_path, """
+    (tmp_path / "rows.jsonl").write_text(
+        "\n".join(
+            json.dumps(r, ensure_ascii=False)
+            for r in [{"q": "수도는?", "a": "서울", "k": 1}, {"q": "2+2?", "a": "4", "k": 2}]
+        )
+        + "\n",
+        encoding="utf-8",
+    )
+    p = write(
+        tmp_path,
+        """
         name: t
         cases:
           - file: rows.jsonl
@@ -92,7 +104,8 @@ def test_jsonl_source_with_messages(tmp_path):
             assert:
               - type: contains
                 value: "{a}"
-    """)
+    """,
+    )
     s = load_suite(p)
     assert [c.id for c in s.cases] == ["row-1", "row-2"]
     assert s.cases[0].prompt == [{"role": "user", "content": "수도는?"}]
@@ -120,19 +133,24 @@ def error_of(tmp_path, text: str) -> UserError:
 
 
 def test_yaml_syntax_error_has_line(tmp_path):
-    e = error_of(tmp_path, """
+    e = error_of(
+        tmp_path,
+        """
         name: t
         cases:
           - id: a
             input: "unclosed
             assert: []
-    """)
+    """,
+    )
     assert "YAML syntax error" in e.message and "s.yaml:" in e.message
     assert e.message.split("s.yaml:")[1].split(":")[0].isdigit()
 
 
 def test_schema_error_names_line_and_path(tmp_path):
-    e = error_of(tmp_path, """
+    e = error_of(
+        tmp_path,
+        """
         name: t
         cases:
           - id: a
@@ -143,12 +161,15 @@ def test_schema_error_names_line_and_path(tmp_path):
           - id: b
             inptu: hi
             assert: [{type: is-json}]
-    """)
+    """,
+    )
     assert "s.yaml:10" in e.message and "inptu" in e.message
 
 
 def test_unknown_assertion_names_case_and_lists_known(tmp_path):
-    e = error_of(tmp_path, """
+    e = error_of(
+        tmp_path,
+        """
         name: t
         cases:
           - id: my-case
@@ -156,56 +177,72 @@ def test_unknown_assertion_names_case_and_lists_known(tmp_path):
             assert:
               - type: contians
                 value: x
-    """)
+    """,
+    )
     assert "case my-case" in e.message and "contians" in e.message and "did you mean 'contains'" in e.message
     assert "icontains" in e.hint and "regex" in e.hint
 
 
 def test_missing_template_var_names_case(tmp_path):
-    e = error_of(tmp_path, """
+    e = error_of(
+        tmp_path,
+        """
         name: t
         cases:
           - id: needs-var
             input: "Hello {name}"
             assert: [{type: is-json}]
-    """)
+    """,
+    )
     assert "case needs-var" in e.message and "{name}" in e.message and "s.yaml:4" in e.message
 
 
 def test_missing_column_in_file_source(tmp_path):
     (tmp_path / "d.csv").write_text("q,a\nx,y\n", encoding="utf-8")
-    e = error_of(tmp_path, """
+    e = error_of(
+        tmp_path,
+        """
         name: t
         cases:
           - file: d.csv
             input: "{question}"
             assert: [{type: equals, value: "{a}"}]
-    """)
+    """,
+    )
     assert "{question}" in e.message and "d.csv:2" in e.message and "case d-0" in e.message
 
 
 def test_duplicate_ids_and_missing_file(tmp_path):
-    e = error_of(tmp_path, """
+    e = error_of(
+        tmp_path,
+        """
         name: t
         cases:
           - {id: a, input: x, assert: [{type: is-json}]}
           - {id: a, input: y, assert: [{type: is-json}]}
-    """)
+    """,
+    )
     assert "duplicate case id 'a'" in e.message
-    e = error_of(tmp_path, """
+    e = error_of(
+        tmp_path,
+        """
         name: t
         cases:
           - {file: nowhere.csv, input: x, assert: [{type: is-json}]}
-    """)
+    """,
+    )
     assert "nowhere.csv does not exist" in e.message
 
 
 def test_bad_choice_answer(tmp_path):
-    e = error_of(tmp_path, """
+    e = error_of(
+        tmp_path,
+        """
         name: t
         cases:
           - id: q
             input: "Pick"
             assert: [{type: choice, choices: [x, y], answer: z}]
-    """)
+    """,
+    )
     assert "case q" in e.message and "'z'" in e.message

@@ -1,4 +1,5 @@
 """Tournaments with real (tiny) models as contestants and judge, battles in a real SQLite store; battle files."""
+
 from __future__ import annotations
 
 import json
@@ -8,10 +9,16 @@ import pytest
 import sqlalchemy as sa
 
 from evalkit.cli import main
+from evalkit.tournament import (
+    battles_frame,
+    import_battles,
+    load_prompts,
+    parse_contestant,
+    read_battles,
+    run_tournament,
+)
 from workbench.errors import UserError
 from workbench.store import schema
-from evalkit.tournament import (battles_frame, import_battles, load_prompts, parse_contestant, read_battles,
-                                run_tournament)
 
 QUESTIONS = ["What is the capital of France?", "Name a primary colour.", "What is 2 + 2?", "Say hello politely."]
 
@@ -35,8 +42,11 @@ def _stored(store, run_id):
 
 def test_parse_contestant():
     c = parse_contestant("default@temperature=1.0,top_p=0.9")
-    assert (c.name, c.spec, c.params) == ("default@temperature=1.0,top_p=0.9", "default",
-                                          {"temperature": 1.0, "top_p": 0.9})
+    assert (c.name, c.spec, c.params) == (
+        "default@temperature=1.0,top_p=0.9",
+        "default",
+        {"temperature": 1.0, "top_p": 0.9},
+    )
     assert parse_contestant("default").params == {}
     hot = parse_contestant("hot=default@temperature=1.5")
     assert (hot.name, hot.spec, hot.params) == ("hot", "default", {"temperature": 1.5})
@@ -52,8 +62,16 @@ def test_round_robin_tournament_stores_every_battle(tiny_model, tiny_model_dir, 
     suite, prompts = load_prompts(prompts_csv)
     assert suite == "prompts" and [p["item_id"] for p in prompts] == ["q0", "q1", "q2", "q3"]
     names = _contestants(tiny_model_dir)
-    res = run_tournament(names, prompts, str(tiny_model_dir), store=store, suite=suite, bootstrap=200,
-                         judge_method="logprob", models={str(tiny_model_dir): tiny_model})
+    res = run_tournament(
+        names,
+        prompts,
+        str(tiny_model_dir),
+        store=store,
+        suite=suite,
+        bootstrap=200,
+        judge_method="logprob",
+        models={str(tiny_model_dir): tiny_model},
+    )
     rows = _stored(store, res["run_id"])
     assert res["battles"] == len(rows) == 3 * 4 and res["unparsed"] == 0  # logprob verdicts always parse
     assert {r["judge_kind"] for r in rows} == {"llm"} and {r["suite"] for r in rows} == {"prompts"}
@@ -70,14 +88,24 @@ def test_round_robin_tournament_stores_every_battle(tiny_model, tiny_model_dir, 
     assert run["status"] == "done" and run["summary"]["battles"] == 12
     # The verdicts are in `ratings` too, and the same battles feed `evalkit ratings --run`.
     with store.engine.connect() as conn:
-        n = conn.execute(sa.select(sa.func.count()).select_from(schema.ratings)
-                         .where(schema.ratings.c.run_id == res["run_id"])).scalar()
+        n = conn.execute(
+            sa.select(sa.func.count()).select_from(schema.ratings).where(schema.ratings.c.run_id == res["run_id"])
+        ).scalar()
     assert n == 12
     assert len(battles_frame(store, run_id=res["run_id"][:8])) == 12
 
     # Rerun: answers come from the cache; rounds=2 plays the same first prompts for every pair.
-    res2 = run_tournament(names, prompts, str(tiny_model_dir), store=store, suite=suite, rounds=2, bootstrap=0,
-                          judge_method="logprob", models={str(tiny_model_dir): tiny_model})
+    res2 = run_tournament(
+        names,
+        prompts,
+        str(tiny_model_dir),
+        store=store,
+        suite=suite,
+        rounds=2,
+        bootstrap=0,
+        judge_method="logprob",
+        models={str(tiny_model_dir): tiny_model},
+    )
     rows2 = _stored(store, res2["run_id"])
     assert len(rows2) == 6 and len({r["item_id"] for r in rows2}) == 2
 
@@ -85,27 +113,33 @@ def test_round_robin_tournament_stores_every_battle(tiny_model, tiny_model_dir, 
 def test_reference_judge_prefers_the_answer_closer_to_the_reference(tiny_model, tiny_model_dir, store, tmp_path):
     from evalkit.tournament import reference_verdicts
 
-    v = reference_verdicts([
-        dict(item_id="1", answer_a="Paris is the capital of France.", answer_b="zzz qqq", reference="Paris"),
-        dict(item_id="2", answer_a="zzz", answer_b="Paris, the capital", reference="The capital is Paris"),
-        dict(item_id="3", answer_a="Paris", answer_b="Paris", reference="Paris"),
-        dict(item_id="4", answer_a="xq", answer_b="wv", reference="Paris"),
-    ])
+    v = reference_verdicts(
+        [
+            dict(item_id="1", answer_a="Paris is the capital of France.", answer_b="zzz qqq", reference="Paris"),
+            dict(item_id="2", answer_a="zzz", answer_b="Paris, the capital", reference="The capital is Paris"),
+            dict(item_id="3", answer_a="Paris", answer_b="Paris", reference="Paris"),
+            dict(item_id="4", answer_a="xq", answer_b="wv", reference="Paris"),
+        ]
+    )
     assert [x.winner for x in v] == ["A", "B", "tie", "bothbad"]
     p = tmp_path / "qa.jsonl"
-    p.write_text("\n".join(json.dumps({"id": f"r{i}", "question": q, "reference": "Paris"})
-                           for i, q in enumerate(QUESTIONS[:2])) + "\n")
+    p.write_text(
+        "\n".join(json.dumps({"id": f"r{i}", "question": q, "reference": "Paris"}) for i, q in enumerate(QUESTIONS[:2]))
+        + "\n"
+    )
     _, prompts = load_prompts(p)
     names = _contestants(tiny_model_dir)[:2]
-    res = run_tournament(names, prompts, "reference", store=store, bootstrap=0,
-                         models={str(tiny_model_dir): tiny_model})
+    res = run_tournament(
+        names, prompts, "reference", store=store, bootstrap=0, models={str(tiny_model_dir): tiny_model}
+    )
     rows = _stored(store, res["run_id"])
     assert len(rows) == 2 and {r["judge"] for r in rows} == {"reference"}
     assert {r["judge_kind"] for r in rows} == {"metric"}
     _, no_ref = load_prompts(p)
     with pytest.raises(UserError, match="needs a reference answer"):
-        run_tournament(names, [dict(no_ref[0], reference=None)], "reference", store=store,
-                       models={str(tiny_model_dir): tiny_model})
+        run_tournament(
+            names, [dict(no_ref[0], reference=None)], "reference", store=store, models={str(tiny_model_dir): tiny_model}
+        )
 
 
 def test_adaptive_stops_at_target_width_or_budget(tiny_model, tiny_model_dir, prompts_csv, store):
@@ -157,14 +191,46 @@ def test_prompts_from_a_suite_yaml_and_bad_prompt_files(tmp_path):
 
 
 ARENA = [  # Chatbot Arena's clean_battle layout (a subset of its fields)
-    {"question_id": "a1", "model_a": "vicuna-13b", "model_b": "alpaca-13b", "winner": "model_a", "judge": "arena_user_1",
-     "turn": 1, "anony": True, "language": "English"},
-    {"question_id": "a2", "model_a": "alpaca-13b", "model_b": "koala-13b", "winner": "tie (bothbad)",
-     "judge": "arena_user_2", "turn": 1, "anony": True, "language": "English"},
-    {"question_id": "a3", "model_a": "koala-13b", "model_b": "vicuna-13b", "winner": "model_b", "judge": "arena_user_3",
-     "turn": 1, "anony": True, "language": "English"},
-    {"question_id": "a4", "model_a": "vicuna-13b", "model_b": "koala-13b", "winner": "tie", "judge": "arena_user_1",
-     "turn": 1, "anony": True, "language": "English"},
+    {
+        "question_id": "a1",
+        "model_a": "vicuna-13b",
+        "model_b": "alpaca-13b",
+        "winner": "model_a",
+        "judge": "arena_user_1",
+        "turn": 1,
+        "anony": True,
+        "language": "English",
+    },
+    {
+        "question_id": "a2",
+        "model_a": "alpaca-13b",
+        "model_b": "koala-13b",
+        "winner": "tie (bothbad)",
+        "judge": "arena_user_2",
+        "turn": 1,
+        "anony": True,
+        "language": "English",
+    },
+    {
+        "question_id": "a3",
+        "model_a": "koala-13b",
+        "model_b": "vicuna-13b",
+        "winner": "model_b",
+        "judge": "arena_user_3",
+        "turn": 1,
+        "anony": True,
+        "language": "English",
+    },
+    {
+        "question_id": "a4",
+        "model_a": "vicuna-13b",
+        "model_b": "koala-13b",
+        "winner": "tie",
+        "judge": "arena_user_1",
+        "turn": 1,
+        "anony": True,
+        "language": "English",
+    },
 ]
 
 
@@ -194,7 +260,7 @@ def test_a_bad_row_imports_nothing_and_names_the_line(tmp_path, store, capsys):
     with store.engine.connect() as conn:
         assert conn.execute(sa.select(sa.func.count()).select_from(schema.battles)).scalar() == 0
     csv_path = tmp_path / "b.csv"
-    csv_path.write_text("model_a,model_b,winner\nx,y,model_a\n\"multi\nline\",y,tie\ny,y,tie\n")
+    csv_path.write_text('model_a,model_b,winner\nx,y,model_a\n"multi\nline",y,tie\ny,y,tie\n')
     with pytest.raises(UserError, match=r"b\.csv:5 \('y' vs itself\)"):
         from evalkit.ratings import prepare
 
@@ -204,9 +270,13 @@ def test_a_bad_row_imports_nothing_and_names_the_line(tmp_path, store, capsys):
 
 def test_ratings_cli_stable_interface(tmp_path, capsys):
     src = tmp_path / "battles.csv"
-    pd.DataFrame({"model_a": ["a", "b", "c", "a", "b", "c", "a"], "model_b": ["b", "c", "a", "c", "a", "b", "b"],
-                  "winner": ["model_a", "model_a", "model_b", "model_a", "tie", "tie (bothbad)", "model_a"]}
-                 ).to_csv(src, index=False)
+    pd.DataFrame(
+        {
+            "model_a": ["a", "b", "c", "a", "b", "c", "a"],
+            "model_b": ["b", "c", "a", "c", "a", "b", "b"],
+            "winner": ["model_a", "model_a", "model_b", "model_a", "tie", "tie (bothbad)", "model_a"],
+        }
+    ).to_csv(src, index=False)
     out = tmp_path / "out.json"
     assert main(["ratings", str(src), "--method", "bt", "--bootstrap", "300", "--seed", "1", "--json", str(out)]) == 0
     got = json.loads(out.read_text())
@@ -226,9 +296,33 @@ def test_tournament_cli(tiny_model_dir, prompts_csv, tmp_path, capsys):
     db = tmp_path / "s.db"
     t = str(tiny_model_dir)
     out = tmp_path / "lb.json"
-    assert main(["tournament", "--models", t, f"{t}@temperature=1.0", "--suite", str(prompts_csv), "--judge", t,
-                 "--judge-method", "logprob", "--rounds", "2", "--bootstrap", "100", "--store", str(db),
-                 "--json", str(out), "--max-new-tokens", "8"]) == 0
+    assert (
+        main(
+            [
+                "tournament",
+                "--models",
+                t,
+                f"{t}@temperature=1.0",
+                "--suite",
+                str(prompts_csv),
+                "--judge",
+                t,
+                "--judge-method",
+                "logprob",
+                "--rounds",
+                "2",
+                "--bootstrap",
+                "100",
+                "--store",
+                str(db),
+                "--json",
+                str(out),
+                "--max-new-tokens",
+                "8",
+            ]
+        )
+        == 0
+    )
     got = json.loads(out.read_text())
     assert got["battles"] == 2 and got["stop_reason"] == "round-robin done"
     assert "tournament on prompts" in capsys.readouterr().out

@@ -1,9 +1,10 @@
 """Config: YAML + command-line overrides, and the messages for typos and bad values."""
+
 import pytest
 
-from workbench.errors import UserError
 from finetune.config import load_config, parse_set
 from tests.finetune.conftest import run_cli
+from workbench.errors import UserError
 
 
 def test_yaml_and_overrides(tmp_path):

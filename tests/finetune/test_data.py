@@ -1,9 +1,10 @@
 """Examples: answer-only labels, the all-masked batch trap, over-long prompts, batch plans."""
+
 import pytest
 
+from finetune import data as D
 from workbench.errors import UserError
 from workbench.models import load_hf
-from finetune import data as D
 
 
 @pytest.fixture(scope="module")
@@ -29,8 +30,9 @@ def test_chat_template_prompt(tok):
 
 def test_max_length_shorter_than_every_prompt(tok):
     with pytest.raises(UserError, match="shorter than every prompt") as e:
-        D.tokenize_pairs([("a long question about the BeastAttack class", "yes")] * 3, tok, template="alpaca",
-                         max_length=8)
+        D.tokenize_pairs(
+            [("a long question about the BeastAttack class", "yes")] * 3, tok, template="alpaca", max_length=8
+        )
     assert "max_length" in e.value.hint
 
 
@@ -60,13 +62,15 @@ def test_plan_is_seeded_and_groups_lengths(tok):
     assert sorted(i for b in a for i in b) == list(range(200))
 
     def padding(batches):
-        return sum(len(b) * max(len(ex[i].input_ids) for i in b) - sum(len(ex[i].input_ids) for i in b)
-                   for b in batches)
+        return sum(
+            len(b) * max(len(ex[i].input_ids) for i in b) - sum(len(ex[i].input_ids) for i in b) for b in batches
+        )
+
     assert padding(a) < 0.2 * padding(D.plan_batches(ex, 8, seed=1, epoch=0, group_by_length=False))
 
 
 def test_packing_keeps_every_token(tok):
-    ex = D.tokenize_pairs([("q%d" % i, "answer %d" % i) for i in range(30)], tok, template="qa")
+    ex = D.tokenize_pairs([(f"q{i}", f"answer {i}") for i in range(30)], tok, template="qa")
     packed = D.pack(ex, 32)
     assert all(len(p.input_ids) == 32 for p in packed[:-1])
     assert [t for p in packed for t in p.input_ids] == [t for e in ex for t in e.input_ids]

@@ -1,5 +1,6 @@
 """Disk full while checkpointing, on a real small filesystem: a tmpfs mounted in a private mount namespace
 (`unshare -rm`), sized so the first checkpoint fits and the second does not."""
+
 import json
 import re
 import shlex
@@ -20,13 +21,15 @@ COMMON = dict(method="full", max_steps=6, save_every=2)  # full fine-tuning: che
 def _unshare_works() -> bool:
     if not shutil.which("unshare"):
         return False
-    proc = subprocess.run(["unshare", "-rm", "sh", "-c", "mount -t tmpfs -o size=1m tmpfs /mnt && umount /mnt"],
-                          capture_output=True)
+    proc = subprocess.run(
+        ["unshare", "-rm", "sh", "-c", "mount -t tmpfs -o size=1m tmpfs /mnt && umount /mnt"], capture_output=True
+    )
     return proc.returncode == 0
 
 
-pytestmark = pytest.mark.skipif(not _unshare_works(),
-                                reason="needs `unshare -rm` and tmpfs mounts (a user/mount namespace) for a real full disk")
+pytestmark = pytest.mark.skipif(
+    not _unshare_works(), reason="needs `unshare -rm` and tmpfs mounts (a user/mount namespace) for a real full disk"
+)
 
 
 def _pages(n: int) -> int:
@@ -50,14 +53,15 @@ def reference(tiny_model_dir, tmp_path_factory):
 
 
 @pytest.mark.parametrize("room", ["too_small", "fails_mid_write"])
-def test_disk_full_keeps_the_previous_checkpoint_and_resume_finishes_the_run(tiny_model_dir, reference, tmp_path,
-                                                                             room):
+def test_disk_full_keeps_the_previous_checkpoint_and_resume_finishes_the_run(tiny_model_dir, reference, tmp_path, room):
     data, whole = reference
     first = whole / "checkpoints" / "step-00000002"
     on_disk = sum(_pages(f.stat().st_size) for f in first.iterdir())
     # The second checkpoint's tensors (the weights, Adam's state, the RNG state): same shapes as the first's.
-    saved = [*load_file(first / "trainable.safetensors").values(),
-             *_tensors(torch.load(first / "optimizer.pt", weights_only=False))]
+    saved = [
+        *load_file(first / "trainable.safetensors").values(),
+        *_tensors(torch.load(first / "optimizer.pt", weights_only=False)),
+    ]
     tensors = sum(t.numel() * t.element_size() for t in saved)
     # too_small: the second checkpoint can't fit, train refuses before writing it. fails_mid_write: there is room
     # for its tensors (the size check passes) but not for them plus state.json's page, so the write hits ENOSPC.
@@ -72,13 +76,13 @@ def test_disk_full_keeps_the_previous_checkpoint_and_resume_finishes_the_run(tin
     q = shlex.quote
     script = f"""
 mount -t tmpfs -o size={size} tmpfs {q(str(disk))}
-{shlex.join(train)} > /dev/null 2> {q(str(tmp_path / 'full.err'))}
-echo $? > {q(str(tmp_path / 'full.rc'))}
+{shlex.join(train)} > /dev/null 2> {q(str(tmp_path / "full.err"))}
+echo $? > {q(str(tmp_path / "full.rc"))}
 cp -a {q(str(out))} {q(str(kept))}
 mount -o remount,size=64m {q(str(disk))}
-{shlex.join(train)} --resume > /dev/null 2> {q(str(tmp_path / 'resume.err'))}
-echo $? > {q(str(tmp_path / 'resume.rc'))}
-cp {q(str(out / 'train_summary.json'))} {q(str(tmp_path / 'resumed.json'))}
+{shlex.join(train)} --resume > /dev/null 2> {q(str(tmp_path / "resume.err"))}
+echo $? > {q(str(tmp_path / "resume.rc"))}
+cp {q(str(out / "train_summary.json"))} {q(str(tmp_path / "resumed.json"))}
 """
     subprocess.run(["unshare", "-rm", "sh", "-c", script], env=cli_env(), cwd=REPO, timeout=300)
 

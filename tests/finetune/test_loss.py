@@ -1,13 +1,14 @@
 """The loss path: the LM head on answer positions only, and unpadded chunks, against transformers' own loss."""
+
 import contextlib
 
 import pytest
 import torch
 
-from workbench.models import load_hf
 from finetune import data as D
 from finetune.train import CausalLMLoss
 from tests.finetune.conftest import REPO
+from workbench.models import load_hf
 
 
 @pytest.fixture(scope="module")
@@ -16,8 +17,10 @@ def lora_and_examples(tiny_model_dir):
 
     torch.manual_seed(0)
     lm, tok = load_hf(str(tiny_model_dir), dtype=torch.float32)
-    lm = get_peft_model(lm, LoraConfig(r=8, lora_alpha=16, lora_dropout=0.0, target_modules=["q_proj", "down_proj"],
-                                       task_type="CAUSAL_LM"))
+    lm = get_peft_model(
+        lm,
+        LoraConfig(r=8, lora_alpha=16, lora_dropout=0.0, target_modules=["q_proj", "down_proj"], task_type="CAUSAL_LM"),
+    )
     for n, p in lm.named_parameters():  # LoRA B starts at zero; make the adapters matter
         if "lora_B" in n:
             torch.nn.init.normal_(p, std=0.1)
@@ -84,13 +87,13 @@ def test_math_attention_for_short_chunks_matches_the_flash_kernel(lora_and_examp
     assert not isinstance(attention_kernel(cpu, MATH_ATTENTION_MAX), contextlib.nullcontext)
     assert isinstance(attention_kernel(cpu, MATH_ATTENTION_MAX + 1), contextlib.nullcontext)
     ids, mask, labels = D.collate(examples, tok.pad_token_id)
-    assert ids.shape[1] <= MATH_ATTENTION_MAX                   # so the loss module runs the math kernel
+    assert ids.shape[1] <= MATH_ATTENTION_MAX  # so the loss module runs the math kernel
     lm.zero_grad()
     total, n = CausalLMLoss.build(lm)(ids, mask, labels)
     (total / n).backward()
     ours = _grads(lm)
     lm.zero_grad()
-    with sdpa_kernel(SDPBackend.FLASH_ATTENTION):                # transformers' own forward on the flash kernel
+    with sdpa_kernel(SDPBackend.FLASH_ATTENTION):  # transformers' own forward on the flash kernel
         ref = lm(input_ids=ids, attention_mask=mask, labels=labels).loss
     ref.backward()
     assert (total / n).item() == pytest.approx(ref.item(), rel=1e-5)

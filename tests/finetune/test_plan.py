@@ -1,4 +1,5 @@
 """`finetune plan` against the seed's compute table and LLaMA-Factory's VRAM rules of thumb (within 20 %)."""
+
 import json
 
 import pytest

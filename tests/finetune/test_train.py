@@ -1,4 +1,5 @@
 """The training loop on the tiny model: adapters, metrics, bad targets, NaN, resume after a kill, merge, DDP."""
+
 import json
 import os
 import re
@@ -11,24 +12,39 @@ import pytest
 import sqlalchemy as sa
 import torch
 
-from workbench.errors import UserError
-from workbench.models import load_hf, load_model
-from workbench.store import schema
 from finetune.config import load_config
 from finetune.train import TrainingDiverged, train
 from tests.finetune.conftest import FINETUNE, REPO, cli_env, run_cli, tiny_args, write_pairs
+from workbench.errors import UserError
+from workbench.models import load_hf, load_model
+from workbench.store import schema
 
 
 def _cfg(tiny_model_dir, pairs, out, store_path, **kw):
-    base = dict(model=str(tiny_model_dir), data=str(pairs), out=str(out), store=str(store_path), template="qa",
-                batch_size=4, max_length=96, precision="fp32", lr=3e-3, audit=False, progress=False, log_every=1)
+    base = dict(
+        model=str(tiny_model_dir),
+        data=str(pairs),
+        out=str(out),
+        store=str(store_path),
+        template="qa",
+        batch_size=4,
+        max_length=96,
+        precision="fp32",
+        lr=3e-3,
+        audit=False,
+        progress=False,
+        log_every=1,
+    )
     return load_config(None, {**base, **kw})
 
 
 def test_lora_trains_saves_adapter_and_streams_metrics(tiny_model_dir, pairs, tmp_path, store):
     out = tmp_path / "lora"
-    s = train(_cfg(tiny_model_dir, pairs, out, store.url.removeprefix("sqlite:///"), max_steps=12, eval_every=4,
-                   eval_split=0.2))
+    s = train(
+        _cfg(
+            tiny_model_dir, pairs, out, store.url.removeprefix("sqlite:///"), max_steps=12, eval_every=4, eval_split=0.2
+        )
+    )
     assert s["steps"] == 12 and s["eval_examples"] == 10 and (out / "adapter_config.json").exists()
     log = [json.loads(ln) for ln in (out / "train_log.jsonl").read_text().splitlines()]
     train_losses = [r["loss"] for r in log if r["split"] == "train"]
@@ -49,23 +65,37 @@ def test_lora_trains_saves_adapter_and_streams_metrics(tiny_model_dir, pairs, tm
 
 def test_missing_target_module_lists_the_real_ones(tiny_model_dir, pairs, tmp_path):
     with pytest.raises(UserError) as e:
-        train(_cfg(tiny_model_dir, pairs, tmp_path / "o", tmp_path / "s.db", target_modules="query,v_proj",
-                   max_steps=1))
+        train(
+            _cfg(tiny_model_dir, pairs, tmp_path / "o", tmp_path / "s.db", target_modules="query,v_proj", max_steps=1)
+        )
     assert "query" in e.value.message and "q_proj" in e.value.hint and "down_proj" in e.value.hint
 
 
 def test_nan_loss_stops_with_a_message(tiny_model_dir, pairs, tmp_path):
     with pytest.raises(TrainingDiverged) as e:
-        train(_cfg(tiny_model_dir, pairs, tmp_path / "o", tmp_path / "s.db", method="full", optimizer="sgd",
-                   lr=1e30, max_grad_norm=0, warmup=0, max_steps=20))
+        train(
+            _cfg(
+                tiny_model_dir,
+                pairs,
+                tmp_path / "o",
+                tmp_path / "s.db",
+                method="full",
+                optimizer="sgd",
+                lr=1e30,
+                max_grad_norm=0,
+                warmup=0,
+                max_steps=20,
+            )
+        )
     assert "training diverged" in e.value.message and "lower lr" in e.value.hint
 
 
 def test_full_finetune_and_merge_round_trip(tiny_model_dir, pairs, tmp_path):
     from finetune.merge import merge_adapter
 
-    s = train(_cfg(tiny_model_dir, pairs, tmp_path / "full", tmp_path / "s.db", method="full", max_steps=3,
-                   eval_split=0))
+    s = train(
+        _cfg(tiny_model_dir, pairs, tmp_path / "full", tmp_path / "s.db", method="full", max_steps=3, eval_split=0)
+    )
     assert s["trainable_params"] == sum(p.numel() for p in load_hf(str(tiny_model_dir))[0].parameters())
     assert (tmp_path / "full" / "config.json").exists() and load_model(str(tmp_path / "full"))
 
@@ -87,9 +117,13 @@ def test_resume_after_kill_continues_with_the_same_data_order(tiny_model_dir, tm
     run_cli(*tiny_args(tiny_model_dir, data, whole, tmp_path / "s1.db", **common))
 
     out = tmp_path / "killed"
-    proc = subprocess.Popen([sys.executable, *FINETUNE, *tiny_args(tiny_model_dir, data, out, tmp_path / "s2.db",
-                                                              **common)],
-                            env=cli_env(), cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen(
+        [sys.executable, *FINETUNE, *tiny_args(tiny_model_dir, data, out, tmp_path / "s2.db", **common)],
+        env=cli_env(),
+        cwd=REPO,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     deadline = time.time() + 120
     while time.time() < deadline and not list((out / "checkpoints").glob("step-*")):
         time.sleep(0.02)
@@ -101,6 +135,7 @@ def test_resume_after_kill_continues_with_the_same_data_order(tiny_model_dir, tm
 
     def losses(d):
         return {r["step"]: r["loss"] for r in map(json.loads, (d / "train_log.jsonl").read_text().splitlines())}
+
     a, b = losses(whole), losses(out)
     assert sorted(b) == list(range(1, 61)) and a == pytest.approx(b, rel=1e-5)  # one row per step, same values
     sa_ = json.loads((whole / "train_summary.json").read_text())
@@ -112,8 +147,14 @@ def test_ddp_two_processes_split_the_data_and_agree(tiny_model_dir, tmp_path):
     data = write_pairs(tmp_path / "d.jsonl", 32)
     out = tmp_path / "ddp"
     args = tiny_args(tiny_model_dir, data, out, tmp_path / "s.db", max_steps=2, **{"batch-size": 2})
-    proc = subprocess.run([sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc-per-node", "2", *FINETUNE, *args],
-                          env=cli_env(), cwd=REPO, capture_output=True, text=True, timeout=300)
+    proc = subprocess.run(
+        [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc-per-node", "2", *FINETUNE, *args],
+        env=cli_env(),
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert proc.returncode == 0, proc.stderr[-3000:]
     r0, r1 = (json.loads((out / f"rank-{r}.json").read_text()) for r in (0, 1))
     assert r0["weights_digest"] == r1["weights_digest"]
@@ -123,9 +164,22 @@ def test_ddp_two_processes_split_the_data_and_agree(tiny_model_dir, tmp_path):
 
 def test_audit_gate_refuses_contaminated_data_with_exit_3(tiny_model_dir, tmp_path):
     """The shipped train set shares about 22 questions with the MC test suite: training is refused until --no-audit."""
-    args = ["train", "--model", tiny_model_dir, "--data", REPO / "data/enlighten-instruct/TrainData.csv",
-            "--audit-test", REPO / "suites/enlighten-mc.yaml", "--out", tmp_path / "o", "--store", tmp_path / "s.db",
-            "--max-steps", "1", "--no-progress"]
+    args = [
+        "train",
+        "--model",
+        tiny_model_dir,
+        "--data",
+        REPO / "data/enlighten-instruct/TrainData.csv",
+        "--audit-test",
+        REPO / "suites/enlighten-mc.yaml",
+        "--out",
+        tmp_path / "o",
+        "--store",
+        tmp_path / "s.db",
+        "--max-steps",
+        "1",
+        "--no-progress",
+    ]
     proc = run_cli(*args, check=False)
     assert proc.returncode == 3, proc.stderr[-2000:]
     found = re.search(r"failed the audit gate: contaminated = (\d+) \(> 0\)", proc.stderr)
@@ -138,9 +192,21 @@ def test_early_stopping_keeps_the_best_weights(tiny_model_dir, tmp_path):
     qs = [f"Is item {i} in the BeastAttack list?" for i in range(24)]
     (tmp_path / "train.jsonl").write_text("".join(json.dumps({"question": q, "answer": "yes yes"}) + "\n" for q in qs))
     (tmp_path / "eval.jsonl").write_text("".join(json.dumps({"question": q, "answer": "no no"}) + "\n" for q in qs))
-    s = train(_cfg(tiny_model_dir, tmp_path / "train.jsonl", tmp_path / "o", tmp_path / "s.db", method="full",
-                   lr=3e-2, eval_data=str(tmp_path / "eval.jsonl"), eval_every=1, early_stopping=2, max_steps=20,
-                   warmup=0))
+    s = train(
+        _cfg(
+            tiny_model_dir,
+            tmp_path / "train.jsonl",
+            tmp_path / "o",
+            tmp_path / "s.db",
+            method="full",
+            lr=3e-2,
+            eval_data=str(tmp_path / "eval.jsonl"),
+            eval_every=1,
+            early_stopping=2,
+            max_steps=20,
+            warmup=0,
+        )
+    )
     log = [json.loads(ln) for ln in (tmp_path / "o" / "train_log.jsonl").read_text().splitlines()]
     evals = [r["loss"] for r in log if r["split"] == "eval"]
     best = evals.index(min(evals))
@@ -153,8 +219,20 @@ def test_generate_side_by_side_base_and_tuned(tiny_model_dir, pairs, tmp_path):
     out = tmp_path / "lora"
     run_cli(*tiny_args(tiny_model_dir, pairs, out, tmp_path / "s.db", max_steps=20, lr="3e-2"))
     a, b = str(tiny_model_dir), f"{tiny_model_dir}+{out}"
-    proc = run_cli("generate", "--model", a, "--model", b, "--template", "qa", "--max-new-tokens", "8", "--json",
-                   "What is the BeastAttack class?", "Who wrote it?")
+    proc = run_cli(
+        "generate",
+        "--model",
+        a,
+        "--model",
+        b,
+        "--template",
+        "qa",
+        "--max-new-tokens",
+        "8",
+        "--json",
+        "What is the BeastAttack class?",
+        "Who wrote it?",
+    )
     rows = json.loads(proc.stdout)
     assert [r["prompt"] for r in rows] == ["What is the BeastAttack class?", "Who wrote it?"]
     assert all(set(r["answers"]) == {a, b} for r in rows)
@@ -163,6 +241,7 @@ def test_generate_side_by_side_base_and_tuned(tiny_model_dir, pairs, tmp_path):
     direct = tuned.generate(["Question: What is the BeastAttack class?\nAnswer:"], max_new_tokens=8, chat=False)
     assert rows[0]["answers"][b] == direct[0].text.strip()
     assert any(r["answers"][a] != r["answers"][b] for r in rows)
-    text = run_cli("generate", "--model", a, "--model", b, "--template", "qa", "--max-new-tokens", "8",
-                   "Who wrote it?").stdout
+    text = run_cli(
+        "generate", "--model", a, "--model", b, "--template", "qa", "--max-new-tokens", "8", "Who wrote it?"
+    ).stdout
     assert text.startswith("prompt: Who wrote it?") and f"{b} │" in text

@@ -1,4 +1,5 @@
 """The one model layer: specs → backends with `generate`, `loglikelihood`, a tokenizer and a fingerprint."""
+
 from __future__ import annotations
 
 import os
@@ -13,7 +14,16 @@ from workbench.errors import ModelError, UserError  # noqa: E402
 from workbench.models.base import Generation, Model  # noqa: E402
 from workbench.models.spec import ModelSpec, parse_spec  # noqa: E402
 
-__all__ = ["Generation", "Model", "ModelSpec", "load_hf", "load_model", "model_fingerprint", "parse_spec", "resolve_dir"]
+__all__ = [
+    "Generation",
+    "Model",
+    "ModelSpec",
+    "load_hf",
+    "load_model",
+    "model_fingerprint",
+    "parse_spec",
+    "resolve_dir",
+]
 
 
 def resolve_dir(spec: ModelSpec) -> str:
@@ -39,11 +49,11 @@ def _dtype(name):
 
 def load_hf(spec, *, dtype=None, device: str | None = None, merge_adapter: bool = False):
     """Load a local spec as (transformers model, tokenizer): the only place weights are read from disk."""
+    import warnings
+
     import torch
     import transformers
     from transformers import AutoModelForCausalLM, AutoTokenizer
-
-    import warnings
 
     # peft asks transformers a deprecated question on every adapter load; the answer is right, the warning is noise.
     warnings.filterwarnings("ignore", message=".*is_gradient_checkpointing.*", category=FutureWarning)
@@ -71,8 +81,10 @@ def load_hf(spec, *, dtype=None, device: str | None = None, merge_adapter: bool 
         tok = AutoTokenizer.from_pretrained(path)
         model = AutoModelForCausalLM.from_pretrained(path, dtype=dtype).to(device)
     except OSError as e:
-        raise ModelError(f"could not load model {spec.text!r} from {path}: {e}",
-                         hint="a model directory needs config.json, weights and tokenizer files") from e
+        raise ModelError(
+            f"could not load model {spec.text!r} from {path}: {e}",
+            hint="a model directory needs config.json, weights and tokenizer files",
+        ) from e
     model.eval()
     return model, tok
 

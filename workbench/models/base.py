@@ -1,11 +1,12 @@
 """What every model backend offers: generate, loglikelihood, tokenizer and a fingerprint."""
+
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Sequence, Union
 
 Message = dict  # {"role": ..., "content": ...}
-Prompt = Union[str, Sequence[Message]]
+Prompt = str | Sequence[Message]
 
 
 @dataclass
@@ -41,18 +42,31 @@ class Model:
     tokenizer = None
     max_length: int = 2048
 
-    def generate(self, prompts: Sequence[Prompt], *, max_new_tokens: int, temperature: float = 0.0,
-                 top_p: float = 1.0, seed: int = 0, system: str | None = None, stop: Sequence[str] | None = None,
-                 chat: bool | None = None, batch_size: int = 8, progress: bool = False,
-                 errors: str = "raise") -> list[Generation]:
+    def generate(
+        self,
+        prompts: Sequence[Prompt],
+        *,
+        max_new_tokens: int,
+        temperature: float = 0.0,
+        top_p: float = 1.0,
+        seed: int = 0,
+        system: str | None = None,
+        stop: Sequence[str] | None = None,
+        chat: bool | None = None,
+        batch_size: int = 8,
+        progress: bool = False,
+        errors: str = "raise",
+    ) -> list[Generation]:
         raise NotImplementedError
 
-    def loglikelihood(self, requests: Sequence[tuple[str, str]], *, batch_size: int = 16,
-                      progress: bool = False) -> list[tuple[float, bool]]:
+    def loglikelihood(
+        self, requests: Sequence[tuple[str, str]], *, batch_size: int = 16, progress: bool = False
+    ) -> list[tuple[float, bool]]:
         raise NotImplementedError
 
-    def loglikelihood_rolling(self, texts: Sequence[str], *, batch_size: int = 8,
-                              progress: bool = False) -> list[tuple[float, int]]:
+    def loglikelihood_rolling(
+        self, texts: Sequence[str], *, batch_size: int = 8, progress: bool = False
+    ) -> list[tuple[float, int]]:
         raise NotImplementedError
 
     def __repr__(self) -> str:

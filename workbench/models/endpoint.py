@@ -1,5 +1,6 @@
 """OpenAI-compatible endpoints (vLLM, TGI, Ollama, llama.cpp server, `evalkit serve`): async, bounded concurrency,
 retries with backoff on 429/5xx, and errors that name the endpoint and status instead of empty outputs."""
+
 from __future__ import annotations
 
 import asyncio
@@ -7,7 +8,8 @@ import os
 import random
 import threading
 import time
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 from workbench.errors import ModelError
 from workbench.models.base import Generation, Model, apply_stop, as_messages
@@ -17,8 +19,18 @@ RETRY_STATUS = {408, 409, 425, 429, 500, 502, 503, 504}
 
 
 class EndpointModel(Model):
-    def __init__(self, name: str, base_url: str, model_name: str, *, api_key_env: str | None = None,
-                 concurrency: int = 8, timeout: float = 120.0, max_retries: int = 5, backoff: float = 0.5):
+    def __init__(
+        self,
+        name: str,
+        base_url: str,
+        model_name: str,
+        *,
+        api_key_env: str | None = None,
+        concurrency: int = 8,
+        timeout: float = 120.0,
+        max_retries: int = 5,
+        backoff: float = 0.5,
+    ):
         self.name = name
         self.base_url = base_url.rstrip("/")
         self.model_name = model_name
@@ -27,7 +39,11 @@ class EndpointModel(Model):
         self.timeout = float(timeout)
         self.max_retries = int(max_retries)
         self.backoff = float(backoff)
-        key = os.environ.get(api_key_env) if api_key_env else (os.environ.get("WORKBENCH_API_KEY") or os.environ.get("OPENAI_API_KEY"))
+        key = (
+            os.environ.get(api_key_env)
+            if api_key_env
+            else (os.environ.get("WORKBENCH_API_KEY") or os.environ.get("OPENAI_API_KEY"))
+        )
         self.headers = {"Authorization": f"Bearer {key}"} if key else {}
 
     # -- transport ------------------------------------------------------------------------------------------
@@ -55,9 +71,11 @@ class EndpointModel(Model):
                     except ValueError:
                         pass
             if attempt < self.max_retries:
-                await asyncio.sleep(self.backoff * (2 ** attempt) * (0.5 + random.random()))
-        raise ModelError(f"endpoint {url} failed after {self.max_retries + 1} attempts: {last}",
-                         hint="is the server running and the model name right? (`curl BASE_URL/models`)")
+                await asyncio.sleep(self.backoff * (2**attempt) * (0.5 + random.random()))
+        raise ModelError(
+            f"endpoint {url} failed after {self.max_retries + 1} attempts: {last}",
+            hint="is the server running and the model name right? (`curl BASE_URL/models`)",
+        )
 
     def _run_all(self, path: str, bodies: list[dict], progress: bool) -> list[Any]:
         """POST every body with at most `concurrency` in flight; results (or exceptions) in input order."""
@@ -69,6 +87,7 @@ class EndpointModel(Model):
             limits = httpx.Limits(max_connections=self.concurrency, max_keepalive_connections=self.concurrency)
             bar = tqdm(total=len(bodies), disable=not progress, desc=path, leave=False)
             async with httpx.AsyncClient(timeout=self.timeout, limits=limits, trust_env=False) as client:
+
                 async def one(body):
                     async with sem:
                         t0 = time.perf_counter()
@@ -76,6 +95,7 @@ class EndpointModel(Model):
                             return await self._post(client, path, body), time.perf_counter() - t0
                         finally:
                             bar.update(1)
+
                 res = await asyncio.gather(*(one(b) for b in bodies), return_exceptions=True)
             bar.close()
             return res
@@ -91,13 +111,31 @@ class EndpointModel(Model):
         return box[0]
 
     # -- operations -----------------------------------------------------------------------------------------
-    def generate(self, prompts, *, max_new_tokens, temperature=0.0, top_p=1.0, seed=0, system=None, stop=None,
-                 chat=None, batch_size=8, progress=False, errors="raise") -> list[Generation]:
+    def generate(
+        self,
+        prompts,
+        *,
+        max_new_tokens,
+        temperature=0.0,
+        top_p=1.0,
+        seed=0,
+        system=None,
+        stop=None,
+        chat=None,
+        batch_size=8,
+        progress=False,
+        errors="raise",
+    ) -> list[Generation]:
         use_chat = True if chat is None else chat
         bodies = []
         for p in prompts:
-            body: dict[str, Any] = dict(model=self.model_name, max_tokens=int(max_new_tokens),
-                                        temperature=float(temperature), top_p=float(top_p), seed=int(seed))
+            body: dict[str, Any] = dict(
+                model=self.model_name,
+                max_tokens=int(max_new_tokens),
+                temperature=float(temperature),
+                top_p=float(top_p),
+                seed=int(seed),
+            )
             if stop:
                 body["stop"] = list(stop)
             if use_chat:
@@ -125,15 +163,23 @@ class EndpointModel(Model):
                 continue
             text, _ = apply_stop(text or "", stop)
             usage = data.get("usage") or {}
-            out.append(Generation(text=text, prompt_tokens=usage.get("prompt_tokens", 0),
-                                  completion_tokens=usage.get("completion_tokens", 0), latency_s=latency,
-                                  finish_reason=choice.get("finish_reason") or "stop"))
+            out.append(
+                Generation(
+                    text=text,
+                    prompt_tokens=usage.get("prompt_tokens", 0),
+                    completion_tokens=usage.get("completion_tokens", 0),
+                    latency_s=latency,
+                    finish_reason=choice.get("finish_reason") or "stop",
+                )
+            )
         return out
 
     def loglikelihood(self, requests: Sequence[tuple[str, str]], *, batch_size=16, progress=False):
         """Score continuations with /completions echo + logprobs (as lm-eval's local-completions does)."""
-        bodies = [dict(model=self.model_name, prompt=c + k, max_tokens=0, echo=True, logprobs=1, temperature=0.0)
-                  for c, k in requests]
+        bodies = [
+            dict(model=self.model_name, prompt=c + k, max_tokens=0, echo=True, logprobs=1, temperature=0.0)
+            for c, k in requests
+        ]
         out = []
         for (ctx, _), res in zip(requests, self._run_all("/completions", bodies, progress)):
             if isinstance(res, BaseException):

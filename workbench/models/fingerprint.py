@@ -1,4 +1,5 @@
 """Stable model fingerprints for cache keys: a hash of the weights (or endpoint + model name)."""
+
 from __future__ import annotations
 
 import hashlib
@@ -13,8 +14,11 @@ def dir_fingerprint(path: str | Path) -> str:
     """sha256 over config and weight files of a model or adapter directory (names + contents)."""
     path = Path(path)
     h = hashlib.sha256()
-    files = sorted(p for p in path.iterdir() if p.is_file() and (p.suffix in _WEIGHT_SUFFIXES or p.name in
-                                                                  ("config.json", "adapter_config.json")))
+    files = sorted(
+        p
+        for p in path.iterdir()
+        if p.is_file() and (p.suffix in _WEIGHT_SUFFIXES or p.name in ("config.json", "adapter_config.json"))
+    )
     for p in files:
         h.update(p.name.encode())
         h.update(file_digest(p).encode())

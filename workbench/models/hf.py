@@ -1,8 +1,9 @@
 """The local backend: transformers models on CPU or GPU, batched generate and loglikelihood."""
+
 from __future__ import annotations
 
 import time
-from typing import Sequence
+from collections.abc import Sequence
 
 from workbench.models.base import Generation, Model, Prompt, apply_stop, as_messages
 
@@ -39,8 +40,9 @@ class HFModel(Model):
                 from workbench.errors import UserError
 
                 raise UserError(f"model {self.name} has no chat template", hint="pass plain-text prompts or chat=False")
-            return self.tokenizer.apply_chat_template(as_messages(prompt, system), add_generation_prompt=True,
-                                                      tokenize=False)
+            return self.tokenizer.apply_chat_template(
+                as_messages(prompt, system), add_generation_prompt=True, tokenize=False
+            )
         if not isinstance(prompt, str):
             return "\n".join(m["content"] for m in as_messages(prompt, system)) + "\n"
         return f"{system}\n\n{prompt}" if system else prompt
@@ -50,8 +52,21 @@ class HFModel(Model):
         return self.tokenizer.encode(text)
 
     # -- generate -------------------------------------------------------------------------------------------
-    def generate(self, prompts, *, max_new_tokens, temperature=0.0, top_p=1.0, seed=0, system=None, stop=None,
-                 chat=None, batch_size=8, progress=False, errors="raise") -> list[Generation]:
+    def generate(
+        self,
+        prompts,
+        *,
+        max_new_tokens,
+        temperature=0.0,
+        top_p=1.0,
+        seed=0,
+        system=None,
+        stop=None,
+        chat=None,
+        batch_size=8,
+        progress=False,
+        errors="raise",
+    ) -> list[Generation]:
         import torch
 
         texts = [self.render(p, system=system, chat=chat) for p in prompts]
@@ -61,13 +76,13 @@ class HFModel(Model):
         tok = self.tokenizer
         bar = _progress(len(texts), progress, "generate")
         for start in range(0, len(order), batch_size):
-            idx = order[start:start + batch_size]
+            idx = order[start : start + batch_size]
             width = max(len(encoded[i]) for i in idx)
             ids = torch.full((len(idx), width), tok.pad_token_id, dtype=torch.long)
             mask = torch.zeros((len(idx), width), dtype=torch.long)
             for row, i in enumerate(idx):  # left padding: every prompt ends where generation starts
-                ids[row, width - len(encoded[i]):] = torch.tensor(encoded[i])
-                mask[row, width - len(encoded[i]):] = 1
+                ids[row, width - len(encoded[i]) :] = torch.tensor(encoded[i])
+                mask[row, width - len(encoded[i]) :] = 1
             kwargs = dict(max_new_tokens=max_new_tokens, pad_token_id=tok.pad_token_id)
             if temperature and temperature > 0:
                 kwargs.update(do_sample=True, temperature=float(temperature), top_p=float(top_p))
@@ -82,10 +97,15 @@ class HFModel(Model):
                 new = gen[row, width:].tolist()
                 eos = [j for j, t in enumerate(new) if t in self._stop_ids]
                 finish = "stop" if eos else "length"
-                new = new[:eos[0]] if eos else new
+                new = new[: eos[0]] if eos else new
                 text, cut = apply_stop(tok.decode(new, skip_special_tokens=True), stop)
-                out[i] = Generation(text=text, prompt_tokens=len(encoded[i]), completion_tokens=len(new),
-                                    latency_s=dt, finish_reason="stop" if cut else finish)
+                out[i] = Generation(
+                    text=text,
+                    prompt_tokens=len(encoded[i]),
+                    completion_tokens=len(new),
+                    latency_s=dt,
+                    finish_reason="stop" if cut else finish,
+                )
             bar.update(len(idx))
         bar.close()
         return out  # type: ignore[return-value]
@@ -102,7 +122,9 @@ class HFModel(Model):
         """lm-evaluation-harness's rule: trailing spaces move to the continuation; split the whole encoding."""
         if not context:
             cont = self.tokenizer.encode(continuation, add_special_tokens=False)
-            prefix = self.tokenizer.bos_token_id if self.tokenizer.bos_token_id is not None else self.tokenizer.eos_token_id
+            prefix = (
+                self.tokenizer.bos_token_id if self.tokenizer.bos_token_id is not None else self.tokenizer.eos_token_id
+            )
             return ([prefix], cont) if cont[:1] != [prefix] else (cont[:1], cont[1:])
         n_spaces = len(context) - len(context.rstrip())
         if n_spaces:
@@ -110,10 +132,11 @@ class HFModel(Model):
             context = context[:-n_spaces]
         whole = self.encode(context + continuation)
         ctx = self.encode(context)
-        return ctx, whole[len(ctx):]
+        return ctx, whole[len(ctx) :]
 
-    def _score_tokens(self, pairs: list[tuple[list[int], list[int]]], batch_size: int, progress: bool,
-                      desc: str) -> list[tuple[float, bool]]:
+    def _score_tokens(
+        self, pairs: list[tuple[list[int], list[int]]], batch_size: int, progress: bool, desc: str
+    ) -> list[tuple[float, bool]]:
         """Sum of log-probs of each continuation given its context, and whether greedy decoding would produce it.
 
         Continuations that share a context are packed into one row, `ctx + cont_1[:-1] + cont_2[:-1] + ...`, with a
@@ -169,21 +192,24 @@ class HFModel(Model):
         causal = torch.ones((width, width), dtype=torch.bool).tril()
         for r, ((ctx, _), (n, n_ctx, segs)) in enumerate(zip(batch, layout)):
             o = width - n
-            ids[r, o:o + n_ctx] = torch.tensor(ctx)
-            positions[r, o:o + n_ctx] = torch.arange(n_ctx)
-            allowed[r, 0, o:o + n_ctx, o:o + n_ctx] = causal[:n_ctx, :n_ctx]
+            ids[r, o : o + n_ctx] = torch.tensor(ctx)
+            positions[r, o : o + n_ctx] = torch.arange(n_ctx)
+            allowed[r, 0, o : o + n_ctx, o : o + n_ctx] = causal[:n_ctx, :n_ctx]
             for _, start, cont in segs:
                 m, s0 = len(cont) - 1, o + start
                 if m == 0:
                     continue
-                ids[r, s0:s0 + m] = torch.tensor(cont[:-1])
-                positions[r, s0:s0 + m] = torch.arange(n_ctx, n_ctx + m)
-                allowed[r, 0, s0:s0 + m, o:o + n_ctx] = True
-                allowed[r, 0, s0:s0 + m, s0:s0 + m] = causal[:m, :m]
+                ids[r, s0 : s0 + m] = torch.tensor(cont[:-1])
+                positions[r, s0 : s0 + m] = torch.arange(n_ctx, n_ctx + m)
+                allowed[r, 0, s0 : s0 + m, o : o + n_ctx] = True
+                allowed[r, 0, s0 : s0 + m, s0 : s0 + m] = causal[:m, :m]
         idx = torch.arange(width)
         allowed[:, 0, idx, idx] = True  # padding attends to itself (never read): no all-masked rows
-        kwargs = dict(input_ids=ids.to(self.device), attention_mask=allowed.to(self.device),
-                      position_ids=positions.to(self.device))
+        kwargs = dict(
+            input_ids=ids.to(self.device),
+            attention_mask=allowed.to(self.device),
+            position_ids=positions.to(self.device),
+        )
         with torch.inference_mode():
             try:
                 logits = self.model(**kwargs, logits_to_keep=keep).logits
@@ -203,24 +229,24 @@ class HFModel(Model):
         """One right-padded row per pair, (ctx + cont) left-truncated to max_length + 1, minus the last token."""
         import torch
 
-        seqs = {i: (pairs[i][0] + pairs[i][1])[-(self.max_length + 1):][:-1] for i in which}
+        seqs = {i: (pairs[i][0] + pairs[i][1])[-(self.max_length + 1) :][:-1] for i in which}
         order = sorted(which, key=lambda i: -len(seqs[i]))
         pad = self.tokenizer.pad_token_id
         for start in range(0, len(order), batch_size):
-            idx = order[start:start + batch_size]
+            idx = order[start : start + batch_size]
             width = max(len(seqs[i]) for i in idx)
             ids = torch.full((len(idx), width), pad, dtype=torch.long)
             mask = torch.zeros((len(idx), width), dtype=torch.long)
             for row, i in enumerate(idx):  # right padding: positions line up with the unpadded forward pass
-                ids[row, :len(seqs[i])] = torch.tensor(seqs[i])
-                mask[row, :len(seqs[i])] = 1
+                ids[row, : len(seqs[i])] = torch.tensor(seqs[i])
+                mask[row, : len(seqs[i])] = 1
             with torch.inference_mode():
                 logits = self.model(input_ids=ids.to(self.device), attention_mask=mask.to(self.device)).logits
             for row, i in enumerate(idx):
                 cont = pairs[i][1]
                 n = len(seqs[i])
                 # logits at position t predict token t+1: the continuation's predictions are the last len(cont) rows.
-                rows = torch.log_softmax(logits[row, n - len(cont):n].float(), dim=-1)
+                rows = torch.log_softmax(logits[row, n - len(cont) : n].float(), dim=-1)
                 target = torch.tensor(cont, device=rows.device)
                 out[i] = (rows.gather(1, target[:, None]).sum().item(), bool((rows.argmax(-1) == target).all().item()))
             bar.update(len(idx))
@@ -236,8 +262,8 @@ class HFModel(Model):
         for i, text in enumerate(texts):
             toks = self.tokenizer.encode(text, add_special_tokens=False)
             for s in range(0, len(toks), self.max_length):
-                window = toks[s:s + self.max_length]
-                ctx = [prefix] if s == 0 else toks[max(0, s - 1):s]
+                window = toks[s : s + self.max_length]
+                ctx = [prefix] if s == 0 else toks[max(0, s - 1) : s]
                 pairs.append((ctx, window))
                 owner.append(i)
         scores = self._score_tokens(pairs, batch_size, progress, "perplexity")

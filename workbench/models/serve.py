@@ -2,6 +2,7 @@
 
 Production serving stays vLLM's job. Requests that arrive together are batched: a worker thread takes every queued
 request with the same generation settings and runs them as one `generate` call."""
+
 from __future__ import annotations
 
 import json
@@ -27,7 +28,7 @@ class Batcher:
 
     def __init__(self, model: Model, max_batch: int = 16):
         self.model, self.max_batch = model, max_batch
-        self.q: "queue.Queue[_Job]" = queue.Queue()
+        self.q: queue.Queue[_Job] = queue.Queue()
         threading.Thread(target=self._work, daemon=True).start()
 
     def submit(self, kind: str, payload, params: dict):
@@ -86,7 +87,9 @@ def make_server(model: Model, host: str = "127.0.0.1", port: int = 8000, served_
 
         def do_GET(self):
             if self.path.rstrip("/") in ("/v1/models", "/models"):
-                return self._send(200, {"object": "list", "data": [{"id": name, "object": "model", "owned_by": "workbench"}]})
+                return self._send(
+                    200, {"object": "list", "data": [{"id": name, "object": "model", "owned_by": "workbench"}]}
+                )
             if self.path.rstrip("/") in ("/health", "/v1/health"):
                 return self._send(200, {"status": "ok"})
             self._send(404, {"error": {"message": f"no route {self.path}"}})
@@ -110,33 +113,75 @@ def make_server(model: Model, host: str = "127.0.0.1", port: int = 8000, served_
 
         def _params(self, body: dict, chat: bool) -> dict:
             stop = body.get("stop")
-            return dict(max_new_tokens=int(body.get("max_tokens") or 256), temperature=float(body.get("temperature") or 0.0),
-                        top_p=float(body.get("top_p") or 1.0), seed=int(body.get("seed") or 0),
-                        stop=[stop] if isinstance(stop, str) else stop, chat=chat)
+            return dict(
+                max_new_tokens=int(body.get("max_tokens") or 256),
+                temperature=float(body.get("temperature") or 0.0),
+                top_p=float(body.get("top_p") or 1.0),
+                seed=int(body.get("seed") or 0),
+                stop=[stop] if isinstance(stop, str) else stop,
+                chat=chat,
+            )
 
         def _usage(self, g) -> dict:
-            return {"prompt_tokens": g.prompt_tokens, "completion_tokens": g.completion_tokens,
-                    "total_tokens": g.prompt_tokens + g.completion_tokens}
+            return {
+                "prompt_tokens": g.prompt_tokens,
+                "completion_tokens": g.completion_tokens,
+                "total_tokens": g.prompt_tokens + g.completion_tokens,
+            }
 
         def _chat(self, body: dict):
             g = batcher.submit("generate", list(body["messages"]), self._params(body, True))
-            self._send(200, {"id": f"chatcmpl-{uuid.uuid4().hex}", "object": "chat.completion", "created": int(time.time()),
-                             "model": name, "usage": self._usage(g),
-                             "choices": [{"index": 0, "finish_reason": g.finish_reason,
-                                          "message": {"role": "assistant", "content": g.text}}]})
+            self._send(
+                200,
+                {
+                    "id": f"chatcmpl-{uuid.uuid4().hex}",
+                    "object": "chat.completion",
+                    "created": int(time.time()),
+                    "model": name,
+                    "usage": self._usage(g),
+                    "choices": [
+                        {
+                            "index": 0,
+                            "finish_reason": g.finish_reason,
+                            "message": {"role": "assistant", "content": g.text},
+                        }
+                    ],
+                },
+            )
 
         def _completion(self, body: dict):
             prompt = body["prompt"]
             if isinstance(prompt, list):
                 raise ValueError("send one prompt per request")
             if body.get("echo") and int(body.get("max_tokens") or 0) == 0:
-                return self._send(200, {"id": f"cmpl-{uuid.uuid4().hex}", "object": "text_completion", "model": name,
-                                        "choices": [{"index": 0, "text": prompt, "finish_reason": "length",
-                                                     "logprobs": _echo_logprobs(model, prompt)}]})
+                return self._send(
+                    200,
+                    {
+                        "id": f"cmpl-{uuid.uuid4().hex}",
+                        "object": "text_completion",
+                        "model": name,
+                        "choices": [
+                            {
+                                "index": 0,
+                                "text": prompt,
+                                "finish_reason": "length",
+                                "logprobs": _echo_logprobs(model, prompt),
+                            }
+                        ],
+                    },
+                )
             g = batcher.submit("generate", prompt, self._params(body, False))
-            self._send(200, {"id": f"cmpl-{uuid.uuid4().hex}", "object": "text_completion", "created": int(time.time()),
-                             "model": name, "usage": self._usage(g),
-                             "choices": [{"index": 0, "text": g.text, "finish_reason": g.finish_reason, "logprobs": None}]})
+            self._send(
+                200,
+                {
+                    "id": f"cmpl-{uuid.uuid4().hex}",
+                    "object": "text_completion",
+                    "created": int(time.time()),
+                    "model": name,
+                    "usage": self._usage(g),
+                    "choices": [{"index": 0, "text": g.text, "finish_reason": g.finish_reason, "logprobs": None}],
+                },
+            )
 
     server = ThreadingHTTPServer((host, port), Handler)
     server.daemon_threads = True
@@ -167,5 +212,9 @@ def _echo_logprobs(model, prompt: str) -> dict:
         token_logprobs.append(float(logp[i - 1, t]))
         best = int(logp[i - 1].argmax())
         top.append({tok.decode([best]) if best != t else piece: float(logp[i - 1, best])})
-    return {"tokens": tokens, "token_logprobs": token_logprobs, "top_logprobs": top,
-            "text_offset": [s for s, _ in offsets]}
+    return {
+        "tokens": tokens,
+        "token_logprobs": token_logprobs,
+        "top_logprobs": top,
+        "text_offset": [s for s, _ in offsets],
+    }

@@ -1,11 +1,12 @@
 """Model specs: the one string (or YAML mapping) syntax every command accepts for a model.
 
-    default                              the embedded SmolLM2-135M-Instruct
-    path/to/hf-dir                       a local transformers model directory
-    path/to/model.gguf                   a GGUF file (dequantised once into the cache)
-    BASE+path/to/adapter                 a PEFT LoRA adapter on any local base spec
-    openai:http://host:port/v1#name      an OpenAI-compatible endpoint (vLLM, Ollama, llama.cpp, TGI, evalkit serve)
+default                              the embedded SmolLM2-135M-Instruct
+path/to/hf-dir                       a local transformers model directory
+path/to/model.gguf                   a GGUF file (dequantised once into the cache)
+BASE+path/to/adapter                 a PEFT LoRA adapter on any local base spec
+openai:http://host:port/v1#name      an OpenAI-compatible endpoint (vLLM, Ollama, llama.cpp, TGI, evalkit serve)
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -14,8 +15,10 @@ from typing import Any
 
 from workbench.errors import UserError
 
-SPEC_HELP = ("a model spec is `default`, a local model directory, a .gguf file, BASE+ADAPTER_DIR, "
-             "or openai:URL#MODEL (see README, 'Model specs')")
+SPEC_HELP = (
+    "a model spec is `default`, a local model directory, a .gguf file, BASE+ADAPTER_DIR, "
+    "or openai:URL#MODEL (see README, 'Model specs')"
+)
 
 
 @dataclass(frozen=True)
@@ -23,13 +26,13 @@ class ModelSpec:
     kind: str  # default|hf|gguf|adapter|openai
     text: str
     path: str | None = None
-    base: "ModelSpec | None" = None
+    base: ModelSpec | None = None
     base_url: str | None = None
     model_name: str | None = None
     options: dict[str, Any] = field(default_factory=dict, hash=False, compare=False)
 
 
-def parse_spec(spec: "str | dict | ModelSpec") -> ModelSpec:
+def parse_spec(spec: str | dict | ModelSpec) -> ModelSpec:
     """Parse a spec string or YAML mapping; local paths must exist (no hub downloads, ever)."""
     if isinstance(spec, ModelSpec):
         return spec
@@ -41,7 +44,7 @@ def parse_spec(spec: "str | dict | ModelSpec") -> ModelSpec:
     if text == "default":
         return ModelSpec("default", text)
     if text.startswith("openai:"):
-        rest = text[len("openai:"):]
+        rest = text[len("openai:") :]
         url, _, name = rest.partition("#")
         if not url.startswith(("http://", "https://")) or not name:
             raise UserError(f"bad endpoint spec {text!r}", hint="write openai:http://HOST:PORT/v1#MODEL_NAME")
@@ -69,10 +72,13 @@ def parse_spec(spec: "str | dict | ModelSpec") -> ModelSpec:
 def _must_exist(path: str, text: str, expect: str | None = None) -> None:
     p = Path(path).expanduser()
     if not p.exists():
-        raise UserError(f"model {text!r}: {path} does not exist",
-                        hint=f"{SPEC_HELP}; models are never downloaded at run time")
+        raise UserError(
+            f"model {text!r}: {path} does not exist", hint=f"{SPEC_HELP}; models are never downloaded at run time"
+        )
     if expect and p.is_dir() and not (p / expect).exists() and not (p / "adapter_config.json").exists():
-        raise UserError(f"model {text!r}: {path} has no {expect}", hint="point at a saved transformers model or adapter directory")
+        raise UserError(
+            f"model {text!r}: {path} has no {expect}", hint="point at a saved transformers model or adapter directory"
+        )
 
 
 def _parse_mapping(d: dict) -> ModelSpec:
@@ -81,7 +87,9 @@ def _parse_mapping(d: dict) -> ModelSpec:
     if kind == "openai" or "base_url" in d:
         url, name = d.pop("base_url", None), d.pop("model", None)
         if not url or not name:
-            raise UserError("endpoint model needs base_url and model", hint="{kind: openai, base_url: http://..., model: NAME}")
+            raise UserError(
+                "endpoint model needs base_url and model", hint="{kind: openai, base_url: http://..., model: NAME}"
+            )
         return ModelSpec("openai", f"openai:{url}#{name}", base_url=str(url).rstrip("/"), model_name=name, options=d)
     if "adapter" in d:
         base = parse_spec(d.pop("base", "default"))
@@ -92,5 +100,12 @@ def _parse_mapping(d: dict) -> ModelSpec:
     if not path:
         raise UserError(f"model mapping {d!r} names no model", hint=SPEC_HELP)
     spec = parse_spec(path)
-    return ModelSpec(spec.kind, spec.text, path=spec.path, base=spec.base, base_url=spec.base_url,
-                     model_name=spec.model_name, options=d)
+    return ModelSpec(
+        spec.kind,
+        spec.text,
+        path=spec.path,
+        base=spec.base,
+        base_url=spec.base_url,
+        model_name=spec.model_name,
+        options=d,
+    )

@@ -1,12 +1,14 @@
 """The one results store: runs, cached model outputs, suite results, ratings, battles and training metrics."""
+
 from __future__ import annotations
 
 import datetime as dt
 import os
 import uuid
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Iterable, Iterator
+from typing import Any
 
 import sqlalchemy as sa
 
@@ -66,7 +68,7 @@ class Store:
             self.engine = _sqlite_engine(self.url)
         else:
             if self.url.startswith("postgresql://"):
-                self.url = "postgresql+psycopg://" + self.url[len("postgresql://"):]
+                self.url = "postgresql+psycopg://" + self.url[len("postgresql://") :]
             self.engine = sa.create_engine(self.url, pool_pre_ping=True, pool_size=10, max_overflow=20)
         if migrate:
             self.migrate()
@@ -114,17 +116,40 @@ class Store:
             conn.execute(table.insert(), rows)
         return len(rows)
 
-    def start_run(self, kind: str, name: str, *, model: str | None = None, fingerprint: str | None = None,
-                  config: dict | None = None, run_id: str | None = None) -> str:
+    def start_run(
+        self,
+        kind: str,
+        name: str,
+        *,
+        model: str | None = None,
+        fingerprint: str | None = None,
+        config: dict | None = None,
+        run_id: str | None = None,
+    ) -> str:
         run_id = run_id or str(uuid.uuid4())
-        self.insert(schema.runs, [dict(id=run_id, kind=kind, name=name, model=model, fingerprint=fingerprint,
-                                       config=config or {}, status="running")])
+        self.insert(
+            schema.runs,
+            [
+                dict(
+                    id=run_id,
+                    kind=kind,
+                    name=name,
+                    model=model,
+                    fingerprint=fingerprint,
+                    config=config or {},
+                    status="running",
+                )
+            ],
+        )
         return run_id
 
     def finish_run(self, run_id: str, status: str = "done", summary: dict | None = None) -> None:
         with self.engine.begin() as conn:
-            conn.execute(schema.runs.update().where(schema.runs.c.id == run_id)
-                         .values(status=status, summary=summary, finished_at=utcnow()))
+            conn.execute(
+                schema.runs.update()
+                .where(schema.runs.c.id == run_id)
+                .values(status=status, summary=summary, finished_at=utcnow())
+            )
 
     # -- reads ----------------------------------------------------------------------------------------------
     def run(self, run_id: str) -> dict | None:

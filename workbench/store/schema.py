@@ -1,4 +1,5 @@
 """The results store's tables (SQLAlchemy Core). Alembic migrations under migrations/ create them; keep both in step."""
+
 from __future__ import annotations
 
 import sqlalchemy as sa
@@ -6,9 +7,12 @@ import sqlalchemy as sa
 metadata = sa.MetaData()
 
 runs = sa.Table(
-    "runs", metadata,
+    "runs",
+    metadata,
     sa.Column("id", sa.String(36), primary_key=True),
-    sa.Column("kind", sa.String(32), nullable=False, index=True),  # audit|suite|judge|tournament|finetune|generate|session
+    sa.Column(
+        "kind", sa.String(32), nullable=False, index=True
+    ),  # audit|suite|judge|tournament|finetune|generate|session
     sa.Column("name", sa.String(255), nullable=False),
     sa.Column("model", sa.Text),
     sa.Column("fingerprint", sa.String(64)),
@@ -21,7 +25,8 @@ runs = sa.Table(
 
 # Cache of model calls: key = sha256(fingerprint, kind, request) so a rerun evaluates nothing.
 outputs = sa.Table(
-    "outputs", metadata,
+    "outputs",
+    metadata,
     sa.Column("key", sa.String(64), primary_key=True),
     sa.Column("kind", sa.String(16), nullable=False),  # generate|loglikelihood
     sa.Column("fingerprint", sa.String(64), nullable=False, index=True),
@@ -32,7 +37,8 @@ outputs = sa.Table(
 )
 
 case_results = sa.Table(
-    "case_results", metadata,
+    "case_results",
+    metadata,
     sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
     sa.Column("run_id", sa.String(36), sa.ForeignKey("runs.id"), nullable=False, index=True),
     sa.Column("suite", sa.String(255), nullable=False),
@@ -49,7 +55,8 @@ case_results = sa.Table(
 )
 
 rating_sessions = sa.Table(
-    "rating_sessions", metadata,
+    "rating_sessions",
+    metadata,
     sa.Column("id", sa.String(36), primary_key=True),
     sa.Column("name", sa.String(255), nullable=False),
     sa.Column("suite", sa.String(255)),
@@ -61,7 +68,8 @@ rating_sessions = sa.Table(
 )
 
 raters = sa.Table(
-    "raters", metadata,
+    "raters",
+    metadata,
     sa.Column("id", sa.String(64), primary_key=True),
     sa.Column("name", sa.String(255), nullable=False),
     sa.Column("kind", sa.String(8), nullable=False, default="human"),  # human|llm
@@ -73,7 +81,8 @@ raters = sa.Table(
 )
 
 assignments = sa.Table(
-    "assignments", metadata,
+    "assignments",
+    metadata,
     sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
     sa.Column("session_id", sa.String(36), sa.ForeignKey("rating_sessions.id"), nullable=False, index=True),
     sa.Column("rater_id", sa.String(64), sa.ForeignKey("raters.id"), nullable=False, index=True),
@@ -86,7 +95,8 @@ assignments = sa.Table(
 
 # Human and LLM verdicts in one shape.
 ratings = sa.Table(
-    "ratings", metadata,
+    "ratings",
+    metadata,
     sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
     sa.Column("run_id", sa.String(36), index=True),
     sa.Column("session_id", sa.String(36), index=True),
@@ -111,7 +121,8 @@ ratings = sa.Table(
 )
 
 battles = sa.Table(
-    "battles", metadata,
+    "battles",
+    metadata,
     sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
     sa.Column("run_id", sa.String(36), index=True),
     sa.Column("suite", sa.String(255)),
@@ -129,7 +140,8 @@ battles = sa.Table(
 )
 
 train_metrics = sa.Table(
-    "train_metrics", metadata,
+    "train_metrics",
+    metadata,
     sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
     sa.Column("run_id", sa.String(36), sa.ForeignKey("runs.id"), nullable=False, index=True),
     sa.Column("step", sa.Integer, nullable=False),

@@ -1,4 +1,5 @@
 """Alembic environment: the store passes its connection in `config.attributes['connection']`."""
+
 from alembic import context
 
 from workbench.store.schema import metadata

@@ -1,0 +1,136 @@
+"""Pairwise LLM judging of two models' answers."""
+
+from __future__ import annotations
+
+from workbench.cli import store_arg
+
+
+def add_judge(sub) -> None:
+    p = sub.add_parser("judge", help="judge two models' (or settings') answers pairwise with an LLM judge, both orders")
+    src = p.add_mutually_exclusive_group(required=True)
+    src.add_argument("--suite", metavar="YAML", help="questions (and reference answers) from a suite's cases")
+    src.add_argument("--data", metavar="FILE", help="questions and human answers from a CSV/JSONL Q/A file")
+    src.add_argument(
+        "--pairs",
+        metavar="FILE",
+        help="ready-made answer pairs (item_id, question, answer_a, answer_b"
+        "[, reference, model_a, model_b]), e.g. ones humans rated",
+    )
+    p.add_argument(
+        "--models",
+        nargs=2,
+        metavar=("A", "B"),
+        help="two model specs; `human-reference` stands for the human-written reference answers",
+    )
+    p.add_argument("--judge", default="default", metavar="SPEC", help="the judge's model spec (default: default)")
+    p.add_argument(
+        "--temperature",
+        nargs="+",
+        type=float,
+        default=[0.0],
+        metavar="T",
+        help="decoding temperature, one value or one per model (e.g. 0 1.0)",
+    )
+    p.add_argument("--system", nargs="+", metavar="TEXT", help="system prompt, one or one per model ('' for none)")
+    p.add_argument("--names", nargs=2, metavar=("NAME_A", "NAME_B"), help="labels for the two contestants")
+    p.add_argument("--from-run", metavar="RUN", help="take the answers from a stored suite run instead of generating")
+    p.add_argument("--limit", type=int, help="judge only the first N items")
+    p.add_argument("--offset", type=int, default=0, help="skip the first N items")
+    p.add_argument("--lang", default="en", help="judge prompt language (en, ko) or a prompts YAML file")
+    p.add_argument("--max-new-tokens", type=int, default=96, help="answer length for generated answers")
+    p.add_argument("--judge-max-new-tokens", type=int, default=192, help="judge output length")
+    p.add_argument("--no-reference", action="store_true", help="don't show the reference answer to the judge")
+    p.add_argument(
+        "--method",
+        choices=["generate", "logprob"],
+        default="generate",
+        help="generate: read [[A]]/[[B]]/[[C]]/[[D]] from the judge's text (MT-Bench); logprob: pick the "
+        "likeliest marker (local judges; fast, never unparsed)",
+    )
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--json", metavar="FILE", help="write the summary (every verdict, both orders) as JSON")
+    store_arg(p)
+    p.set_defaults(func=_judge)
+
+
+def _judge(args) -> int:
+
+    from evalkit.judges.run import Contestant, answers_from_run, judge_contestants, load_items
+    from workbench.errors import UserError
+    from workbench.store import open_store
+
+    def per_model(values, what):
+        values = list(values or [None])
+        if len(values) not in (1, 2):
+            raise UserError(f"--{what} takes one value or one per model (2), got {len(values)}")
+        return values * 2 if len(values) == 1 else values
+
+    store = open_store(args.store)
+    if args.pairs:
+        from evalkit.judges.run import judge_pairs, load_pairs
+
+        summary = judge_pairs(
+            args.judge,
+            load_pairs(args.pairs, limit=args.limit, offset=args.offset),
+            store=store,
+            lang=args.lang,
+            judge_params={"max_new_tokens": args.judge_max_new_tokens},
+            method=args.method,
+            use_reference=not args.no_reference,
+        )
+        return _print_judged(summary, store, args.json)
+    if not args.models:
+        raise UserError("--models A B is required with --suite or --data")
+    items = load_items(suite=args.suite, data=args.data, limit=args.limit, offset=args.offset)
+    temps, systems = per_model(args.temperature, "temperature"), per_model(args.system, "system")
+    names = args.names or ["", ""]
+    contestants = [
+        Contestant(spec, temperature=t or 0.0, system=s or None, seed=args.seed, name=n)
+        for spec, t, s, n in zip(args.models, temps, systems, names)
+    ]
+    if contestants[0].name == contestants[1].name and not args.names:
+        contestants[1].name += "#2"
+    if args.from_run:
+        ids = [it["item_id"] for it in items]
+        for c in contestants:
+            if c.spec != "human-reference":
+                c.answers = answers_from_run(store, args.from_run, c.spec, ids)
+    summary = judge_contestants(
+        args.judge,
+        items,
+        contestants,
+        store=store,
+        lang=args.lang,
+        max_new_tokens=args.max_new_tokens,
+        use_reference=not args.no_reference,
+        judge_params={"max_new_tokens": args.judge_max_new_tokens},
+        seed=args.seed,
+        method=args.method,
+    )
+    return _print_judged(summary, store, args.json)
+
+
+def _print_judged(summary: dict, store, json_path: str | None) -> int:
+    import json
+    import os
+    import tempfile
+
+    for v in summary["verdicts"]:
+        print(f"{v['item_id']:<28} {v['winner']:<9} (order AB: {v['order_AB']}, order BA: {v['order_BA']})")
+    c = summary["counts"]
+    who = f"{summary['model_a']} (A) vs {summary['model_b']} (B)" if "model_a" in summary else "answer A vs answer B"
+    print(f"\n{who}, judged by {summary['judge']} ({summary['method']}) on {summary['items']} items in both orders:")
+    print(f"  A wins {c['A']}, B wins {c['B']}, ties {c['tie']}, both bad {c['bothbad']}, unparsed {c['unparsed']}")
+    pc = summary["position_consistency"]
+    print(f"  position consistency: {'n/a (no item readable in both orders)' if pc is None else f'{pc:.2f}'}")
+    for model, w in summary.get("winrate_vs_human_reference", {}).items():
+        ci = "" if w["ci_low"] is None else f" [{w['ci_low']:.2f}, {w['ci_high']:.2f}]"
+        print(f"  {model} vs human-reference: win rate {w['win_rate']:.2f}{ci} over {w['n']} judged items")
+    if summary.get("run_id"):
+        print(f"  stored run {summary['run_id'][:8]} (ratings + battles) in {store.url}")
+    if json_path:
+        fd, tmp = tempfile.mkstemp(dir=os.path.dirname(os.path.abspath(json_path)), suffix=".tmp")
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            json.dump(summary, f, indent=2, ensure_ascii=False)
+        os.replace(tmp, json_path)
+    return 0

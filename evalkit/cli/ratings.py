@@ -1,0 +1,171 @@
+"""Elo / Bradley-Terry ratings from battles, and battles files in and out."""
+
+from __future__ import annotations
+
+import sys
+
+from workbench.atomic import write_json
+from workbench.cli import store_arg
+
+
+def print_leaderboard(lb: dict, title: str) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title=title)
+    for col, just in (
+        ("rank", "right"),
+        ("model", "left"),
+        ("rating", "right"),
+        ("95% CI", "right"),
+        ("battles", "right"),
+    ):
+        table.add_column(col, justify=just)
+    for i, m in enumerate(lb["models"], 1):
+        r = lb["ratings"][m]
+        ci = lb.get("ci", {}).get(m)
+        table.add_row(
+            str(lb.get("rank", {}).get(m, i)),
+            m,
+            f"{r:.1f}",
+            f"{ci[0] - r:+.1f} / {ci[1] - r:+.1f}" if ci else "",
+            str(lb["battles_per_model"][m]),
+        )
+    Console().print(table)
+    if lb.get("style"):
+        print(f"length effect: {lb['style']['length_coef_elo']:+.1f} Elo per typical length difference")
+    if lb.get("unbounded"):
+        print(
+            "note: some groups never won (or never lost) against the rest: "
+            + "; ".join("{" + ", ".join(g) + "}" for g in lb["unbounded"])
+            + f"; their ratings are held finite by the prior ({lb['settings']['prior']} virtual ties per model)",
+            file=sys.stderr,
+        )
+
+
+def add_ratings(sub) -> None:
+    p = sub.add_parser(
+        "ratings", help="Elo / Bradley-Terry ratings with bootstrap CIs from a battles file or the store"
+    )
+    p.add_argument(
+        "battles",
+        nargs="?",
+        metavar="BATTLES.csv",
+        help="CSV/TSV/JSONL/JSON/Parquet with model_a, model_b, winner (model_a|model_b|tie|tie (bothbad)); "
+        "omit to read battles from the store (--run)",
+    )
+    p.add_argument(
+        "--method",
+        choices=["bt", "elo"],
+        default="bt",
+        help="bt: Bradley-Terry maximum likelihood (order-free, default); elo: online Elo (order-dependent)",
+    )
+    p.add_argument(
+        "--bootstrap", type=int, default=0, metavar="N", help="bootstrap rounds for CIs and ranks (e.g. 1000)"
+    )
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--anchor", metavar="MODEL=RATING", help="pin one model's rating (default: mean rating 1000)")
+    p.add_argument(
+        "--style-control",
+        action="store_true",
+        help="add the answer-length difference as a covariate (needs len_a, len_b columns)",
+    )
+    p.add_argument(
+        "--prior",
+        type=float,
+        default=None,
+        metavar="W",
+        help="virtual ties per model against an average opponent (default 0.01; keeps never-winners finite)",
+    )
+    p.add_argument("--k", type=float, default=4.0, help="online Elo K factor (default 4, as Chatbot Arena)")
+    p.add_argument(
+        "--split-components",
+        action="store_true",
+        help="rate groups of models that never met each on its own instead of failing",
+    )
+    p.add_argument("--run", metavar="RUN", help="read the battles of this run (id prefix) from the store")
+    p.add_argument(
+        "--judge-kind",
+        choices=["llm", "human", "import"],
+        help="store battles: only those judged by an LLM, by humans, or imported",
+    )
+    p.add_argument("--json", metavar="FILE", help="write the ratings object (ratings, ci, rank, matrices) here")
+    store_arg(p)
+    p.set_defaults(func=_ratings)
+
+
+def _ratings(args) -> int:
+    from evalkit.ratings import DEFAULT_PRIOR, leaderboard
+    from workbench.errors import UserError
+
+    if args.battles:
+        from evalkit.tournament import read_battles
+
+        df, where = read_battles(args.battles)
+        source = args.battles
+    elif args.run or args.store or args.judge_kind:
+        from evalkit.tournament import battles_frame
+        from workbench.store import open_store
+
+        df, where = battles_frame(open_store(args.store), run_id=args.run, judge_kind=args.judge_kind), None
+        source = f"run {args.run}" if args.run else "the store"
+        if df.empty:
+            raise UserError(
+                f"no battles in {source}", hint="run `evalkit tournament` or `evalkit battles import` first"
+            )
+    else:
+        raise UserError("give a battles file or --run RUN", hint="evalkit ratings battles.csv --bootstrap 1000")
+    lb = leaderboard(
+        df,
+        method=args.method,
+        bootstrap=args.bootstrap,
+        seed=args.seed,
+        anchor=args.anchor,
+        style_control=args.style_control,
+        prior=DEFAULT_PRIOR if args.prior is None else args.prior,
+        k=args.k,
+        disconnected="split" if args.split_components else "error",
+        where=where,
+    )
+    print_leaderboard(
+        lb, f"{'Bradley-Terry' if args.method == 'bt' else 'online Elo'} ratings: {lb['battles']} battles from {source}"
+    )
+    if args.json:
+        write_json(args.json, lb)
+        print(f"wrote {args.json}", file=sys.stderr)
+    return 0
+
+
+def add_battles_import(sub) -> None:
+    p = sub.add_parser(
+        "battles", help="import battles (model_a, model_b, winner; Chatbot Arena's layout) or export them"
+    )
+    p.add_argument("action", choices=["import", "export"])
+    p.add_argument("file", metavar="FILE", help="import: CSV/TSV/JSONL/JSON/Parquet to read; export: CSV to write")
+    p.add_argument("--judge", help="import: who judged (default: the file's judge column)")
+    p.add_argument("--suite", help="import: suite name to file the battles under")
+    p.add_argument("--run", metavar="RUN", help="export: only this run's battles")
+    store_arg(p)
+    p.set_defaults(func=_battles)
+
+
+def _battles(args) -> int:
+    import os
+    import tempfile
+
+    from evalkit.tournament import battles_frame, import_battles
+    from workbench.store import open_store
+
+    store = open_store(args.store)
+    if args.action == "import":
+        run_id, n = import_battles(store, args.file, judge=args.judge, suite=args.suite)
+        print(f"imported {n} battles from {args.file} as run {run_id[:8]} in {store.url}")
+        return 0
+    df = battles_frame(store, run_id=args.run)
+    target = os.path.abspath(args.file)
+    fd, tmp = tempfile.mkstemp(dir=os.path.dirname(target), prefix=".tmp-", suffix=".csv")
+    os.close(fd)
+    df.to_csv(tmp, index=False)
+    os.replace(tmp, target)
+    print(f"wrote {len(df)} battles to {args.file}")
+    return 0

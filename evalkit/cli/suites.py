@@ -1,0 +1,151 @@
+"""Test suites: run them on models, compare two runs."""
+
+from __future__ import annotations
+
+import sys
+
+from workbench.cli import store_arg
+
+
+def add_run(sub) -> None:
+    p = sub.add_parser(
+        "run", help="run test suites on one or more models (results in the store, JSON, JUnit, Markdown)"
+    )
+    p.add_argument("suites", nargs="+", metavar="SUITE", help="suite YAML files (suites/*.yaml)")
+    p.add_argument(
+        "--model", action="append", metavar="SPEC", help="model spec; repeat to compare models (default: default)"
+    )
+    p.add_argument("--json", metavar="FILE", help='write {"runs": [{"suite", "model", "metrics", "cases"}]} to FILE')
+    p.add_argument("--junit", metavar="FILE", help="write JUnit XML (one testcase per case) for CI")
+    p.add_argument("--markdown", metavar="FILE", help="write a Markdown summary")
+    p.add_argument(
+        "--baseline",
+        metavar="RUN",
+        help="compare with this earlier run of the same suite; exit 3 on a "
+        "significant drop or a critical case that now fails",
+    )
+    p.add_argument("--alpha", type=float, default=0.05, help="significance level for --baseline (default 0.05)")
+    p.add_argument("--train", metavar="DATA", help="warn when suite cases overlap this training data (held-out check)")
+    p.add_argument("--strict", action="store_true", help="with --train: refuse to run (exit 3) on any overlap")
+    p.add_argument("--allow-code", action="store_true", help="allow `python` assertions (they run code from the suite)")
+    p.add_argument("--judge", metavar="SPEC", help="judge model for llm-rubric assertions (overrides the suite's)")
+    p.add_argument("--batch-size", type=int, default=8, help="generation batch size (default 8)")
+    p.add_argument("--ll-batch-size", type=int, default=32, help="loglikelihood requests per forward (default 32)")
+    p.add_argument("--limit", type=int, metavar="N", help="only the first N cases of each suite")
+    p.add_argument("--timeout", type=float, metavar="S", help="per-case time limit in seconds (slower: error)")
+    p.add_argument("--quiet", action="store_true", help="no progress bars")
+    store_arg(p)
+    p.set_defaults(func=_run)
+
+
+def _run(args) -> int:
+    from rich.console import Console
+
+    from evalkit.suites import compare_runs, run_suites
+    from evalkit.suites import outputs as out
+    from workbench import errors
+    from workbench.store import open_store
+
+    store = open_store(args.store)
+    err = Console(stderr=True)
+    res = run_suites(
+        args.suites,
+        args.model or ["default"],
+        store=store,
+        batch_size=args.batch_size,
+        ll_batch_size=args.ll_batch_size,
+        progress=not args.quiet,
+        allow_code=args.allow_code,
+        judge=args.judge,
+        train=args.train,
+        strict=args.strict,
+        timeout_s=args.timeout,
+        limit=args.limit,
+        on_model=lambda m: err.print(f"[dim]model {m.name} ({m.fingerprint[:12]})[/dim]"),
+    )
+    held = res.get("heldout")
+    if held and held["contaminated"]:
+        err.print(
+            f"[yellow]warning:[/yellow] {len(held['contaminated'])} case(s) overlap the training data "
+            f"{held['train']}: {', '.join(held['contaminated'][:10])}"
+        )
+    for path, write in (
+        (args.json, out.write_json),
+        (args.junit, out.write_junit),
+        (args.markdown, out.write_markdown),
+    ):
+        if path:
+            write(res, path)
+            err.print(f"wrote {path}")
+    console = Console() if sys.stdout.isatty() else Console(width=160)  # a pipe or CI log: don't squeeze the table
+    console.print(out.results_table(res))
+    cached = sum(r["stats"]["cached"] for r in res["runs"])
+    computed = sum(r["stats"]["computed"] for r in res["runs"])
+    print(f"model calls: {computed} computed, {cached} from the cache; store: {store.url}")
+    code = errors.OK
+    reports = []
+    if args.baseline:
+        from evalkit.suites.compare import resolve_run
+
+        base = resolve_run(store, args.baseline)
+        reports = [
+            compare_runs(store, base["id"], r["run_id"], alpha=args.alpha)
+            for r in res["runs"]
+            if r["suite"] == base["name"]
+        ]
+        if not reports:
+            raise errors.UserError(
+                f"baseline {args.baseline} is a run of {base['name']!r}, which this run didn't include"
+            )
+    elif len(args.model or []) > 1:  # model vs model: the first model is the baseline
+        first = {r["suite"]: r for r in res["runs"] if r["model"] == res["runs"][0]["model"]}
+        reports = [
+            compare_runs(store, first[r["suite"]]["run_id"], r["run_id"], alpha=args.alpha)
+            for r in res["runs"]
+            if r["model"] != res["runs"][0]["model"]
+        ]
+    for rep in reports:
+        print()
+        print(out.compare_markdown(rep), end="")
+        if args.baseline and rep["gate_failed"]:
+            code = errors.GATE_FAILED
+    if code == errors.OK and any(r["metrics"]["errors"] for r in res["runs"]):
+        err.print("[red]some cases errored[/red] (model or endpoint failures; see the error column in the outputs)")
+        code = errors.MODEL_ERROR
+    return code
+
+
+def add_compare(sub) -> None:
+    p = sub.add_parser(
+        "compare", help="compare two suite runs: flips, exact McNemar, bootstrap CI, per tag (exit 3 on a drop)"
+    )
+    p.add_argument("run_a", metavar="RUN_A", help="baseline run id (or unique prefix)")
+    p.add_argument("run_b", metavar="RUN_B", help="candidate run id (or unique prefix)")
+    p.add_argument("--alpha", type=float, default=0.05, help="significance level (default 0.05)")
+    p.add_argument("--critical-tag", default="critical", help="tag whose pass→fail flips always fail the gate")
+    p.add_argument("--seed", type=int, default=0, help="bootstrap seed")
+    p.add_argument("--json", metavar="FILE", help="write the report as JSON")
+    p.add_argument("--markdown", metavar="FILE", help="write the report as Markdown")
+    store_arg(p)
+    p.set_defaults(func=_compare)
+
+
+def _compare(args) -> int:
+    import json
+
+    from evalkit.suites import compare_runs
+    from evalkit.suites.outputs import compare_markdown
+    from workbench import errors
+    from workbench.paths import atomic_write
+    from workbench.store import open_store
+
+    rep = compare_runs(
+        open_store(args.store), args.run_a, args.run_b, alpha=args.alpha, seed=args.seed, critical_tag=args.critical_tag
+    )
+    text = compare_markdown(rep)
+    if args.json:
+        atomic_write(args.json, json.dumps(rep, indent=2, ensure_ascii=False) + "\n")
+    if args.markdown:
+        atomic_write(args.markdown, text)
+    print(text, end="")
+    return errors.GATE_FAILED if rep["gate_failed"] else errors.OK
