@@ -218,7 +218,7 @@ def clean(
         "signals": signal_config(units),
         "outputs": {k: str(v) for k, v in paths.items()},
     }
-    from workbench.paths import atomic_write
+    from workbench.atomic import atomic_write
 
     atomic_write(paths["log"], json.dumps(log, ensure_ascii=False, indent=2) + "\n")
     return log

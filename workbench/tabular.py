@@ -14,6 +14,7 @@ import os
 from collections.abc import Iterator
 from pathlib import Path
 
+from workbench.atomic import atomic_dir, atomic_file
 from workbench.errors import UserError
 
 __all__ = ["FORMATS", "MAX_RECORD_BYTES", "detect_format", "read_rows", "read_numbered", "write_rows"]
@@ -193,7 +194,7 @@ def _read_jsonl(p: Path, *, skip_bad: bool, stats: dict, max_record_bytes: int, 
 
 def _read_json(p: Path, *, skip_bad: bool, stats: dict, max_record_bytes: int, **_) -> Iterator[tuple[int, dict]]:
     raw = p.read_bytes()
-    text = _decode(raw, str(p), stats, False)
+    text = _decode(raw, str(p), stats, False) or ""  # not UTF-8 raises here (skip_bad=False)
     try:
         data = json.loads(text.lstrip("\ufeff"))
     except json.JSONDecodeError as e:
@@ -334,55 +335,39 @@ def _read_datasets(p: Path, **_) -> Iterator[tuple[int, dict]]:
 def write_rows(
     path: str | os.PathLike, rows: list[dict] | Iterator[dict], fmt: str, *, columns: list[str] | None = None
 ) -> Path:
-    """Write rows in `fmt` through a temp file renamed into place, so a crash never leaves half a file."""
-    import tempfile
-
+    """Write rows in `fmt`, swapped into place whole (`workbench.atomic`), so a crash never leaves half a file."""
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
     if fmt == "arrow_dir":
-        import shutil
-
         import datasets
 
-        tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.", dir=path.parent))
-        try:
+        with atomic_dir(path) as tmp:
             datasets.Dataset.from_list(list(rows)).save_to_disk(str(tmp))
-            if path.exists():
-                shutil.rmtree(path)
-            os.replace(tmp, path)
-        finally:
-            shutil.rmtree(tmp, ignore_errors=True)
         return path
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    os.close(fd)
-    try:
-        if fmt in ("jsonl", "json", "text", "datasets"):
-            with open(tmp, "w", encoding="utf-8") as fh:
-                if fmt == "json":
-                    json.dump(list(rows), fh, ensure_ascii=False, indent=1, default=str)
-                elif fmt == "text":
-                    for r in rows:
-                        fh.write(str(r.get("text", "")) + "\n")
-                else:
-                    for r in rows:
-                        fh.write(json.dumps(r, ensure_ascii=False, default=str) + "\n")
-        elif fmt in ("csv", "tsv"):
-            if not columns:
-                rows = list(rows)
-            cols = columns or list(dict.fromkeys(k for r in rows for k in r))
-            with open(tmp, "w", encoding="utf-8", newline="") as fh:
-                w = csv.DictWriter(fh, fieldnames=cols, delimiter="\t" if fmt == "tsv" else ",", extrasaction="ignore")
-                w.writeheader()
-                w.writerows(rows)
-        elif fmt == "parquet":
-            import pyarrow as pa
-            import pyarrow.parquet as pq
+    if fmt == "parquet":
+        import pyarrow as pa
+        import pyarrow.parquet as pq
 
-            pq.write_table(pa.Table.from_pylist(list(rows)), tmp)
+        with atomic_file(path, "wb") as fh:
+            pq.write_table(pa.Table.from_pylist(list(rows)), fh)
+        return path
+    if fmt in ("csv", "tsv"):
+        if not columns:
+            rows = list(rows)
+        cols = columns or list(dict.fromkeys(k for r in rows for k in r))
+        with atomic_file(path, newline="") as fh:
+            w = csv.DictWriter(fh, fieldnames=cols, delimiter="\t" if fmt == "tsv" else ",", extrasaction="ignore")
+            w.writeheader()
+            w.writerows(rows)
+        return path
+    if fmt not in ("jsonl", "json", "text", "datasets"):
+        raise UserError(f"cannot write format {fmt!r}")
+    with atomic_file(path) as fh:
+        if fmt == "json":
+            json.dump(list(rows), fh, ensure_ascii=False, indent=1, default=str)
+        elif fmt == "text":
+            for r in rows:
+                fh.write(str(r.get("text", "")) + "\n")
         else:
-            raise UserError(f"cannot write format {fmt!r}")
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+            for r in rows:
+                fh.write(json.dumps(r, ensure_ascii=False, default=str) + "\n")
     return path

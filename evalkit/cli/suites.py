@@ -136,7 +136,7 @@ def _compare(args) -> int:
     from evalkit.suites import compare_runs
     from evalkit.suites.outputs import compare_markdown
     from workbench import errors
-    from workbench.paths import atomic_write
+    from workbench.atomic import atomic_write
     from workbench.store import open_store
 
     rep = compare_runs(

@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from workbench.paths import atomic_write
+from workbench.atomic import atomic_write
 
 __all__ = [
     "write_json",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
 # Private by default: transformers and the hub client must never reach the network from here.
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -32,9 +33,9 @@ def resolve_dir(spec: ModelSpec) -> str:
 
     if spec.kind == "default":
         return str(default_model_dir())
-    if spec.kind == "gguf":
-        return str(converted_dir(spec.path))
-    if spec.kind == "hf":
+    if spec.kind == "gguf" and spec.path:
+        return str(converted_dir(Path(spec.path)))
+    if spec.kind == "hf" and spec.path:
         return spec.path
     raise UserError(f"{spec.text!r} is not a local model directory")
 

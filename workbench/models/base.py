@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 Message = dict  # {"role": ..., "content": ...}
 Prompt = str | Sequence[Message]
@@ -39,7 +40,7 @@ class Model:
 
     name: str
     fingerprint: str
-    tokenizer = None
+    tokenizer: Any = None
     max_length: int = 2048
 
     def generate(

@@ -34,7 +34,7 @@ def default_gguf() -> Path:
         ) from None
     for f in dist.files or []:
         if str(f).endswith(".gguf"):
-            return Path(dist.locate_file(f)).resolve()
+            return Path(str(dist.locate_file(f))).resolve()
     raise UserError(f"{DEFAULT_DIST} is installed but holds no .gguf file", hint="reinstall it with pip --no-deps")
 
 

@@ -201,7 +201,9 @@ def _echo_logprobs(model, prompt: str) -> dict:
     with _LOCK, torch.inference_mode():
         logits = model.model(input_ids=torch.tensor([ids], device=model.device)).logits[0].float()
     logp = torch.log_softmax(logits, dim=-1)
-    tokens, token_logprobs, top = [], [], []
+    tokens: list[str] = []
+    token_logprobs: list[float | None] = []
+    top: list[dict | None] = []
     for i, t in enumerate(ids):
         piece = tok.decode([t])
         tokens.append(piece)

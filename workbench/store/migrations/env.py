@@ -8,7 +8,7 @@ connection = context.config.attributes.get("connection")
 if connection is None:  # `alembic` CLI use (autogenerate during development)
     import sqlalchemy as sa
 
-    connection = sa.create_engine(context.config.get_main_option("sqlalchemy.url")).connect()
+    connection = sa.create_engine(context.config.get_main_option("sqlalchemy.url") or "sqlite://").connect()
 
 context.configure(connection=connection, target_metadata=metadata, render_as_batch=True)
 with context.begin_transaction():
