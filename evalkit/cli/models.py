@@ -93,7 +93,7 @@ def add_serve(sub) -> None:
 
 def _serve(args) -> int:
     from workbench.models import load_model
-    from workbench.models.serve import make_server
+    from evalkit.serve import make_server
 
     model = load_model(args.model)
     server = make_server(model, args.host, args.port, args.name)
