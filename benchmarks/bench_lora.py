@@ -24,6 +24,7 @@ import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
 TARGETS = ["q_proj", "k_proj", "v_proj", "o_proj"]
 RUNS = [  # (name, side, settings)
     ("trl-fp32", "trl", {"bf16": False}),
@@ -94,8 +95,9 @@ def run_trl(settings: dict, steps: int, n_pairs: int, batch: int, max_length: in
 
 
 def run_ours(settings: dict, steps: int, n_pairs: int, batch: int, max_length: int) -> float:
-    import finetune.train as T
     from finetune.config import load_config
+    from finetune.loss import CausalLMLoss
+    from finetune.train import train
 
     data = Path(tempfile.mkdtemp()) / "pairs.jsonl"
     data.write_text("".join(json.dumps({"question": q, "answer": a}) + "\n" for q, a in pairs(n_pairs)))
@@ -123,15 +125,15 @@ def run_ours(settings: dict, steps: int, n_pairs: int, batch: int, max_length: i
         },
     )
     meters = []
-    build = T.CausalLMLoss.build
+    build = CausalLMLoss.build
 
     def metered(lm):  # the decoder our loss module calls, metered like TRL's
         mod = build(lm)
         meters.append(Meter(mod.decoder))
         return mod
 
-    T.CausalLMLoss.build = staticmethod(metered)
-    T.train(cfg)
+    CausalLMLoss.build = staticmethod(metered)
+    train(cfg)
     return meters[0].tokens_per_s()
 
 
@@ -154,6 +156,8 @@ def main() -> None:
         return
     import torch
     import trl
+
+    from workbench.atomic import write_json
 
     results = {}
     for name, _, _ in RUNS:
@@ -206,11 +210,7 @@ def main() -> None:
         "speedup": ratios,
         "command": f"benchmarks/bench_lora.py --steps {a.steps} --pairs {a.pairs}",
     }
-    path = REPO / "benchmarks/results/lora.json"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".tmp")
-    tmp.write_text(json.dumps(out, indent=1))
-    os.replace(tmp, path)
+    path = write_json(REPO / "benchmarks/results/lora.json", out, indent=1)
     print(f"wrote {path.relative_to(REPO)}")
 
 

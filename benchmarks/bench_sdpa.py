@@ -1,7 +1,7 @@
 """Attention on the CPU: PyTorch's flash-attention kernel vs its plain math kernel, forward + backward in bf16,
 at the sequence lengths fine-tuning batches have. Same tokens per call (2,048) at every length, the embedded model's
 shape (9 heads of 64), a causal mask with padding as transformers passes it. This sets
-`finetune.train.MATH_ATTENTION_MAX`: chunks up to that many tokens take the math kernel.
+`finetune.loss.MATH_ATTENTION_MAX`: chunks up to that many tokens take the math kernel.
 
     .venv/bin/python benchmarks/bench_sdpa.py [--reps 5]
 
@@ -11,10 +11,10 @@ Writes benchmarks/results/sdpa.json.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import platform
 import statistics
+import sys
 import time
 from pathlib import Path
 
@@ -23,6 +23,7 @@ import torch.nn.functional as F
 from torch.nn.attention import SDPBackend, sdpa_kernel
 
 REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
 
 
 def run(width: int, backend, reps: int) -> float:
@@ -61,10 +62,9 @@ def main() -> None:
         "rows": rows,
         "command": "benchmarks/bench_sdpa.py",
     }
-    path = REPO / "benchmarks/results/sdpa.json"
-    tmp = path.with_suffix(".tmp")
-    tmp.write_text(json.dumps(out, indent=1))
-    os.replace(tmp, path)
+    from workbench.atomic import write_json
+
+    write_json(REPO / "benchmarks/results/sdpa.json", out, indent=1)
 
 
 if __name__ == "__main__":

@@ -29,7 +29,7 @@ class TrainConfig:
     lora_r: int = 16
     lora_alpha: int = 32
     lora_dropout: float = 0.05
-    target_modules: list | None = None  # None: per-architecture default (finetune.train.DEFAULT_TARGETS)
+    target_modules: list | None = None  # None: per-architecture default (finetune.model.DEFAULT_TARGETS)
     # -- optimisation ---------------------------------------------------------------------------------------
     lr: float = 2e-4
     scheduler: str = "cosine"  # cosine | linear | constant

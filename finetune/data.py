@@ -8,6 +8,7 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass
 
+from finetune.config import TrainConfig
 from workbench.errors import UserError
 
 IGNORE = -100  # label value the loss skips (torch.nn.functional.cross_entropy's ignore_index)
@@ -97,6 +98,22 @@ def tokenize_pairs(
     return out
 
 
+def load_examples(cfg: TrainConfig, tokenizer) -> tuple[list[Example], list[Example]]:
+    """(training, held-out) examples per `cfg`: read, tokenized, split off (or read from `eval_data`), packed; a
+    batch with no answer token stops the run here, before the model is touched."""
+    kw = dict(template=cfg.template, max_length=cfg.max_length, train_on_prompt=cfg.train_on_prompt)
+    examples = tokenize_pairs(read_pairs(cfg.data, cfg.fields), tokenizer, **kw)
+    if cfg.eval_data:
+        train, held = examples, tokenize_pairs(read_pairs(cfg.eval_data, cfg.fields), tokenizer, **kw)
+    else:
+        train, held = split_eval(examples, cfg.eval_split, cfg.seed)
+    if cfg.packing:
+        train = pack(train, cfg.max_length)
+    first = plan_batches(train, cfg.batch_size, seed=cfg.seed, epoch=0, group_by_length=cfg.group_by_length)
+    check_batches(first, train, tokenizer)
+    return train, held
+
+
 def pack(examples: list[Example], max_length: int) -> list[Example]:
     """Concatenate examples into max_length blocks (no padding; attention crosses example borders)."""
     ids, labels, out = [], [], []
@@ -160,6 +177,15 @@ def unpadded_chunks(batch: list[int], examples: list[Example], max_padding: floa
         else:
             chunks.append([i])
     return chunks
+
+
+def step_batches(group: list[list[int]], examples: list[Example], max_padding: float, pad_id: int):
+    """One optimizer step's tensors and its answer-token count: each batch of `group` as unpadded length-sorted chunks
+    (`unpadded_chunks`), collated to (ids, mask, labels) of shape (B, T) each."""
+    chunks = [c for b in group for c in unpadded_chunks(b, examples, max_padding)]
+    batches = [collate([examples[i] for i in c], pad_id) for c in chunks]
+    n_answer = sum(int((labels[:, 1:] != IGNORE).sum()) for _, _, labels in batches)  # the predicted tokens
+    return batches, n_answer
 
 
 def check_batches(batches: list[list[int]], examples: list[Example], tokenizer) -> None:

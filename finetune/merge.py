@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-import os
-import shutil
 from pathlib import Path
 
+from workbench.atomic import atomic_dir
 from workbench.errors import UserError
 
 
 def merge_adapter(adapter: str, out: str | Path, *, base: str | None = None) -> Path:
-    """Write base + adapter, merged in fp32, to `out` (written to a temp dir, then renamed into place)."""
+    """Write base + adapter, merged in fp32, to `out` (built in a temp folder, then swapped in whole)."""
     import torch
 
     from workbench.models import load_hf, parse_spec
@@ -23,11 +22,7 @@ def merge_adapter(adapter: str, out: str | Path, *, base: str | None = None) -> 
         )
     model, tok = load_hf(spec, dtype=torch.float32, device="cpu", merge_adapter=True)
     out = Path(out)
-    tmp = out.with_name(f".{out.name}.tmp")
-    shutil.rmtree(tmp, ignore_errors=True)
-    model.save_pretrained(str(tmp))
-    tok.save_pretrained(str(tmp))
-    if out.exists():
-        shutil.rmtree(out)
-    os.replace(tmp, out)
+    with atomic_dir(out) as tmp:
+        model.save_pretrained(str(tmp))
+        tok.save_pretrained(str(tmp))
     return out

@@ -6,7 +6,7 @@ import pytest
 import torch
 
 from finetune import data as D
-from finetune.train import CausalLMLoss
+from finetune.loss import CausalLMLoss
 from tests.finetune.conftest import REPO
 from workbench.models import load_hf
 
@@ -80,7 +80,7 @@ def test_unpadded_chunks_give_the_padded_batchs_loss_and_gradient(lora_and_examp
 def test_math_attention_for_short_chunks_matches_the_flash_kernel(lora_and_examples):
     from torch.nn.attention import SDPBackend, sdpa_kernel
 
-    from finetune.train import MATH_ATTENTION_MAX, attention_kernel
+    from finetune.loss import MATH_ATTENTION_MAX, attention_kernel
 
     lm, tok, examples = lora_and_examples
     cpu = torch.device("cpu")
