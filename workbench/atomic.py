@@ -18,6 +18,17 @@ from typing import IO, Any
 __all__ = ["atomic_dir", "atomic_file", "atomic_write", "write_json"]
 
 
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+def _usual_mode(path: str | os.PathLike, directory: bool) -> None:
+    """mkstemp/mkdtemp make private 0600/0700 temps: give the output the mode a plain open()/mkdir() would."""
+    os.chmod(path, (0o777 if directory else 0o666) & ~_umask())
+
+
 @contextlib.contextmanager
 def atomic_file(path: str | os.PathLike, mode: str = "w", **open_kwargs: Any) -> Iterator[IO]:
     """Open a temp file beside `path`; on a clean exit it is renamed over `path`, on an error it is removed."""
@@ -27,6 +38,7 @@ def atomic_file(path: str | os.PathLike, mode: str = "w", **open_kwargs: Any) ->
         open_kwargs.setdefault("encoding", "utf-8")
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
+        _usual_mode(tmp, directory=False)
         with os.fdopen(fd, mode, **open_kwargs) as fh:
             yield fh
         os.replace(tmp, path)
@@ -58,6 +70,7 @@ def atomic_dir(path: str | os.PathLike) -> Iterator[Path]:
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent))
     try:
+        _usual_mode(tmp, directory=True)
         yield tmp
         old = None
         if path.exists():
