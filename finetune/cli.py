@@ -23,7 +23,9 @@ def _add_train(sub) -> None:
         epilog="multi-GPU / multi-process: torchrun --nproc-per-node 8 -m finetune train CONFIG.yaml\n"
         "  or: accelerate launch --config_file fsdp.yaml -m finetune train CONFIG.yaml",
     )
-    p.add_argument("config", nargs="?", help="YAML file with training keys (see docs/readme/finetune.md)")
+    p.add_argument(
+        "config", nargs="?", help="YAML file with training keys (keys: finetune/config.py; README 'finetune: Train')"
+    )
     p.add_argument("--set", action="append", metavar="KEY=VALUE", help="override any config key (repeatable)")
     keys = p.add_argument_group("config keys (each overrides the YAML)")
     for name, f in FIELDS.items():
