@@ -2,7 +2,8 @@
 
 Counting and grouping happen in SQL; statistics come from the packages' public functions (evalkit.ratings,
 evalkit.agreement, evalkit.suites, finetune.plan). A package that isn't importable raises `Unavailable`, which the
-page turns into a clear message instead of a traceback."""
+page turns into a clear message instead of a traceback; data the statistics refuse raises their ValueError, which the
+page shows as the message it is."""
 
 from __future__ import annotations
 

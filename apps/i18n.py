@@ -10,9 +10,17 @@ from __future__ import annotations
 
 import importlib
 
+from workbench import verdicts
 from workbench.messages import is_message
 
 LANGUAGES = {"en": "English", "ko": "한국어"}
+# what a page calls each pairwise verdict (workbench.verdicts): (English, Korean)
+VERDICT_WORDS = {
+    verdicts.A: ("A", "A"),
+    verdicts.B: ("B", "B"),
+    verdicts.TIE: ("tie", "비슷함"),
+    verdicts.BOTHBAD: ("both bad", "둘 다 나쁨"),
+}
 
 # key: (English, Korean)
 MESSAGES: dict[str, tuple[str, str]] = {
@@ -163,10 +171,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "ag.n_items": ("Items", "항목 수"),
     "ag.kind_human": ("human", "사람"),
     "ag.kind_llm": ("LLM", "LLM"),
-    "ag.verdict_A": ("A", "A"),
-    "ag.verdict_B": ("B", "B"),
-    "ag.verdict_tie": ("tie", "비슷함"),
-    "ag.verdict_bothbad": ("both bad", "둘 다 나쁨"),
+    **{f"ag.verdict_{v}": words for v, words in VERDICT_WORDS.items()},
     # suites
     "su.title": ("Suites", "테스트 스위트"),
     "su.empty": (

@@ -10,7 +10,6 @@ Both give the same point estimate (checked here too). Writes benchmarks/results/
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import platform
 import time
@@ -21,6 +20,8 @@ import numpy as np
 import pandas as pd
 
 from evalkit.agreement import agreement_report, krippendorff_alpha
+from workbench import verdicts
+from workbench.atomic import write_json
 
 
 def main() -> None:
@@ -36,7 +37,7 @@ def main() -> None:
         [np.where(rng.random(args.items) < 0.7, truth, rng.integers(0, 3, args.items)) for _ in range(args.raters)]
     ).astype(float)
     data[rng.random(data.shape) < 0.2] = np.nan
-    labels = np.array(["A", "B", "tie"])
+    labels = np.array([verdicts.A, verdicts.B, verdicts.TIE])
     rows = [
         {"item_id": f"q{i}", "rater": f"r{r}", "rating": labels[int(data[r, i])]}
         for r in range(args.raters)
@@ -72,9 +73,7 @@ def main() -> None:
         "peer_timed_rounds": args.peer_rounds,
         "speedup": round(peer_s / ours_s, 1),
     }
-    out = Path(__file__).with_name("results") / "agreement.json"
-    out.parent.mkdir(exist_ok=True)
-    out.write_text(json.dumps(result, indent=2) + "\n")
+    write_json(Path(__file__).with_name("results") / "agreement.json", result)
     print(f"{args.items} items × {args.raters} raters, {args.rounds} bootstrap resamples")
     print(f"  ours (whole agreement report, every figure with a CI): {ours_s:.2f} s")
     print(f"  krippendorff package (alpha only, {args.peer_rounds} resamples timed, scaled): {peer_s:.2f} s")

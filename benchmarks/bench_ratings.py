@@ -11,7 +11,6 @@ output). Writes benchmarks/results/ratings.json.
 from __future__ import annotations
 
 import argparse
-import json
 import math
 import os
 import platform
@@ -23,6 +22,10 @@ import pandas as pd
 from scipy.special import expit
 
 from evalkit.ratings import leaderboard
+from workbench import verdicts
+from workbench.atomic import write_json
+
+A_WINS, B_WINS, TIE, BOTH_BAD = (verdicts.to_winner(v) for v in verdicts.PAIRWISE)
 
 
 def battles(n: int, m: int, seed: int) -> tuple[pd.DataFrame, np.ndarray]:
@@ -35,7 +38,7 @@ def battles(n: int, m: int, seed: int) -> tuple[pd.DataFrame, np.ndarray]:
     tie = rng.random(n) < 0.1
     names = np.array([f"model-{i:02d}" for i in range(m)])
     return pd.DataFrame(
-        {"model_a": names[a], "model_b": names[b], "winner": np.where(tie, "tie", np.where(win, "model_a", "model_b"))}
+        {"model_a": names[a], "model_b": names[b], "winner": np.where(tie, TIE, np.where(win, A_WINS, B_WINS))}
     ), true
 
 
@@ -48,8 +51,8 @@ def lr_elo(df: pd.DataFrame, models: pd.Series):
     X = np.zeros((n, len(models)))
     X[np.arange(n), models[d2["model_a"]].to_numpy()] = math.log(10)
     X[np.arange(n), models[d2["model_b"]].to_numpy()] = -math.log(10)
-    Y = np.array(d2["winner"] == "model_a", dtype=float)
-    tie = np.array(d2["winner"].str.startswith("tie"))
+    Y = np.array(d2["winner"] == A_WINS, dtype=float)
+    tie = np.array(d2["winner"].isin([TIE, BOTH_BAD]))
     tie[len(tie) // 2 :] = False
     Y[tie] = 1.0
     lr = LogisticRegression(fit_intercept=False, C=np.inf, tol=1e-6, max_iter=1000).fit(X, Y)
@@ -119,10 +122,7 @@ def main() -> None:
         "max_rating_diff_elo": round(agree, 4),
         "command": "python benchmarks/bench_ratings.py",
     }
-    Path(args.out).parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(args.out).with_suffix(".json.tmp")
-    tmp.write_text(json.dumps(out, indent=2) + "\n")
-    os.replace(tmp, args.out)
+    write_json(args.out, out)
     print(f"wrote {args.out}")
 
 

@@ -22,6 +22,24 @@ class UserError(Exception):
         return self.message if not self.hint else f"{self.message}\n  hint: {self.hint}"
 
 
+class InputError(ValueError):
+    """Data a pure function can't use (a table to validate, a statistic's argument): a ValueError, so the function
+    needs no CLI, carrying the hint a person needs; `user_error` makes it the CLI's UserError (exit 2)."""
+
+    def __init__(self, message: str, hint: str | None = None):
+        super().__init__(message)
+        self.message = message
+        self.hint = hint
+
+    def __str__(self) -> str:
+        return self.message if not self.hint else f"{self.message}\n  hint: {self.hint}"
+
+
+def user_error(e: ValueError) -> UserError:
+    """A pure function's ValueError as a UserError with the same message and hint, for a CLI or a page to show."""
+    return UserError(getattr(e, "message", str(e)), hint=getattr(e, "hint", None))
+
+
 class ModelError(UserError):
     """A model could not be loaded or an endpoint failed after its retries."""
 

@@ -7,7 +7,8 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
-from apps import data, sessions, ui
+from apps import data, ui
+from evalkit import sessions
 
 t = ui.t
 ui.require_admin()
@@ -36,7 +37,11 @@ def _report(url: str, sid: str, judge, n_ratings: int):
     return data.agreement_data(ui.store(), session_id=sid, judge=judge)
 
 
-report = ui.load_or_stop(lambda: _report(store.url, sid, judge, int(raters["n"].sum())), "ag.too_few")
+try:
+    report = ui.load_or_stop(lambda: _report(store.url, sid, judge, int(raters["n"].sum())), "ag.too_few")
+except ValueError as e:  # ratings the statistics refuse (evalkit.agreement says why and what to do)
+    st.error(str(e))
+    st.stop()
 
 
 def _fig_rows(figs: dict, names) -> pd.DataFrame:

@@ -34,7 +34,11 @@ def _load():
     return _board(store.url, suite, judge_kind, method, n) if n else None
 
 
-board = ui.load_or_stop(_load, "lb.empty")
+try:
+    board = ui.load_or_stop(_load, "lb.empty")
+except ValueError as e:  # battles the fit refuses (evalkit.ratings says why and what to do)
+    st.error(str(e))
+    st.stop()
 
 rows = pd.DataFrame(
     {

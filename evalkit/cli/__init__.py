@@ -19,7 +19,7 @@ SUBCOMMANDS = [
     suites.add_compare,
     agree.add_agree,
     judge.add_judge,
-    agree.add_ratings_io,
+    agree.add_verdicts_io,
 ]
 
 

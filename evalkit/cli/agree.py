@@ -1,4 +1,4 @@
-"""Agreement between raters, and verdict files in and out of the store."""
+"""Agreement between raters (`agree`), and verdict files in and out of the store (`ratings-import`/`-export`)."""
 
 from __future__ import annotations
 
@@ -34,32 +34,11 @@ def add_agree(sub) -> None:
     p.set_defaults(func=_agree)
 
 
-def _agree_frame(paths):
-    import pandas as pd
-
-    from evalkit.ratings_io import ratings_to_agree_rows, read_records, records_to_ratings
-
-    frames = []
-    for path in paths:
-        records = list(read_records(path))
-        layout, rows = records_to_ratings(path, records)
-        if layout == "agree":
-            recs = [{**r, "_line": f"{path}:{n}"} for n, r in records]
-        else:
-            recs = [
-                {**a, "_line": f"{path}:{r['raw'].get('line', '?') if isinstance(r.get('raw'), dict) else '?'}"}
-                for r, a in zip(rows, ratings_to_agree_rows(rows))
-            ]
-        frames.append(pd.DataFrame(recs))
-    return pd.concat(frames, ignore_index=True)
-
-
 def _agree(args) -> int:
-    import json
-    import os
-    import tempfile
-
     from evalkit.agreement import agreement_report, report_text
+    from evalkit.verdicts_io import agree_table, read_records
+    from workbench.atomic import write_json
+    from workbench.errors import user_error
 
     items = None
     if args.items:
@@ -68,24 +47,20 @@ def _agree(args) -> int:
 
             items = [c.id for c in load_suite(args.items).cases]
         else:
-            from evalkit.ratings_io import read_records
-
             items = [str(r.get("item_id") or r.get("id")) for _, r in read_records(args.items)]
-    report = agreement_report(
-        _agree_frame(args.ratings),
-        level=args.level,
-        judge=args.judge,
-        bootstrap=args.bootstrap,
-        seed=args.seed,
-        items=items,
-    )
+    try:
+        report = agreement_report(
+            agree_table(args.ratings),
+            level=args.level,
+            judge=args.judge,
+            bootstrap=args.bootstrap,
+            seed=args.seed,
+            items=items,
+        )
+    except ValueError as e:  # bad ratings: the message names the file:line
+        raise user_error(e) from None
     if args.json:
-        d = os.path.dirname(os.path.abspath(args.json))
-        os.makedirs(d, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=d, suffix=".tmp")
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            json.dump(report, f, indent=2, ensure_ascii=False)
-        os.replace(tmp, args.json)
+        write_json(args.json, report)
     print(report_text(report))
     if report["n_raters"] < 2:
         print(f"error: only one rater ({report['raters'][0]}): agreement needs two or more", file=sys.stderr)
@@ -93,14 +68,24 @@ def _agree(args) -> int:
     return 0
 
 
-def add_ratings_io(sub) -> None:
-    p = sub.add_parser("ratings-import", help="import human/LLM ratings (JSONL/CSV, MT-Bench layout) into the store")
+def add_verdicts_io(sub) -> None:
+    """`ratings-import` / `ratings-export` (human and LLM verdicts in and out of the store), with the aliases
+    `verdicts-import` / `verdicts-export`."""
+    p = sub.add_parser(
+        "ratings-import",
+        aliases=["verdicts-import"],
+        help="import human/LLM verdicts (JSONL/CSV, MT-Bench layout) into the store",
+    )
     p.add_argument("file", metavar="FILE")
     p.add_argument("--layout", choices=["native", "agree", "mtbench"], help="default: recognised from the columns")
     p.add_argument("--rater-kind", choices=["human", "llm"], help="override every row's rater kind")
     store_arg(p)
-    p.set_defaults(func=_ratings_import)
-    p = sub.add_parser("ratings-export", help="export the store's ratings to JSONL/CSV (native, agree or MT-Bench)")
+    p.set_defaults(func=_verdicts_import)
+    p = sub.add_parser(
+        "ratings-export",
+        aliases=["verdicts-export"],
+        help="export the store's verdicts to JSONL/CSV (native, agree or MT-Bench)",
+    )
     p.add_argument("file", metavar="FILE", help=".jsonl or .csv")
     p.add_argument(
         "--layout",
@@ -108,19 +93,19 @@ def add_ratings_io(sub) -> None:
         default="native",
         help="agree: item_id,rater,rating for `evalkit agree`; mtbench: question_id,model_a,... ",
     )
-    p.add_argument("--run", metavar="RUN", help="only ratings of this run (id or prefix)")
+    p.add_argument("--run", metavar="RUN", help="only verdicts of this run (id or prefix)")
     p.add_argument("--rater-kind", choices=["human", "llm"])
     p.add_argument("--kind", choices=["pairwise", "single"])
     store_arg(p)
-    p.set_defaults(func=_ratings_export)
+    p.set_defaults(func=_verdicts_export)
 
 
-def _ratings_import(args) -> int:
-    from evalkit.ratings_io import import_ratings
+def _verdicts_import(args) -> int:
+    from evalkit.verdicts_io import import_verdicts
     from workbench.store import open_store
 
     store = open_store(args.store)
-    got = import_ratings(store, args.file, layout=args.layout, rater_kind=args.rater_kind)
+    got = import_verdicts(store, args.file, layout=args.layout, rater_kind=args.rater_kind)
     print(
         f"imported {got['ratings']} ratings ({got['layout']} layout) on {got['items']} items from "
         f"{len(got['raters'])} raters into run {got['run_id'][:8]} in {store.url}"
@@ -128,12 +113,12 @@ def _ratings_import(args) -> int:
     return 0
 
 
-def _ratings_export(args) -> int:
-    from evalkit.ratings_io import export_ratings
+def _verdicts_export(args) -> int:
+    from evalkit.verdicts_io import export_verdicts
     from workbench.store import open_store
 
     store = open_store(args.store)
-    n = export_ratings(
+    n = export_verdicts(
         store, args.file, layout=args.layout, run_id=args.run, rater_kind=args.rater_kind, kind=args.kind
     )
     print(f"wrote {n} ratings ({args.layout} layout) to {args.file}")

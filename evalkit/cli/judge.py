@@ -54,7 +54,7 @@ def add_judge(sub) -> None:
 
 
 def _judge(args) -> int:
-
+    from evalkit.judges.record import HUMAN_REFERENCE
     from evalkit.judges.run import Contestant, answers_from_run, judge_contestants, load_items
     from workbench.errors import UserError
     from workbench.store import open_store
@@ -81,7 +81,12 @@ def _judge(args) -> int:
         return _print_judged(summary, store, args.json)
     if not args.models:
         raise UserError("--models A B is required with --suite or --data")
-    items = load_items(suite=args.suite, data=args.data, limit=args.limit, offset=args.offset)
+    if args.suite:  # evalkit's reading of the suite: its assertions are checked too
+        from evalkit.suites import load_suite
+
+        items = load_items(suite=load_suite(args.suite), limit=args.limit, offset=args.offset)
+    else:
+        items = load_items(data=args.data, limit=args.limit, offset=args.offset)
     temps, systems = per_model(args.temperature, "temperature"), per_model(args.system, "system")
     names = args.names or ["", ""]
     contestants = [
@@ -93,7 +98,7 @@ def _judge(args) -> int:
     if args.from_run:
         ids = [it["item_id"] for it in items]
         for c in contestants:
-            if c.spec != "human-reference":
+            if c.spec != HUMAN_REFERENCE:
                 c.answers = answers_from_run(store, args.from_run, c.spec, ids)
     summary = judge_contestants(
         args.judge,
@@ -111,16 +116,16 @@ def _judge(args) -> int:
 
 
 def _print_judged(summary: dict, store, json_path: str | None) -> int:
-    import json
-    import os
-    import tempfile
+    from workbench import verdicts
+    from workbench.atomic import write_json
 
     for v in summary["verdicts"]:
         print(f"{v['item_id']:<28} {v['winner']:<9} (order AB: {v['order_AB']}, order BA: {v['order_BA']})")
     c = summary["counts"]
     who = f"{summary['model_a']} (A) vs {summary['model_b']} (B)" if "model_a" in summary else "answer A vs answer B"
     print(f"\n{who}, judged by {summary['judge']} ({summary['method']}) on {summary['items']} items in both orders:")
-    print(f"  A wins {c['A']}, B wins {c['B']}, ties {c['tie']}, both bad {c['bothbad']}, unparsed {c['unparsed']}")
+    a, b, tie, bothbad, unparsed = (c[v] for v in (*verdicts.PAIRWISE, verdicts.UNPARSED))
+    print(f"  A wins {a}, B wins {b}, ties {tie}, both bad {bothbad}, unparsed {unparsed}")
     pc = summary["position_consistency"]
     print(f"  position consistency: {'n/a (no item readable in both orders)' if pc is None else f'{pc:.2f}'}")
     for model, w in summary.get("winrate_vs_human_reference", {}).items():
@@ -129,8 +134,5 @@ def _print_judged(summary: dict, store, json_path: str | None) -> int:
     if summary.get("run_id"):
         print(f"  stored run {summary['run_id'][:8]} (ratings + battles) in {store.url}")
     if json_path:
-        fd, tmp = tempfile.mkstemp(dir=os.path.dirname(os.path.abspath(json_path)), suffix=".tmp")
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            json.dump(summary, f, indent=2, ensure_ascii=False)
-        os.replace(tmp, json_path)
+        write_json(json_path, summary)
     return 0

@@ -9,38 +9,17 @@ from workbench.cli import store_arg
 
 
 def print_leaderboard(lb: dict, title: str) -> None:
+    """The leaderboard table on stdout, its notes under it (warnings on stderr)."""
     from rich.console import Console
-    from rich.table import Table
 
-    table = Table(title=title)
-    for col, just in (
-        ("rank", "right"),
-        ("model", "left"),
-        ("rating", "right"),
-        ("95% CI", "right"),
-        ("battles", "right"),
-    ):
-        table.add_column(col, justify=just)
-    for i, m in enumerate(lb["models"], 1):
-        r = lb["ratings"][m]
-        ci = lb.get("ci", {}).get(m)
-        table.add_row(
-            str(lb.get("rank", {}).get(m, i)),
-            m,
-            f"{r:.1f}",
-            f"{ci[0] - r:+.1f} / {ci[1] - r:+.1f}" if ci else "",
-            str(lb["battles_per_model"][m]),
-        )
-    Console().print(table)
-    if lb.get("style"):
-        print(f"length effect: {lb['style']['length_coef_elo']:+.1f} Elo per typical length difference")
-    if lb.get("unbounded"):
-        print(
-            "note: some groups never won (or never lost) against the rest: "
-            + "; ".join("{" + ", ".join(g) + "}" for g in lb["unbounded"])
-            + f"; their ratings are held finite by the prior ({lb['settings']['prior']} virtual ties per model)",
-            file=sys.stderr,
-        )
+    from evalkit.ratings.render import leaderboard_notes, leaderboard_table
+
+    Console().print(leaderboard_table(lb, title))
+    lines, warnings = leaderboard_notes(lb)
+    for line in lines:
+        print(line)
+    for line in warnings:
+        print(line, file=sys.stderr)
 
 
 def add_ratings(sub) -> None:
@@ -96,7 +75,7 @@ def add_ratings(sub) -> None:
 
 def _ratings(args) -> int:
     from evalkit.ratings import DEFAULT_PRIOR, leaderboard
-    from workbench.errors import UserError
+    from workbench.errors import UserError, user_error
 
     if args.battles:
         from evalkit.tournament import read_battles
@@ -115,18 +94,21 @@ def _ratings(args) -> int:
             )
     else:
         raise UserError("give a battles file or --run RUN", hint="evalkit ratings battles.csv --bootstrap 1000")
-    lb = leaderboard(
-        df,
-        method=args.method,
-        bootstrap=args.bootstrap,
-        seed=args.seed,
-        anchor=args.anchor,
-        style_control=args.style_control,
-        prior=DEFAULT_PRIOR if args.prior is None else args.prior,
-        k=args.k,
-        disconnected="split" if args.split_components else "error",
-        where=where,
-    )
+    try:
+        lb = leaderboard(
+            df,
+            method=args.method,
+            bootstrap=args.bootstrap,
+            seed=args.seed,
+            anchor=args.anchor,
+            style_control=args.style_control,
+            prior=DEFAULT_PRIOR if args.prior is None else args.prior,
+            k=args.k,
+            disconnected="split" if args.split_components else "error",
+            where=where,
+        )
+    except ValueError as e:  # bad battles or options: the message names the file:line
+        raise user_error(e) from None
     print_leaderboard(
         lb, f"{'Bradley-Terry' if args.method == 'bt' else 'online Elo'} ratings: {lb['battles']} battles from {source}"
     )
@@ -150,22 +132,21 @@ def add_battles_import(sub) -> None:
 
 
 def _battles(args) -> int:
-    import os
-    import tempfile
-
     from evalkit.tournament import battles_frame, import_battles
+    from workbench.atomic import atomic_file
+    from workbench.errors import user_error
     from workbench.store import open_store
 
     store = open_store(args.store)
     if args.action == "import":
-        run_id, n = import_battles(store, args.file, judge=args.judge, suite=args.suite)
+        try:
+            run_id, n = import_battles(store, args.file, judge=args.judge, suite=args.suite)
+        except ValueError as e:  # a bad row (evalkit.ratings.prepare): the message names the file:line
+            raise user_error(e) from None
         print(f"imported {n} battles from {args.file} as run {run_id[:8]} in {store.url}")
         return 0
     df = battles_frame(store, run_id=args.run)
-    target = os.path.abspath(args.file)
-    fd, tmp = tempfile.mkstemp(dir=os.path.dirname(target), prefix=".tmp-", suffix=".csv")
-    os.close(fd)
-    df.to_csv(tmp, index=False)
-    os.replace(tmp, target)
+    with atomic_file(args.file, "w", newline="") as fh:
+        df.to_csv(fh, index=False)
     print(f"wrote {len(df)} battles to {args.file}")
     return 0

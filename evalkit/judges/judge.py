@@ -13,8 +13,10 @@ from pathlib import Path
 
 import yaml
 
-from evalkit.judges.parse import UNPARSED, parse_pair_verdict, parse_pass_fail, parse_score
+from evalkit.judges.parse import parse_pair_verdict, parse_pass_fail, parse_score
+from workbench import verdicts
 from workbench.errors import UserError
+from workbench.verdicts import UNPARSED
 
 __all__ = [
     "JUDGE_PARAMS",
@@ -31,13 +33,12 @@ __all__ = [
 PROMPTS_DIR = Path(__file__).with_name("prompts")
 # Greedy and short: a verdict needs a sentence or two and the marker. Part of every cache key.
 JUDGE_PARAMS = {"max_new_tokens": 192, "temperature": 0.0, "seed": 0}
-_SWAP = {"A": "B", "B": "A"}
 
 
 @dataclass
 class SingleVerdict:
     score: float | None
-    verdict: str  # score | pass | fail | unparsed
+    verdict: str  # score | pass | fail | unparsed (workbench.verdicts: GRADED, SINGLE, UNPARSED)
     raw: str
     parsed: bool
     prompt: list = field(default_factory=list, repr=False)
@@ -46,7 +47,7 @@ class SingleVerdict:
 @dataclass
 class PairVerdict:
     item_id: str
-    winner: str  # A | B | tie | bothbad | unparsed, in the item's own A/B frame
+    winner: str  # A | B | tie | bothbad | unparsed (workbench.verdicts), in the item's own A/B frame
     per_order: list[dict]  # [{"order": "AB"|"BA", "verdict": as shown, "mapped": in the item's frame, "raw": text}]
     raw: str
 
@@ -190,11 +191,15 @@ def rubric_grade_many(
     for prompt, text in zip(prompts, _generate(judge, prompts, store, params)):
         if scale in (None, "pass_fail", "pass/fail"):
             v = parse_pass_fail(text)
-            out.append(SingleVerdict(None if v == UNPARSED else float(v == "pass"), v, text, v != UNPARSED, prompt))
+            out.append(
+                SingleVerdict(None if v == UNPARSED else float(v == verdicts.PASS), v, text, v != UNPARSED, prompt)
+            )
         else:
             score = parse_score(text, tuple(scale))
             out.append(
-                SingleVerdict(score, "score" if score is not None else UNPARSED, text, score is not None, prompt)
+                SingleVerdict(
+                    score, verdicts.GRADED if score is not None else UNPARSED, text, score is not None, prompt
+                )
             )
     return out
 
@@ -204,7 +209,7 @@ def combine_orders(first: str, second_mapped: str) -> str:
     disagreeing orders make a tie. If either order is unreadable the pair is "unparsed"."""
     if UNPARSED in (first, second_mapped):
         return UNPARSED
-    return first if first == second_mapped else "tie"
+    return first if first == second_mapped else verdicts.TIE
 
 
 def _logprob_verdicts(judge, prompts: list, store) -> list[str]:
@@ -219,26 +224,23 @@ def _logprob_verdicts(judge, prompts: list, store) -> list[str]:
     contexts = [
         tok.apply_chat_template(p, tokenize=False, add_generation_prompt=True) + "Final verdict:" for p in prompts
     ]
-    requests = [(c, f" [[{m}]]") for c in contexts for m in _LOGPROB_MARKERS]
+    requests = [(c, f" [[{m}]]") for c in contexts for m in verdicts.MARKERS]
     if store is not None:
         from workbench.models.cache import cached_loglikelihood
 
         lls = cached_loglikelihood(judge, store, requests)
     else:
         lls = judge.loglikelihood(requests)
-    out = []
+    out, k = [], len(verdicts.MARKERS)
     for i in range(len(prompts)):
-        scores = [lls[i * len(_LOGPROB_MARKERS) + k][0] for k in range(len(_LOGPROB_MARKERS))]
-        best = _LOGPROB_MARKERS[max(range(len(scores)), key=scores.__getitem__)]
+        scores = [lls[i * k + j][0] for j in range(k)]
+        best = verdicts.MARKERS[max(range(k), key=scores.__getitem__)]
         out.append(
             "logprob "
-            + " ".join(f"{m}={s:.3f}" for m, s in zip(_LOGPROB_MARKERS, scores))
+            + " ".join(f"{m}={s:.3f}" for m, s in zip(verdicts.MARKERS, scores))
             + f"\nFinal verdict: [[{best}]]"
         )
     return out
-
-
-_LOGPROB_MARKERS = ("A", "B", "C", "D")
 
 
 def pairwise_judge(
@@ -273,7 +275,7 @@ def pairwise_judge(
     for i, it in enumerate(items):
         t_ab, t_ba = texts[2 * i], texts[2 * i + 1]
         v_ab, v_ba = parse_pair_verdict(t_ab), parse_pair_verdict(t_ba)
-        m_ba = _SWAP.get(v_ba, v_ba)
+        m_ba = verdicts.swap(v_ba)
         per_order = [
             {"order": "AB", "verdict": v_ab, "mapped": v_ab, "raw": t_ab},
             {"order": "BA", "verdict": v_ba, "mapped": m_ba, "raw": t_ba},

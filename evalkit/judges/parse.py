@@ -11,29 +11,12 @@ import json
 import math
 import re
 
+from workbench.verdicts import FAIL, JUDGE_SPELLINGS, PASS, SINGLE_SPELLINGS, UNPARSED
+
 __all__ = ["UNPARSED", "parse_pair_verdict", "parse_pass_fail", "parse_score"]
 
-UNPARSED = "unparsed"
-
-# [[A]], [[ B ]], [[C]], [[D]], [[A>B]], [[B>A]], [[A=B]], [[tie]], [[both bad]]
+# [[A]], [[ B ]], [[C]], [[D]], [[A>B]], [[B>A]], [[A=B]], [[tie]], [[both bad]]; names: workbench.verdicts
 _PAIR = re.compile(r"\[\[\s*(A>>?B|B>>?A|A\s*=\s*B|A|B|C|D|tie|both[ _-]?bad)\s*\]\]", re.IGNORECASE)
-_PAIR_NAMES = {
-    "a": "A",
-    "b": "B",
-    "c": "tie",
-    "d": "bothbad",
-    "tie": "tie",
-    "a=b": "tie",
-    "a>b": "A",
-    "a>>b": "A",
-    "b>a": "B",
-    "b>>a": "B",
-    "bothbad": "bothbad",
-    "assistanta": "A",
-    "answera": "A",
-    "assistantb": "B",
-    "answerb": "B",
-}
 
 
 def _norm(label: str) -> str:
@@ -46,8 +29,7 @@ _SCORE = re.compile(r"\[\[\s*(-?\d+(?:\.\d+)?)\s*(?:/\s*\d+(?:\.\d+)?)?\s*\]\]")
 _SCORE_LINE = re.compile(
     r"(?:rating|score|grade|평점|점수)\s*[:：=]\s*\[?\s*(-?\d+(?:\.\d+)?)\s*(?:/\s*\d+)?\s*\]?", re.IGNORECASE
 )
-_PASS = re.compile(r"\[\[\s*(pass|fail|통과|불통과|탈락)\s*\]\]", re.IGNORECASE)
-_PASS_NAMES = {"pass": "pass", "fail": "fail", "통과": "pass", "불통과": "fail", "탈락": "fail"}
+_PASS = re.compile(r"\[\[\s*(" + "|".join(SINGLE_SPELLINGS) + r")\s*\]\]", re.IGNORECASE)
 _VERDICT_LINE = re.compile(r"verdict|rating|score|decision|판정|점수|평점|결정", re.IGNORECASE)
 _JSON = re.compile(r"\{[^{}]*\}", re.DOTALL)
 
@@ -93,14 +75,14 @@ def _json_value(text: str, keys: tuple[str, ...]):
 def parse_pair_verdict(text: str) -> str:
     """ "A", "B", "tie", "bothbad" or "unparsed" from a pairwise judge's output."""
     text = text or ""
-    got = _pick(text, _PAIR, lambda m: _PAIR_NAMES[_norm(m.group(1))])
+    got = _pick(text, _PAIR, lambda m: JUDGE_SPELLINGS[_norm(m.group(1))])
     if got is not None:
         return got
     value = _json_value(text, ("verdict", "winner", "better", "answer", "choice", "result"))
     if isinstance(value, str):
         v = _norm(value.strip().strip("[]"))
-        if v in _PAIR_NAMES:
-            return _PAIR_NAMES[v]
+        if v in JUDGE_SPELLINGS:
+            return JUDGE_SPELLINGS[v]
     return UNPARSED
 
 
@@ -127,12 +109,12 @@ def parse_score(text: str, scale: tuple[float, float] = (1, 10)) -> float | None
 def parse_pass_fail(text: str) -> str:
     """ "pass", "fail" or "unparsed" from "[[PASS]]"/"[[FAIL]]" or {"verdict": "pass"}."""
     text = text or ""
-    got = _pick(text, _PASS, lambda m: _PASS_NAMES[m.group(1).lower()])
+    got = _pick(text, _PASS, lambda m: SINGLE_SPELLINGS[m.group(1).lower()])
     if got is not None:
         return got
     value = _json_value(text, ("verdict", "result", "pass", "decision"))
     if isinstance(value, bool):
-        return "pass" if value else "fail"
-    if isinstance(value, str) and value.strip().lower() in _PASS_NAMES:
-        return _PASS_NAMES[value.strip().lower()]
+        return PASS if value else FAIL
+    if isinstance(value, str) and value.strip().lower() in SINGLE_SPELLINGS:
+        return SINGLE_SPELLINGS[value.strip().lower()]
     return UNPARSED

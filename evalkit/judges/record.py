@@ -1,28 +1,21 @@
-"""Verdicts in the results store (`ratings`, plus `battles` for Elo) and win rates against human answers."""
+"""Judges' verdicts into the results store (`ratings`, plus `battles` for Elo) and win rates against human answers.
+
+Reading the `ratings` table back, and verdict files in and out, is `evalkit.verdicts_io`'s."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 
 import numpy as np
-import sqlalchemy as sa
 
 from evalkit.judges.judge import PairVerdict, SingleVerdict
 from workbench.store import Store, schema
+from workbench.verdicts import PAIRWISE, SCORE, WINNER, swap, to_winner
 
-__all__ = [
-    "HUMAN_REFERENCE",
-    "BATTLE_WINNER",
-    "read_ratings",
-    "record_pair_verdicts",
-    "record_single_verdicts",
-    "reference_winrates",
-]
+__all__ = ["HUMAN_REFERENCE", "record_pair_verdicts", "record_single_verdicts", "reference_winrates"]
 
 # The contestant whose answers are the human-written reference answers of a suite or dataset.
 HUMAN_REFERENCE = "human-reference"
-# ratings.verdict (A/B frame) -> battles.winner (the Elo helper's and FastChat's vocabulary)
-BATTLE_WINNER = {"A": "model_a", "B": "model_b", "tie": "tie", "bothbad": "tie (bothbad)"}
 
 
 def record_pair_verdicts(
@@ -62,7 +55,7 @@ def record_pair_verdicts(
                 raw={"per_order": v.per_order, "reference": it.get("reference")},
             )
         )
-        if battles and v.winner in BATTLE_WINNER:
+        if battles and v.winner in WINNER:
             fights.append(
                 dict(
                     run_id=run_id,
@@ -70,7 +63,7 @@ def record_pair_verdicts(
                     item_id=v.item_id,
                     model_a=it.get("model_a") or model_a,
                     model_b=it.get("model_b") or model_b,
-                    winner=BATTLE_WINNER[v.winner],
+                    winner=to_winner(v.winner),
                     judge=rater,
                     judge_kind=rater_kind,
                     len_a=len(it.get("answer_a") or ""),
@@ -113,22 +106,6 @@ def record_single_verdicts(
     return store.insert(schema.ratings, rows)
 
 
-def read_ratings(
-    store: Store, *, run_id: str | None = None, kind: str | None = None, rater_kind: str | None = None
-) -> list[dict]:
-    """Rows of the `ratings` table (optionally of one run, kind or rater kind), oldest first."""
-    t = schema.ratings
-    q = sa.select(t).order_by(t.c.id)
-    if run_id:
-        q = q.where(t.c.run_id.like(f"{run_id}%"))
-    if rater_kind:
-        q = q.where(t.c.rater_kind == rater_kind)
-    if kind:
-        q = q.where(t.c.kind == kind)
-    with store.engine.connect() as conn:
-        return [dict(r) for r in conn.execute(q).mappings()]
-
-
 def reference_winrates(
     rows: Sequence[dict], *, bootstrap: int = 1000, seed: int = 0, reference: str = HUMAN_REFERENCE
 ) -> dict:
@@ -137,12 +114,12 @@ def reference_winrates(
     per_model: dict[str, list[float]] = {}
     for r in rows:
         v = r.get("verdict") or r.get("winner")
-        if v not in ("A", "B", "tie", "bothbad"):
+        if v not in PAIRWISE:
             continue
         if r.get("model_b") == reference and r.get("model_a") != reference:
-            model, score = r["model_a"], {"A": 1.0, "B": 0.0}.get(v, 0.5)
+            model, score = r["model_a"], SCORE[v]
         elif r.get("model_a") == reference and r.get("model_b") != reference:
-            model, score = r["model_b"], {"B": 1.0, "A": 0.0}.get(v, 0.5)
+            model, score = r["model_b"], SCORE[swap(v)]
         else:
             continue
         per_model.setdefault(model, []).append(score)

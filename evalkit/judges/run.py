@@ -12,9 +12,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from evalkit.judges.judge import JUDGE_PARAMS, pairwise_judge
+from evalkit.judges.judge import JUDGE_PARAMS, PairVerdict, pairwise_judge
 from evalkit.judges.record import HUMAN_REFERENCE, record_pair_verdicts, reference_winrates
+from evalkit.verdicts_io import read_records
+from workbench import verdicts
 from workbench.errors import UserError
+from workbench.suitefile import SuiteFile, load_suite
 
 __all__ = ["Contestant", "answers_from_run", "judge_contestants", "judge_pairs", "load_items", "load_pairs"]
 
@@ -55,62 +58,65 @@ def _suite_reference(case) -> str | None:
         if isinstance(case.vars.get(key), str) and case.vars[key].strip():
             return case.vars[key]
     for check in getattr(case, "checks", []):
+        params = check if isinstance(check, dict) else check.params  # a spec as written, or a parsed check
         for key in ("reference", "value"):
-            v = (check.params or {}).get(key)
+            v = (params or {}).get(key)
             if isinstance(v, str) and len(v) > 20:
                 return v
     return None
 
 
 def load_items(
-    *, suite: str | None = None, data: str | None = None, limit: int | None = None, offset: int = 0
+    *, suite: str | Path | SuiteFile | None = None, data: str | None = None, limit: int | None = None, offset: int = 0
 ) -> list[dict]:
-    """Pairwise items {item_id, question, reference} from a suite's cases or a Q/A file (CSV/JSONL)."""
+    """Pairwise items {item_id, question, reference} from a suite's cases (a suite file, or one already loaded) or a
+    Q/A file (CSV/JSONL)."""
     if bool(suite) == bool(data):
         raise UserError("give exactly one of --suite or --data")
-    items = []
-    if suite:
-        from evalkit.suites import load_suite
-
-        s = load_suite(suite)
-        for case in s.cases:
-            items.append(
-                {
-                    "item_id": case.id,
-                    "question": _question_text(case.prompt),
-                    "reference": _suite_reference(case),
-                    "system": (case.gen or {}).get("system"),
-                }
-            )
-    else:
-        from evalkit.ratings_io import read_records
-
-        records = list(read_records(data))
-        if not records:
-            raise UserError(f"{data}: no rows")
-        cols = {c.lower(): c for c in records[0][1]}
-        q = next((cols[c] for c in _QUESTION_COLS if c in cols), None)
-        a = next((cols[c] for c in _ANSWER_COLS if c in cols), None)
-        if q is None:
-            raise UserError(
-                f"{data}:1: no question column (looked for {', '.join(_QUESTION_COLS)})",
-                hint="name the question column 'question' and the human answer 'answer'",
-            )
-        seen = set()
-        for line, rec in records:
-            text = str(rec.get(q) or "").strip()
-            if not text or text in seen:  # exact duplicate questions would make duplicate items
-                continue
-            seen.add(text)
-            items.append(
-                {
-                    "item_id": f"{Path(data).stem}:{line}",
-                    "question": text,
-                    "reference": (str(rec.get(a)).strip() or None) if a and rec.get(a) is not None else None,
-                }
-            )
+    items = _suite_items(suite) if suite else _data_items(data)
     items = items[offset:]
     return items[:limit] if limit else items
+
+
+def _suite_items(suite: str | Path | SuiteFile) -> list[dict]:
+    """A suite's cases as items: the question, its reference answer and the suite's system prompt."""
+    s = suite if isinstance(suite, SuiteFile) else load_suite(suite)
+    return [
+        {
+            "item_id": case.id,
+            "question": _question_text(case.prompt),
+            "reference": _suite_reference(case),
+            "system": (case.gen or {}).get("system"),
+        }
+        for case in s.cases
+    ]
+
+
+def _data_items(data: str) -> list[dict]:
+    """A Q/A file's rows as items, named file-stem:line; repeated questions once."""
+    records = read_records(data)
+    cols = {c.lower(): c for c in records[0][1]}
+    q = next((cols[c] for c in _QUESTION_COLS if c in cols), None)
+    a = next((cols[c] for c in _ANSWER_COLS if c in cols), None)
+    if q is None:
+        raise UserError(
+            f"{data}:1: no question column (looked for {', '.join(_QUESTION_COLS)})",
+            hint="name the question column 'question' and the human answer 'answer'",
+        )
+    items, seen = [], set()
+    for line, rec in records:
+        text = str(rec.get(q) or "").strip()
+        if not text or text in seen:  # exact duplicate questions would make duplicate items
+            continue
+        seen.add(text)
+        items.append(
+            {
+                "item_id": f"{Path(data).stem}:{line}",
+                "question": text,
+                "reference": (str(rec.get(a)).strip() or None) if a and rec.get(a) is not None else None,
+            }
+        )
+    return items
 
 
 def answers_from_run(store, run_id: str, model: str, item_ids: Sequence[str]) -> list[str]:
@@ -212,55 +218,63 @@ def judge_contestants(
     ]
     params = {**JUDGE_PARAMS, **(judge_params or {})}
     say(f"judging {len(pairs)} pair(s) in both orders with {judge.name} …")
-    verdicts = pairwise_judge(judge, pairs, lang=lang, store=store, params=params, method=method)
-    counts = Counter(v.winner for v in verdicts)
-    per_order = [(v.per_order[0]["mapped"], v.per_order[1]["mapped"]) for v in verdicts]
-    readable = [(x, y) for x, y in per_order if "unparsed" not in (x, y)]
+    judged = pairwise_judge(judge, pairs, lang=lang, store=store, params=params, method=method)
     summary = {
         "judge": judge.name,
         "model_a": a.name,
         "model_b": b.name,
         "items": len(pairs),
         "lang": lang,
-        "counts": {k: counts.get(k, 0) for k in ("A", "B", "tie", "bothbad", "unparsed")},
-        "position_consistency": round(sum(x == y for x, y in readable) / len(readable), 6) if readable else None,
+        **_tally(judged),
         "judge_params": params,
         "method": method,
-        "verdicts": [
-            {
-                "item_id": v.item_id,
-                "winner": v.winner,
-                "order_AB": v.per_order[0]["verdict"],
-                "order_BA": v.per_order[1]["verdict"],
-            }
-            for v in verdicts
-        ],
+        "verdicts": _verdict_rows(judged),
     }
-    if HUMAN_REFERENCE in (a.spec, b.spec):
-        rows = [{"model_a": a.name, "model_b": b.name, "verdict": v.winner} for v in verdicts]
+    if blind:
+        rows = [{"model_a": a.name, "model_b": b.name, "verdict": v.winner} for v in judged]
         summary["winrate_vs_human_reference"] = reference_winrates(
             rows, bootstrap=bootstrap, seed=seed, reference=a.name if a.spec == HUMAN_REFERENCE else b.name
         )
     if store is not None:
-        run = store.start_run(
-            "judge",
-            f"{a.name} vs {b.name}",
-            model=judge.name,
-            fingerprint=judge.fingerprint,
-            config={
-                "model_a": a.name,
-                "model_b": b.name,
-                "lang": lang,
-                "judge_params": params,
-                "method": method,
-                "contestants": [vars_of(c) for c in contestants],
-            },
+        config = {"model_a": a.name, "model_b": b.name, "lang": lang, "judge_params": params, "method": method}
+        config["contestants"] = [vars_of(c) for c in contestants]
+        summary["run_id"] = _store_run(
+            store, f"{a.name} vs {b.name}", judge, config, judged, pairs, summary, model_a=a.name, model_b=b.name
         )
-        record_pair_verdicts(store, verdicts, pairs, rater=judge.name, model_a=a.name, model_b=b.name, run_id=run)
-        store.finish_run(run, summary={k: v for k, v in summary.items() if k != "verdicts"})
-        summary["run_id"] = run
-    summary["pairs"] = [{**p, "winner": v.winner} for p, v in zip(pairs, verdicts)]
+    summary["pairs"] = [{**p, "winner": v.winner} for p, v in zip(pairs, judged)]
     return summary
+
+
+def _tally(judged: Sequence[PairVerdict]) -> dict:
+    """How often each verdict came, and position consistency: the share of items readable in both orders whose two
+    orders agree (Zheng et al. 2023, §3.3)."""
+    counts = Counter(v.winner for v in judged)
+    both = [(v.per_order[0]["mapped"], v.per_order[1]["mapped"]) for v in judged]
+    readable = [(x, y) for x, y in both if verdicts.UNPARSED not in (x, y)]
+    return {
+        "counts": {k: counts.get(k, 0) for k in (*verdicts.PAIRWISE, verdicts.UNPARSED)},
+        "position_consistency": round(sum(x == y for x, y in readable) / len(readable), 6) if readable else None,
+    }
+
+
+def _verdict_rows(judged: Sequence[PairVerdict]) -> list[dict]:
+    return [
+        {
+            "item_id": v.item_id,
+            "winner": v.winner,
+            "order_AB": v.per_order[0]["verdict"],
+            "order_BA": v.per_order[1]["verdict"],
+        }
+        for v in judged
+    ]
+
+
+def _store_run(store, name: str, judge, config: dict, judged, items, summary: dict, *, model_a: str, model_b: str):
+    """A judge run in the store with its verdicts (ratings and battles); returns the run id."""
+    run = store.start_run("judge", name, model=judge.name, fingerprint=judge.fingerprint, config=config)
+    record_pair_verdicts(store, judged, items, rater=judge.name, model_a=model_a, model_b=model_b, run_id=run)
+    store.finish_run(run, summary={k: v for k, v in summary.items() if k != "verdicts"})
+    return run
 
 
 def vars_of(c: Contestant) -> dict:
@@ -269,8 +283,6 @@ def vars_of(c: Contestant) -> dict:
 
 def load_pairs(path: str, *, limit: int | None = None, offset: int = 0) -> list[dict]:
     """Ready-made pairs {item_id, question, answer_a, answer_b[, reference, model_a, model_b]} from CSV/JSONL."""
-    from evalkit.ratings_io import read_records
-
     items = []
     for line, rec in read_records(path):
         for key in ("item_id", "question", "answer_a", "answer_b"):
@@ -305,40 +317,27 @@ def judge_pairs(
     judge = load_model(judge_spec)
     items = [{**p, "reference": p.get("reference") if use_reference else None} for p in pairs]
     params = {**JUDGE_PARAMS, **(judge_params or {})}
-    verdicts = pairwise_judge(judge, items, lang=lang, store=store, params=params, method=method)
-    counts = Counter(v.winner for v in verdicts)
-    readable = [
-        (v.per_order[0]["mapped"], v.per_order[1]["mapped"])
-        for v in verdicts
-        if "unparsed" not in (v.per_order[0]["mapped"], v.per_order[1]["mapped"])
-    ]
+    judged = pairwise_judge(judge, items, lang=lang, store=store, params=params, method=method)
     summary = {
         "judge": judge.name,
         "items": len(items),
         "lang": lang,
         "method": method,
         "judge_params": params,
-        "counts": {k: counts.get(k, 0) for k in ("A", "B", "tie", "bothbad", "unparsed")},
-        "position_consistency": round(sum(x == y for x, y in readable) / len(readable), 6) if readable else None,
-        "verdicts": [
-            {
-                "item_id": v.item_id,
-                "winner": v.winner,
-                "order_AB": v.per_order[0]["verdict"],
-                "order_BA": v.per_order[1]["verdict"],
-            }
-            for v in verdicts
-        ],
+        **_tally(judged),
+        "verdicts": _verdict_rows(judged),
     }
     if store is not None:
-        run = store.start_run(
-            "judge",
+        config = {"lang": lang, "method": method, "judge_params": params}
+        summary["run_id"] = _store_run(
+            store,
             name or f"pairs judged by {judge.name}",
-            model=judge.name,
-            fingerprint=judge.fingerprint,
-            config={"lang": lang, "method": method, "judge_params": params},
+            judge,
+            config,
+            judged,
+            items,
+            summary,
+            model_a="A",
+            model_b="B",
         )
-        record_pair_verdicts(store, verdicts, items, rater=judge.name, model_a="A", model_b="B", run_id=run)
-        store.finish_run(run, summary={k: v for k, v in summary.items() if k != "verdicts"})
-        summary["run_id"] = run
     return summary

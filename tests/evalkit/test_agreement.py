@@ -17,7 +17,6 @@ from statsmodels.stats.inter_rater import aggregate_raters
 from statsmodels.stats.inter_rater import fleiss_kappa as sm_fleiss
 
 from evalkit import agreement as ag
-from workbench.errors import UserError
 
 
 def long_table(matrix, raters=None, kinds=None):
@@ -167,17 +166,17 @@ def test_single_rater_reports_reason():
 
 
 def test_bad_input_messages():
-    with pytest.raises(UserError, match="mixed scales: line 2 .* line 3"):
+    with pytest.raises(ValueError, match="mixed scales: line 2 .* line 3"):
         ag.agreement_report(pd.DataFrame({"item_id": ["q1", "q2"], "rater": ["a", "b"], "rating": ["7", "A"]}))
-    with pytest.raises(UserError, match="unknown item"):
+    with pytest.raises(ValueError, match="unknown item"):
         ag.agreement_report(long_table([["A", "B"], ["A", "A"]]), items=["q0"])
-    with pytest.raises(UserError, match="needs numeric scores"):
+    with pytest.raises(ValueError, match="needs numeric scores"):
         ag.agreement_report(long_table([["A", "B"], ["A", "A"]]), level="ordinal")
-    with pytest.raises(UserError, match="rated item .q1. again .first at line 2"):
+    with pytest.raises(ValueError, match="rated item .q1. again .first at line 2"):
         ag.agreement_report(pd.DataFrame({"item_id": ["q1", "q1"], "rater": ["a", "a"], "rating": ["A", "B"]}))
-    with pytest.raises(UserError, match="lacks column"):
+    with pytest.raises(ValueError, match="lacks column"):
         ag.agreement_report(pd.DataFrame({"item": ["q1"], "rater": ["a"], "rating": ["A"]}))
-    with pytest.raises(UserError, match="not among the raters"):
+    with pytest.raises(ValueError, match="not among the raters"):
         ag.agreement_report(long_table([["A", "B"], ["A", "A"]]), judge="gpt")
 
 
@@ -275,3 +274,16 @@ def test_every_sentence_also_comes_as_a_key_and_fields_that_render_to_it():
     } <= seen
     assert ag.interpret_kappa(0.7) == "substantial (Landis & Koch)"
     assert ag.interpret_alpha(0.7) == ("Krippendorff's alpha 0.700 ≥ 0.667: good enough for tentative conclusions only")
+
+
+def test_statistics_raise_value_error_and_the_cli_says_it():
+    """Pure functions raise ValueError (not the CLI's UserError), carrying the hint the CLI prints with exit 2."""
+    from workbench.errors import UserError
+
+    with pytest.raises(ValueError, match="weights must be"):
+        ag.cohen_kappa([1, 2], [1, 2], weights="cubic")
+    with pytest.raises(ValueError, match="unknown level 'ratio'"):
+        ag.krippendorff_alpha(np.array([[1.0, 2.0], [1.0, 2.0]]), level="ratio")
+    with pytest.raises(ValueError) as e:
+        ag.agreement_report(long_table([["A", "B"], ["A", "A"]]), level="ratio")
+    assert not isinstance(e.value, UserError) and e.value.hint == "use --level nominal, ordinal or interval"

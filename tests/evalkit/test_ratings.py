@@ -15,7 +15,6 @@ from scipy.special import expit
 from scipy.stats import spearmanr
 
 from evalkit.ratings import DisconnectedError, bootstrap_bt, ci_rank, fit_bt, leaderboard, online_elo, prepare, to_elo
-from workbench.errors import UserError
 
 ALPHA = math.log(10) / 400
 
@@ -133,9 +132,9 @@ def test_anchor_pins_one_model_and_keeps_differences(arena):
     for m, r in free["ratings"].items():
         assert pinned["ratings"][m] == pytest.approx(r + shift, abs=0.02)
     assert leaderboard(df, bootstrap=0, anchor={"m3": 1200})["ratings"]["m3"] == 1200.0
-    with pytest.raises(UserError, match="not in the battles"):
+    with pytest.raises(ValueError, match="not in the battles"):
         leaderboard(df, bootstrap=0, anchor="nope=1000")
-    with pytest.raises(UserError, match="bad anchor"):
+    with pytest.raises(ValueError, match="bad anchor"):
         leaderboard(df, bootstrap=0, anchor="m3")
 
 
@@ -290,15 +289,15 @@ def test_matrices_on_a_hand_example():
 # ------------------------------------------------------------------------------------------------------------------
 def test_self_battles_are_refused_naming_the_row():
     df = pd.DataFrame({"model_a": ["a", "b", "c"], "model_b": ["b", "b", "a"], "winner": ["tie"] * 3})
-    with pytest.raises(UserError, match=r"self-battle at row 1 \('b' vs itself\)"):
+    with pytest.raises(ValueError, match=r"self-battle at row 1 \('b' vs itself\)"):
         prepare(df)
-    with pytest.raises(UserError, match=r"battles\.csv:3"):
+    with pytest.raises(ValueError, match=r"battles\.csv:3"):
         prepare(df, where=["battles.csv:2", "battles.csv:3", "battles.csv:4"])
 
 
 def test_unknown_winner_labels_are_refused_naming_the_row():
     df = pd.DataFrame({"model_a": ["a", "b"], "model_b": ["b", "c"], "winner": ["model_a", "left"]})
-    with pytest.raises(UserError, match=r"unknown winner label at row 1: 'left'") as e:
+    with pytest.raises(ValueError, match=r"unknown winner label at row 1: 'left'") as e:
         prepare(df)
     assert "tie (bothbad)" in e.value.hint
     # Accepted spellings: the judges' A/B/bothbad, and the winning model's name.
@@ -309,13 +308,13 @@ def test_unknown_winner_labels_are_refused_naming_the_row():
 
 
 def test_missing_columns_empty_input_and_empty_names():
-    with pytest.raises(UserError, match="missing winner"):
+    with pytest.raises(ValueError, match="missing winner"):
         prepare(pd.DataFrame({"model_a": ["a"], "model_b": ["b"]}))
-    with pytest.raises(UserError, match="no battles"):
+    with pytest.raises(ValueError, match="no battles"):
         prepare(pd.DataFrame({"model_a": [], "model_b": [], "winner": []}))
-    with pytest.raises(UserError, match="row 0: model_b is empty"):
+    with pytest.raises(ValueError, match="row 0: model_b is empty"):
         prepare(pd.DataFrame({"model_a": ["a"], "model_b": [None], "winner": ["tie"]}))
-    with pytest.raises(UserError, match="len_a"):
+    with pytest.raises(ValueError, match="len_a"):
         prepare(pd.DataFrame({"model_a": ["a"], "model_b": ["b"], "winner": ["tie"]}), style=True)
 
 

@@ -1,4 +1,5 @@
-"""Ratings in and out of the store: native round trip, agree layout, MT-Bench layout, file:line errors."""
+"""Verdicts in and out of the store: native round trip, agree layout, MT-Bench layout, file:line errors; the one
+verdict vocabulary they are spelled in."""
 
 from __future__ import annotations
 
@@ -7,8 +8,9 @@ import json
 import pytest
 import sqlalchemy as sa
 
-from evalkit import ratings_io as rio
+from evalkit import verdicts_io as vio
 from evalkit.agreement import agreement_report
+from workbench import verdicts
 from workbench.errors import UserError
 from workbench.store import open_store, schema
 
@@ -58,7 +60,7 @@ def _rows(store):
 def test_mtbench_layout_import_canonicalises_pairs_and_round_trips(tmp_path, store):
     src = tmp_path / "human.jsonl"
     src.write_text("".join(json.dumps(r) + "\n" for r in MTBENCH))
-    got = rio.import_ratings(store, src)
+    got = vio.import_verdicts(store, src)
     assert got["layout"] == "mtbench" and got["ratings"] == 5 and got["items"] == 2
     rows = _rows(store)
     by = {(r["rater"], r["item_id"]): r for r in rows}
@@ -69,8 +71,8 @@ def test_mtbench_layout_import_canonicalises_pairs_and_round_trips(tmp_path, sto
     assert by["expert_0", "82/t2/llama-13b vs vicuna-13b"]["verdict"] == "bothbad"
     assert by["gpt4_pair", "82/t2/llama-13b vs vicuna-13b"]["verdict"] == "A"
     out = tmp_path / "back.csv"
-    assert rio.export_ratings(store, out, layout="mtbench") == 5
-    back = [r for _, r in rio.read_records(out)]
+    assert vio.export_verdicts(store, out, layout="mtbench") == 5
+    back = [r for _, r in vio.read_records(out)]
     assert {(r["judge"], r["winner"], r["turn"]) for r in back} == {
         ("expert_0", "model_b", "1"),
         ("author_2", "model_b", "1"),
@@ -80,7 +82,7 @@ def test_mtbench_layout_import_canonicalises_pairs_and_round_trips(tmp_path, sto
     }
     # and the exported file imports again to the same votes
     other = open_store(tmp_path / "other.db")
-    rio.import_ratings(other, out)
+    vio.import_verdicts(other, out)
     assert sorted((r["rater"], r["item_id"], r["verdict"]) for r in _rows(other)) == sorted(
         (r["rater"], r["item_id"], r["verdict"]) for r in rows
     )
@@ -117,11 +119,11 @@ def test_native_round_trip_jsonl_and_csv(tmp_path, store):
     ]
     for r in rows:
         store.insert(schema.ratings, [r])
-    for ext in ("jsonl", "csv"):
+    for ext in ("jsonl", "csv", "json"):
         path = tmp_path / f"r.{ext}"
-        assert rio.export_ratings(store, path) == 2
+        assert vio.export_verdicts(store, path) == 2
         fresh = open_store(tmp_path / f"{ext}.db")
-        assert rio.import_ratings(fresh, path)["layout"] == "native"
+        assert vio.import_verdicts(fresh, path)["layout"] == "native"
         a, b = _rows(store), _rows(fresh)
         keys = (
             "item_id",
@@ -143,6 +145,29 @@ def test_native_round_trip_jsonl_and_csv(tmp_path, store):
         fresh.dispose()
 
 
+def test_a_one_verdict_json_export_reads_back(tmp_path, store):
+    store.insert(
+        schema.ratings,
+        [
+            dict(
+                item_id="only",
+                kind="pairwise",
+                model_a="m1",
+                model_b="m2",
+                rater="김민준",
+                rater_kind="human",
+                verdict="bothbad",
+            )
+        ],
+    )
+    path = tmp_path / "one.json"
+    assert vio.export_verdicts(store, path) == 1
+    fresh = open_store(tmp_path / "fresh.db")
+    vio.import_verdicts(fresh, path)
+    assert [(r["item_id"], r["rater"], r["verdict"]) for r in _rows(fresh)] == [("only", "김민준", "bothbad")]
+    fresh.dispose()
+
+
 def test_agree_layout_feeds_agreement(tmp_path, store):
     store.insert(
         schema.ratings,
@@ -162,7 +187,7 @@ def test_agree_layout_feeds_agreement(tmp_path, store):
         ],
     )
     path = tmp_path / "agree.csv"
-    rio.export_ratings(store, path, layout="agree")
+    vio.export_verdicts(store, path, layout="agree")
     import pandas as pd
 
     df = pd.read_csv(path)
@@ -195,7 +220,7 @@ def test_bad_files_name_file_and_line_and_write_nothing(tmp_path, store, content
     path = tmp_path / f"bad.{ext}"
     path.write_text(content)
     with pytest.raises(UserError, match=match):
-        rio.import_ratings(store, path)
+        vio.import_verdicts(store, path)
     assert _rows(store) == []
 
 
@@ -203,17 +228,60 @@ def test_cli_import_export(tmp_path):
     from evalkit.cli import main
 
     src = tmp_path / "h.csv"
-    rio.write_records(src, MTBENCH)
+    vio.write_records(src, MTBENCH)
     db = tmp_path / "s.db"
     assert main(["ratings-import", str(src), "--store", str(db)]) == 0
     assert main(["ratings-export", str(tmp_path / "a.csv"), "--layout", "agree", "--store", str(db)]) == 0
     assert main(["agree", str(tmp_path / "a.csv"), "--judge", "gpt4_pair", "--bootstrap", "50"]) == 0
     assert main(["ratings-import", str(tmp_path / "missing.csv"), "--store", str(db)]) == 2
+    # the verdicts-* aliases run the same commands
+    assert main(["verdicts-export", str(tmp_path / "b.csv"), "--layout", "agree", "--store", str(db)]) == 0
+    assert (tmp_path / "b.csv").read_text() == (tmp_path / "a.csv").read_text()
+    assert main(["verdicts-import", str(tmp_path / "b.csv"), "--store", str(db)]) == 0
 
 
 def test_import_on_postgres(tmp_path, pg_store):
     src = tmp_path / "human.jsonl"
     src.write_text("".join(json.dumps(r) + "\n" for r in MTBENCH))
-    assert rio.import_ratings(pg_store, src)["ratings"] == 5
+    assert vio.import_verdicts(pg_store, src)["ratings"] == 5
     out = tmp_path / "pg.jsonl"
-    assert rio.export_ratings(pg_store, out, layout="agree") == 5
+    assert vio.export_verdicts(pg_store, out, layout="agree") == 5
+
+
+def test_agree_files_read_by_tabular_name_file_and_line(tmp_path):
+    """A verdicts file is read by workbench.tabular: a JSON array works, a ragged CSV row is named by its line."""
+    arr = tmp_path / "r.json"
+    arr.write_text(
+        json.dumps([{"item_id": "q1", "rater": "a", "rating": "A"}, {"item_id": "q1", "rater": "b", "rating": "B"}])
+    )
+    assert [r["rater"] for _, r in vio.read_records(arr)] == ["a", "b"]
+    ragged = tmp_path / "ragged.csv"
+    ragged.write_text("item_id,rater,rating\nq1,a,A\nq1,b,B,extra\n")
+    with pytest.raises(UserError, match=r"ragged\.csv:3: 4 fields where the header has 3") as e:
+        vio.read_records(ragged)
+    assert "--skip-bad" not in str(e.value)  # an import takes every line or none
+    text = tmp_path / "x.txt"
+    text.write_text("item_id,rater,rating\n")
+    with pytest.raises(UserError, match="unknown ratings file type"):
+        vio.read_records(text)
+
+
+def test_one_vocabulary():
+    """Every spelling resolves through workbench.verdicts; battles and judges agree on what a verdict scores."""
+    assert [verdicts.parse(s) for s in ("A", "model_a", " B ", "tie", "Draw", "tie (bothbad)", "both bad", "d")] == [
+        "A",
+        "A",
+        "B",
+        "tie",
+        "tie",
+        "bothbad",
+        "bothbad",
+        "bothbad",
+    ]
+    assert verdicts.parse("c") == "tie" and verdicts.parse("c", letters=False) is None
+    assert verdicts.parse_stored("PASS") == "pass" and verdicts.parse_stored("maybe") is None
+    assert {verdicts.to_winner(v) for v in verdicts.PAIRWISE} == {"model_a", "model_b", "tie", "tie (bothbad)"}
+    assert all(verdicts.from_winner(verdicts.to_winner(v)) == v for v in verdicts.PAIRWISE)
+    assert [verdicts.swap(v) for v in verdicts.PAIRWISE] == ["B", "A", "tie", "bothbad"]
+    assert {"tie", "bothbad", "c", "tie (bothbad)"} <= verdicts.TIE_LIKE and "a" not in verdicts.TIE_LIKE
+    assert verdicts.MARKERS == ("A", "B", "C", "D")
