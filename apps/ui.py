@@ -7,8 +7,9 @@ import os
 import altair as alt
 import streamlit as st
 
-from apps import auth, i18n
+from apps import i18n
 from apps.data import Unavailable
+from evalkit import people
 from workbench.store import Store, open_store
 
 # A font with Hangul first, so Korean labels in charts render (Debian fonts-nanum; browsers fall back otherwise).
@@ -95,7 +96,7 @@ def _oidc_configured() -> bool:
         return False
 
 
-def _oidc_user() -> auth.User | None:
+def _oidc_user() -> people.User | None:
     """With an [auth] section in .streamlit/secrets.toml, Streamlit's OIDC login (st.login) identifies people; the
     rater whose id is their e-mail address is signed in. Someone not invited gets a refusal."""
     if not st.user.is_logged_in:
@@ -103,23 +104,23 @@ def _oidc_user() -> auth.User | None:
         st.button(t("auth.oidc_sign_in"), on_click=st.login, type="primary", key="oidc_login")
         st.stop()
     try:
-        return auth.find_user(store(), str(st.user.email or ""))
-    except auth.AuthError as e:
+        return people.find_user(store(), str(st.user.email or ""))
+    except people.AuthError as e:
         st.error(t(f"auth.{e.reason}"))
         st.stop()
 
 
-def sign_in() -> auth.User | None:
+def sign_in() -> people.User | None:
     """The user from the session, a ?token= link, OIDC (when configured) or the password form; shows a clear refusal
     and stops otherwise."""
     token = st.query_params.get("token")
-    user: auth.User | None = st.session_state.get("user")
+    user: people.User | None = st.session_state.get("user")
     if user is None and not token and _oidc_configured():
         st.session_state["user"] = user = _oidc_user()
     if token and (user is None or st.session_state.get("token") != token):
         try:
-            user = auth.login_token(store(), token)
-        except auth.AuthError as e:
+            user = people.login_token(store(), token)
+        except people.AuthError as e:
             st.session_state.pop("user", None)
             st.error(t(f"auth.{e.reason}"))
             st.caption(t("auth.ask_admin"))
@@ -135,19 +136,19 @@ def sign_in() -> auth.User | None:
         ok = st.form_submit_button(t("auth.sign_in"))
     if ok:
         try:
-            st.session_state["user"] = auth.login_password(store(), name.strip(), pw)
+            st.session_state["user"] = people.login_password(store(), name.strip(), pw)
             st.rerun()
-        except auth.AuthError as e:
+        except people.AuthError as e:
             st.error(t(f"auth.{e.reason}"))
     st.stop()
 
 
-def require_admin() -> auth.User:
+def require_admin() -> people.User:
     """Stop the page with a refusal unless an admin is signed in."""
     user = st.session_state.get("user")
     try:
-        return auth.require_role(user, "admin")
-    except auth.AuthError as e:
+        return people.require_role(user, "admin")
+    except people.AuthError as e:
         st.error(t(f"auth.{e.reason}"))
         st.stop()
 

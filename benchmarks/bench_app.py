@@ -26,15 +26,15 @@ REPO = Path(__file__).resolve().parents[1]
 
 def build(store, n_ratings: int, n_battles: int, seed: int = 0) -> dict:
     """A session whose 4 experts and 1 LLM judge rated n_ratings/5 pairs, plus n_battles battles among 8 models."""
-    from apps import auth
+    from evalkit import people
     from workbench.store import schema
 
     rng = np.random.default_rng(seed)
     models = [f"model-{i}" for i in range(8)]
-    admin, token = auth.create_user(store, "Admin", role="admin", user_id="admin")
+    admin, token = people.create_user(store, "Admin", role="admin", user_id="admin")
     raters = [f"expert{i}" for i in range(4)] + ["judge:llm"]
     for r in raters:
-        auth.create_user(store, r, user_id=r, kind="llm" if r.startswith("judge") else "human", with_token=False)
+        people.create_user(store, r, user_id=r, kind="llm" if r.startswith("judge") else "human", with_token=False)
     sid = "bench-session"
     store.start_run("session", "bench", run_id=sid)
     store.insert(

@@ -9,7 +9,7 @@ export WORKBENCH_STORE
 "$PY" - <<'PY'
 import sqlalchemy as sa
 
-from apps import auth, sessions
+from evalkit import people, sessions
 from workbench.store import open_store, schema
 
 store = open_store()
@@ -39,9 +39,9 @@ else:
         for i in range(1, 6):
             uid = f"expert-{i}"
             try:
-                experts.append((uid, auth.create_user(store, f"Expert {i}", user_id=uid)[1]))
+                experts.append((uid, people.create_user(store, f"Expert {i}", user_id=uid)[1]))
             except sa.exc.IntegrityError:
-                experts.append((uid, auth.issue_token(store, uid)))
+                experts.append((uid, people.issue_token(store, uid)))
         load = sessions.assign(store, sid, [u for u, _ in experts], seed=0)
         print(f"rating session '{name}': suite {pick.suite}, models {', '.join(models)}, {len(items)} questions, "
               f"k=2 ratings per pair, {load['expert-1']} pairs per expert")

@@ -8,13 +8,12 @@ share one loaded model; their answers are cached per (model, prompt, settings), 
 Schedules: round-robin (every pair meets on the same N prompts) or adaptive (a first round, then battles go to the
 pairs whose rating intervals overlap most, until every interval is narrower than a target or the budget is spent).
 Left/right is random per battle (seeded); the LLM judge also runs both orders (evalkit.judges.pairwise_judge).
+`--judge human` queues the battles as a rating session (evalkit.sessions), whose votes become battles.
 """
 
 from __future__ import annotations
 
-import csv
 import itertools
-import json
 import math
 import re
 from collections.abc import Callable, Sequence
@@ -25,22 +24,30 @@ import numpy as np
 import pandas as pd
 import sqlalchemy as sa
 
+from evalkit import sessions
+from workbench import verdicts
 from workbench.errors import UserError
-from workbench.store import Store, schema
+from workbench.store import Store, schema, utcnow
+from workbench.tabular import read_numbered
 
 __all__ = [
     "Contestant",
+    "HUMAN_JUDGE",
+    "REFERENCE_JUDGE",
     "battles_frame",
     "import_battles",
     "load_prompts",
     "parse_contestant",
     "read_battles",
+    "reference_verdicts",
     "run_tournament",
 ]
 
 GEN_OPTIONS = {"temperature": float, "top_p": float, "max_new_tokens": int, "seed": int, "system": str}
 _OPT = re.compile(r"^[A-Za-z_]+=[^,@]*(,[A-Za-z_]+=[^,@]*)*$")
 _ALIAS = re.compile(r"^([A-Za-z0-9_.-]+)=(.+)$")
+REFERENCE_JUDGE = "reference"  # the judge without a model: reference_verdicts
+HUMAN_JUDGE = "human"  # the battles become a rating session
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -51,6 +58,23 @@ class Contestant:
     name: str  # as written, e.g. "default@temperature=1.0"; the name in battles
     spec: str  # the model spec, e.g. "default"
     params: dict = field(default_factory=dict)  # generation settings overriding the tournament's
+
+
+def _settings(text: str, opts: str) -> dict:
+    """`key=value,...` after a contestant's `@`, each value cast to its GEN_OPTIONS type."""
+    params = {}
+    for kv in opts.split(","):
+        key, _, value = kv.partition("=")
+        if key not in GEN_OPTIONS:
+            raise UserError(
+                f"contestant {text!r}: unknown setting {key!r}",
+                hint="settings after @ are " + ", ".join(GEN_OPTIONS) + ", e.g. default@temperature=1.0",
+            )
+        try:
+            params[key] = GEN_OPTIONS[key](value)
+        except ValueError:
+            raise UserError(f"contestant {text!r}: {key}={value!r} is not a {GEN_OPTIONS[key].__name__}") from None
+    return params
 
 
 def parse_contestant(text: str) -> Contestant:
@@ -64,68 +88,61 @@ def parse_contestant(text: str) -> Contestant:
     spec, sep, opts = text.rpartition("@")
     if not sep or not _OPT.match(opts):
         return Contestant(text, text, {})
-    params = {}
-    for kv in opts.split(","):
-        key, _, value = kv.partition("=")
-        if key not in GEN_OPTIONS:
-            raise UserError(
-                f"contestant {text!r}: unknown setting {key!r}",
-                hint="settings after @ are " + ", ".join(GEN_OPTIONS) + ", e.g. default@temperature=1.0",
+    return Contestant(text, spec, _settings(text, opts))
+
+
+def _suite_items(path: Path) -> tuple[str, list[dict]]:
+    """A suite YAML's cases as prompts; the suite's system prompt travels with each prompt."""
+    from evalkit.suites import load_suite
+
+    suite = load_suite(path)
+    items = []
+    for c in suite.cases:
+        v = c.vars or {}
+        ref = v.get("reference") or v.get("answer") or v.get("A")
+        system = (c.gen or {}).get("system")
+        prompt = c.prompt
+        if system and isinstance(prompt, str):
+            prompt = [{"role": "system", "content": system}, {"role": "user", "content": prompt}]
+        items.append(dict(item_id=str(c.id), question=c.text, prompt=prompt, reference=str(ref) if ref else None))
+    return suite.name, items
+
+
+def _table_items(path: Path) -> tuple[str, list[dict]]:
+    """A table's rows as prompts: a `question` (or `prompt`) column, optional `id` and `reference` columns."""
+    rows, where = _read_table(path, "prompts")
+    cols = {k.lower(): k for k in rows[0]}
+    qcol = next((cols[k] for k in ("question", "prompt", "q", "instruction") if k in cols), None)
+    if qcol is None:
+        raise UserError(
+            f"{path}: no question column (have {', '.join(rows[0])})",
+            hint="name the prompt column `question` (or `prompt`)",
+        )
+    idcol = next((cols[k] for k in ("id", "item_id", "question_id") if k in cols), None)
+    rcol = next((cols[k] for k in ("reference", "answer", "a") if k in cols), None)
+    items = []
+    for i, (r, w) in enumerate(zip(rows, where)):
+        q = r.get(qcol)
+        if not isinstance(q, str) or not q.strip():
+            raise UserError(f"{w}: empty {qcol}", hint="every prompt row needs text")
+        items.append(
+            dict(
+                item_id=str(r[idcol]) if idcol and r.get(idcol) not in (None, "") else f"q{i + 1}",
+                question=q,
+                prompt=q,
+                reference=(r.get(rcol) or None) if rcol else None,
             )
-        try:
-            params[key] = GEN_OPTIONS[key](value)
-        except ValueError:
-            raise UserError(f"contestant {text!r}: {key}={value!r} is not a {GEN_OPTIONS[key].__name__}") from None
-    return Contestant(text, spec, params)
+        )
+    return path.stem, items
 
 
 def load_prompts(path: str | Path, *, limit: int | None = None) -> tuple[str, list[dict]]:
-    """(suite name, [{item_id, question, reference}]) from a suite YAML (evalkit.suites.load_suite) or a
-    CSV/TSV/JSONL/JSON file with a `question` (or `prompt`) column and optional `id` and `reference` columns."""
+    """(suite name, [{item_id, question, prompt, reference}]) from a suite YAML (evalkit.suites.load_suite) or a
+    CSV/TSV/JSONL/JSON/Parquet file with a `question` (or `prompt`) column and optional `id` and `reference` columns."""
     path = Path(path)
     if not path.exists():
         raise UserError(f"{path}: no such file", hint="--suite takes a suite YAML or a CSV/JSONL of prompts")
-    if path.suffix.lower() in (".yaml", ".yml"):
-        from evalkit.suites import load_suite
-
-        suite = load_suite(path)
-        items = []
-        for c in suite.cases:
-            v = c.vars or {}
-            ref = v.get("reference") or v.get("answer") or v.get("A")
-            system = (c.gen or {}).get("system")
-            prompt = c.prompt
-            if system and isinstance(prompt, str):  # the suite's system prompt travels with the prompt
-                prompt = [{"role": "system", "content": system}, {"role": "user", "content": prompt}]
-            items.append(dict(item_id=str(c.id), question=c.text, prompt=prompt, reference=str(ref) if ref else None))
-        name = suite.name
-    else:
-        rows, where = _read_table(path)
-        if not rows:
-            raise UserError(f"{path}: no prompts")
-        cols = {k.lower(): k for k in rows[0]}
-        qcol = next((cols[k] for k in ("question", "prompt", "q", "instruction") if k in cols), None)
-        if qcol is None:
-            raise UserError(
-                f"{path}: no question column (have {', '.join(rows[0])})",
-                hint="name the prompt column `question` (or `prompt`)",
-            )
-        idcol = next((cols[k] for k in ("id", "item_id", "question_id") if k in cols), None)
-        rcol = next((cols[k] for k in ("reference", "answer", "a") if k in cols), None)
-        items = []
-        for i, (r, w) in enumerate(zip(rows, where)):
-            q = r.get(qcol)
-            if not isinstance(q, str) or not q.strip():
-                raise UserError(f"{w}: empty {qcol}", hint="every prompt row needs text")
-            items.append(
-                dict(
-                    item_id=str(r[idcol]) if idcol and r.get(idcol) not in (None, "") else f"q{i + 1}",
-                    question=q,
-                    prompt=q,
-                    reference=(r.get(rcol) or None) if rcol else None,
-                )
-            )
-        name = path.stem
+    name, items = _suite_items(path) if path.suffix.lower() in (".yaml", ".yml") else _table_items(path)
     dup = [k for k, n in pd.Series([it["item_id"] for it in items]).value_counts().items() if n > 1]
     if dup:
         raise UserError(f"{path}: prompt id {dup[0]!r} appears more than once", hint="prompt ids must be unique")
@@ -135,61 +152,27 @@ def load_prompts(path: str | Path, *, limit: int | None = None) -> tuple[str, li
 # ---------------------------------------------------------------------------------------------------------------
 # battle files
 # ---------------------------------------------------------------------------------------------------------------
-def _read_table(path: Path) -> tuple[list[dict], list[str]]:
-    """Rows of a CSV/TSV/JSONL/JSON/Parquet file and where each came from ("file:line")."""
-    suffix = path.suffix.lower()
-    rows: list[dict] = []
-    where: list[str] = []
-    try:
-        if suffix in (".csv", ".tsv"):
-            with path.open(newline="", encoding="utf-8-sig") as fh:
-                reader = csv.DictReader(fh, delimiter="\t" if suffix == ".tsv" else ",")
-                line = 1
-                for row in reader:
-                    if None in row:
-                        raise UserError(
-                            f"{path}:{line + 1}: more fields than the header has",
-                            hint="quote fields that contain the delimiter",
-                        )
-                    rows.append(row)
-                    where.append(f"{path}:{line + 1}")
-                    line = reader.line_num
-        elif suffix in (".jsonl", ".ndjson") or (
-            suffix == ".json" and path.read_text(encoding="utf-8").lstrip()[:1] == "{"
-        ):
-            with path.open(encoding="utf-8") as fh:
-                for no, text in enumerate(fh, 1):
-                    if not text.strip():
-                        continue
-                    try:
-                        obj = json.loads(text)
-                    except json.JSONDecodeError as e:
-                        raise UserError(
-                            f"{path}:{no}: not valid JSON ({e.msg})", hint="one JSON object per line"
-                        ) from None
-                    if not isinstance(obj, dict):
-                        raise UserError(f"{path}:{no}: expected a JSON object")
-                    rows.append(obj)
-                    where.append(f"{path}:{no}")
-        elif suffix == ".json":
-            data = json.loads(path.read_text(encoding="utf-8"))
-            if not isinstance(data, list):
-                raise UserError(f"{path}: expected a JSON array of battles")
-            rows = data
-            where = [f"{path}: record {i + 1}" for i in range(len(rows))]
-        elif suffix == ".parquet":
-            df = pd.read_parquet(path)
-            rows = df.to_dict("records")
-            where = [f"{path}: row {i + 1}" for i in range(len(rows))]
-        else:
-            raise UserError(f"{path}: unknown file type {suffix!r}", hint="use .csv, .tsv, .jsonl, .json or .parquet")
-    except UnicodeDecodeError as e:
-        raise UserError(
-            f"{path}: not UTF-8 text ({e.reason} at byte {e.start})", hint="save the file as UTF-8"
-        ) from None
-    except json.JSONDecodeError as e:
-        raise UserError(f"{path}:{e.lineno}: not valid JSON ({e.msg})") from None
-    return rows, where
+def _by_line(path: Path, fmt: str) -> bool:
+    """Whether tabular's numbers are file lines: text formats, and JSON Lines saved as .json."""
+    if fmt == "json":
+        with path.open("rb") as fh:
+            return fh.read(64).lstrip(b"\xef\xbb\xbf \t\r\n")[:1] == b"{"
+    return fmt in ("jsonl", "csv", "tsv", "text")
+
+
+def _read_table(path: Path, what: str, hint: str | None = None) -> tuple[list[dict], list[str]]:
+    """Rows of a CSV/TSV/JSONL/JSON/Parquet file (workbench.tabular) and where each came from: "file:line" in text
+    files, "file: record N" in a JSON array, "file: row N" elsewhere."""
+    if path.is_file() and path.stat().st_size == 0:
+        raise UserError(f"{path}: no {what}", hint=hint)
+    stats: dict = {}
+    numbered = list(read_numbered(path, stats=stats))
+    if _by_line(path, stats["format"]):
+        where = [f"{path}:{n}" for n, _ in numbered]
+    else:
+        unit = "record" if stats["format"] == "json" else "row"
+        where = [f"{path}: {unit} {n}" for n, _ in numbered]
+    return [row for _, row in numbered], where
 
 
 def read_battles(path: str | Path) -> tuple[pd.DataFrame, list[str]]:
@@ -198,9 +181,7 @@ def read_battles(path: str | Path) -> tuple[pd.DataFrame, list[str]]:
     path = Path(path)
     if not path.exists():
         raise UserError(f"{path}: no such file")
-    rows, where = _read_table(path)
-    if not rows:
-        raise UserError(f"{path}: no battles", hint="the file needs rows with model_a, model_b, winner")
+    rows, where = _read_table(path, "battles", "the file needs rows with model_a, model_b, winner")
     return pd.DataFrame(rows), where
 
 
@@ -226,11 +207,36 @@ def battles_frame(
 
 
 def _canonical_winner(y: float, raw) -> str:
+    """A validated row's outcome (model_a's score `y`) as the battles table spells it; the label tells the ties."""
     if y == 1.0:
-        return "model_a"
+        return verdicts.to_winner(verdicts.A)
     if y == 0.0:
-        return "model_b"
-    return "tie (bothbad)" if "bad" in str(raw).lower() else "tie"
+        return verdicts.to_winner(verdicts.B)
+    return verdicts.to_winner(
+        verdicts.BOTHBAD if verdicts.parse(raw, letters=False) == verdicts.BOTHBAD else verdicts.TIE
+    )
+
+
+def _battle_rows(df: pd.DataFrame, y: np.ndarray, *, suite: str | None, judge: str | None, style: bool) -> list[dict]:
+    """`battles` rows (judge_kind "import") from a validated battles file; `y` is model_a's score per row."""
+    item = next((c for c in ("item_id", "question_id", "id") if c in df.columns), None)
+    rows = []
+    for i in range(len(df)):
+        r = df.iloc[i]
+        rows.append(
+            dict(
+                suite=suite,
+                item_id=str(r[item]) if item and pd.notna(r[item]) else None,
+                model_a=str(r["model_a"]).strip(),
+                model_b=str(r["model_b"]).strip(),
+                winner=_canonical_winner(float(y[i]), r["winner"]),
+                judge=judge or (str(r["judge"]) if "judge" in df.columns and pd.notna(r["judge"]) else None),
+                judge_kind="import",
+                len_a=int(float(r["len_a"])) if style else None,
+                len_b=int(float(r["len_b"])) if style else None,
+            )
+        )
+    return rows
 
 
 def import_battles(
@@ -246,27 +252,9 @@ def import_battles(
     bt = prepare(df, where=where, style=False)
     if style:
         prepare(df, where=where, style=True)  # lengths must be numbers too
-    item = next((c for c in ("item_id", "question_id", "id") if c in df.columns), None)
-    rows = []
-    for i in range(len(df)):
-        r = df.iloc[i]
-        rows.append(
-            dict(
-                suite=suite,
-                item_id=str(r[item]) if item and pd.notna(r[item]) else None,
-                model_a=str(r["model_a"]).strip(),
-                model_b=str(r["model_b"]).strip(),
-                winner=_canonical_winner(float(bt.y[i]), r["winner"]),
-                judge=judge or (str(r["judge"]) if "judge" in df.columns and pd.notna(r["judge"]) else None),
-                judge_kind="import",
-                len_a=int(float(r["len_a"])) if style else None,
-                len_b=int(float(r["len_b"])) if style else None,
-            )
-        )
+    rows = _battle_rows(df, bt.y, suite=suite, judge=judge, style=style)
     run_id = store.start_run("tournament", name or f"import {path.name}", config={"source": str(path), "judge": judge})
     with store.begin() as conn:
-        from workbench.store import utcnow
-
         now = utcnow()
         for row in rows:
             row["run_id"] = run_id
@@ -277,7 +265,7 @@ def import_battles(
 
 
 # ---------------------------------------------------------------------------------------------------------------
-# tournament
+# contestants' models, answers and verdicts
 # ---------------------------------------------------------------------------------------------------------------
 class _LazyModel:
     """A contestant loaded on its first uncached prompt: the cache key needs only the fingerprint, so a rerun whose
@@ -301,12 +289,37 @@ def _load_models(contestants: Sequence[Contestant], judge, preloaded: dict | Non
     from workbench.models import load_model
 
     models = dict(preloaded or {})
-    if isinstance(judge, str) and judge not in ("human", REFERENCE_JUDGE) and judge not in models:
+    if isinstance(judge, str) and judge not in (HUMAN_JUDGE, REFERENCE_JUDGE) and judge not in models:
         models[judge] = load_model(judge)
     for c in contestants:
         if c.spec not in models:
             models[c.spec] = _LazyModel(c.spec)
     return models
+
+
+def reference_verdicts(items: Sequence[dict], *, margin: float = 5.0, floor: float = 20.0) -> list:
+    """A judge without a model: the answer closer to the reference answer wins (rapidfuzz token-set similarity,
+    0-100, as the suites' `similar` assertion). Within `margin` points it is a tie; a tie where both answers are
+    below `floor` is "bothbad". Deterministic and position-free; needs a reference answer per prompt."""
+    from rapidfuzz import fuzz
+
+    from evalkit.judges import PairVerdict
+
+    out = []
+    for it in items:
+        ref = it.get("reference")
+        sim_a, sim_b = fuzz.token_set_ratio(it["answer_a"], ref), fuzz.token_set_ratio(it["answer_b"], ref)
+        if abs(sim_a - sim_b) < margin:
+            winner = verdicts.BOTHBAD if max(sim_a, sim_b) < floor else verdicts.TIE
+        else:
+            winner = verdicts.A if sim_a > sim_b else verdicts.B
+        raw = f"similarity to the reference: answer_a {sim_a:.1f}, answer_b {sim_b:.1f}"
+        out.append(
+            PairVerdict(
+                str(it["item_id"]), winner, [{"order": "AB", "verdict": winner, "mapped": winner, "raw": raw}], raw
+            )
+        )
+    return out
 
 
 class _Arena:
@@ -316,15 +329,15 @@ class _Arena:
         self,
         store: Store,
         run_id: str,
-        contestants: list[Contestant],
-        items: list[dict],
-        models: dict,
+        contestants,
+        items,
+        models,
         judge,
         *,
-        suite: str,
-        gen: dict,
-        lang: str,
-        progress: Callable[[str], None] | None,
+        suite,
+        gen,
+        lang,
+        progress,
         judge_method: str = "generate",
     ):
         self.store, self.run_id, self.items, self.models = store, run_id, items, models
@@ -335,7 +348,13 @@ class _Arena:
         self.battles: list[dict] = []
         self.unparsed = 0
 
+    @property
+    def spent(self) -> int:
+        """Battles judged so far, parsed or not (what a budget counts)."""
+        return len(self.battles) + self.unparsed
+
     def answer(self, pairs: Sequence[tuple[str, int]]) -> None:
+        """Generate (or fetch from the cache) each (contestant, prompt index) answer not held yet."""
         from workbench.models.cache import cached_generate
 
         need: dict[str, list[int]] = {}
@@ -353,10 +372,48 @@ class _Arena:
             for p, g in zip(ps, gens):
                 self.answers[(name, p)] = g.text
 
+    def _judge(self, items: list[dict]) -> tuple[list, str, str]:
+        """(verdicts, judge name, rater kind) for judge items, from the reference or the judge model."""
+        from evalkit.judges import pairwise_judge
+
+        if self.judge == REFERENCE_JUDGE:
+            return reference_verdicts(items), REFERENCE_JUDGE, "metric"
+        judge_model = self.models[self.judge] if isinstance(self.judge, str) else self.judge
+        found = pairwise_judge(judge_model, items, lang=self.lang, store=self.store, method=self.judge_method)
+        return found, getattr(judge_model, "name", str(self.judge)), "llm"
+
+    def _record(self, schedule, found: list, items: list[dict], judge_name: str, kind: str) -> None:
+        """Store ratings and battles rows per pair orientation; keep the parsed battles for the ratings fit."""
+        from evalkit.judges import record_pair_verdicts
+
+        groups: dict[tuple[str, str], list[int]] = {}
+        for i, (a, b, _) in enumerate(schedule):
+            groups.setdefault((a, b), []).append(i)
+        for (a, b), idx in groups.items():
+            record_pair_verdicts(
+                self.store,
+                [found[i] for i in idx],
+                [items[i] for i in idx],
+                rater=judge_name,
+                model_a=a,
+                model_b=b,
+                run_id=self.run_id,
+                suite=self.suite,
+                rater_kind=kind,
+            )
+        for (a, b, p), v, it in zip(schedule, found, items):
+            if v.winner not in verdicts.WINNER:
+                self.unparsed += 1
+                continue
+            winner = verdicts.to_winner(v.winner)
+            self.battles.append(
+                dict(
+                    model_a=a, model_b=b, winner=winner, prompt=p, len_a=len(it["answer_a"]), len_b=len(it["answer_b"])
+                )
+            )
+
     def fight(self, schedule: Sequence[tuple[str, str, int]]) -> None:
         """Judge (model_a, model_b, prompt index) battles; store ratings and battles rows per pair orientation."""
-        from evalkit.judges import BATTLE_WINNER, pairwise_judge, record_pair_verdicts
-
         if not schedule:
             return
         self.answer([(a, p) for a, _, p in schedule] + [(b, p) for _, b, p in schedule])
@@ -372,77 +429,43 @@ class _Arena:
             )
             for a, b, p in schedule
         ]
-        if self.judge == REFERENCE_JUDGE:
-            verdicts, judge_name, kind = reference_verdicts(items), REFERENCE_JUDGE, "metric"
-        else:
-            judge_model = self.models[self.judge] if isinstance(self.judge, str) else self.judge
-            verdicts = pairwise_judge(judge_model, items, lang=self.lang, store=self.store, method=self.judge_method)
-            judge_name, kind = getattr(judge_model, "name", str(self.judge)), "llm"
-        groups: dict[tuple[str, str], list[int]] = {}
-        for i, (a, b, _) in enumerate(schedule):
-            groups.setdefault((a, b), []).append(i)
-        for (a, b), idx in groups.items():
-            record_pair_verdicts(
-                self.store,
-                [verdicts[i] for i in idx],
-                [items[i] for i in idx],
-                rater=judge_name,
-                model_a=a,
-                model_b=b,
-                run_id=self.run_id,
-                suite=self.suite,
-                rater_kind=kind,
-            )
-        for (a, b, p), v, it in zip(schedule, verdicts, items):
-            if v.winner in BATTLE_WINNER:
-                self.battles.append(
-                    dict(
-                        model_a=a,
-                        model_b=b,
-                        winner=BATTLE_WINNER[v.winner],
-                        prompt=p,
-                        len_a=len(it["answer_a"]),
-                        len_b=len(it["answer_b"]),
-                    )
-                )
-            else:
-                self.unparsed += 1
+        found, judge_name, kind = self._judge(items)
+        self._record(schedule, found, items, judge_name, kind)
 
 
-REFERENCE_JUDGE = "reference"
-
-
-def reference_verdicts(items: Sequence[dict], *, margin: float = 5.0, floor: float = 20.0) -> list:
-    """A judge without a model: the answer closer to the reference answer wins (rapidfuzz token-set similarity,
-    0-100, as the suites' `similar` assertion). Within `margin` points it is a tie; a tie where both answers are
-    below `floor` is "bothbad". Deterministic and position-free; needs a reference answer per prompt."""
-    from rapidfuzz import fuzz
-
-    from evalkit.judges import PairVerdict
-
-    out = []
-    for it in items:
-        ref = it.get("reference")
-        sa, sb = fuzz.token_set_ratio(it["answer_a"], ref), fuzz.token_set_ratio(it["answer_b"], ref)
-        if abs(sa - sb) < margin:
-            winner = "bothbad" if max(sa, sb) < floor else "tie"
-        else:
-            winner = "A" if sa > sb else "B"
-        raw = f"similarity to the reference: answer_a {sa:.1f}, answer_b {sb:.1f}"
-        out.append(
-            PairVerdict(
-                str(it["item_id"]), winner, [{"order": "AB", "verdict": winner, "mapped": winner, "raw": raw}], raw
-            )
-        )
-    return out
-
-
+# ---------------------------------------------------------------------------------------------------------------
+# schedules
+# ---------------------------------------------------------------------------------------------------------------
 def _orient(rng: np.random.Generator, x: str, y: str, p: int) -> tuple[str, str, int]:
     """Random left/right: which contestant is model_a."""
     return (x, y, p) if rng.random() < 0.5 else (y, x, p)
 
 
+class _Schedule:
+    """Which prompts each pair has used, in one seeded prompt order; hands out battles within the budget."""
+
+    def __init__(self, pairs: Sequence[tuple[str, str]], order: np.ndarray, rng: np.random.Generator, budget: float):
+        self.used: dict[tuple[str, str], list[int]] = {p: [] for p in pairs}
+        self.order, self.rng, self.budget, self.n_prompts = order, rng, budget, len(order)
+
+    def take(self, pairs: Sequence[tuple[str, str]], per_pair: int, spent: int) -> list[tuple[str, str, int]]:
+        """Up to `per_pair` next prompts for each pair, randomly oriented, stopping at the budget (`spent` so far)."""
+        sched: list[tuple[str, str, int]] = []
+        for x, y in pairs:
+            for _ in range(per_pair):
+                if len(self.used[(x, y)]) >= self.n_prompts or spent + len(sched) >= self.budget:
+                    break
+                p = int(self.order[len(self.used[(x, y)])])
+                self.used[(x, y)].append(p)
+                sched.append(_orient(self.rng, x, y, p))
+        return sched
+
+    def prompts_left(self) -> bool:
+        return any(len(v) < self.n_prompts for v in self.used.values())
+
+
 def _fit(battles: list[dict], *, bootstrap: int, seed: int) -> dict | None:
+    """The leaderboard of the battles so far; None when there are none or they don't connect every contestant."""
     from evalkit.ratings import DisconnectedError, leaderboard
 
     if not battles:
@@ -453,24 +476,139 @@ def _fit(battles: list[dict], *, bootstrap: int, seed: int) -> dict | None:
         return None
 
 
-def _adaptive_next(
-    lb: dict | None, names: list[str], used: dict, n_prompts: int, step: int, rng: np.random.Generator
-) -> list[tuple[str, str]]:
+def _adaptive_next(lb: dict | None, names: list[str], sched: _Schedule, step: int) -> list[tuple[str, str]]:
     """Pairs for the next step: those with prompts left, most overlapping intervals first (ties: fewer battles)."""
     scores = []
     for x, y in itertools.combinations(names, 2):
         key = (x, y)
-        if len(used[key]) >= n_prompts:
+        if len(sched.used[key]) >= sched.n_prompts:
             continue
         if lb is None or x not in lb.get("ci", {}) or y not in lb.get("ci", {}):
             overlap = math.inf
         else:
             (lx, hx), (ly, hy) = lb["ci"][x], lb["ci"][y]
             overlap = min(hx, hy) - max(lx, ly)  # > 0: the intervals overlap by this many Elo points
-        scores.append((-overlap, len(used[key]), rng.random(), key))
+        scores.append((-overlap, len(sched.used[key]), sched.rng.random(), key))
     scores.sort()
-    chosen = [s[3] for s in scores if s[0] <= 0][:step]  # overlapping (or touching) pairs only
-    return chosen
+    return [s[3] for s in scores if s[0] <= 0][:step]  # overlapping (or touching) pairs only
+
+
+def _round_robin(arena: _Arena, sched: _Schedule, rounds: int | None) -> str:
+    """Every pair on the same first `rounds` prompts (all by default); returns the stop reason."""
+    per_pair = sched.n_prompts if rounds is None else min(int(rounds), sched.n_prompts)
+    arena.fight(sched.take(list(sched.used), per_pair, arena.spent))
+    return "round-robin done" if not math.isfinite(sched.budget) else "round-robin done (within budget)"
+
+
+def _adaptive(
+    arena: _Arena,
+    sched: _Schedule,
+    names: list[str],
+    *,
+    step: int,
+    bootstrap: int,
+    seed: int,
+    target_ci: float,
+    min_battles: int,
+    progress,
+) -> str:
+    """A first round on two prompts per pair, then `step` battles at a time to the pairs whose intervals overlap
+    most, until the target width, the budget, or no useful pair is left; returns the stop reason."""
+    arena.fight(sched.take(list(sched.used), min(2, sched.n_prompts), arena.spent))
+    rounds_bs = max(100, min(bootstrap, 300))
+    width = math.inf
+    while True:
+        lb = _fit(arena.battles, bootstrap=rounds_bs, seed=seed)
+        if lb is not None and "ci" in lb:
+            width = max(hi - lo for lo, hi in lb["ci"].values())
+            if width <= target_ci and min(lb["battles_per_model"].values()) >= min_battles:
+                return f"every 95% interval is narrower than {target_ci:g} Elo (widest {width:.0f})"
+        if arena.spent >= sched.budget:
+            return f"budget of {sched.budget} battles spent"
+        nxt = _adaptive_next(lb, names, sched, step)
+        if not nxt:
+            if sched.prompts_left():
+                return "ranking settled: no two intervals overlap"
+            return "every pair has met on every prompt"
+        battles = sched.take(nxt, 1, arena.spent)
+        if not battles:
+            return f"budget of {sched.budget} battles spent"
+        arena.fight(battles)
+        if progress:
+            progress(f"{len(arena.battles)} battles; widest interval {width:.0f} Elo")
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# tournament
+# ---------------------------------------------------------------------------------------------------------------
+def _check(cs: list[Contestant], prompts: Sequence[dict], judge, adaptive: bool) -> None:
+    """Refuse what can't make a tournament, before any model loads."""
+    names = [c.name for c in cs]
+    if len(set(names)) != len(names):
+        raise UserError("a contestant is listed twice", hint="give each contestant once")
+    if len(cs) < 2:
+        raise UserError("a tournament needs at least two contestants")
+    if not prompts:
+        raise UserError("no prompts to battle on")
+    if judge == REFERENCE_JUDGE and not all(p.get("reference") for p in prompts):
+        missing = next(p["item_id"] for p in prompts if not p.get("reference"))
+        raise UserError(
+            f"--judge reference needs a reference answer for every prompt; {missing!r} has none",
+            hint="use a suite whose cases carry a reference, or a CSV/JSONL with a reference column",
+        )
+    if adaptive and judge == HUMAN_JUDGE:
+        raise UserError("--adaptive needs an LLM judge", hint="human ratings arrive later; use round-robin for humans")
+
+
+def _finish(store: Store, run_id: str, arena: _Arena, stop: str, *, bootstrap: int, seed: int) -> dict:
+    """Fit the final leaderboard, record the run's summary and return the result."""
+    lb = _fit(arena.battles, bootstrap=bootstrap, seed=seed)
+    tally = pd.Series([b["winner"] for b in arena.battles], dtype="object").value_counts()
+    summary = {
+        "battles": len(arena.battles),
+        "unparsed": arena.unparsed,
+        "stop_reason": stop,
+        "verdicts": {k: int(v) for k, v in tally.items()},
+        "leaderboard": None if lb is None else {k: lb[k] for k in ("ratings", "ci", "rank") if k in lb},
+    }
+    store.finish_run(run_id, summary=summary)
+    return {"run_id": run_id, **summary, "leaderboard": lb}
+
+
+def _queue_for_humans(
+    store: Store, arena: _Arena, cs: list[Contestant], sched: _Schedule, rounds: int | None, suite: str, config: dict
+) -> dict:
+    """`--judge human`: generate the answers and record a pairwise rating session (evalkit.sessions); raters are
+    assigned in the app, their votes become battles."""
+    items = arena.items
+    per_pair = len(items) if rounds is None else min(int(rounds), len(items))
+    battles = [_orient(sched.rng, x, y, int(sched.order[k])) for x, y in sched.used for k in range(per_pair)]
+    arena.answer([(a, p) for a, _, p in battles] + [(b, p) for _, b, p in battles])
+    units, seen = [], {}
+    for a, b, p in battles:
+        it = items[p]
+        k = seen[it["item_id"]] = seen.get(it["item_id"], -1) + 1
+        outputs = [arena.answers[(a, p)], arena.answers[(b, p)]]
+        units.append(sessions.session_unit(it["item_id"], k, it["question"], [a, b], outputs, it.get("reference")))
+    names = [c.name for c in cs]
+    sid = sessions.record_session(
+        store,
+        f"tournament on {suite}",
+        units,
+        models=names,
+        mode="pairwise",
+        k=1,
+        suite=suite,
+        run_name=f"tournament on {suite} (human)",
+        run_config={"tournament": config},
+    )
+    return {
+        "session_id": sid,
+        "units": len(units),
+        "battles": 0,
+        "stop_reason": "queued for human raters",
+        "leaderboard": None,
+    }
 
 
 def run_tournament(
@@ -504,177 +642,45 @@ def run_tournament(
     contestant) to the pairs whose 95 % intervals overlap most, until every interval is narrower than `target_ci`
     Elo points, `budget` battles are spent, or the overlapping pairs have used every prompt. The width rule waits
     until every contestant has `min_battles` battles: bootstrap intervals from a handful of battles can be degenerate
-    (all ties give zero-width intervals). judge_method: "generate"
-    (read the judge's written verdict, MT-Bench) or "logprob" (score the verdict markers; small local judges whose
-    text rarely parses). Verdicts that don't parse are skipped and counted. models: already loaded
-    models by spec (reused; tests and the CLI pass the judge's model here when a contestant shares it)."""
+    (all ties give zero-width intervals). judge_method: "generate" (read the judge's written verdict, MT-Bench) or
+    "logprob" (score the verdict markers; small local judges whose text rarely parses). Verdicts that don't parse are
+    skipped and counted. models: already loaded models by spec (reused; tests and the CLI pass the judge's model
+    here when a contestant shares it)."""
     cs = [c if isinstance(c, Contestant) else parse_contestant(c) for c in contestants]
+    _check(cs, prompts, judge, adaptive)
     names = [c.name for c in cs]
-    if len(set(names)) != len(names):
-        raise UserError("a contestant is listed twice", hint="give each contestant once")
-    if len(cs) < 2:
-        raise UserError("a tournament needs at least two contestants")
-    if not prompts:
-        raise UserError("no prompts to battle on")
-    if judge == REFERENCE_JUDGE and not all(p.get("reference") for p in prompts):
-        missing = next(p["item_id"] for p in prompts if not p.get("reference"))
-        raise UserError(
-            f"--judge reference needs a reference answer for every prompt; {missing!r} has none",
-            hint="use a suite whose cases carry a reference, or a CSV/JSONL with a reference column",
-        )
-    if adaptive and judge == "human":
-        raise UserError("--adaptive needs an LLM judge", hint="human ratings arrive later; use round-robin for humans")
     gen = {"max_new_tokens": 128, "temperature": 0.0, "seed": seed, **(gen or {})}
     rng = np.random.default_rng(seed)
     order = rng.permutation(len(prompts))  # the order in which prompts are used
-    n_prompts = len(prompts)
     models = _load_models(cs, judge, models)
-    config = {
-        "contestants": names,
-        "judge": judge if isinstance(judge, str) else getattr(judge, "name", None),
-        "suite": suite,
-        "rounds": rounds,
-        "adaptive": adaptive,
-        "target_ci": target_ci,
-        "budget": budget,
-        "seed": seed,
-        "gen": gen,
-        "judge_method": judge_method,
-    }
-    pairs = list(itertools.combinations(names, 2))
-
-    if judge == "human":
-        return _queue_for_humans(
-            store, cs, list(prompts), models, pairs, order, rounds, rng, suite, gen, config, progress
-        )
-
-    run_id = store.start_run("tournament", f"tournament on {suite}", model=", ".join(names), config=config)
-    arena = _Arena(
-        store,
-        run_id,
-        cs,
-        list(prompts),
-        models,
-        judge,
+    judge_name = judge if isinstance(judge, str) else getattr(judge, "name", None)
+    config = dict(
+        contestants=names,
+        judge=judge_name,
         suite=suite,
+        rounds=rounds,
+        adaptive=adaptive,
+        target_ci=target_ci,
+        budget=budget,
+        seed=seed,
         gen=gen,
-        lang=lang,
-        progress=progress,
         judge_method=judge_method,
     )
-    used: dict[tuple[str, str], list[int]] = {p: [] for p in pairs}
-    budget = budget if budget is not None else math.inf
-    stop = None
+    sched = _Schedule(list(itertools.combinations(names, 2)), order, rng, budget if budget is not None else math.inf)
+    arena_kw = dict(suite=suite, gen=gen, progress=progress)
+    if judge == HUMAN_JUDGE:
+        arena = _Arena(store, "", cs, list(prompts), models, None, lang="en", **arena_kw)
+        return _queue_for_humans(store, arena, cs, sched, rounds, suite, config)
 
-    def schedule_for(pair_list, per_pair):
-        sched = []
-        for x, y in pair_list:
-            for _ in range(per_pair):
-                if len(used[(x, y)]) >= n_prompts or len(arena.battles) + arena.unparsed + len(sched) >= budget:
-                    break
-                p = int(order[len(used[(x, y)])])
-                used[(x, y)].append(p)
-                sched.append(_orient(rng, x, y, p))
-        return sched
-
+    run_id = store.start_run("tournament", f"tournament on {suite}", model=", ".join(names), config=config)
+    arena = _Arena(store, run_id, cs, list(prompts), models, judge, lang=lang, judge_method=judge_method, **arena_kw)
     try:
-        if not adaptive:
-            per_pair = n_prompts if rounds is None else min(int(rounds), n_prompts)
-            arena.fight(schedule_for(pairs, per_pair))
-            stop = "round-robin done" if not math.isfinite(budget) else "round-robin done (within budget)"
+        if adaptive:
+            fit = dict(bootstrap=bootstrap, seed=seed, target_ci=target_ci, min_battles=min_battles)
+            stop = _adaptive(arena, sched, names, step=step or len(cs), progress=progress, **fit)
         else:
-            arena.fight(schedule_for(pairs, min(2, n_prompts)))
-            step = step or len(cs)
-            rounds_bs = max(100, min(bootstrap, 300))
-            width = math.inf
-            while True:
-                lb = _fit(arena.battles, bootstrap=rounds_bs, seed=seed)
-                if lb is not None and "ci" in lb:
-                    width = max(hi - lo for lo, hi in lb["ci"].values())
-                    if width <= target_ci and min(lb["battles_per_model"].values()) >= min_battles:
-                        stop = f"every 95% interval is narrower than {target_ci:g} Elo (widest {width:.0f})"
-                        break
-                if len(arena.battles) + arena.unparsed >= budget:
-                    stop = f"budget of {budget} battles spent"
-                    break
-                nxt = _adaptive_next(lb, names, used, n_prompts, step, rng)
-                if not nxt:
-                    left = any(len(v) < n_prompts for v in used.values())
-                    stop = "ranking settled: no two intervals overlap" if left else "every pair has met on every prompt"
-                    break
-                sched = schedule_for(nxt, 1)
-                if not sched:
-                    stop = f"budget of {budget} battles spent"
-                    break
-                arena.fight(sched)
-                if progress:
-                    progress(f"{len(arena.battles)} battles; widest interval {width:.0f} Elo")
+            stop = _round_robin(arena, sched, rounds)
     except BaseException:
         store.finish_run(run_id, status="interrupted", summary={"battles": len(arena.battles)})
         raise
-    lb = _fit(arena.battles, bootstrap=bootstrap, seed=seed)
-    tally = pd.Series([b["winner"] for b in arena.battles], dtype="object").value_counts()
-    summary = {
-        "battles": len(arena.battles),
-        "unparsed": arena.unparsed,
-        "stop_reason": stop,
-        "verdicts": {k: int(v) for k, v in tally.items()},
-        "leaderboard": None if lb is None else {k: lb[k] for k in ("ratings", "ci", "rank") if k in lb},
-    }
-    store.finish_run(run_id, summary=summary)
-    return {"run_id": run_id, **summary, "leaderboard": lb}
-
-
-def _queue_for_humans(store, cs, items, models, pairs, order, rounds, rng, suite, gen, config, progress) -> dict:
-    """`--judge human`: generate the answers and record a pairwise rating session (the same `rating_sessions` row
-    and `units` the rating app's create_session writes); raters are assigned in the app, votes become battles."""
-    import uuid
-
-    arena = _Arena(store, "", cs, items, models, None, suite=suite, gen=gen, lang="en", progress=progress)
-    per_pair = len(items) if rounds is None else min(int(rounds), len(items))
-    sched = [_orient(rng, x, y, int(order[k])) for x, y in pairs for k in range(per_pair)]
-    arena.answer([(a, p) for a, _, p in sched] + [(b, p) for _, b, p in sched])
-    units, seen = [], {}
-    for a, b, p in sched:
-        it = items[p]
-        k = seen[it["item_id"]] = seen.get(it["item_id"], -1) + 1
-        # Unit ids carry no model names: they reach the rater's page, the model names must not.
-        units.append(
-            dict(
-                unit_id=f"{it['item_id']}/p{k}",
-                prompt=it["question"],
-                models=[a, b],
-                outputs=[arena.answers[(a, p)], arena.answers[(b, p)]],
-                reference=it.get("reference"),
-            )
-        )
-    sid = str(uuid.uuid4())
-    names = [c.name for c in cs]
-    store.start_run(
-        "session",
-        f"tournament on {suite} (human)",
-        model=", ".join(names),
-        config={"mode": "pairwise", "k": 1, "suite": suite, "tournament": config},
-        run_id=sid,
-    )
-    store.insert(
-        schema.rating_sessions,
-        [
-            dict(
-                id=sid,
-                name=f"tournament on {suite}",
-                suite=suite,
-                models=names,
-                mode="pairwise",
-                k=1,
-                config=dict(rubric=None, scale=[1, 10], units=units),
-            )
-        ],
-    )
-    return {
-        "session_id": sid,
-        "units": len(units),
-        "battles": 0,
-        "stop_reason": "queued for human raters",
-        "leaderboard": None,
-    }
+    return _finish(store, run_id, arena, stop, bootstrap=bootstrap, seed=seed)

@@ -6,9 +6,9 @@ import pandas as pd
 import sqlalchemy as sa
 import streamlit as st
 
-from apps import auth, sessions, ui
+from apps import ui
+from evalkit import people, sessions
 from workbench.errors import UserError
-from workbench.store import schema
 
 t = ui.t
 ui.require_admin()
@@ -22,18 +22,12 @@ def _link(token: str) -> str:
 
 
 with st.expander(t("ad.new_session"), expanded=False):
-    c = schema.case_results
-    with store.engine.connect() as conn:
-        suites = [s for (s,) in conn.execute(sa.select(c.c.suite).distinct().order_by(c.c.suite))]
+    suites = sessions.suites_with_outputs(store)
     if not suites:
         st.info(t("su.empty"))
     else:
         suite = st.selectbox(t("su.suite"), suites, key="ad_suite")
-        with store.engine.connect() as conn:
-            models = [
-                m
-                for (m,) in conn.execute(sa.select(c.c.model).where(c.c.suite == suite).distinct().order_by(c.c.model))
-            ]
+        models = sessions.suite_models(store, suite)
         with st.form("new_session"):
             name = st.text_input(t("ad.name"), value=f"{suite} experts", key="ad_name")
             picked = st.multiselect(t("ad.models"), models, default=models[:3])
@@ -58,7 +52,7 @@ with st.expander(t("ad.new_session"), expanded=False):
                 )
                 links = []
                 for line in invited:
-                    user, tok = auth.create_user(store, line)
+                    user, tok = people.create_user(store, line)
                     links.append(dict(rater=user.id, name=line, link=_link(tok)))
                 sessions.assign(store, sid, [x["rater"] for x in links])
                 st.success(t("ad.created", n=len(items), raters=len(links)))
@@ -74,16 +68,9 @@ with st.expander(t("ad.new_session"), expanded=False):
                 st.error(t("ad.duplicate_rater"))
 
 with st.expander(t("ad.new_link")):
-    with store.engine.connect() as conn:
-        people = [
-            r
-            for (r,) in conn.execute(
-                sa.select(schema.raters.c.id).where(schema.raters.c.kind == "human").order_by(schema.raters.c.id)
-            )
-        ]
-    who = st.selectbox(t("ad.person"), people, key="ad_person")
+    who = st.selectbox(t("ad.person"), people.user_ids(store), key="ad_person")
     if st.button(t("ad.issue"), key="ad_issue") and who:
-        st.code(_link(auth.issue_token(store, who)))
+        st.code(_link(people.issue_token(store, who)))
 
 st.subheader(t("ad.progress"))
 for s in sessions.sessions(store):

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import streamlit as st
 
-from apps import sessions, ui
+from apps import ui
+from evalkit import sessions
 
 t = ui.t
 store = ui.store()

@@ -1,10 +1,13 @@
-"""The Streamlit app, started as its own process."""
+"""The Streamlit app, started as its own process: evalkit issues the admin link, the app only draws pages."""
 
 from __future__ import annotations
 
+import importlib.util
 import sys
+from pathlib import Path
 
 from workbench.cli import store_arg
+from workbench.errors import UserError
 
 
 def add_app(sub) -> None:
@@ -16,30 +19,30 @@ def add_app(sub) -> None:
     p.set_defaults(func=_app)
 
 
-def _app(args) -> int:
-    import os
-    import subprocess
-    from pathlib import Path
+def app_script() -> Path:
+    """apps/app.py, found without importing the apps package (evalkit sits below it): where Python would import
+    `apps` from, else beside the evalkit package in a source checkout."""
+    spec = importlib.util.find_spec("apps")
+    places = list(spec.submodule_search_locations or []) if spec else []
+    places.append(str(Path(__file__).resolve().parents[2] / "apps"))
+    for place in places:
+        if (Path(place) / "app.py").is_file():
+            return Path(place) / "app.py"
+    raise UserError("the app (apps/app.py) is not installed", hint="install workbench with its apps package")
 
-    from apps.auth import create_user, issue_token
-    from workbench.store import open_store
 
-    store = open_store(args.store)
-    try:
-        token = issue_token(store, "admin")  # a fresh admin link each start; the previous one stops working
-    except KeyError:
-        token = create_user(store, "Admin", role="admin", user_id="admin")[1]
-    app = Path(__file__).resolve().parents[2] / "apps" / "app.py"
-    cmd = [
+def streamlit_command(app: Path, host: str, port: int) -> list[str]:
+    """`python -m streamlit run app.py` headless, bound to host:port, no usage statistics, a viewer toolbar."""
+    return [
         sys.executable,
         "-m",
         "streamlit",
         "run",
         str(app),
         "--server.port",
-        str(args.port),
+        str(port),
         "--server.address",
-        args.host,
+        host,
         "--server.headless",
         "true",
         "--browser.gatherUsageStats",
@@ -47,6 +50,17 @@ def _app(args) -> int:
         "--client.toolbarMode",
         "viewer",
     ]
+
+
+def _app(args) -> int:
+    import os
+    import subprocess
+
+    from evalkit.people import admin_token
+    from workbench.store import open_store
+
+    store = open_store(args.store)
+    token = admin_token(store)  # a fresh admin link each start; the previous one stops working
     print(f"store: {store.url}")
     print(f"admin link (valid 14 days, keep it private): http://{args.host}:{args.port}/?token={token}")
     if args.print_url:
@@ -56,5 +70,6 @@ def _app(args) -> int:
             + (f" --port {args.port}" if args.port != 8501 else "")
         )
         return 0
+    cmd = streamlit_command(app_script(), args.host, args.port)
     store.dispose()
     return subprocess.call(cmd, env={**os.environ, "WORKBENCH_STORE": store.url})

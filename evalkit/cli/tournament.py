@@ -66,7 +66,7 @@ def add_tournament(sub) -> None:
 
 
 def _tournament(args) -> int:
-    from evalkit.tournament import load_prompts, run_tournament
+    from evalkit.tournament import HUMAN_JUDGE, load_prompts, run_tournament
     from workbench.store import open_store
 
     suite, prompts = load_prompts(args.suite, limit=args.limit)
@@ -89,7 +89,7 @@ def _tournament(args) -> int:
         judge_method=args.judge_method,
         progress=lambda m: print(m, file=sys.stderr, flush=True),
     )
-    if args.judge == "human":
+    if args.judge == HUMAN_JUDGE:
         print(
             f"queued {res['units']} battles as rating session {res['session_id']} in {store.url}; invite raters in "
             f"the app, then `evalkit ratings --run {res['session_id'][:8]}`"

@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from apps import data, i18n, sessions
+from apps import data, i18n
+from evalkit import sessions
 from tests.apps.conftest import app_as, page_text
 from workbench.messages import template_fields
 
@@ -101,12 +102,12 @@ cases:
 def graded(tmp_path, tiny_model_dir, monkeypatch):
     """A store with a real suite run on the tiny model (every case fails, so every reason shows) and one case stored
     the way results were before the reasons carried keys (English only)."""
-    from apps import auth
+    from evalkit import people
     from evalkit.suites import run_suites
     from workbench.store import open_store, schema
 
     st = open_store(tmp_path / "store.db")
-    _, token = auth.create_user(st, "Admin", role="admin", password="admin-pass", user_id="admin")
+    _, token = people.create_user(st, "Admin", role="admin", password="admin-pass", user_id="admin")
     (tmp_path / "ko.yaml").write_text(SUITE, encoding="utf-8")
     run = run_suites([tmp_path / "ko.yaml"], [str(tiny_model_dir)], store=st)["runs"][0]
     st.insert(

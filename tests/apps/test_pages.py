@@ -158,7 +158,7 @@ def test_admin_creates_a_session_and_invites_raters(voted):
     at = app_as(out["admin_token"])
     at.run()
     at.switch_page("views/admin.py").run()
-    from apps import sessions
+    from evalkit import sessions
 
     before = len(sessions.sessions(st))
     at.number_input(key="ad_k").set_value(4)
@@ -173,10 +173,10 @@ def test_admin_creates_a_session_and_invites_raters(voted):
     assert not at.exception and not at.error, [e.value for e in at.error]
     links = at.dataframe[0].value
     assert list(links["Rater"]) == ["kim-minji", "lee-junho", "park-jiwoo"]
-    from apps import auth
+    from evalkit import people
 
     for rid, link in zip(links["Rater"], links["Personal link"]):
-        assert auth.login_token(st, link.split("token=")[1]).id == rid
+        assert people.login_token(st, link.split("token=")[1]).id == rid
     sid = next(s["id"] for s in sessions.sessions(st) if s["name"] == "Thursday check")
     prog = sessions.rater_progress(st, sid)
     n_items = 10 * 3  # 10 cases x 3 model pairs
@@ -219,10 +219,10 @@ def test_every_page_renders_on_postgresql(pg_store, monkeypatch):
 
 def test_audit_an_uploaded_file(store, monkeypatch):
     """The admin uploads a dataset on the audit page; curate audits it and the page shows the new audit."""
-    from apps import auth
+    from evalkit import people
 
     monkeypatch.setenv("WORKBENCH_STORE", store.url)
-    _, token = auth.create_user(store, "Admin", role="admin", user_id="admin")
+    _, token = people.create_user(store, "Admin", role="admin", user_id="admin")
     at = app_as(token)
     at.run()
     assert at.info[0].value.startswith("No audits yet")

@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 import sqlalchemy as sa
 
-from apps import auth, sessions
+from evalkit import people, sessions
 from tests.apps.conftest import app_as, page_text
 from workbench.store import schema
 
@@ -65,7 +65,7 @@ def test_blind_pairwise_flow_writes_the_right_rows_and_resumes(seeded):
 
 def test_single_answer_rubric_flow(store, monkeypatch):
     monkeypatch.setenv("WORKBENCH_STORE", store.url)
-    user, token = auth.create_user(store, "Park Jiwoo", user_id="park")
+    user, token = people.create_user(store, "Park Jiwoo", user_id="park")
     items = [dict(item_id=f"q{i}", prompt=f"질문 {i}", outputs={"m1": f"답변 {i}"}) for i in range(3)]
     sid = sessions.create_session(
         store, "rubric", items, models=["m1"], mode="single", k=1, rubric="1 = wrong, 10 = perfect", scale=(1, 10)
@@ -82,7 +82,7 @@ def test_single_answer_rubric_flow(store, monkeypatch):
 
 
 def test_assignment_is_balanced_and_never_repeats_a_pair(store):
-    raters = [auth.create_user(store, f"r{i}", with_token=False)[0].id for i in range(7)]
+    raters = [people.create_user(store, f"r{i}", with_token=False)[0].id for i in range(7)]
     items = [dict(item_id=f"i{i}", prompt="p", outputs={m: f"{m}{i}" for m in "abcd"}) for i in range(25)]
     sid = sessions.create_session(store, "s", items, models=list("abcd"), k=3)
     load = sessions.assign(store, sid, raters, seed=3)
@@ -114,20 +114,20 @@ def test_access_rules(seeded):
     forged = app_as(rater_token[:-4] + "AAAA")
     forged.run()
     assert forged.error[0].value.startswith("This link is not valid")
-    user, token = auth.create_user(store, "Late", ttl=dt.timedelta(seconds=-1))
+    user, token = people.create_user(store, "Late", ttl=dt.timedelta(seconds=-1))
     expired = app_as(token)
     expired.run()
     assert expired.error[0].value.startswith("This link has expired")
-    with pytest.raises(auth.AuthError, match="expired"):
-        auth.login_token(store, token)
+    with pytest.raises(people.AuthError, match="expired"):
+        people.login_token(store, token)
 
     # only hashes are stored; passwords use scrypt and a wrong one is refused
     stored = _rows(store, schema.raters).set_index("id")
     assert rater_token not in set(stored["token_hash"].dropna())
     assert stored.loc["expert1", "password_hash"].startswith("scrypt$")
-    assert auth.login_password(store, "expert1", "pass1").id == "expert1"
-    with pytest.raises(auth.AuthError, match="bad_password"):
-        auth.login_password(store, "expert1", "pass2")
+    assert people.login_password(store, "expert1", "pass1").id == "expert1"
+    with pytest.raises(people.AuthError, match="bad_password"):
+        people.login_password(store, "expert1", "pass2")
 
     # the write path itself refuses another rater's item and a second vote
     a = _rows(store, schema.assignments)
@@ -149,7 +149,7 @@ def test_database_refuses_a_second_rating_row(store):
 
 def _load(store, n_raters=20, votes=50):
     """20 raters x 50 votes from 20 threads through cast_vote; each also retries one vote (must be refused)."""
-    raters = [auth.create_user(store, f"load{i}", with_token=False)[0].id for i in range(n_raters)]
+    raters = [people.create_user(store, f"load{i}", with_token=False)[0].id for i in range(n_raters)]
     items = [dict(item_id=f"i{i}", prompt="p", outputs={"a": f"a{i}", "b": f"b{i}"}) for i in range(250)]
     sid = sessions.create_session(store, "load", items, models=["a", "b"], k=4)
     load = sessions.assign(store, sid, raters, seed=0)
@@ -188,7 +188,7 @@ def _load(store, n_raters=20, votes=50):
 
 def _race(store, n=8):
     """The same rater double-clicks: n threads cast the same vote at once; exactly one row survives."""
-    auth.create_user(store, "racer", with_token=False)
+    people.create_user(store, "racer", with_token=False)
     sid = sessions.create_session(
         store, "race", [dict(item_id="q", prompt="p", outputs={"a": "x", "b": "y"})], models=["a", "b"], k=1
     )
@@ -227,7 +227,7 @@ def test_load_postgresql(pg_store):
 def test_oidc_login_maps_the_email_to_an_invited_rater(seeded):
     """With [auth] in secrets, st.login's identity (st.user.email) must match a rater id; strangers are refused."""
     store, out = seeded
-    auth.create_user(store, "Kim Minji", user_id="minji@example.com", with_token=False)
+    people.create_user(store, "Kim Minji", user_id="minji@example.com", with_token=False)
     at = app_as(None)
     at.secrets = {"auth": {"redirect_uri": "http://127.0.0.1:8501/oauth2callback", "cookie_secret": "x"}}
     at.user = {"is_logged_in": True, "email": "minji@example.com"}

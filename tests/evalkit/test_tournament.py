@@ -261,7 +261,7 @@ def test_a_bad_row_imports_nothing_and_names_the_line(tmp_path, store, capsys):
         assert conn.execute(sa.select(sa.func.count()).select_from(schema.battles)).scalar() == 0
     csv_path = tmp_path / "b.csv"
     csv_path.write_text('model_a,model_b,winner\nx,y,model_a\n"multi\nline",y,tie\ny,y,tie\n')
-    with pytest.raises(UserError, match=r"b\.csv:5 \('y' vs itself\)"):
+    with pytest.raises(ValueError, match=r"b\.csv:5 \('y' vs itself\)"):
         from evalkit.ratings import prepare
 
         df, where = read_battles(csv_path)

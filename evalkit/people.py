@@ -1,5 +1,8 @@
-"""Who may use the app: personal link tokens (only their SHA-256 is stored, with an expiry) and username + scrypt
-password, with two roles, rater and admin. Organisations can put Streamlit's OIDC `st.login` in front instead."""
+"""People: raters (human or LLM) and admins, and how they sign in: personal link tokens (only their SHA-256 is stored,
+with an expiry) and username + scrypt password, with two roles, rater and admin.
+
+The CLI (`evalkit app` issues the admin link), the tournament and the rating app all call these; organisations can
+put Streamlit's OIDC `st.login` in front of the app instead of tokens and passwords."""
 
 from __future__ import annotations
 
@@ -16,12 +19,14 @@ from workbench.store import Store, schema, utcnow
 
 __all__ = [
     "AuthError",
+    "admin_token",
     "User",
     "create_user",
     "issue_token",
     "login_token",
     "login_password",
     "find_user",
+    "user_ids",
     "hash_password",
     "check_password",
     "require_role",
@@ -44,6 +49,8 @@ class AuthError(Exception):
 
 @dataclass(frozen=True)
 class User:
+    """A row of `raters` as the app sees it (no secrets)."""
+
     id: str
     name: str
     role: str
@@ -60,12 +67,14 @@ def _token_hash(token: str) -> str:
 
 
 def hash_password(password: str, *, salt: bytes | None = None) -> str:
+    """`scrypt$n$r$p$salt$digest`: the parameters travel with the hash, so raising the cost later keeps old ones."""
     salt = salt or secrets.token_bytes(16)
     digest = hashlib.scrypt(password.encode(), salt=salt, dklen=32, **_SCRYPT)
     return f"scrypt${_SCRYPT['n']}${_SCRYPT['r']}${_SCRYPT['p']}${salt.hex()}${digest.hex()}"
 
 
 def check_password(password: str, stored: str | None) -> bool:
+    """Whether `password` matches a `hash_password` string (constant-time compare); False for no password set."""
     if not stored or not stored.startswith("scrypt$"):
         return False
     _, n, r, p, salt, digest = stored.split("$")
@@ -74,6 +83,7 @@ def check_password(password: str, stored: str | None) -> bool:
 
 
 def _slug(name: str) -> str:
+    """A user id from a display name: "Kim Minji" -> "kim-minji"."""
     return re.sub(r"[^a-z0-9._-]+", "-", name.strip().lower()).strip("-") or "rater"
 
 
@@ -147,6 +157,7 @@ def login_token(store: Store, token: str | None) -> User:
 
 
 def login_password(store: Store, username: str, password: str) -> User:
+    """The user with this id and password; AuthError('bad_password') otherwise."""
     t = schema.raters
     with store.engine.connect() as conn:
         row = conn.execute(sa.select(t).where(t.c.id == username)).first()
@@ -166,6 +177,13 @@ def find_user(store: Store, user_id: str) -> User:
     return _user(row)
 
 
+def user_ids(store: Store, *, kind: str = "human") -> list[str]:
+    """Ids of every user of one kind (human or llm), sorted."""
+    t = schema.raters
+    with store.engine.connect() as conn:
+        return [r for (r,) in conn.execute(sa.select(t.c.id).where(t.c.kind == kind).order_by(t.c.id))]
+
+
 def require_role(user: User | None, role: str) -> User:
     """The user if they hold `role` (admins hold every role); AuthError('forbidden') otherwise."""
     if user is None:
@@ -173,3 +191,11 @@ def require_role(user: User | None, role: str) -> User:
     if role == "admin" and not user.is_admin:
         raise AuthError("forbidden")
     return user
+
+
+def admin_token(store: Store, *, ttl: dt.timedelta = TOKEN_TTL) -> str:
+    """A fresh link token for the `admin` user (created on first use); the previous admin link stops working."""
+    try:
+        return issue_token(store, "admin", ttl=ttl)
+    except KeyError:
+        return create_user(store, "Admin", role="admin", user_id="admin", ttl=ttl)[1]

@@ -1,0 +1,475 @@
+"""Expert rating sessions: create, assign, show the next blind item, and cast a vote.
+
+One implementation for everyone who opens or fills a session: the rating app's pages, the tournament's human queue
+(`evalkit tournament --judge human`), the demo and the load test. A session is a list of units (one prompt with one or
+two model answers) stored in `rating_sessions`; `assign` deals them into per-rater queues (`assignments`).
+
+`cast_vote` is the one write path for a human verdict. It writes the rating (and, for pairwise sessions, the battle)
+and marks the assignment done in one transaction, so a vote is stored before the next item is shown; the store's
+unique constraint `uq_rating_once` makes a second vote on an item impossible.
+"""
+
+from __future__ import annotations
+
+import itertools
+import uuid
+from collections.abc import Iterable, Sequence
+
+import numpy as np
+import sqlalchemy as sa
+
+from workbench import verdicts
+from workbench.errors import UserError
+from workbench.store import Store, schema, utcnow
+
+__all__ = [
+    "create_session",
+    "record_session",
+    "session_unit",
+    "assign",
+    "next_item",
+    "cast_vote",
+    "progress",
+    "rater_progress",
+    "rater_sessions",
+    "session_config",
+    "sessions",
+    "items_from_suite",
+    "suite_models",
+    "suites_with_outputs",
+    "AlreadyRated",
+    "NotAssigned",
+    "CHOICES",
+]
+
+# What a rater clicks, in display terms: the left or the right answer, or one of the two ties.
+CHOICES = ("left", "right", verdicts.TIE, verdicts.BOTHBAD)
+MODES = ("pairwise", "single")
+
+
+class AlreadyRated(Exception):
+    """This rater already rated this item (the database refused a second row)."""
+
+
+class NotAssigned(Exception):
+    """The item is not in this rater's queue."""
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# creating a session
+# ---------------------------------------------------------------------------------------------------------------
+def session_unit(item_id: str, index: int, prompt, models: Sequence[str], outputs: Sequence[str], reference=None):
+    """One unit a rater sees: a prompt with one answer (single) or two (pairwise), in `models` order.
+
+    Its id is `item_id/p<index>` (pairwise) or `item_id/m<index>` (single): unit ids reach the rater's page, so they
+    carry no model names."""
+    kind = "p" if len(models) == 2 else "m"
+    return dict(
+        unit_id=f"{item_id}/{kind}{index}",
+        prompt=prompt,
+        models=list(models),
+        outputs=list(outputs),
+        reference=reference,
+    )
+
+
+def _units(items: Sequence[dict], models: Sequence[str], mode: str) -> list[dict]:
+    """One unit per (item, model pair) for pairwise, per (item, model) for single-answer rubric scoring."""
+    units = []
+    for it in items:
+        outs = it["outputs"]
+        have = [m for m in models if m in outs]
+        groups = itertools.combinations(have, 2) if mode == "pairwise" else ((m,) for m in have)
+        for i, group in enumerate(groups):
+            units.append(
+                session_unit(it["item_id"], i, it["prompt"], group, [outs[m] for m in group], it.get("reference"))
+            )
+    return units
+
+
+def record_session(
+    store: Store,
+    name: str,
+    units: Sequence[dict],
+    *,
+    models: Sequence[str],
+    mode: str = "pairwise",
+    k: int = 1,
+    suite: str | None = None,
+    rubric: str | None = None,
+    scale: Sequence[int] = (1, 10),
+    session_id: str | None = None,
+    run_name: str | None = None,
+    run_config: dict | None = None,
+) -> str:
+    """Store a session over ready-made units (`session_unit`); returns its id.
+
+    The session is also a run (kind "session", same id, named `run_name` or `name`; `run_config` adds to its config),
+    so its battles carry it as run_id."""
+    sid = session_id or str(uuid.uuid4())
+    config = {"mode": mode, "k": k, "suite": suite, **(run_config or {})}
+    store.start_run("session", run_name or name, model=", ".join(models), config=config, run_id=sid)
+    store.insert(
+        schema.rating_sessions,
+        [
+            dict(
+                id=sid,
+                name=name,
+                suite=suite,
+                models=list(models),
+                mode=mode,
+                k=k,
+                config=dict(rubric=rubric, scale=list(scale), units=list(units)),
+            )
+        ],
+    )
+    return sid
+
+
+def create_session(
+    store: Store,
+    name: str,
+    items: Sequence[dict],
+    *,
+    models: Sequence[str],
+    mode: str = "pairwise",
+    k: int = 1,
+    suite: str | None = None,
+    rubric: str | None = None,
+    scale: tuple[int, int] = (1, 10),
+    session_id: str | None = None,
+) -> str:
+    """Record a session over `items` ({item_id, prompt, outputs: {model: text}, reference?}); returns its id.
+
+    Pairwise: every pair of `models` on every item; single: every model's answer alone, scored on `scale`."""
+    if mode not in MODES:
+        raise UserError(f"mode must be pairwise or single, got {mode!r}")
+    if mode == "pairwise" and len(models) < 2:
+        raise UserError("a pairwise session needs at least two models", hint="pick two or more models")
+    if not items:
+        raise UserError("the session has no items", hint="pick a suite run that has outputs for these models")
+    return record_session(
+        store,
+        name,
+        _units(items, models, mode),
+        models=models,
+        mode=mode,
+        k=k,
+        suite=suite,
+        rubric=rubric,
+        scale=scale,
+        session_id=session_id,
+    )
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# assigning units to raters
+# ---------------------------------------------------------------------------------------------------------------
+def _deal(units: Sequence[dict], raters: list[str], k: int, mode: str, rng: np.random.Generator):
+    """Per-rater queues: each unit, in random order, to the k least-loaded raters (random tie break), each copy with
+    its own random left/right order. Returns ({rater: [unit + order]}, {rater: load})."""
+    load = {r: 0 for r in raters}
+    queues: dict[str, list[dict]] = {r: [] for r in raters}
+    for ui in rng.permutation(len(units)):
+        u = units[ui]
+        tie_break = rng.random(len(raters))
+        chosen = sorted(range(len(raters)), key=lambda j: (load[raters[j]], tie_break[j]))[:k]
+        for j in chosen:
+            r = raters[j]
+            load[r] += 1
+            order = "AB" if (mode == "single" or rng.random() < 0.5) else "BA"
+            queues[r].append(dict(u, order=order))
+    return queues, load
+
+
+def _assignment_rows(session_id: str, queues: dict[str, list[dict]]) -> list[dict]:
+    """`assignments` rows: one per (rater, unit), numbered in queue order."""
+    rows = []
+    for r, q in queues.items():
+        for pos, u in enumerate(q):
+            payload = dict(
+                prompt=u["prompt"],
+                models=u["models"],
+                outputs=u["outputs"],
+                reference=u.get("reference"),
+                order=u["order"],
+            )
+            rows.append(
+                dict(session_id=session_id, rater_id=r, item_id=u["unit_id"], position=pos, done=False, payload=payload)
+            )
+    return rows
+
+
+def assign(store: Store, session_id: str, rater_ids: Sequence[str], *, seed: int = 0) -> dict[str, int]:
+    """Give each unit to k distinct raters, keeping loads within one of each other; randomise left/right per copy.
+
+    Greedy least-loaded: units in random order, each to the k raters with the fewest units so far (random tie
+    break) among those who don't hold it. Returns {rater_id: number of items}."""
+    with store.engine.connect() as conn:
+        sess = conn.execute(sa.select(schema.rating_sessions).where(schema.rating_sessions.c.id == session_id)).first()
+    if sess is None:
+        raise UserError(f"no rating session {session_id!r}")
+    k = int(sess.k)
+    raters = list(dict.fromkeys(rater_ids))
+    if k > len(raters):
+        raise UserError(
+            f"k={k} ratings per item needs at least {k} raters, got {len(raters)}", hint="invite more raters or lower k"
+        )
+    queues, load = _deal(list(sess.config["units"]), raters, k, sess.mode, np.random.default_rng(seed))
+    store.insert(schema.assignments, _assignment_rows(session_id, queues))
+    return load
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# a rater's queue
+# ---------------------------------------------------------------------------------------------------------------
+def _blind(row) -> dict:
+    """What the rater may see: texts in display order, no model names."""
+    p = row.payload
+    outs = p["outputs"] if p["order"] == "AB" else list(reversed(p["outputs"]))
+    return dict(
+        item_id=row.item_id, position=row.position, prompt=p["prompt"], texts=outs, reference=p.get("reference")
+    )
+
+
+def next_item(store: Store, session_id: str, rater_id: str) -> dict | None:
+    """The rater's first unrated item (resume = same call after coming back), blind; None when the queue is done."""
+    a = schema.assignments
+    with store.engine.connect() as conn:
+        row = conn.execute(
+            sa.select(a)
+            .where(a.c.session_id == session_id, a.c.rater_id == rater_id, a.c.done.is_(False))
+            .order_by(a.c.position)
+            .limit(1)
+        ).first()
+    return _blind(row) if row is not None else None
+
+
+def _done_count(a):
+    """SUM(done) as a SQL expression (booleans don't sum on every backend)."""
+    return sa.func.sum(sa.case((a.c.done.is_(True), 1), else_=0))
+
+
+def progress(store: Store, session_id: str, rater_id: str) -> tuple[int, int]:
+    """(done, total) for one rater, counted in the database."""
+    a = schema.assignments
+    q = sa.select(sa.func.count(), sa.func.coalesce(_done_count(a), 0)).where(
+        a.c.session_id == session_id, a.c.rater_id == rater_id
+    )
+    with store.engine.connect() as conn:
+        total, done = conn.execute(q).one()
+    return int(done), int(total)
+
+
+def rater_progress(store: Store, session_id: str) -> list[dict]:
+    """Per-rater (done, total) for the admin view, one GROUP BY."""
+    a = schema.assignments
+    q = (
+        sa.select(a.c.rater_id, sa.func.count().label("total"), _done_count(a).label("done"))
+        .where(a.c.session_id == session_id)
+        .group_by(a.c.rater_id)
+        .order_by(a.c.rater_id)
+    )
+    with store.engine.connect() as conn:
+        return [dict(r._mapping) for r in conn.execute(q)]
+
+
+def sessions(store: Store) -> list[dict]:
+    """Every session (id, name, suite, models, mode, k, created_at), newest first."""
+    s = schema.rating_sessions
+    q = sa.select(s.c.id, s.c.name, s.c.suite, s.c.models, s.c.mode, s.c.k, s.c.created_at).order_by(
+        s.c.created_at.desc()
+    )
+    with store.engine.connect() as conn:
+        return [dict(r._mapping) for r in conn.execute(q)]
+
+
+def session_config(store: Store, session_id: str) -> dict:
+    """The session's rubric and scale (what a rater may see; not its units)."""
+    s = schema.rating_sessions
+    with store.engine.connect() as conn:
+        cfg = conn.execute(sa.select(s.c.config).where(s.c.id == session_id)).scalar() or {}
+    return dict(rubric=cfg.get("rubric"), scale=cfg.get("scale") or [1, 10])
+
+
+def rater_sessions(store: Store, rater_id: str) -> list[dict]:
+    """Sessions where this rater has a queue, with their progress (one GROUP BY)."""
+    a, s = schema.assignments, schema.rating_sessions
+    q = (
+        sa.select(s.c.id, s.c.name, s.c.mode, sa.func.count().label("total"), _done_count(a).label("done"))
+        .join(s, s.c.id == a.c.session_id)
+        .where(a.c.rater_id == rater_id)
+        .group_by(s.c.id, s.c.name, s.c.mode, s.c.created_at)
+        .order_by(s.c.created_at.desc())
+    )
+    with store.engine.connect() as conn:
+        return [dict(r._mapping) for r in conn.execute(q)]
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# votes
+# ---------------------------------------------------------------------------------------------------------------
+def _canonical(order: str, choice: str) -> str:
+    """The verdict a display choice means: A is models[0], shown on the left when `order` is AB."""
+    if choice == "left":
+        return verdicts.A if order == "AB" else verdicts.B
+    if choice == "right":
+        return verdicts.B if order == "AB" else verdicts.A
+    return choice
+
+
+def _vote_rows(conn, session_id: str, row, rater_kind: str, choice, score, rationale) -> list[tuple[sa.Table, dict]]:
+    """The rows one vote writes: its `ratings` row and, for a pair, its `battles` row (both in canonical A/B)."""
+    p, now = row.payload, utcnow()
+    models, outs, order = p["models"], p["outputs"], p["order"]
+    rating = dict(
+        session_id=session_id,
+        run_id=session_id,
+        item_id=row.item_id,
+        prompt=p["prompt"],
+        model_a=models[0],
+        output_a=outs[0],
+        rater=row.rater_id,
+        rater_kind=rater_kind,
+        rationale=rationale or None,
+        order_shown=order,
+        created_at=now,
+    )
+    if len(models) != 2:
+        if score is None:
+            raise ValueError("a single-answer item needs a score")
+        return [(schema.ratings, dict(rating, kind="single", verdict="score", score=float(score)))]
+    if choice not in CHOICES:
+        raise ValueError(f"choice must be one of {CHOICES}, got {choice!r}")
+    verdict = _canonical(order, choice)
+    suite = conn.execute(
+        sa.select(schema.rating_sessions.c.suite).where(schema.rating_sessions.c.id == session_id)
+    ).scalar()
+    battle = dict(
+        run_id=session_id,
+        suite=suite,
+        item_id=row.item_id,
+        model_a=models[0],
+        model_b=models[1],
+        winner=verdicts.to_winner(verdict),
+        judge=row.rater_id,
+        judge_kind=rater_kind,
+        len_a=len(outs[0]),
+        len_b=len(outs[1]),
+        created_at=now,
+    )
+    pair = dict(rating, kind="pairwise", model_b=models[1], output_b=outs[1], verdict=verdict)
+    return [(schema.ratings, pair), (schema.battles, battle)]
+
+
+def _revealed(item_id: str, payload: dict) -> dict:
+    """The model names behind the left and right answers, shown once the vote is stored."""
+    models = payload["models"] if payload["order"] == "AB" else list(reversed(payload["models"]))
+    left, right = models + ([None] if len(models) == 1 else [])
+    return dict(item_id=item_id, left=left, right=right)
+
+
+def cast_vote(
+    store: Store,
+    session_id: str,
+    rater_id: str,
+    item_id: str,
+    choice: str | None = None,
+    *,
+    score: float | None = None,
+    rationale: str | None = None,
+) -> dict:
+    """Store one verdict and mark the item done, in one transaction; returns the revealed model names.
+
+    choice: what the rater clicked, in display terms (left|right|tie|bothbad) for pairwise sessions; `score` for
+    single-answer sessions. The rating row holds the canonical verdict (A = models[0]) and order_shown (AB: models[0]
+    was on the left). Raises NotAssigned for an item outside the rater's queue, AlreadyRated for a second vote."""
+    a, r = schema.assignments, schema.raters
+    try:
+        with store.begin() as conn:
+            row = conn.execute(
+                sa.select(a).where(a.c.session_id == session_id, a.c.rater_id == rater_id, a.c.item_id == item_id)
+            ).first()
+            if row is None:
+                raise NotAssigned(item_id)
+            if row.done:
+                raise AlreadyRated(item_id)
+            kind = conn.execute(sa.select(r.c.kind).where(r.c.id == rater_id)).scalar_one()
+            for table, values in _vote_rows(conn, session_id, row, kind, choice, score, rationale):
+                conn.execute(table.insert().values(**values))
+            done = conn.execute(a.update().where(a.c.id == row.id, a.c.done.is_(False)).values(done=True)).rowcount
+            if done != 1:  # a concurrent vote on the same item got there first
+                raise AlreadyRated(item_id)
+    except sa.exc.IntegrityError as e:
+        raise AlreadyRated(item_id) from e
+    return _revealed(item_id, row.payload)
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# items from suite runs
+# ---------------------------------------------------------------------------------------------------------------
+def suites_with_outputs(store: Store) -> list[str]:
+    """Suites whose runs stored outputs (case results), by name: what a session can be made from."""
+    c = schema.case_results
+    with store.engine.connect() as conn:
+        return [s for (s,) in conn.execute(sa.select(c.c.suite).distinct().order_by(c.c.suite))]
+
+
+def suite_models(store: Store, suite: str) -> list[str]:
+    """Models with outputs on `suite`, by name."""
+    c = schema.case_results
+    q = sa.select(c.c.model).where(c.c.suite == suite).distinct().order_by(c.c.model)
+    with store.engine.connect() as conn:
+        return [m for (m,) in conn.execute(q)]
+
+
+def _suite_prompts(store: Store, suite: str) -> dict[str, str]:
+    """case id → prompt text, from the suite file the latest run of `suite` recorded (empty if it moved)."""
+    from evalkit.suites import load_suite
+
+    t = schema.runs
+    with store.engine.connect() as conn:
+        cfg = conn.execute(
+            sa.select(t.c.config).where(t.c.kind == "suite", t.c.name == suite).order_by(t.c.created_at.desc()).limit(1)
+        ).scalar()
+    path = (cfg or {}).get("suite_path")
+    if not path:
+        return {}
+    try:
+        cases = load_suite(path).cases
+    except Exception:  # noqa: BLE001 - a moved or edited suite file: fall back to what the results hold
+        return {}
+    out = {}
+    for c in cases:
+        p = c.prompt
+        out[c.id] = p if isinstance(p, str) else "\n\n".join(str(m.get("content", "")) for m in p)
+    return out
+
+
+def items_from_suite(store: Store, suite: str, models: Iterable[str], *, limit: int | None = None) -> list[dict]:
+    """Items for a session: the latest output of each model on each case of `suite`, cases every model answered.
+    The prompt comes from the case result, else from the suite file the run recorded."""
+    c = schema.case_results
+    models = list(models)
+    prompts = _suite_prompts(store, suite)
+    q = (
+        sa.select(c.c.case_id, c.c.model, c.c.output, c.c.details, c.c.id)
+        .where(c.c.suite == suite, c.c.model.in_(models))
+        .order_by(c.c.case_id, c.c.id)
+    )
+    by_case: dict[str, dict] = {}
+    with store.engine.connect() as conn:
+        for case_id, model, output, details, _ in conn.execute(q):
+            d = details or {}
+            it = by_case.setdefault(
+                case_id,
+                dict(
+                    item_id=case_id,
+                    outputs={},
+                    prompt=d.get("prompt") or prompts.get(case_id) or case_id,
+                    reference=d.get("reference"),
+                ),
+            )
+            it["outputs"][model] = output or ""
+    items = [it for it in by_case.values() if all(m in it["outputs"] for m in models)]
+    return items[:limit] if limit else items
