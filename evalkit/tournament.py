@@ -166,7 +166,7 @@ def _read_table(path: Path, what: str, hint: str | None = None) -> tuple[list[di
     if path.is_file() and path.stat().st_size == 0:
         raise UserError(f"{path}: no {what}", hint=hint)
     stats: dict = {}
-    numbered = list(read_numbered(path, stats=stats))
+    numbered = list(read_numbered(path, stats=stats, skip_option=None))
     if _by_line(path, stats["format"]):
         where = [f"{path}:{n}" for n, _ in numbered]
     else:

@@ -71,7 +71,6 @@ SUFFIXES = (".csv", ".tsv", ".jsonl", ".ndjson", ".json")
 _LLM_JUDGE = re.compile(r"gpt|claude|llama|llm|gemini|mistral|qwen|default|openai:", re.IGNORECASE)
 # workbench.tabular's words for a JSON line that doesn't parse, said as verdict files always have
 _MALFORMED = re.compile(r"^(?P<where>.+:\d+): malformed JSON at character (?P<col>\d+): (?P<msg>.+)$")
-_SKIP_BAD = "; or pass --skip-bad"  # tabular's offer to skip bad rows: an import takes every line or none
 
 
 # ------------------------------------------------------------------------------------------------- reading
@@ -86,11 +85,11 @@ def read_records(path: str | os.PathLike) -> list[tuple[int, dict]]:
     if path.stat().st_size == 0:
         raise UserError(f"{path}: no ratings in the file")
     try:
-        return list(read_numbered(path))
+        return list(read_numbered(path, skip_option=None))  # an import takes every line or none
     except UserError as e:
         bad = _MALFORMED.match(e.message)
         if bad is None:
-            raise UserError(e.message, hint=(e.hint or "").split(_SKIP_BAD)[0] or None) from None
+            raise
         raise UserError(
             f"{bad['where']}: not valid JSON ({bad['msg']} at column {bad['col']})",
             hint="the file must hold one JSON object per line (JSONL)",

@@ -56,9 +56,12 @@ def read_rows(
     skip_bad: bool = False,
     stats: dict | None = None,
     max_record_bytes: int = MAX_RECORD_BYTES,
+    skip_option: str | None = "--skip-bad",
 ) -> Iterator[dict]:
     """Stream the rows of a dataset file as dicts; see `read_numbered` for the line of each."""
-    for _line, row in read_numbered(path, skip_bad=skip_bad, stats=stats, max_record_bytes=max_record_bytes):
+    for _line, row in read_numbered(
+        path, skip_bad=skip_bad, stats=stats, max_record_bytes=max_record_bytes, skip_option=skip_option
+    ):
         yield row
 
 
@@ -68,14 +71,16 @@ def read_numbered(
     skip_bad: bool = False,
     stats: dict | None = None,
     max_record_bytes: int = MAX_RECORD_BYTES,
+    skip_option: str | None = "--skip-bad",
 ) -> Iterator[tuple[int, dict]]:
     """Stream `(line, row)` pairs. `line` is the 1-based line in text files and the 1-based row elsewhere.
 
     `stats` (a dict, filled in place): `rows` read, `skipped` bad rows, `errors` (the first few messages), `format`.
+    `skip_option` is the caller's flag for skipping bad rows, offered in error hints (None: the caller has none).
     """
     p = Path(path)
     stats = stats if stats is not None else {}
-    stats.update(rows=0, skipped=0, errors=[], format=None)
+    stats.update(rows=0, skipped=0, errors=[], format=None, skip_option=skip_option)
     if not p.exists():
         raise UserError(f"{p}: no such file or folder", hint="check the path")
     fmt = detect_format(p)
@@ -105,7 +110,8 @@ def read_numbered(
 def _bad(stats: dict, skip_bad: bool, message: str, hint: str) -> None:
     """Raise for a bad row, or count it when skipping."""
     if not skip_bad:
-        raise UserError(message, hint=hint + "; or pass --skip-bad to skip bad rows and count them")
+        option = stats.get("skip_option", "--skip-bad")
+        raise UserError(message, hint=hint + (f"; or pass {option} to skip bad rows and count them" if option else ""))
     stats["skipped"] += 1
     if len(stats["errors"]) < _MAX_ERRORS_KEPT:
         stats["errors"].append(message)
