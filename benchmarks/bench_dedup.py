@@ -19,7 +19,6 @@ clusters against the true ones, overall and per edit rate (recall of (base, copy
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import platform
 import subprocess
@@ -32,11 +31,12 @@ import numpy as np
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from curate.dedup import near_duplicates, normalize  # noqa: E402
+from curate.dedup import NEAR, near_duplicates, normalize  # noqa: E402
+from workbench.atomic import write_json  # noqa: E402
 
 POSITIVE_RATES = {"exact": 0.0, "one_word": None, "2%": 0.02, "4%": 0.04}
 NEGATIVE_RATES = {"15%": 0.15, "30%": 0.30}
-SHINGLE, NUM_PERM, THRESHOLD, SEED = 3, 128, 0.7, 0
+SHINGLE, NUM_PERM, THRESHOLD, SEED = NEAR.shingle, NEAR.num_perm, NEAR.threshold, NEAR.seed  # curate's defaults
 
 
 def make_vocab(rng, size=30_000):
@@ -309,6 +309,13 @@ def main(argv=None):
     if args.memory:
         results["memory"] = memory_probe(args.memory)
 
+    _print_results(results, args)
+    write_json(args.out, results)
+    print(f"wrote {args.out}")
+
+
+def _print_results(results: dict, args) -> None:
+    S, n = results["systems"], results["docs"]
     print(
         f"near-duplicate stage, {n} labelled docs, word {SHINGLE}-shingles, {NUM_PERM} perms, threshold {THRESHOLD}"
         f" (best of {args.rounds} interleaved rounds)"
@@ -332,12 +339,6 @@ def main(argv=None):
             f"memory: {m['records']} short records, peak RSS {m['peak_rss_mb']} MB "
             f"(texts alone {m['rss_before_mb']} MB), {m['seconds']} s, {m['clusters']} clusters"
         )
-    out = Path(args.out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.with_suffix(".json.tmp")
-    tmp.write_text(json.dumps(results, indent=2) + "\n")
-    os.replace(tmp, out)
-    print(f"wrote {out}")
 
 
 if __name__ == "__main__":

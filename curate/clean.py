@@ -1,24 +1,28 @@
 """`curate clean`: apply a recipe's filters and dedup policy; write the cleaned set in the input's format, a rejects
 file holding every removed record with its reasons, and a log of counts. Nothing is dropped without a reason.
 
-Two streaming passes over the input: the first computes each record's fate (signals, PII, set-level dedup and
-contamination need every record), the second copies rows to the cleaned file or the rejects file.
+It runs the audit's own stages (curate.stages: read, signals, PII, exact and near duplicates, contamination) on the
+local executor, so it streams as the audit does: the first pass keeps a few numbers per record, never the texts; the
+near-duplicate candidates (and, for the "best" keep policy, the duplicates) are re-read; a last pass copies each row
+to the cleaned file or the rejects file.
 """
 
 from __future__ import annotations
 
 import json
 import os
-import tempfile
 from collections import Counter
 from pathlib import Path
 
 import numpy as np
 
+from curate.dedup import exact_from_hashes, pair_hashes
+from curate.executor import LocalExecutor
 from curate.fields import FieldMap
-from curate.pipeline import AuditConfig, collect, load_test_items
 from curate.signals import build_signals, default_signals, evaluate, signal_config
+from curate.stages import Contamination, Exact, Near, Pii, Read, Run, Signals, near_settings
 from workbench import tabular as io
+from workbench.atomic import atomic_file, write_json
 from workbench.errors import UserError
 
 __all__ = ["clean", "choose_keeper", "KEEP_POLICIES", "output_paths"]
@@ -88,147 +92,162 @@ def clean(
     """Clean `path` with `recipe` into `out`; returns the count log (also written next to `out`)."""
     opts = _validate(recipe)
     units = build_signals(recipe["signals"]) if recipe.get("signals") is not None else default_signals()
-    cfg = AuditConfig(
-        fields=fields,
-        skip_bad=skip_bad,
-        max_record_bytes=max_record_bytes,
-        stages=("signals", "pii") if opts["pii"] != "keep" else ("signals",),
-    )
-    col = collect(path, cfg, signals=units, progress=progress)
-    n = len(col.lines)
+    stages = _stages(recipe, opts, units, fields, skip_bad, max_record_bytes, recipe_path)
+    run = LocalExecutor().run(path, stages, progress=progress)
+    fate = _decide(run, stages, opts)
+    written = _write(path, out, run.col, fate, skip_bad, max_record_bytes)
+    log = _log(path, run.col, fate, written, opts, units, recipe_path)
+    write_json(output_paths(out)["log"], log)
+    return log
+
+
+def _stages(recipe: dict, opts: dict, units, fields, skip_bad: bool, max_record_bytes: int, recipe_path) -> list:
+    """The audit's stages a recipe needs: read, signals, PII (unless kept), exact and near duplicates, contamination."""
+    stages = [Read(fields=fields, skip_bad=skip_bad, max_record_bytes=max_record_bytes), Signals(signal_config(units))]
+    if opts["pii"] != "keep":
+        stages.append(Pii())
+    if opts["exact"] != "none":
+        stages.append(Exact(preview_groups=0))
+    if opts["near"]:
+        stages.append(Near(**near_settings(opts["near_settings"]).as_dict(), largest=0))
+    test = (recipe.get("contamination") or {}).get("test")
+    if test:
+        if recipe_path and not Path(test).is_absolute() and not Path(test).exists():
+            test = str(Path(recipe_path).parent / test)
+        stages.append(Contamination(test, n=int(recipe["contamination"].get("n", 13))))
+    return stages
+
+
+def _stage(stages: list, kind: type):
+    return next((st for st in stages if isinstance(st, kind)), None)
+
+
+def _decide(run: Run, stages: list, opts: dict) -> dict:
+    """Each record's fate: kept or removed with its reasons (signals, then exact and near duplicates by the keep
+    policy, contamination, PII), which record a duplicate repeats, which kept records get PII redacted."""
+    col = run.col
     reasons: list[list[str]] = [list(r) for r in col.reasons]
     alive = np.array([not r for r in reasons], dtype=bool)
-    answer_len = np.fromiter((len(a) for a in col.answers), np.int64, n)
-    # "best" scores a group's members by every default signal, not only the recipe's filters (which already
-    # removed what they flag): fewer reason codes is better.
-    n_reasons = np.full(n, -1, np.int64)
-    scorers = default_signals()
+    groups = _duplicate_groups(run, stages, opts)
+    answer_len = _stage(stages, Read).chars("answer_chars")
+    n_reasons = _reason_counts(run, groups, opts["keep"])
     dup_of: dict[int, int] = {}
-
-    def dedup_groups(groups: list[list[int]], reason: str) -> None:
-        for g in groups:
+    for reason, gs in groups:
+        for g in gs:
             members = [i for i in g if alive[i]]
             if len(members) < 2:
                 continue
-            if opts["keep"] == "best":
-                for i in members:
-                    if n_reasons[i] < 0:
-                        n_reasons[i] = len(evaluate(scorers, col.prompts[i], col.answers[i], col.fmap.kind))
             keep = choose_keeper(members, opts["keep"], answer_len, n_reasons)
             for i in members:
                 if i != keep:
                     alive[i] = False
                     reasons[i].append(reason)
                     dup_of[i] = keep
-
-    from curate import dedup
-
-    if opts["exact"] != "none":
-        if opts["exact"] == "pair" and col.fmap.kind != "text":
-            res = dedup.exact_pair_duplicates(col.prompts, col.answers)
-        elif opts["exact"] == "question" and col.fmap.kind != "text":
-            res = dedup.exact_duplicates(col.prompts)
-        else:
-            res = dedup.exact_duplicates(col.answers)
-        dedup_groups(res.groups, "exact_duplicate")
-    if opts["near"]:
-        res = dedup.near_duplicates(col.answers, **opts["near_settings"])
-        dedup_groups(res.clusters, "near_duplicate")
-
-    contamination = recipe.get("contamination") or {}
     contaminated_ids: list = []
-    if contamination.get("test"):
-        from curate.contamination import find_contamination
-
-        test = contamination["test"]
-        if recipe_path and not Path(test).is_absolute() and not Path(test).exists():
-            test = str(Path(recipe_path).parent / test)
-        items = load_test_items(test)
-        res = find_contamination(
-            [f"{q}\n{a}" for q, a in zip(col.prompts, col.answers)], items, n=int(contamination.get("n", 13))
-        )
-        contaminated_ids = list(res.contaminated_ids)
-        for i in res.train_indices:  # every overlapping record, so the audit's same check passes on the output
+    scan = _stage(stages, Contamination)
+    if scan is not None:
+        contaminated_ids = list(scan.result.contaminated_ids)
+        for i in scan.result.train_indices:  # every overlapping record, so the audit's same check passes on the output
             if "contaminated" not in reasons[i]:
                 alive[i] = False
                 reasons[i].append("contaminated")
-
     if opts["pii"] == "drop":
         for i, kinds in enumerate(col.pii):
             if kinds:
                 alive[i] = False
                 reasons[i].append("pii")
-    redact_idx = {i for i, kinds in enumerate(col.pii) if kinds and alive[i]} if opts["pii"] == "redact" else set()
+    redact = {i for i, kinds in enumerate(col.pii) if kinds and alive[i]} if opts["pii"] == "redact" else set()
+    return {"alive": alive, "reasons": reasons, "dup_of": dup_of, "redact": redact, "contaminated": contaminated_ids}
 
-    # second pass: copy rows to the cleaned file or the rejects file, both through temp files
+
+def _duplicate_groups(run: Run, stages: list, opts: dict) -> list[tuple[str, list[list[int]]]]:
+    """(reason, groups): the exact groups of the policy's value (pair, question or answer), then the near clusters."""
+    out = []
+    exact = _stage(stages, Exact)
+    if exact is not None:
+        text = run.col.fmap.kind == "text"
+        if opts["exact"] == "pair" and not text:
+            h = pair_hashes(exact.prompt_hashes, exact.answer_hashes)
+        elif opts["exact"] == "question" and not text:
+            h = exact.prompt_hashes
+        else:
+            h = exact.answer_hashes
+        out.append(("exact_duplicate", exact_from_hashes(h).groups))
+    near = _stage(stages, Near)
+    if near is not None:
+        out.append(("near_duplicate", near.result.clusters))
+    return out
+
+
+def _reason_counts(run: Run, groups: list, keep: str) -> np.ndarray:
+    """For the "best" policy: how many reason codes every default signal gives each duplicate group member (not only
+    the recipe's filters, which already removed what they flag); fewer is better. Re-reads those records."""
+    n_reasons = np.full(run.n, -1, np.int64)
+    if keep != "best":
+        return n_reasons
+    members = sorted({i for _, gs in groups for g in gs for i in g})
+    if members:
+        scorers, kind = default_signals(), run.col.fmap.kind
+        for idx, prompts, answers in run.reread(np.asarray(members, np.int64)):
+            for i, p, a in zip(idx.tolist(), prompts, answers):
+                n_reasons[i] = len(evaluate(scorers, p, a, kind))
+    return n_reasons
+
+
+def _write(path, out, col, fate: dict, skip_bad: bool, max_record_bytes: int) -> dict:
+    """Last read: each row to the cleaned file or the rejects file (both written whole, then renamed into place)."""
+    alive, reasons, dup_of = fate["alive"], fate["reasons"], fate["dup_of"]
     index_of = {line: i for i, line in enumerate(col.lines)}
     paths = output_paths(out)
-    fmt = col.fmt
-    removed = Counter()
-    for i in range(n):
-        if not alive[i]:
-            removed.update(set(reasons[i]))
     kept_rows: list[dict] = []
-    rej_tmp = _temp_for(paths["rejects"])
     bad_rows = 0
-    try:
-        with open(rej_tmp, "w", encoding="utf-8") as rej:
-            for line, row in io.read_numbered(path, skip_bad=skip_bad, max_record_bytes=max_record_bytes):
-                i = index_of.get(line)
-                if i is None:  # a row the first pass skipped as bad (--skip-bad): rejected, with that reason
-                    bad_rows += 1
-                    rej.write(
-                        json.dumps(
-                            {"line": line, "reasons": ["bad_row"], "record": row}, ensure_ascii=False, default=str
-                        )
-                        + "\n"
-                    )
-                    continue
-                if alive[i]:
-                    kept_rows.append(_redact(row, col.fmap) if i in redact_idx else row)
-                else:
-                    entry = {"line": line, "index": i, "reasons": reasons[i], "record": row}
-                    if i in dup_of:
-                        entry["duplicate_of_line"] = col.lines[dup_of[i]]
-                    rej.write(json.dumps(entry, ensure_ascii=False, default=str) + "\n")
-        unreadable = int(col.read_stats.get("skipped", 0)) - bad_rows
-        io.write_rows(paths["clean"], kept_rows, fmt, columns=list(col.fmap.columns) if fmt in ("csv", "tsv") else None)
-        os.replace(rej_tmp, paths["rejects"])
-    except BaseException:
-        Path(rej_tmp).unlink(missing_ok=True)
-        raise
+    with atomic_file(paths["rejects"]) as rej:  # renamed into place only once the cleaned file is written too
+        for line, row in io.read_numbered(path, skip_bad=skip_bad, max_record_bytes=max_record_bytes):
+            i = index_of.get(line)
+            if i is None:  # a row the first pass skipped as bad (--skip-bad): rejected, with that reason
+                bad_rows += 1
+                entry = {"line": line, "reasons": ["bad_row"], "record": row}
+            elif alive[i]:
+                kept_rows.append(_redact(row, col.fmap) if i in fate["redact"] else row)
+                continue
+            else:
+                entry = {"line": line, "index": i, "reasons": reasons[i], "record": row}
+                if i in dup_of:
+                    entry["duplicate_of_line"] = col.lines[dup_of[i]]
+            rej.write(json.dumps(entry, ensure_ascii=False, default=str) + "\n")
+        columns = list(col.fmap.columns) if col.fmt in ("csv", "tsv") else None
+        io.write_rows(paths["clean"], kept_rows, col.fmt, columns=columns)
+    return {"kept": len(kept_rows), "bad_rows": bad_rows, "paths": paths}
+
+
+def _log(path, col, fate: dict, written: dict, opts: dict, units, recipe_path) -> dict:
+    """The count log: records in, kept, removed per reason, and the policy that decided."""
+    alive, bad_rows = fate["alive"], written["bad_rows"]
+    removed: Counter = Counter()
+    for i in np.flatnonzero(~alive).tolist():
+        removed.update(set(fate["reasons"][i]))
+    unreadable = int(col.read_stats.get("skipped", 0)) - bad_rows
     if bad_rows:
         removed["bad_row"] += bad_rows
     if unreadable > 0:
         removed["unreadable_row"] += unreadable
-    log = {
+    return {
         "input": str(path),
-        "format": fmt,
+        "format": col.fmt,
         "fields": col.fmap.as_dict(),
         "recipe": recipe_path,
-        "records": n + bad_rows + max(unreadable, 0),
-        "kept": len(kept_rows),
+        "records": len(col.lines) + bad_rows + max(unreadable, 0),
+        "kept": written["kept"],
         "removed": int((~alive).sum()) + bad_rows,
         "unreadable_rows": max(unreadable, 0),
         "read_errors": col.read_stats.get("errors", [])[:20],
         "removed_by_reason": dict(removed.most_common()),
-        "redacted_records": len(redact_idx),
-        "contaminated_test_items": len(contaminated_ids),
+        "redacted_records": len(fate["redact"]),
+        "contaminated_test_items": len(fate["contaminated"]),
         "policy": {"exact": opts["exact"], "near": bool(opts["near"]), "keep": opts["keep"], "pii": opts["pii"]},
         "signals": signal_config(units),
-        "outputs": {k: str(v) for k, v in paths.items()},
+        "outputs": {k: str(v) for k, v in written["paths"].items()},
     }
-    from workbench.atomic import atomic_write
-
-    atomic_write(paths["log"], json.dumps(log, ensure_ascii=False, indent=2) + "\n")
-    return log
-
-
-def _temp_for(path: Path) -> str:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    os.close(fd)
-    return tmp
 
 
 def _redact(row: dict, fmap: FieldMap) -> dict:

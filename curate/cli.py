@@ -92,29 +92,18 @@ def _load_recipe(path: str | None) -> dict:
 
 
 def _audit(args) -> int:
-    import json
-
-    from rich.console import Console
-
     from curate import gates
     from curate.fields import parse_fields_arg
-    from curate.pipeline import audit
-    from curate.report import terminal_summary
+    from curate.pipeline import audit, stages_except
 
     recipe = _load_recipe(args.recipe)
     if args.fail_on:
         gates.validate(args.fail_on)  # a typo in a gate fails before the work, not after
+    stages = stages_except(args.skip.split(","))
     near = dict(recipe.get("near") or (recipe.get("dedup") or {}).get("near_settings") or {})
     for key, val in (("threshold", args.near_threshold), ("shingle", args.shingle), ("num_perm", args.num_perm)):
         if val is not None:
             near[key] = val
-    from curate.pipeline import STAGES
-
-    skip = {x.strip() for x in args.skip.split(",") if x.strip()}
-    if skip - set(STAGES):
-        from workbench.errors import UserError
-
-        raise UserError(f"--skip: unknown stage(s) {sorted(skip - set(STAGES))}", hint=f"stages: {', '.join(STAGES)}")
     store = None
     if not args.no_record:
         from workbench.store import open_store
@@ -135,36 +124,12 @@ def _audit(args) -> int:
         ngram=args.ngram,
         progress=not args.quiet,
         max_record_bytes=int(args.max_record_mb * 2**20),
-        stages=tuple(st for st in STAGES if st not in skip),
+        stages=stages,
         engine=args.engine,
         address=args.address,
     )
     failed = gates.check(report, args.fail_on) if args.fail_on else []
-    if args.json:
-        print(
-            json.dumps(
-                {
-                    "summary": report["summary"],
-                    "verdicts": report["verdicts"],
-                    "failed_gates": failed,
-                    "outputs": report.get("outputs"),
-                },
-                ensure_ascii=False,
-                indent=2,
-                default=str,
-            )
-        )
-    else:
-        console = Console()
-        console.print(terminal_summary(report))
-        if report["summary"].get("skipped_rows"):
-            console.print(
-                f"skipped {report['summary']['skipped_rows']} bad rows (--skip-bad); first: "
-                f"{report['input']['skip_errors'][:1]}"
-            )
-        console.print(f"report: {report['outputs']['html']}")
-        if report.get("run_id"):
-            console.print(f"recorded run {report['run_id'][:8]} in the results store", style="dim")
+    _show_audit(report, failed, args.json)
     if failed:
         from workbench.errors import GATE_FAILED
 
@@ -172,6 +137,30 @@ def _audit(args) -> int:
             print(f"gate failed: {f}", file=sys.stderr)
         return GATE_FAILED
     return 0
+
+
+def _show_audit(report: dict, failed: list[str], as_json: bool) -> None:
+    if as_json:
+        import json
+
+        shown = {k: report.get(k) for k in ("summary", "verdicts")}
+        shown.update(failed_gates=failed, outputs=report.get("outputs"))
+        print(json.dumps(shown, ensure_ascii=False, indent=2, default=str))
+        return
+    from rich.console import Console
+
+    from curate.report import terminal_summary
+
+    console = Console()
+    console.print(terminal_summary(report))
+    if report["summary"].get("skipped_rows"):
+        console.print(
+            f"skipped {report['summary']['skipped_rows']} bad rows (--skip-bad); first: "
+            f"{report['input']['skip_errors'][:1]}"
+        )
+    console.print(f"report: {report['outputs']['html']}")
+    if report.get("run_id"):
+        console.print(f"recorded run {report['run_id'][:8]} in the results store", style="dim")
 
 
 def _add_clean(sub) -> None:

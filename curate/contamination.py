@@ -17,12 +17,13 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from curate.dedup import (
-    _ranges,
-    _shingles_from_ids,
+    NEAR,
     jaccard_pairs,
+    ranges,
     record_keys,
     resolve_bands,
     shingle_hashes,
+    shingles_from_ids,
     word_hashes,
 )
 
@@ -69,10 +70,10 @@ def find_contamination(
     test_items: Sequence[tuple[str, str]],
     *,
     n: int = 13,
-    near_threshold: float = 0.7,
+    near_threshold: float = NEAR.threshold,
     min_words: int = 5,
     near: bool = True,
-    shingle: int = 3,
+    shingle: int = NEAR.shingle,
     seed: int = 0,
 ) -> ContaminationResult:
     """Test items (test_id, text) that overlap the training texts by a word `n`-gram or are near-duplicates of a
@@ -105,12 +106,12 @@ class ContaminationScan:
         test_items: Sequence[tuple[str, str]],
         *,
         n: int = 13,
-        near_threshold: float = 0.7,
+        near_threshold: float = NEAR.threshold,
         min_words: int = 5,
         near: bool = True,
-        shingle: int = 3,
+        shingle: int = NEAR.shingle,
         seed: int = 0,
-        num_perm: int = 128,
+        num_perm: int = NEAR.num_perm,
     ):
         self.test_items = list(test_items)
         self.n, self.near_threshold, self.min_words = n, near_threshold, min_words
@@ -120,7 +121,7 @@ class ContaminationScan:
         nt = len(self.test_items)
         te_wh, self.te_lens = _encode([t for _, t in self.test_items])
         # test side (small): n-grams of items with >= n words; the whole item for min_words <= words < n
-        te_flat, te_off = _shingles_from_ids(te_wh, self.te_lens, n)
+        te_flat, te_off = shingles_from_ids(te_wh, self.te_lens, n)
         te_owner = np.repeat(np.arange(nt), np.diff(te_off))
         long_item = np.repeat(self.te_lens >= n, np.diff(te_off))
         self.q_hash, self.q_owner = te_flat[long_item], te_owner[long_item]  # one row per test n-gram position
@@ -130,7 +131,7 @@ class ContaminationScan:
         for L in sorted({int(x) for x in self.te_lens if min_words <= x < n}):
             ks = np.flatnonzero(self.te_lens == L)
             hs = np.concatenate(
-                [_shingles_from_ids(te_wh[te_starts[k] : te_starts[k] + L], np.array([L]), L)[0] for k in ks]
+                [shingles_from_ids(te_wh[te_starts[k] : te_starts[k] + L], np.array([L]), L)[0] for k in ks]
             )
             self.short_by_len[L] = (ks, hs)
         self.short_first = np.full(nt, -1, np.int64)
@@ -156,7 +157,7 @@ class ContaminationScan:
         n = self.n
         wh, lens = _encode(train_texts)
         if len(self.q_hash):
-            g, off = _shingles_from_ids(wh, lens, n)
+            g, off = shingles_from_ids(wh, lens, n)
             doc = np.repeat(np.arange(len(lens)), np.diff(off))
             keep = np.repeat(lens >= n, np.diff(off))  # a short record has no n-gram
             hit = _first_holder(self.q_hash, g[keep], doc[keep])
@@ -169,7 +170,7 @@ class ContaminationScan:
             todo = self.short_first[ks] < 0
             if not todo.any():
                 continue
-            g, off = _shingles_from_ids(wh, lens, L)
+            g, off = shingles_from_ids(wh, lens, L)
             doc = np.repeat(np.arange(len(lens)), np.diff(off))
             keep = np.repeat(lens >= L, np.diff(off))
             hit = _first_holder(hs, g[keep], doc[keep])
@@ -206,7 +207,7 @@ class ContaminationScan:
             hit = np.flatnonzero(cnt)
             if len(hit):
                 di.append(np.repeat(live[hit], cnt[hit]))
-                ti.append(to[_ranges(lo[hit], cnt[hit])])
+                ti.append(to[ranges(lo[hit], cnt[hit])])
         if not di:
             return
         pair = np.unique(np.concatenate(di).astype(np.int64) * len(self.test_items) + np.concatenate(ti))

@@ -17,9 +17,11 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 
 import numpy as np
+
+from workbench.errors import InputError
 
 __all__ = [
     "normalize",
@@ -43,6 +45,14 @@ __all__ = [
     "near_candidates",
     "near_from_candidates",
     "band_keys",
+    "NearSettings",
+    "NEAR",
+    "mix64",
+    "ranges",
+    "shingles_from_ids",
+    "word_hashes",
+    "resolve_bands",
+    "clusters_from_pairs",
 ]
 
 _PUNCT = re.compile(r"[^\w\s]+", re.UNICODE)
@@ -51,6 +61,38 @@ _NONWORD_ASCII = str.maketrans(
     {chr(c): " " for c in range(128) if not (chr(c).isalnum() or chr(c) == "_")}
 )  # ASCII [^A-Za-z0-9_] -> space
 _M64 = np.uint64(0xFFFFFFFFFFFFFFFF)
+
+
+@dataclass(frozen=True)
+class NearSettings:
+    """Near-duplicate settings, defined here once for the audit, `curate clean`, the Ray engine and `near_duplicates`:
+    word `shingle`-grams, `num_perm` MinHash permutations, the Jaccard `threshold`, LSH `bands` x `rows` (None: chosen
+    from the threshold, see `choose_bands`), the MinHash `seed`, and the `window` of bucket neighbours each record is
+    paired with (module doc: why 3 / 128 / 0.7)."""
+
+    shingle: int = 3
+    num_perm: int = 128
+    threshold: float = 0.7
+    bands: int | None = None
+    rows: int | None = None
+    seed: int = 0
+    window: int = 32
+
+    @classmethod
+    def from_dict(cls, settings: dict | None, **defaults) -> NearSettings:
+        """Settings from a recipe or CLI mapping (None values leave the default); an unknown key raises InputError (a
+        ValueError naming the settings)."""
+        names = [f.name for f in fields(cls)]
+        unknown = sorted(set(settings or {}) - set(names))
+        if unknown:
+            raise InputError(f"near-duplicate settings: unknown key(s) {unknown}", hint=f"settings: {', '.join(names)}")
+        return cls(**{**defaults, **{k: v for k, v in (settings or {}).items() if v is not None}})
+
+    def as_dict(self) -> dict:
+        return {f.name: getattr(self, f.name) for f in fields(self)}
+
+
+NEAR = NearSettings()
 
 
 def normalize(text) -> str:
@@ -98,15 +140,15 @@ def text_hashes(values: Sequence) -> np.ndarray:
     starts = np.zeros(len(lens), np.int64)
     np.cumsum(lens[:-1], out=starts[1:])
     pos = np.arange(len(wh), dtype=np.int64) - np.repeat(starts, lens)
-    v = _mix64(wh ^ _mix64(pos.astype(np.uint64) + np.uint64(1)))  # a word's hash depends on its position
-    out[nz] = _mix64(np.add.reduceat(v, starts[nz]) ^ (lens[nz].astype(np.uint64) * _PAD))
+    v = mix64(wh ^ mix64(pos.astype(np.uint64) + np.uint64(1)))  # a word's hash depends on its position
+    out[nz] = mix64(np.add.reduceat(v, starts[nz]) ^ (lens[nz].astype(np.uint64) * _PAD))
     out[nz] = np.where(out[nz] == 0, np.uint64(1), out[nz])
     return out
 
 
 def pair_hashes(question_hashes: np.ndarray, answer_hashes: np.ndarray) -> np.ndarray:
     """The hash of a (question, answer) pair from its two `text_hashes` (0 when both are empty)."""
-    h = _mix64(_mix64(question_hashes) * np.uint64(0x100000001B3) + answer_hashes)
+    h = mix64(mix64(question_hashes) * np.uint64(0x100000001B3) + answer_hashes)
     h = np.where(h == 0, np.uint64(1), h)
     return np.where((question_hashes == 0) & (answer_hashes == 0), np.uint64(0), h)
 
@@ -204,7 +246,7 @@ def cross_field_duplicates(questions: Sequence, answers: Sequence) -> CrossField
 
 
 # ------------------------------------------------------------------------------------------------------ shingles
-def _mix64(x: np.ndarray) -> np.ndarray:
+def mix64(x: np.ndarray) -> np.ndarray:
     """splitmix64 finaliser (Steele et al. 2014), vectorised; wraps modulo 2**64."""
     x = x.copy()
     x ^= x >> np.uint64(30)
@@ -219,10 +261,10 @@ _PAD = np.uint64(0x9E3779B97F4A7C15)
 _HBITS = 47  # shingle hashes keep 47 bits: room for a record/pair id in packed sort keys
 
 
-_SHINGLE_MULT = _mix64(np.arange(1, 65, dtype=np.uint64)) | np.uint64(1)  # odd multiplier per position
+_SHINGLE_MULT = mix64(np.arange(1, 65, dtype=np.uint64)) | np.uint64(1)  # odd multiplier per position
 
 
-def _shingles_from_ids(
+def shingles_from_ids(
     w: np.ndarray, lengths: np.ndarray, k: int, *, unique: bool = False
 ) -> tuple[np.ndarray, np.ndarray]:
     """Per-record k-shingle hashes (47 bits) from the flat word hashes `w` of records with `lengths` words, in
@@ -243,19 +285,19 @@ def _shingles_from_ids(
     full = lengths >= k
     if full.all():
         # positions p with p + k <= record end: all positions but the last k-1 of each record
-        pos = _ranges(starts, count)
+        pos = ranges(starts, count)
         acc = w[pos] * _SHINGLE_MULT[0]
         for j in range(1, k):
             acc += w[pos + j] * _SHINGLE_MULT[j]
     else:
         acc = np.zeros(int(offsets[-1]), np.uint64)
-        pos = _ranges(starts, count)
+        pos = ranges(starts, count)
         ln = np.repeat(lengths, count)
         for j in range(k):
             inside = j < ln
             val = np.where(inside, w[np.minimum(pos + j, T - 1)], _PAD)
             acc += val * _SHINGLE_MULT[j]
-    h = _mix64(acc) >> np.uint64(64 - _HBITS)
+    h = mix64(acc) >> np.uint64(64 - _HBITS)
     if unique:
         doc = np.repeat(np.arange(n, dtype=np.int64), count)
         h, doc = _sort_unique_within(h, doc, n, truncated=True)
@@ -319,7 +361,7 @@ def _word_hash_chunk(texts: Sequence, *, prenormalized: bool = False) -> tuple[n
     idx[1:] |= idx[:-1] << 8
     idx[0] |= 32 << 8
     wh = np.add.reduceat(_TABLE[idx], starts)
-    return _mix64(wh + (ends - starts).astype(np.uint64) * np.uint64(0x9E3779B97F4A7C15)), lengths
+    return mix64(wh + (ends - starts).astype(np.uint64) * np.uint64(0x9E3779B97F4A7C15)), lengths
 
 
 def word_hashes(
@@ -364,7 +406,7 @@ def _sort_unique_within(
 
 
 def shingle_hashes(
-    texts: Iterable[str], *, shingle: int = 3, chunk: int = 65_536, chunk_chars: int = 262_144
+    texts: Iterable[str], *, shingle: int = NEAR.shingle, chunk: int = 65_536, chunk_chars: int = 262_144
 ) -> tuple[np.ndarray, np.ndarray]:
     """47-bit hashes of each text's word `shingle`-grams, in order: (flat uint64 array, int64 offsets).
 
@@ -377,7 +419,7 @@ def shingle_hashes(
         if not buf:
             return
         wh, lengths = _word_hash_chunk(buf)
-        h, off = _shingles_from_ids(wh, lengths, shingle)
+        h, off = shingles_from_ids(wh, lengths, shingle)
         flats.append(h)
         counts_all.append(np.diff(off))
         buf.clear()
@@ -414,7 +456,7 @@ def jaccard_pairs(
             [np.repeat(np.arange(m, dtype=np.uint64), la), np.repeat(np.arange(m, dtype=np.uint64), lb)]
         )
         side = np.concatenate([np.zeros(int(la.sum()), np.uint64), np.ones(int(lb.sum()), np.uint64)])
-        vals = flat[np.concatenate([_ranges(offsets[pa], la), _ranges(offsets[pb], lb)])]
+        vals = flat[np.concatenate([ranges(offsets[pa], la), ranges(offsets[pb], lb)])]
         key = (pid << np.uint64(_HBITS + 1)) | ((vals & mask) << np.uint64(1)) | side
         key.sort()
         key = key[np.concatenate([[True], key[1:] != key[:-1]])]  # a shingle repeated on one side counts once
@@ -427,7 +469,7 @@ def jaccard_pairs(
     return out
 
 
-def _ranges(starts: np.ndarray, lengths: np.ndarray) -> np.ndarray:
+def ranges(starts: np.ndarray, lengths: np.ndarray) -> np.ndarray:
     """Concatenation of arange(s, s+l) for each (s, l), vectorised."""
     total = int(lengths.sum())
     if total == 0:
@@ -510,8 +552,8 @@ def _set_fingerprints(flat: np.ndarray, offsets: np.ndarray) -> np.ndarray:
         lo, hi = offsets[s], offsets[e]
         nz = np.flatnonzero(sizes[s:e])
         if len(nz):
-            fp[s + nz] = np.add.reduceat(_mix64(flat[lo:hi]), offsets[s + nz] - lo)
-    return _mix64(fp ^ sizes.astype(np.uint64))
+            fp[s + nz] = np.add.reduceat(mix64(flat[lo:hi]), offsets[s + nz] - lo)
+    return mix64(fp ^ sizes.astype(np.uint64))
 
 
 def _flagged(
@@ -537,7 +579,7 @@ def band_keys(sig: np.ndarray, bands: int, rows: int) -> np.ndarray:
         band = sig[:, b * rows : (b + 1) * rows].astype(np.uint64)
         key = np.full(n, np.uint64(b), np.uint64)
         for c in range(rows):
-            key = _mix64(key * np.uint64(0x100000001B3) + band[:, c])
+            key = mix64(key * np.uint64(0x100000001B3) + band[:, c])
         out[:, b] = key
     return out
 
@@ -664,13 +706,13 @@ def resolve_bands(num_perm: int, threshold: float, bands: int | None, rows: int 
 def near_duplicates(
     texts: Sequence[str],
     *,
-    shingle: int = 3,
-    num_perm: int = 128,
-    threshold: float = 0.7,
-    bands: int | None = None,
-    rows: int | None = None,
-    seed: int = 0,
-    window: int = 32,
+    shingle: int = NEAR.shingle,
+    num_perm: int = NEAR.num_perm,
+    threshold: float = NEAR.threshold,
+    bands: int | None = NEAR.bands,
+    rows: int | None = NEAR.rows,
+    seed: int = NEAR.seed,
+    window: int = NEAR.window,
     _shingles: tuple[np.ndarray, np.ndarray] | None = None,
 ) -> NearDupResult:
     """Near-duplicate clusters: word `shingle`-grams -> MinHash (`num_perm`) -> LSH (`bands` x `rows`, chosen from
@@ -705,7 +747,7 @@ def near_duplicates(
 
 
 def near_candidates(
-    rk: RecordKeys, *, window: int = 32, among: np.ndarray | None = None
+    rk: RecordKeys, *, window: int = NEAR.window, among: np.ndarray | None = None
 ) -> tuple[np.ndarray, np.ndarray]:
     """LSH candidate pairs (i < j) among records with distinct non-empty shingle sets (records with the same set as
     an earlier one are joined to it directly by `near_from_candidates`), or among the sorted records `among`."""

@@ -53,9 +53,9 @@ class DistinctCounter:
 
     def add_hashes(self, wh: np.ndarray, lens: np.ndarray) -> None:
         """Add records given as flat word hashes and words per record (curate.dedup.word_hashes)."""
-        from curate.dedup import _shingles_from_ids
+        from curate.dedup import shingles_from_ids
 
-        h, off = _shingles_from_ids(wh, lens, self.n)
+        h, off = shingles_from_ids(wh, lens, self.n)
         h = h[np.repeat(lens >= self.n, np.diff(off))]  # a record shorter than n has no n-gram
         self.total += len(h)
         self._pending.append(np.unique(h))
@@ -90,13 +90,13 @@ def _hashed_counts(texts: Sequence[str]):
     vectorised word hashes (the same words `normalize` gives), in chunks."""
     from scipy.sparse import csr_matrix, vstack
 
-    from curate.dedup import _shingles_from_ids, word_hashes
+    from curate.dedup import shingles_from_ids, word_hashes
 
     mats = []
     for s in range(0, len(texts), 65_536):
         chunk = texts[s : s + 65_536]
         wh, lens = word_hashes(chunk)
-        bi, off = _shingles_from_ids(wh, lens, 2)
+        bi, off = shingles_from_ids(wh, lens, 2)
         bi_keep = np.repeat(lens >= 2, np.diff(off))
         rows = np.concatenate(
             [np.repeat(np.arange(len(chunk)), lens), np.repeat(np.arange(len(chunk)), np.diff(off))[bi_keep]]

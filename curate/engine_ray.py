@@ -1,20 +1,22 @@
-"""curate on Ray Data: the same audit, with reading, per-record signals and near-duplicate detection spread over a
-Ray cluster (local Ray on this machine when no address is given).
+"""curate on Ray Data: the Ray executor runs the audit's stage list (curate.stages) with reading, the per-record
+stages and near-duplicate detection spread over a Ray cluster (local Ray on this machine when no address is given).
 
 What runs where:
-- reading + signals: one task per input shard (`workbench.tabular.read_numbered`, so formats, line numbers and bad-input
-  messages are the local engine's), running the local engine's own per-chunk code (`curate.pipeline._process_chunk`)
-  as a Ray Data `map_batches`; the per-record columns come back to the driver in input order as a `Collected`.
-- near-duplicates: MinHash signatures and LSH band keys in `map_batches` (curate.dedup's shingling and rensa
-  signatures, so every key equals the local engine's); banding as a shuffle (`groupby` on a hash partition of the
-  band bucket key: bands x records rows); candidate pairs de-duplicated by a second shuffle, joined with the texts and
-  verified by true Jaccard on the workers; only the verified pairs reach the driver, which joins them into clusters
-  (connected components, the local rule: the representative is a cluster's first record).
-- set-level stages (exact duplicates, diversity, tokens, contamination) run on the driver exactly as in the local
-  engine, from the per-record features computed as the chunks stream in (curate.stream); the texts stay in the object
-  store (one table per chunk) for the passes that re-read some of them, so the driver never holds the corpus.
+- reading + per-record stages: one task per input shard (`workbench.tabular.read_numbered`, so formats, line numbers
+  and bad-input messages are the local executor's), running the read, signals and PII stages rebuilt on the worker
+  from their configs (`Read.map_chunk`, the local executor's own per-chunk code) as a Ray Data `map_batches`; the
+  per-record columns come back to the driver in input order as a `Collected`.
+- near-duplicates (`RayNear`, the near stage's distributed form): MinHash signatures and LSH band keys in
+  `map_batches` (curate.dedup's shingling and rensa signatures, so every key equals the local stage's); banding as a
+  shuffle (`groupby` on a hash partition of the band bucket key: bands x records rows); candidate pairs de-duplicated
+  by a second shuffle, joined with the texts and verified by true Jaccard on the workers; only the verified pairs
+  reach the driver, which joins them into clusters (connected components, the local rule: the representative is a
+  cluster's first record).
+- the set-level stages (exact duplicates, diversity, tokens, contamination, verdicts) run on the driver exactly as in
+  the local executor, fed each chunk as it streams in; the texts stay in the object store (one table per chunk) for
+  the passes that re-read some of them, so the driver never holds the corpus.
 
-The local engine and this one give the same figures and the same clusters (tests/curate/test_engine_ray.py).
+The local executor and this one give the same figures and the same clusters (tests/curate/test_engine_ray.py).
 """
 
 from __future__ import annotations
@@ -22,25 +24,38 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import sys
+import time
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 import numpy as np
 
-from curate import pipeline as _pipeline
 from curate.dedup import (
+    NEAR,
     NearDupResult,
-    _mix64,
     clusters_from_pairs,
     jaccard_pairs,
+    mix64,
     record_keys,
     resolve_bands,
     shingle_hashes,
 )
-from curate.fields import FieldMap, detect_fields
-from curate.pipeline import CHUNK, AuditConfig, Collected, _pii_module, _process_chunk
-from workbench import tabular as io
+from curate.executor import Executor, OnChunk, progress_bar, run_audit
+from curate.fields import FieldMap
+from curate.stages import (
+    CHUNK,
+    NONE,
+    STAGE_TYPES,
+    AuditConfig,
+    Collected,
+    Near,
+    Read,
+    RecordStage,
+    Run,
+    Stage,
+    chunks,
+    record_stages,
+)
 from workbench.errors import UserError
 
 __all__ = [
@@ -50,11 +65,10 @@ __all__ = [
     "near_duplicates_ray",
     "clusters_from_pairs",
     "audit_ray",
-    "ray_hooks",
+    "RayExecutor",
+    "RayNear",
     "write_outputs_sharded",
 ]
-
-_NONE: list = getattr(_pipeline, "_NONE", [])  # the pipeline's one shared empty list (never mutated)
 
 DEFAULT_PARTITIONS = 16  # hash partitions of each shuffle; on a cluster, a few per worker CPU
 
@@ -158,29 +172,25 @@ def input_files(path_or_paths) -> list[str]:
     return files
 
 
-def _detect(first: str, cfg: AuditConfig) -> tuple[FieldMap, str | None]:
-    """Fields from the first chunk of the first shard, as the local engine detects them."""
+def _detect(first: str, read: Read) -> tuple[FieldMap, str | None]:
+    """Fields from the first chunk of the first shard, as the local executor detects them."""
     stats: dict = {}
-    head = []
-    for line_row in io.read_numbered(first, skip_bad=cfg.skip_bad, stats=stats, max_record_bytes=cfg.max_record_bytes):
-        head.append(line_row)
-        if len(head) >= CHUNK:
-            break
-    columns = list(dict.fromkeys(k for _, r in head for k in r))
-    return detect_fields(columns, cfg.fields), stats.get("format")
+    head = next(chunks(read.rows(first, stats), CHUNK), [])
+    return read.detect(head), stats.get("format")
 
 
-# -- reading + per-record signals (runs on the workers) -------------------------------------------------------------
-_SIGNALS_CACHE: dict[str, list] = {}
+# -- reading + per-record stages (runs on the workers) ----------------------------------------------------------------
+_STAGES_CACHE: dict[str, tuple[Read, list[RecordStage]]] = {}
 
 
-def _signal_units(specs) -> list:
-    from curate.signals import build_signals, default_signals
-
+def _worker_stages(specs: list) -> tuple[Read, list[RecordStage]]:
+    """The read stage and the per-record stages rebuilt from their (name, config) pairs, once per worker process:
+    a config is what travels to a cluster."""
     key = json.dumps(specs, sort_keys=True, default=str)
-    if key not in _SIGNALS_CACHE:
-        _SIGNALS_CACHE[key] = default_signals() if specs is None else build_signals(specs)
-    return _SIGNALS_CACHE[key]
+    if key not in _STAGES_CACHE:
+        stages = [STAGE_TYPES[name](**conf) for name, conf in specs]
+        _STAGES_CACHE[key] = (stages[0], stages[1:])
+    return _STAGES_CACHE[key]
 
 
 def _chunk_columns(col: Collected, path: str, meta: dict) -> dict:
@@ -202,188 +212,123 @@ def _chunk_columns(col: Collected, path: str, meta: dict) -> dict:
     }
 
 
-def _read_and_signal(batch: dict, *, cfg: dict, fmap: dict) -> Iterator:
-    """map_batches UDF over shard paths: stream each shard with the local reader and run the local engine's per-chunk
-    signal and PII code on it. Yields one pyarrow table per chunk of records."""
+def _chunk_table(part: Collected, meta: dict, path: str):
     import pyarrow as pa
 
-    acfg = AuditConfig(**{k: tuple(v) if k == "stages" else v for k, v in cfg.items()})
+    return pa.table(
+        {
+            k: (
+                pa.array(v, pa.list_(pa.string()))
+                if k in ("reasons", "pii")
+                else pa.array(v, pa.string())
+                if k in ("file", "prompt", "answer", "label", "script", "meta")
+                else pa.array(v)
+            )
+            for k, v in _chunk_columns(part, path, meta).items()
+        }
+    )
+
+
+def _marker_table(path: str, meta: dict):
+    """A shard whose last chunk kept no record: one marker row (line -1) carrying the shard's figures."""
+    import pyarrow as pa
+
+    return pa.table(
+        {
+            "file": [path],
+            "line": pa.array([-1], pa.int64()),
+            "prompt": [""],
+            "answer": [""],
+            "label": ["null"],
+            "reasons": pa.array([[]], pa.list_(pa.string())),
+            "script": [""],
+            "pii": pa.array([[]], pa.list_(pa.string())),
+            "meta": [json.dumps(meta, default=str)],
+        }
+    )
+
+
+def _run_chunk(chunk: list, read: Read, units: list[RecordStage], fmap: FieldMap, path: str) -> tuple[Collected, dict]:
+    part = Collected(fmap=fmap, fmt=None, read_stats={"skipped": 0, "errors": []})
+    read.map_chunk(chunk, part, units, path)
+    meta = {
+        "pii_kinds": dict(part.pii_kinds),
+        "pii_examples": part.pii_examples,
+        "skipped": part.read_stats.get("skipped", 0),
+        "errors": part.read_stats.get("errors", []),
+    }
+    return part, meta
+
+
+def _read_shards(batch: dict, *, stages: list, fmap: dict) -> Iterator:
+    """map_batches UDF over shard paths: stream each shard through the read and per-record stages, one pyarrow table
+    per chunk of records; a shard's last table also carries its read figures."""
+    read, units = _worker_stages(stages)
     fm = FieldMap(**fmap)
-    units = _signal_units(acfg.signals)
-    pii = _pii_module() if "pii" in acfg.stages else None
     for path in batch["path"]:
         path = str(path)
         stats: dict = {}
-        rows = io.read_numbered(path, skip_bad=acfg.skip_bad, stats=stats, max_record_bytes=acfg.max_record_bytes)
         pending = None
-        buf: list = []
-
-        def run(chunk):
-            part = Collected(fmap=fm, fmt=None, read_stats={"skipped": 0, "errors": []})
-            _process_chunk(chunk, part, units, pii, acfg, path)
-            meta = {
-                "pii_kinds": dict(part.pii_kinds),
-                "pii_examples": part.pii_examples,
-                "skipped": part.read_stats.get("skipped", 0),
-                "errors": part.read_stats.get("errors", []),
-            }
-            return part, meta
-
-        def emit(item, last):
-            part, meta = item
-            if last:
-                meta["file_stats"] = {"path": path, **stats}
-            if not part.lines and not last:
-                return None
-            if not part.lines:  # every row of the last chunk was skipped: carry the file's figures on a marker row
-                return pa.table(
-                    {
-                        "file": [path],
-                        "line": pa.array([-1], pa.int64()),
-                        "prompt": [""],
-                        "answer": [""],
-                        "label": ["null"],
-                        "reasons": pa.array([[]], pa.list_(pa.string())),
-                        "script": [""],
-                        "pii": pa.array([[]], pa.list_(pa.string())),
-                        "meta": [json.dumps(meta, default=str)],
-                    }
-                )
-            c = _chunk_columns(part, path, meta)
-            return pa.table(
-                {
-                    k: (
-                        pa.array(v, pa.list_(pa.string()))
-                        if k in ("reasons", "pii")
-                        else pa.array(v, pa.string())
-                        if k in ("file", "prompt", "answer", "label", "script", "meta")
-                        else pa.array(v)
-                    )
-                    for k, v in c.items()
-                }
-            )
-
-        for item in rows:
-            buf.append(item)
-            if len(buf) >= CHUNK:
-                if pending is not None:
-                    t = emit(pending, False)
-                    if t is not None:
-                        yield t
-                pending, buf = run(buf), []
-        if buf:
-            if pending is not None:
-                t = emit(pending, False)
-                if t is not None:
-                    yield t
-            pending = run(buf)
+        for chunk in chunks(read.rows(path, stats), CHUNK):
+            if pending is not None and pending[0].lines:
+                yield _chunk_table(*pending, path)
+            pending = _run_chunk(chunk, read, units, fm, path)
         if pending is not None:
-            yield emit(pending, True)
+            part, meta = pending
+            meta["file_stats"] = {"path": path, **stats}
+            yield _chunk_table(part, meta, path) if part.lines else _marker_table(path, meta)
 
 
-def collect_ray(
-    path_or_paths,
-    cfg: AuditConfig,
-    *,
-    signals: list | None = None,
-    address: str | None = None,
-    progress: bool = True,
-    on_chunk=None,
-    keep_texts: bool = True,
-) -> Collected:
-    """`curate.pipeline.collect` on Ray Data: the same `Collected`, record for record, from one file or many shards
-    (shards are read in name order; `lines` are line numbers within each shard).
+# -- the driver: the per-record columns in input order ----------------------------------------------------------------
+def _absorb_meta(col: Collected, tab, real: np.ndarray) -> None:
+    """The chunk-level figures riding on row 0 of each worker chunk: PII counts and examples, skips, file figures."""
+    stats = col.read_stats
+    base = len(col.lines)
+    before = np.cumsum(real) - real  # kept rows before each row (marker rows carry only file figures)
+    for r, m in enumerate(tab.column("meta").to_pylist()):
+        if not m:
+            continue
+        m = json.loads(m)
+        for ex in m["pii_examples"]:
+            if len(col.pii_examples) < 200:
+                col.pii_examples.append({**ex, "index": base + int(before[r]) + ex["index"]})
+        col.pii_kinds.update(m["pii_kinds"])
+        stats["skipped"] += m["skipped"]
+        stats["errors"] = (stats["errors"] + m["errors"])[:20]
+        fs = m.get("file_stats")
+        if fs:
+            stats["rows"] += fs.get("rows", 0)
+            stats["skipped"] += fs.get("skipped", 0)
+            stats["errors"] = (stats["errors"] + fs.get("errors", []))[:20]
 
-    `signals` (unit objects) is accepted for the pipeline's call signature; the workers build the units from
-    `cfg.signals` (YAML specs; None = the defaults), since a spec is what travels to a cluster. `on_chunk` and
-    `keep_texts` as in `collect`: the texts stream through the driver once and stay in Ray's object store (spilled to
-    disk when large) for the later passes (`col.text_chunks`) and the near-duplicate shuffle (`col.dataset`)."""
+
+def _absorb(col: Collected, tab, refs: list) -> tuple[int, list[str], list[str]]:
+    """One worker chunk into `col`; its texts go to the object store for the later passes. Returns (start, prompts,
+    answers) of its records."""
     import pyarrow as pa
     import ray
-    import ray.data
-    from tqdm import tqdm
 
-    init_ray(address)
-    files = input_files(path_or_paths)
-    fmap, fmt = _detect(files[0], cfg)
-    cfg_d = {k: (list(v) if isinstance(v, tuple) else v) for k, v in cfg.__dict__.items()}
-    fmap_d = dict(fmap.__dict__)
-    ds = ray.data.from_items([{"path": f} for f in files], override_num_blocks=len(files))
-    ds = ds.map_batches(
-        _read_and_signal, batch_size=1, fn_kwargs={"cfg": cfg_d, "fmap": fmap_d}, batch_format="numpy", num_cpus=1
-    )
-    col = Collected(
-        fmap=fmap, fmt=fmt, read_stats={"rows": 0, "skipped": 0, "errors": [], "format": fmt}, keep_texts=keep_texts
-    )
-    stats = col.read_stats
-    refs: list = []
-    bar = tqdm(
-        desc="reading + signals (ray)",
-        unit=" rec",
-        file=sys.stderr,
-        disable=not progress,
-        leave=False,
-        dynamic_ncols=True,
-        mininterval=0.5,
-    )
-    with _user_errors(), bar:
-        for tab in ds.iter_batches(batch_size=None, batch_format="pyarrow"):
-            tab = tab if isinstance(tab, pa.Table) else pa.Table.from_pandas(tab)
-            lines = tab.column("line").to_numpy()
-            meta = tab.column("meta").to_pylist()
-            real = lines >= 0
-            base = len(col.lines)
-            before = np.cumsum(real) - real  # kept rows before each row (marker rows carry only file figures)
-            for r, m in enumerate(meta):
-                if not m:
-                    continue
-                m = json.loads(m)
-                for ex in m["pii_examples"]:
-                    if len(col.pii_examples) < 200:
-                        col.pii_examples.append({**ex, "index": base + int(before[r]) + ex["index"]})
-                col.pii_kinds.update(m["pii_kinds"])
-                stats["skipped"] += m["skipped"]
-                stats["errors"] = (stats["errors"] + m["errors"])[:20]
-                fs = m.get("file_stats")
-                if fs:
-                    stats["rows"] += fs.get("rows", 0)
-                    stats["skipped"] += fs.get("skipped", 0)
-                    stats["errors"] = (stats["errors"] + fs.get("errors", []))[:20]
-            if not real.all():
-                tab = tab.filter(pa.array(real))
-                lines = lines[real]
-            start = len(col.lines)
-            col.lines.extend(lines.tolist())
-            prompts, answers = tab.column("prompt").to_pylist(), tab.column("answer").to_pylist()
-            if len(lines):  # the texts stay in the object store for the later passes, in record order
-                refs.append(
-                    ray.put(
-                        pa.table(
-                            {
-                                "idx": np.arange(start, start + len(lines), dtype=np.int64),
-                                "prompt": tab.column("prompt"),
-                                "text": tab.column("answer"),
-                            }
-                        )
-                    )
-                )
-            if keep_texts:
-                col.prompts.extend(prompts)
-                col.answers.extend(answers)
-            col.labels.extend(json.loads(v) for v in tab.column("label").to_pylist())
-            col.reasons.extend(r or _NONE for r in tab.column("reasons").to_pylist())
-            col.scripts.extend(tab.column("script").to_pylist())
-            col.pii.extend(k or _NONE for k in tab.column("pii").to_pylist())
-            if on_chunk is not None:
-                on_chunk(col, start, prompts, answers)
-            bar.update(len(lines))
-    if fmap.label is None:
-        col.labels = [None] * len(col.lines)
-    if not col.lines:
-        raise UserError(f"{files[0]}: no records", hint="the file has no data rows")
-    col.dataset = ray.data.from_arrow_refs(refs) if refs else None
-    col.text_chunks = lambda want=None: _ref_text_chunks(refs, want)
-    return col
+    tab = tab if isinstance(tab, pa.Table) else pa.Table.from_pandas(tab)
+    lines = tab.column("line").to_numpy()
+    real = lines >= 0
+    _absorb_meta(col, tab, real)
+    if not real.all():
+        tab = tab.filter(pa.array(real))
+        lines = lines[real]
+    start = len(col.lines)
+    col.lines.extend(lines.tolist())
+    prompts, answers = tab.column("prompt").to_pylist(), tab.column("answer").to_pylist()
+    if len(lines):  # the texts stay in the object store for the later passes, in record order
+        idx = np.arange(start, start + len(lines), dtype=np.int64)
+        refs.append(ray.put(pa.table({"idx": idx, "prompt": tab.column("prompt"), "text": tab.column("answer")})))
+    if col.keep_texts:
+        col.prompts.extend(prompts)
+        col.answers.extend(answers)
+    col.labels.extend(json.loads(v) for v in tab.column("label").to_pylist())
+    col.reasons.extend(r or NONE for r in tab.column("reasons").to_pylist())
+    col.scripts.extend(tab.column("script").to_pylist())
+    col.pii.extend(k or NONE for k in tab.column("pii").to_pylist())
+    return start, prompts, answers
 
 
 def _ref_text_chunks(refs: list, want: np.ndarray | None = None) -> Iterator[tuple[np.ndarray, list[str], list[str]]]:
@@ -477,7 +422,7 @@ def _bucket_pairs(g: dict, *, window: int, n: int, parts: int) -> dict:
         "i": i,
         "j": j,
         "kind": np.concatenate(kind),
-        "part": (_mix64((i * n + j).astype(np.uint64)) % np.uint64(parts)).astype(np.int32),
+        "part": (mix64((i * n + j).astype(np.uint64)) % np.uint64(parts)).astype(np.int32),
     }
 
 
@@ -496,7 +441,7 @@ def _tag_texts(batch: dict, *, parts: int, key_col: str = "idx") -> dict:
     idx = np.asarray(batch[key_col], np.int64)
     m = len(idx)
     return {
-        "part": (_mix64(idx.astype(np.uint64)) % np.uint64(parts)).astype(np.int32),
+        "part": (mix64(idx.astype(np.uint64)) % np.uint64(parts)).astype(np.int32),
         "key": idx,
         "other": np.full(m, -1, np.int64),
         "text": np.asarray(batch["text"], dtype=object),
@@ -510,7 +455,7 @@ def _tag_pairs(batch: dict, *, parts: int, key: str, other: str, carry: str | No
     k = np.asarray(batch[key], np.int64)
     m = len(k)
     return {
-        "part": (_mix64(k.astype(np.uint64)) % np.uint64(parts)).astype(np.int32),
+        "part": (mix64(k.astype(np.uint64)) % np.uint64(parts)).astype(np.int32),
         "key": k,
         "other": np.asarray(batch[other], np.int64),
         "text": np.full(m, "", dtype=object),
@@ -568,13 +513,13 @@ def _texts_dataset(texts: Sequence[str], block: int = 20_000):
 def near_duplicates_ray(
     ds_or_texts,
     *,
-    shingle: int = 3,
-    num_perm: int = 128,
-    threshold: float = 0.7,
-    bands: int | None = None,
-    rows: int | None = None,
-    seed: int = 0,
-    window: int = 32,
+    shingle: int = NEAR.shingle,
+    num_perm: int = NEAR.num_perm,
+    threshold: float = NEAR.threshold,
+    bands: int | None = NEAR.bands,
+    rows: int | None = NEAR.rows,
+    seed: int = NEAR.seed,
+    window: int = NEAR.window,
     partitions: int = DEFAULT_PARTITIONS,
     address: str | None = None,
 ) -> NearDupResult:
@@ -654,35 +599,127 @@ def _to_arrays(ds, cols: list[str]) -> dict:
     }
 
 
-# -- the audit ------------------------------------------------------------------------------------------------------
+# -- the executor -----------------------------------------------------------------------------------------------------
 def write_outputs_sharded(out: str | os.PathLike, report: dict, table: dict, *, shard_rows: int = 250_000) -> dict:
-    """The local engine's outputs with the per-record table as Parquet shards (`records.parquet/part-00000.parquet`
+    """The local executor's outputs with the per-record table as Parquet shards (`records.parquet/part-00000.parquet`
     ...: a folder pandas, pyarrow, DuckDB and Spark read as one table)."""
     from curate.report import write_outputs
 
     return write_outputs(out, report, table, shard_rows=shard_rows)
 
 
-def ray_hooks(address: str | None = None, *, partitions: int = DEFAULT_PARTITIONS):
-    """(collect_fn, near_fn): drop-in replacements for `curate.pipeline.collect` and `curate.dedup.near_duplicates`
-    that run on Ray (what `curate.pipeline._audit` calls for the two engine-dependent stages)."""
+class RayNear(Near):
+    """The near stage's distributed form: candidates, verification and their shuffles as Ray Data jobs over the
+    texts in the object store (`near_duplicates_ray`), giving the local stage's clusters; the rest is the near stage."""
 
-    def collect_fn(path, cfg, *, signals=None, progress=True, on_chunk=None, keep_texts=True):
-        return collect_ray(
-            path, cfg, signals=signals, address=address, progress=progress, on_chunk=on_chunk, keep_texts=keep_texts
+    def __init__(self, address: str | None = None, partitions: int = DEFAULT_PARTITIONS, **settings):
+        super().__init__(**settings)
+        self.address = address
+        self.partitions = partitions
+
+    def add(self, batch) -> None:
+        pass  # the band keys are computed on the cluster
+
+    def plan(self, run: Run) -> None:
+        texts = run.col.dataset.select_columns(["idx", "text"])
+        kw = self.settings.as_dict()
+        self.result = near_duplicates_ray(texts, partitions=self.partitions, address=self.address, **kw)
+        return None
+
+    def take(self, idx, prompts, answers) -> None:
+        pass
+
+
+class RayExecutor(Executor):
+    """Runs an audit's stages on Ray Data (local Ray, or the cluster at `address`): reading and the per-record stages
+    one task per shard, near-duplicates as shuffles (`RayNear`), the set-level stages on the driver; `path` may be a
+    file, a list of shards or a folder of shards. The records table is written as Parquet shards."""
+
+    name = "ray"
+
+    def __init__(self, address: str | None = None, *, partitions: int = DEFAULT_PARTITIONS):
+        self.address = address
+        self.partitions = partitions
+
+    def prepare(self, stages: Sequence[Stage]) -> list[Stage]:
+        return [RayNear(self.address, self.partitions, **st.config()) if type(st) is Near else st for st in stages]
+
+    def write(self, out, report: dict, table: dict) -> dict:
+        return write_outputs_sharded(out, report, table)
+
+    def run(self, path, stages: Sequence[Stage], *, config: dict | None = None, progress: bool = False) -> Run:
+        t0 = time.perf_counter()
+        init_ray(self.address)
+        run = super().run(path, stages, config=config, progress=progress)
+        if run.report is not None:
+            run.report["engine"] = {
+                "name": "ray",
+                "address": self.address,
+                "files": len(input_files(path)),
+                "wall_s": round(time.perf_counter() - t0, 3),
+            }
+        return run
+
+    def collect(
+        self, path, stages: Sequence[Stage], *, progress: bool, on_chunk: OnChunk | None, keep_texts: bool
+    ) -> Collected:
+        """Pass 1 on the cluster: the same `Collected`, record for record, as the local executor's, from one file or
+        many shards (read in name order; `lines` are line numbers within each shard). The texts stream through the
+        driver once (`on_chunk`) and stay in Ray's object store, spilled to disk when large, for the later passes
+        (`col.text_chunks`) and the near-duplicate shuffle (`col.dataset`)."""
+        import ray.data
+
+        init_ray(self.address)
+        files = input_files(path)
+        read = next(st for st in stages if isinstance(st, Read))
+        specs = [(st.name, st.config()) for st in stages if st is read or isinstance(st, RecordStage)]
+        fmap, fmt = _detect(files[0], read)
+        ds = ray.data.from_items([{"path": f} for f in files], override_num_blocks=len(files))
+        ds = ds.map_batches(
+            _read_shards,
+            batch_size=1,
+            fn_kwargs={"stages": specs, "fmap": dict(fmap.__dict__)},
+            batch_format="numpy",
+            num_cpus=1,
         )
+        stats = {"rows": 0, "skipped": 0, "errors": [], "format": fmt}
+        col = Collected(fmap, fmt, read_stats=stats, keep_texts=keep_texts)
+        refs: list = []
+        with _user_errors(), progress_bar(None, "reading + signals (ray)", progress) as bar:
+            for tab in ds.iter_batches(batch_size=None, batch_format="pyarrow"):
+                start, prompts, answers = _absorb(col, tab, refs)
+                if on_chunk is not None:
+                    on_chunk(col, start, prompts, answers)
+                bar.update(len(col.lines) - start)
+        if fmap.label is None:
+            col.labels = [None] * len(col.lines)
+        if not col.lines:
+            raise UserError(f"{files[0]}: no records", hint="the file has no data rows")
+        col.dataset = ray.data.from_arrow_refs(refs) if refs else None
+        col.text_chunks = lambda want=None: _ref_text_chunks(refs, want)
+        return col
 
-    def near_fn(col, **kw):
-        return near_duplicates_ray(
-            col.dataset.select_columns(["idx", "text"]), partitions=partitions, address=address, **kw
-        )
 
-    return collect_fn, near_fn
+def collect_ray(
+    path_or_paths,
+    cfg: AuditConfig,
+    *,
+    signals: list | None = None,
+    address: str | None = None,
+    progress: bool = True,
+    on_chunk: OnChunk | None = None,
+    keep_texts: bool = True,
+) -> Collected:
+    """`curate.executor.collect` on Ray Data: the same `Collected`, record for record, from one file or many shards."""
+    stages = record_stages(cfg, signals)
+    return RayExecutor(address).collect(
+        path_or_paths, stages, progress=progress, on_chunk=on_chunk, keep_texts=keep_texts
+    )
 
 
 def audit_ray(path, out: str | os.PathLike | None = None, *, address: str | None = None, **audit_kwargs) -> dict:
     """`curate.pipeline.audit(..., engine="ray")`: the same report dict; `path` a file, a list of shards or a folder
     of shards; with `out`, records.parquet/ is written as Parquet shards."""
-    from curate.pipeline import audit
-
-    return audit(path, out=out, engine="ray", address=address, **audit_kwargs)
+    store, progress = audit_kwargs.pop("store", None), audit_kwargs.pop("progress", False)
+    cfg = AuditConfig(**audit_kwargs)
+    return run_audit(path, cfg, RayExecutor(address), out=out, store=store, progress=progress)

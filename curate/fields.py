@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
 
 from workbench.errors import UserError
 
@@ -254,7 +253,3 @@ def prompt_text(prompt: str | list[dict]) -> str:
     if isinstance(prompt, str):
         return prompt
     return "\n".join(m["content"] for m in prompt if m["role"] != "system")
-
-
-def label_of(row: dict, fmap: FieldMap) -> Any:
-    return None if fmap.label is None else row.get(fmap.label)

@@ -241,50 +241,13 @@ def _cell(v) -> str:
 
 def render_html(report: dict, table: dict) -> str:
     """One self-contained page: no scripts, no external files; charts are inline SVG."""
-    s = report["summary"]
-    inp = report["input"]
-    v = report["verdicts"]
-    verdict_rows = "".join(
-        f"<tr><td>{_esc(axis.replace('_', ' '))}</td><td><b style='color:{_VERDICT_COLOR.get(d['verdict'], '#000')}'>"
-        f"{_esc(d['verdict'])}</b></td><td>{_esc(d['figure'])}</td><td class='muted'>{_esc(d['rule'])}</td></tr>"
-        for axis, d in v.items()
-    )
-    fixes = "".join(f"<li>{_esc(f)}</li>" for f in report.get("fixes", [])) or "<li>nothing to fix</li>"
-    reasons = list(report["quality"]["reasons"].items())[:25]
-    tok = report.get("tokens") or {}
-    tok_hist = tok.get("histogram") or {}
-    chars = np.asarray(table.get("answer_chars", []))
-    if len(chars):
-        hi = max(int(np.percentile(chars, 99)), 1)  # the last bar holds the top 1 %
-        ch, ce = np.histogram(np.minimum(chars, hi), bins=min(30, hi), range=(0, hi))
-        chars_svg = svg_histogram(
-            [int(c) for c in ch], [float(e) for e in ce], xlabel="answer length (characters; last bar: longer)"
-        )
-    else:
-        chars_svg = ""
-    dup = report.get("duplicates", {})
-    near = dup.get("near", {})
-    div = report.get("diversity", {})
-    pii = report.get("pii", {})
-    cont = report.get("contamination")
-    summary_rows = "".join(
-        f"<tr><td>{_esc(k)}</td><td>{_esc(json.dumps(val, ensure_ascii=False, default=str))}</td></tr>"
-        for k, val in s.items()
-    )
-    examples = []
-    for reason, exs in report["quality"].get("examples", {}).items():
-        for e in exs:
-            examples.append({"reason": reason, **e})
-    cont_html = "<p class='muted'>no --test given</p>"
-    if cont:
-        cont_html = (
-            f"<p>{cont['contaminated']} of {cont['test_items']} test items overlap the training set "
-            f"({_esc(cont['test'])}).</p>"
-            + _table(cont["items"], ["test_id", "method", "overlap", "train_line", "test_text"])
-        )
-    template = div.get("template", {})
+    parts = (_html_head, _html_verdict, _html_quality, _html_lengths, _html_duplicates, _html_diversity, _html_rest)
+    return "".join(part(report, table) for part in parts)
+
+
+def _html_head(report: dict, table: dict) -> str:
+    s, inp = report["summary"], report["input"]
     skipped = f", {inp['skipped_rows']} bad rows skipped" if inp.get("skipped_rows") else ""
-    label_bal = div.get("label_balance") or {}
     return f"""<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>curate audit: {_esc(Path(inp["path"]).name)}</title>
 <style>
@@ -297,21 +260,58 @@ text-align:left;vertical-align:top;max-width:520px;overflow-wrap:anywhere}} th{{
 <h1>Dataset audit: {_esc(inp["path"])}</h1>
 <p>{s["records"]:,} records ({_esc(inp["format"])}, {_esc(inp["kind"])}: prompt field <code>{_esc(inp["prompt_field"])}
 </code>, answer field <code>{_esc(inp["answer_field"])}</code>){skipped}.</p>
-<h2>Verdict</h2>
+"""
+
+
+def _html_verdict(report: dict, table: dict) -> str:
+    verdict_rows = "".join(
+        f"<tr><td>{_esc(axis.replace('_', ' '))}</td><td><b style='color:{_VERDICT_COLOR.get(d['verdict'], '#000')}'>"
+        f"{_esc(d['verdict'])}</b></td><td>{_esc(d['figure'])}</td><td class='muted'>{_esc(d['rule'])}</td></tr>"
+        for axis, d in report["verdicts"].items()
+    )
+    fixes = "".join(f"<li>{_esc(f)}</li>" for f in report.get("fixes", [])) or "<li>nothing to fix</li>"
+    return f"""<h2>Verdict</h2>
 <table><thead><tr><th>axis</th><th>verdict</th><th>figure</th><th>rule of thumb</th></tr></thead>
 <tbody>{verdict_rows}</tbody></table>
 <h3>Top fixes</h3><ol>{fixes}</ol>
-<h2>Quality</h2>
+"""
+
+
+def _html_quality(report: dict, table: dict) -> str:
+    reasons = list(report["quality"]["reasons"].items())[:25]
+    examples = [{"reason": r, **e} for r, exs in report["quality"].get("examples", {}).items() for e in exs]
+    return f"""<h2>Quality</h2>
 <p>{report["quality"]["flagged_share"]:.1%} of records have at least one reason code.</p>
 {svg_bars([(r, c) for r, c in reasons], color="#e15759")}
 <h3>Examples</h3>{_table(examples, ["reason", "line", "prompt", "answer"], limit=60)}
-<h2>Lengths and tokens</h2>
+"""
+
+
+def _html_lengths(report: dict, table: dict) -> str:
+    tok = report.get("tokens") or {}
+    tok_hist = tok.get("histogram") or {}
+    chars = np.asarray(table.get("answer_chars", []))
+    chars_svg = ""
+    if len(chars):
+        hi = max(int(np.percentile(chars, 99)), 1)  # the last bar holds the top 1 %
+        ch, ce = np.histogram(np.minimum(chars, hi), bins=min(30, hi), range=(0, hi))
+        chars_svg = svg_histogram(
+            [int(c) for c in ch], [float(e) for e in ce], xlabel="answer length (characters; last bar: longer)"
+        )
+    over = f", {tok.get('truncated_share', 0):.1%} over --max-length" if report["config"].get("max_length") else ""
+    return f"""<h2>Lengths and tokens</h2>
 <p>Tokens ({_esc(tok.get("tokenizer", ""))}): total {tok.get("total", 0):,}, p50 {_cell(tok.get("p50"))},
 p95 {_cell(tok.get("p95"))}
-{f", {tok.get('truncated_share', 0):.1%} over --max-length" if report["config"].get("max_length") else ""}.</p>
+{over}.</p>
 {svg_histogram(tok_hist.get("counts", []), tok_hist.get("edges", []), xlabel="tokens per record")}
 {chars_svg}
-<h2>Duplicates</h2>
+"""
+
+
+def _html_duplicates(report: dict, table: dict) -> str:
+    s, dup = report["summary"], report.get("duplicates", {})
+    near = dup.get("near", {})
+    return f"""<h2>Duplicates</h2>
 <p>Exact duplicate records per field: {_esc(json.dumps(s["exact_duplicate_records"], ensure_ascii=False))}.
 Near-duplicate clusters: {s["near_duplicate_clusters"]} ({s["near_duplicate_records"]} records beyond their
 representatives).</p>
@@ -320,16 +320,27 @@ representatives).</p>
 <h3>One question, different answers (conflicting)</h3>
 {_table(dup.get("conflicting", []), ["size", "lines", "text"], 20)}
 <h3>Largest near-duplicate clusters</h3>{_table(near.get("largest", []), ["cluster", "size", "line", "text"], 20)}
-<h2>Diversity</h2>
-<div class="grid"><div>{
-        svg_scatter(
-            np.asarray(table.get("map_x", [])),
-            np.asarray(table.get("map_y", [])),
-            np.asarray(table.get("cluster", [])),
-            width=480,
-            height=360,
-        )
-    }</div>
+"""
+
+
+def _html_diversity(report: dict, table: dict) -> str:
+    div = report.get("diversity", {})
+    template = div.get("template", {})
+    label_bal = div.get("label_balance") or {}
+    scatter = svg_scatter(
+        np.asarray(table.get("map_x", [])),
+        np.asarray(table.get("map_y", [])),
+        np.asarray(table.get("cluster", [])),
+        width=480,
+        height=360,
+    )
+    balance = (
+        _esc(json.dumps({k: v for k, v in label_bal.items() if k != "counts"}, default=str))
+        if label_bal
+        else "no label field"
+    )
+    return f"""<h2>Diversity</h2>
+<div class="grid"><div>{scatter}</div>
 <div><table><tbody>
 <tr><td>distinct-1</td><td>{_cell(div.get("distinct_1"))}</td></tr>
 <tr><td>distinct-2</td><td>{_cell(div.get("distinct_2"))}</td></tr>
@@ -340,13 +351,25 @@ representatives).</p>
 <tr><td>commonest answer opening</td><td>{_esc((template.get("top_openings") or [{}])[0].get("opening", ""))}
  ({_cell(template.get("top_opening_share"))})</td></tr>
 <tr><td>opening entropy</td><td>{_cell(template.get("opening_entropy"))}</td></tr>
-<tr><td>label balance</td><td>{
-        _esc(json.dumps({k: v for k, v in label_bal.items() if k != "counts"}, default=str))
-        if label_bal
-        else "no label field"
-    }</td></tr>
+<tr><td>label balance</td><td>{balance}</td></tr>
 </tbody></table></div></div>
-<h2>Generated-looking text</h2>
+"""
+
+
+def _html_rest(report: dict, table: dict) -> str:
+    s, pii, cont = report["summary"], report.get("pii", {}), report.get("contamination")
+    cont_html = "<p class='muted'>no --test given</p>"
+    if cont:
+        cont_html = (
+            f"<p>{cont['contaminated']} of {cont['test_items']} test items overlap the training set "
+            f"({_esc(cont['test'])}).</p>"
+            + _table(cont["items"], ["test_id", "method", "overlap", "train_line", "test_text"])
+        )
+    summary_rows = "".join(
+        f"<tr><td>{_esc(k)}</td><td>{_esc(json.dumps(val, ensure_ascii=False, default=str))}</td></tr>"
+        for k, val in s.items()
+    )
+    return f"""<h2>Generated-looking text</h2>
 <p>{s["generated_records"]} records carry LLM boilerplate (self-reference, refusals, knowledge-cutoff talk, filler).</p>
 <h2>PII</h2>
 <p>{pii.get("records", 0)} records with PII; by kind: {_esc(json.dumps(pii.get("by_kind", {})))}.</p>

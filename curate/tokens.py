@@ -8,7 +8,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-__all__ = ["count_tokens", "token_stats", "summarize_counts", "training_time_s", "perplexities"]
+__all__ = ["approx_tokens", "count_tokens", "token_stats", "summarize_counts", "training_time_s", "perplexities"]
 
 
 def count_tokens(
@@ -20,6 +20,14 @@ def count_tokens(
         batch = ["" if t is None else str(t) for t in texts[s : s + batch_size]]
         enc = tokenizer(batch, add_special_tokens=add_special_tokens)["input_ids"]
         out[s : s + len(batch)] = [len(x) for x in enc]
+    return out
+
+
+def approx_tokens(texts: Sequence[str]) -> np.ndarray:
+    """Token estimate without a tokenizer: ~4 UTF-8 bytes per token (Latin), 1 per CJK character."""
+    out = np.empty(len(texts), np.int64)
+    for i, t in enumerate(texts):
+        out[i] = max(len(t.split()), math.ceil(len(t.encode("utf-8")) / 4)) if t else 0
     return out
 
 

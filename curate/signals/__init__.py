@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from curate.signals.base import REGISTRY, Doc, Record, Signal, build_signals, register, signal_config
 from curate.signals.generated import LlmBoilerplate, template_uniformity
+from curate.signals.language import ScriptSignal
 from curate.signals.pair import (
     AnswerRepeatsQuestion,
     EmptyField,
@@ -19,7 +20,7 @@ from curate.signals.pair import (
     UrlOnly,
 )
 from curate.signals.quality import Boilerplate, C4Rules, FineWebRules, GopherQuality, GopherRepetition
-from curate.signals.script import ScriptSignal, dominant_script, ends_sentence, language
+from curate.signals.script import dominant_script, ends_sentence, language
 
 __all__ = [
     "REGISTRY",

@@ -11,6 +11,7 @@ import re
 from functools import cached_property
 from typing import Any, ClassVar
 
+from curate.signals.script import dominant_script
 from workbench.errors import UserError
 
 __all__ = ["Doc", "Record", "Signal", "REGISTRY", "register", "build_signals", "signal_config"]
@@ -43,8 +44,6 @@ class Doc:
 
     @cached_property
     def script(self) -> str:
-        from curate.signals.script import dominant_script
-
         return dominant_script(self.text)
 
     @cached_property

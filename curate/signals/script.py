@@ -1,4 +1,5 @@
-"""Script and language detection by Unicode block counts, and Hangul-aware sentence ends.
+"""Script and language detection by Unicode block counts, and Hangul-aware sentence ends (pure functions; the
+`script` signal that uses them is in curate.signals.language).
 
 No model download: the script is the block most letters fall in; the language follows from the script (Hangul → ko,
 Kana → ja, Han → zh) or, for Latin text, from English stop words (the Gopher list).
@@ -9,9 +10,7 @@ from __future__ import annotations
 import re
 from collections import Counter
 
-from curate.signals.base import Record, Signal, register
-
-__all__ = ["SCRIPTS", "dominant_script", "script_counts", "language", "ends_sentence", "ScriptSignal", "HANGUL_FINAL"]
+__all__ = ["SCRIPTS", "dominant_script", "script_counts", "language", "ends_sentence", "HANGUL_FINAL", "TERMINAL"]
 
 SCRIPTS: dict[str, re.Pattern] = {
     "hangul": re.compile(r"[\uac00-\ud7a3\u1100-\u11ff\u3130-\u318f]"),
@@ -64,24 +63,3 @@ def ends_sentence(text: str) -> bool:
         return False
     last = t[-1]
     return last in TERMINAL or last in HANGUL_FINAL
-
-
-@register
-class ScriptSignal(Signal):
-    """Flags answers whose script is not `expected` (e.g. "hangul" for a Korean set); off when expected is None."""
-
-    name = "script"
-    axis = "language"
-    reasons = ("unexpected_script",)
-
-    def __init__(self, expected: str | None = None, min_letters: int = 10):
-        self.expected = expected
-        self.min_letters = min_letters
-
-    def __call__(self, rec: Record) -> str | None:
-        if self.expected is None:
-            return None
-        doc = rec.answer
-        if sum(script_counts(doc.text).values()) < self.min_letters:
-            return None
-        return "unexpected_script" if doc.script != self.expected else None

@@ -1,0 +1,152 @@
+"""The audit as a list of stages, run by an executor (curate.executor locally, curate.engine_ray on Ray), the way
+datatrove runs a pipeline. In order:
+
+    read → signals, pii (per record, inside the read loop) → exact → near → diversity → template → tokens
+    → contamination → verdicts
+
+Each stage is a small unit whose constructor keywords are its config (curate/stages/<name>.py, citing its source);
+`AuditConfig` holds an audit's settings and `build_stages` turns them into the list.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from curate.dedup import NearSettings
+from curate.signals import Signal, build_signals, default_signals, signal_config
+from curate.stages.base import NONE, Batch, Collected, RecordStage, Run, Stage, record_text
+from curate.stages.contamination import Contamination, contamination_text, load_test_items
+from curate.stages.diversity import Diversity, Template
+from curate.stages.exact import Exact
+from curate.stages.near import Near
+from curate.stages.pii import Pii
+from curate.stages.read import CHUNK, Read, chunks
+from curate.stages.signals import Signals
+from curate.stages.tokens import Tokens
+from curate.stages.verdicts import MESSAGES, REPORT_VERSION, Verdicts, fix_messages, verdicts
+from workbench import tabular as io
+from workbench.errors import UserError, user_error
+
+__all__ = [
+    "AuditConfig",
+    "Batch",
+    "CHUNK",
+    "Collected",
+    "Contamination",
+    "Diversity",
+    "Exact",
+    "MESSAGES",
+    "NONE",
+    "Near",
+    "Pii",
+    "REPORT_VERSION",
+    "Read",
+    "RecordStage",
+    "Run",
+    "STAGES",
+    "STAGE_TYPES",
+    "Signals",
+    "Stage",
+    "Template",
+    "Tokens",
+    "Verdicts",
+    "build_stages",
+    "chunks",
+    "contamination_text",
+    "fix_messages",
+    "load_test_items",
+    "near_settings",
+    "record_stages",
+    "record_text",
+    "stages_except",
+    "verdicts",
+]
+
+# Stages by name: how a stage's config, `(name, stage.config())`, becomes the stage again (on a Ray worker).
+STAGE_TYPES: dict[str, type[Stage]] = {
+    cls.name: cls for cls in (Read, Signals, Pii, Exact, Near, Diversity, Template, Tokens, Contamination, Verdicts)
+}
+
+
+@dataclass
+class AuditConfig:
+    """Every setting of an audit; stored in report.json so a report says how it was made."""
+
+    fields: dict | None = None
+    test: str | None = None
+    model: str | None = None
+    perplexity: bool = False
+    max_length: int | None = None
+    skip_bad: bool = False
+    max_record_bytes: int = io.MAX_RECORD_BYTES
+    signals: list | None = None  # YAML-style specs; None = default_signals()
+    near: dict = field(default_factory=dict)  # curate.dedup.NearSettings overrides
+    ngram: int = 13
+    seed: int = 0
+    diversity_sample: int = 20_000  # records the diversity embedding is fitted on (all when fewer)
+    stages: tuple = ("signals", "pii", "exact", "near", "diversity", "tokens", "contamination")
+
+    def __post_init__(self):
+        self.near = dict(self.near or {})
+        self.stages = STAGES if self.stages is None else tuple(self.stages)
+
+    def as_dict(self) -> dict:
+        return {k: (list(v) if isinstance(v, tuple) else v) for k, v in self.__dict__.items()}
+
+    def signal_units(self) -> list[Signal]:
+        return default_signals() if self.signals is None else build_signals(self.signals)
+
+    def report_config(self) -> dict:
+        """The report's `config` section: these settings, every signal with its thresholds."""
+        return {**self.as_dict(), "signals": signal_config(self.signal_units())}
+
+
+STAGES: tuple = AuditConfig.stages  # the stages `--skip` can leave out, in the report's order
+
+
+def stages_except(skip) -> tuple:
+    """STAGES without those named in `skip` (names; blanks ignored); an unknown name is the user's error."""
+    skip = {x.strip() for x in skip if x.strip()}
+    if skip - set(STAGES):
+        raise UserError(f"--skip: unknown stage(s) {sorted(skip - set(STAGES))}", hint=f"stages: {', '.join(STAGES)}")
+    return tuple(st for st in STAGES if st not in skip)
+
+
+def near_settings(near: dict | None, **defaults) -> NearSettings:
+    """NearSettings from a recipe's or the CLI's mapping; an unknown key is the user's error."""
+    try:
+        return NearSettings.from_dict(near, **defaults)
+    except ValueError as e:
+        raise user_error(e) from None
+
+
+def record_stages(cfg: AuditConfig, signals: list[Signal] | None = None) -> list[Stage]:
+    """The read stage and the per-record stages `cfg` runs (the first pass of `curate.executor.collect`);
+    `signals` (units) replace `cfg.signals`."""
+    on = set(cfg.stages)
+    stages: list[Stage] = [Read(fields=cfg.fields, skip_bad=cfg.skip_bad, max_record_bytes=cfg.max_record_bytes)]
+    if "signals" in on:
+        stages.append(Signals(cfg.signals if signals is None else signal_config(signals)))
+    if "pii" in on:
+        stages.append(Pii())
+    return stages
+
+
+def build_stages(cfg: AuditConfig, signals: list[Signal] | None = None) -> list[Stage]:
+    """The audit's stage list for `cfg`, in order (a stage left out of `cfg.stages` is not in it)."""
+    on = set(cfg.stages)
+    near = near_settings(cfg.near, seed=cfg.seed)
+    stages = record_stages(cfg, signals)
+    if "exact" in on:
+        stages.append(Exact())
+    if "near" in on:
+        stages.append(Near(**near.as_dict()))
+    if "diversity" in on:
+        stages.append(Diversity(sample=cfg.diversity_sample, seed=cfg.seed))
+    stages.append(Template())
+    if "tokens" in on or cfg.perplexity:
+        stages.append(Tokens(cfg.model, cfg.max_length, perplexity=cfg.perplexity, counts="tokens" in on))
+    if cfg.test and "contamination" in on:
+        stages.append(Contamination(cfg.test, n=cfg.ngram, near_threshold=near.threshold, seed=cfg.seed))
+    stages.append(Verdicts())
+    return stages
