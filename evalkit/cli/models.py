@@ -92,8 +92,8 @@ def add_serve(sub) -> None:
 
 
 def _serve(args) -> int:
-    from workbench.models import load_model
     from evalkit.serve import make_server
+    from workbench.models import load_model
 
     model = load_model(args.model)
     server = make_server(model, args.host, args.port, args.name)
