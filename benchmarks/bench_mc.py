@@ -32,6 +32,18 @@ def timed(fn):
     return out, time.perf_counter() - w, time.process_time() - c
 
 
+def _side(wall: float, cpu: float, n_req: int, acc: float, acc_norm: float) -> dict:
+    """One side's figures: seconds, requests per second (wall and CPU), accuracy."""
+    return {
+        "wall_s": round(wall, 2),
+        "cpu_s": round(cpu, 2),
+        "requests_per_s_wall": round(n_req / wall, 2),
+        "requests_per_s_cpu": round(n_req / cpu, 2),
+        "acc": acc,
+        "acc_norm": acc_norm,
+    }
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--limit", type=int, default=None, help="first N questions (default: all 269)")
@@ -46,6 +58,7 @@ def main() -> None:
     from test_lm_eval_parity import lm_eval_task
 
     from evalkit.suites import load_suite, run_suites
+    from workbench.atomic import write_json
     from workbench.models import load_model
     from workbench.models.convert import default_model_dir
     from workbench.store import open_store
@@ -84,29 +97,13 @@ def main() -> None:
         "questions": n_q,
         "requests": n_req,
         "batch_size": args.batch_size,
-        "evalkit": {
-            "wall_s": round(o_wall, 2),
-            "cpu_s": round(o_cpu, 2),
-            "requests_per_s_wall": round(n_req / o_wall, 2),
-            "requests_per_s_cpu": round(n_req / o_cpu, 2),
-            "acc": run["metrics"]["acc"],
-            "acc_norm": run["metrics"]["acc_norm"],
-        },
-        "lm_eval": {
-            "version": "0.4.13",
-            "wall_s": round(t_wall, 2),
-            "cpu_s": round(t_cpu, 2),
-            "requests_per_s_wall": round(n_req / t_wall, 2),
-            "requests_per_s_cpu": round(n_req / t_cpu, 2),
-            "acc": res_t["acc,none"],
-            "acc_norm": res_t["acc_norm,none"],
-        },
+        "evalkit": _side(o_wall, o_cpu, n_req, run["metrics"]["acc"], run["metrics"]["acc_norm"]),
+        "lm_eval": {"version": "0.4.13", **_side(t_wall, t_cpu, n_req, res_t["acc,none"], res_t["acc_norm,none"])},
         "speedup_wall": round(t_wall / o_wall, 2),
         "speedup_cpu": round(t_cpu / o_cpu, 2),
         "max_abs_loglikelihood_diff": max_diff,
     }
-    Path(args.out).parent.mkdir(parents=True, exist_ok=True)
-    Path(args.out).write_text(json.dumps(result, indent=2) + "\n")
+    write_json(args.out, result)
     print(json.dumps(result, indent=2))
     print(
         f"\nevalkit {result['evalkit']['requests_per_s_cpu']} req/s vs lm-eval {result['lm_eval']['requests_per_s_cpu']} "

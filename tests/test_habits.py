@@ -27,6 +27,21 @@ def test_layers_and_no_cycles_hold():
     assert "0 broken" in r.stdout
 
 
+def test_no_import_cycle_between_any_two_modules():
+    """Stronger than the sibling contract: no strongly connected set of modules anywhere in the product (function-local
+    imports count, as grimp reads every import statement)."""
+    import grimp
+
+    graph = grimp.build_graph("workbench", "curate", "evalkit", "finetune", "apps")
+    cycles = []
+    for m in sorted(graph.modules):
+        for dep in graph.find_modules_directly_imported_by(m):
+            chain = graph.find_shortest_chain(importer=dep, imported=m)
+            if chain:
+                cycles.append(" -> ".join((m, *chain)))
+    assert not cycles, "\n".join(sorted(set(cycles))[:20])
+
+
 def test_ruff_lint_is_clean():
     r = _tool("ruff", "check", ".")
     assert r.returncode == 0, r.stdout[-4000:]

@@ -9,7 +9,7 @@ alone. Rows of a CSV/TSV/JSONL/JSON case source become cases whose vars are the 
 
 from __future__ import annotations
 
-import csv
+import itertools
 import json
 import re
 from collections.abc import Callable
@@ -21,6 +21,7 @@ from typing import Any
 import yaml
 
 from workbench.errors import UserError
+from workbench.tabular import detect_format, read_numbered
 
 __all__ = ["GEN_KEYS", "SuiteCase", "SuiteFile", "load_suite", "render", "suite_schema"]
 
@@ -35,6 +36,7 @@ GEN_DEFAULTS = {
     "chat": None,
 }
 CASE_KEYS = GEN_KEYS + ("template", "threshold", "timeout_s")
+CASE_FORMATS = ("csv", "tsv", "jsonl", "json")  # the `workbench.tabular` formats a case source may be in
 _VAR = re.compile(r"\{\{([A-Za-z_][A-Za-z0-9_]*)\}\}|\{([A-Za-z_][A-Za-z0-9_]*)\}")
 # keys of an assertion whose strings are templates (json-schema and python values are taken literally)
 _TEMPLATED = ("value", "choices", "answer", "reference")
@@ -65,6 +67,8 @@ class SuiteCase:
 
 @dataclass
 class SuiteFile:
+    """A loaded suite: its name, where it was read from, and its rendered cases in file order."""
+
     name: str
     path: str
     cases: list
@@ -75,11 +79,12 @@ class SuiteFile:
 
 @lru_cache(maxsize=1)
 def suite_schema() -> dict:
+    """The suite format as a JSON Schema (draft 2020-12), read once."""
     return json.loads(Path(__file__).with_name("suite.schema.json").read_text(encoding="utf-8"))
 
 
 class _MissingVar(Exception):
-    pass
+    """A template names a variable the case doesn't define (turned into a file:line message by the loader)."""
 
 
 def render(text: str, vars: dict) -> str:
@@ -118,6 +123,7 @@ def _line_of(node, path) -> int | None:
 
 
 def _path_text(path) -> str:
+    """A JSON path as a reader writes it: cases[3].assert[0].type."""
     out = ""
     for p in path:
         out += f"[{p}]" if isinstance(p, int) else (f".{p}" if out else str(p))
@@ -125,6 +131,7 @@ def _path_text(path) -> str:
 
 
 def _read_yaml(path: Path) -> tuple[Any, Any]:
+    """The suite as data and as a YAML node tree (for line numbers); a syntax error names file:line:column."""
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
@@ -146,6 +153,7 @@ def _read_yaml(path: Path) -> tuple[Any, Any]:
 
 
 def _validate(data: Any, node, path: Path) -> None:
+    """Check the suite against the schema; the most specific error is named by file:line and JSON path."""
     import jsonschema
 
     if not isinstance(data, dict):
@@ -183,39 +191,19 @@ def _validate(data: Any, node, path: Path) -> None:
 # -- case sources --------------------------------------------------------------------------------------------------
 
 
-def _read_rows(file: Path, where: str) -> list[tuple[int, dict]]:
-    """(line number, row) from a CSV/TSV/JSONL/JSON file."""
+def _case_rows(file: Path, where: str, every: int | None, limit: int | None) -> list[tuple[int, dict]]:
+    """(line, row) of a case source through the one tabular reader (its errors name file:line), every `every`-th row,
+    at most `limit` of them; reading stops once `limit` rows are taken."""
     if not file.exists():
         raise UserError(f"{where}: case file {file} does not exist", hint="paths are relative to the suite file")
-    suffix = file.suffix.lower()
-    rows: list[tuple[int, dict]] = []
-    if suffix in (".csv", ".tsv"):
-        with open(file, newline="", encoding="utf-8-sig") as fh:
-            reader = csv.DictReader(fh, delimiter="\t" if suffix == ".tsv" else ",")
-            for row in reader:
-                rows.append((reader.line_num, {k: v for k, v in row.items() if k is not None}))
-    elif suffix in (".jsonl", ".ndjson"):
-        for i, line in enumerate(file.read_text(encoding="utf-8").splitlines(), 1):
-            if not line.strip():
-                continue
-            try:
-                obj = json.loads(line)
-            except ValueError as e:
-                raise UserError(f"{file}:{i}: not JSON ({e})", hint="one JSON object per line") from None
-            if not isinstance(obj, dict):
-                raise UserError(f"{file}:{i}: expected a JSON object per line")
-            rows.append((i, obj))
-    elif suffix == ".json":
-        data = json.loads(file.read_text(encoding="utf-8"))
-        if not isinstance(data, list):
-            raise UserError(f"{file}: expected a JSON list of objects")
-        rows = [(i + 1, r) for i, r in enumerate(data)]
-    else:
+    if detect_format(file) not in CASE_FORMATS:
         raise UserError(f"{where}: can't read cases from {file.name}", hint="use .csv, .tsv, .jsonl or .json")
-    return rows
+    rows = itertools.islice(read_numbered(file), 0, None, every or 1)
+    return list(itertools.islice(rows, limit or None))
 
 
 def _render_value(v, vars: dict):
+    """A template string, or a list of them, rendered; anything else as it is."""
     if isinstance(v, str):
         return render(v, vars)
     if isinstance(v, list):
@@ -226,11 +214,7 @@ def _render_value(v, vars: dict):
 def _expand(item: dict, base: Path, where: str) -> list[tuple[dict, str]]:
     """A case source → (raw case mapping with vars filled from the row, file:line) per row."""
     file = (base / item["file"]).resolve()
-    rows = _read_rows(file, where)
-    if item.get("every"):
-        rows = rows[:: item["every"]]
-    if item.get("limit"):
-        rows = rows[: item["limit"]]
+    rows = _case_rows(file, where, item.get("every"), item.get("limit"))
     id_tpl = str(item.get("id", "{_file}-{_row}"))
     out = []
     for n, (line, row) in enumerate(rows):
@@ -255,34 +239,44 @@ def _expand(item: dict, base: Path, where: str) -> list[tuple[dict, str]]:
 # -- cases ---------------------------------------------------------------------------------------------------------
 
 
+def _prompt(raw: dict, vars: dict, template: str | None, where: str) -> Any:
+    """The case's prompt: its messages, or its input (through the template when there is one)."""
+    if "messages" in raw:
+        return [{"role": m["role"], "content": render(m["content"], vars)} for m in raw["messages"]]
+    text = render(str(raw["input"]), vars) if "input" in raw else None
+    if template:
+        return render(template, {**vars, **({"input": text} if text is not None else {})})
+    if text is None:
+        raise UserError(
+            f"{where}: case {raw['id']} has no input, messages or template",
+            hint="give the case `input: ...` or set `template:` in defaults",
+        )
+    return text
+
+
+def _checks(specs: list, vars: dict, where: str, parse_assert: Callable) -> list:
+    """Each assertion spec with its template keys rendered, as `parse_assert` makes it."""
+    checks = []
+    for i, spec in enumerate(specs):
+        spec = dict(spec)
+        if spec["type"].removeprefix("not-") not in ("json-schema", "python"):
+            for key in _TEMPLATED:
+                if key in spec:
+                    spec[key] = _render_value(spec[key], vars)
+        checks.append(parse_assert(spec, f"{where}: assert[{i}]"))
+    return checks
+
+
 def _build_case(raw: dict, defaults: dict, where: str, parse_assert: Callable) -> SuiteCase:
+    """One raw case mapping (its row's vars filled in) with the suite's defaults → a rendered SuiteCase."""
     case_id = str(raw["id"])
     vars = {**(defaults.get("vars") or {}), **(raw.get("vars") or {})}
     opts = {k: raw.get(k, defaults.get(k)) for k in CASE_KEYS}
     try:
-        if "messages" in raw:
-            prompt: Any = [{"role": m["role"], "content": render(m["content"], vars)} for m in raw["messages"]]
-        else:
-            text = render(str(raw["input"]), vars) if "input" in raw else None
-            if opts["template"]:
-                prompt = render(opts["template"], {**vars, **({"input": text} if text is not None else {})})
-            elif text is not None:
-                prompt = text
-            else:
-                raise UserError(
-                    f"{where}: case {case_id} has no input, messages or template",
-                    hint="give the case `input: ...` or set `template:` in defaults",
-                )
+        prompt = _prompt(raw, vars, opts["template"], where)
         tags = [render(str(t), vars) for t in (defaults.get("tags") or []) + (raw.get("tags") or [])]
         specs = list(defaults.get("assert") or []) + list(raw.get("assert") or [])
-        checks = []
-        for i, spec in enumerate(specs):
-            spec = dict(spec)
-            if spec["type"].removeprefix("not-") not in ("json-schema", "python"):
-                for key in _TEMPLATED:
-                    if key in spec:
-                        spec[key] = _render_value(spec[key], vars)
-            checks.append(parse_assert(spec, f"{where}: case {case_id}: assert[{i}]"))
+        checks = _checks(specs, vars, f"{where}: case {case_id}", parse_assert)
     except _MissingVar as e:
         known = ", ".join(sorted(k for k in vars if not k.startswith("_"))) or "none"
         raise UserError(
@@ -291,14 +285,13 @@ def _build_case(raw: dict, defaults: dict, where: str, parse_assert: Callable) -
         ) from None
     if not checks:
         raise UserError(f"{where}: case {case_id} has no assertions", hint="add an `assert:` list (or defaults.assert)")
-    gen = {k: (opts[k] if opts[k] is not None else GEN_DEFAULTS[k]) for k in GEN_KEYS}
     return SuiteCase(
         id=case_id,
         prompt=prompt,
-        vars={k: v for k, v in vars.items()},
+        vars=dict(vars),
         tags=tags,
         checks=checks,
-        gen=gen,
+        gen={k: (opts[k] if opts[k] is not None else GEN_DEFAULTS[k]) for k in GEN_KEYS},
         threshold=opts["threshold"],
         timeout_s=opts["timeout_s"],
         where=where,
@@ -308,6 +301,7 @@ def _build_case(raw: dict, defaults: dict, where: str, parse_assert: Callable) -
 
 
 def _keep_spec(spec: dict, where: str) -> dict:
+    """The default `parse_assert`: the rendered spec stays a dict (curate reads only prompts)."""
     return spec
 
 

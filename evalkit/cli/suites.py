@@ -41,8 +41,8 @@ def add_run(sub) -> None:
 def _run(args) -> int:
     from rich.console import Console
 
-    from evalkit.suites import compare_runs, run_suites
     from evalkit.suites import outputs as out
+    from evalkit.suites import run_suites
     from workbench import errors
     from workbench.store import open_store
 
@@ -83,28 +83,7 @@ def _run(args) -> int:
     computed = sum(r["stats"]["computed"] for r in res["runs"])
     print(f"model calls: {computed} computed, {cached} from the cache; store: {store.url}")
     code = errors.OK
-    reports = []
-    if args.baseline:
-        from evalkit.suites.compare import resolve_run
-
-        base = resolve_run(store, args.baseline)
-        reports = [
-            compare_runs(store, base["id"], r["run_id"], alpha=args.alpha)
-            for r in res["runs"]
-            if r["suite"] == base["name"]
-        ]
-        if not reports:
-            raise errors.UserError(
-                f"baseline {args.baseline} is a run of {base['name']!r}, which this run didn't include"
-            )
-    elif len(args.model or []) > 1:  # model vs model: the first model is the baseline
-        first = {r["suite"]: r for r in res["runs"] if r["model"] == res["runs"][0]["model"]}
-        reports = [
-            compare_runs(store, first[r["suite"]]["run_id"], r["run_id"], alpha=args.alpha)
-            for r in res["runs"]
-            if r["model"] != res["runs"][0]["model"]
-        ]
-    for rep in reports:
+    for rep in _regression_reports(args, store, res):
         print()
         print(out.compare_markdown(rep), end="")
         if args.baseline and rep["gate_failed"]:
@@ -113,6 +92,33 @@ def _run(args) -> int:
         err.print("[red]some cases errored[/red] (model or endpoint failures; see the error column in the outputs)")
         code = errors.MODEL_ERROR
     return code
+
+
+def _regression_reports(args, store, res: dict) -> list[dict]:
+    """Compare reports after a run: against --baseline, or model vs model (the first model is the baseline)."""
+    from evalkit.suites import compare_runs
+    from evalkit.suites.records import resolve_run
+    from workbench import errors
+
+    runs = res["runs"]
+    if args.baseline:
+        base = resolve_run(store, args.baseline)
+        reports = [
+            compare_runs(store, base["id"], r["run_id"], alpha=args.alpha) for r in runs if r["suite"] == base["name"]
+        ]
+        if not reports:
+            raise errors.UserError(
+                f"baseline {args.baseline} is a run of {base['name']!r}, which this run didn't include"
+            )
+        return reports
+    if len(args.model or []) > 1:
+        first = {r["suite"]: r for r in runs if r["model"] == runs[0]["model"]}
+        return [
+            compare_runs(store, first[r["suite"]]["run_id"], r["run_id"], alpha=args.alpha)
+            for r in runs
+            if r["model"] != runs[0]["model"]
+        ]
+    return []
 
 
 def add_compare(sub) -> None:
@@ -131,20 +137,26 @@ def add_compare(sub) -> None:
 
 
 def _compare(args) -> int:
-    import json
-
     from evalkit.suites import compare_runs
     from evalkit.suites.outputs import compare_markdown
     from workbench import errors
-    from workbench.atomic import atomic_write
+    from workbench.atomic import atomic_write, write_json
     from workbench.store import open_store
 
-    rep = compare_runs(
-        open_store(args.store), args.run_a, args.run_b, alpha=args.alpha, seed=args.seed, critical_tag=args.critical_tag
-    )
+    try:
+        rep = compare_runs(
+            open_store(args.store),
+            args.run_a,
+            args.run_b,
+            alpha=args.alpha,
+            seed=args.seed,
+            critical_tag=args.critical_tag,
+        )
+    except ValueError as e:  # a statistic refused its arguments
+        raise errors.user_error(e) from None
     text = compare_markdown(rep)
     if args.json:
-        atomic_write(args.json, json.dumps(rep, indent=2, ensure_ascii=False) + "\n")
+        write_json(args.json, rep)
     if args.markdown:
         atomic_write(args.markdown, text)
     print(text, end="")

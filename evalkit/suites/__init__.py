@@ -1,4 +1,9 @@
-"""Held-out regression test suites: the YAML format, assertion registry, runner, outputs and regression compare."""
+"""Held-out regression test suites.
+
+The format (`format`, over the base `workbench.suitefile`), the assertion registry (`assertions`), grading
+(`grading`), the runner (`runner`, storing through `records`), the held-out check (`heldout`), the compare's pure
+statistics (`stats`) and its report (`compare`), and the files a run writes (`outputs`).
+"""
 
 from __future__ import annotations
 

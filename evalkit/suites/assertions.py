@@ -84,6 +84,8 @@ _JSON_PROBLEMS = {MESSAGES[k]: k for k in MESSAGES if k.startswith("assertions.j
 
 @dataclass(frozen=True)
 class Grade:
+    """A check's verdict on one output (inspect_ai's Score): passed, a 0..1 score, why, and data for reports."""
+
     passed: bool
     score: float  # 0..1
     reason: str = ""
@@ -111,6 +113,8 @@ class Output:
 
 @dataclass(frozen=True)
 class Entry:
+    """A registered assertion type: its check function, the YAML keys it takes (and requires), what it reads."""
+
     name: str
     fn: Callable[..., Grade]
     params: tuple[str, ...]
@@ -118,24 +122,29 @@ class Entry:
     needs: str  # output | loglikelihood | judge | code
 
 
+NEEDS = ("output", "loglikelihood", "judge", "code")  # what a check reads: the runner plans its model calls by it
 REGISTRY: dict[str, Entry] = {}
 
 
 def assertion(name: str, *, needs: str = "output"):
-    """Register `fn` under `name`; its keyword-only parameters are the YAML keys it takes."""
+    """Register `fn` under `name` (the one registry of assertion types, inspect_ai's scorer shape); its keyword-only
+    parameters are the YAML keys it takes, those without a default required."""
+    if needs not in NEEDS:
+        raise ValueError(f"assertion {name!r}: needs must be one of {NEEDS}, not {needs!r}")
 
     def deco(fn):
-        sig = inspect.signature(fn)
-        kw = [p for p in sig.parameters.values() if p.kind is p.KEYWORD_ONLY]
-        REGISTRY[name] = Entry(
-            name, fn, tuple(p.name for p in kw), tuple(p.name for p in kw if p.default is p.empty), needs
-        )
+        if name in REGISTRY and REGISTRY[name].fn is not fn:
+            raise ValueError(f"assertion type {name!r} is registered twice ({REGISTRY[name].fn.__qualname__} first)")
+        kw = [p for p in inspect.signature(fn).parameters.values() if p.kind is p.KEYWORD_ONLY]
+        required = tuple(p.name for p in kw if p.default is p.empty)
+        REGISTRY[name] = Entry(name, fn, tuple(p.name for p in kw), required, needs)
         return fn
 
     return deco
 
 
 def known_types() -> list[str]:
+    """Every registered assertion type, sorted (each also works with not- in front, except choice)."""
     return sorted(REGISTRY)
 
 
@@ -175,6 +184,7 @@ def _exact(english: str, key: str, /, **fields):
 
 
 def _as_list(value) -> list[str]:
+    """A YAML value that may be one string or a list of them, as a list of strings."""
     return [str(v) for v in value] if isinstance(value, (list, tuple)) else [str(value)]
 
 
@@ -214,21 +224,25 @@ def icontains(out: Output, *, value) -> Grade:
 
 @assertion("contains-any")
 def contains_any(out: Output, *, value) -> Grade:
+    """The output contains at least one of `value` (case-sensitive)."""
     return _contains(out, value, "any", False)
 
 
 @assertion("contains-all")
 def contains_all(out: Output, *, value) -> Grade:
+    """The output contains every one of `value` (case-sensitive)."""
     return _contains(out, value, "all", False)
 
 
 @assertion("icontains-any")
 def icontains_any(out: Output, *, value) -> Grade:
+    """The output contains at least one of `value`, ignoring case."""
     return _contains(out, value, "any", True)
 
 
 @assertion("icontains-all")
 def icontains_all(out: Output, *, value) -> Grade:
+    """The output contains every one of `value`, ignoring case."""
     return _contains(out, value, "all", True)
 
 
@@ -380,6 +394,7 @@ def latency(out: Output, *, max: float) -> Grade:  # noqa: A002
 
 
 def gold_index(answer, choices: list[str], case_id: str = "") -> int:
+    """The 0-based index of a choice answer written as an index, a letter (a, b, ...) or the choice's text."""
     if isinstance(answer, int) or (isinstance(answer, str) and answer.strip().isdigit()):
         return int(answer)
     a = str(answer).strip()

@@ -1,8 +1,6 @@
-"""A suite as evalkit runs it: the base suite file (`workbench.suitefile`) with each assertion parsed into a check.
-
-Templates use `{name}` for a case variable (`{{name}}` writes a literal `{name}`); other braces, as in JSON, are left
-alone. Rows of a CSV/TSV/JSONL/JSON case source become cases whose vars are the row's columns.
-"""
+"""A suite as evalkit runs it: the base suite file (`workbench.suitefile`: YAML, templates, case sources) with each
+assertion parsed into a check by the one registry (`evalkit.suites.assertions`) and each case's checks validated
+together."""
 
 from __future__ import annotations
 
@@ -21,17 +19,22 @@ __all__ = ["GEN_KEYS", "Case", "Suite", "load_suite", "render", "suite_schema"]
 
 @dataclass
 class Case(SuiteCase):
+    """A rendered case whose assertions are parsed checks."""
+
     checks: list[Check]
 
     @property
     def needs_generation(self) -> bool:
+        """Some check reads generated text (everything but `choice`, which reads loglikelihoods)."""
         return any(c.needs != "loglikelihood" for c in self.checks)
 
     @property
     def choice_check(self) -> Check | None:
+        """The case's multiple-choice check, if it has one (at most one: `_finish`)."""
         return next((c for c in self.checks if c.needs == "loglikelihood"), None)
 
     def to_dict(self) -> dict:
+        """Everything that decides the case's result, as JSON-ready data (the suite digest hashes it)."""
         return {
             "id": self.id,
             "prompt": self.prompt,
@@ -46,6 +49,8 @@ class Case(SuiteCase):
 
 @dataclass
 class Suite(SuiteFile):
+    """A loaded suite of Cases."""
+
     cases: list[Case]
 
     @property
@@ -58,6 +63,7 @@ class Suite(SuiteFile):
 
     @property
     def has_choice(self) -> bool:
+        """Some case is multiple choice."""
         return any(c.choice_check for c in self.cases)
 
 

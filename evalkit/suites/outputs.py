@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from workbench.atomic import atomic_write
+from workbench import atomic
 
 __all__ = [
     "write_json",
@@ -28,7 +28,8 @@ def _frac(x) -> str:
 
 
 def write_json(results: dict, path: str | Path) -> Path:
-    return atomic_write(path, json.dumps(results, indent=2, ensure_ascii=False, default=str) + "\n")
+    """results.json (indent 2, non-ASCII kept), written atomically."""
+    return atomic.write_json(path, results, indent=2, default=str)
 
 
 def junit_xml(results: dict) -> str:
@@ -83,7 +84,8 @@ def junit_xml(results: dict) -> str:
 
 
 def write_junit(results: dict, path: str | Path) -> Path:
-    return atomic_write(path, junit_xml(results))
+    """`junit_xml`, written atomically."""
+    return atomic.atomic_write(path, junit_xml(results))
 
 
 def _md_cell(text: Any, n: int = 80) -> str:
@@ -93,6 +95,7 @@ def _md_cell(text: Any, n: int = 80) -> str:
 
 
 def markdown_summary(results: dict, *, max_failures: int = 10) -> str:
+    """A table of suites × models, the held-out check, and the first failures of each run with why."""
     lines = [
         "# Suite results",
         "",
@@ -134,7 +137,8 @@ def markdown_summary(results: dict, *, max_failures: int = 10) -> str:
 
 
 def write_markdown(results: dict, path: str | Path) -> Path:
-    return atomic_write(path, markdown_summary(results))
+    """`markdown_summary`, written atomically."""
+    return atomic.atomic_write(path, markdown_summary(results))
 
 
 def results_table(results: dict):
@@ -177,6 +181,7 @@ def results_table(results: dict):
 
 
 def compare_markdown(rep: dict) -> str:
+    """The compare report (`evalkit.suites.compare`) as Markdown: figures, verdict, per-tag table, flips."""
     a, b = rep["a"], rep["b"]
     mc = rep["mcnemar"]
     lines = [

@@ -8,7 +8,7 @@ import pytest
 
 from evalkit.suites.assertions import Output, known_types, parse_check
 from evalkit.suites.format import Case
-from evalkit.suites.runner import grade_case
+from evalkit.suites.grading import grade_case
 from workbench.errors import UserError
 
 

@@ -12,7 +12,8 @@ from test_runner import mixed_suite
 
 from evalkit.cli import main
 from evalkit.suites import compare_runs
-from evalkit.suites.compare import bootstrap_delta_ci, compare_cases, mcnemar_exact
+from evalkit.suites.compare import compare_cases, verdict
+from evalkit.suites.stats import bootstrap_delta_ci, flips, mcnemar_exact, mean_delta, tag_deltas
 from workbench.errors import BAD_INPUT, GATE_FAILED, OK
 from workbench.store import schema
 
@@ -42,6 +43,44 @@ def test_bootstrap_ci_matches_scipy():
     assert ours[0] == pytest.approx(res.confidence_interval.low, abs=0.006)
     assert ours[1] == pytest.approx(res.confidence_interval.high, abs=0.006)
     assert bootstrap_delta_ci(a, b, n_boot=500, seed=3) == bootstrap_delta_ci(a, b, n_boot=500, seed=3)
+
+
+def test_statistics_refuse_what_they_cannot_use():
+    """Pure statistics raise ValueError (the CLI shows it as a message), never the CLI's error."""
+    with pytest.raises(ValueError, match="same length"):
+        bootstrap_delta_ci([1.0, 0.0], [1.0])
+    with pytest.raises(ValueError, match="confidence"):
+        bootstrap_delta_ci([1.0], [0.0], confidence=95)
+    with pytest.raises(ValueError, match="negative"):
+        mcnemar_exact(-1, 3)
+    with pytest.raises(ValueError, match="tag lists"):
+        tag_deltas(np.ones(2), np.ones(2), [["a"]])
+    with pytest.raises(ValueError, match="no paired values"):
+        mean_delta([])
+    assert bootstrap_delta_ci([], []) == (0.0, 0.0)
+
+
+def test_flips_and_tag_deltas_by_hand():
+    a, b = np.array([1.0, 1.0, 0.0, 0.0]), np.array([0.0, 1.0, 1.0, 0.0])
+    assert flips(["w", "x", "y", "z"], a, b) == (["w"], ["y"])
+    by_tag = tag_deltas(a, b, [["t"], ["t", "u"], [], ["u"]])
+    assert list(by_tag) == ["t", "u"]
+    assert by_tag["t"] == {
+        "n": 2,
+        "pass_rate_a": 1.0,
+        "pass_rate_b": 0.5,
+        "delta": -0.5,
+        "pass_to_fail": 1,
+        "fail_to_pass": 0,
+    }
+    assert mean_delta([(0.0, 1.0), (1.0, 1.0)]) == {"a": 0.5, "b": 1.0, "delta": 0.5, "n": 2}
+
+
+def test_verdict_order():
+    assert verdict(0.1, 0.001, 0.05, ["x"]) == "critical regression"
+    assert verdict(-0.1, 0.001, 0.05, []) == "significant drop"
+    assert verdict(0.1, 0.001, 0.05, []) == "significant gain"
+    assert verdict(-0.1, 0.2, 0.05, []) == verdict(0.0, 0.001, 0.05, []) == "no significant change"
 
 
 def cases(statuses: dict[str, str], tags: dict[str, list] | None = None) -> dict:

@@ -340,3 +340,15 @@ cases:
     assert calls == [2]
     assert {c["id"]: c["status"] for c in run["cases"]} == {"mexico": "pass", "sum": "fail"}
     assert run["cases"][0]["assertions"][0]["data"]["judge_score"] == 8.0
+
+
+def test_plan_splits_stored_choice_and_generation_cases(tmp_path):
+    """The plan: stored cases are done; choice-only cases need loglikelihoods; the rest are generated, grouped by
+    generation parameters, shortest prompt first."""
+    from evalkit.suites.runner import plan_cases
+
+    suite = load_suite(mixed_suite(tmp_path))
+    plan = plan_cases(suite.cases, {"mc-0": {}, "gen-2": {}})
+    assert [c.id for c in plan.choice_only] == [f"mc-{i}" for i in range(1, 12)]
+    assert [[c.id for c in g] for g in plan.generate] == [["gen-1"], ["gen-3"]]
+    assert len(plan.todo) == 13

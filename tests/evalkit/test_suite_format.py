@@ -246,3 +246,60 @@ def test_bad_choice_answer(tmp_path):
     """,
     )
     assert "case q" in e.message and "'z'" in e.message
+
+
+def test_case_sources_read_through_the_tabular_reader(tmp_path):
+    """A quoted field over two lines: the case names the line its row starts on; `every` and `limit` pick rows."""
+    (tmp_path / "d.csv").write_text('q,a\nx,"two\nlines"\ny,b\nz,c\n', encoding="utf-8")
+    text = """
+        name: t
+        cases:
+          - file: d.csv
+            input: "{q}"
+            assert: [{type: equals, value: "{a}"}]
+    """
+    s = load_suite(write(tmp_path, text))
+    assert [c.id for c in s.cases] == ["d-0", "d-1", "d-2"] and s.cases[0].checks[0].params["value"] == "two\nlines"
+    assert [c.where.rsplit(" ", 1)[1] for c in s.cases] == ["(d.csv:2)", "(d.csv:4)", "(d.csv:5)"]
+    picked = load_suite(
+        write(tmp_path, text.replace("file: d.csv", "file: d.csv\n            every: 2\n            limit: 1"))
+    )
+    assert [c.vars["q"] for c in picked.cases] == ["x"]
+
+
+def test_bad_jsonl_row_names_file_and_line(tmp_path):
+    (tmp_path / "rows.jsonl").write_text('{"q": "a"}\n{"q": \n', encoding="utf-8")
+    e = error_of(
+        tmp_path,
+        """
+        name: t
+        cases:
+          - file: rows.jsonl
+            input: "{q}"
+            assert: [{type: is-json}]
+    """,
+    )
+    assert "rows.jsonl:2" in e.message
+
+
+def test_unknown_case_file_type(tmp_path):
+    (tmp_path / "d.txt").write_text("hello\n", encoding="utf-8")
+    e = error_of(
+        tmp_path,
+        """
+        name: t
+        cases:
+          - {file: d.txt, input: x, assert: [{type: is-json}]}
+    """,
+    )
+    assert "s.yaml:4" in e.message and "d.txt" in e.message and ".jsonl" in e.hint
+
+
+def test_the_registry_refuses_a_second_type_of_the_same_name():
+    from evalkit.suites.assertions import REGISTRY, assertion
+
+    with pytest.raises(ValueError, match="registered twice"):
+        assertion("equals")(lambda out, *, value: None)
+    with pytest.raises(ValueError, match="needs"):
+        assertion("nothing-yet", needs="magic")
+    assert "nothing-yet" not in REGISTRY
