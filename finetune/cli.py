@@ -6,7 +6,7 @@ import argparse
 import json
 import sys
 
-from workbench.cli import build_parser, run_main
+from workbench import cli
 
 
 # -- train ----------------------------------------------------------------------------------------------------------
@@ -196,10 +196,9 @@ SUBCOMMANDS: list = [_add_train, _add_merge, _add_generate, _add_plan]
 
 
 def main(argv=None) -> int:
-    parser = build_parser(
-        "finetune", "Fine-tune a model on your own hardware: full or LoRA, memory plan, merge.", SUBCOMMANDS
+    return cli.main(
+        "finetune", "Fine-tune a model on your own hardware: full or LoRA, memory plan, merge.", SUBCOMMANDS, argv
     )
-    return run_main(parser, argv)
 
 
 if __name__ == "__main__":

@@ -27,6 +27,11 @@ def build_parser(prog: str, description: str, subcommands: Sequence[Callable]) -
     return parser
 
 
+def main(prog: str, description: str, subcommands: Sequence[Callable], argv: Sequence[str] | None) -> int:
+    """A whole CLI: the parser with its subcommands, run on argv, errors as messages and exit codes."""
+    return run_main(build_parser(prog, description, subcommands), argv)
+
+
 def run_main(parser: argparse.ArgumentParser, argv: Sequence[str] | None) -> int:
     args = parser.parse_args(argv)
     if not getattr(args, "func", None):

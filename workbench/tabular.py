@@ -13,6 +13,7 @@ import json
 import os
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 from workbench.atomic import atomic_dir, atomic_file
 from workbench.errors import UserError
@@ -50,18 +51,9 @@ def detect_format(path: str | os.PathLike) -> str:
     return "datasets" if p.suffix else "jsonl_or_csv"
 
 
-def read_rows(
-    path: str | os.PathLike,
-    *,
-    skip_bad: bool = False,
-    stats: dict | None = None,
-    max_record_bytes: int = MAX_RECORD_BYTES,
-    skip_option: str | None = "--skip-bad",
-) -> Iterator[dict]:
-    """Stream the rows of a dataset file as dicts; see `read_numbered` for the line of each."""
-    for _line, row in read_numbered(
-        path, skip_bad=skip_bad, stats=stats, max_record_bytes=max_record_bytes, skip_option=skip_option
-    ):
+def read_rows(path: str | os.PathLike, **options: Any) -> Iterator[dict]:
+    """Stream the rows of a dataset file as dicts; `read_numbered` (same options) gives the line of each too."""
+    for _line, row in read_numbered(path, **options):
         yield row
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 
 from evalkit.cli import agree, app, judge, models, ratings, store, suites, tournament
-from workbench.cli import build_parser, run_main
+from workbench import cli
 
 SUBCOMMANDS = [
     models.add_generate,
@@ -24,10 +24,9 @@ SUBCOMMANDS = [
 
 
 def main(argv=None) -> int:
-    parser = build_parser(
-        "evalkit", "Held-out test suites, judges, human ratings, agreement and Elo tournaments.", SUBCOMMANDS
+    return cli.main(
+        "evalkit", "Held-out test suites, judges, human ratings, agreement and Elo tournaments.", SUBCOMMANDS, argv
     )
-    return run_main(parser, argv)
 
 
 if __name__ == "__main__":

@@ -111,21 +111,9 @@ class EndpointModel(Model):
         return box[0]
 
     # -- operations -----------------------------------------------------------------------------------------
-    def generate(
-        self,
-        prompts,
-        *,
-        max_new_tokens,
-        temperature=0.0,
-        top_p=1.0,
-        seed=0,
-        system=None,
-        stop=None,
-        chat=None,
-        batch_size=8,
-        progress=False,
-        errors="raise",
-    ) -> list[Generation]:
+    # the signature and its types are Model.generate's (base.py)
+    def generate(self, prompts, *, max_new_tokens, temperature=0.0, top_p=1.0, seed=0, system=None, stop=None,
+                 chat=None, batch_size=8, progress=False, errors="raise") -> list[Generation]:  # fmt: skip
         use_chat = True if chat is None else chat
         bodies = []
         for p in prompts:

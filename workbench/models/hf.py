@@ -52,21 +52,9 @@ class HFModel(Model):
         return self.tokenizer.encode(text)
 
     # -- generate -------------------------------------------------------------------------------------------
-    def generate(
-        self,
-        prompts,
-        *,
-        max_new_tokens,
-        temperature=0.0,
-        top_p=1.0,
-        seed=0,
-        system=None,
-        stop=None,
-        chat=None,
-        batch_size=8,
-        progress=False,
-        errors="raise",
-    ) -> list[Generation]:
+    # the signature and its types are Model.generate's (base.py)
+    def generate(self, prompts, *, max_new_tokens, temperature=0.0, top_p=1.0, seed=0, system=None, stop=None,
+                 chat=None, batch_size=8, progress=False, errors="raise") -> list[Generation]:  # fmt: skip
         import torch
 
         texts = [self.render(p, system=system, chat=chat) for p in prompts]

@@ -9,7 +9,7 @@ openai:http://host:port/v1#name      an OpenAI-compatible endpoint (vLLM, Ollama
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -94,18 +94,8 @@ def _parse_mapping(d: dict) -> ModelSpec:
     if "adapter" in d:
         base = parse_spec(d.pop("base", "default"))
         adapter = d.pop("adapter")
-        spec = parse_spec(f"{base.text}+{adapter}")
-        return ModelSpec(spec.kind, spec.text, path=spec.path, base=spec.base, options=d)
+        return replace(parse_spec(f"{base.text}+{adapter}"), options=d)
     path = d.pop("path", None) or d.pop("model", None)
     if not path:
         raise UserError(f"model mapping {d!r} names no model", hint=SPEC_HELP)
-    spec = parse_spec(path)
-    return ModelSpec(
-        spec.kind,
-        spec.text,
-        path=spec.path,
-        base=spec.base,
-        base_url=spec.base_url,
-        model_name=spec.model_name,
-        options=d,
-    )
+    return replace(parse_spec(path), options=d)
