@@ -46,11 +46,12 @@ FRAMES_A = [
 ]
 
 
-def make_vocab(rng, size=20_000) -> list[str]:
+def make_vocab(rng, size=20_000, min_len=3) -> list[str]:
+    """`size` distinct made-up words of `min_len` to 9 letters, in the order `rng` draws them (bench_dedup's too)."""
     letters = np.array(list("abcdefghijklmnopqrstuvwxyz"))
     out, seen = [], set()
     while len(out) < size:
-        w = "".join(rng.choice(letters, size=int(rng.integers(3, 10))))
+        w = "".join(rng.choice(letters, size=int(rng.integers(min_len, 10))))
         if w not in seen:
             seen.add(w)
             out.append(w)

@@ -31,23 +31,14 @@ import numpy as np
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
+from bench_audit import make_vocab  # noqa: E402  (this folder is on sys.path when a benchmark runs)
+
 from curate.dedup import NEAR, near_duplicates, normalize  # noqa: E402
 from workbench.atomic import write_json  # noqa: E402
 
 POSITIVE_RATES = {"exact": 0.0, "one_word": None, "2%": 0.02, "4%": 0.04}
 NEGATIVE_RATES = {"15%": 0.15, "30%": 0.30}
 SHINGLE, NUM_PERM, THRESHOLD, SEED = NEAR.shingle, NEAR.num_perm, NEAR.threshold, NEAR.seed  # curate's defaults
-
-
-def make_vocab(rng, size=30_000):
-    letters = np.array(list("abcdefghijklmnopqrstuvwxyz"))
-    out, seen = [], set()
-    while len(out) < size:
-        w = "".join(rng.choice(letters, size=int(rng.integers(2, 10))))
-        if w not in seen:
-            seen.add(w)
-            out.append(w)
-    return out
 
 
 def edit(words, rate, rng, vocab):
@@ -69,7 +60,7 @@ def edit(words, rate, rng, vocab):
 def labelled_set(n_docs: int, seed: int = 0):
     """Texts, true cluster label per text (-1 = unique), and the edit kind of each copy ("" for a base)."""
     rng = np.random.default_rng(seed)
-    vocab = make_vocab(rng)
+    vocab = make_vocab(rng, 30_000, min_len=2)
     zipf = 1.0 / np.arange(1, len(vocab) + 1) ** 1.05
     zipf /= zipf.sum()
     kinds = list(POSITIVE_RATES) + list(NEGATIVE_RATES)

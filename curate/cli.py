@@ -7,7 +7,9 @@ import sys
 from workbench.cli import build_parser, run_main, store_arg
 
 
-def _common_input(p) -> None:
+def _dataset_command(sub, name: str, help: str):
+    """A subcommand that reads one dataset: its parser, with the input arguments every such command takes."""
+    p = sub.add_parser(name, help=help)
     p.add_argument("data", help="dataset: .jsonl .json .csv .tsv .parquet .txt or a save_to_disk folder")
     p.add_argument(
         "--fields",
@@ -17,15 +19,16 @@ def _common_input(p) -> None:
     )
     p.add_argument("--skip-bad", action="store_true", help="skip malformed rows and count them instead of stopping")
     p.add_argument("--max-record-mb", type=float, default=16, help="refuse records larger than this (default 16)")
+    return p
 
 
 def _add_audit(sub) -> None:
-    p = sub.add_parser(
+    p = _dataset_command(
+        sub,
         "audit",
-        help="audit a dataset: quality, diversity, duplicates, generated text, PII, tokens, "
-        "contamination; write report.json, records.parquet, report.html",
+        "audit a dataset: quality, diversity, duplicates, generated text, PII, tokens, contamination; write "
+        "report.json, records.parquet, report.html",
     )
-    _common_input(p)
     p.add_argument(
         "--test",
         metavar="FILE_OR_SUITE",
@@ -164,12 +167,12 @@ def _show_audit(report: dict, failed: list[str], as_json: bool) -> None:
 
 
 def _add_clean(sub) -> None:
-    p = sub.add_parser(
+    p = _dataset_command(
+        sub,
         "clean",
-        help="apply a recipe's filters and dedup policy; write the cleaned set, a rejects "
-        "file with reasons, and a count log",
+        "apply a recipe's filters and dedup policy; write the cleaned set, a rejects file with reasons, "
+        "and a count log",
     )
-    _common_input(p)
     p.add_argument("--recipe", required=True, help="recipe YAML (see curate/recipes/default.yaml)")
     p.add_argument("--out", required=True, help="cleaned dataset path (written in the input's format)")
     p.add_argument("--json", action="store_true", help="print the count log as JSON")

@@ -66,21 +66,11 @@ def _encode(texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
 
 
 def find_contamination(
-    train_texts: Sequence[str],
-    test_items: Sequence[tuple[str, str]],
-    *,
-    n: int = 13,
-    near_threshold: float = NEAR.threshold,
-    min_words: int = 5,
-    near: bool = True,
-    shingle: int = NEAR.shingle,
-    seed: int = 0,
+    train_texts: Sequence[str], test_items: Sequence[tuple[str, str]], **settings
 ) -> ContaminationResult:
     """Test items (test_id, text) that overlap the training texts by a word `n`-gram or are near-duplicates of a
-    training record (Jaccard of word `shingle`-grams >= `near_threshold`)."""
-    scan = ContaminationScan(
-        test_items, n=n, near_threshold=near_threshold, min_words=min_words, near=near, shingle=shingle, seed=seed
-    )
+    training record (Jaccard of word `shingle`-grams >= `near_threshold`); `settings`: ContaminationScan's keywords."""
+    scan = ContaminationScan(test_items, **settings)
     step = 65_536
     for s0 in range(0, len(train_texts), step):
         scan.add(train_texts[s0 : s0 + step], s0)
@@ -99,7 +89,9 @@ def _first_holder(query: np.ndarray, grams: np.ndarray, doc: np.ndarray) -> np.n
 
 class ContaminationScan:
     """`find_contamination` fed the training set in chunks (`add(texts, start)`), so only the test set and one chunk
-    are ever in memory; `result()` gives the same `ContaminationResult`."""
+    are ever in memory; `result()` gives the same `ContaminationResult`. Settings: the word `n`-gram size, items under
+    `min_words` words left to the near-duplicate check, which `near` turns on (word `shingle`-grams, `num_perm`
+    MinHash permutations, true Jaccard >= `near_threshold`, MinHash `seed`)."""
 
     def __init__(
         self,

@@ -17,7 +17,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field, fields, replace
 
 import numpy as np
 
@@ -44,6 +44,7 @@ __all__ = [
     "record_keys",
     "near_candidates",
     "near_from_candidates",
+    "near_from_pairs",
     "band_keys",
     "NearSettings",
     "NEAR",
@@ -90,6 +91,22 @@ class NearSettings:
 
     def as_dict(self) -> dict:
         return {f.name: getattr(self, f.name) for f in fields(self)}
+
+    def resolved(self) -> NearSettings:
+        """These settings with LSH `bands` and `rows` filled in (`resolve_bands`); ValueError when they don't fit."""
+        bands, rows = resolve_bands(self.num_perm, self.threshold, self.bands, self.rows)
+        return replace(self, bands=bands, rows=rows)
+
+    def report_config(self) -> dict:
+        """What a near-duplicate result says it was made with (resolved settings; the window only bounds the search)."""
+        return dict(
+            shingle=self.shingle,
+            num_perm=self.num_perm,
+            threshold=self.threshold,
+            seed=self.seed,
+            bands=self.bands,
+            rows=self.rows,
+        )
 
 
 NEAR = NearSettings()
@@ -704,46 +721,33 @@ def resolve_bands(num_perm: int, threshold: float, bands: int | None, rows: int 
 
 
 def near_duplicates(
-    texts: Sequence[str],
-    *,
-    shingle: int = NEAR.shingle,
-    num_perm: int = NEAR.num_perm,
-    threshold: float = NEAR.threshold,
-    bands: int | None = NEAR.bands,
-    rows: int | None = NEAR.rows,
-    seed: int = NEAR.seed,
-    window: int = NEAR.window,
-    _shingles: tuple[np.ndarray, np.ndarray] | None = None,
+    texts: Sequence[str], *, _shingles: tuple[np.ndarray, np.ndarray] | None = None, **settings
 ) -> NearDupResult:
     """Near-duplicate clusters: word `shingle`-grams -> MinHash (`num_perm`) -> LSH (`bands` x `rows`, chosen from
-    `threshold` when not given) -> candidates verified by true Jaccard >= `threshold` -> union-find clusters."""
-    bands, rows = resolve_bands(num_perm, threshold, bands, rows)
-    flat, offsets = _shingles if _shingles is not None else shingle_hashes(texts, shingle=shingle)
+    `threshold` when not given) -> candidates verified by true Jaccard >= `threshold` -> union-find clusters.
+    `settings`: NearSettings's fields, by keyword (those not given keep its defaults)."""
+    st = NearSettings(**settings).resolved()
+    flat, offsets = _shingles if _shingles is not None else shingle_hashes(texts, shingle=st.shingle)
     n = len(offsets) - 1
     sizes = np.diff(offsets)
-    rk = RecordKeys(_set_fingerprints(flat, offsets), sizes, np.zeros((n, bands), np.uint64))
+    rk = RecordKeys(_set_fingerprints(flat, offsets), sizes, np.zeros((n, st.bands), np.uint64))
     uniq = _first_of_each_set(rk)[2]
     # only records whose band keys collide with another's can be candidates: rensa tells which, then their keys
     sel = np.zeros(0, np.int64)
     if len(uniq) > 1:
         sub_flat, sub_off = _subset(flat, offsets, uniq)
-        flags = _flagged(sub_flat, sub_off, num_perm, bands, threshold, seed) if bands * rows == num_perm else None
+        full = st.bands * st.rows == st.num_perm  # rensa bands all `num_perm` values: only then are its bands ours
+        flags = _flagged(sub_flat, sub_off, st.num_perm, st.bands, st.threshold, st.seed) if full else None
         sel = uniq[np.flatnonzero(flags)] if flags is not None else uniq
         del sub_flat
     if len(sel) > 1:
         f2, o2 = _subset(flat, offsets, sel)
-        rk.keys[sel] = band_keys(_signatures(f2, o2, num_perm, seed), bands, rows)
-        ci, cj = near_candidates(rk, window=window, among=sel)
+        rk.keys[sel] = band_keys(_signatures(f2, o2, st.num_perm, st.seed), st.bands, st.rows)
+        ci, cj = near_candidates(rk, window=st.window, among=sel)
     else:
         ci = cj = np.zeros(0, np.int64)
-    return near_from_candidates(
-        rk,
-        ci,
-        cj,
-        jaccard_pairs(flat, offsets, ci, cj),
-        threshold=threshold,
-        config=dict(shingle=shingle, num_perm=num_perm, threshold=threshold, bands=bands, rows=rows, seed=seed),
-    )
+    jac = jaccard_pairs(flat, offsets, ci, cj)
+    return near_from_candidates(rk, ci, cj, jac, threshold=st.threshold, config=st.report_config())
 
 
 def near_candidates(
@@ -784,12 +788,25 @@ def near_from_candidates(
     """Clusters from candidate pairs and their true Jaccard (`jaccard_pairs`), plus the identical-set pairs."""
     same_i, same_j, _ = _first_of_each_set(rk)
     ok = jac >= threshold - 1e-12
-    pi = np.concatenate([same_i, ci[ok]]).astype(np.int64)
-    pj = np.concatenate([same_j, cj[ok]]).astype(np.int64)
-    pjac = np.concatenate([np.ones(len(same_i)), jac[ok]])
+    return near_from_pairs(len(rk.sizes), (same_i, same_j), (ci[ok], cj[ok], jac[ok]), config, candidates=len(ci))
+
+
+def near_from_pairs(
+    n: int,
+    same: tuple[np.ndarray, np.ndarray],
+    verified: tuple[np.ndarray, np.ndarray, np.ndarray],
+    config: dict,
+    *,
+    candidates: int,
+) -> NearDupResult:
+    """The result for `n` records from the pairs joining identical shingle sets, `same` (i, j), and the candidate
+    pairs whose true Jaccard passed the threshold, `verified` (i, j, jaccard): clusters by union-find."""
+    pi = np.concatenate([same[0], verified[0]]).astype(np.int64)
+    pj = np.concatenate([same[1], verified[1]]).astype(np.int64)
+    pjac = np.concatenate([np.ones(len(same[0])), verified[2]])
     o = np.lexsort((pj, pi))
     pi, pj, pjac = pi[o], pj[o], pjac[o]
-    cluster_of, clusters = clusters_from_pairs(len(rk.sizes), pi, pj)
+    cluster_of, clusters = clusters_from_pairs(n, pi, pj)
     pairs = list(zip(pi.tolist(), pj.tolist(), np.round(pjac, 6).tolist()))
     return NearDupResult(
         cluster_of=cluster_of,
@@ -797,5 +814,5 @@ def near_from_candidates(
         representative=[c[0] for c in clusters],
         pairs=pairs,
         config=config,
-        candidates=int(len(ci)),
+        candidates=int(candidates),
     )

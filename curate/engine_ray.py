@@ -31,13 +31,13 @@ from pathlib import Path
 import numpy as np
 
 from curate.dedup import (
-    NEAR,
     NearDupResult,
+    NearSettings,
     clusters_from_pairs,
     jaccard_pairs,
     mix64,
+    near_from_pairs,
     record_keys,
-    resolve_bands,
     shingle_hashes,
 )
 from curate.executor import Executor, OnChunk, progress_bar, run_audit
@@ -172,11 +172,12 @@ def input_files(path_or_paths) -> list[str]:
     return files
 
 
-def _detect(first: str, read: Read) -> tuple[FieldMap, str | None]:
-    """Fields from the first chunk of the first shard, as the local executor detects them."""
+def _detect(first: str, read: Read) -> tuple[FieldMap, dict]:
+    """Fields from the first chunk of the first shard, as the local executor detects them, and that read's stats (the
+    format and the skip option; its counts are the workers')."""
     stats: dict = {}
     head = next(chunks(read.rows(first, stats), CHUNK), [])
-    return read.detect(head), stats.get("format")
+    return read.detect(head), stats
 
 
 # -- reading + per-record stages (runs on the workers) ----------------------------------------------------------------
@@ -511,27 +512,17 @@ def _texts_dataset(texts: Sequence[str], block: int = 20_000):
 
 
 def near_duplicates_ray(
-    ds_or_texts,
-    *,
-    shingle: int = NEAR.shingle,
-    num_perm: int = NEAR.num_perm,
-    threshold: float = NEAR.threshold,
-    bands: int | None = NEAR.bands,
-    rows: int | None = NEAR.rows,
-    seed: int = NEAR.seed,
-    window: int = NEAR.window,
-    partitions: int = DEFAULT_PARTITIONS,
-    address: str | None = None,
+    ds_or_texts, *, partitions: int = DEFAULT_PARTITIONS, address: str | None = None, **settings
 ) -> NearDupResult:
-    """`curate.dedup.near_duplicates` on Ray Data, same arguments, same result (clusters, representatives, verified
-    pairs, candidate count). `ds_or_texts`: a list of texts, or a Ray Dataset with columns `idx` (0..n-1) and `text`.
-    Shuffles: bands x non-empty records band rows, then the candidate pairs, then candidates joined with texts."""
+    """`curate.dedup.near_duplicates` on Ray Data, same settings (NearSettings's fields, by keyword), same result
+    (clusters, representatives, verified pairs, candidate count). `ds_or_texts`: a list of texts, or a Ray Dataset
+    with columns `idx` (0..n-1) and `text`. Shuffles: bands x non-empty records band rows, then the candidate pairs,
+    then candidates joined with texts."""
     import ray.data
     from ray.data.expressions import col
 
+    st = NearSettings(**settings).resolved()
     init_ray(address)
-    bands, rows = resolve_bands(num_perm, threshold, bands, rows)
-    config = dict(shingle=shingle, num_perm=num_perm, threshold=threshold, bands=bands, rows=rows, seed=seed)
     if isinstance(ds_or_texts, ray.data.Dataset):
         texts_ds = ds_or_texts.select_columns(["idx", "text"])
         n = texts_ds.count()
@@ -548,10 +539,9 @@ def near_duplicates_ray(
 
     with _user_errors():
         # 1. signatures -> band keys (bands x records rows) -> 2. shuffle by bucket: candidates + identical sets
-        band_ds = mapped(
-            texts_ds, _band_rows, shingle=shingle, num_perm=num_perm, bands=bands, rows=rows, seed=seed, parts=parts
-        )
-        pairs = shuffled(band_ds, _bucket_pairs, window=window, n=max(n, 1), parts=parts)
+        lsh = dict(shingle=st.shingle, num_perm=st.num_perm, bands=st.bands, rows=st.rows, seed=st.seed)
+        band_ds = mapped(texts_ds, _band_rows, **lsh, parts=parts)
+        pairs = shuffled(band_ds, _bucket_pairs, window=st.window, n=max(n, 1), parts=parts)
         # 3. shuffle by pair: a pair found in several bands counts once
         pairs = shuffled(pairs, _unique_pairs).materialize()
         same = pairs.filter(expr=col("kind") == 0)  # identical sets: pairs to their first record
@@ -566,26 +556,14 @@ def near_duplicates_ray(
             ver = shuffled(
                 tagged.union(mapped(half, _tag_pairs, parts=parts, key="other", other="key", carry="text_key")),
                 _verify,
-                shingle=shingle,
-                threshold=threshold,
+                shingle=st.shingle,
+                threshold=st.threshold,
             )
             verified = _to_arrays(ver, ["i", "j", "jaccard"])
     # 5. on the driver: connected components over the verified pairs only
-    pi = np.concatenate([same_tab["i"], verified["i"]]).astype(np.int64)
-    pj = np.concatenate([same_tab["j"], verified["j"]]).astype(np.int64)
-    pjac = np.concatenate([np.ones(len(same_tab["i"])), verified["jaccard"]])
-    o = np.lexsort((pj, pi))
-    pi, pj, pjac = pi[o], pj[o], pjac[o]
-    cluster_of, clusters = clusters_from_pairs(n, pi, pj)
-    pairs_l = list(zip(pi.tolist(), pj.tolist(), np.round(pjac, 6).tolist()))
-    return NearDupResult(
-        cluster_of=cluster_of,
-        clusters=clusters,
-        representative=[c[0] for c in clusters],
-        pairs=pairs_l,
-        config=config,
-        candidates=int(n_cand),
-    )
+    same_ij = (same_tab["i"], same_tab["j"])
+    ver_ij = (verified["i"], verified["j"], verified["jaccard"])
+    return near_from_pairs(n, same_ij, ver_ij, st.report_config(), candidates=n_cand)
 
 
 def _to_arrays(ds, cols: list[str]) -> dict:
@@ -673,7 +651,7 @@ class RayExecutor(Executor):
         files = input_files(path)
         read = next(st for st in stages if isinstance(st, Read))
         specs = [(st.name, st.config()) for st in stages if st is read or isinstance(st, RecordStage)]
-        fmap, fmt = _detect(files[0], read)
+        fmap, head = _detect(files[0], read)
         ds = ray.data.from_items([{"path": f} for f in files], override_num_blocks=len(files))
         ds = ds.map_batches(
             _read_shards,
@@ -682,8 +660,8 @@ class RayExecutor(Executor):
             batch_format="numpy",
             num_cpus=1,
         )
-        stats = {"rows": 0, "skipped": 0, "errors": [], "format": fmt}
-        col = Collected(fmap, fmt, read_stats=stats, keep_texts=keep_texts)
+        stats = {**head, "rows": 0, "skipped": 0, "errors": []}
+        col = Collected(fmap, head.get("format"), read_stats=stats, keep_texts=keep_texts)
         refs: list = []
         with _user_errors(), progress_bar(None, "reading + signals (ray)", progress) as bar:
             for tab in ds.iter_batches(batch_size=None, batch_format="pyarrow"):

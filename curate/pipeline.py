@@ -18,7 +18,6 @@ from curate.stages import (
     stages_except,
     verdicts,
 )
-from workbench import tabular as io
 from workbench.errors import UserError
 
 __all__ = [
@@ -39,46 +38,21 @@ __all__ = [
 def audit(
     path: str | os.PathLike,
     *,
-    fields: dict | None = None,
-    test: str | None = None,
-    model: str | None = None,
     out: str | os.PathLike | None = None,
-    perplexity: bool = False,
     store=None,
-    skip_bad: bool = False,
-    max_length: int | None = None,
-    signals: list | None = None,
-    near: dict | None = None,
-    ngram: int = 13,
-    seed: int = 0,
-    stages: tuple | None = None,
     progress: bool = False,
-    max_record_bytes: int = io.MAX_RECORD_BYTES,
     engine: str = "local",
     address: str | None = None,
-    diversity_sample: int = 20_000,
+    **settings,
 ) -> dict:
-    """Audit one dataset; returns the report dict (the content of report.json). With `out`, writes report.json,
-    records.parquet and report.html there (only once everything succeeded). With `store` (a Store or URL), records
-    the run as kind "audit". `engine="ray"` runs reading, signals and near-duplicates on Ray Data (local Ray, or the
-    cluster at `address`); `path` may then also be a folder or list of shards. Both engines give the same report."""
+    """Audit one dataset with `settings` (AuditConfig's fields, by keyword: fields, test, model, near, stages, ...);
+    returns the report dict (the content of report.json). With `out`, writes report.json, records.parquet and
+    report.html there (only once everything succeeded). With `store` (a Store or URL), records the run as kind
+    "audit". `engine="ray"` runs reading, signals and near-duplicates on Ray Data (local Ray, or the cluster at
+    `address`); `path` may then also be a folder or list of shards. Both engines give the same report."""
     if engine not in ("local", "ray"):
         raise UserError(f"unknown engine {engine!r}", hint="use --engine local or --engine ray")
-    cfg = AuditConfig(
-        fields=fields,
-        test=test,
-        model=model,
-        perplexity=perplexity,
-        max_length=max_length,
-        skip_bad=skip_bad,
-        max_record_bytes=max_record_bytes,
-        signals=signals,
-        near=near,
-        ngram=ngram,
-        seed=seed,
-        diversity_sample=diversity_sample,
-        stages=stages,
-    )
+    cfg = AuditConfig(**settings)
     if engine == "ray":
         from curate.engine_ray import RayExecutor
 

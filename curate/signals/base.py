@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import inspect
 import re
+from dataclasses import dataclass
 from functools import cached_property
 from typing import Any, ClassVar
 
@@ -84,11 +85,17 @@ class Record:
 
 
 class Signal:
-    """Base class: subclasses set `name`, `axis` and `reasons`, store their keywords unchanged, implement `__call__`."""
+    """Base class: subclasses set `name`, `axis` and `reasons`, implement `__call__`, and declare their keywords as
+    annotated class attributes with their defaults: every subclass is made a dataclass, so its constructor stores
+    them unchanged (derived state goes in `__post_init__`)."""
 
     name: ClassVar[str] = ""
     axis: ClassVar[str] = "quality"  # quality | generated | language
     reasons: ClassVar[tuple[str, ...]] = ()
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        dataclass(eq=False, repr=False)(cls)  # compared by identity, shown by `__repr__` below
 
     def __call__(self, rec: Record) -> str | None:  # pragma: no cover - interface
         raise NotImplementedError

@@ -97,10 +97,12 @@ class LlmBoilerplate(Signal):
     axis = "generated"
     reasons = tuple(PHRASES)
 
-    def __init__(self, filler: bool = True, extra_phrases: tuple = ()):
-        self.filler = filler
-        self.extra_phrases = tuple(extra_phrases)
-        groups = {r: p for r, p in PHRASES.items() if filler or r != "llm_filler"}
+    filler: bool = True
+    extra_phrases: tuple = ()
+
+    def __post_init__(self):
+        self.extra_phrases = tuple(self.extra_phrases)
+        groups = {r: p for r, p in PHRASES.items() if self.filler or r != "llm_filler"}
         groups["llm_self_reference"] = groups["llm_self_reference"] + tuple(x.lower() for x in self.extra_phrases)
         # flat (phrase, reason) list: `in` on a str beats a regex alternation of 70 phrases by ~5x
         self._phrases = [(p, r) for r, ps in groups.items() for p in ps]

@@ -16,9 +16,8 @@ class ScriptSignal(Signal):
     axis = "language"
     reasons = ("unexpected_script",)
 
-    def __init__(self, expected: str | None = None, min_letters: int = 10):
-        self.expected = expected
-        self.min_letters = min_letters
+    expected: str | None = None
+    min_letters: int = 10
 
     def __call__(self, rec: Record) -> str | None:
         if self.expected is None:

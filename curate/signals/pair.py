@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import re
+from typing import ClassVar
 
 from curate.signals.base import Record, Signal, register
 from curate.signals.script import HANGUL_FINAL, TERMINAL
 
 __all__ = [
+    "AnswerFault",
+    "EitherSide",
     "EmptyField",
     "AnswerRepeatsQuestion",
     "Truncated",
@@ -18,6 +21,36 @@ __all__ = [
     "UrlOnly",
     "SymbolSoup",
 ]
+
+
+class EitherSide(Signal):
+    """Base class for a fault of the text itself, found in the answer or the question alike: the unit says whether
+    one text has it (`found`: by default, `pattern` matches a text holding one of the `hints`), the base asks of both
+    sides and answers the unit's one reason."""
+
+    hints: ClassVar[tuple[str, ...]] = ()  # substrings every match contains: a cheap test before the regex
+    pattern: ClassVar[re.Pattern]
+
+    def found(self, text: str) -> bool:
+        for hint in self.hints:
+            if hint in text:
+                return self.pattern.search(text) is not None
+        return False
+
+    def __call__(self, rec: Record) -> str | None:
+        return self.reasons[0] if self.found(rec.answer.text) or self.found(rec.prompt.text) else None
+
+
+class AnswerFault(Signal):
+    """Base class for a fault of the answer's text (stripped): the unit says whether a text has it (`found`); the base
+    leaves the empty answer to `EmptyField` and answers the unit's one reason."""
+
+    def found(self, text: str) -> bool:  # pragma: no cover - interface
+        raise NotImplementedError
+
+    def __call__(self, rec: Record) -> str | None:
+        text = rec.answer.stripped
+        return self.reasons[0] if text and self.found(text) else None
 
 
 @register
@@ -50,8 +83,8 @@ class AnswerRepeatsQuestion(Signal):
     name = "answer_repeats_question"
     reasons = ("answer_repeats_question",)
 
-    def __init__(self, min_similarity: float = 0.95):  # hand-checked: at 0.9 "Yes, X is Y." restating
-        self.min_similarity = min_similarity  # "Is X Y?" was caught, and that is an answer
+    # hand-checked: at 0.9 "Yes, X is Y." restating "Is X Y?" was caught, and that is an answer
+    min_similarity: float = 0.95
 
     def __call__(self, rec: Record) -> str | None:
         if rec.kind == "text":
@@ -91,13 +124,8 @@ class Truncated(Signal):
     name = "truncated"
     reasons = ("truncated",)
 
-    def __init__(
-        self,
-        min_words: int = 3,  # shorter answers ("Yes", "Vector3") are never truncated
-        min_words_no_punct: int | None = 15,
-    ):  # a lower-case run-on this long without an end is cut off
-        self.min_words = min_words
-        self.min_words_no_punct = min_words_no_punct
+    min_words: int = 3  # shorter answers ("Yes", "Vector3") are never truncated
+    min_words_no_punct: int | None = 15  # a lower-case run-on this long without an end is cut off
 
     def __call__(self, rec: Record) -> str | None:
         doc = rec.answer
@@ -139,17 +167,13 @@ _HTML = re.compile(
 
 
 @register
-class HtmlRemnant(Signal):
+class HtmlRemnant(EitherSide):
     """HTML tags (`<br>`, `</p>`, ...) or entities (`&nbsp;`, `&#39;`) left over from an export, in either side."""
 
     name = "html_remnant"
     reasons = ("html_remnant",)
-
-    def __call__(self, rec: Record) -> str | None:
-        for doc in (rec.answer, rec.prompt):
-            if ("<" in doc.text or "&" in doc.text) and _HTML.search(doc.text):
-                return "html_remnant"
-        return None
+    hints = ("<", "&")
+    pattern = _HTML
 
 
 _TEMPLATE = re.compile(
@@ -160,34 +184,30 @@ _TEMPLATE = re.compile(
 
 
 @register
-class TemplateToken(Signal):
+class TemplateToken(EitherSide):
     """Chat-template control tokens or prompt-format headers leaked into the text (`<|im_end|>`, `[INST]`)."""
 
     name = "template_token"
     reasons = ("template_token",)
-
-    def __call__(self, rec: Record) -> str | None:
-        for doc in (rec.answer, rec.prompt):
-            t = doc.text
-            if ("<" in t or "[" in t or "###" in t) and _TEMPLATE.search(t):
-                return "template_token"
-        return None
+    hints = ("<", "[", "###")
+    pattern = _TEMPLATE
 
 
 @register
-class Mojibake(Signal):
+class Mojibake(EitherSide):
     """Text decoded with the wrong encoding (ftfy's badness heuristic) or carrying U+FFFD replacement characters."""
 
     name = "mojibake"
     reasons = ("mojibake",)
 
-    def __call__(self, rec: Record) -> str | None:
+    def found(self, text: str) -> bool:
+        if "\ufffd" in text:
+            return True
+        if text.isascii():  # ASCII cannot be mis-decoded; the empty text is ASCII
+            return False
         from ftfy.badness import is_bad
 
-        for doc in (rec.answer, rec.prompt):
-            if "\ufffd" in doc.text or (doc.text and not doc.text.isascii() and is_bad(doc.text)):
-                return "mojibake"
-        return None
+        return is_bad(text)
 
 
 _PLACEHOLDER = re.compile(
@@ -201,37 +221,30 @@ _TODO = re.compile(r"\b(?:TODO|TBD|FIXME)\b")
 
 
 @register
-class Placeholder(Signal):
+class Placeholder(AnswerFault):
     """Placeholder or filler text: lorem ipsum, TODO/TBD, `[insert ...]`, `{{var}}`, "N/A", Korean "작성 예정"."""
 
     name = "placeholder"
     reasons = ("placeholder",)
 
-    def __call__(self, rec: Record) -> str | None:
-        t = rec.answer.stripped
-        if not t:
-            return None
-        if len(t) <= 20 or any(k in t for k in _PLACEHOLDER_HINTS):
-            if _PLACEHOLDER.search(t):
-                return "placeholder"
-        return "placeholder" if ("TODO" in t or "TBD" in t or "FIXME" in t) and _TODO.search(t) else None
+    def found(self, text: str) -> bool:
+        if (len(text) <= 20 or any(k in text for k in _PLACEHOLDER_HINTS)) and _PLACEHOLDER.search(text):
+            return True
+        return ("TODO" in text or "TBD" in text or "FIXME" in text) and _TODO.search(text) is not None
 
 
 _URL = re.compile(r"(?:https?://|www\.)\S+", re.I)
 
 
 @register
-class UrlOnly(Signal):
+class UrlOnly(AnswerFault):
     """The answer is nothing but one or more links."""
 
     name = "url_only"
     reasons = ("url_only",)
 
-    def __call__(self, rec: Record) -> str | None:
-        t = rec.answer.stripped
-        if not t or ("http" not in t and "www." not in t):
-            return None
-        return "url_only" if not _URL.sub("", t).strip(" \n\t,;.<>()[]-") else None
+    def found(self, text: str) -> bool:
+        return ("http" in text or "www." in text) and not _URL.sub("", text).strip(" \n\t,;.<>()[]-")
 
 
 @register
@@ -241,13 +254,8 @@ class SymbolSoup(Signal):
     name = "symbol_soup"
     reasons = ("symbol_soup",)
 
-    def __init__(
-        self,
-        min_alnum_share: float = 0.5,  # code is ~70 % alphanumeric; "!!!???" or "@#$%" is not
-        min_chars: int = 4,
-    ):
-        self.min_alnum_share = min_alnum_share
-        self.min_chars = min_chars
+    min_alnum_share: float = 0.5  # code is ~70 % alphanumeric; "!!!???" or "@#$%" is not
+    min_chars: int = 4
 
     def __call__(self, rec: Record) -> str | None:
         t = rec.answer.text

@@ -38,6 +38,11 @@ def _duplicates(items: list[str]) -> tuple[int, int]:
     return n, chars
 
 
+def _prose(rec: Record, skip_code: bool) -> Doc:
+    """The answer these web-text rules measure: its prose (fenced or obvious code left out) with `skip_code`."""
+    return rec.answer.prose if skip_code else rec.answer
+
+
 def _tokens(doc: Doc) -> tuple[list[str], int]:
     """Words, or non-space characters for CJK text (character n-grams instead of word n-grams); and an n multiplier."""
     if doc.cjk:
@@ -62,36 +67,22 @@ class GopherQuality(Signal):
         "few_stop_words",
     )
 
-    def __init__(
-        self,
-        min_words: int | None = None,  # datatrove 50; adapted: off, a 5-word answer can be right
-        max_words: int | None = 100_000,  # datatrove 100000
-        min_avg_word_length: float | None = 3,  # datatrove 3
-        max_avg_word_length: float | None = 10,  # datatrove 10; adapted: identifiers (CamelCase,
-        # snake_case, dotted.names, calls()) are not words here
-        max_symbol_word_ratio: float | None = 0.1,  # datatrove 0.1; adapted: '#' counts only as a token
-        # start (headings, hashtags), so "C#" is not a symbol
-        max_bullet_lines_ratio: float | None = None,  # datatrove 0.9; adapted: off, step lists are answers
-        max_ellipsis_lines_ratio: float | None = 0.3,  # datatrove 0.3
-        max_non_alpha_words_ratio: float | None = 0.8,  # datatrove 0.8 (share of words with a letter)
-        min_stop_words: int | None = 2,  # datatrove 2; adapted: English text of >= 50 words only
-        min_words_for_ratios: int = 10,  # adapted: word-ratio rules need this many words
-        skip_code: bool = True,
-    ):  # adapted: fenced/obvious code is not prose
-        self.min_words = min_words
-        self.max_words = max_words
-        self.min_avg_word_length = min_avg_word_length
-        self.max_avg_word_length = max_avg_word_length
-        self.max_symbol_word_ratio = max_symbol_word_ratio
-        self.max_bullet_lines_ratio = max_bullet_lines_ratio
-        self.max_ellipsis_lines_ratio = max_ellipsis_lines_ratio
-        self.max_non_alpha_words_ratio = max_non_alpha_words_ratio
-        self.min_stop_words = min_stop_words
-        self.min_words_for_ratios = min_words_for_ratios
-        self.skip_code = skip_code
+    min_words: int | None = None  # datatrove 50; adapted: off, a 5-word answer can be right
+    max_words: int | None = 100_000  # datatrove 100000
+    min_avg_word_length: float | None = 3  # datatrove 3
+    # datatrove 10; adapted: identifiers (CamelCase, snake_case, dotted.names, calls()) are not words here
+    max_avg_word_length: float | None = 10
+    # datatrove 0.1; adapted: '#' counts only as a token start (headings, hashtags), so "C#" is not a symbol
+    max_symbol_word_ratio: float | None = 0.1
+    max_bullet_lines_ratio: float | None = None  # datatrove 0.9; adapted: off, step lists are answers
+    max_ellipsis_lines_ratio: float | None = 0.3  # datatrove 0.3
+    max_non_alpha_words_ratio: float | None = 0.8  # datatrove 0.8 (share of words with a letter)
+    min_stop_words: int | None = 2  # datatrove 2; adapted: English text of >= 50 words only
+    min_words_for_ratios: int = 10  # adapted: word-ratio rules need this many words
+    skip_code: bool = True  # adapted: fenced/obvious code is not prose
 
     def __call__(self, rec: Record) -> str | None:
-        doc = rec.answer.prose if self.skip_code else rec.answer
+        doc = _prose(rec, self.skip_code)
         words = doc.words
         n = len(words)
         if n == 0:
@@ -146,49 +137,39 @@ class GopherRepetition(Signal):
         "dup_ngram_ratio",
     )
 
-    def __init__(
-        self,
-        dup_line_frac: float | None = 0.3,  # datatrove 0.3
-        dup_para_frac: float | None = 0.3,  # datatrove 0.3
-        dup_line_char_frac: float | None = 0.2,  # datatrove 0.2
-        dup_para_char_frac: float | None = 0.2,  # datatrove 0.2
-        top_n_grams: tuple = ((2, 0.2), (3, 0.18), (4, 0.16)),  # datatrove defaults
-        dup_n_grams: tuple = ((5, 0.15), (6, 0.14), (7, 0.13), (8, 0.12), (9, 0.11), (10, 0.10)),
-        min_lines: int = 3,  # adapted: line/paragraph rules need this many lines
-        min_tokens: int = 50,  # adapted: n-gram rules need Gopher's 50-word minimum document
-        # (CJK: 2x as many characters); below it one repeated name trips them
-        skip_code: bool = True,
-    ):  # adapted: fenced/obvious code is not prose
-        self.dup_line_frac = dup_line_frac
-        self.dup_para_frac = dup_para_frac
-        self.dup_line_char_frac = dup_line_char_frac
-        self.dup_para_char_frac = dup_para_char_frac
-        self.top_n_grams = tuple(tuple(x) for x in top_n_grams)
-        self.dup_n_grams = tuple(tuple(x) for x in dup_n_grams)
-        self.min_lines = min_lines
-        self.min_tokens = min_tokens
-        self.skip_code = skip_code
+    dup_line_frac: float | None = 0.3  # datatrove 0.3
+    dup_para_frac: float | None = 0.3  # datatrove 0.3
+    dup_line_char_frac: float | None = 0.2  # datatrove 0.2
+    dup_para_char_frac: float | None = 0.2  # datatrove 0.2
+    top_n_grams: tuple = ((2, 0.2), (3, 0.18), (4, 0.16))  # datatrove defaults
+    dup_n_grams: tuple = ((5, 0.15), (6, 0.14), (7, 0.13), (8, 0.12), (9, 0.11), (10, 0.10))
+    min_lines: int = 3  # adapted: line/paragraph rules need this many lines
+    # adapted: n-gram rules need Gopher's 50-word minimum document (CJK: 2x as many characters); below it one
+    # repeated name trips them
+    min_tokens: int = 50
+    skip_code: bool = True  # adapted: fenced/obvious code is not prose
+
+    def __post_init__(self):
+        self.top_n_grams = tuple(tuple(x) for x in self.top_n_grams)  # YAML gives lists
+        self.dup_n_grams = tuple(tuple(x) for x in self.dup_n_grams)
 
     def __call__(self, rec: Record) -> str | None:
-        doc = rec.answer.prose if self.skip_code else rec.answer
+        doc = _prose(rec, self.skip_code)
         text = doc.stripped
         if not text:
             return None
         total = len(text)
         paras = [p for p in re.split(r"\n{2,}", text) if p.strip()]
-        if len(paras) >= self.min_lines:
-            n, chars = _duplicates(paras)
-            if self.dup_para_frac is not None and n / len(paras) > self.dup_para_frac:
-                return "dup_para_ratio"
-            if self.dup_para_char_frac is not None and chars / total > self.dup_para_char_frac:
-                return "dup_para_char_ratio"
-        lines = doc.lines
-        if len(lines) >= self.min_lines:
-            n, chars = _duplicates(lines)
-            if self.dup_line_frac is not None and n / len(lines) > self.dup_line_frac:
-                return "dup_line_ratio"
-            if self.dup_line_char_frac is not None and chars / total > self.dup_line_char_frac:
-                return "dup_line_char_ratio"
+        for unit, units, frac, char_frac in (  # the same two rules on paragraphs, then on lines
+            ("para", paras, self.dup_para_frac, self.dup_para_char_frac),
+            ("line", doc.lines, self.dup_line_frac, self.dup_line_char_frac),
+        ):
+            if len(units) >= self.min_lines:
+                n, chars = _duplicates(units)
+                if frac is not None and n / len(units) > frac:
+                    return f"dup_{unit}_ratio"
+                if char_frac is not None and chars / total > char_frac:
+                    return f"dup_{unit}_char_ratio"
         tokens, mult = _tokens(doc)
         if len(tokens) < self.min_tokens * mult:
             return None
@@ -228,25 +209,16 @@ class C4Rules(Signal):
     name = "c4"
     reasons = ("javascript_notice", "policy_boilerplate", "word_too_long", "curly_bracket", "too_few_sentences")
 
-    def __init__(
-        self,
-        filter_javascript: bool = True,  # datatrove True (any line with "javascript"); adapted: only
-        # "enable javascript" notices, so JS questions are kept
-        filter_policy: bool = True,  # datatrove True
-        max_word_length: int | None = 1000,  # datatrove 1000
-        filter_curly_bracket: bool = False,  # datatrove True; adapted: off, code answers use braces
-        min_num_sentences: int | None = None,  # datatrove 5; adapted: off, one sentence can answer
-        skip_code: bool = True,
-    ):  # adapted: fenced/obvious code is not prose
-        self.filter_javascript = filter_javascript
-        self.filter_policy = filter_policy
-        self.max_word_length = max_word_length
-        self.filter_curly_bracket = filter_curly_bracket
-        self.min_num_sentences = min_num_sentences
-        self.skip_code = skip_code
+    # datatrove True (any line with "javascript"); adapted: only "enable javascript" notices, so JS questions are kept
+    filter_javascript: bool = True
+    filter_policy: bool = True  # datatrove True
+    max_word_length: int | None = 1000  # datatrove 1000
+    filter_curly_bracket: bool = False  # datatrove True; adapted: off, code answers use braces
+    min_num_sentences: int | None = None  # datatrove 5; adapted: off, one sentence can answer
+    skip_code: bool = True  # adapted: fenced/obvious code is not prose
 
     def __call__(self, rec: Record) -> str | None:
-        doc = rec.answer.prose if self.skip_code else rec.answer
+        doc = _prose(rec, self.skip_code)
         text = doc.text
         if not doc.stripped:
             return None
@@ -278,26 +250,16 @@ class FineWebRules(Signal):
     name = "fineweb"
     reasons = ("line_punct_ratio", "short_line_ratio", "char_dup_ratio", "list_ratio")
 
-    def __init__(
-        self,
-        line_punct_thr: float | None = 0.12,  # datatrove 0.12; Hangul sentence-final syllables count
-        short_line_thr: float | None = 0.67,  # datatrove 0.67
-        short_line_length: int = 30,  # datatrove 30
-        char_duplicates_ratio: float | None = 0.01,  # datatrove 0.01
-        new_line_ratio: float | None = 0.3,  # datatrove 0.3
-        min_lines: int = 5,  # adapted: a 1-4 line answer is not a web page
-        skip_code: bool = True,
-    ):  # adapted: fenced/obvious code is not prose
-        self.line_punct_thr = line_punct_thr
-        self.short_line_thr = short_line_thr
-        self.short_line_length = short_line_length
-        self.char_duplicates_ratio = char_duplicates_ratio
-        self.new_line_ratio = new_line_ratio
-        self.min_lines = min_lines
-        self.skip_code = skip_code
+    line_punct_thr: float | None = 0.12  # datatrove 0.12; Hangul sentence-final syllables count
+    short_line_thr: float | None = 0.67  # datatrove 0.67
+    short_line_length: int = 30  # datatrove 30
+    char_duplicates_ratio: float | None = 0.01  # datatrove 0.01
+    new_line_ratio: float | None = 0.3  # datatrove 0.3
+    min_lines: int = 5  # adapted: a 1-4 line answer is not a web page
+    skip_code: bool = True  # adapted: fenced/obvious code is not prose
 
     def __call__(self, rec: Record) -> str | None:
-        doc = rec.answer.prose if self.skip_code else rec.answer
+        doc = _prose(rec, self.skip_code)
         lines = doc.lines
         if len(lines) < self.min_lines:
             return None
@@ -350,8 +312,10 @@ class Boilerplate(Signal):
     name = "boilerplate"
     reasons = ("boilerplate",)
 
-    def __init__(self, extra_phrases: tuple = ()):
-        self.extra_phrases = tuple(extra_phrases)
+    extra_phrases: tuple = ()
+
+    def __post_init__(self):
+        self.extra_phrases = tuple(self.extra_phrases)
         self._phrases = BOILERPLATE_EN + BOILERPLATE_KO + tuple(p.lower() for p in self.extra_phrases)
 
     def __call__(self, rec: Record) -> str | None:

@@ -7,7 +7,6 @@ from __future__ import annotations
 import numpy as np
 
 from curate.dedup import (
-    NEAR,
     NearDupResult,
     NearSettings,
     RecordKeys,
@@ -15,7 +14,6 @@ from curate.dedup import (
     near_candidates,
     near_from_candidates,
     record_keys,
-    resolve_bands,
     shingle_hashes,
 )
 from curate.stages.base import Batch, Run, Stage, field_names
@@ -25,48 +23,36 @@ __all__ = ["Near"]
 
 class Near(Stage):
     """Clusters of answers whose word `shingle`-gram sets have Jaccard >= `threshold` (settings: curate.dedup's
-    NearSettings). Streams: pass 1 keeps each record's set fingerprint and band keys (8 x (bands + 2) bytes, no text),
-    pass 2 re-reads only the LSH candidates to verify them. The `largest` clusters are shown with their representative.
-    An executor that finds the clusters its own way sets `result` before `finish` (curate.engine_ray)."""
+    NearSettings, by keyword). Streams: pass 1 keeps each record's set fingerprint and band keys (8 x (bands + 2)
+    bytes, no text), pass 2 re-reads only the LSH candidates to verify them. The `largest` clusters are shown with
+    their representative. An executor that finds the clusters its own way sets `result` before `finish`
+    (curate.engine_ray)."""
 
     name = "near"
 
-    def __init__(
-        self,
-        shingle: int = NEAR.shingle,
-        num_perm: int = NEAR.num_perm,
-        threshold: float = NEAR.threshold,
-        bands: int | None = NEAR.bands,
-        rows: int | None = NEAR.rows,
-        seed: int = NEAR.seed,
-        window: int = NEAR.window,
-        largest: int = 20,
-    ):
-        self.shingle, self.num_perm, self.threshold = shingle, num_perm, threshold
-        self.bands, self.rows, self.seed, self.window = bands, rows, seed, window
+    def __init__(self, largest: int = 20, **settings):
+        self.settings = NearSettings(**settings)
         self.largest = largest
 
-    @property
-    def settings(self) -> NearSettings:
-        return NearSettings(self.shingle, self.num_perm, self.threshold, self.bands, self.rows, self.seed, self.window)
+    def config(self) -> dict:
+        return {**self.settings.as_dict(), "largest": self.largest}
 
     def begin(self, run: Run) -> None:
-        self.bands_, self.rows_ = resolve_bands(self.num_perm, self.threshold, self.bands, self.rows)
+        self.resolved_ = self.settings.resolved()  # bands and rows filled in
         self.result: NearDupResult | None = None
         self._keys: list[RecordKeys] = []
         self._shingles: list[tuple[np.ndarray, np.ndarray]] = []
 
     def add(self, batch: Batch) -> None:
-        flat, off = shingle_hashes(batch.answers, shingle=self.shingle)
-        self._keys.append(
-            record_keys(flat, off, num_perm=self.num_perm, bands=self.bands_, rows=self.rows_, seed=self.seed)
-        )
+        st = self.resolved_
+        flat, off = shingle_hashes(batch.answers, shingle=st.shingle)
+        self._keys.append(record_keys(flat, off, num_perm=st.num_perm, bands=st.bands, rows=st.rows, seed=st.seed))
 
     def plan(self, run: Run) -> np.ndarray:
         """LSH candidate pairs from the band keys; their records are re-read in pass 2."""
-        self._rk = RecordKeys.concat(self._keys, self.bands_)
+        self._rk = RecordKeys.concat(self._keys, self.resolved_.bands)
         self._keys = []
-        self._cand = near_candidates(self._rk, window=self.window)
+        self._cand = near_candidates(self._rk, window=self.resolved_.window)
         self._cand_records = np.unique(np.concatenate(self._cand))
         self._is_cand = np.zeros(run.n, bool)
         self._is_cand[self._cand_records] = True
@@ -75,7 +61,7 @@ class Near(Stage):
     def take(self, idx: np.ndarray, prompts: list[str], answers: list[str]) -> None:
         c = np.flatnonzero(self._is_cand[idx])
         if len(c):
-            flat, off = shingle_hashes([answers[j] for j in c], shingle=self.shingle)
+            flat, off = shingle_hashes([answers[j] for j in c], shingle=self.resolved_.shingle)
             self._shingles.append((flat, np.diff(off)))
 
     def _verify(self) -> NearDupResult:
@@ -88,9 +74,8 @@ class Near(Stage):
         pos_i, pos_j = np.searchsorted(cand_records, cand[0]), np.searchsorted(cand_records, cand[1])
         jac = jaccard_pairs(flat, off, pos_i, pos_j)
         self._shingles = []
-        config = {"shingle": self.shingle, "num_perm": self.num_perm, "threshold": self.threshold, "seed": self.seed}
-        config["bands"], config["rows"] = self.bands_, self.rows_
-        res = near_from_candidates(self._rk, cand[0], cand[1], jac, threshold=self.threshold, config=config)
+        st = self.resolved_
+        res = near_from_candidates(self._rk, cand[0], cand[1], jac, threshold=st.threshold, config=st.report_config())
         del self._rk
         return res
 
