@@ -10,51 +10,28 @@ st.set_page_config(page_title="workbench", page_icon=":material/fact_check:", la
 ui.language_toggle()
 user = ui.sign_in()
 
-admin = user.is_admin
-hidden = "visible" if admin else "hidden"  # raters don't see admin pages; opening one by URL gets a refusal
+# Each page: its view file, url path and catalogue key (nav.<name>), and its Material icon. Raters see only `rate`;
+# the admin pages are hidden from them, and opening one by URL gets a refusal.
+PAGES = {
+    "rate": "thumbs_up_down",
+    "audit": "dataset",
+    "suites": "checklist",
+    "leaderboard": "leaderboard",
+    "agreement": "handshake",
+    "finetune": "model_training",
+    "admin": "admin_panel_settings",
+}
+home = "audit" if user.is_admin else "rate"
 pages = [
     st.Page(
-        "views/rate.py", title=ui.t("nav.rate"), icon=":material/thumbs_up_down:", url_path="rate", default=not admin
-    ),
-    st.Page(
-        "views/audit.py",
-        title=ui.t("nav.audit"),
-        icon=":material/dataset:",
-        url_path="audit",
-        default=admin,
-        visibility=hidden,
-    ),
-    st.Page(
-        "views/suites.py", title=ui.t("nav.suites"), icon=":material/checklist:", url_path="suites", visibility=hidden
-    ),
-    st.Page(
-        "views/leaderboard.py",
-        title=ui.t("nav.leaderboard"),
-        icon=":material/leaderboard:",
-        url_path="leaderboard",
-        visibility=hidden,
-    ),
-    st.Page(
-        "views/agreement.py",
-        title=ui.t("nav.agreement"),
-        icon=":material/handshake:",
-        url_path="agreement",
-        visibility=hidden,
-    ),
-    st.Page(
-        "views/finetune.py",
-        title=ui.t("nav.finetune"),
-        icon=":material/model_training:",
-        url_path="finetune",
-        visibility=hidden,
-    ),
-    st.Page(
-        "views/admin.py",
-        title=ui.t("nav.admin"),
-        icon=":material/admin_panel_settings:",
-        url_path="admin",
-        visibility=hidden,
-    ),
+        f"views/{name}.py",
+        title=ui.t(f"nav.{name}"),
+        icon=f":material/{icon}:",
+        url_path=name,
+        default=name == home,
+        visibility="visible" if user.is_admin or name == "rate" else "hidden",
+    )
+    for name, icon in PAGES.items()
 ]
 st.sidebar.caption(ui.t("app.signed_in", name=user.name, role=ui.t(f"role.{user.role}")))
 if st.sidebar.button(ui.t("auth.sign_out"), key="sign_out"):

@@ -73,6 +73,12 @@ def columns(df, keys: dict[str, str]):
     return df.rename(columns={c: t(k) for c, k in keys.items()})
 
 
+def table(df, keys: dict[str, str] | None = None, *, hide_index: bool | None = True) -> None:
+    """`df` as a full-width table (without its index unless `hide_index` says otherwise), the columns in `keys`
+    ({column: catalogue key}) labelled in the page's language."""
+    st.dataframe(columns(df, keys) if keys else df, hide_index=hide_index, width="stretch")
+
+
 def _set_lang() -> None:
     st.session_state["lang"] = st.session_state["lang_radio"]
 

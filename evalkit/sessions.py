@@ -127,39 +127,19 @@ def record_session(
 
 
 def create_session(
-    store: Store,
-    name: str,
-    items: Sequence[dict],
-    *,
-    models: Sequence[str],
-    mode: str = "pairwise",
-    k: int = 1,
-    suite: str | None = None,
-    rubric: str | None = None,
-    scale: tuple[int, int] = (1, 10),
-    session_id: str | None = None,
+    store: Store, name: str, items: Sequence[dict], *, models: Sequence[str], mode: str = "pairwise", **settings
 ) -> str:
     """Record a session over `items` ({item_id, prompt, outputs: {model: text}, reference?}); returns its id.
 
-    Pairwise: every pair of `models` on every item; single: every model's answer alone, scored on `scale`."""
+    Pairwise: every pair of `models` on every item; single: every model's answer alone, scored on `scale`.
+    `settings` go to `record_session` as they are (k, suite, rubric, scale, session_id)."""
     if mode not in MODES:
         raise UserError(f"mode must be pairwise or single, got {mode!r}")
     if mode == "pairwise" and len(models) < 2:
         raise UserError("a pairwise session needs at least two models", hint="pick two or more models")
     if not items:
         raise UserError("the session has no items", hint="pick a suite run that has outputs for these models")
-    return record_session(
-        store,
-        name,
-        _units(items, models, mode),
-        models=models,
-        mode=mode,
-        k=k,
-        suite=suite,
-        rubric=rubric,
-        scale=scale,
-        session_id=session_id,
-    )
+    return record_session(store, name, _units(items, models, mode), models=models, mode=mode, **settings)
 
 
 # ---------------------------------------------------------------------------------------------------------------

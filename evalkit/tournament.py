@@ -25,6 +25,7 @@ import pandas as pd
 import sqlalchemy as sa
 
 from evalkit import sessions
+from evalkit.queries import narrowed
 from workbench import verdicts
 from workbench.errors import UserError
 from workbench.store import Store, schema, utcnow
@@ -190,20 +191,11 @@ def battles_frame(
 ) -> pd.DataFrame:
     """Battles from the store (all, or one run / suite / judge kind) as a DataFrame."""
     t = schema.battles
-    q = sa.select(
-        t.c.model_a, t.c.model_b, t.c.winner, t.c.len_a, t.c.len_b, t.c.item_id, t.c.judge, t.c.judge_kind, t.c.run_id
-    ).order_by(t.c.id)
-    if run_id:
-        q = q.where(t.c.run_id.like(f"{run_id}%"))
-    if suite:
-        q = q.where(t.c.suite == suite)
-    if judge_kind:
-        q = q.where(t.c.judge_kind == judge_kind)
+    columns = ["model_a", "model_b", "winner", "len_a", "len_b", "item_id", "judge", "judge_kind", "run_id"]
+    q = sa.select(*(t.c[c] for c in columns)).order_by(t.c.id)
+    q = narrowed(q, t, run_id=run_id, suite=suite, judge_kind=judge_kind)
     with store.engine.connect() as conn:
-        return pd.DataFrame(
-            conn.execute(q).mappings().all(),
-            columns=["model_a", "model_b", "winner", "len_a", "len_b", "item_id", "judge", "judge_kind", "run_id"],
-        )
+        return pd.DataFrame(conn.execute(q).mappings().all(), columns=columns)
 
 
 def _canonical_winner(y: float, raw) -> str:

@@ -23,6 +23,7 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
+from evalkit.queries import narrowed
 from workbench import verdicts
 from workbench.atomic import atomic_file
 from workbench.errors import UserError
@@ -101,13 +102,7 @@ def read_ratings(
 ) -> list[dict]:
     """Rows of the store's `ratings` table of verdicts (optionally of one run, kind or rater kind), oldest first."""
     t = schema.ratings
-    q = sa.select(t).order_by(t.c.id)
-    if run_id:
-        q = q.where(t.c.run_id.like(f"{run_id}%"))
-    if rater_kind:
-        q = q.where(t.c.rater_kind == rater_kind)
-    if kind:
-        q = q.where(t.c.kind == kind)
+    q = narrowed(sa.select(t).order_by(t.c.id), t, run_id=run_id, rater_kind=rater_kind, kind=kind)
     with store.engine.connect() as conn:
         return [dict(r) for r in conn.execute(q).mappings()]
 

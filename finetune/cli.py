@@ -90,9 +90,7 @@ def _add_generate(sub) -> None:
     p.add_argument("prompt", nargs="+", help="one or more prompts")
     p.add_argument("--model", action="append", required=True, help="model spec (repeat: --model A --model B)")
     p.add_argument("--template", help="format prompts as in training: auto, chat, alpaca, qa or a {prompt} string")
-    p.add_argument("--max-new-tokens", type=int, default=128)
-    p.add_argument("--temperature", type=float, default=0.0)
-    p.add_argument("--seed", type=int, default=0)
+    cli.generation_args(p)
     p.add_argument("--json", action="store_true", help="print JSON instead of text")
     p.set_defaults(func=_generate)
 
@@ -101,12 +99,7 @@ def _generate(args) -> int:
     from finetune.generate import side_by_side
 
     rows = side_by_side(
-        args.model,
-        args.prompt,
-        template=args.template,
-        max_new_tokens=args.max_new_tokens,
-        temperature=args.temperature,
-        seed=args.seed,
+        args.model, args.prompt, template=args.template, **cli.keywords(args, "max_new_tokens", "temperature", "seed")
     )
     if args.json:
         print(json.dumps(rows, ensure_ascii=False, indent=1))

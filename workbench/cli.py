@@ -60,3 +60,20 @@ def store_arg(p: argparse.ArgumentParser) -> None:
         help="results store: SQLAlchemy URL or SQLite path (default $WORKBENCH_STORE "
         "or ~/.local/share/workbench/store.db)",
     )
+
+
+def choice_arg(p: argparse.ArgumentParser, flag: str, meanings: dict[str, str], **kw) -> None:
+    """An option taking one of the keys of `meanings`, its help saying what each means ("key: meaning; ...")."""
+    p.add_argument(flag, choices=list(meanings), help="; ".join(f"{k}: {v}" for k, v in meanings.items()), **kw)
+
+
+def generation_args(p: argparse.ArgumentParser, *, max_new_tokens: int = 128) -> None:
+    """--max-new-tokens, --temperature and --seed: how long and how freely a model answers (greedy by default)."""
+    p.add_argument("--max-new-tokens", type=int, default=max_new_tokens)
+    p.add_argument("--temperature", type=float, default=0.0)
+    p.add_argument("--seed", type=int, default=0)
+
+
+def keywords(args: argparse.Namespace, *names: str) -> dict:
+    """The options `names` of `args` as keyword arguments, for a call whose parameters are named as the options are."""
+    return {name: getattr(args, name) for name in names}

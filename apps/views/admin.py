@@ -57,11 +57,7 @@ with st.expander(t("ad.new_session"), expanded=False):
                 sessions.assign(store, sid, [x["rater"] for x in links])
                 st.success(t("ad.created", n=len(items), raters=len(links)))
                 st.caption(t("ad.links_once"))
-                st.dataframe(
-                    ui.columns(pd.DataFrame(links), {"rater": "ag.rater", "name": "ad.name", "link": "ad.link"}),
-                    hide_index=True,
-                    width="stretch",
-                )
+                ui.table(pd.DataFrame(links), {"rater": "ag.rater", "name": "ad.name", "link": "ad.link"})
             except UserError as e:
                 st.error(f"{e.message}" + (f" — {e.hint}" if e.hint else ""))
             except sa.exc.IntegrityError:
@@ -80,8 +76,4 @@ for s in sessions.sessions(store):
     mode_label = t("ad.mode_" + s["mode"])
     st.markdown(f"**{s['name']}** · {mode_label} · k={s['k']} · {done}/{total}")
     if len(prog):
-        st.dataframe(
-            prog.rename(columns={"rater_id": t("ad.person"), "total": t("ad.total"), "done": t("ad.done")}),
-            hide_index=True,
-            width="stretch",
-        )
+        ui.table(prog, {"rater_id": "ad.person", "total": "ad.total", "done": "ad.done"})

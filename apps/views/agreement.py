@@ -80,7 +80,7 @@ if judge and "judge" in report:
             _fig_rows(j["human_vs_human"], FIGS).assign(**{t("ag.who"): t("ag.human_human")}),
         ]
     )
-    st.dataframe(both, hide_index=True, width="stretch")
+    ui.table(both)
     rule = (
         alt.Chart()
         .mark_rule(strokeWidth=3)
@@ -92,17 +92,17 @@ if judge and "judge" in report:
     )
     dot = alt.Chart().mark_point(filled=True, size=70).encode(y=f"{t('ag.who')}:N", x=f"{t('ag.value')}:Q")
     ui.chart(alt.layer(rule, dot, data=both).facet(row=alt.Row(f"{t('ag.figure')}:N", title=None)))
-    st.dataframe(ui.columns(pd.DataFrame(j["per_human"]), PAIR_COLUMNS), hide_index=True, width="stretch")
+    ui.table(pd.DataFrame(j["per_human"]), PAIR_COLUMNS)
 
 st.subheader(t("ag.all_raters"))
-st.dataframe(_fig_rows(report, FIGS), hide_index=True, width="stretch")
+ui.table(_fig_rows(report, FIGS))
 lines = report.get("interpretation", [])
 for line, msg in zip(lines, report.get("interpretation_keys") or [None] * len(lines)):
     st.markdown(f"- {ui.say(msg, line)}")
 if report.get("pairs"):
     with st.expander(t("ag.pairs")):
         pairs = pd.DataFrame(report["pairs"]).assign(raters=lambda d: d["raters"].map(" – ".join))
-        st.dataframe(ui.columns(pairs, PAIR_COLUMNS), hide_index=True, width="stretch")
+        ui.table(pairs, PAIR_COLUMNS)
 
 if judge:
     st.subheader(t("ag.confusion"))
@@ -135,16 +135,7 @@ else:
     shown = rows[["rater", "rater_kind", "verdict", "rationale"]].assign(
         rater_kind=rows["rater_kind"].map(ui.labels("ag.kind_")), verdict=rows["verdict"].map(ui.labels("ag.verdict_"))
     )
-    st.dataframe(
-        ui.columns(
-            shown,
-            {
-                "rater": "ag.rater",
-                "rater_kind": "ag.rater_kind",
-                "verdict": "ag.verdict",
-                "rationale": "rate.rationale",
-            },
-        ),
-        hide_index=True,
-        width="stretch",
+    ui.table(
+        shown,
+        {"rater": "ag.rater", "rater_kind": "ag.rater_kind", "verdict": "ag.verdict", "rationale": "rate.rationale"},
     )

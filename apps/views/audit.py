@@ -111,11 +111,11 @@ reasons = quality.get("reasons") or {}
 if reasons:
     st.subheader(t("au.reasons"))
     rc = pd.DataFrame(sorted(reasons.items(), key=lambda kv: -kv[1]), columns=[t("au.reason"), t("au.count")])
-    st.dataframe(rc, hide_index=True, width="stretch")
+    ui.table(rc)
     pick = st.selectbox(t("au.examples_for"), list(reasons), key="au_reason")
     ex = (quality.get("examples") or {}).get(pick) or []
     if ex:
-        st.dataframe(ui.columns(pd.DataFrame(ex), RECORD_COLUMNS), hide_index=True, width="stretch")
+        ui.table(pd.DataFrame(ex), RECORD_COLUMNS)
 
 
 # -- duplicate clusters, side by side ----------------------------------------------------------------------------------
@@ -202,13 +202,7 @@ pii = report.get("pii") or {}
 found = pii.get("examples") or []
 st.subheader(t("au.pii", n=summary.get("pii_findings", len(found))))
 if found:
-    st.dataframe(
-        ui.columns(
-            pd.DataFrame(found)[[c for c in ("line", "field", "kind", "masked") if c in found[0]]], RECORD_COLUMNS
-        ),
-        hide_index=True,
-        width="stretch",
-    )
+    ui.table(pd.DataFrame(found)[[c for c in ("line", "field", "kind", "masked") if c in found[0]]], RECORD_COLUMNS)
 cont = report.get("contamination")
 if cont is None:
     st.subheader(t("au.contamination_none"))
@@ -216,4 +210,4 @@ else:
     items = cont.get("items") or []
     st.subheader(t("au.contamination", n=cont.get("contaminated", len(items))))
     if items:
-        st.dataframe(ui.columns(pd.DataFrame(items), RECORD_COLUMNS), hide_index=True, width="stretch")
+        ui.table(pd.DataFrame(items), RECORD_COLUMNS)

@@ -71,6 +71,6 @@ with c2:
             for m, v in plan.get("methods", {}).items()
         ]
         st.caption(t("ft.plan_caption", params=f"{plan['params']:,}"))
-        st.dataframe(rows, hide_index=True, width="stretch")
+        ui.table(rows)
     else:
         st.caption(t("ft.no_plan"))

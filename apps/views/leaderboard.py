@@ -51,7 +51,7 @@ rows = pd.DataFrame(
     }
 )
 st.caption(t("lb.caption", n=board["battles"], method=t(f"lb.method_{method}"), rounds=board["settings"]["bootstrap"]))
-st.dataframe(rows, hide_index=True, width="stretch")
+ui.table(rows)
 
 base = alt.Chart(rows).encode(y=alt.Y(f"{t('lb.model')}:N", sort=None, title=None))
 bars = base.mark_rule(strokeWidth=2).encode(

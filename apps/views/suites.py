@@ -9,6 +9,14 @@ import streamlit as st
 from apps import data, ui
 
 t = ui.t
+
+
+def pass_rate_bars(df: pd.DataFrame, by: str, **encode) -> None:
+    """Bars of the pass rate (0 to 1) per `by`, one row each; `encode` adds channels (colour, facets, tooltip)."""
+    x = alt.X("pass_rate:Q", scale=alt.Scale(domain=[0, 1]), title=t("su.pass_rate"))
+    ui.chart(alt.Chart(df).mark_bar().encode(x=x, y=alt.Y(f"{by}:N", title=None), **encode))
+
+
 ui.require_admin()
 store = ui.store()
 st.title(t("su.title"))
@@ -17,33 +25,26 @@ summary = data.suite_summary(store)
 if summary.empty:
     st.info(t("su.empty"))
     st.stop()
-st.dataframe(
-    summary.assign(run_id=summary["run_id"].str[:8]).rename(
-        columns={
-            "run_id": t("su.run"),
-            "created_at": t("su.when"),
-            "suite": t("su.suite"),
-            "model": t("lb.model"),
-            "cases": t("su.cases"),
-            "passed": t("su.passed"),
-            "errors": t("su.errors"),
-            "pass_rate": t("su.pass_rate"),
-        }
-    ),
-    hide_index=True,
-    width="stretch",
+ui.table(
+    summary.assign(run_id=summary["run_id"].str[:8]),
+    {
+        "run_id": "su.run",
+        "created_at": "su.when",
+        "suite": "su.suite",
+        "model": "lb.model",
+        "cases": "su.cases",
+        "passed": "su.passed",
+        "errors": "su.errors",
+        "pass_rate": "su.pass_rate",
+    },
 )
 latest = summary.drop_duplicates(["suite", "model"])
-ui.chart(
-    alt.Chart(latest)
-    .mark_bar()
-    .encode(
-        x=alt.X("pass_rate:Q", scale=alt.Scale(domain=[0, 1]), title=t("su.pass_rate")),
-        y=alt.Y("model:N", title=None),
-        color=alt.Color("model:N", legend=None),
-        row=alt.Row("suite:N", title=None),
-        tooltip=["suite", "model", "cases", "passed", "pass_rate"],
-    )
+pass_rate_bars(
+    latest,
+    "model",
+    color=alt.Color("model:N", legend=None),
+    row=alt.Row("suite:N", title=None),
+    tooltip=["suite", "model", "cases", "passed", "pass_rate"],
 )
 
 tab_run, tab_cmp = st.tabs([t("su.one_run"), t("su.compare")])
@@ -54,35 +55,23 @@ with tab_run:
     cases = data.case_table(store, run)
     tags = data.tag_pass_rates(cases)
     st.subheader(t("su.by_tag"))
-    ui.chart(
-        alt.Chart(tags)
-        .mark_bar()
-        .encode(
-            x=alt.X("pass_rate:Q", scale=alt.Scale(domain=[0, 1]), title=t("su.pass_rate")),
-            y=alt.Y("tag:N", title=None),
-            tooltip=["tag", "model", "cases", "pass_rate"],
-        )
-    )
+    pass_rate_bars(tags, "tag", tooltip=["tag", "model", "cases", "pass_rate"])
     st.subheader(t("su.cases"))
     failed_only = st.toggle(t("su.failed_only"), key="su_failed")
     shown = cases[cases["status"] != "pass"] if failed_only else cases
     shown = shown[["case_id", "model", "status", "score", "why", "output"]].assign(
         status=shown["status"].map(ui.labels("su.status_")), why=shown["details"].map(ui.why)
     )
-    st.dataframe(
-        ui.columns(
-            shown,
-            {
-                "case_id": "su.case",
-                "model": "lb.model",
-                "status": "su.status",
-                "score": "su.score",
-                "why": "su.why",
-                "output": "su.output",
-            },
-        ),
-        hide_index=True,
-        width="stretch",
+    ui.table(
+        shown,
+        {
+            "case_id": "su.case",
+            "model": "lb.model",
+            "status": "su.status",
+            "score": "su.score",
+            "why": "su.why",
+            "output": "su.output",
+        },
     )
 
 with tab_cmp:
@@ -122,24 +111,18 @@ with tab_cmp:
                     pd.DataFrame(rows), {"case": "su.case", "change": "su.change", "critical": "su.critical"}
                 )
                 red, green = "background-color: #fde2e1", "background-color: #e3f5e1"
-                st.dataframe(
-                    df.style.apply(lambda r: [red if r.name < regressed else green] * len(r), axis=1),
-                    hide_index=True,
-                    width="stretch",
-                )
+                ui.table(df.style.apply(lambda r: [red if r.name < regressed else green] * len(r), axis=1))
             if cmp.get("by_tag"):
                 st.subheader(t("su.by_tag"))
-                st.dataframe(
-                    ui.columns(
-                        pd.DataFrame(cmp["by_tag"]).T,
-                        {
-                            "n": "su.cases",
-                            "pass_rate_a": "su.pass_rate_a",
-                            "pass_rate_b": "su.pass_rate_b",
-                            "delta": "su.change",
-                            "pass_to_fail": "su.pass_to_fail",
-                            "fail_to_pass": "su.fail_to_pass",
-                        },
-                    ),
-                    width="stretch",
+                ui.table(
+                    pd.DataFrame(cmp["by_tag"]).T,
+                    {
+                        "n": "su.cases",
+                        "pass_rate_a": "su.pass_rate_a",
+                        "pass_rate_b": "su.pass_rate_b",
+                        "delta": "su.change",
+                        "pass_to_fail": "su.pass_to_fail",
+                        "fail_to_pass": "su.fail_to_pass",
+                    },
+                    hide_index=None,
                 )

@@ -13,20 +13,8 @@ from itertools import combinations
 
 import numpy as np
 
+from evalkit.agreement import stats
 from evalkit.agreement.messages import alpha_message, figure, kappa_message, say
-from evalkit.agreement.stats import (
-    alpha_from_coincidences,
-    bootstrap_ci,
-    cohen_kappa,
-    confusion_matrix,
-    fleiss_kappa,
-    kendall,
-    pair_counts,
-    position_consistency,
-    spearman,
-    unit_coincidences,
-    verbosity_preference,
-)
 from evalkit.agreement.table import RaterMatrix, prepare
 from workbench.errors import InputError
 from workbench.messages import message
@@ -57,7 +45,7 @@ class _Figures:
             self.undefine(name, reason or message("agreement.undef.default", name=message(f"agreement.id.{name}")))
             return
         if stat is not None and self.bootstrap > 0:
-            lo, hi = bootstrap_ci(stat, self.n_items, n_boot=self.bootstrap, seed=self.seed)
+            lo, hi = stats.bootstrap_ci(stat, self.n_items, n_boot=self.bootstrap, seed=self.seed)
             self.ci[name] = {"ci_low": _clean(lo), "ci_high": _clean(hi)}
 
     def add_share(self, name: str, agree: np.ndarray, pairs: np.ndarray, reason: dict) -> None:
@@ -150,15 +138,17 @@ def _pooled_figures(fig: _Figures, r: RaterMatrix, counts: np.ndarray, level: st
     two, Krippendorff's alpha always and Fleiss' kappa for complete designs."""
     ties = r.tie_codes()
     identical = len(np.unique(r.codes[~np.isnan(r.codes)])) == 1
-    fig.add_share("percent_agreement", *pair_counts(counts), message("agreement.undef.no_pairs"))
+    fig.add_share("percent_agreement", *stats.pair_counts(counts), message("agreement.undef.no_pairs"))
     if ties.any():
         fig.add_share(
-            "percent_agreement_without_ties", *pair_counts(counts, exclude=ties), message("agreement.undef.all_ties")
+            "percent_agreement_without_ties",
+            *stats.pair_counts(counts, exclude=ties),
+            message("agreement.undef.all_ties"),
         )
     if len(r.raters) == 2:
         _two_rater_figures(fig, r, 0, 1, np.arange(len(r.items)))
-    uc = unit_coincidences(counts)
-    alpha = lambda i: alpha_from_coincidences(uc[i].sum(axis=0), r.values, level)  # noqa: E731
+    uc = stats.unit_coincidences(counts)
+    alpha = lambda i: stats.alpha_from_coincidences(uc[i].sum(axis=0), r.values, level)  # noqa: E731
     fig.add(
         "krippendorff_alpha",
         alpha(np.arange(len(r.items))),
@@ -166,7 +156,7 @@ def _pooled_figures(fig: _Figures, r: RaterMatrix, counts: np.ndarray, level: st
         _identical("krippendorff_alpha") if identical else message("agreement.undef.no_item_twice"),
     )
     if not np.isnan(r.codes).any():
-        fk = lambda i: fleiss_kappa(counts[i])  # noqa: E731
+        fk = lambda i: stats.fleiss_kappa(counts[i])  # noqa: E731
         fig.add("fleiss_kappa", fk(np.arange(len(r.items))), fk, _identical("fleiss_kappa"))
     else:
         fig.undefine("fleiss_kappa", message("agreement.undef.incomplete_design"))
@@ -187,16 +177,16 @@ def _two_rater_figures(fig: _Figures, r: RaterMatrix, a: int, b: int, idx_all: n
         fig.add("cohen_kappa", math.nan, None, message("agreement.undef.no_common_items"))
         return
     same = len(np.unique(np.concatenate([ca[both], cb[both]]))) == 1
-    kappa = on(idx_all, lambda x, y: cohen_kappa(x, y))
+    kappa = on(idx_all, lambda x, y: stats.cohen_kappa(x, y))
     fig.add(
         "cohen_kappa",
         kappa,
-        lambda i: on(i, lambda x, y: cohen_kappa(x, y)),
+        lambda i: on(i, lambda x, y: stats.cohen_kappa(x, y)),
         _identical("cohen_kappa") if same else message("agreement.undef.single_value_kappa"),
     )
     if r.numeric:
         for w, name in (("quadratic", "weighted_kappa"), ("linear", "weighted_kappa_linear")):
-            kw = lambda x, y, w=w: cohen_kappa(x, y, weights=w, labels=labels)  # noqa: E731
+            kw = lambda x, y, w=w: stats.cohen_kappa(x, y, weights=w, labels=labels)  # noqa: E731
             fig.add(
                 name,
                 on(idx_all, kw),
@@ -204,7 +194,7 @@ def _two_rater_figures(fig: _Figures, r: RaterMatrix, a: int, b: int, idx_all: n
                 _identical(name) if same else message("agreement.undef.single_value_weighted"),
             )
         va = lambda x: r.values[x]  # noqa: E731
-        for name, fn in (("spearman", spearman), ("kendall", kendall)):
+        for name, fn in (("spearman", stats.spearman), ("kendall", stats.kendall)):
             f = lambda x, y, fn=fn: fn(va(x), va(y))  # noqa: E731
             fig.add(
                 name,
@@ -217,7 +207,7 @@ def _two_rater_figures(fig: _Figures, r: RaterMatrix, a: int, b: int, idx_all: n
         "rows": r.raters[a],
         "columns": r.raters[b],
         "labels": names,
-        "matrix": confusion_matrix(ca[both].astype(int).tolist(), cb[both].astype(int).tolist(), list(labels)),
+        "matrix": stats.confusion_matrix(ca[both].astype(int).tolist(), cb[both].astype(int).tolist(), list(labels)),
     }
     fig.out["n_items_both"] = n_both
 
@@ -232,10 +222,12 @@ def _pair_table(r: RaterMatrix) -> list[dict]:
             "raters": [r.raters[a], r.raters[b]],
             "n_items": int(both.sum()),
             "percent_agreement": _clean(float(np.mean(ca == cb))) if both.any() else None,
-            "cohen_kappa": _clean(cohen_kappa(ca, cb)) if both.any() else None,
+            "cohen_kappa": _clean(stats.cohen_kappa(ca, cb)) if both.any() else None,
         }
         if r.numeric and both.any():
-            entry["weighted_kappa"] = _clean(cohen_kappa(ca, cb, weights="quadratic", labels=np.arange(len(r.values))))
+            entry["weighted_kappa"] = _clean(
+                stats.cohen_kappa(ca, cb, weights="quadratic", labels=np.arange(len(r.values)))
+            )
         out.append(entry)
     return out
 
@@ -247,7 +239,7 @@ def _extra_figures(fig: _Figures, df, r: RaterMatrix) -> None:
         first_col = "rating_first" if "rating_first" in cols else "rating"
         first = df[first_col].fillna("").astype(str).str.strip().tolist()
         swapped = df["rating_swapped"].fillna("").astype(str).str.strip().tolist()
-        pc = lambda i: position_consistency([first[j] for j in i], [swapped[j] for j in i])  # noqa: E731
+        pc = lambda i: stats.position_consistency([first[j] for j in i], [swapped[j] for j in i])  # noqa: E731
         fig.n_items, saved = len(first), fig.n_items
         fig.add("position_consistency", pc(np.arange(len(first))), pc, message("agreement.undef.no_swapped"))
         fig.n_items = saved
@@ -255,13 +247,13 @@ def _extra_figures(fig: _Figures, df, r: RaterMatrix) -> None:
         sub = df[df["len_a"].notna() & df["len_b"].notna()]
         w = sub["rating"].fillna("").astype(str).str.strip().tolist()
         la, lb = sub["len_a"].astype(float).tolist(), sub["len_b"].astype(float).tolist()
-        vp = lambda i: verbosity_preference([w[j] for j in i], [la[j] for j in i], [lb[j] for j in i])  # noqa: E731
+        vp = lambda i: stats.verbosity_preference([w[j] for j in i], [la[j] for j in i], [lb[j] for j in i])  # noqa: E731
         fig.n_items, saved = len(w), fig.n_items
         fig.add("verbosity_preference", vp(np.arange(len(w))), vp, message("agreement.undef.no_decisive_length"))
         fig.n_items = saved
         by_rater = {}
         for rater, grp in sub.groupby("rater", sort=True):
-            v = verbosity_preference(
+            v = stats.verbosity_preference(
                 grp["rating"].astype(str).str.strip().tolist(),
                 grp["len_a"].astype(float).tolist(),
                 grp["len_b"].astype(float).tolist(),
@@ -292,7 +284,7 @@ def judge_section(r: RaterMatrix, counts: np.ndarray, judge: str, bootstrap: int
         np.add.at(hcounts, (np.nonzero(ok)[0], r.codes[h, ok].astype(int)), 1)
     jv, hv = _Figures(len(r.items), bootstrap, seed), _Figures(len(r.items), bootstrap, seed)
     jv.add_share("percent_agreement", *_judge_pairs(r.codes[j], hcounts), message("agreement.undef.judge_no_common"))
-    hv.add_share("percent_agreement", *pair_counts(hcounts), message("agreement.undef.few_humans"))
+    hv.add_share("percent_agreement", *stats.pair_counts(hcounts), message("agreement.undef.few_humans"))
     ties = r.tie_codes()
     if ties.any():
         jv.add_share(
@@ -302,7 +294,7 @@ def judge_section(r: RaterMatrix, counts: np.ndarray, judge: str, bootstrap: int
         )
         hv.add_share(
             "percent_agreement_without_ties",
-            *pair_counts(hcounts, exclude=ties),
+            *stats.pair_counts(hcounts, exclude=ties),
             message("agreement.undef.human_all_ties"),
         )
     section = {
@@ -338,10 +330,10 @@ def _per_human(r: RaterMatrix, j: int, humans: list[int]) -> list[dict]:
             "rater": r.raters[h],
             "n_items": int(both.sum()),
             "percent_agreement": _clean(float(np.mean(a == b))) if both.any() else None,
-            "cohen_kappa": _clean(cohen_kappa(a, b)) if both.any() else None,
+            "cohen_kappa": _clean(stats.cohen_kappa(a, b)) if both.any() else None,
         }
         if r.numeric and both.any():
-            entry["spearman"] = _clean(spearman(r.values[a], r.values[b]))
+            entry["spearman"] = _clean(stats.spearman(r.values[a], r.values[b]))
         out.append(entry)
     return out
 

@@ -4,7 +4,14 @@ from __future__ import annotations
 
 import sys
 
-from workbench.cli import store_arg
+from workbench.cli import choice_arg, keywords, store_arg
+
+# the layouts of verdict files (evalkit.verdicts_io.LAYOUTS)
+LAYOUTS = {
+    "native": "every field of the store's verdicts",
+    "agree": "item_id,rater,rating for `evalkit agree`",
+    "mtbench": "question_id,model_a,model_b,winner,judge,turn (MT-Bench's judgments)",
+}
 
 
 def add_agree(sub) -> None:
@@ -50,12 +57,7 @@ def _agree(args) -> int:
             items = [str(r.get("item_id") or r.get("id")) for _, r in read_records(args.items)]
     try:
         report = agreement_report(
-            agree_table(args.ratings),
-            level=args.level,
-            judge=args.judge,
-            bootstrap=args.bootstrap,
-            seed=args.seed,
-            items=items,
+            agree_table(args.ratings), items=items, **keywords(args, "level", "judge", "bootstrap", "seed")
         )
     except ValueError as e:  # bad ratings: the message names the file:line
         raise user_error(e) from None
@@ -77,7 +79,7 @@ def add_verdicts_io(sub) -> None:
         help="import human/LLM verdicts (JSONL/CSV, MT-Bench layout) into the store",
     )
     p.add_argument("file", metavar="FILE")
-    p.add_argument("--layout", choices=["native", "agree", "mtbench"], help="default: recognised from the columns")
+    p.add_argument("--layout", choices=list(LAYOUTS), help="default: recognised from the columns")
     p.add_argument("--rater-kind", choices=["human", "llm"], help="override every row's rater kind")
     store_arg(p)
     p.set_defaults(func=_verdicts_import)
@@ -87,12 +89,7 @@ def add_verdicts_io(sub) -> None:
         help="export the store's verdicts to JSONL/CSV (native, agree or MT-Bench)",
     )
     p.add_argument("file", metavar="FILE", help=".jsonl or .csv")
-    p.add_argument(
-        "--layout",
-        choices=["native", "agree", "mtbench"],
-        default="native",
-        help="agree: item_id,rater,rating for `evalkit agree`; mtbench: question_id,model_a,... ",
-    )
+    choice_arg(p, "--layout", LAYOUTS, default="native")
     p.add_argument("--run", metavar="RUN", help="only verdicts of this run (id or prefix)")
     p.add_argument("--rater-kind", choices=["human", "llm"])
     p.add_argument("--kind", choices=["pairwise", "single"])

@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
-from workbench.cli import store_arg
+from workbench.cli import choice_arg, store_arg
+
+# how a judge's verdict is read (evalkit.judges): its text, or the likelihoods of the verdict markers
+JUDGE_METHODS = {
+    "generate": "read the judge's written verdict, [[A]]/[[B]]/[[C]]/[[D]] (MT-Bench)",
+    "logprob": "pick the likeliest verdict marker (small local judges whose text rarely parses; fast, never unparsed)",
+}
 
 
 def add_judge(sub) -> None:
@@ -40,13 +46,7 @@ def add_judge(sub) -> None:
     p.add_argument("--max-new-tokens", type=int, default=96, help="answer length for generated answers")
     p.add_argument("--judge-max-new-tokens", type=int, default=192, help="judge output length")
     p.add_argument("--no-reference", action="store_true", help="don't show the reference answer to the judge")
-    p.add_argument(
-        "--method",
-        choices=["generate", "logprob"],
-        default="generate",
-        help="generate: read [[A]]/[[B]]/[[C]]/[[D]] from the judge's text (MT-Bench); logprob: pick the "
-        "likeliest marker (local judges; fast, never unparsed)",
-    )
+    choice_arg(p, "--method", JUDGE_METHODS, default="generate")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--json", metavar="FILE", help="write the summary (every verdict, both orders) as JSON")
     store_arg(p)

@@ -4,16 +4,14 @@ from __future__ import annotations
 
 import sys
 
-from workbench.cli import store_arg
+from workbench.cli import generation_args, keywords, store_arg
 
 
 def add_generate(sub) -> None:
     p = sub.add_parser("generate", help="answer prompts with a model (prints each answer)")
     p.add_argument("prompts", nargs="+", metavar="PROMPT")
     p.add_argument("--model", default="default", help="model spec (default: the embedded SmolLM2-135M-Instruct)")
-    p.add_argument("--max-new-tokens", type=int, default=128)
-    p.add_argument("--temperature", type=float, default=0.0)
-    p.add_argument("--seed", type=int, default=0)
+    generation_args(p)
     p.add_argument("--system", help="system prompt")
     p.add_argument("--no-chat", action="store_true", help="send the prompt as plain text, without the chat template")
     p.add_argument("--json", action="store_true", help="print one JSON object per answer instead of text")
@@ -34,11 +32,9 @@ def _generate(args) -> int:
     load_s = time.perf_counter() - t0
     gens = model.generate(
         args.prompts,
-        max_new_tokens=args.max_new_tokens,
-        temperature=args.temperature,
-        seed=args.seed,
         system=args.system,
         chat=False if args.no_chat else None,
+        **keywords(args, "max_new_tokens", "temperature", "seed"),
     )
     for prompt, g in zip(args.prompts, gens):
         if args.json:

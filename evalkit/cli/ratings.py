@@ -5,7 +5,9 @@ from __future__ import annotations
 import sys
 
 from workbench.atomic import write_json
-from workbench.cli import store_arg
+from workbench.cli import choice_arg, keywords, store_arg
+
+RATING_METHODS = {"bt": "Bradley-Terry maximum likelihood (order-free, default)", "elo": "online Elo (order-dependent)"}
 
 
 def print_leaderboard(lb: dict, title: str) -> None:
@@ -33,12 +35,7 @@ def add_ratings(sub) -> None:
         help="CSV/TSV/JSONL/JSON/Parquet with model_a, model_b, winner (model_a|model_b|tie|tie (bothbad)); "
         "omit to read battles from the store (--run)",
     )
-    p.add_argument(
-        "--method",
-        choices=["bt", "elo"],
-        default="bt",
-        help="bt: Bradley-Terry maximum likelihood (order-free, default); elo: online Elo (order-dependent)",
-    )
+    choice_arg(p, "--method", RATING_METHODS, default="bt")
     p.add_argument(
         "--bootstrap", type=int, default=0, metavar="N", help="bootstrap rounds for CIs and ranks (e.g. 1000)"
     )
@@ -97,15 +94,10 @@ def _ratings(args) -> int:
     try:
         lb = leaderboard(
             df,
-            method=args.method,
-            bootstrap=args.bootstrap,
-            seed=args.seed,
-            anchor=args.anchor,
-            style_control=args.style_control,
             prior=DEFAULT_PRIOR if args.prior is None else args.prior,
-            k=args.k,
             disconnected="split" if args.split_components else "error",
             where=where,
+            **keywords(args, "method", "bootstrap", "seed", "anchor", "style_control", "k"),
         )
     except ValueError as e:  # bad battles or options: the message names the file:line
         raise user_error(e) from None

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 
-from workbench.cli import store_arg
+from workbench.cli import keywords, store_arg
 
 
 def add_run(sub) -> None:
@@ -52,16 +52,10 @@ def _run(args) -> int:
         args.suites,
         args.model or ["default"],
         store=store,
-        batch_size=args.batch_size,
-        ll_batch_size=args.ll_batch_size,
         progress=not args.quiet,
-        allow_code=args.allow_code,
-        judge=args.judge,
-        train=args.train,
-        strict=args.strict,
         timeout_s=args.timeout,
-        limit=args.limit,
         on_model=lambda m: err.print(f"[dim]model {m.name} ({m.fingerprint[:12]})[/dim]"),
+        **keywords(args, "batch_size", "ll_batch_size", "allow_code", "judge", "train", "strict", "limit"),
     )
     held = res.get("heldout")
     if held and held["contaminated"]:
@@ -145,12 +139,7 @@ def _compare(args) -> int:
 
     try:
         rep = compare_runs(
-            open_store(args.store),
-            args.run_a,
-            args.run_b,
-            alpha=args.alpha,
-            seed=args.seed,
-            critical_tag=args.critical_tag,
+            open_store(args.store), args.run_a, args.run_b, **keywords(args, "alpha", "seed", "critical_tag")
         )
     except ValueError as e:  # a statistic refused its arguments
         raise errors.user_error(e) from None

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import sys
 
+from evalkit.cli.judge import JUDGE_METHODS
 from evalkit.cli.ratings import print_leaderboard
 from workbench.atomic import write_json
-from workbench.cli import store_arg
+from workbench.cli import choice_arg, keywords, store_arg
 
 
 def add_tournament(sub) -> None:
@@ -53,13 +54,7 @@ def add_tournament(sub) -> None:
     p.add_argument("--bootstrap", type=int, default=1000, metavar="N")
     p.add_argument("--seed", type=int, default=0, help="left/right and prompt order (default 0)")
     p.add_argument("--lang", default="en", choices=["en", "ko"], help="judge prompt language")
-    p.add_argument(
-        "--judge-method",
-        choices=["generate", "logprob"],
-        default="generate",
-        help="generate: read the judge's written verdict (MT-Bench); logprob: score the verdict markers "
-        "(small local judges whose text rarely parses)",
-    )
+    choice_arg(p, "--judge-method", JUDGE_METHODS, default="generate")
     p.add_argument("--json", metavar="FILE", help="write the leaderboard object here")
     store_arg(p)
     p.set_defaults(func=_tournament)
@@ -77,17 +72,20 @@ def _tournament(args) -> int:
         args.judge,
         store=store,
         suite=suite,
-        rounds=args.rounds,
-        adaptive=args.adaptive,
-        target_ci=args.target_ci,
-        budget=args.budget,
-        seed=args.seed,
-        min_battles=args.min_battles,
-        bootstrap=args.bootstrap,
         gen={"max_new_tokens": args.max_new_tokens},
-        lang=args.lang,
-        judge_method=args.judge_method,
         progress=lambda m: print(m, file=sys.stderr, flush=True),
+        **keywords(
+            args,
+            "rounds",
+            "adaptive",
+            "target_ci",
+            "budget",
+            "seed",
+            "min_battles",
+            "bootstrap",
+            "lang",
+            "judge_method",
+        ),
     )
     if args.judge == HUMAN_JUDGE:
         print(

@@ -140,29 +140,11 @@ def _generate(judge, prompts: list, store, params: dict) -> list[str]:
     return [g.text for g in gens]
 
 
-def rubric_grade(
-    judge,
-    *,
-    question: str,
-    answer: str,
-    rubric: str | None = None,
-    reference: str | None = None,
-    scale=(1, 10),
-    lang: str = "en",
-    store=None,
-    params: dict | None = None,
-) -> SingleVerdict:
+def rubric_grade(judge, *, question: str, answer: str, reference: str | None = None, **settings) -> SingleVerdict:
     """Grade one answer with `judge` (MT-Bench single-answer grading): a score on `scale`, or pass/fail when
-    `scale` is "pass_fail". Output without a readable verdict gives verdict "unparsed" and score None."""
-    return rubric_grade_many(
-        judge,
-        [dict(question=question, answer=answer, reference=reference)],
-        rubric=rubric,
-        scale=scale,
-        lang=lang,
-        store=store,
-        params=params,
-    )[0]
+    `scale` is "pass_fail". Output without a readable verdict gives verdict "unparsed" and score None. `settings`
+    go to `rubric_grade_many` as they are (rubric, scale, lang, store, params)."""
+    return rubric_grade_many(judge, [dict(question=question, answer=answer, reference=reference)], **settings)[0]
 
 
 def rubric_grade_many(

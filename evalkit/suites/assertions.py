@@ -210,40 +210,29 @@ def _contains(out: Output, value, mode: str, fold: bool) -> Grade:
     )
 
 
-@assertion("contains")
-def contains(out: Output, *, value) -> Grade:
-    """The output contains `value` (case-sensitive)."""
-    return _contains(out, value, "all", False)
+# The contains family: (type, whether every one or any one of `value` must be found, ignoring case). `value` is a
+# string or a list of them; case-sensitive unless the type starts with "i".
+_CONTAINS = (
+    ("contains", "all", False),
+    ("icontains", "all", True),
+    ("contains-any", "any", False),
+    ("contains-all", "all", False),
+    ("icontains-any", "any", True),
+    ("icontains-all", "all", True),
+)
 
 
-@assertion("icontains")
-def icontains(out: Output, *, value) -> Grade:
-    """The output contains `value`, ignoring case."""
-    return _contains(out, value, "all", True)
+def _contains_check(mode: str, fold: bool) -> Callable[..., Grade]:
+    """The check of one member of the family: `value` ("all" of it, or "any" one) in the output, `fold`: any case."""
+
+    def check(out: Output, *, value) -> Grade:
+        return _contains(out, value, mode, fold)
+
+    return check
 
 
-@assertion("contains-any")
-def contains_any(out: Output, *, value) -> Grade:
-    """The output contains at least one of `value` (case-sensitive)."""
-    return _contains(out, value, "any", False)
-
-
-@assertion("contains-all")
-def contains_all(out: Output, *, value) -> Grade:
-    """The output contains every one of `value` (case-sensitive)."""
-    return _contains(out, value, "all", False)
-
-
-@assertion("icontains-any")
-def icontains_any(out: Output, *, value) -> Grade:
-    """The output contains at least one of `value`, ignoring case."""
-    return _contains(out, value, "any", True)
-
-
-@assertion("icontains-all")
-def icontains_all(out: Output, *, value) -> Grade:
-    """The output contains every one of `value`, ignoring case."""
-    return _contains(out, value, "all", True)
+for _type, _mode, _fold in _CONTAINS:
+    assertion(_type)(_contains_check(_mode, _fold))
 
 
 @assertion("starts-with")

@@ -98,19 +98,10 @@ def compare_cases(
     }
 
 
-def compare_runs(
-    store: Store,
-    run_a: str,
-    run_b: str,
-    *,
-    alpha: float = 0.05,
-    confidence: float = 0.95,
-    n_boot: int = 2000,
-    seed: int = 0,
-    critical_tag: str = "critical",
-) -> dict:
+def compare_runs(store: Store, run_a: str, run_b: str, **settings) -> dict:
     """Compare two stored suite runs (A = baseline, B = candidate); `gate_failed` when B is significantly worse
-    at `alpha` or a case tagged `critical` went from pass to fail."""
+    at `alpha` or a case tagged `critical` went from pass to fail. `settings` go to `compare_cases` as they are
+    (alpha, confidence, n_boot, seed, critical_tag)."""
     ra, rb = resolve_run(store, run_a), resolve_run(store, run_b)
     ca, cb = case_statuses(store, ra["id"]), case_statuses(store, rb["id"])
     if not set(ca) & set(cb):
@@ -118,7 +109,7 @@ def compare_runs(
             f"runs {ra['id'][:8]} ({ra['name']}) and {rb['id'][:8]} ({rb['name']}) share no case ids",
             hint="compare two runs of the same suite (before/after, or two models)",
         )
-    rep = compare_cases(ca, cb, alpha=alpha, confidence=confidence, n_boot=n_boot, seed=seed, critical_tag=critical_tag)
+    rep = compare_cases(ca, cb, **settings)
     for key, r in (("a", ra), ("b", rb)):
         rep[key] = {
             "run_id": r["id"],

@@ -351,21 +351,17 @@ def run_suites(
     models: Sequence,
     *,
     store: Store,
-    batch_size: int = 8,
-    ll_batch_size: int = 32,
-    progress: bool = False,
-    allow_code: bool = False,
     judge=None,
+    allow_code: bool = False,
     train: str | None = None,
     strict: bool = False,
-    timeout_s: float | None = None,
-    limit: int | None = None,
-    stats: dict | None = None,
     on_model: Callable | None = None,
+    **options,
 ) -> dict:
     """Every suite on every model → the results.json object `{"runs": [{suite, model, metrics, cases}, ...]}`.
 
-    `paths` are suite files (or loaded Suites); `models` are specs or loaded Models."""
+    `paths` are suite files (or loaded Suites); `models` are specs or loaded Models; `options` go to `run_suite` as
+    they are (batch_size, ll_batch_size, progress, timeout_s, limit, stats)."""
     from workbench.models import load_model
 
     suites = [p if isinstance(p, Suite) else load_suite(p) for p in paths]
@@ -386,19 +382,6 @@ def run_suites(
         judges = _Judges(judge, loaded)
         for s in suites:
             result["runs"].append(
-                run_suite(
-                    s,
-                    model,
-                    store,
-                    batch_size=batch_size,
-                    ll_batch_size=ll_batch_size,
-                    progress=progress,
-                    allow_code=allow_code,
-                    judge=judge,
-                    judges=judges,
-                    timeout_s=timeout_s,
-                    stats=stats,
-                    limit=limit,
-                )
+                run_suite(s, model, store, allow_code=allow_code, judge=judge, judges=judges, **options)
             )
     return result

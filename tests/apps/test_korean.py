@@ -237,7 +237,7 @@ def test_catalogue_has_both_languages_for_every_key_the_app_uses():
 
     for module in (agreement, compare, assertions):
         for key, en in module.MESSAGES.items():
-            assert key in ko and ko[key].strip(), f"{key} has no Korean in apps/i18n.py PACKAGE_KO"
+            assert key in ko and ko[key].strip(), f"{key} has no Korean in apps/catalogue.yaml package_ko"
             assert template_fields(en) == template_fields(ko[key]), key
     assert not app_keys & set(ko)
     without_english = {k for k in ko if i18n.package_english(k) is None}
