@@ -7,7 +7,7 @@ consistency, verbosity preference, the bootstrap), pure functions raising ValueE
 `evalkit agree --json` object, `messages` holds its sentences and `render` prints it for the terminal.
 """
 
-from evalkit.agreement.messages import MESSAGES, alpha_message, interpret_alpha, interpret_kappa, kappa_message, say
+from evalkit.agreement.messages import MESSAGES, alpha_message, english, interpret_alpha, interpret_kappa, kappa_message
 from evalkit.agreement.render import report_text
 from evalkit.agreement.report import agreement_report
 from evalkit.agreement.stats import (
@@ -54,7 +54,7 @@ __all__ = [
     "position_consistency",
     "prepare",
     "report_text",
-    "say",
+    "english",
     "spearman",
     "unit_coincidences",
     "verbosity_preference",

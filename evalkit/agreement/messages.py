@@ -1,4 +1,4 @@
-"""The agreement report's sentences: English templates, the readings of alpha and kappa, and `say` to render them.
+"""The agreement report's sentences: English templates, the readings of alpha and kappa, and `english` to render them.
 
 Each sentence goes into the report twice: as English text (what the CLI prints and the JSON keeps) and as a message
 {"key", "fields"} (`interpretation_keys`, `undefined_keys`, the judge's `verdict_key`) so the app can say it in
@@ -20,7 +20,7 @@ __all__ = [
     "interpret_alpha",
     "interpret_kappa",
     "kappa_message",
-    "say",
+    "english",
 ]
 
 ALPHA_RELIABLE, ALPHA_TENTATIVE = 0.8, 0.667  # Krippendorff (2004), Content Analysis, 2nd ed., §11.4.1
@@ -94,7 +94,7 @@ MESSAGES: dict[str, str] = {
 }
 
 
-def say(msg: dict) -> str:
+def english(msg: dict) -> str:
     """A message of this module in English."""
     return render(msg, MESSAGES)
 
@@ -121,9 +121,9 @@ def kappa_message(kappa: float) -> dict:
 
 def interpret_alpha(alpha: float) -> str:
     """Krippendorff's reading of alpha, in English."""
-    return say(alpha_message(alpha))
+    return english(alpha_message(alpha))
 
 
 def interpret_kappa(kappa: float) -> str:
     """Landis & Koch's reading of kappa, in English."""
-    return say(kappa_message(kappa))
+    return english(kappa_message(kappa))

@@ -14,7 +14,7 @@ from itertools import combinations
 import numpy as np
 
 from evalkit.agreement import stats
-from evalkit.agreement.messages import alpha_message, figure, kappa_message, say
+from evalkit.agreement.messages import alpha_message, english, figure, kappa_message
 from evalkit.agreement.table import RaterMatrix, prepare
 from workbench.errors import InputError
 from workbench.messages import message
@@ -55,7 +55,7 @@ class _Figures:
 
     def undefine(self, name: str, reason: dict) -> None:
         self.out[name] = None
-        self.undefined[name], self.undefined_keys[name] = say(reason), reason
+        self.undefined[name], self.undefined_keys[name] = english(reason), reason
 
     def present(self) -> dict:
         return {**self.out, "ci": self.ci, "undefined": self.undefined, "undefined_keys": self.undefined_keys}
@@ -100,7 +100,7 @@ def agreement_report(
         for name in ("percent_agreement", "krippendorff_alpha"):
             fig.add(name, math.nan, None, reason)
         report.update(fig.present())
-        report["interpretation"], report["interpretation_keys"] = [say(reason)], [reason]
+        report["interpretation"], report["interpretation_keys"] = [english(reason)], [reason]
         return report
     _pooled_figures(fig, r, counts, level)
     if len(r.raters) > 2:
@@ -110,7 +110,7 @@ def agreement_report(
     if judge is not None:
         report["judge"] = judge_section(r, counts, judge, bootstrap, seed)
     report["interpretation_keys"] = _interpretation(report)
-    report["interpretation"] = [say(m) for m in report["interpretation_keys"]]
+    report["interpretation"] = [english(m) for m in report["interpretation_keys"]]
     return report
 
 
@@ -305,7 +305,7 @@ def judge_section(r: RaterMatrix, counts: np.ndarray, judge: str, bootstrap: int
         "per_human": _per_human(r, j, humans),
     }
     verdict, section["comparable"] = _judge_reading(section["judge_vs_humans"], section["human_vs_human"])
-    section["verdict"], section["verdict_key"] = say(verdict), verdict
+    section["verdict"], section["verdict_key"] = english(verdict), verdict
     return section
 
 
