@@ -14,17 +14,16 @@ LAYOUTS = {
 }
 
 
+RATINGS_HELP = (
+    "CSV/JSONL with item_id, rater, rating[, rater_kind] (or the ratings/MT-Bench layouts); several files are pooled"
+)
+
+
 def add_agree(sub) -> None:
     p = sub.add_parser(
         "agree", help="agreement between raters (humans, LLM judges): kappa, alpha, %% agreement with CIs"
     )
-    p.add_argument(
-        "ratings",
-        nargs="+",
-        metavar="RATINGS",
-        help="CSV/JSONL with item_id, rater, rating[, rater_kind] (or the ratings/MT-Bench layouts); "
-        "several files are pooled",
-    )
+    p.add_argument("ratings", nargs="+", metavar="RATINGS", help=RATINGS_HELP)
     p.add_argument("--json", metavar="FILE", help="write the full report as JSON here")
     p.add_argument("--judge", metavar="RATER", help="compare this rater (an LLM judge) with the humans")
     p.add_argument(

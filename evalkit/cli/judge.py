@@ -11,17 +11,15 @@ JUDGE_METHODS = {
 }
 
 
+PAIRS_HELP = "ready-made answer pairs (item_id, question, answer_a, answer_b[, reference, model_a, model_b]), e.g. ones humans rated"
+
+
 def add_judge(sub) -> None:
     p = sub.add_parser("judge", help="judge two models' (or settings') answers pairwise with an LLM judge, both orders")
     src = p.add_mutually_exclusive_group(required=True)
     src.add_argument("--suite", metavar="YAML", help="questions (and reference answers) from a suite's cases")
     src.add_argument("--data", metavar="FILE", help="questions and human answers from a CSV/JSONL Q/A file")
-    src.add_argument(
-        "--pairs",
-        metavar="FILE",
-        help="ready-made answer pairs (item_id, question, answer_a, answer_b"
-        "[, reference, model_a, model_b]), e.g. ones humans rated",
-    )
+    src.add_argument("--pairs", metavar="FILE", help=PAIRS_HELP)
     p.add_argument(
         "--models",
         nargs=2,

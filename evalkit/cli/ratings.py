@@ -24,17 +24,17 @@ def print_leaderboard(lb: dict, title: str) -> None:
         print(line, file=sys.stderr)
 
 
+BATTLES_HELP = (
+    "CSV/TSV/JSONL/JSON/Parquet with model_a, model_b, winner (model_a|model_b|tie|tie (bothbad)); "
+    "omit to read battles from the store (--run)"
+)
+
+
 def add_ratings(sub) -> None:
     p = sub.add_parser(
         "ratings", help="Elo / Bradley-Terry ratings with bootstrap CIs from a battles file or the store"
     )
-    p.add_argument(
-        "battles",
-        nargs="?",
-        metavar="BATTLES.csv",
-        help="CSV/TSV/JSONL/JSON/Parquet with model_a, model_b, winner (model_a|model_b|tie|tie (bothbad)); "
-        "omit to read battles from the store (--run)",
-    )
+    p.add_argument("battles", nargs="?", metavar="BATTLES.csv", help=BATTLES_HELP)
     choice_arg(p, "--method", RATING_METHODS, default="bt")
     p.add_argument(
         "--bootstrap", type=int, default=0, metavar="N", help="bootstrap rounds for CIs and ranks (e.g. 1000)"

@@ -29,26 +29,15 @@ def add_tournament(sub) -> None:
         "(no model); `human`: queue the battles for raters",
     )
     p.add_argument("--rounds", type=int, metavar="N", help="round-robin: prompts per pair (default: every prompt)")
-    p.add_argument(
-        "--adaptive",
-        action="store_true",
-        help="spend battles where the rating intervals overlap; stop at --target-ci or --budget",
+    adaptive = p.add_argument_group(
+        "adaptive scheduling",
+        "--adaptive spends battles where the rating intervals overlap and stops once every 95% interval is narrower "
+        "than --target-ci Elo points (judged only after every contestant has --min-battles battles), or at --budget",
     )
-    p.add_argument(
-        "--target-ci",
-        type=float,
-        default=100.0,
-        metavar="W",
-        help="adaptive: stop once every 95%% interval is narrower than W Elo points (default 100)",
-    )
+    adaptive.add_argument("--adaptive", action="store_true", help="schedule battles adaptively (see above)")
+    adaptive.add_argument("--target-ci", type=float, default=100.0, metavar="W", help="W Elo points (default 100)")
+    adaptive.add_argument("--min-battles", type=int, default=10, metavar="N", help="N battles each (default 10)")
     p.add_argument("--budget", type=int, metavar="B", help="at most B battles")
-    p.add_argument(
-        "--min-battles",
-        type=int,
-        default=10,
-        metavar="N",
-        help="adaptive: judge the interval widths only once every contestant has N battles (default 10)",
-    )
     p.add_argument("--limit", type=int, metavar="N", help="use the first N prompts only")
     p.add_argument("--max-new-tokens", type=int, default=128)
     p.add_argument("--bootstrap", type=int, default=1000, metavar="N")
