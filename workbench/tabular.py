@@ -18,9 +18,8 @@ from typing import Any
 from workbench.atomic import atomic_dir, atomic_file
 from workbench.errors import UserError
 
-__all__ = ["FORMATS", "MAX_RECORD_BYTES", "detect_format", "read_rows", "read_numbered", "write_rows"]
+__all__ = ["MAX_RECORD_BYTES", "detect_format", "read_rows", "read_numbered", "write_rows"]
 
-FORMATS = ("jsonl", "json", "csv", "tsv", "parquet", "arrow_dir", "text", "datasets")
 MAX_RECORD_BYTES = 16 * 1024 * 1024  # one record above this is refused (or skipped with --skip-bad)
 _SUFFIX = {
     ".jsonl": "jsonl",
