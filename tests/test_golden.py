@@ -80,22 +80,10 @@ def env(tmp_path):
 
 
 def test_audit_json_summary_verdicts_and_reason_codes(tmp_path, env):
-    r = _run(
-        [
-            "curate",
-            "audit",
-            str(ENL / "TrainData.csv"),
-            "--test",
-            str(ENL / "TestData.csv"),
-            "--out",
-            str(tmp_path / "audit"),
-            "--quiet",
-            "--no-record",
-            "--json",
-        ],
-        REPO,
-        env,
+    audit = (
+        f"curate audit {ENL}/TrainData.csv --test {ENL}/TestData.csv --out {tmp_path}/audit --quiet --no-record --json"
     )
+    r = _run(audit.split(), REPO, env)
     assert r.returncode == 0, r.stderr
     _check("audit_stdout.json", json.loads(r.stdout), tmp_path)
     report = json.loads((tmp_path / "audit" / "report.json").read_text(encoding="utf-8"))
@@ -107,20 +95,8 @@ def test_audit_json_summary_verdicts_and_reason_codes(tmp_path, env):
 
 
 def test_audit_korean_reason_codes(tmp_path, env):
-    r = _run(
-        [
-            "curate",
-            "audit",
-            "data/korean-instruct/ko_instruct.jsonl",
-            "--out",
-            str(tmp_path / "ko"),
-            "--quiet",
-            "--no-record",
-            "--json",
-        ],
-        REPO,
-        env,
-    )
+    audit = f"curate audit data/korean-instruct/ko_instruct.jsonl --out {tmp_path}/ko --quiet --no-record --json"
+    r = _run(audit.split(), REPO, env)
     assert r.returncode == 0, r.stderr
     _check("audit_ko_stdout.json", json.loads(r.stdout), tmp_path)
 
