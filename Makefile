@@ -4,7 +4,7 @@ STAMP   := .venv/.installed
 # A CPU wheel of torch lies on this machine's disk; GPU users install their own torch into .venv first (README).
 TORCH   ?= torch==2.13.0
 
-.PHONY: demo test setup clean-venv
+.PHONY: demo test setup system-deps clean-venv
 
 setup: $(STAMP)
 
@@ -18,7 +18,12 @@ $(STAMP): pyproject.toml
 demo: $(STAMP)
 	PY=$(abspath $(PY)) bash demo/run.sh
 
-test: $(STAMP)
+# Debian packages the tests need (chromium, chromium-driver, postgresql, fonts-nanum): installed when missing and root,
+# else the one apt-get line to run and exit 2, before any test.
+system-deps:
+	bash scripts/system-deps.sh
+
+test: system-deps $(STAMP)
 	$(PY) -m pytest -q
 
 clean-venv:
