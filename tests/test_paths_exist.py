@@ -1,0 +1,41 @@
+"""Every repository path (with a file extension) that the README, the product code and the scripts name exists, so a move or a
+rename can't leave a pointer to nothing (a hint that says "see docs/x.md" must lead somewhere)."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+TOPS = ("workbench", "curate", "evalkit", "finetune", "apps", "suites", "tests", "benchmarks", "demo", "data", "docs",
+        "scripts")  # fmt: skip
+PATH = re.compile(rf"(?<![\w./-])((?:{'|'.join(TOPS)})/[\w./<>*-]*[\w*>])")
+
+
+def _named_paths() -> dict[str, set[str]]:
+    files = subprocess.run(["git", "ls-files", "README.md", "*.py", "*.sh", "Makefile", ".ci/run", ":!tests/"],
+                           cwd=REPO, capture_output=True, text=True, check=True).stdout.split()  # fmt: skip
+    named: dict[str, set[str]] = {}
+    for f in files:
+        for m in PATH.finditer((REPO / f).read_text(encoding="utf-8")):
+            path = m.group(1).rstrip(".")
+            # placeholders (curate/stages/<name>.py, demo/NN_*.sh) and words that only look like paths (docs/s)
+            if "<" in path or "NN" in path or not re.search(r"\.[a-z]{1,5}$", path):
+                continue
+            named.setdefault(path, set()).add(f)
+    return named
+
+
+def test_every_named_repository_path_exists():
+    missing = {}
+    for path, where in _named_paths().items():
+        hits = list(REPO.glob(path)) if "*" in path else [REPO / path]
+        if not any(h.exists() for h in hits):
+            missing[path] = sorted(where)
+    assert not missing, "\n".join(f"{p}  (named in {', '.join(w)})" for p, w in sorted(missing.items()))
+
+
+def test_the_scan_finds_what_it_should():
+    named = _named_paths()
+    assert "workbench/suite.schema.json" in named and "scripts/system-deps.sh" in named
