@@ -1,5 +1,5 @@
 """Every repository path (with a file extension) that the README, the product code and the scripts name exists, so a move or a
-rename can't leave a pointer to nothing (a hint that says "see docs/x.md" must lead somewhere)."""
+rename can't leave a pointer to nothing (a hint that names a docs page must lead to one)."""
 
 from __future__ import annotations
 

@@ -112,15 +112,19 @@ def test_jsonl_source_with_messages(tmp_path):
     assert s.cases[0].checks[0].params["value"] == "서울"
 
 
+# a suite whose cases are the rows of d.csv (columns q, a)
+CSV_SUITE = """
+    name: t
+    cases:
+      - file: d.csv
+        input: "{q}"
+        assert: [{type: equals, value: "{a}"}]
+"""
+
+
 def test_digest_changes_with_the_data(tmp_path):
     (tmp_path / "d.csv").write_text("q,a\nx,y\n", encoding="utf-8")
-    text = """
-        name: t
-        cases:
-          - file: d.csv
-            input: "{q}"
-            assert: [{type: equals, value: "{a}"}]
-    """
+    text = CSV_SUITE
     before = load_suite(write(tmp_path, text)).digest
     (tmp_path / "d.csv").write_text("q,a\nx,z\n", encoding="utf-8")
     assert load_suite(write(tmp_path, text)).digest != before
@@ -251,19 +255,11 @@ def test_bad_choice_answer(tmp_path):
 def test_case_sources_read_through_the_tabular_reader(tmp_path):
     """A quoted field over two lines: the case names the line its row starts on; `every` and `limit` pick rows."""
     (tmp_path / "d.csv").write_text('q,a\nx,"two\nlines"\ny,b\nz,c\n', encoding="utf-8")
-    text = """
-        name: t
-        cases:
-          - file: d.csv
-            input: "{q}"
-            assert: [{type: equals, value: "{a}"}]
-    """
+    text = CSV_SUITE
     s = load_suite(write(tmp_path, text))
     assert [c.id for c in s.cases] == ["d-0", "d-1", "d-2"] and s.cases[0].checks[0].params["value"] == "two\nlines"
     assert [c.where.rsplit(" ", 1)[1] for c in s.cases] == ["(d.csv:2)", "(d.csv:4)", "(d.csv:5)"]
-    picked = load_suite(
-        write(tmp_path, text.replace("file: d.csv", "file: d.csv\n            every: 2\n            limit: 1"))
-    )
+    picked = load_suite(write(tmp_path, text.replace("file: d.csv", "file: d.csv\n        every: 2\n        limit: 1")))
     assert [c.vars["q"] for c in picked.cases] == ["x"]
 
 
