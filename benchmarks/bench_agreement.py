@@ -10,8 +10,7 @@ Both give the same point estimate (checked here too). Writes benchmarks/results/
 from __future__ import annotations
 
 import argparse
-import os
-import platform
+import sys
 import time
 from pathlib import Path
 
@@ -21,7 +20,27 @@ import pandas as pd
 
 from evalkit.agreement import agreement_report, krippendorff_alpha
 from workbench import verdicts
-from workbench.atomic import write_json
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import record  # noqa: E402
+
+TITLE = "Krippendorff's alpha with a bootstrap CI: evalkit vs the krippendorff package"
+
+
+def table_rows(d: dict) -> list[dict]:
+    """The table row of one run's figures."""
+    return [
+        record.row(
+            "bootstrap",
+            f"agreement report with CIs, {d['items']:,} items x {d['raters']} raters, "
+            f"{d['bootstrap_rounds']:,} resamples, seconds",
+            "s",
+            d["ours_full_report_s"],
+            d["peer_alpha_only_s"],
+            f"krippendorff package, alpha only ({d['peer_timed_rounds']} resamples timed, scaled)",
+            ratio=d.get("speedup"),
+        )
+    ]
 
 
 def main() -> None:
@@ -31,6 +50,7 @@ def main() -> None:
     ap.add_argument("--rounds", type=int, default=1000)
     ap.add_argument("--peer-rounds", type=int, default=100, help="peer resamples timed, then scaled to --rounds")
     args = ap.parse_args()
+    started = record.begin()
     rng = np.random.default_rng(0)
     truth = rng.integers(0, 3, args.items)
     data = np.stack(
@@ -59,8 +79,6 @@ def main() -> None:
     assert abs(rep["krippendorff_alpha"] - peer_point) < 1e-6
     assert abs(krippendorff_alpha(data) - peer_point) < 1e-9
     result = {
-        "date": time.strftime("%Y-%m-%d"),
-        "machine": f"{os.cpu_count()} cores, CPU ({platform.machine()})",
         "items": args.items,
         "raters": args.raters,
         "ratings": len(df),
@@ -73,7 +91,14 @@ def main() -> None:
         "peer_timed_rounds": args.peer_rounds,
         "speedup": round(peer_s / ours_s, 1),
     }
-    write_json(Path(__file__).with_name("results") / "agreement.json", result)
+    record.append(
+        Path(__file__).with_name("results") / "agreement.json",
+        started,
+        title=TITLE,
+        rows=table_rows(result),
+        details=result,
+        command=record.command_line(),
+    )
     print(f"{args.items} items × {args.raters} raters, {args.rounds} bootstrap resamples")
     print(f"  ours (whole agreement report, every figure with a CI): {ours_s:.2f} s")
     print(f"  krippendorff package (alpha only, {args.peer_rounds} resamples timed, scaled): {peer_s:.2f} s")

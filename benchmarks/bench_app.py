@@ -10,9 +10,9 @@ naive alternative it replaces (fetch every row, then count in pandas). Writes be
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import platform
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -22,6 +22,30 @@ import pandas as pd
 import sqlalchemy as sa
 
 REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO / "benchmarks"))
+import record  # noqa: E402
+
+TITLE = "The app's heaviest pages on a store with 100k ratings and 100k battles"
+
+
+def table_rows(d: dict) -> list[dict]:
+    """The table rows of one run's figures: each page's first render (target < 2 s), and GROUP BY vs every row."""
+    size = f"{d['ratings']:,} ratings + {d['battles']:,} battles ({d['store']})"
+    return [
+        record.row(
+            "leaderboard_page", f"leaderboard page, first render, {size}, seconds", "s", d["leaderboard_page_s"]
+        ),
+        record.row("agreement_page", f"agreement page, first render, {size}, seconds", "s", d["agreement_page_s"]),
+        record.row(
+            "battle_counts",
+            f"battle counts, {d['battles']:,} battles, seconds",
+            "s",
+            d["battles_group_by_s"],
+            d["battles_fetch_all_rows_s"],
+            "fetching every row, counting in pandas",
+            ratio=d.get("group_by_speedup"),
+        ),
+    ]
 
 
 def build(store, n_ratings: int, n_battles: int, seed: int = 0) -> dict:
@@ -130,6 +154,7 @@ def main() -> None:
     from apps import data
     from workbench.store import open_store, schema
 
+    started = record.begin()
     tmp = Path(tempfile.mkdtemp(prefix="wb-bench-app-"))
     store = open_store(tmp / "store.db")
     t0 = time.perf_counter()
@@ -151,8 +176,6 @@ def main() -> None:
     lb_page_s, lb_warm_s = min(c for c, _ in lb), min(w for _, w in lb)
     ag_page_s, ag_warm_s = min(c for c, _ in ag), min(w for _, w in ag)
     res = {
-        "date": time.strftime("%Y-%m-%d"),
-        "machine": f"{os.cpu_count()} cores, CPU",
         "python": platform.python_version(),
         "store": "SQLite (WAL)",
         "ratings": args.ratings,
@@ -171,10 +194,7 @@ def main() -> None:
         "meets_target": bool(max(lb_page_s, ag_page_s) < 2.0),
         "bootstrap_rounds": 200,
     }
-    Path(args.out).parent.mkdir(parents=True, exist_ok=True)
-    tmp_out = Path(args.out).with_suffix(".json.tmp")
-    tmp_out.write_text(json.dumps(res, indent=1) + "\n")
-    os.replace(tmp_out, args.out)
+    record.append(args.out, started, title=TITLE, rows=table_rows(res), details=res, command=record.command_line())
     print(f"store with {args.ratings:,} ratings and {args.battles:,} battles (built in {build_s:.1f} s)")
     print(
         f"leaderboard page: {lb_page_s:.2f} s first render, {lb_warm_s:.2f} s cached (data function {lb_data_s:.2f} s)"

@@ -17,8 +17,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import platform
 import resource
 import sys
 import tempfile
@@ -29,6 +27,10 @@ import numpy as np
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
+sys.path.insert(0, str(REPO / "benchmarks"))
+import record  # noqa: E402
+
+TITLE = "Whole curate audit of {records:,} records (no perplexity): time and peak memory"
 
 FRAMES_Q = [
     "How do I {v} the {n}?",
@@ -121,6 +123,21 @@ def _child(data: str, test: str, out: str, stages: list[str]) -> None:
     print(json.dumps({"wall": wall, "cpu": cpu, "summary": report["summary"], "timings_s": report["timings_s"]}))
 
 
+def table_rows(d: dict) -> list[dict]:
+    """The table rows of one run's figures (no peer: the whole audit is ours)."""
+    what = f"whole audit, {d['records']:,} records" + (
+        f" without {', '.join(d['skipped_stages'])}" if d.get("skipped_stages") else ""
+    )
+    return [
+        record.row("wall_s", f"{what}, wall seconds", "s", d["audit_s"]),
+        record.row("cpu_s", f"{what}, CPU seconds", "s", d["audit_cpu_s"]),
+        record.row("peak_rss_mb", f"{what}, peak RSS", "MB", d["peak_rss_mb"]),
+        record.row(
+            "records_per_s", f"{what}, records per second", "records/s", d["records_per_s"], better=record.HIGHER
+        ),
+    ]
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--records", type=int, default=100_000)
@@ -138,6 +155,7 @@ def main() -> None:
 
     from curate.pipeline import STAGES
 
+    started = record.begin()
     skip = {s for s in args.skip.split(",") if s}
     stages = [s for s in STAGES if s not in skip]
     t0 = time.perf_counter()
@@ -175,30 +193,31 @@ def main() -> None:
         "contaminated": s["contaminated"],
     }
     result = {
-        "date": time.strftime("%Y-%m-%d"),
-        "machine": f"{os.cpu_count()} cores, CPU ({platform.processor() or platform.machine()})",
         "records": args.records,
         "file_mb": round(size_mb, 1),
         "generate_s": round(gen_s, 2),
         "audit_s": round(wall, 2),
         "audit_cpu_s": round(cpu, 2),
         "skipped_stages": sorted(skip),
-        "load_avg_1min": round(os.getloadavg()[0], 1),
         "records_per_s": round(args.records / wall),
         "target_s_per_100k": 60,
         "stages_s": child["timings_s"],
         "peak_rss_mb": round(peak_mb),
         "injected": injected,
         "found": found,
-        "command": f".venv/bin/python benchmarks/bench_audit.py --records {args.records}"
-        + (f" --skip {args.skip}" if skip else ""),
     }
     print(json.dumps(result, indent=2))
     out = Path(args.out)
     if args.records != 100_000 or skip:
         out = out.with_name(f"{out.stem}_{args.records}{'_no_' + '_'.join(sorted(skip)) if skip else ''}{out.suffix}")
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
+    record.append(
+        out,
+        started,
+        title=TITLE.format(records=args.records),
+        rows=table_rows(result),
+        details=result,
+        command=record.command_line(),
+    )
     print(f"wrote {out}", file=sys.stderr)
 
 

@@ -19,7 +19,6 @@ clusters against the true ones, overall and per edit rate (recall of (base, copy
 from __future__ import annotations
 
 import argparse
-import os
 import platform
 import subprocess
 import sys
@@ -31,10 +30,10 @@ import numpy as np
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from bench_audit import make_vocab  # noqa: E402  (this folder is on sys.path when a benchmark runs)
+import record  # noqa: E402  (this folder is on sys.path when a benchmark runs)
+from bench_audit import make_vocab  # noqa: E402
 
 from curate.dedup import NEAR, near_duplicates, normalize  # noqa: E402
-from workbench.atomic import write_json  # noqa: E402
 
 POSITIVE_RATES = {"exact": 0.0, "one_word": None, "2%": 0.02, "4%": 0.04}
 NEGATIVE_RATES = {"15%": 0.15, "30%": 0.30}
@@ -238,6 +237,60 @@ print(base, peak, dt, len(r.clusters), r.duplicate_records)
     }
 
 
+def interleaved(systems: list, texts: list[str], rounds: int) -> tuple[dict, dict, dict]:
+    """Wall and CPU seconds of every round per system, and each system's result. Rounds are interleaved (every
+    system once, then again): the 2-core machine is shared, so a slow moment hits one round, not one system."""
+    walls: dict = {name: [] for name, _, _ in systems}
+    cpus: dict = {name: [] for name, _, _ in systems}
+    labels: dict = {}
+    for _ in range(rounds):
+        for name, fn, _ in systems:
+            wall, cpu, labels[name] = timed(fn, texts)
+            walls[name].append(round(wall, 3))
+            cpus[name].append(round(cpu, 3))
+    return walls, cpus, labels
+
+
+TITLE = "Near-duplicate stage: curate vs datasketch and rensa"
+PEERS = {"datasketch": "datasketch {v}, bulk path", "datasketch-update": "datasketch {v}, as its README shows it",
+         "rensa": "rensa {v}"}  # fmt: skip
+
+
+def table_rows(d: dict) -> list[dict]:
+    """The table rows of one run's figures: wall and CPU seconds against each peer, and F1 against datasketch."""
+    S, n, out = d["systems"], d["docs"], []
+    cur = S["curate"]
+    for peer in [p for p in PEERS if p in S]:
+        p, name = S[peer], PEERS[peer].format(v=S[peer]["version"])
+        for kind, ratio_key in (("wall", "speedup_vs_"), ("cpu", "cpu_speedup_vs_")):
+            out.append(
+                record.row(
+                    f"{kind}_vs_{peer}",
+                    f"near-duplicate stage, {n:,} labelled docs, {kind.replace('cpu', 'CPU')} seconds",
+                    "s",
+                    cur[f"{kind}_s"],
+                    p[f"{kind}_s"],
+                    name,
+                    ratio=d.get(ratio_key + peer),
+                    ours_rounds=cur.get(f"{kind}_s_rounds"),
+                    peer_rounds=p.get(f"{kind}_s_rounds"),
+                )
+            )
+    if "datasketch" in S:
+        out.append(
+            record.row(
+                "f1_vs_datasketch",
+                f"near-duplicate clusters, {n:,} labelled docs, pair F1",
+                "",
+                cur["f1"],
+                S["datasketch"]["f1"],
+                PEERS["datasketch"].format(v=S["datasketch"]["version"]),
+                better=record.HIGHER,
+            )
+        )
+    return out
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--docs", type=int, default=20_000)
@@ -251,12 +304,13 @@ def main(argv=None):
     )
     ap.add_argument("--out", default=str(REPO / "benchmarks/results/dedup.json"))
     args = ap.parse_args(argv)
+    if args.rounds < 1 or args.docs < 10:
+        ap.error("--rounds must be >= 1 and --docs >= 10")
 
+    started = record.begin()
     texts, true_lab, kinds, base_of = labelled_set(args.docs, seed=SEED)
     n = len(texts)
     results = {
-        "date": time.strftime("%Y-%m-%d"),
-        "machine": f"{os.cpu_count()} cores, CPU",
         "python": platform.python_version(),
         "docs": n,
         "settings": {"shingle": SHINGLE, "num_perm": NUM_PERM, "threshold": THRESHOLD, "seed": SEED},
@@ -274,19 +328,16 @@ def main(argv=None):
     ]
     if args.datasketch_update:
         systems.append(("datasketch-update", run_datasketch_update, datasketch.__version__))
-    best: dict = {name: [float("inf"), float("inf"), None] for name, _, _ in systems}
-    # interleaved rounds, best of each: the 2-core machine is shared, so a slow moment hits one round, not one system
-    for _ in range(args.rounds):
-        for name, fn, _ in systems:
-            wall, cpu, res = timed(fn, texts)
-            b = best[name]
-            b[0], b[1], b[2] = min(b[0], wall), min(b[1], cpu), res
+    walls, cpus, labels = interleaved(systems, texts, args.rounds)
     for name, _, ver in systems:
-        wall, cpu, (lab, cfg) = best[name]
+        lab, cfg = labels[name]
+        wall, cpu = min(walls[name]), min(cpus[name])
         results["systems"][name] = {
             "version": ver,
-            "wall_s": round(wall, 3),
-            "cpu_s": round(cpu, 3),
+            "wall_s": wall,
+            "cpu_s": cpu,
+            "wall_s_rounds": walls[name],
+            "cpu_s_rounds": cpus[name],
             "docs_per_s": round(n / wall, 1),
             "docs_per_cpu_s": round(n / cpu, 1),
             "lsh": cfg,
@@ -301,8 +352,16 @@ def main(argv=None):
         results["memory"] = memory_probe(args.memory)
 
     _print_results(results, args)
-    write_json(args.out, results)
-    print(f"wrote {args.out}")
+    out = record.append(
+        args.out,
+        started,
+        title=TITLE,
+        rows=table_rows(results),
+        details=results,
+        rounds=args.rounds,
+        command=record.command_line(),
+    )
+    print(f"wrote {out}")
 
 
 def _print_results(results: dict, args) -> None:
@@ -322,6 +381,8 @@ def _print_results(results: dict, args) -> None:
             f"{S['curate']['docs_per_s'] / r['docs_per_s']:>7.2f} {S['curate']['docs_per_cpu_s'] / r['docs_per_cpu_s']:>6.2f} "
             f"{r['precision']:>7.4f} {r['recall']:>7.4f} {r['f1']:>7.4f}  {kinds_s}"
         )
+    for name, r in S.items():
+        print(f"{name:<17} wall s per round: {', '.join(map(str, r['wall_s_rounds']))}")
     for peer in [p for p in ("datasketch", "datasketch-update", "rensa") if p in S]:
         print(f"curate vs {peer}: {results['speedup_vs_' + peer]}x wall, {results['cpu_speedup_vs_' + peer]}x CPU")
     if args.memory:

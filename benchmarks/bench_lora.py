@@ -25,6 +25,11 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
+sys.path.insert(0, str(REPO / "benchmarks"))
+import record  # noqa: E402
+
+TITLE = "LoRA on the embedded model: our loop vs TRL's SFTTrainer"
+SETTINGS = {"fp32": "same settings, fp32", "bf16": "same settings, bf16", "defaults": "each side's defaults"}
 TARGETS = ["q_proj", "k_proj", "v_proj", "o_proj"]
 RUNS = [  # (name, side, settings)
     ("trl-fp32", "trl", {"bf16": False}),
@@ -143,6 +148,37 @@ def one(name: str, steps: int, n_pairs: int, batch: int, max_length: int) -> dic
     return {"name": name, "tokens_per_s": tps, "peak_rss_gb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1e6}
 
 
+def table_rows(d: dict) -> list[dict]:
+    """The table rows of one run's figures: tokens/s and peak memory per configuration."""
+    peer, out = f"TRL {d['trl']} SFTTrainer", []
+    for k, label in SETTINGS.items():
+        ours, trl = d["runs"][f"ours-{k}"], d["runs"][f"trl-{k}"]
+        what = f"LoRA on {d['model']}, {label}"
+        out.append(
+            record.row(
+                f"tokens_{k}",
+                f"{what}, tokens/s",
+                "tokens/s",
+                round(ours["tokens_per_s"], 1),
+                round(trl["tokens_per_s"], 1),
+                peer,
+                better=record.HIGHER,
+                ratio=d["speedup"][k],
+            )
+        )
+        out.append(
+            record.row(
+                f"memory_{k}",
+                f"{what}, peak RSS",
+                "GB",
+                round(ours["peak_rss_gb"], 2),
+                round(trl["peak_rss_gb"], 2),
+                peer,
+            )
+        )
+    return out
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--steps", type=int, default=8)
@@ -157,8 +193,7 @@ def main() -> None:
     import torch
     import trl
 
-    from workbench.atomic import write_json
-
+    started = record.begin()
     results = {}
     for name, _, _ in RUNS:
         proc = subprocess.run(
@@ -196,8 +231,6 @@ def main() -> None:
         mem = results[f"ours-{k}"]["peak_rss_gb"] / results[f"trl-{k}"]["peak_rss_gb"]
         print(f"{k:<9} ours/TRL tokens/s {r:.2f}x   peak RSS {mem:.2f}x")
     out = {
-        "date": time.strftime("%Y-%m-%d"),
-        "machine": f"{os.cpu_count()} cores, CPU",
         "torch": torch.__version__,
         "trl": trl.__version__,
         "model": "default (SmolLM2-135M-Instruct)",
@@ -208,9 +241,15 @@ def main() -> None:
         "lora": {"r": 16, "alpha": 32, "targets": TARGETS},
         "runs": results,
         "speedup": ratios,
-        "command": f"benchmarks/bench_lora.py --steps {a.steps} --pairs {a.pairs}",
     }
-    path = write_json(REPO / "benchmarks/results/lora.json", out, indent=1)
+    path = record.append(
+        REPO / "benchmarks/results/lora.json",
+        started,
+        title=TITLE,
+        rows=table_rows(out),
+        details=out,
+        command=record.command_line(),
+    )
     print(f"wrote {path.relative_to(REPO)}")
 
 

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import platform
 import sys
 import tempfile
@@ -24,6 +23,28 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "tests" / "evalkit"))
+sys.path.insert(0, str(REPO / "benchmarks"))
+import record  # noqa: E402
+
+TITLE = "Multiple choice by loglikelihood: evalkit vs lm-evaluation-harness"
+
+
+def table_rows(d: dict) -> list[dict]:
+    """The table rows of one run's figures: CPU and wall seconds, and acc_norm (the same on both sides)."""
+    peer = f"lm-evaluation-harness {d['lm_eval']['version']}"
+    size = f"enlighten-mc, {d['questions']} questions ({d['requests']:,} requests)"
+    ours, theirs = d["evalkit"], d["lm_eval"]
+    return [
+        record.row(
+            "cpu_s", f"{size}, CPU seconds", "s", ours["cpu_s"], theirs["cpu_s"], peer, ratio=d.get("speedup_cpu")
+        ),
+        record.row(
+            "wall_s", f"{size}, wall seconds", "s", ours["wall_s"], theirs["wall_s"], peer, ratio=d.get("speedup_wall")
+        ),
+        record.row(
+            "acc_norm", f"{size}, acc_norm", "", ours["acc_norm"], theirs["acc_norm"], peer, better=record.HIGHER
+        ),
+    ]
 
 
 def timed(fn):
@@ -51,6 +72,7 @@ def main() -> None:
     ap.add_argument("--threads", type=int, default=1, help="torch threads for both sides (default 1)")
     ap.add_argument("--out", default=str(REPO / "benchmarks" / "results" / "mc.json"))
     args = ap.parse_args()
+    started = record.begin()
 
     import torch
     from lm_eval import simple_evaluate
@@ -58,7 +80,6 @@ def main() -> None:
     from test_lm_eval_parity import lm_eval_task
 
     from evalkit.suites import load_suite, run_suites
-    from workbench.atomic import write_json
     from workbench.models import load_model
     from workbench.models.convert import default_model_dir
     from workbench.store import open_store
@@ -89,8 +110,6 @@ def main() -> None:
     res_t = theirs["results"]["enlighten_mc"]
     result = {
         "benchmark": "enlighten-mc multiple choice (loglikelihood), default model, float32 CPU",
-        "date": time.strftime("%Y-%m-%d"),
-        "machine": f"{os.cpu_count()} cores, CPU",
         "torch_threads": args.threads,
         "python": platform.python_version(),
         "torch": torch.__version__,
@@ -103,7 +122,9 @@ def main() -> None:
         "speedup_cpu": round(t_cpu / o_cpu, 2),
         "max_abs_loglikelihood_diff": max_diff,
     }
-    write_json(args.out, result)
+    record.append(
+        args.out, started, title=TITLE, rows=table_rows(result), details=result, command=record.command_line()
+    )
     print(json.dumps(result, indent=2))
     print(
         f"\nevalkit {result['evalkit']['requests_per_s_cpu']} req/s vs lm-eval {result['lm_eval']['requests_per_s_cpu']} "

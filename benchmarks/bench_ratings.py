@@ -14,6 +14,7 @@ import argparse
 import math
 import os
 import platform
+import sys
 import time
 from pathlib import Path
 
@@ -23,8 +24,11 @@ from scipy.special import expit
 
 from evalkit.ratings import leaderboard
 from workbench import verdicts
-from workbench.atomic import write_json
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import record  # noqa: E402
+
+TITLE = "Bootstrap Bradley-Terry ratings: evalkit vs Chatbot Arena's former logistic-regression bootstrap"
 A_WINS, B_WINS, TIE, BOTH_BAD = (verdicts.to_winner(v) for v in verdicts.PAIRWISE)
 
 
@@ -59,6 +63,26 @@ def lr_elo(df: pd.DataFrame, models: pd.Series):
     return 400 * lr.coef_[0] + 1000
 
 
+def table_rows(d: dict) -> list[dict]:
+    """The table rows of one run's figures: the whole bootstrap, and one fit."""
+    size = f"{d['battles']:,} battles, {d['models']} models"
+    peer = "scikit-learn LogisticRegression on the duplicated battle matrix"
+    return [
+        record.row(
+            "bootstrap",
+            f"Bradley-Terry + {d['rounds']:,} bootstrap rounds, {size}, seconds",
+            "s",
+            d["ours_s"],
+            d["peer_extrapolated_s"],
+            f"{peer} ({d['peer_rounds_timed']} rounds timed, extrapolated)",
+            ratio=d.get("ratio"),
+        ),
+        record.row(
+            "one_fit", f"one Bradley-Terry fit, {size}, seconds", "s", d["ours_one_fit_s"], d["peer_fit_s"], peer
+        ),
+    ]
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--battles", type=int, default=100_000)
@@ -68,6 +92,7 @@ def main() -> None:
     ap.add_argument("--out", default=str(Path(__file__).with_name("results") / "ratings.json"))
     args = ap.parse_args()
 
+    started = record.begin()
     df, _ = battles(args.battles, args.models, seed=0)
 
     t0 = time.perf_counter()
@@ -106,8 +131,6 @@ def main() -> None:
     )
     print(f"  ratio  {ratio:.0f}x faster; full-data ratings agree to {agree:.3f} Elo")
     out = {
-        "date": time.strftime("%Y-%m-%d"),
-        "machine": f"{os.cpu_count()} cores, CPU",
         "battles": args.battles,
         "models": args.models,
         "rounds": args.rounds,
@@ -120,9 +143,8 @@ def main() -> None:
         "peer_extrapolated_s": round(peer_s, 1),
         "ratio": round(ratio, 1),
         "max_rating_diff_elo": round(agree, 4),
-        "command": "python benchmarks/bench_ratings.py",
     }
-    write_json(args.out, out)
+    record.append(args.out, started, title=TITLE, rows=table_rows(out), details=out, command=record.command_line())
     print(f"wrote {args.out}")
 
 

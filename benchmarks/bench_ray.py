@@ -31,6 +31,34 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))  # the sy
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
+sys.path.insert(0, str(REPO / "benchmarks"))
+import record  # noqa: E402
+
+TITLE = "curate on Ray (local, 2 CPUs) vs curate's local engine"
+STAGE_WHAT = {"near": "near-duplicates", "collect": "reading + per-record signals + PII"}
+
+
+def table_rows(d: dict) -> list[dict]:
+    """The table rows of one run's figures: per stage, Ray's wall time and peak memory against the local engine's
+    (ratio > 1: Ray is better)."""
+    out = []
+    for stage, r in d["stages"].items():
+        what = f"{STAGE_WHAT.get(stage, stage)}, {r['local']['records']:,} records"
+        peer = "curate's local engine"
+        out.append(
+            record.row(f"{stage}_wall_s", f"{what}, wall seconds", "s", r["ray"]["wall_s"], r["local"]["wall_s"], peer)
+        )
+        out.append(
+            record.row(
+                f"{stage}_peak_mb",
+                f"{what}, peak memory (PSS)",
+                "MB",
+                r["ray"]["peak_mem_mb"],
+                r["local"]["peak_mem_mb"],
+                peer,
+            )
+        )
+    return out
 
 
 # -- child: run one engine on one stage, print JSON ------------------------------------------------------------------
@@ -146,13 +174,8 @@ def main() -> None:
     import ray
     from fixtures.synth import make_records, write_shards
 
-    results: dict = {
-        "date": time.strftime("%Y-%m-%d"),
-        "machine": f"{os.cpu_count()} cores, CPU",
-        "python": platform.python_version(),
-        "ray": ray.__version__,
-        "stages": {},
-    }
+    started = record.begin()
+    results: dict = {"python": platform.python_version(), "ray": ray.__version__, "stages": {}}
     with tempfile.TemporaryDirectory(prefix="bench-ray-") as tmp:
         tmp = Path(tmp)
         print(f"generating {args.near_records:,} records ...", file=sys.stderr, flush=True)
@@ -181,11 +204,9 @@ def main() -> None:
                 row[e] = {k: (round(v, 2) if isinstance(v, float) else v) for k, v in row[e].items()}
             results["stages"][stage] = row
     results["collect_shards"] = args.shards
-    out = Path(args.out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp_out = out.with_suffix(".json.tmp")
-    tmp_out.write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
-    os.replace(tmp_out, out)
+    out = record.append(
+        args.out, started, title=TITLE, rows=table_rows(results), details=results, command=record.command_line()
+    )
     print(f"{'stage':<10}{'records':>10}{'local s':>10}{'ray s':>10}{'ratio':>8}{'local MB':>10}{'ray MB':>10}")
     for stage, row in results["stages"].items():
         print(

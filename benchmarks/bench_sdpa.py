@@ -11,8 +11,6 @@ Writes benchmarks/results/sdpa.json.
 from __future__ import annotations
 
 import argparse
-import os
-import platform
 import statistics
 import sys
 import time
@@ -24,6 +22,25 @@ from torch.nn.attention import SDPBackend, sdpa_kernel
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
+sys.path.insert(0, str(REPO / "benchmarks"))
+import record  # noqa: E402
+
+TITLE = "Attention on the CPU: the math kernel vs the flash-attention kernel, forward + backward in bf16"
+
+
+def table_rows(d: dict) -> list[dict]:
+    """One table row per sequence length: the math kernel (ours below the crossover) against the flash kernel."""
+    return [
+        record.row(
+            f"width_{r['width']}",
+            f"attention fwd+bwd, bf16, 2,048 tokens as {r['width']}-token sequences, ms",
+            "ms",
+            round(r["math_ms"], 2),
+            round(r["flash_ms"], 2),
+            "PyTorch's flash kernel (its CPU default)",
+        )
+        for r in d["rows"]
+    ]
 
 
 def run(width: int, backend, reps: int) -> float:
@@ -47,24 +64,23 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--reps", type=int, default=5)
     a = ap.parse_args()
-    rows = []
+    started = record.begin()
+    measured = []
     print(f"{'tokens':>6} {'flash ms':>9} {'math ms':>8} {'flash/math':>10}")
     for width in (32, 64, 96, 128, 160, 192, 224, 256, 384, 512, 1024):
         flash = run(width, SDPBackend.FLASH_ATTENTION, a.reps)
         math_ = run(width, SDPBackend.MATH, a.reps)
-        rows.append({"width": width, "flash_ms": flash, "math_ms": math_, "flash_over_math": flash / math_})
+        measured.append({"width": width, "flash_ms": flash, "math_ms": math_, "flash_over_math": flash / math_})
         print(f"{width:>6} {flash:9.1f} {math_:8.1f} {flash / math_:10.2f}")
-    out = {
-        "date": time.strftime("%Y-%m-%d"),
-        "machine": f"{os.cpu_count()} cores, {platform.processor() or 'cpu'}",
-        "torch": torch.__version__,
-        "threads": torch.get_num_threads(),
-        "rows": rows,
-        "command": "benchmarks/bench_sdpa.py",
-    }
-    from workbench.atomic import write_json
-
-    write_json(REPO / "benchmarks/results/sdpa.json", out, indent=1)
+    out = {"torch": torch.__version__, "threads": torch.get_num_threads(), "reps": a.reps, "rows": measured}
+    record.append(
+        REPO / "benchmarks/results/sdpa.json",
+        started,
+        title=TITLE,
+        rows=table_rows(out),
+        details=out,
+        command=record.command_line(),
+    )
 
 
 if __name__ == "__main__":
