@@ -184,7 +184,7 @@ def _validate(data: Any, node, path: Path) -> None:
     line = _line_of(node, loc)
     raise UserError(
         f"{path}:{line}: {_path_text(loc)}: {msg}",
-        hint="the suite format is documented in README.md (Suites) and workbench/suite.schema.json",
+        hint="the suite format: docs/reference/suite-format.md and workbench/suite.schema.json",
     )
 
 

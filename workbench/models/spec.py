@@ -17,7 +17,7 @@ from workbench.errors import UserError
 
 SPEC_HELP = (
     "a model spec is `default`, a local model directory, a .gguf file, BASE+ADAPTER_DIR, "
-    "or openai:URL#MODEL (see README, 'Model specs')"
+    "or openai:URL#MODEL (see docs/reference/models.md)"
 )
 
 
