@@ -19,16 +19,14 @@ import numpy as np
 from curate.dedup import exact_from_hashes, pair_hashes
 from curate.executor import LocalExecutor
 from curate.fields import FieldMap
+from curate.recipe import KEEP_POLICIES, recipe_options
 from curate.signals import build_signals, default_signals, evaluate, signal_config
 from curate.stages import Contamination, Exact, Near, Pii, Read, Run, Signals, near_settings
 from workbench import tabular as io
-from workbench.atomic import atomic_file, write_json
+from workbench.atomic import atomic_file, check_output_dir, check_output_file, write_json
 from workbench.errors import UserError
 
-__all__ = ["clean", "choose_keeper", "KEEP_POLICIES", "output_paths"]
-
-KEEP_POLICIES = ("first", "longest", "best")
-_RECIPE_KEYS = {"signals", "dedup", "pii", "contamination", "near", "description", "name"}
+__all__ = ["clean", "check_outputs", "choose_keeper", "KEEP_POLICIES", "output_paths"]
 
 
 def choose_keeper(
@@ -51,31 +49,28 @@ def output_paths(out: str | os.PathLike) -> dict[str, Path]:
     return {"clean": out, "rejects": out.with_name(f"{stem}.rejects.jsonl"), "log": out.with_name(f"{stem}.log.json")}
 
 
-def _validate(recipe: dict) -> dict:
-    unknown = set(recipe) - _RECIPE_KEYS
-    if unknown:
+def check_outputs(path: str | os.PathLike, out: str | os.PathLike) -> dict[str, Path]:
+    """The cleaned set, rejects and log paths for `out`, each checked before any work (a file, or a folder for a
+    save_to_disk input; writable; not the input itself)."""
+    text = os.fspath(out)
+    if io.detect_format(path) == "arrow_dir" and Path(path).is_dir():
+        check_output_dir(text)
+        saved = ("state.json", "dataset_info.json", "dataset_dict.json")
+        if Path(text).is_dir() and any(os.scandir(text)) and not any((Path(text) / n).exists() for n in saved):
+            raise UserError(
+                f"--out {text}: the folder holds files that are not a saved dataset; the cleaned set replaces it whole",
+                hint="choose a new folder for the cleaned dataset",
+            )
+    else:
+        check_output_file(text)
+    paths = output_paths(text)
+    for key in ("rejects", "log"):
+        check_output_file(paths[key], option=f"--out ({key} file)")
+    if Path(path).exists() and any(Path(p).resolve() == Path(path).resolve() for p in paths.values()):
         raise UserError(
-            f"recipe: unknown key(s) {sorted(unknown)}", hint=f"recipe keys: {', '.join(sorted(_RECIPE_KEYS))}"
+            f"--out {text}: would overwrite the input {path}", hint="write the cleaned set to a new file name"
         )
-    dedup = recipe.get("dedup") or {}
-    if not isinstance(dedup, dict):
-        raise UserError("recipe: `dedup` must be a mapping (exact, near, keep)")
-    keep = dedup.get("keep", "first")
-    if keep not in KEEP_POLICIES:
-        raise UserError(f"recipe: dedup.keep {keep!r} is unknown", hint=f"use one of {', '.join(KEEP_POLICIES)}")
-    exact = dedup.get("exact", "pair")
-    if exact not in ("pair", "question", "answer", "none", None, False):
-        raise UserError(f"recipe: dedup.exact {exact!r} is unknown", hint="use pair, question, answer or none")
-    pii = recipe.get("pii", "keep") or "keep"
-    if pii not in ("keep", "redact", "drop"):
-        raise UserError(f"recipe: pii {pii!r} is unknown", hint="use keep, redact or drop")
-    return {
-        "exact": exact or "none",
-        "near": dedup.get("near", True),
-        "keep": keep,
-        "pii": pii,
-        "near_settings": dict(dedup.get("near_settings") or recipe.get("near") or {}),
-    }
+    return paths
 
 
 def clean(
@@ -89,8 +84,12 @@ def clean(
     recipe_path: str | None = None,
     progress: bool = False,
 ) -> dict:
-    """Clean `path` with `recipe` into `out`; returns the count log (also written next to `out`)."""
-    opts = _validate(recipe)
+    """Clean `path` with `recipe` into `out`; returns the count log (also written next to `out`). The recipe, the
+    numbers and the output paths are checked before a record is read."""
+    opts = recipe_options(recipe, recipe_path or "recipe")
+    if isinstance(max_record_bytes, bool) or not isinstance(max_record_bytes, int) or max_record_bytes < 1:
+        raise UserError(f"--max-record-mb: {max_record_bytes / 2**20:g} MB is not a size > 0", hint="e.g. 16")
+    check_outputs(path, out)
     units = build_signals(recipe["signals"]) if recipe.get("signals") is not None else default_signals()
     stages = _stages(recipe, opts, units, fields, skip_bad, max_record_bytes, recipe_path)
     run = LocalExecutor().run(path, stages, progress=progress)

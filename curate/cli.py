@@ -76,34 +76,36 @@ def _add_audit(sub) -> None:
 
 
 def _load_recipe(path: str | None) -> dict:
+    """The recipe file, validated the one way both commands use (curate.recipe); {} without one."""
     if not path:
         return {}
-    import yaml
+    from curate.recipe import load_recipe
 
-    from workbench.errors import UserError
+    return load_recipe(path)
 
-    try:
-        with open(path, encoding="utf-8") as fh:
-            recipe = yaml.safe_load(fh) or {}
-    except FileNotFoundError:
-        raise UserError(f"{path}: no such recipe file") from None
-    except yaml.YAMLError as e:
-        raise UserError(f"{path}: not valid YAML ({e})") from None
-    if not isinstance(recipe, dict):
-        raise UserError(f"{path}: a recipe is a mapping with `signals:`, `dedup:`, `pii:` keys")
-    return recipe
+
+def _record_limit(args) -> int:
+    """--max-record-mb in bytes, refused unless > 0 (before a record is read)."""
+    mb = args.max_record_mb
+    if not mb > 0 or int(mb * 2**20) < 1:
+        from workbench.errors import UserError
+
+        raise UserError(f"--max-record-mb {mb:g}: the limit per record must be > 0 MB", hint="e.g. --max-record-mb 16")
+    return int(mb * 2**20)
 
 
 def _audit(args) -> int:
     from curate import gates
     from curate.fields import parse_fields_arg
     from curate.pipeline import audit, stages_except
+    from curate.recipe import recipe_options
 
     recipe = _load_recipe(args.recipe)
+    limit = _record_limit(args)
     if args.fail_on:
         gates.validate(args.fail_on)  # a typo in a gate fails before the work, not after
     stages = stages_except(args.skip.split(","))
-    near = dict(recipe.get("near") or (recipe.get("dedup") or {}).get("near_settings") or {})
+    near = dict(recipe_options(recipe, args.recipe)["near_settings"]) if recipe else {}
     for key, val in (("threshold", args.near_threshold), ("shingle", args.shingle), ("num_perm", args.num_perm)):
         if val is not None:
             near[key] = val
@@ -126,7 +128,7 @@ def _audit(args) -> int:
         near=near,
         ngram=args.ngram,
         progress=not args.quiet,
-        max_record_bytes=int(args.max_record_mb * 2**20),
+        max_record_bytes=limit,
         stages=stages,
         engine=args.engine,
         address=args.address,
@@ -191,7 +193,7 @@ def _clean(args) -> int:
         args.out,
         fields=parse_fields_arg(args.fields),
         skip_bad=args.skip_bad,
-        max_record_bytes=int(args.max_record_mb * 2**20),
+        max_record_bytes=_record_limit(args),
         recipe_path=args.recipe,
     )
     if args.json:
@@ -210,14 +212,18 @@ def _clean(args) -> int:
 SUBCOMMANDS: list = [_add_audit, _add_clean]
 
 
-def main(argv=None) -> int:
-    parser = build_parser(
+def parser():
+    """The `curate` argument parser (the docs' CLI reference is generated from it)."""
+    return build_parser(
         "curate",
         "Audit a dataset for quality, diversity, duplication, generated text, "
         "contamination, PII and tokens; report, gate and clean it.",
         SUBCOMMANDS,
     )
-    return run_main(parser, argv)
+
+
+def main(argv=None) -> int:
+    return run_main(parser(), argv)
 
 
 if __name__ == "__main__":

@@ -87,7 +87,35 @@ class NearSettings:
         unknown = sorted(set(settings or {}) - set(names))
         if unknown:
             raise InputError(f"near-duplicate settings: unknown key(s) {unknown}", hint=f"settings: {', '.join(names)}")
-        return cls(**{**defaults, **{k: v for k, v in (settings or {}).items() if v is not None}})
+        st = cls(**{**defaults, **{k: v for k, v in (settings or {}).items() if v is not None}})
+        st.check()
+        return st
+
+    def check(self) -> NearSettings:
+        """Raise InputError naming the setting when one is out of range: whole numbers >= 1 (`shingle`, `num_perm`,
+        `window`, and `bands`/`rows` when given), a `threshold` in (0, 1], and bands x rows fitting in num_perm."""
+        for name in ("shingle", "num_perm", "window", "bands", "rows", "seed"):
+            v = getattr(self, name)
+            low = 0 if name == "seed" else 1
+            if (v is None and name in ("bands", "rows")) or (_whole(v) and v >= low):
+                continue
+            raise InputError(
+                f"near-duplicate setting {name}{_FLAGS.get(name, '')}: {v!r} is not a whole number >= {low}",
+                hint=f"e.g. {name}: {NEAR_DEFAULTS[name]}",
+            )
+        t = self.threshold
+        if isinstance(t, bool) or not isinstance(t, (int, float)) or not 0 < t <= 1:
+            raise InputError(
+                f"near-duplicate setting threshold{_FLAGS['threshold']}: {t!r} is not a Jaccard similarity in (0, 1]",
+                hint="e.g. threshold: 0.7",
+            )
+        try:
+            self.resolved()
+        except ValueError as e:
+            raise InputError(
+                f"near-duplicate settings: {e}", hint="leave bands and rows out to have them chosen"
+            ) from None
+        return self
 
     def as_dict(self) -> dict:
         return {f.name: getattr(self, f.name) for f in fields(self)}
@@ -110,6 +138,16 @@ class NearSettings:
 
 
 NEAR = NearSettings()
+NEAR_DEFAULTS = {"shingle": 3, "num_perm": 128, "window": 32, "bands": 16, "rows": 8, "seed": 0}
+_FLAGS = {
+    "shingle": " (curate audit --shingle)",
+    "num_perm": " (curate audit --num-perm)",
+    "threshold": " (curate audit --near-threshold)",
+}
+
+
+def _whole(v) -> bool:
+    return isinstance(v, int) and not isinstance(v, bool)
 
 
 def normalize(text) -> str:

@@ -177,7 +177,7 @@ def _detect(first: str, read: Read) -> tuple[FieldMap, dict]:
     format and the skip option; its counts are the workers')."""
     stats: dict = {}
     head = next(chunks(read.rows(first, stats), CHUNK), [])
-    return read.detect(head), stats
+    return read.detect(head, first), stats
 
 
 # -- reading + per-record stages (runs on the workers) ----------------------------------------------------------------
@@ -578,12 +578,14 @@ def _to_arrays(ds, cols: list[str]) -> dict:
 
 
 # -- the executor -----------------------------------------------------------------------------------------------------
-def write_outputs_sharded(out: str | os.PathLike, report: dict, table: dict, *, shard_rows: int = 250_000) -> dict:
+def write_outputs_sharded(
+    out: str | os.PathLike, report: dict, table: dict, *, shard_rows: int = 250_000, into=None
+) -> dict:
     """The local executor's outputs with the per-record table as Parquet shards (`records.parquet/part-00000.parquet`
     ...: a folder pandas, pyarrow, DuckDB and Spark read as one table)."""
     from curate.report import write_outputs
 
-    return write_outputs(out, report, table, shard_rows=shard_rows)
+    return write_outputs(out, report, table, shard_rows=shard_rows, into=into)
 
 
 class RayNear(Near):
@@ -622,8 +624,8 @@ class RayExecutor(Executor):
     def prepare(self, stages: Sequence[Stage]) -> list[Stage]:
         return [RayNear(self.address, self.partitions, **st.config()) if type(st) is Near else st for st in stages]
 
-    def write(self, out, report: dict, table: dict) -> dict:
-        return write_outputs_sharded(out, report, table)
+    def write(self, out, report: dict, table: dict, *, into=None) -> dict:
+        return write_outputs_sharded(out, report, table, into=into)
 
     def run(self, path, stages: Sequence[Stage], *, config: dict | None = None, progress: bool = False) -> Run:
         t0 = time.perf_counter()

@@ -14,6 +14,7 @@ The plumbing lives here once: the passes, the progress bar, timings, the results
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
 import time
@@ -24,6 +25,7 @@ import numpy as np
 
 from curate.stages import CHUNK, AuditConfig, Batch, Collected, Read, RecordStage, Run, Stage, build_stages, chunks
 from curate.stages import record_stages as _record_stages
+from workbench.atomic import atomic_dir, check_output_dir
 from workbench.errors import UserError
 
 __all__ = ["Executor", "LocalExecutor", "collect", "progress_bar", "run_audit"]
@@ -62,10 +64,11 @@ class Executor:
     def prepare(self, stages: Sequence[Stage]) -> list[Stage]:
         return list(stages)
 
-    def write(self, out, report: dict, table: dict) -> dict:
+    def write(self, out, report: dict, table: dict, *, into=None) -> dict:
+        """The report set for `out` (built in `into`, the run's temp folder, when given)."""
         from curate.report import write_outputs
 
-        return write_outputs(out, report, table)
+        return write_outputs(out, report, table, into=into)
 
     def run(self, path, stages: Sequence[Stage], *, config: dict | None = None, progress: bool = False) -> Run:
         stages = self.prepare(stages)
@@ -129,7 +132,9 @@ class LocalExecutor(Executor):
         try:
             for chunk in chunks(read.rows(path, stats), CHUNK):
                 if col is None:
-                    col = Collected(read.detect(chunk), stats.get("format"), read_stats=stats, keep_texts=keep_texts)
+                    col = Collected(
+                        read.detect(chunk, path), stats.get("format"), read_stats=stats, keep_texts=keep_texts
+                    )
                 start = len(col.lines)
                 prompts, answers = read.map_chunk(chunk, col, units, path)
                 if on_chunk is not None:
@@ -160,16 +165,23 @@ def collect(
 
 
 def run_audit(path, cfg: AuditConfig, executor: Executor, *, out=None, store=None, progress: bool = False) -> dict:
-    """Audit one dataset with `executor`; returns the report dict (report.json's content). With `out`, writes the
-    outputs there (only once everything succeeded); with `store` (a Store or URL), records the run as kind "audit"."""
-    stages = build_stages(cfg)
+    """Audit one dataset with `executor`; returns the report dict (report.json's content). With `out`, the outputs are
+    built in a temp sibling of `out` for the whole run and swapped in as one set once everything succeeded (a failure
+    or a kill leaves the earlier set whole; the next run removes a killed run's temp); with `store` (a Store or URL),
+    records the run as kind "audit". The settings and `out` are checked before a record is read."""
+    stages = build_stages(cfg.validate())
+    if out is not None:
+        from curate.report import REPORT_FILES
+
+        check_output_dir(out, replaces=REPORT_FILES)
     store, run_id = _start_run(store, path, cfg, out, executor)
     try:
-        run = executor.run(path, stages, config=cfg.report_config(), progress=progress)
-        report = run.report
-        report["run_id"] = run_id
-        if out is not None:
-            report["outputs"] = executor.write(out, report, run.table)
+        with atomic_dir(Path(out).resolve()) if out is not None else contextlib.nullcontext() as tmp:
+            run = executor.run(path, stages, config=cfg.report_config(), progress=progress)
+            report = run.report
+            report["run_id"] = run_id
+            if out is not None:
+                report["outputs"] = executor.write(out, report, run.table, into=tmp)
     except BaseException:
         if store is not None:
             store.finish_run(run_id, status="failed")

@@ -142,8 +142,18 @@ def parse_fields_arg(text: str | None) -> dict[str, str]:
     return out
 
 
-def detect_fields(columns: list[str], overrides: dict | None = None) -> FieldMap:
-    """Assign roles to columns by name; `overrides` (role → column) win. Unknown columns raise, listing what exists."""
+def detect_fields(columns: list[str], overrides: dict | None = None, *, source: str | None = None) -> FieldMap:
+    """Assign roles to columns by name; `overrides` (role → column) win. Unknown columns raise, listing what exists
+    (and naming `source`, the file the columns come from, when given)."""
+    try:
+        return _detect(columns, overrides)
+    except UserError as e:
+        if source is None:
+            raise
+        raise UserError(f"{source}: {e.message}", hint=e.hint) from None
+
+
+def _detect(columns: list[str], overrides: dict | None) -> FieldMap:
     columns = [str(c) for c in columns]
     overrides = {(_ROLE_ALIASES.get(k.lower(), k.lower())): v for k, v in (overrides or {}).items() if v}
     for role, col in overrides.items():

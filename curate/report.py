@@ -7,13 +7,23 @@ import html
 import json
 import math
 import os
-import shutil
-import tempfile
 from pathlib import Path
 
 import numpy as np
 
-__all__ = ["write_outputs", "to_json", "records_table", "render_html", "terminal_summary"]
+from workbench.atomic import atomic_dir, check_output_dir
+
+__all__ = [
+    "REPORT_FILES",
+    "output_paths",
+    "write_outputs",
+    "to_json",
+    "records_table",
+    "render_html",
+    "terminal_summary",
+]
+
+REPORT_FILES = ("report.json", "records.parquet", "report.html")  # an audit's --out folder holds these, as one set
 
 _PALETTE = [
     "#4e79a7",
@@ -85,40 +95,53 @@ def records_table(table: dict):
     return pa.table(cols)
 
 
-def write_outputs(out: str | os.PathLike, report: dict, table: dict, *, shard_rows: int | None = None) -> dict:
-    """Write report.json, records.parquet and report.html into `out`: built in a temp folder first, then each renamed
-    into place, so a failed audit leaves nothing half-written (and an earlier report stays whole). With `shard_rows`,
-    records.parquet is a folder of Parquet shards of that many rows (the Ray engine's layout)."""
+def output_paths(out: str | os.PathLike) -> dict[str, str]:
+    """Where an audit's outputs land in `out` (absolute paths, as report.json's `outputs` gives them)."""
+    out = Path(out).resolve()
+    return {
+        "dir": str(out),
+        "report_json": str(out / "report.json"),
+        "records": str(out / "records.parquet"),
+        "html": str(out / "report.html"),
+    }
+
+
+def write_outputs(
+    out: str | os.PathLike,
+    report: dict,
+    table: dict,
+    *,
+    shard_rows: int | None = None,
+    into: str | os.PathLike | None = None,
+) -> dict:
+    """Write report.json, records.parquet and report.html as one set: built in a temp sibling of `out` and swapped in
+    with one rename (`workbench.atomic.atomic_dir`), so a failure at any point leaves the earlier set whole and no temp
+    behind. `into`: write the files into that folder instead (a caller's own atomic_dir temp, swapped in by it); the
+    paths in `report["outputs"]` still name `out`. With `shard_rows`, records.parquet is a folder of Parquet shards of
+    that many rows (the Ray engine's layout)."""
+    paths = output_paths(out)
+    report["outputs"] = paths
+    if into is not None:
+        _write_set(Path(into), report, table, shard_rows)
+        return paths
+    check_output_dir(out, replaces=REPORT_FILES)
+    with atomic_dir(paths["dir"]) as tmp:
+        _write_set(tmp, report, table, shard_rows)
+    return paths
+
+
+def _write_set(folder: Path, report: dict, table: dict, shard_rows: int | None) -> None:
     import pyarrow.parquet as pq
 
-    out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
-    paths = {
-        "dir": str(out.resolve()),
-        "report_json": str((out / "report.json").resolve()),
-        "records": str((out / "records.parquet").resolve()),
-        "html": str((out / "report.html").resolve()),
-    }
-    report["outputs"] = paths
-    tmp = Path(tempfile.mkdtemp(prefix=".curate-", dir=out))
-    try:
-        tab = records_table(table)
-        if shard_rows:
-            (tmp / "records.parquet").mkdir()
-            for k, start in enumerate(range(0, max(tab.num_rows, 1), shard_rows)):
-                pq.write_table(tab.slice(start, shard_rows), tmp / "records.parquet" / f"part-{k:05d}.parquet")
-        else:
-            pq.write_table(tab, tmp / "records.parquet")
-        (tmp / "report.html").write_text(render_html(report, table), encoding="utf-8")
-        (tmp / "report.json").write_text(to_json(report), encoding="utf-8")
-        old = out / "records.parquet"
-        if old.is_dir():  # a folder of shards can't be replaced by a rename
-            shutil.rmtree(old)
-        for name in ("records.parquet", "report.html", "report.json"):
-            os.replace(tmp / name, out / name)
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
-    return paths
+    tab = records_table(table)
+    if shard_rows:
+        (folder / "records.parquet").mkdir()
+        for k, start in enumerate(range(0, max(tab.num_rows, 1), shard_rows)):
+            pq.write_table(tab.slice(start, shard_rows), folder / "records.parquet" / f"part-{k:05d}.parquet")
+    else:
+        pq.write_table(tab, folder / "records.parquet")
+    (folder / "report.html").write_text(render_html(report, table), encoding="utf-8")
+    (folder / "report.json").write_text(to_json(report), encoding="utf-8")
 
 
 # -- SVG charts ------------------------------------------------------------------------------------------------------

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import queue
+import signal
 import threading
 import time
 import uuid
@@ -193,6 +194,25 @@ class _Handler(BaseHTTPRequestHandler):
 
 def make_server(model: Model, host: str = "127.0.0.1", port: int = 8000, served_name: str | None = None):
     return _Server((host, port), model, served_name or "workbench")
+
+
+def _stop(_signum, _frame):
+    raise KeyboardInterrupt
+
+
+def serve_until_stopped(server: ThreadingHTTPServer) -> None:
+    """Serve until Ctrl-C, SIGTERM or SIGHUP, then close the listening socket and return: a stop signal ends the
+    server as Ctrl-C does (exit 0), in the main thread. The server starts no processes; its request and batch
+    threads are daemons that end with it."""
+    previous = {s: signal.signal(s, _stop) for s in (signal.SIGTERM, signal.SIGHUP)}
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        for s, handler in previous.items():
+            signal.signal(s, handler)
+        server.server_close()
 
 
 _LOCK = threading.Lock()

@@ -536,10 +536,17 @@ def _adaptive(
 def _check(cs: list[Contestant], prompts: Sequence[dict], judge, adaptive: bool) -> None:
     """Refuse what can't make a tournament, before any model loads."""
     names = [c.name for c in cs]
-    if len(set(names)) != len(names):
-        raise UserError("a contestant is listed twice", hint="give each contestant once")
+    twice = sorted({n for n in names if names.count(n) > 1})
+    if twice:
+        raise UserError(
+            f"--models: contestant {twice[0]!r} is listed twice",
+            hint="give each contestant once, or name them apart: a=default b=default@temperature=1.0",
+        )
     if len(cs) < 2:
-        raise UserError("a tournament needs at least two contestants")
+        raise UserError(
+            f"--models: a tournament needs at least two contestants, got {len(cs)}",
+            hint="e.g. --models default tuned=default+out/lora",
+        )
     if not prompts:
         raise UserError("no prompts to battle on")
     if judge == REFERENCE_JUDGE and not all(p.get("reference") for p in prompts):

@@ -70,8 +70,10 @@ AGREE_FIELDS = ("item_id", "rater", "rating", "rater_kind")
 MTBENCH_FIELDS = ("question_id", "model_a", "model_b", "winner", "judge", "turn")
 SUFFIXES = (".csv", ".tsv", ".jsonl", ".ndjson", ".json")
 _LLM_JUDGE = re.compile(r"gpt|claude|llama|llm|gemini|mistral|qwen|default|openai:", re.IGNORECASE)
-# workbench.tabular's words for a JSON line that doesn't parse, said as verdict files always have
-_MALFORMED = re.compile(r"^(?P<where>.+:\d+): malformed JSON at character (?P<col>\d+): (?P<msg>.+)$")
+# workbench.tabular's words for JSON that doesn't parse (a JSON Lines line, or a whole .json file)
+_MALFORMED = re.compile(
+    r"^(?P<file>.+):(?P<line>\d+): malformed JSON at (?:character|column) (?P<col>\d+): (?P<msg>.+)$", re.DOTALL
+)
 
 
 # ------------------------------------------------------------------------------------------------- reading
@@ -91,10 +93,24 @@ def read_records(path: str | os.PathLike) -> list[tuple[int, dict]]:
         bad = _MALFORMED.match(e.message)
         if bad is None:
             raise
+        line, place = _json_place(path, int(bad["line"]), int(bad["col"]))
         raise UserError(
-            f"{bad['where']}: not valid JSON ({bad['msg']} at column {bad['col']})",
-            hint="the file must hold one JSON object per line (JSONL)",
+            f"{bad['file']}:{line}: not valid JSON ({bad['msg'].strip().removesuffix(' at')} {place})",
+            hint="the file must hold one JSON object per line (JSONL)"
+            if path.suffix.lower() != ".json"
+            else "the file must hold a JSON array of objects, or one object per line",
         ) from None
+
+
+def _json_place(path: Path, line: int, col: int) -> tuple[int, str]:
+    """Where a JSON error is, as (line, "at column N"); when nothing but blanks follows the error on its line (a line,
+    or the whole file, that ends before its JSON does), (the last line with text, "at the end of the line")."""
+    lines = path.read_text("utf-8", errors="replace").lstrip("\ufeff").split("\n")
+    if line > len(lines) or lines[line - 1][col - 1 :].strip():
+        return line, f"at column {col}"
+    while line > 1 and not lines[line - 1][: col - 1].strip():  # an error past the last line: back to the text
+        line, col = line - 1, len(lines[line - 2]) + 1
+    return line, "at the end of the line"
 
 
 def read_ratings(
@@ -107,8 +123,8 @@ def read_ratings(
         return [dict(r) for r in conn.execute(q).mappings()]
 
 
-def detect_layout(fields: Sequence[str]) -> str:
-    """Which layout a header (or first record's keys) is in."""
+def detect_layout(fields: Sequence[str], path: str | os.PathLike | None = None) -> str:
+    """Which layout a header (or first record's keys) is in; errors name `path` when given."""
     have = set(fields)
     if {"question_id", "model_a", "model_b", "winner", "judge"} <= have:
         return "mtbench"
@@ -116,8 +132,14 @@ def detect_layout(fields: Sequence[str]) -> str:
         return "agree"
     if {"item_id", "rater"} <= have and ({"verdict", "score"} & have):
         return "native"
+    where = f"{path}: " if path is not None else ""
+    if {"item_id", "rater"} <= have:
+        raise UserError(
+            f"{where}no rating column (columns: {', '.join(sorted(have))})",
+            hint="add a rating column (A/B/tie/bothbad, pass/fail or a score), or verdict/score as the store has",
+        )
     raise UserError(
-        f"unrecognised ratings columns: {', '.join(sorted(have))}",
+        f"{where}unrecognised ratings columns: {', '.join(sorted(have))}",
         hint="use item_id,rater,rating (agree layout), the ratings table's columns, or MT-Bench's "
         "question_id,model_a,model_b,winner,judge,turn",
     )
@@ -252,7 +274,7 @@ def records_to_verdicts(
     """Turn read records into `ratings` rows (no store involved); returns (layout, rows)."""
     if not records:
         raise UserError(f"{path}: no ratings in the file")
-    layout = layout or detect_layout(list(records[0][1].keys()))
+    layout = layout or detect_layout(list(records[0][1].keys()), path)
     if layout not in LAYOUTS:
         raise UserError(f"unknown layout {layout!r}", hint=f"use one of {', '.join(LAYOUTS)}")
     rows = []
@@ -260,7 +282,22 @@ def records_to_verdicts(
         rows.append(_ROW[layout](path, line, rec, rater_kind))
         if rows[-1]["rater_kind"] not in ("human", "llm"):
             raise UserError(f"{path}:{line}: rater_kind is {rows[-1]['rater_kind']!r}, not human or llm")
+    _refuse_self_battles(path, records, rows)
     return layout, rows
+
+
+def _refuse_self_battles(path, records: Sequence[tuple[int, dict]], rows: Sequence[dict]) -> None:
+    """A verdict between a model and itself is refused as `evalkit ratings` and `battles import` refuse it."""
+    same = [
+        (f"{path}:{line}", r["model_a"])
+        for (line, _), r in zip(records, rows)
+        if r.get("model_a") and r["model_a"] == r.get("model_b")
+    ]
+    if same:
+        from evalkit.ratings.checks import self_battles
+        from workbench.errors import user_error
+
+        raise user_error(self_battles(same))
 
 
 def import_verdicts(

@@ -188,10 +188,15 @@ def _local_gpu_mem() -> int | None:
 SUBCOMMANDS: list = [_add_train, _add_merge, _add_generate, _add_plan]
 
 
-def main(argv=None) -> int:
-    return cli.main(
-        "finetune", "Fine-tune a model on your own hardware: full or LoRA, memory plan, merge.", SUBCOMMANDS, argv
+def parser() -> argparse.ArgumentParser:
+    """The `finetune` argument parser (the docs' CLI reference is generated from it)."""
+    return cli.build_parser(
+        "finetune", "Fine-tune a model on your own hardware: full or LoRA, memory plan, merge.", SUBCOMMANDS
     )
+
+
+def main(argv=None) -> int:
+    return cli.run_main(parser(), argv)
 
 
 if __name__ == "__main__":

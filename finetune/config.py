@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import dataclasses
 import difflib
+import math
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -96,8 +98,15 @@ def coerce(key: str, value: Any, where: str = "command line") -> Any:
                     raise ValueError(value)
                 return value.lower() in ("true", "1", "yes", "on")
             return bool(value)
+        if kind.startswith(("int", "float")) and isinstance(value, bool):
+            raise ValueError(value)
         if kind.startswith("int"):
-            return int(float(value)) if float(value) == int(float(value)) else int(value)
+            if isinstance(value, int):
+                return value
+            number = float(value)  # "1e3" and 8.0 are integers; 1.5, NaN and infinity are not
+            if not number.is_integer():
+                raise ValueError(value)
+            return int(number)
         if kind.startswith("float"):
             return float(value)
         if kind.startswith("list"):
@@ -120,46 +129,92 @@ def coerce(key: str, value: Any, where: str = "command line") -> Any:
     return value
 
 
-def load_config(path: str | Path | None = None, overrides: dict[str, Any] | None = None) -> TrainConfig:
-    """YAML file (optional) + overrides (later wins); paths in the file are relative to the file."""
-    values: dict[str, Any] = {}
-    if path:
-        import yaml
+# Each numeric key's valid values (every int and float field has one; a test keeps it so): (test, as said to users).
+# Keys that may be None (max_steps, early_stopping) are checked when set. NaN and infinity are refused everywhere.
+def _at_least_1(v) -> bool:
+    return v >= 1
 
-        p = Path(path)
-        if not p.exists():
-            raise UserError(f"config file {path} does not exist")
-        try:
-            raw = yaml.safe_load(p.read_text(encoding="utf-8")) or {}
-        except yaml.YAMLError as e:
-            line = getattr(getattr(e, "problem_mark", None), "line", None)
-            raise UserError(f"{path}{':' + str(line + 1) if line is not None else ''}: not valid YAML: {e}") from None
-        if not isinstance(raw, dict):
-            raise UserError(f"{path}: a training config is a mapping of keys to values")
-        lines = p.read_text(encoding="utf-8").splitlines()
-        for key, value in raw.items():
-            lineno = next((i + 1 for i, ln in enumerate(lines) if ln.lstrip().startswith(f"{key}:")), None)
-            where = f"{path}:{lineno}" if lineno else str(path)
-            values[key] = coerce(key, value, where)
-            if (
-                key in ("data", "eval_data", "out")
-                and values[key]
-                and not Path(values[key]).is_absolute()
-                and (p.parent / values[key]).exists()
-            ):
-                values[key] = str(p.parent / values[key])
+
+RANGES: dict[str, tuple[Callable[[float], bool], str]] = {
+    "lora_r": (_at_least_1, "at least 1"),
+    "lora_alpha": (lambda v: v > 0, "> 0"),
+    "lora_dropout": (lambda v: 0 <= v < 1, "in [0, 1)"),
+    "lr": (lambda v: v > 0, "> 0"),
+    "warmup": (lambda v: v >= 0, ">= 0 (below 1 a share of the steps, from 1 a number of steps)"),
+    "weight_decay": (lambda v: v >= 0, ">= 0"),
+    "max_grad_norm": (lambda v: v >= 0, ">= 0 (0 turns clipping off)"),
+    "epochs": (lambda v: v > 0, "> 0 (or set max_steps)"),
+    "max_steps": (_at_least_1, "at least 1 (leave it unset to train `epochs`)"),
+    "batch_size": (_at_least_1, "at least 1"),
+    "grad_accum": (_at_least_1, "at least 1"),
+    "max_length": (_at_least_1, "at least 1"),
+    "max_padding": (lambda v: 0 <= v <= 1, "in [0, 1]"),
+    "eval_split": (lambda v: 0 <= v < 1, "in [0, 1) (0 turns eval off)"),
+    "seed": (lambda v: v >= 0, ">= 0"),
+    "eval_every": (_at_least_1, "at least 1"),
+    "early_stopping": (_at_least_1, "at least 1 eval (leave it unset to train to the end)"),
+    "save_every": (_at_least_1, "at least 1"),
+    "keep_checkpoints": (_at_least_1, "at least 1"),
+    "log_every": (_at_least_1, "at least 1"),
+}
+
+
+def check_ranges(cfg: TrainConfig, where: dict[str, str] | None = None) -> None:
+    """Refuse a numeric key outside its range, naming where it was set (file:line or command line); run before any
+    model loads or record is read."""
+    for key, (ok, said) in RANGES.items():
+        value = getattr(cfg, key)
+        if value is None or (isinstance(value, (int, float)) and math.isfinite(value) and ok(value)):
+            continue
+        at = (where or {}).get(key, "TrainConfig")
+        raise UserError(
+            f"config key {key!r} ({at}): {value!r} is out of range: {key} must be {said}",
+            hint=f"default is {FIELDS[key].default!r}",
+        )
+
+
+def _read_yaml(path: str | Path) -> tuple[dict[str, Any], dict[str, str]]:
+    """A config file's keys, coerced, and where each was set (file:line); paths in it are relative to the file."""
+    import yaml
+
+    p = Path(path)
+    if not p.exists():
+        raise UserError(f"config file {path} does not exist")
+    try:
+        raw = yaml.safe_load(p.read_text(encoding="utf-8")) or {}
+    except yaml.YAMLError as e:
+        line = getattr(getattr(e, "problem_mark", None), "line", None)
+        raise UserError(f"{path}{':' + str(line + 1) if line is not None else ''}: not valid YAML: {e}") from None
+    if not isinstance(raw, dict):
+        raise UserError(f"{path}: a training config is a mapping of keys to values")
+    lines = p.read_text(encoding="utf-8").splitlines()
+    values: dict[str, Any] = {}
+    where: dict[str, str] = {}
+    for key, value in raw.items():
+        lineno = next((i + 1 for i, ln in enumerate(lines) if ln.lstrip().startswith(f"{key}:")), None)
+        where[key] = f"{path}:{lineno}" if lineno else str(path)
+        values[key] = coerce(key, value, where[key])
+        if (
+            key in ("data", "eval_data", "out")
+            and values[key]
+            and not Path(values[key]).is_absolute()
+            and (p.parent / values[key]).exists()
+        ):
+            values[key] = str(p.parent / values[key])
+    return values, where
+
+
+def load_config(path: str | Path | None = None, overrides: dict[str, Any] | None = None) -> TrainConfig:
+    """YAML file (optional) + overrides (later wins), every key and range checked; paths in the file are relative
+    to the file."""
+    values, where = _read_yaml(path) if path else ({}, {})
     for key, value in (overrides or {}).items():
         values[key] = coerce(key, value)
+        where[key] = "command line"
     cfg = TrainConfig(**values)
     if not cfg.data:
         raise UserError("no training data: set `data:` in the config or pass --data FILE")
-    for key in ("batch_size", "grad_accum", "max_length", "lora_r", "eval_every", "save_every", "log_every"):
-        if getattr(cfg, key) < 1:
-            raise UserError(f"config key {key!r} must be at least 1 (got {getattr(cfg, key)})")
-    if not 0 <= cfg.max_padding <= 1:
-        raise UserError(f"max_padding must be in [0, 1] (got {cfg.max_padding})")
-    if not 0 <= cfg.eval_split < 1:
-        raise UserError(f"eval_split must be in [0, 1) (got {cfg.eval_split})")
+    check_ranges(cfg, where)
     return cfg
 
 

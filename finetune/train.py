@@ -17,7 +17,7 @@ from typing import Any
 
 from finetune import data as D
 from finetune.checkpoint import checkpoints_dir, resume, save_checkpoint, write_errors
-from finetune.config import TrainConfig
+from finetune.config import TrainConfig, check_ranges
 from finetune.distributed import Ranks
 from finetune.early_stopping import EarlyStopping
 from finetune.gate import audit_gate
@@ -58,6 +58,7 @@ def train(cfg: TrainConfig, *, notify=None) -> dict:
     import torch
 
     say = notify or (lambda _msg: None)
+    check_ranges(cfg)  # load_config did, naming file:line; a TrainConfig built in code is checked here
 
     # ---- setup: ranks, seed, precision. The seed comes first: LoRA's init and dropout draw from it ----
     ranks = Ranks.start()

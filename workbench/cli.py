@@ -77,3 +77,27 @@ def generation_args(p: argparse.ArgumentParser, *, max_new_tokens: int = 128) ->
 def keywords(args: argparse.Namespace, *names: str) -> dict:
     """The options `names` of `args` as keyword arguments, for a call whose parameters are named as the options are."""
     return {name: getattr(args, name) for name in names}
+
+
+def number(kind: type = float, *, at_least: float | None = None, above: float | None = None, at_most=None):
+    """An argparse `type`: an int or finite float within bounds, else exit 2 naming the option (`argument --prior:
+    must be >= 0, got -1`) before any work starts."""
+
+    def parse(text: str):
+        try:
+            value = kind(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not {'an integer' if kind is int else 'a number'}") from None
+        if value != value or value in (float("inf"), float("-inf")):
+            raise argparse.ArgumentTypeError(f"must be a finite number, got {text}")
+        for ok, rule in (
+            (at_least is None or value >= at_least, f">= {at_least}"),
+            (above is None or value > above, f"> {above}"),
+            (at_most is None or value <= at_most, f"<= {at_most}"),
+        ):
+            if not ok:
+                raise argparse.ArgumentTypeError(f"must be {rule}, got {text}")
+        return value
+
+    parse.__name__ = kind.__name__
+    return parse

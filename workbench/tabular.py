@@ -118,25 +118,72 @@ def _sniff(p: Path) -> str:
     return "csv"
 
 
+def _guess_encoding(raw: bytes) -> str | None:
+    """The legacy encoding `raw` decodes as, if any: cp949 (Korean Windows) first, then cp1252 (Western Windows)."""
+    for enc in ("cp949", "cp1252"):
+        try:
+            raw.decode(enc)
+            return enc
+        except UnicodeDecodeError:
+            continue
+    return None
+
+
+def _encoding_hint(enc: str | None) -> str:
+    """How to convert to UTF-8, from the encoding detected (not a fixed guess)."""
+    if enc is None:
+        return "find the file's encoding (e.g. `file -i FILE`) and convert it to UTF-8: `iconv -f ENCODING -t utf-8 in > out`"
+    return f"convert the file to UTF-8, e.g. `iconv -f {enc} -t utf-8 in > out`"
+
+
 def _decode(raw: bytes, where: str, stats: dict, skip_bad: bool) -> str | None:
     try:
         return raw.decode("utf-8")
     except UnicodeDecodeError as e:
-        guess = ""
-        for enc in ("cp949", "cp1252"):
-            try:
-                raw.decode(enc)
-                guess = f" (it decodes as {enc}: the file may mix encodings)"
-                break
-            except UnicodeDecodeError:
-                continue
-        _bad(
-            stats,
-            skip_bad,
-            f"{where}: not valid UTF-8 at byte {e.start} of the line{guess}",
-            "convert the file to UTF-8, e.g. `iconv -f cp949 -t utf-8 in > out`",
-        )
+        enc = _guess_encoding(raw)
+        guess = f" (it decodes as {enc}: the file may be {enc}-encoded, or mix encodings)" if enc else ""
+        _bad(stats, skip_bad, f"{where}: not valid UTF-8 at byte {e.start} of the line{guess}", _encoding_hint(enc))
         return None
+
+
+def _first_bad_line(p: Path) -> tuple[int, int, str | None] | None:
+    """(line, byte in that line, encoding it decodes as) of the first line of `p` that is not UTF-8."""
+    with open(p, "rb") as fh:
+        for lineno, raw in enumerate(fh, 1):
+            try:
+                raw.decode("utf-8")
+            except UnicodeDecodeError as e:
+                return lineno, e.start, _guess_encoding(raw)
+    return None
+
+
+def _not_utf8(p: Path, fallback_line: int) -> UserError:
+    """A CSV that is not UTF-8, named at the first line that isn't (the text layer decodes in blocks, so the reader
+    only knows roughly where it stopped)."""
+    found = _first_bad_line(p)
+    if found is None:
+        return UserError(f"{p}:{fallback_line}: not valid UTF-8 near here", hint=_encoding_hint(None))
+    line, byte, enc = found
+    guess = f" (it decodes as {enc}: the file may be {enc}-encoded, or mix encodings)" if enc else ""
+    return UserError(f"{p}:{line}: not valid UTF-8 at byte {byte} of the line{guess}", hint=_encoding_hint(enc))
+
+
+def _json_error(e: json.JSONDecodeError, text: str) -> tuple[str, str]:
+    """(what is wrong, how to fix it) for a JSON decode error, whole: json's own message for a control character
+    ends in a dangling "at", and a NUL byte deserves its name."""
+    msg = e.msg[:-3] if e.msg.endswith(" at") else e.msg
+    if "control character" not in msg or e.pos >= len(text):
+        return msg, "fix or remove that line"
+    ch = text[e.pos]
+    if ch == "\x00":
+        return (
+            "a NUL byte (\\x00) inside a string, which JSON does not allow",
+            "remove NUL bytes, e.g. `tr -d '\\000' < in > out`, or escape them as \\u0000",
+        )
+    return (
+        f"an unescaped control character U+{ord(ch):04X} inside a string",
+        "escape control characters inside strings (\\n, \\t, \\u00XX)",
+    )
 
 
 def _check_size(n: int, where: str, stats: dict, skip_bad: bool, limit: int) -> bool:
@@ -171,12 +218,8 @@ def _read_jsonl(p: Path, *, skip_bad: bool, stats: dict, max_record_bytes: int, 
             try:
                 row = json.loads(text)
             except json.JSONDecodeError as e:
-                _bad(
-                    stats,
-                    skip_bad,
-                    f"{where}: malformed JSON at character {e.pos + 1}: {e.msg}",
-                    "fix or remove that line",
-                )
+                msg, hint = _json_error(e, text)
+                _bad(stats, skip_bad, f"{where}: malformed JSON at character {e.pos + 1}: {msg}", hint)
                 continue
             if not isinstance(row, dict):
                 _bad(
@@ -191,14 +234,18 @@ def _read_jsonl(p: Path, *, skip_bad: bool, stats: dict, max_record_bytes: int, 
 
 def _read_json(p: Path, *, skip_bad: bool, stats: dict, max_record_bytes: int, **_) -> Iterator[tuple[int, dict]]:
     raw = p.read_bytes()
-    text = _decode(raw, str(p), stats, False) or ""  # not UTF-8 raises here (skip_bad=False)
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        raise _not_utf8(p, 1) from None
     try:
         data = json.loads(text.lstrip("\ufeff"))
     except json.JSONDecodeError as e:
         if e.msg == "Extra data" and text.lstrip().startswith("{"):  # JSON Lines saved as .json
             yield from _read_jsonl(p, skip_bad=skip_bad, stats=stats, max_record_bytes=max_record_bytes)
             return
-        raise UserError(f"{p}:{e.lineno}: malformed JSON at column {e.colno}: {e.msg}", hint="fix the file") from None
+        msg, hint = _json_error(e, text.lstrip("\ufeff"))
+        raise UserError(f"{p}:{e.lineno}: malformed JSON at column {e.colno}: {msg}", hint=hint) from None
     if isinstance(data, dict):
         lists = [k for k, v in data.items() if isinstance(v, list)]
         if len(lists) != 1:
@@ -232,11 +279,8 @@ def _read_csv(
             header = next(reader)
         except StopIteration:
             return
-        except UnicodeDecodeError as e:
-            raise UserError(
-                f"{p}:1: not valid UTF-8 at byte {e.start}",
-                hint="convert the file to UTF-8, e.g. `iconv -f cp949 -t utf-8 in > out`",
-            ) from None
+        except UnicodeDecodeError:
+            raise _not_utf8(p, 1) from None
         header = [h.strip() for h in header]
         if len(set(header)) != len(header):
             dup = sorted({h for h in header if header.count(h) > 1})
@@ -247,13 +291,8 @@ def _read_csv(
                 values = next(reader)
             except StopIteration:
                 return
-            except UnicodeDecodeError as e:
-                # The text layer decodes in blocks, so the exact line is unknown: name where reading stopped.
-                raise UserError(
-                    f"{p}:{reader.line_num + 1}: not valid UTF-8 near here (byte offset {e.start} of a "
-                    "read block; the file may mix encodings)",
-                    hint="convert the file to UTF-8, e.g. `iconv -f cp949 -t utf-8 in > out`",
-                ) from None
+            except UnicodeDecodeError:
+                raise _not_utf8(p, reader.line_num + 1) from None
             except csv.Error as e:
                 raise UserError(
                     f"{p}:{start}: broken CSV quoting in the row starting here ({e}; reading stopped "
@@ -296,8 +335,19 @@ def _read_parquet(p: Path, *, stats: dict, **_) -> Iterator[tuple[int, dict]]:
             f"{p}: not a readable Parquet file ({e})", hint="write it again with pandas or pyarrow"
         ) from None
     i = 0
-    for batch in pf.iter_batches(batch_size=4096):
-        for row in batch.to_pylist():
+    batches = pf.iter_batches(batch_size=4096)
+    while True:
+        try:  # a damaged page surfaces only when read: pyarrow's errors (and bad UTF-8 in a string column) vary
+            batch = next(batches, None)
+            rows = [] if batch is None else batch.to_pylist()
+        except Exception as e:  # noqa: BLE001
+            raise UserError(
+                f"{p}: not a readable Parquet file after row {i} ({type(e).__name__}: {e})",
+                hint="the file is damaged; write it again with pandas or pyarrow",
+            ) from None
+        if batch is None:
+            return
+        for row in rows:
             i += 1
             yield i, row
 

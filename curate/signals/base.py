@@ -6,7 +6,9 @@ round-trips to the YAML that names it. The registry maps YAML names to units, on
 
 from __future__ import annotations
 
+import dataclasses
 import inspect
+import math
 import re
 from dataclasses import dataclass
 from functools import cached_property
@@ -147,12 +149,46 @@ def build_signals(specs: list) -> list[Signal]:
             )
         if name not in REGISTRY:
             raise UserError(f"unknown signal {name!r}", hint=f"known signals: {', '.join(sorted(REGISTRY))}")
+        if not isinstance(kwargs, dict):
+            raise UserError(f"signal {name!r}: settings must be a mapping, got {kwargs!r}", hint="e.g. {min_words: 3}")
+        _check_settings(name, REGISTRY[name], kwargs)
         try:
             out.append(REGISTRY[name](**kwargs))
         except TypeError as e:
             allowed = list(REGISTRY[name]().config())
             raise UserError(f"signal {name!r}: {e}", hint=f"its settings: {', '.join(allowed) or '(none)'}") from None
     return out
+
+
+_UNIT_SUFFIXES = ("_ratio", "_frac", "_share", "_similarity", "_thr")  # settings that are shares: in [0, 1]
+
+
+def _check_settings(name: str, cls: type, kwargs: dict) -> None:
+    """Each numeric setting a number of the right kind and range before any record is scored: switches are true or
+    false, counts and lengths >= 0, shares and similarities in [0, 1]. Unknown keys are left to the constructor."""
+    defaults = {f.name: f.default for f in dataclasses.fields(cls)}
+    for key, value in kwargs.items():
+        if key not in defaults:
+            continue
+        default = defaults[key]
+        if isinstance(default, bool):
+            if not isinstance(value, bool):
+                raise UserError(
+                    f"signal {name!r}: {key} {value!r} is not true or false", hint=f"e.g. {key}: {str(default).lower()}"
+                )
+            continue
+        numeric = isinstance(default, (int, float)) or (default is None and key.startswith(("min_", "max_")))
+        if not numeric or value is None:  # None turns a rule off
+            continue
+        share = key.endswith(_UNIT_SUFFIXES)
+        if (
+            isinstance(value, bool)
+            or not isinstance(value, (int, float))
+            or not 0 <= value <= (1 if share else math.inf)
+        ):
+            limits = "a share in [0, 1]" if share else "a number >= 0"
+            hint = f"e.g. {key}: {default}" if default is not None else f"give {limits}, or leave {key} out"
+            raise UserError(f"signal {name!r}: {key} {value!r} is not {limits}", hint=hint)
 
 
 def signal_config(signals: list[Signal]) -> list[dict]:

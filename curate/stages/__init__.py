@@ -93,6 +93,35 @@ class AuditConfig:
     def as_dict(self) -> dict:
         return {k: (list(v) if isinstance(v, tuple) else v) for k, v in self.__dict__.items()}
 
+    def validate(self) -> AuditConfig:
+        """Check every setting before a record is read: numbers in range, the near-duplicate settings, the signal
+        specs, the stage names and the test set's path; a bad one is a UserError naming it (exit 2)."""
+        _whole_at_least("ngram", "--ngram", self.ngram, 1)
+        _whole_at_least("diversity_sample", None, self.diversity_sample, 1)
+        _whole_at_least("max_record_bytes", "--max-record-mb", self.max_record_bytes, 1)
+        if self.max_length is not None:
+            _whole_at_least("max_length", "--max-length", self.max_length, 1)
+        if self.fields is not None and not isinstance(self.fields, dict):
+            raise UserError(f"fields: expected a mapping of role to column, got {self.fields!r}")
+        unknown = set(self.stages) - set(STAGES)
+        if unknown:
+            raise UserError(f"stages: unknown stage(s) {sorted(unknown)}", hint=f"stages: {', '.join(STAGES)}")
+        near_settings(self.near, seed=self.seed)
+        if self.signals is not None and not isinstance(self.signals, list):
+            raise UserError(
+                f"signals: expected a list of signal specs, got {type(self.signals).__name__}",
+                hint="write e.g. `signals: [truncated, html_remnant]`",
+            )
+        self.signal_units()
+        if self.test and "contamination" in self.stages:
+            from pathlib import Path
+
+            if not Path(self.test).exists():
+                raise UserError(
+                    f"--test {self.test}: no such file", hint="pass a suite .yaml or a data file with questions"
+                )
+        return self
+
     def signal_units(self) -> list[Signal]:
         return default_signals() if self.signals is None else build_signals(self.signals)
 
@@ -102,6 +131,13 @@ class AuditConfig:
 
 
 STAGES: tuple = AuditConfig.stages  # the stages `--skip` can leave out, in the report's order
+
+
+def _whole_at_least(name: str, flag: str | None, value, low: int) -> None:
+    if isinstance(value, int) and not isinstance(value, bool) and value >= low:
+        return
+    label = f"{flag} ({name})" if flag else name
+    raise UserError(f"{label}: {value!r} is not a whole number >= {low}", hint=f"pass a value of at least {low}")
 
 
 def stages_except(skip) -> tuple:

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from curate.contamination import ContaminationResult, ContaminationScan
 from curate.dedup import NEAR
-from curate.fields import detect_fields, prompt_text, to_pair
+from curate.fields import FieldTypeError, detect_fields, prompt_text, to_pair
 from curate.stages.base import Batch, Run, Stage
 from workbench import tabular as io
 from workbench.errors import UserError
@@ -34,11 +34,14 @@ def load_test_items(test: str) -> list[tuple[str, str]]:
             items.append((case.id, str(text) if text else prompt_text(case.prompt)))
         return items
     rows = list(io.read_numbered(p))
-    fmap = detect_fields(list(dict.fromkeys(k for _, r in rows for k in r)))
+    fmap = detect_fields(list(dict.fromkeys(k for _, r in rows for k in r)), source=f"--test {p}")
     id_col = next((c for c in fmap.columns if c.lower() in ("id", "case_id", "uid")), None)
     items = []
     for line, row in rows:
-        prompt, answer = to_pair(row, fmap)
+        try:
+            prompt, answer = to_pair(row, fmap)
+        except FieldTypeError as e:
+            raise UserError(f"--test {p}:{line}: {e.message}", hint="fix that test item") from None
         text = prompt_text(prompt) if fmap.kind != "text" else answer
         items.append((str(row[id_col]) if id_col else f"{p.name}:{line}", text))
     return items

@@ -48,9 +48,10 @@ class Read(Stage):
         skip = self.skip_bad if skip_bad is None else skip_bad
         return io.read_numbered(path, skip_bad=skip, stats=stats, max_record_bytes=self.max_record_bytes)
 
-    def detect(self, chunk: list) -> FieldMap:
-        """The field roles from the columns of the first chunk of rows."""
-        return detect_fields(list(dict.fromkeys(k for _, r in chunk for k in r)), self.fields)
+    def detect(self, chunk: list, path: str | os.PathLike | None = None) -> FieldMap:
+        """The field roles from the columns of the first chunk of rows (of the file `path`, named in errors)."""
+        source = None if path is None else os.fspath(path)
+        return detect_fields(list(dict.fromkeys(k for _, r in chunk for k in r)), self.fields, source=source)
 
     def map_chunk(self, chunk: list, col: Collected, units: Sequence[RecordStage], path) -> tuple[list[str], list[str]]:
         """One chunk of rows into `col`, each record through the per-record `units`; returns the (prompt texts,

@@ -23,10 +23,15 @@ SUBCOMMANDS = [
 ]
 
 
-def main(argv=None) -> int:
-    return cli.main(
-        "evalkit", "Held-out test suites, judges, human ratings, agreement and Elo tournaments.", SUBCOMMANDS, argv
+def parser():
+    """The `evalkit` argument parser (the docs' CLI reference is generated from it)."""
+    return cli.build_parser(
+        "evalkit", "Held-out test suites, judges, human ratings, agreement and Elo tournaments.", SUBCOMMANDS
     )
+
+
+def main(argv=None) -> int:
+    return cli.run_main(parser(), argv)
 
 
 if __name__ == "__main__":

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import sys
-
-from workbench.cli import choice_arg, keywords, store_arg
+from workbench.cli import choice_arg, keywords, number, store_arg
 
 # the layouts of verdict files (evalkit.verdicts_io.LAYOUTS)
 LAYOUTS = {
@@ -32,8 +30,10 @@ def add_agree(sub) -> None:
         default="nominal",
         help="Krippendorff's alpha level: nominal for categories, ordinal or interval for scores",
     )
-    p.add_argument("--bootstrap", type=int, default=1000, help="bootstrap resamples over items (0: no CIs)")
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument(
+        "--bootstrap", type=number(int, at_least=0), default=1000, help="bootstrap resamples over items (0: no CIs)"
+    )
+    p.add_argument("--seed", type=number(int, at_least=0), default=0)
     p.add_argument(
         "--items", metavar="FILE", help="suite YAML or CSV/JSONL with item_id: ratings for other items are an error"
     )
@@ -43,9 +43,11 @@ def add_agree(sub) -> None:
 def _agree(args) -> int:
     from evalkit.agreement import agreement_report, report_text
     from evalkit.verdicts_io import agree_table, read_records
-    from workbench.atomic import write_json
-    from workbench.errors import user_error
+    from workbench.atomic import check_output_file, write_json
+    from workbench.errors import UserError, user_error
 
+    if args.json:
+        check_output_file(args.json, option="--json")
     items = None
     if args.items:
         if args.items.endswith((".yaml", ".yml")):
@@ -60,12 +62,14 @@ def _agree(args) -> int:
         )
     except ValueError as e:  # bad ratings: the message names the file:line
         raise user_error(e) from None
+    if report["n_raters"] < 2:
+        raise UserError(
+            f"only one rater ({', '.join(report['raters'])}) in {', '.join(args.ratings)}: agreement needs two or more",
+            hint="pool several raters' files: evalkit agree ann.csv bob.csv",
+        )
     if args.json:
         write_json(args.json, report)
     print(report_text(report))
-    if report["n_raters"] < 2:
-        print(f"error: only one rater ({report['raters'][0]}): agreement needs two or more", file=sys.stderr)
-        return 2
     return 0
 
 
@@ -110,9 +114,14 @@ def _verdicts_import(args) -> int:
 
 
 def _verdicts_export(args) -> int:
-    from evalkit.verdicts_io import export_verdicts
+    from evalkit.verdicts_io import SUFFIXES, export_verdicts
+    from workbench.atomic import check_output_file
+    from workbench.errors import UserError
     from workbench.store import open_store
 
+    check_output_file(args.file, option="ratings-export")
+    if not args.file.lower().endswith(SUFFIXES):
+        raise UserError(f"{args.file}: unknown ratings file type", hint="use .jsonl or .csv")
     store = open_store(args.store)
     n = export_verdicts(
         store, args.file, layout=args.layout, run_id=args.run, rater_kind=args.rater_kind, kind=args.kind

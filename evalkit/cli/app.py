@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import importlib.util
+import signal
+import subprocess
 import sys
+import time
 from pathlib import Path
 
 from workbench.cli import store_arg
@@ -52,9 +55,53 @@ def streamlit_command(app: Path, host: str, port: int) -> list[str]:
     ]
 
 
+STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT, signal.SIGHUP)
+GRACE_S = 10.0  # a child still running this long after the stop signal is killed
+
+
+def _die_with_parent() -> None:
+    """In the child, before exec: on Linux, ask for SIGTERM when the parent dies (even by kill -9), so no server is
+    left behind answering on its port. Elsewhere a no-op."""
+    try:
+        import ctypes
+
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass
+
+
+def run_child(cmd: list[str], env: dict) -> int:
+    """Run `cmd` in its own process group and wait for it; SIGTERM, SIGINT (Ctrl-C) and SIGHUP to this process are
+    passed on to it once and its exit awaited (killed after GRACE_S), so stopping `evalkit app` stops Streamlit too.
+    Returns the child's exit code, 0 when it stopped because it was asked to."""
+    child = subprocess.Popen(cmd, env=env, process_group=0, preexec_fn=_die_with_parent)
+    stop: dict = {}
+
+    def forward(signum, _frame) -> None:
+        if child.poll() is None and not stop:
+            stop["deadline"] = time.monotonic() + GRACE_S
+            child.send_signal(signum)
+
+    previous = {s: signal.signal(s, forward) for s in STOP_SIGNALS}
+    try:
+        while True:
+            try:
+                code = child.wait(timeout=0.5)
+                break
+            except subprocess.TimeoutExpired:
+                if stop and time.monotonic() > stop["deadline"]:
+                    child.kill()
+    finally:
+        for s, handler in previous.items():
+            signal.signal(s, handler)
+        if child.poll() is None:  # an error in this process: never leave the child behind
+            child.kill()
+            child.wait()
+    return 0 if stop else code
+
+
 def _app(args) -> int:
     import os
-    import subprocess
 
     from evalkit.people import admin_token
     from workbench.store import open_store
@@ -72,4 +119,4 @@ def _app(args) -> int:
         return 0
     cmd = streamlit_command(app_script(), args.host, args.port)
     store.dispose()
-    return subprocess.call(cmd, env={**os.environ, "WORKBENCH_STORE": store.url})
+    return run_child(cmd, env={**os.environ, "WORKBENCH_STORE": store.url})

@@ -88,7 +88,7 @@ def add_serve(sub) -> None:
 
 
 def _serve(args) -> int:
-    from evalkit.serve import make_server
+    from evalkit.serve import make_server, serve_until_stopped
     from workbench.models import load_model
 
     model = load_model(args.model)
@@ -98,10 +98,5 @@ def _serve(args) -> int:
         f"serving {model.name} at http://{host}:{port}/v1 (model name: {args.name or 'workbench'}); Ctrl-C stops",
         flush=True,
     )
-    try:
-        server.serve_forever()
-    except KeyboardInterrupt:
-        pass
-    finally:
-        server.server_close()
+    serve_until_stopped(server)
     return 0

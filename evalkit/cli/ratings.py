@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 
 from workbench.atomic import write_json
-from workbench.cli import choice_arg, keywords, store_arg
+from workbench.cli import choice_arg, keywords, number, store_arg
 
 RATING_METHODS = {"bt": "Bradley-Terry maximum likelihood (order-free, default)", "elo": "online Elo (order-dependent)"}
 
@@ -37,9 +37,13 @@ def add_ratings(sub) -> None:
     p.add_argument("battles", nargs="?", metavar="BATTLES.csv", help=BATTLES_HELP)
     choice_arg(p, "--method", RATING_METHODS, default="bt")
     p.add_argument(
-        "--bootstrap", type=int, default=0, metavar="N", help="bootstrap rounds for CIs and ranks (e.g. 1000)"
+        "--bootstrap",
+        type=number(int, at_least=0),
+        default=0,
+        metavar="N",
+        help="bootstrap rounds for CIs and ranks (e.g. 1000; 0: none)",
     )
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--seed", type=number(int, at_least=0), default=0)
     p.add_argument("--anchor", metavar="MODEL=RATING", help="pin one model's rating (default: mean rating 1000)")
     p.add_argument(
         "--style-control",
@@ -48,12 +52,14 @@ def add_ratings(sub) -> None:
     )
     p.add_argument(
         "--prior",
-        type=float,
+        type=number(at_least=0),
         default=None,
         metavar="W",
         help="virtual ties per model against an average opponent (default 0.01; keeps never-winners finite)",
     )
-    p.add_argument("--k", type=float, default=4.0, help="online Elo K factor (default 4, as Chatbot Arena)")
+    p.add_argument(
+        "--k", type=number(above=0), default=4.0, help="online Elo K factor, > 0 (default 4, as Chatbot Arena)"
+    )
     p.add_argument(
         "--split-components",
         action="store_true",
@@ -72,8 +78,11 @@ def add_ratings(sub) -> None:
 
 def _ratings(args) -> int:
     from evalkit.ratings import DEFAULT_PRIOR, leaderboard
+    from workbench.atomic import check_output_file
     from workbench.errors import UserError, user_error
 
+    if args.json:
+        check_output_file(args.json, option="--json")
     if args.battles:
         from evalkit.tournament import read_battles
 
@@ -125,10 +134,12 @@ def add_battles_import(sub) -> None:
 
 def _battles(args) -> int:
     from evalkit.tournament import battles_frame, import_battles
-    from workbench.atomic import atomic_file
+    from workbench.atomic import atomic_file, check_output_file
     from workbench.errors import user_error
     from workbench.store import open_store
 
+    if args.action == "export":
+        check_output_file(args.file, option="battles export")
     store = open_store(args.store)
     if args.action == "import":
         try:

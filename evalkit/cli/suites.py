@@ -2,9 +2,36 @@
 
 from __future__ import annotations
 
+import argparse
+import math
 import sys
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
 
 from workbench.cli import keywords, store_arg
+
+
+def _number(kind: Callable[[str], float], ok: Callable[[float], bool], said: str) -> Callable[[str], float]:
+    """An argparse `type=` for a number that `ok` accepts: anything else is a usage error (exit 2) naming the option,
+    at parse time, before a suite, a model or the store is opened."""
+
+    def parse(text: str):
+        try:
+            value = kind(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not {'an integer' if kind is int else 'a number'}") from None
+        if not math.isfinite(value) or not ok(value):
+            raise argparse.ArgumentTypeError(f"{text!r}: must be {said}")
+        return value
+
+    return parse
+
+
+COUNT = _number(int, lambda v: v >= 1, "at least 1")
+SECONDS = _number(float, lambda v: v > 0, "> 0 seconds")
+ALPHA = _number(float, lambda v: 0 < v < 1, "between 0 and 1 (e.g. 0.05)")
+SEED = _number(int, lambda v: v >= 0, ">= 0")
 
 
 def add_run(sub) -> None:
@@ -24,18 +51,42 @@ def add_run(sub) -> None:
         help="compare with this earlier run of the same suite; exit 3 on a "
         "significant drop or a critical case that now fails",
     )
-    p.add_argument("--alpha", type=float, default=0.05, help="significance level for --baseline (default 0.05)")
+    p.add_argument("--alpha", type=ALPHA, default=0.05, help="significance level for --baseline (default 0.05)")
     p.add_argument("--train", metavar="DATA", help="warn when suite cases overlap this training data (held-out check)")
     p.add_argument("--strict", action="store_true", help="with --train: refuse to run (exit 3) on any overlap")
     p.add_argument("--allow-code", action="store_true", help="allow `python` assertions (they run code from the suite)")
     p.add_argument("--judge", metavar="SPEC", help="judge model for llm-rubric assertions (overrides the suite's)")
-    p.add_argument("--batch-size", type=int, default=8, help="generation batch size (default 8)")
-    p.add_argument("--ll-batch-size", type=int, default=32, help="loglikelihood requests per forward (default 32)")
-    p.add_argument("--limit", type=int, metavar="N", help="only the first N cases of each suite")
-    p.add_argument("--timeout", type=float, metavar="S", help="per-case time limit in seconds (slower: error)")
+    p.add_argument("--batch-size", type=COUNT, default=8, help="generation batch size (default 8)")
+    p.add_argument("--ll-batch-size", type=COUNT, default=32, help="loglikelihood requests per forward (default 32)")
+    p.add_argument("--limit", type=COUNT, metavar="N", help="only the first N cases of each suite (N >= 1)")
+    p.add_argument("--timeout", type=SECONDS, metavar="S", help="per-case time limit in seconds (slower: error)")
     p.add_argument("--quiet", action="store_true", help="no progress bars")
     store_arg(p)
     p.set_defaults(func=_run)
+
+
+_EXAMPLE = {"--json": "results.json", "--junit": "junit.xml", "--markdown": "summary.md"}
+
+
+def _check_output_file(path: str, option: str) -> None:
+    """Refuse, before any work, a report path that can't be written as a file: a folder, a path under a file, or a
+    folder this process can't create entries in (tried with a temp file that is removed at once)."""
+    from workbench.errors import UserError
+
+    p = Path(path)
+    if path.endswith("/") or p.is_dir():
+        raise UserError(
+            f"{option} {path}: is a folder, not a file", hint=f"name a file in it: {option} {p / _EXAMPLE[option]}"
+        )
+    nearest = p.parent
+    while not nearest.exists() and nearest != nearest.parent:
+        nearest = nearest.parent
+    if not nearest.is_dir():
+        raise UserError(f"{option} {path}: {nearest} is a file, so nothing can be written under it")
+    try:
+        tempfile.TemporaryFile(dir=nearest).close()
+    except OSError as e:
+        raise UserError(f"{option} {path}: can't write in {nearest} ({e.strerror})", hint="pick another path") from None
 
 
 def _run(args) -> int:
@@ -43,10 +94,15 @@ def _run(args) -> int:
 
     from evalkit.suites import outputs as out
     from evalkit.suites import run_suites
+    from evalkit.suites.records import resolve_run
     from workbench import errors
     from workbench.store import open_store
 
+    for option, path in (("--json", args.json), ("--junit", args.junit), ("--markdown", args.markdown)):
+        if path:
+            _check_output_file(path, option)
     store = open_store(args.store)
+    base = resolve_run(store, args.baseline) if args.baseline else None  # an unknown baseline fails before the run
     err = Console(stderr=True)
     res = run_suites(
         args.suites,
@@ -75,9 +131,11 @@ def _run(args) -> int:
     console.print(out.results_table(res))
     cached = sum(r["stats"]["cached"] for r in res["runs"])
     computed = sum(r["stats"]["computed"] for r in res["runs"])
-    print(f"model calls: {computed} computed, {cached} from the cache; store: {store.url}")
+    resumed = sum(r["stats"].get("cases_from_store", 0) for r in res["runs"])
+    from_store = f"; {resumed} cases resumed from an interrupted run" if resumed else ""
+    print(f"model calls: {computed} computed, {cached} from the cache{from_store}; store: {store.url}")
     code = errors.OK
-    for rep in _regression_reports(args, store, res):
+    for rep in _regression_reports(args, store, res, base):
         print()
         print(out.compare_markdown(rep), end="")
         if args.baseline and rep["gate_failed"]:
@@ -88,15 +146,14 @@ def _run(args) -> int:
     return code
 
 
-def _regression_reports(args, store, res: dict) -> list[dict]:
-    """Compare reports after a run: against --baseline, or model vs model (the first model is the baseline)."""
+def _regression_reports(args, store, res: dict, base: dict | None) -> list[dict]:
+    """Compare reports after a run: against `base` (the --baseline run), or model vs model (the first model is the
+    baseline)."""
     from evalkit.suites import compare_runs
-    from evalkit.suites.records import resolve_run
     from workbench import errors
 
     runs = res["runs"]
-    if args.baseline:
-        base = resolve_run(store, args.baseline)
+    if base is not None:
         reports = [
             compare_runs(store, base["id"], r["run_id"], alpha=args.alpha) for r in runs if r["suite"] == base["name"]
         ]
@@ -121,9 +178,9 @@ def add_compare(sub) -> None:
     )
     p.add_argument("run_a", metavar="RUN_A", help="baseline run id (or unique prefix)")
     p.add_argument("run_b", metavar="RUN_B", help="candidate run id (or unique prefix)")
-    p.add_argument("--alpha", type=float, default=0.05, help="significance level (default 0.05)")
+    p.add_argument("--alpha", type=ALPHA, default=0.05, help="significance level (default 0.05)")
     p.add_argument("--critical-tag", default="critical", help="tag whose pass→fail flips always fail the gate")
-    p.add_argument("--seed", type=int, default=0, help="bootstrap seed")
+    p.add_argument("--seed", type=SEED, default=0, help="bootstrap seed")
     p.add_argument("--json", metavar="FILE", help="write the report as JSON")
     p.add_argument("--markdown", metavar="FILE", help="write the report as Markdown")
     store_arg(p)
@@ -137,6 +194,9 @@ def _compare(args) -> int:
     from workbench.atomic import atomic_write, write_json
     from workbench.store import open_store
 
+    for option, path in (("--json", args.json), ("--markdown", args.markdown)):
+        if path:
+            _check_output_file(path, option)
     try:
         rep = compare_runs(
             open_store(args.store), args.run_a, args.run_b, **keywords(args, "alpha", "seed", "critical_tag")

@@ -7,7 +7,7 @@ import sys
 from evalkit.cli.judge import JUDGE_METHODS
 from evalkit.cli.ratings import print_leaderboard
 from workbench.atomic import write_json
-from workbench.cli import choice_arg, keywords, store_arg
+from workbench.cli import choice_arg, keywords, number, store_arg
 
 
 def add_tournament(sub) -> None:
@@ -28,20 +28,29 @@ def add_tournament(sub) -> None:
         help="judge model spec; `reference`: the answer closer to the prompt's reference answer wins "
         "(no model); `human`: queue the battles for raters",
     )
-    p.add_argument("--rounds", type=int, metavar="N", help="round-robin: prompts per pair (default: every prompt)")
+    p.add_argument(
+        "--rounds",
+        type=number(int, at_least=1),
+        metavar="N",
+        help="round-robin: prompts per pair (default: every prompt)",
+    )
     adaptive = p.add_argument_group(
         "adaptive scheduling",
         "--adaptive spends battles where the rating intervals overlap and stops once every 95% interval is narrower "
         "than --target-ci Elo points (judged only after every contestant has --min-battles battles), or at --budget",
     )
     adaptive.add_argument("--adaptive", action="store_true", help="schedule battles adaptively (see above)")
-    adaptive.add_argument("--target-ci", type=float, default=100.0, metavar="W", help="W Elo points (default 100)")
-    adaptive.add_argument("--min-battles", type=int, default=10, metavar="N", help="N battles each (default 10)")
-    p.add_argument("--budget", type=int, metavar="B", help="at most B battles")
-    p.add_argument("--limit", type=int, metavar="N", help="use the first N prompts only")
-    p.add_argument("--max-new-tokens", type=int, default=128)
-    p.add_argument("--bootstrap", type=int, default=1000, metavar="N")
-    p.add_argument("--seed", type=int, default=0, help="left/right and prompt order (default 0)")
+    adaptive.add_argument(
+        "--target-ci", type=number(above=0), default=100.0, metavar="W", help="W Elo points (default 100)"
+    )
+    adaptive.add_argument(
+        "--min-battles", type=number(int, at_least=0), default=10, metavar="N", help="N battles each (default 10)"
+    )
+    p.add_argument("--budget", type=number(int, at_least=1), metavar="B", help="at most B battles")
+    p.add_argument("--limit", type=number(int, at_least=1), metavar="N", help="use the first N prompts only")
+    p.add_argument("--max-new-tokens", type=number(int, at_least=1), default=128)
+    p.add_argument("--bootstrap", type=number(int, at_least=0), default=1000, metavar="N")
+    p.add_argument("--seed", type=number(int, at_least=0), default=0, help="left/right and prompt order (default 0)")
     p.add_argument("--lang", default="en", choices=["en", "ko"], help="judge prompt language")
     choice_arg(p, "--judge-method", JUDGE_METHODS, default="generate")
     p.add_argument("--json", metavar="FILE", help="write the leaderboard object here")
@@ -51,8 +60,11 @@ def add_tournament(sub) -> None:
 
 def _tournament(args) -> int:
     from evalkit.tournament import HUMAN_JUDGE, load_prompts, run_tournament
+    from workbench.atomic import check_output_file
     from workbench.store import open_store
 
+    if args.json:
+        check_output_file(args.json, option="--json")
     suite, prompts = load_prompts(args.suite, limit=args.limit)
     store = open_store(args.store)
     res = run_tournament(

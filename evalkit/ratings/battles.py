@@ -16,6 +16,7 @@ import pandas as pd
 from scipy import sparse
 from scipy.sparse.csgraph import connected_components
 
+from evalkit.ratings.checks import self_battles
 from workbench import verdicts
 from workbench.errors import InputError
 
@@ -121,11 +122,7 @@ def prepare(df: pd.DataFrame, *, where: Sequence[str] | None = None, style: bool
     ma, mb = df["model_a"].astype(str).str.strip(), df["model_b"].astype(str).str.strip()
     selfb = np.flatnonzero((ma == mb).to_numpy())
     if len(selfb):
-        shown = ", ".join(f"{_where(where, i, df)} ({ma.iloc[i]!r} vs itself)" for i in selfb[:3])
-        raise InputError(
-            f"self-battle at {shown}" + (f" and {len(selfb) - 3} more rows" if len(selfb) > 3 else ""),
-            hint="a model can't battle itself: drop those rows or fix the model names",
-        )
+        raise self_battles([(_where(where, i, df), ma.iloc[i]) for i in selfb])
     y = _score_winner(df.assign(model_a=ma, model_b=mb), where)
     codes, models = pd.factorize(pd.concat([ma, mb], ignore_index=True), sort=True)
     n = len(df)

@@ -6,14 +6,14 @@ Randomness comes from the `numpy.random.Generator` passed in, so a seed gives th
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 from scipy import sparse
 from scipy.special import expit
 
 from evalkit.ratings.battles import Battles
 from evalkit.ratings.bt import DEFAULT_PRIOR, fit_bt, lbfgs, n_features, objective, terms
+from evalkit.ratings.checks import require
+from evalkit.ratings.elo import alpha_of
 from evalkit.ratings.scale import BASE, OFFSET, SCALE
 
 __all__ = ["bootstrap_bt", "bootstrap_elo"]
@@ -31,7 +31,8 @@ def bootstrap_elo(
 ) -> np.ndarray:
     """(rounds, M) online Elo ratings, each over N battles drawn with replacement in random order (FastChat's
     compute_bootstrap_elo), run for all rounds at once."""
-    alpha = math.log(base) / scale
+    require("rounds", rounds, at_least=1, integer=True)
+    alpha = alpha_of(k, scale, base)
     idx = rng.integers(0, bt.n, size=(bt.n, rounds))
     r = np.full((rounds, len(bt.models)), float(initial))
     rr = np.arange(rounds)
@@ -136,6 +137,8 @@ def bootstrap_bt(
     likelihood's sufficient statistics. Fits are warm-started at the full-data fit and run `chunk` replicates at a
     time: batched damped Newton (up to 300 models), else (and with a style covariate) one stacked L-BFGS problem
     (their losses add, their parameters don't interact)."""
+    require("rounds", rounds, at_least=1, integer=True)
+    require("prior", prior, at_least=0)
     m, f = len(bt.models), n_features(bt)
     if start is None:
         start = fit_bt(bt, prior=prior)

@@ -13,6 +13,7 @@ from scipy.optimize import minimize
 from scipy.special import expit
 
 from evalkit.ratings.battles import Battles
+from evalkit.ratings.checks import require
 
 __all__ = ["DEFAULT_PRIOR", "fit_bt", "lbfgs", "n_features", "objective", "terms"]
 
@@ -97,6 +98,7 @@ def fit_bt(
 
     Returns (M,) strengths beta in natural-log units, or (M + F,) with the style coefficients appended when the
     battles carry a style covariate. `weights` replaces the counts of the unique rows (a bootstrap resample)."""
+    require("prior", prior, at_least=0)
     w = (bt.counts if weights is None else np.asarray(weights, dtype=np.float64))[None, :]
     m, f = len(bt.models), n_features(bt)
     ia, ib, X, A = terms(bt)

@@ -15,6 +15,7 @@ import pandas as pd
 from evalkit.ratings.battles import Battles, DisconnectedError, components, prepare, subset, unbounded
 from evalkit.ratings.bootstrap import bootstrap_bt, bootstrap_elo
 from evalkit.ratings.bt import DEFAULT_PRIOR, fit_bt
+from evalkit.ratings.checks import require
 from evalkit.ratings.elo import online_elo
 from evalkit.ratings.scale import BASE, SCALE, place, predicted_matrix, to_elo
 from workbench.errors import InputError
@@ -43,6 +44,18 @@ def parse_anchor(anchor) -> tuple[str, float] | None:
         return str(name), float(value)
     name, value = anchor
     return str(name), float(value)
+
+
+def _check_settings(*, bootstrap, seed, prior, k, level, disconnected) -> None:
+    """Every numeric setting in range before a battle is read (the CLI checks its options the same way)."""
+    require("bootstrap", bootstrap or 0, at_least=0, integer=True)
+    if seed is not None:  # None: fresh randomness
+        require("seed", seed, at_least=0, integer=True)
+    require("prior", prior, at_least=0)
+    require("k", k, above=0)
+    require("level", level, above=0, below=1)
+    if disconnected not in ("error", "split"):
+        raise InputError(f"disconnected must be 'error' or 'split', got {disconnected!r}")
 
 
 def ci_rank(lower: np.ndarray, upper: np.ndarray) -> np.ndarray:
@@ -101,8 +114,7 @@ def leaderboard(
         raise InputError(f"unknown rating method {method!r}", hint="use bt (Bradley-Terry) or elo (online Elo)")
     if style_control and method != "bt":
         raise InputError("style control needs --method bt", hint="the length covariate is part of the BT model")
-    if bootstrap and bootstrap < 0:
-        raise InputError("bootstrap rounds must be >= 0")
+    _check_settings(bootstrap=bootstrap, seed=seed, prior=prior, k=k, level=level, disconnected=disconnected)
     anchor = parse_anchor(anchor)
     bt = battles if isinstance(battles, Battles) else prepare(battles, where=where, style=style_control)
     if anchor is not None and anchor[0] not in bt.models:

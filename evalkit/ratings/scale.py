@@ -10,6 +10,8 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from evalkit.ratings.checks import require
+
 __all__ = ["BASE", "OFFSET", "SCALE", "place", "predicted_matrix", "to_elo"]
 
 SCALE, BASE, OFFSET = 400.0, 10.0, 1000.0
@@ -26,6 +28,8 @@ def to_elo(
 ) -> np.ndarray:
     """Natural-log strengths → Elo scale; centred so the mean is `offset`, or shifted so `anchor` = (model, rating)
     holds exactly. Works on (M,) or (R, M)."""
+    require("scale", scale, above=0)
+    require("base", base, above=1)
     r = np.asarray(beta, dtype=np.float64) * scale / math.log(base)
     return place(r, models, anchor=anchor, offset=offset)
 

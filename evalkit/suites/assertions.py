@@ -2,7 +2,9 @@
 
 A check is `fn(out: Output, *, <its YAML keys>) -> Grade`. Its keyword parameters are the YAML keys it accepts (the
 ones without a default are required), so the registry validates a spec without a second list. `not-<type>` inverts
-any check; `weight` weighs it in the case score.
+any check; `weight` weighs it in the case score. A spec is checked when the suite loads, not when the model has
+answered: its keys, their types (the check's annotations) and, through the type's `validate(params)`, their values
+(a regex compiles, a choice answer is one of the choices); `ValueError` there becomes a file:line message.
 
 Each grade's reason is a message (workbench.messages): `Grade.message` is {"key", "fields"} from MESSAGES below, and
 `Grade.reason` is its English rendering, what the CLI prints and the JSON keeps; the app says the same key in Korean.
@@ -120,15 +122,18 @@ class Entry:
     params: tuple[str, ...]
     required: tuple[str, ...]
     needs: str  # output | loglikelihood | judge | code
+    kinds: dict = field(default_factory=dict)  # key -> its annotation ("float", "int | None"), for the type check
+    validate: Callable[[dict], None] | None = None  # raises ValueError on a value the check can't use
 
 
 NEEDS = ("output", "loglikelihood", "judge", "code")  # what a check reads: the runner plans its model calls by it
 REGISTRY: dict[str, Entry] = {}
 
 
-def assertion(name: str, *, needs: str = "output"):
+def assertion(name: str, *, needs: str = "output", validate: Callable[[dict], None] | None = None):
     """Register `fn` under `name` (the one registry of assertion types, inspect_ai's scorer shape); its keyword-only
-    parameters are the YAML keys it takes, those without a default required."""
+    parameters are the YAML keys it takes, those without a default required, their annotations the types each may
+    have; `validate(params)` checks their values when the suite loads (raising ValueError)."""
     if needs not in NEEDS:
         raise ValueError(f"assertion {name!r}: needs must be one of {NEEDS}, not {needs!r}")
 
@@ -137,7 +142,8 @@ def assertion(name: str, *, needs: str = "output"):
             raise ValueError(f"assertion type {name!r} is registered twice ({REGISTRY[name].fn.__qualname__} first)")
         kw = [p for p in inspect.signature(fn).parameters.values() if p.kind is p.KEYWORD_ONLY]
         required = tuple(p.name for p in kw if p.default is p.empty)
-        REGISTRY[name] = Entry(name, fn, tuple(p.name for p in kw), required, needs)
+        kinds = {p.name: str(p.annotation) for p in kw if p.annotation is not p.empty}
+        REGISTRY[name] = Entry(name, fn, tuple(p.name for p in kw), required, needs, kinds, validate)
         return fn
 
     return deco
@@ -146,6 +152,131 @@ def assertion(name: str, *, needs: str = "output"):
 def known_types() -> list[str]:
     """Every registered assertion type, sorted (each also works with not- in front, except choice)."""
     return sorted(REGISTRY)
+
+
+# -- argument checks (at suite load) -------------------------------------------------------------------------------
+
+_KINDS = {"bool": (bool,), "int": (int,), "float": (int, float), "str": (str,), "dict": (dict,), "None": (type(None),)}
+_KINDS.update(list=(list,), tuple=(list, tuple))
+
+
+def _check_kind(key: str, value, kind: str) -> None:
+    """`value` has a type its annotation allows (a bool is no number); a float is finite."""
+    allowed = tuple(t for name in kind.split("|") for t in _KINDS.get(name.strip(), (object,)))
+    if (isinstance(value, bool) and bool not in allowed) or not isinstance(value, allowed):
+        raise ValueError(f"{key} must be {kind.replace(' | ', ' or ')}, not {value!r}")
+    if isinstance(value, float) and not math.isfinite(value):
+        raise ValueError(f"{key} must be a finite number, not {value!r}")
+
+
+def _number(key: str, value, ok: Callable[[float], bool] = lambda _: True, said: str = "") -> float:
+    """`value` as a finite number that `ok` accepts (a string from a template counts when it reads as one)."""
+    try:
+        x = float(value) if not isinstance(value, bool) else math.nan
+    except (TypeError, ValueError):
+        x = math.nan
+    if not math.isfinite(x):
+        raise ValueError(f"{key} must be a number, not {value!r}")
+    if not ok(x):
+        raise ValueError(f"{key} must be {said}, not {value!r}")
+    return x
+
+
+def _one_of(key: str, value, options) -> None:
+    if value not in options:
+        raise ValueError(f"{key} must be one of {', '.join(map(str, options))}, not {value!r}")
+
+
+def _scalar(value) -> bool:
+    return isinstance(value, (str, int, float)) and not (isinstance(value, float) and not math.isfinite(value))
+
+
+def _text_value(p: dict) -> None:
+    """`value` is one text (equals, starts-with, regex)."""
+    if not _scalar(p["value"]):
+        raise ValueError(f"value must be a string, not {p['value']!r}")
+
+
+def _texts_value(p: dict) -> None:
+    """`value` is a text or a non-empty list of them (the contains family, similar)."""
+    v = p["value"]
+    if not (_scalar(v) or (isinstance(v, list) and v and all(_scalar(x) for x in v))):
+        raise ValueError(f"value must be a string or a non-empty list of strings, not {v!r}")
+
+
+def _regex_args(p: dict) -> None:
+    _text_value(p)
+    flags = (re.IGNORECASE if p.get("ignore_case") else 0) | (re.MULTILINE if p.get("multiline") else 0)
+    try:
+        re.compile(str(p["value"]), flags)
+    except re.error as e:
+        raise ValueError(f"invalid regular expression {str(p['value'])!r}: {e}") from None
+
+
+def _schema_args(p: dict) -> None:
+    import jsonschema
+
+    if not isinstance(p["value"], (dict, bool)):
+        raise ValueError(f"value must be a JSON Schema (a mapping), not {p['value']!r}")
+    try:
+        jsonschema.Draft202012Validator.check_schema(p["value"])
+    except jsonschema.exceptions.SchemaError as e:
+        raise ValueError(f"value is not a valid JSON Schema: {e.message}") from None
+
+
+def _number_args(p: dict) -> None:
+    _number("value", p["value"])
+    for key in ("tolerance", "relative"):
+        _number(key, p.get(key, 0.0), lambda x: x >= 0, ">= 0")
+    _one_of("pick", p.get("pick", "last"), ("first", "last"))
+
+
+def _similar_args(p: dict) -> None:
+    _texts_value(p)
+    _number("threshold", p.get("threshold", 0.8), lambda x: 0 <= x <= 1, "in [0, 1]")
+    _one_of("method", p.get("method", "token_set_ratio"), _SCORERS)
+
+
+def _length_args(p: dict) -> None:
+    lo, hi = p.get("min"), p.get("max")
+    for key, v in (("min", lo), ("max", hi)):
+        if v is not None and v < 0:
+            raise ValueError(f"{key} must be >= 0, not {v!r}")
+    if lo is not None and hi is not None and lo > hi:
+        raise ValueError(f"min ({lo}) is larger than max ({hi}): no output can pass")
+    _one_of("unit", p.get("unit", "chars"), ("chars", "words"))
+
+
+def _latency_args(p: dict) -> None:
+    _number("max", p["max"], lambda x: x > 0, "> 0 seconds")
+
+
+def _choice_args(p: dict) -> None:
+    choices = p["choices"]
+    if not isinstance(choices, list) or len(choices) < 2 or not all(_scalar(c) for c in choices):
+        raise ValueError(f"choices must be a list of at least two strings, not {choices!r}")
+    _gold(p["answer"], [str(c) for c in choices])
+    _one_of("metric", p.get("metric", "acc"), ("acc", "acc_norm"))
+
+
+def _rubric_args(p: dict) -> None:
+    if not isinstance(p["value"], str) or not p["value"].strip():
+        raise ValueError(f"value must be the rubric's text, not {p['value']!r}")
+    scale = p.get("scale", (1, 10))
+    if len(scale) != 2 or not all(_scalar(x) and not isinstance(x, str) for x in scale) or scale[0] >= scale[1]:
+        raise ValueError(f"scale must be [low, high] with low < high, not {list(scale)!r}")
+    _number("threshold", p.get("threshold", 7.0), lambda x: scale[0] <= x <= scale[1], f"within the scale {scale!r}")
+
+
+def _python_args(p: dict) -> None:
+    """The code compiles (compiling runs none of it: that waits for --allow-code)."""
+    code = p["value"]
+    if not isinstance(code, str):
+        raise ValueError(f"value must be Python code (a string), not {code!r}")
+    try:
+        compile(code, "<assertion>", "exec" if "def check" in code else "eval")
+    except SyntaxError as e:
+        raise ValueError(f"value is not valid Python: {e.msg} (line {e.lineno} of the code)") from None
 
 
 # -- the checks ----------------------------------------------------------------------------------------------------
@@ -188,7 +319,7 @@ def _as_list(value) -> list[str]:
     return [str(v) for v in value] if isinstance(value, (list, tuple)) else [str(value)]
 
 
-@assertion("equals")
+@assertion("equals", validate=_text_value)
 def equals(out: Output, *, value, strip: bool = True) -> Grade:
     """Exact match (surrounding whitespace ignored unless strip: false)."""
     text, want = (out.text.strip(), str(value).strip()) if strip else (out.text, str(value))
@@ -232,10 +363,10 @@ def _contains_check(mode: str, fold: bool) -> Callable[..., Grade]:
 
 
 for _type, _mode, _fold in _CONTAINS:
-    assertion(_type)(_contains_check(_mode, _fold))
+    assertion(_type, validate=_texts_value)(_contains_check(_mode, _fold))
 
 
-@assertion("starts-with")
+@assertion("starts-with", validate=_text_value)
 def starts_with(out: Output, *, value, ignore_case: bool = False) -> Grade:
     """The output (leading whitespace ignored) starts with `value`."""
     text, want = out.text.lstrip(), str(value)
@@ -244,7 +375,7 @@ def starts_with(out: Output, *, value, ignore_case: bool = False) -> Grade:
     return _grade(text.startswith(want), "assertions.starts_with", start=out.text.lstrip()[: len(want) + 10])
 
 
-@assertion("regex")
+@assertion("regex", validate=_regex_args)
 def regex(out: Output, *, value, ignore_case: bool = False, multiline: bool = False) -> Grade:
     """`re.search(value, output)` finds a match."""
     flags = (re.IGNORECASE if ignore_case else 0) | (re.MULTILINE if multiline else 0)
@@ -308,7 +439,7 @@ def is_json(out: Output) -> Grade:
     return _grade(True, "assertions.valid_json")
 
 
-@assertion("json-schema")
+@assertion("json-schema", validate=_schema_args)
 def json_schema(out: Output, *, value) -> Grade:
     """The output is JSON that validates against the JSON Schema `value`."""
     import jsonschema
@@ -325,10 +456,11 @@ def json_schema(out: Output, *, value) -> Grade:
     return _grade(True, "assertions.schema_ok")
 
 
+_SCORERS = ("ratio", "token_set_ratio", "partial_ratio", "token_sort_ratio")  # rapidfuzz.fuzz's, for `similar`
 _NUMBER = re.compile(r"[-+]?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?(?:[eE][-+]?\d+)?|[-+]?\.\d+")
 
 
-@assertion("number")
+@assertion("number", validate=_number_args)
 def number(out: Output, *, value, tolerance: float = 0.0, relative: float = 0.0, pick: str = "last") -> Grade:
     """The last (or first) number in the output is within `tolerance` (absolute) or `relative` of `value`; the last,
     by default, because models restate the question before answering ("2 + 3 = 5")."""
@@ -343,24 +475,16 @@ def number(out: Output, *, value, tolerance: float = 0.0, relative: float = 0.0,
     return _grade(ok, "assertions.number", got=got, want=want)
 
 
-@assertion("similar")
+@assertion("similar", validate=_similar_args)
 def similar(out: Output, *, value, threshold: float = 0.8, method: str = "token_set_ratio") -> Grade:
     """rapidfuzz similarity (ratio or token_set_ratio, 0..1) to the closest of `value` reaches `threshold`."""
     from rapidfuzz import fuzz
 
-    scorers = {
-        "ratio": fuzz.ratio,
-        "token_set_ratio": fuzz.token_set_ratio,
-        "partial_ratio": fuzz.partial_ratio,
-        "token_sort_ratio": fuzz.token_sort_ratio,
-    }
-    if method not in scorers:
-        raise UserError(f"similar: unknown method {method!r}", hint=f"use one of {sorted(scorers)}")
-    best = max(scorers[method](out.text.strip(), ref.strip()) / 100.0 for ref in _as_list(value))
+    best = max(getattr(fuzz, method)(out.text.strip(), ref.strip()) / 100.0 for ref in _as_list(value))
     return _said(best >= threshold, best, "assertions.similar", method=method, score=best, threshold=float(threshold))
 
 
-@assertion("length")
+@assertion("length", validate=_length_args)
 def length(out: Output, *, min: int | None = None, max: int | None = None, unit: str = "chars") -> Grade:  # noqa: A002
     """Output length in chars or words within [min, max]."""
     n = len(out.text.split()) if unit == "words" else len(out.text)
@@ -370,34 +494,49 @@ def length(out: Output, *, min: int | None = None, max: int | None = None, unit:
         (True, False): "assertions.length_no_min",
         (False, True): "assertions.length_no_max",
     }.get((min is None, max is None), "assertions.length")
-    said_unit = message(f"assertions.unit.{unit}") if unit in ("chars", "words") else unit
+    said_unit = message(f"assertions.unit.{unit}")
     return _grade(
         ok, key, n=n, unit=said_unit, **({} if min is None else {"min": min}), **({} if max is None else {"max": max})
     )
 
 
-@assertion("latency")
+@assertion("latency", validate=_latency_args)
 def latency(out: Output, *, max: float) -> Grade:  # noqa: A002
     """The model answered within `max` seconds (as measured when the answer was computed)."""
     return _grade(out.latency_s <= float(max), "assertions.latency", seconds=float(out.latency_s), limit=float(max))
 
 
-def gold_index(answer, choices: list[str], case_id: str = "") -> int:
-    """The 0-based index of a choice answer written as an index, a letter (a, b, ...) or the choice's text."""
-    if isinstance(answer, int) or (isinstance(answer, str) and answer.strip().isdigit()):
+def _gold(answer, choices: list[str]) -> int:
+    """The 0-based index of a choice answer written as an index, a letter (a, b, ...) or the choice's text; a
+    ValueError when it is none of them."""
+    if (isinstance(answer, int) and not isinstance(answer, bool)) or (
+        isinstance(answer, str) and answer.strip().isdigit()
+    ):
+        if not 0 <= int(answer) < len(choices):
+            raise ValueError(
+                f"choice answer {answer!r} is out of range: an index of {len(choices)} choices is 0..{len(choices) - 1}"
+            )
         return int(answer)
     a = str(answer).strip()
     if len(a) == 1 and a.isalpha() and a.lower() in "abcdefghijklmnopqrstuvwxyz"[: len(choices)]:
         return "abcdefghijklmnopqrstuvwxyz".index(a.lower())
     if a in [c.strip() for c in choices]:
         return [c.strip() for c in choices].index(a)
-    raise UserError(
-        f"case {case_id}: choice answer {answer!r} is neither an index, a letter nor one of the choices",
-        hint="write answer: as 0-based index, a letter (a, b, ...) or the text of one choice",
-    )
+    raise ValueError(f"choice answer {answer!r} is neither an index, a letter nor one of the choices")
 
 
-@assertion("choice", needs="loglikelihood")
+_GOLD_HINT = "write answer: as 0-based index, a letter (a, b, ...) or the text of one choice"
+
+
+def gold_index(answer, choices: list[str], case_id: str = "") -> int:
+    """The 0-based index of a choice answer written as an index, a letter (a, b, ...) or the choice's text."""
+    try:
+        return _gold(answer, choices)
+    except ValueError as e:
+        raise UserError(f"case {case_id}: {e}", hint=_GOLD_HINT) from None
+
+
+@assertion("choice", needs="loglikelihood", validate=_choice_args)
 def choice(out: Output, *, choices, answer, delimiter: str = " ", metric: str = "acc") -> Grade:
     """Multiple choice by loglikelihood of `delimiter + choice` after the prompt, as lm-evaluation-harness scores it.
 
@@ -435,7 +574,7 @@ def choice(out: Output, *, choices, answer, delimiter: str = " ", metric: str = 
     )
 
 
-@assertion("llm-rubric", needs="judge")
+@assertion("llm-rubric", needs="judge", validate=_rubric_args)
 def llm_rubric(
     out: Output,
     *,
@@ -486,7 +625,7 @@ def llm_rubric(
     )
 
 
-@assertion("python", needs="code")
+@assertion("python", needs="code", validate=_python_args)
 def python(out: Output, *, value) -> Grade:
     """Custom check (only with --allow-code): an expression over `output` and `vars`, or code defining
     `check(output, vars)`; returns bool, a 0..1 score, or (passed, reason)."""
@@ -559,7 +698,9 @@ def parse_check(spec: dict, where: str) -> Check:
         raise UserError(
             f"{where}: {written!r} can't be negated", hint="choice picks one answer; score another choice instead"
         )
-    weight = float(spec.pop("weight", 1.0))
+    weight = spec.pop("weight", 1.0)
+    if isinstance(weight, bool) or not isinstance(weight, (int, float)) or not 0 <= weight < math.inf:
+        raise UserError(f"{where}: {written}: weight must be a number >= 0, not {weight!r}")
     unknown = sorted(set(spec) - set(entry.params))
     if unknown:
         raise UserError(
@@ -571,4 +712,17 @@ def parse_check(spec: dict, where: str) -> Check:
         raise UserError(
             f"{where}: {written}: missing {', '.join(missing)}", hint=f"{name} takes: {', '.join(entry.params)}"
         )
-    return Check(written, entry, spec, negate, weight)
+    _check_args(entry, spec, f"{where}: {written}")
+    return Check(written, entry, spec, negate, float(weight))
+
+
+def _check_args(entry: Entry, params: dict, where: str) -> None:
+    """Each key's type, then the values together (`entry.validate`): a message naming `where`, before any model."""
+    try:
+        for key, value in params.items():
+            if key in entry.kinds:
+                _check_kind(key, value, entry.kinds[key])
+        if entry.validate is not None:
+            entry.validate(params)
+    except ValueError as e:
+        raise UserError(f"{where}: {e}", hint=f"{entry.name} takes: {', '.join(entry.params)}, weight") from None

@@ -9,7 +9,7 @@ import json
 from dataclasses import dataclass, fields
 from pathlib import Path
 
-from evalkit.suites.assertions import Check, gold_index, parse_check
+from evalkit.suites.assertions import Check, parse_check
 from workbench.errors import UserError
 from workbench.suitefile import GEN_KEYS, SuiteCase, SuiteFile, render, suite_schema
 from workbench.suitefile import load_suite as load_suite_file
@@ -68,19 +68,14 @@ class Suite(SuiteFile):
 
 
 def _finish(raw: SuiteCase) -> Case:
-    """A case's checks together: at most one multiple-choice question, asked as text, with a valid answer."""
+    """A case's checks together: at most one multiple-choice question, asked as text."""
     case = Case(**{f.name: getattr(raw, f.name) for f in fields(SuiteCase)})
     where, case_id = raw.where, raw.id
     mc = [c for c in case.checks if c.needs == "loglikelihood"]
     if len(mc) > 1:
         raise UserError(f"{where}: case {case_id} has {len(mc)} choice assertions", hint="a case asks one question")
-    if mc:
-        if not isinstance(case.prompt, str):
-            raise UserError(f"{where}: case {case_id}: choice needs a text input, not messages")
-        choices = mc[0].params["choices"]
-        if not isinstance(choices, list) or len(choices) < 2:
-            raise UserError(f"{where}: case {case_id}: choice needs a list of at least two choices")
-        gold_index(mc[0].params["answer"], choices, case_id)
+    if mc and not isinstance(case.prompt, str):  # its choices and answer were checked with the assertion
+        raise UserError(f"{where}: case {case_id}: choice needs a text input, not messages")
     return case
 
 

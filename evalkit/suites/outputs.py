@@ -142,7 +142,8 @@ def write_markdown(results: dict, path: str | Path) -> Path:
 
 
 def results_table(results: dict):
-    """A rich Table: one row per suite × model."""
+    """A rich Table: one row per suite × model. `resumed` counts the cases an interrupted run had already stored
+    (they call no model, so `cached` and `computed`, which count model calls, leave them out)."""
     from rich.table import Table
 
     t = Table(title="evalkit run", show_lines=False)
@@ -156,6 +157,7 @@ def results_table(results: dict):
         ("pass rate", "right"),
         ("acc", "right"),
         ("acc_norm", "right"),
+        ("resumed", "right"),
         ("cached", "right"),
         ("computed", "right"),
         ("run", "left"),
@@ -173,6 +175,7 @@ def results_table(results: dict):
             _pct(m["pass_rate"]),
             _frac(m.get("acc")),
             _frac(m.get("acc_norm")),
+            str(st.get("cases_from_store", "")),
             str(st.get("cached", "")),
             str(st.get("computed", "")),
             str(run.get("run_id", ""))[:8],

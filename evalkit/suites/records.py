@@ -1,8 +1,8 @@
 """Suite runs in the results store: start or resume a run, record its cases as they finish, read them back.
 
 A run is a `runs` row (kind "suite"); each graded case is a `case_results` row whose `details` hold everything of the
-case result but its columns. A run still "running" with the same suite digest, model fingerprint and limit is the
-one a rerun resumes.
+case result but its columns. A run still "running", or "interrupted" (its process died: the store marks it so when
+opened), with the same suite digest, model fingerprint and limit is the one a rerun resumes.
 """
 
 from __future__ import annotations
@@ -18,7 +18,8 @@ from workbench.store import Store, schema
 __all__ = ["case_statuses", "finish_run", "open_run", "record_cases", "resolve_run", "stored_cases"]
 
 _COLUMNS = ("id", "tags", "output", "latency_s", "status", "score")  # case result keys stored as their own columns
-_RESUME_KEYS = ("digest", "model", "limit")  # a running run with these config values is resumed
+_RESUME_KEYS = ("digest", "model", "limit")  # an unfinished run with these config values is resumed
+_UNFINISHED = ("running", "interrupted")  # run statuses a rerun picks up
 
 
 def open_run(store: Store, name: str, model, config: dict) -> tuple[str, bool]:
@@ -27,7 +28,10 @@ def open_run(store: Store, name: str, model, config: dict) -> tuple[str, bool]:
     q = (
         sa.select(t.c.id, t.c.config)
         .where(
-            t.c.kind == "suite", t.c.name == name, t.c.status == "running", t.c.fingerprint == model.fingerprint[:64]
+            t.c.kind == "suite",
+            t.c.name == name,
+            t.c.status.in_(_UNFINISHED),
+            t.c.fingerprint == model.fingerprint[:64],
         )
         .order_by(t.c.created_at.desc())
     )

@@ -255,6 +255,8 @@ def run_suite(
     limit: int | None = None,
 ) -> dict:
     """One suite on one model → the results.json entry; cases are stored chunk by chunk as they finish."""
+    if limit is not None and limit < 1:
+        raise UserError(f"limit must be at least 1 case (got {limit})", hint="leave it unset to run every case")
     cases = suite.cases[:limit] if limit else suite.cases
     config = {
         "digest": suite.digest,

@@ -218,7 +218,7 @@ def test_agree_cli_stable_interface(tmp_path):
     one = tmp_path / "one.csv"
     one.write_text("item_id,rater,rating\nq1,a,A\nq2,a,B\n")
     assert main(["agree", str(one), "--json", str(tmp_path / "one.json")]) == 2
-    assert json.loads((tmp_path / "one.json").read_text())["percent_agreement"] is None
+    assert not (tmp_path / "one.json").exists()  # bad input writes nothing
 
 
 def test_shipped_human_ratings_load():
@@ -287,3 +287,18 @@ def test_statistics_raise_value_error_and_the_cli_says_it():
     with pytest.raises(ValueError) as e:
         ag.agreement_report(long_table([["A", "B"], ["A", "A"]]), level="ratio")
     assert not isinstance(e.value, UserError) and e.value.hint == "use --level nominal, ordinal or interval"
+
+
+def test_agree_errors_name_the_file_and_options_are_range_checked(tmp_path, capsys):
+    """`evalkit agree`'s missing-column error didn't name the file (issue 16, defect 10); `--bootstrap -1` ran."""
+    from evalkit.cli import main
+
+    path = tmp_path / "r.csv"
+    path.write_text("item_id,rater\nq1,ann\nq1,bob\n")
+    assert main(["agree", str(path)]) == 2
+    assert f"error: {path}: no rating column" in capsys.readouterr().err
+    path.write_text("item_id,rater,rating\nq1,ann,A\nq1,bob,A\nq2,ann,B\nq2,bob,A\n")
+    for option, value in (("--bootstrap", "-1"), ("--seed", "-3"), ("--bootstrap", "many")):
+        with pytest.raises(SystemExit) as e:
+            main(["agree", str(path), option, value])
+        assert e.value.code == 2 and f"argument {option}:" in capsys.readouterr().err

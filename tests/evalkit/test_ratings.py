@@ -353,3 +353,43 @@ def test_disconnected_graphs_report_components_or_split():
     assert (lb["ratings"]["a"] + lb["ratings"]["b"]) / 2 == pytest.approx(1000, abs=0.02)  # each group centred
     assert lb["predicted"]["a"]["c"] is None  # no prediction across groups
     assert lb["counts"]["a"]["c"] == 0
+
+
+@pytest.mark.parametrize(
+    "option,value",
+    [("--prior", "-1"), ("--prior", "nan"), ("--k", "0"), ("--k", "-4"), ("--bootstrap", "-5"), ("--seed", "-1")],
+)
+def test_ratings_options_out_of_range_exit_2_naming_the_option(tmp_path, capsys, option, value):
+    """`--prior -1` printed ratings around 8e26 (a numpy overflow) and exited 0 (issue 16, defect 5)."""
+    from evalkit.cli import main
+
+    src = tmp_path / "b.csv"
+    src.write_text("model_a,model_b,winner\na,b,model_a\nb,c,model_b\nc,a,tie\n")
+    out = tmp_path / "r.json"
+    with pytest.raises(SystemExit) as e:
+        main(["ratings", str(src), "--method", "elo" if option == "--k" else "bt", option, value, "--json", str(out)])
+    assert e.value.code == 2
+    err = capsys.readouterr().err
+    assert f"argument {option}: must be" in err and "Traceback" not in err
+    assert not out.exists()
+
+
+def test_pure_fits_refuse_nonsense_settings(arena):
+    _, df = arena
+    bt = prepare(df)
+    rng = np.random.default_rng(0)
+    for call, match in [
+        (lambda: fit_bt(bt, prior=-1), "prior must be >= 0"),
+        (lambda: fit_bt(bt, prior=float("nan")), "prior must be a finite number"),
+        (lambda: online_elo(bt, k=0), "k must be > 0"),
+        (lambda: online_elo(bt, scale=-400), "scale must be > 0"),
+        (lambda: bootstrap_bt(bt, 0, rng), "rounds must be >= 1"),
+        (lambda: bootstrap_bt(bt, 2.5, rng), "rounds must be a finite integer"),
+        (lambda: to_elo(np.zeros(3), ["a", "b", "c"], base=1), "base must be > 1"),
+        (lambda: leaderboard(df, prior=-1), "prior must be >= 0"),
+        (lambda: leaderboard(df, method="elo", k=-4), "k must be > 0"),
+        (lambda: leaderboard(df, bootstrap=-5), "bootstrap must be >= 0"),
+        (lambda: leaderboard(df, level=1.5), "level must be < 1"),
+    ]:
+        with pytest.raises(ValueError, match=match):
+            call()

@@ -352,3 +352,103 @@ def test_plan_splits_stored_choice_and_generation_cases(tmp_path):
     assert [c.id for c in plan.choice_only] == [f"mc-{i}" for i in range(1, 12)]
     assert [[c.id for c in g] for g in plan.generate] == [["gen-1"], ["gen-3"]]
     assert len(plan.todo) == 13
+
+
+def _table_row(stdout: str, first_cell: str) -> dict[str, str]:
+    """The results table as the CLI prints it: {column: cell} of the row whose first cell is `first_cell`."""
+    import re
+
+    split = lambda line: [c.strip() for c in re.split("[│┃]", line)[1:-1]]  # noqa: E731
+    lines = stdout.splitlines()
+    header = split(next(ln for ln in lines if "resumed" in ln and "┃" in ln))
+    row = split(next(ln for ln in lines if ln.startswith("│") and split(ln)[0] == first_cell))
+    return dict(zip(header, row))
+
+
+@pytest.mark.parametrize("left", ["running", "interrupted"])
+def test_a_resumed_run_says_how_many_cases_came_from_the_store(tiny_model, tiny_model_dir, tmp_path, capsys, left):
+    """A run left unfinished ("running"; "interrupted" once the store has seen its process die) is resumed, and the
+    table counts its stored cases as resumed (they call no model: cached and computed count model calls)."""
+    from evalkit.cli import main
+
+    suite, db = gen_suite(tmp_path, 6), tmp_path / "r.db"
+    st = open_store(db)
+    run_id = run_suites([suite], [tiny_model], store=st)["runs"][0]["run_id"]
+    with st.engine.begin() as conn:  # as a killed process leaves it: unfinished, two cases never stored
+        conn.execute(schema.runs.update().where(schema.runs.c.id == run_id).values(status=left))
+        conn.execute(schema.case_results.delete().where(schema.case_results.c.case_id.in_(["g0", "g5"])))
+    st.dispose()
+    capsys.readouterr()
+    assert main(["run", str(suite), "--model", str(tiny_model_dir), "--store", str(db), "--quiet"]) == 0
+    out = capsys.readouterr().out
+    row = _table_row(out, "gen")
+    assert (row["cases"], row["resumed"], row["cached"], row["computed"], row["run"]) == (
+        "6",
+        "4",
+        "2",
+        "0",
+        run_id[:8],
+    )
+    assert "4 cases resumed from an interrupted run" in out
+    st = open_store(db)
+    assert st.run(run_id)["status"] == "done" and len(st.runs(kind="suite")) == 1
+    st.dispose()
+
+
+BAD_OPTIONS = [
+    ("run", "--limit", "-1"),
+    ("run", "--limit", "0"),
+    ("run", "--limit", "two"),
+    ("run", "--batch-size", "0"),
+    ("run", "--ll-batch-size", "-4"),
+    ("run", "--timeout", "0"),
+    ("run", "--timeout", "nan"),
+    ("run", "--alpha", "1.5"),
+    ("compare", "--alpha", "0"),
+    ("compare", "--seed", "-1"),
+]
+
+
+@pytest.mark.parametrize("command,option,value", BAD_OPTIONS, ids=[" ".join(o) for o in BAD_OPTIONS])
+def test_numeric_options_are_range_checked_before_anything_runs(
+    tiny_model_dir, tmp_path, capsys, command, option, value
+):
+    from evalkit.cli import main
+
+    db = tmp_path / "o.db"
+    where = [str(gen_suite(tmp_path, 2)), "--model", str(tiny_model_dir)] if command == "run" else ["aaaa", "bbbb"]
+    with pytest.raises(SystemExit) as e:
+        main([command, *where, "--store", str(db), f"{option}={value}"])
+    err = capsys.readouterr().err
+    assert e.value.code == 2 and f"argument {option}: '{value}'" in err and "Traceback" not in err
+    assert not db.exists()  # refused at parse time: no store was opened
+
+
+def test_the_api_refuses_a_limit_below_one_too(tiny_model, store, tmp_path):
+    with pytest.raises(UserError, match="limit must be at least 1"):
+        run_suites([gen_suite(tmp_path, 3)], [tiny_model], store=store, limit=-1)
+
+
+@pytest.mark.parametrize(
+    "option,value,named",
+    [
+        ("--json", "/proc/x/r.json", "/proc/x"),
+        ("--junit", "{d}/reports", "is a folder"),
+        ("--markdown", "{d}/taken/r.md", "taken is a file"),
+        ("--baseline", "nope", "no suite run 'nope'"),
+    ],
+)
+def test_outputs_and_baseline_are_checked_before_the_run(tiny_model_dir, tmp_path, capsys, option, value, named):
+    """A report that can't be written, or a baseline that isn't there, is refused before any case runs."""
+    from evalkit.cli import main
+
+    (tmp_path / "reports").mkdir()
+    (tmp_path / "taken").write_text("keep me\n")
+    db = tmp_path / "b.db"
+    argv = ["run", str(gen_suite(tmp_path, 2)), "--model", str(tiny_model_dir), "--store", str(db), "--quiet"]
+    assert main([*argv, option, value.format(d=tmp_path)]) == 2
+    err = capsys.readouterr().err
+    assert named in err and "Traceback" not in err
+    st = open_store(db)
+    assert st.runs() == [] and (tmp_path / "taken").read_text() == "keep me\n"
+    st.dispose()

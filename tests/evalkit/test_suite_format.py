@@ -249,7 +249,70 @@ def test_bad_choice_answer(tmp_path):
             assert: [{type: choice, choices: [x, y], answer: z}]
     """,
     )
-    assert "case q" in e.message and "'z'" in e.message
+    assert "case q" in e.message and "'z'" in e.message and "s.yaml:4" in e.message
+
+
+# (an assertion as YAML flow mapping, words its message must contain): refused when the suite loads, with file:line
+BAD_ASSERTIONS = [
+    ('{type: regex, value: "([0-9]+"}', "invalid regular expression"),
+    ('{type: not-regex, value: "a{2,1}"}', "invalid regular expression"),
+    ("{type: choice, choices: [x, y, z], answer: 7}", "out of range"),
+    ("{type: choice, choices: [x, y, z], answer: -1}", "out of range"),
+    ("{type: choice, choices: [x], answer: 0}", "at least two"),
+    ("{type: choice, choices: [x, y], answer: 0, metric: f1}", "metric must be one of acc, acc_norm"),
+    ("{type: json-schema, value: {type: objekt}}", "not a valid JSON Schema"),
+    ("{type: json-schema, value: not-a-schema}", "JSON Schema"),
+    ("{type: number, value: forty-two}", "value must be a number"),
+    ("{type: number, value: 42, tolerance: -1}", "tolerance must be >= 0"),
+    ("{type: number, value: 42, pick: middle}", "pick must be one of first, last"),
+    ("{type: similar, value: x, threshold: 1.5}", "threshold must be in [0, 1]"),
+    ("{type: similar, value: x, method: levenshtein}", "method must be one of"),
+    ("{type: length, min: 10, max: 2}", "min (10) is larger than max (2)"),
+    ("{type: length, max: -1}", "max must be >= 0"),
+    ("{type: length, max: 3, unit: tokens}", "unit must be one of chars, words"),
+    ("{type: length, max: three}", "max must be int or None"),
+    ("{type: latency, max: 0}", "max must be > 0 seconds"),
+    ("{type: regex, value: x, ignore_case: maybe}", "ignore_case must be bool"),
+    ("{type: contains, value: []}", "non-empty list"),
+    ("{type: equals, value: {a: 1}}", "value must be a string"),
+    ("{type: llm-rubric, value: correct, scale: [10, 1]}", "scale must be [low, high]"),
+    ("{type: llm-rubric, value: correct, scale: [1, 5]}", "threshold must be within the scale"),
+    ('{type: python, value: "output ==="}', "not valid Python"),
+    ("{type: contains, value: x, weight: .nan}", "weight must be a number"),
+]
+
+
+@pytest.mark.parametrize("spec,words", BAD_ASSERTIONS, ids=[s for s, _ in BAD_ASSERTIONS])
+def test_bad_assertion_arguments_are_refused_at_load_with_file_line_and_case(tmp_path, spec, words):
+    e = error_of(
+        tmp_path,
+        f"""
+        name: t
+        cases:
+          - {{id: ok, input: x, assert: [{{type: is-json}}]}}
+          - id: bad-case
+            input: "Pick one"
+            assert: [{spec}]
+    """,
+    )
+    assert "s.yaml:5" in e.message and "case bad-case" in e.message and "assert[0]" in e.message
+    assert words in e.message, e.message
+
+
+def test_arguments_from_a_case_file_are_checked_per_row(tmp_path):
+    """A pattern from a CSV column is checked once rendered: the row's line is named."""
+    (tmp_path / "d.csv").write_text('q,pat\nx,"[a-z]+"\ny,"(open"\n', encoding="utf-8")
+    e = error_of(
+        tmp_path,
+        """
+        name: t
+        cases:
+          - file: d.csv
+            input: "{q}"
+            assert: [{type: regex, value: "{pat}"}]
+    """,
+    )
+    assert "d.csv:3" in e.message and "case d-1" in e.message and "'(open'" in e.message
 
 
 def test_case_sources_read_through_the_tabular_reader(tmp_path):

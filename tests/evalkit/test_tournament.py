@@ -340,3 +340,48 @@ def test_import_and_read_battles_on_postgresql(tmp_path, pg_store):
     from evalkit.ratings import leaderboard
 
     assert leaderboard(df, bootstrap=50)["models"][0] == "vicuna-13b"
+
+
+@pytest.mark.parametrize(
+    "extra,option",
+    [
+        (["--rounds", "-1"], "--rounds"),
+        (["--rounds", "0"], "--rounds"),
+        (["--adaptive", "--target-ci", "-5"], "--target-ci"),
+        (["--budget", "0"], "--budget"),
+        (["--limit", "-1"], "--limit"),
+        (["--max-new-tokens", "0"], "--max-new-tokens"),
+        (["--bootstrap", "-1"], "--bootstrap"),
+        (["--min-battles", "-2"], "--min-battles"),
+    ],
+)
+def test_tournament_options_out_of_range_exit_2_before_any_work(prompts_csv, tmp_path, capsys, extra, option):
+    db = tmp_path / "s.db"
+    with pytest.raises(SystemExit) as e:
+        main(
+            [
+                "tournament",
+                "--models",
+                "a",
+                "b",
+                "--suite",
+                str(prompts_csv),
+                "--judge",
+                "reference",
+                "--store",
+                str(db),
+            ]
+            + extra
+        )
+    assert e.value.code == 2 and f"argument {option}: must be" in capsys.readouterr().err
+    assert not db.exists()
+
+
+def test_tournament_contestant_errors_name_the_option(tmp_path, capsys):
+    src = tmp_path / "p.csv"
+    src.write_text("id,question,reference\np1,What is 2 + 2?,4\n")
+    base = ["tournament", "--suite", str(src), "--judge", "reference", "--store", str(tmp_path / "s.db")]
+    assert main(base + ["--models", "default"]) == 2
+    assert "--models: a tournament needs at least two contestants, got 1" in capsys.readouterr().err
+    assert main(base + ["--models", "a=default", "a=default@temperature=1"]) == 2
+    assert "--models: contestant 'a' is listed twice" in capsys.readouterr().err

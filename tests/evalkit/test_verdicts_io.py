@@ -271,3 +271,60 @@ def test_one_vocabulary():
     assert [verdicts.swap(v) for v in verdicts.PAIRWISE] == ["B", "A", "tie", "bothbad"]
     assert {"tie", "bothbad", "c", "tie (bothbad)"} <= verdicts.TIE_LIKE and "a" not in verdicts.TIE_LIKE
     assert verdicts.MARKERS == ("A", "B", "C", "D")
+
+
+def test_a_model_playing_itself_is_refused_as_ratings_and_battles_import_refuse_it(tmp_path, store, capsys):
+    """ratings-import stored an MT-Bench row where a model plays itself (issue 16, defect 6): every import path now
+    gives the same message, naming file:line."""
+    from evalkit.cli import main
+
+    rows = [MTBENCH[0], {**MTBENCH[1], "model_a": "gpt-4", "model_b": " gpt-4"}]
+    mt = tmp_path / "mt.jsonl"
+    mt.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    assert main(["ratings-import", str(mt), "--store", store.url]) == 2
+    imported = capsys.readouterr().err
+    assert f"self-battle at {mt}:2 ('gpt-4' vs itself)" in imported
+    assert _rows(store) == [] and store.runs() == []
+    native = tmp_path / "n.csv"
+    native.write_text("item_id,rater,verdict,model_a,model_b\nq1,ann,A,x,y\nq2,ann,B,x,x\n")
+    with pytest.raises(UserError, match=r"self-battle at .*n\.csv:3 \('x' vs itself\)"):
+        vio.import_verdicts(store, native)
+
+    battles = tmp_path / "b.jsonl"
+    battles.write_text("".join(json.dumps({k: r[k] for k in ("model_a", "model_b", "winner")}) + "\n" for r in rows))
+    assert main(["battles", "import", str(battles), "--store", store.url]) == 2
+    assert main(["ratings", str(battles)]) == 2
+    for err in capsys.readouterr().err.split("error: ")[1:]:
+        assert err.split("\n")[0] == imported.split("error: ")[1].split("\n")[0].replace(str(mt), str(battles))
+
+
+@pytest.mark.parametrize(
+    "name,content,expect",
+    [
+        # the line ends before its JSON does: the error is at the end of that line, not "column 1" of the next
+        ("array.json", '[{"item_id": "q1", "rater": "a", "rating": "A"},\n', "array.json:1: not valid JSON (Expecting"),
+        ("cut.jsonl", '{"item_id": "q1", "rater": "a", "rating": "A"}\n{"item_id": "q2", "rater": \n', "cut.jsonl:2"),
+        ("tail.jsonl", '{"item_id": "q1", "rater": "ann", "rating": "A"} x\n', "tail.jsonl:1: not valid JSON (Extra "),
+    ],
+)
+def test_json_errors_name_the_right_line_and_column(tmp_path, store, name, content, expect):
+    """ratings-import said "column 1" for an error at the end of a line (issue 16, defect 10)."""
+    path = tmp_path / name
+    path.write_text(content)
+    with pytest.raises(UserError) as e:
+        vio.import_verdicts(store, path)
+    assert expect in e.value.message and "at at" not in e.value.message
+    if name == "tail.jsonl":
+        assert e.value.message.endswith("at column 50)")  # the x: 1-based column 50
+    else:
+        assert e.value.message.endswith("at the end of the line)") and "column" not in e.value.message
+
+
+def test_an_unrecognised_header_names_the_file(tmp_path, store):
+    path = tmp_path / "r.csv"
+    path.write_text("item_id,rater\nq1,ann\n")
+    with pytest.raises(UserError, match=r"r\.csv: no rating column \(columns: item_id, rater\)"):
+        vio.import_verdicts(store, path)
+    path.write_text("who,what\nann,A\n")
+    with pytest.raises(UserError, match=r"r\.csv: unrecognised ratings columns: what, who"):
+        vio.import_verdicts(store, path)

@@ -12,9 +12,10 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from workbench.store import schema
+from workbench.store import owner, schema
+from workbench.store.owner import INTERRUPTED
 
-__all__ = ["Store", "open_store", "schema", "store_url", "utcnow"]
+__all__ = ["INTERRUPTED", "Store", "open_store", "schema", "store_url", "utcnow"]
 
 _MIGRATIONS = Path(__file__).with_name("migrations")
 
@@ -64,14 +65,20 @@ class Store:
 
     def __init__(self, url: str | os.PathLike | None = None, *, migrate: bool = True):
         self.url = store_url(url)
-        if self.url.startswith("sqlite"):
-            self.engine = _sqlite_engine(self.url)
-        else:
-            if self.url.startswith("postgresql://"):
-                self.url = "postgresql+psycopg://" + self.url[len("postgresql://") :]
-            self.engine = sa.create_engine(self.url, pool_pre_ping=True, pool_size=10, max_overflow=20)
-        if migrate:
-            self.migrate()
+        self._heartbeat = owner.Heartbeat(self._beat)
+        self.interrupted: list[str] = []  # runs this open found dead and marked "interrupted"
+        try:
+            if self.url.startswith("sqlite"):
+                self.engine = _sqlite_engine(self.url)
+            else:
+                if self.url.startswith("postgresql://"):
+                    self.url = "postgresql+psycopg://" + self.url[len("postgresql://") :]
+                self.engine = sa.create_engine(self.url, pool_pre_ping=True, pool_size=10, max_overflow=20)
+            if migrate:
+                self.migrate()
+                self.interrupted = self.mark_interrupted()
+        except (sa.exc.ArgumentError, sa.exc.DBAPIError) as e:  # a bad URL, no such driver, not a database, no server
+            raise _open_error(self.url, e) from None
 
     # -- schema -------------------------------------------------------------------------------------------
     def migrate(self, revision: str = "head") -> None:
@@ -126,30 +133,73 @@ class Store:
         config: dict | None = None,
         run_id: str | None = None,
     ) -> str:
+        """A new "running" run, owned by this process (pid, host, heartbeat) unless it is of a kind that outlives
+        its process (owner.LASTING_KINDS: a rating session)."""
         run_id = run_id or str(uuid.uuid4())
-        self.insert(
-            schema.runs,
-            [
-                dict(
-                    id=run_id,
-                    kind=kind,
-                    name=name,
-                    model=model,
-                    fingerprint=fingerprint,
-                    config=config or {},
-                    status="running",
-                )
-            ],
+        row: dict[str, Any] = dict(
+            id=run_id, kind=kind, name=name, model=model, fingerprint=fingerprint, config=config or {}, status="running"
         )
+        lasting = kind in owner.LASTING_KINDS
+        if not lasting:
+            row.update(pid=os.getpid(), host=owner.this_host(), heartbeat_at=utcnow())
+        self.insert(schema.runs, [row])
+        if not lasting:
+            self._heartbeat.add(run_id)
         return run_id
 
+    def resume_run(self, run_id: str) -> None:
+        """Take over an unfinished run (one "interrupted", or "running" in a process that is gone): this process
+        owns it now and it is "running" again."""
+        with self.engine.begin() as conn:
+            conn.execute(
+                schema.runs.update()
+                .where(schema.runs.c.id == run_id)
+                .values(
+                    status="running", finished_at=None, pid=os.getpid(), host=owner.this_host(), heartbeat_at=utcnow()
+                )
+            )
+        self._heartbeat.add(run_id)
+
     def finish_run(self, run_id: str, status: str = "done", summary: dict | None = None) -> None:
+        self._heartbeat.discard(run_id)
         with self.engine.begin() as conn:
             conn.execute(
                 schema.runs.update()
                 .where(schema.runs.c.id == run_id)
                 .values(status=status, summary=summary, finished_at=utcnow())
             )
+
+    def _beat(self, run_ids: list[str]) -> None:
+        t = schema.runs
+        with self.engine.begin() as conn:
+            conn.execute(t.update().where(t.c.id.in_(run_ids), t.c.status == "running").values(heartbeat_at=utcnow()))
+
+    def mark_interrupted(self) -> list[str]:
+        """Mark "interrupted" every run left "running" by a process that is gone (owner.gone: on this host its pid
+        is dead, from another host its heartbeat is stale); returns their ids. Runs without an owner are left."""
+        t, now = schema.runs, utcnow()
+        q = sa.select(t.c.id, t.c.pid, t.c.host, t.c.heartbeat_at).where(t.c.status == "running", t.c.pid.is_not(None))
+        with self.engine.connect() as conn:
+            dead = [r.id for r in conn.execute(q) if owner.gone(r.pid, r.host, r.heartbeat_at, now=now)]
+        if dead:
+            with self.engine.begin() as conn:
+                conn.execute(
+                    t.update()
+                    .where(t.c.id.in_(dead), t.c.status == "running")
+                    .values(status=INTERRUPTED, finished_at=now)
+                )
+        return dead
+
+    def delete_runs(self, run_ids: Iterable[str]) -> int:
+        """Delete runs and every row filed under them (case results, training metrics, battles, verdicts), in one
+        transaction; returns how many runs went."""
+        ids = list(run_ids)
+        if not ids:
+            return 0
+        with self.engine.begin() as conn:
+            for table in (schema.case_results, schema.train_metrics, schema.battles, schema.ratings):
+                conn.execute(table.delete().where(table.c.run_id.in_(ids)))
+            return conn.execute(schema.runs.delete().where(schema.runs.c.id.in_(ids))).rowcount
 
     # -- reads ----------------------------------------------------------------------------------------------
     def run(self, run_id: str) -> dict | None:
@@ -159,16 +209,32 @@ class Store:
             rows = conn.execute(sa.select(t).where(t.c.id.like(f"{run_id}%"))).mappings().all()
         return dict(rows[0]) if len(rows) == 1 else None
 
-    def runs(self, kind: str | None = None, limit: int = 50) -> list[dict]:
+    def runs(self, kind: str | None = None, limit: int | None = 50, status: str | None = None) -> list[dict]:
+        """Runs, newest first (optionally of one kind or status), at most `limit` (None: all)."""
         t = schema.runs
         q = sa.select(t).order_by(t.c.created_at.desc()).limit(limit)
         if kind:
             q = q.where(t.c.kind == kind)
+        if status:
+            q = q.where(t.c.status == status)
         with self.engine.connect() as conn:
             return [dict(r) for r in conn.execute(q).mappings()]
 
     def dispose(self) -> None:
+        self._heartbeat.stop()
         self.engine.dispose()
+
+
+def _open_error(url: str, e: Exception):
+    from workbench.errors import UserError
+
+    shown = sa.engine.make_url(url).render_as_string(hide_password=True) if "://" in url else url
+    reason = str(getattr(e, "orig", None) or e).strip().splitlines()[0]
+    return UserError(
+        f"cannot open the results store {shown}: {reason}",
+        hint="--store takes a SQLite file (made if missing) or a SQLAlchemy URL such as "
+        "postgresql://user@host/db; $WORKBENCH_STORE sets the default",
+    )
 
 
 def open_store(url: str | os.PathLike | None = None) -> Store:

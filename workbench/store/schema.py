@@ -17,10 +17,14 @@ runs = sa.Table(
     sa.Column("model", sa.Text),
     sa.Column("fingerprint", sa.String(64)),
     sa.Column("config", sa.JSON),
-    sa.Column("status", sa.String(16), nullable=False, default="running"),
+    sa.Column("status", sa.String(16), nullable=False, default="running"),  # running|done|failed|interrupted
     sa.Column("summary", sa.JSON),
     sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
     sa.Column("finished_at", sa.DateTime(timezone=True)),
+    # who runs it (migration 0003): a "running" run whose process is gone is marked "interrupted" on open
+    sa.Column("pid", sa.Integer),
+    sa.Column("host", sa.String(255)),
+    sa.Column("heartbeat_at", sa.DateTime(timezone=True)),
 )
 
 # Cache of model calls: key = sha256(fingerprint, kind, request) so a rerun evaluates nothing.
