@@ -108,7 +108,7 @@ def _verdicts_import(args) -> int:
     got = import_verdicts(store, args.file, layout=args.layout, rater_kind=args.rater_kind)
     print(
         f"imported {got['ratings']} ratings ({got['layout']} layout) on {got['items']} items from "
-        f"{len(got['raters'])} raters into run {got['run_id'][:8]} in {store.url}"
+        f"{len(got['raters'])} raters into run {got['run_id'][:8]} in {store.shown_url}"
     )
     return 0
 

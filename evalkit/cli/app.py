@@ -108,7 +108,7 @@ def _app(args) -> int:
 
     store = open_store(args.store)
     token = admin_token(store)  # a fresh admin link each start; the previous one stops working
-    print(f"store: {store.url}")
+    print(f"store: {store.shown_url}")
     print(f"admin link (valid 14 days, keep it private): http://{args.host}:{args.port}/?token={token}")
     if args.print_url:
         print(

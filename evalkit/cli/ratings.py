@@ -146,7 +146,7 @@ def _battles(args) -> int:
             run_id, n = import_battles(store, args.file, judge=args.judge, suite=args.suite)
         except ValueError as e:  # a bad row (evalkit.ratings.prepare): the message names the file:line
             raise user_error(e) from None
-        print(f"imported {n} battles from {args.file} as run {run_id[:8]} in {store.url}")
+        print(f"imported {n} battles from {args.file} as run {run_id[:8]} in {store.shown_url}")
         return 0
     df = battles_frame(store, run_id=args.run)
     with atomic_file(args.file, "w", newline="") as fh:

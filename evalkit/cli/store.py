@@ -47,14 +47,14 @@ def _store(args) -> int:
     if store.interrupted:
         print(f"marked {len(store.interrupted)} runs interrupted: their process is gone", file=sys.stderr)
     if args.action == "migrate":
-        print(f"{store.url}: schema at revision {store.revision()}")
+        print(f"{store.shown_url}: schema at revision {store.revision()}")
         return 0
     if args.action == "prune":
         runs = store.runs(kind=args.kind, status=INTERRUPTED, limit=None)
         for r in runs:
             print(_line(r))
         n = store.delete_runs(r["id"] for r in runs)
-        print(f"deleted {n} interrupted runs from {store.url}")
+        print(f"deleted {n} interrupted runs from {store.shown_url}")
         return 0
     for r in store.runs(kind=args.kind, status=args.status):
         print(_line(r))

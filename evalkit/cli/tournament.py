@@ -90,7 +90,7 @@ def _tournament(args) -> int:
     )
     if args.judge == HUMAN_JUDGE:
         print(
-            f"queued {res['units']} battles as rating session {res['session_id']} in {store.url}; invite raters in "
+            f"queued {res['units']} battles as rating session {res['session_id']} in {store.shown_url}; invite raters in "
             f"the app, then `evalkit ratings --run {res['session_id'][:8]}`"
         )
         return 0

@@ -205,3 +205,11 @@ def test_the_heartbeat_renews_running_runs_only(tmp_path):
     assert st.run(run)["heartbeat_at"] > first
     assert st.run(done)["heartbeat_at"] == finished_beat
     st.dispose()
+
+
+def test_printed_store_urls_mask_the_password():
+    from workbench.store import shown_url
+
+    shown = shown_url("postgresql+psycopg://rater:s3cret@db.internal:5432/workbench")
+    assert "s3cret" not in shown and shown == "postgresql+psycopg://rater:***@db.internal:5432/workbench"
+    assert shown_url("sqlite:////tmp/x.db") == "sqlite:////tmp/x.db"

@@ -81,6 +81,11 @@ class Store:
             raise _open_error(self.url, e) from None
 
     # -- schema -------------------------------------------------------------------------------------------
+    @property
+    def shown_url(self) -> str:
+        """The URL to print: a password in it is masked (the real one stays in `url`)."""
+        return shown_url(self.url)
+
     def migrate(self, revision: str = "head") -> None:
         """Bring the schema to `revision` with Alembic (creates every table on an empty database)."""
         from alembic import command
@@ -225,10 +230,15 @@ class Store:
         self.engine.dispose()
 
 
+def shown_url(url: str) -> str:
+    """`url` with any password masked, for messages and logs."""
+    return sa.engine.make_url(url).render_as_string(hide_password=True) if "://" in url else url
+
+
 def _open_error(url: str, e: Exception):
     from workbench.errors import UserError
 
-    shown = sa.engine.make_url(url).render_as_string(hide_password=True) if "://" in url else url
+    shown = shown_url(url)
     reason = str(getattr(e, "orig", None) or e).strip().splitlines()[0]
     return UserError(
         f"cannot open the results store {shown}: {reason}",
