@@ -113,45 +113,100 @@ _DANGLING = frozenset(
     "about when while".split()
 )
 _OPENERS = ",:-–—(/&+=\\"  # not ';': code ends on it
+_DASHES = "-–—"
 _LAST_WORD = re.compile(r"([A-Za-z']+)\W*$")
+# A last token that ends where it should without a full stop: a URL, an e-mail address, a file path or file name.
+_ADDRESS = re.compile(
+    r"(?:https?://|www\.)\S+$|[\w.+-]+@[\w-]+(?:\.[\w-]+)+$|(?:^|[\s=:'(])(?:~|\.{1,2})?/[\w.~/-]*$"
+    r"|\S+\.(?:com|org|net|io|ai|kr|dev|md|mdx|html?|json|ya?ml|toml|py|txt|csv|sh)$",
+    re.I,
+)
+# A list item, table row or heading: such lines end without a full stop by convention.
+_ITEM = re.compile(r"^\s*(?:[-*•‣●◦▪·+>|#]|\d{1,3}[.)]|[a-zA-Z][.)]\s)")
+# The last line is code: it ends where the code does, unless it stops on an opener ("{", "(", "=", ",").
+_CODE_TAIL = re.compile(
+    r";$|^\s{2,}\S|^\s*(?:\$ |#!|//|import |from \S+ import|def |class |return\b|print\(|let |const |var |for \(|"
+    r"while |if \(|std::|public |private )|[\w\])]\s*(?:=|\+=|==)\s|^\s*(?:find|sed|grep|curl|pip|npm|git|docker|"
+    r"export|cd|ls|cat|echo|python3?|ollama|sudo) \S"
+)
+_CODE_OPEN = "{([=,+\\&|"
+_FIND_EXEC = re.compile(r"\{\}\s*\+$")  # find ... -exec cmd {} +
+# Korean particles that cannot end a list item either (an object, topic or locative left hanging: "데이터셋을")
+_KO_PARTICLES = frozenset("을를은는에와")
+_NOMINAL = 16  # index of the final consonant ㅁ in a Hangul syllable: -음/-함/-됨/-냄 end a note or a list item
+
+
+def _hangul_end(ch: str) -> bool:
+    """A Hangul syllable a sentence or note can end on: -다/-요/-죠... (HANGUL_FINAL) or any nominal -ㅁ form."""
+    return ch in HANGUL_FINAL or (ord(ch) - 0xAC00) % 28 == _NOMINAL
+
+
+def _own_style_unpunctuated(lines: list[str]) -> bool:
+    """Most earlier lines also end without terminal punctuation: the writer's style (notes, lists), not a cut."""
+    body = [ln for ln in lines[:-1] if ln.strip()]
+    if len(body) < 2:
+        return False
+    bare = sum(not (ln[-1] in TERMINAL or _hangul_end(ln[-1]) or ln[-1].isdigit()) for ln in body)
+    return bare / len(body) >= 0.5
 
 
 @register
 class Truncated(Signal):
-    """The answer stops mid-sentence: a dangling comma/conjunction/article, a Hangul particle or connective ending,
-    or a long answer whose last word runs on without punctuation. Hangul-aware: "-다", "-요", "-음" end a sentence."""
+    """The answer stops mid-sentence: a dangling comma/conjunction/article or a colon announcing what never comes, a
+    Hangul particle or connective ending, or a long prose answer whose last word runs on without punctuation.
+    Not flagged: an answer ending on a URL, e-mail address or path, on code, on a list item or table row, on a Hangul
+    sentence-final or nominal (-ㅁ) syllable, or a text whose own lines end without full stops."""
 
     name = "truncated"
     reasons = ("truncated",)
 
     min_words: int = 3  # shorter answers ("Yes", "Vector3") are never truncated
-    min_words_no_punct: int | None = 15  # a lower-case run-on this long without an end is cut off
+    # a lower-case run-on this long without an end is cut off; measured on benchmarks/precision (docs/flags.md)
+    min_words_no_punct: int | None = 15
 
     def __call__(self, rec: Record) -> str | None:
         doc = rec.answer
         t = doc.stripped
         if not t or len(doc.words) < self.min_words:
             return None
+        lines = doc.lines
+        tail = lines[-1] if lines else t
         last = t[-1]
-        if last in TERMINAL or last.isdigit():
+        if last in TERMINAL or last.isdigit() or t.endswith("```") or _ADDRESS.search(t[-300:]):
             return None
-        if last in _OPENERS:
-            return "truncated"
+        if _CODE_TAIL.search(tail):
+            return "truncated" if last in _CODE_OPEN and not _FIND_EXEC.search(tail) else None
         if "\uac00" <= last <= "\ud7a3":
-            return None if last in HANGUL_FINAL else "truncated"
+            if _hangul_end(last) or (_ITEM.match(tail) and last not in _KO_PARTICLES):
+                return None
+            return "truncated"
+        if last in _OPENERS:
+            return self._opener(t, last, lines)
         m = _LAST_WORD.search(t)
-        if m and last.isalpha():
-            word = m.group(1)
-            if word.lower() in _DANGLING:
-                return "truncated"
-            if (
-                self.min_words_no_punct is not None
-                and len(doc.words) >= self.min_words_no_punct
-                and word.islower()
-                and "\n" not in t[-200:]
-            ):
-                return "truncated"
+        if not (m and last.isalpha()):
+            return None
+        word = m.group(1)
+        if word.lower() in _DANGLING:
+            return "truncated"
+        if (
+            self.min_words_no_punct is not None
+            and len(doc.words) >= self.min_words_no_punct
+            and word.islower()
+            and "\n" not in t[-200:]
+            and not _ITEM.match(tail)
+            and not _own_style_unpunctuated(lines)
+        ):
+            return "truncated"
         return None
+
+    @staticmethod
+    def _opener(t: str, last: str, lines: list[str]) -> str | None:
+        before = t[:-1].rstrip()
+        if last == "," and before and _hangul_end(before[-1]) and before[-1] in "다요죠까":
+            return None  # "사셔야겠어요," : a finished sentence with a stray comma
+        if last in _DASHES and t[-2:-1].isspace() and len(lines) >= 3:
+            return None  # "Kenya - –": a dash standing for a missing value in a list
+        return "truncated"
 
 
 _HTML_TAGS = (

@@ -147,6 +147,13 @@ CASES = [
     ("llm_boilerplate", "Q?", "Restart the router. I hope this helps!", "llm_filler"),
     ("llm_boilerplate", "질문?", "AI 언어 모델로서 저는 실시간 정보에 접근할 수 없습니다.", "llm_self_reference"),
     ("llm_boilerplate", "질문?", "죄송하지만 그 요청은 도와드릴 수 없습니다.", "llm_refusal"),
+    ("llm_boilerplate", "질문?", "제 학습 데이터는 2021년까지의 정보만 담고 있습니다.", "knowledge_cutoff"),
+    ("llm_boilerplate", "질문?", "저는 AI라서 직접 확인할 수 없습니다.", "llm_self_reference"),
+    ("llm_boilerplate", "Q?", "I'm just an AI, so I can't be sure.", "llm_self_reference"),
+    ("llm_boilerplate", "Q?", "Sorry.\n\nAs an AI therapist, I am here to support you.", "llm_self_reference"),
+    ("truncated", "Q?", "Let's walk through each step of the algorithm in detail:", "truncated"),
+    ("truncated", "Q?", "```python\nx = 1\n```\n\nlet total =", "truncated"),
+    ("truncated", "Q?", "- 토크나이저 학습 방법\n- 당신 고유의 데이터셋을", "truncated"),
     ({"script": {"expected": "hangul"}}, "질문?", "This answer is written in English instead.", "unexpected_script"),
 ]
 
@@ -177,7 +184,60 @@ CLEAN = [
     ("확인이 필요한가요?", "팀장 확인 필요함"),
     ("Steps?", "1. Open settings.\n2. Choose Network.\n3. Press Reset."),
     ("What is the URL?", "The docs are at https://example.com/docs."),
+    ("Where are the docs?", "The full reference for every endpoint is at https://docs.ollama.com/api"),
+    ("Who do I write to?", "Questions about invoices go to the finance team at billing@example.com"),
+    (
+        "Where?",
+        "Set OLLAMA_TMPDIR to a folder the service user can write, for example OLLAMA_TMPDIR=/usr/share/ollama/",
+    ),
+    (
+        "Ideas?",
+        "Mind-Mapping - write a central idea and branch out from it\n\nFree-Writing - set a timer and write without "
+        "stopping\n\nRole-Playing - assign roles to people so they see the problem from another side and find ideas",
+    ),
+    (
+        "What next?",
+        "Unsupported modules:\n- open an issue and ask for the feature where maintainers can help you add it",
+    ),
+    ("손이 차가워", "장갑 하나 사셔야겠어요,"),
+    ("특징?", "- 손실의 부드러운 감소\n- 곡선이 평평해져서 모델이 패턴을 학습했음을 나타냄"),
+    ("Which client?", "You can use the OpenAI client with `base_url` set to the local server, as with the OpenAI API."),
+    ("Reverse a string?", 'def rev(s):\n    return s[::-1]\n\nprint(rev("hello, I am an AI language model"))'),
+    ("Who made GPT-2?", "GPT-2 was released by OpenAI in 2019; as a language model, it predicts the next token."),
 ]
+
+
+def test_truncated_keeps_a_missing_value_dash_and_a_shell_command():
+    (unit,) = build_signals(["truncated"])
+    assert unit(Record("Which?", "Egypt - 13.0 million\nMorocco - 12.9 million\nKenya - –")) is None
+    assert unit(Record("In the shell?", "find . -name '*.sh' -exec sed -i 's/a/b/g' {} +")) is None
+
+
+# Three plain human-written Korean pairs about this product's own subjects (issue 23): no generated-text flag.
+KOREAN_ABOUT_TRAINING = [
+    (
+        "좋은 학습 데이터의 조건은 무엇인가요?",
+        "좋은 학습 데이터는 품질이 높고 다양하며, 실제 사용 사례를 골고루 담고 있어야 합니다.",
+    ),
+    (
+        "OpenAI 모델 대신 우리 모델을 쓰는 이유가 뭔가요?",
+        "OpenAI 모델은 외부 API로만 쓸 수 있지만, 직접 학습한 모델은 사내 서버에서 돌릴 수 있어 데이터가 밖으로 나가지 "
+        "않습니다.",
+    ),
+    (
+        "LoRA는 무엇인가요?",
+        "LoRA는 모델 전체 대신 작은 어댑터 행렬만 학습하는 방법입니다. 메모리를 적게 쓰고 학습 데이터가 적어도 됩니다.",
+    ),
+]
+
+
+@pytest.mark.parametrize("prompt,answer", KOREAN_ABOUT_TRAINING)
+def test_korean_pairs_about_training_data_openai_and_lora_are_not_generated(prompt, answer):
+    from curate.signals import CATEGORY
+
+    reasons = evaluate(default_signals(), prompt, answer)
+    assert [r for r in reasons if CATEGORY.get(r) == "generated"] == []
+    assert reasons == []
 
 
 @pytest.mark.parametrize("prompt,answer", CLEAN)
