@@ -1,9 +1,18 @@
-"""Personal data and secrets in text: emails, phone numbers (incl. Korean), payment cards (Luhn), IP addresses,
-API-key-like secrets, Korean resident registration numbers (pattern + checksum). Findings carry masked values only.
+"""Personal data and secrets in text: emails, phone numbers (incl. Korean), payment cards (layout, issuer range,
+Luhn), IP addresses, API-key-like secrets, Korean resident registration numbers (pattern + checksum). Findings carry
+masked values only.
 
-Validators keep precision up: a card number must pass the Luhn check (ISO/IEC 7812-1 Annex B), an RRN must have a
-real birth date, a valid gender/century digit and the Ministry of the Interior checksum, an IPv6 address must parse
-(ipaddress), a generic secret after `key=` must look random (Shannon entropy >= 3.5 bits per character).
+Validators keep precision up: a card number must be printed in a card layout (4-4-4-4, 4-6-5, 4-6-4 or 14-16
+contiguous digits), start with a scheme's issuer range at that scheme's length and pass the Luhn check (ISO/IEC 7812-1
+Annex B); an RRN must have a real birth date, a valid gender/century digit and the Ministry of the Interior checksum
+(a 6-7 number that fails it, such as an order number, is nothing); an IPv6 address must parse (ipaddress); a generic
+secret after `key=` must look random (Shannon entropy >= 3.5 bits per character). Values end at a Hangul particle or
+any non-ASCII letter, so "010-1234-5678로" and "kim@example.com으로" are found without the particle.
+
+Not PII here: business registration numbers (사업자등록번호, 123-45-67890) identify a business, are printed on every
+receipt by law and are not among the unique identifiers of the Personal Information Protection Act (art. 24: RRN,
+passport, driver's licence, alien registration numbers); dates, invoice and order numbers, versions and prices.
+Measured on a labelled Korean/English set: benchmarks/bench_pii.py, benchmarks/precision/pii/README.md.
 """
 
 from __future__ import annotations
@@ -14,7 +23,7 @@ import re
 from collections import Counter
 from dataclasses import dataclass
 
-__all__ = ["PIIFinding", "find_pii", "redact", "luhn_ok", "rrn_ok", "KINDS"]
+__all__ = ["PIIFinding", "find_pii", "redact", "luhn_ok", "card_ok", "rrn_ok", "KINDS"]
 
 KINDS = ("email", "phone", "card", "ipv4", "ipv6", "secret", "rrn")
 
@@ -42,6 +51,11 @@ def luhn_ok(digits: str) -> bool:
     return total % 10 == 0
 
 
+def card_ok(digits: str) -> bool:
+    """A payment card number: a scheme's issuer range with that scheme's length (_IIN), and the Luhn check."""
+    return any(len(digits) == n and lo <= int(digits[: len(str(lo))]) <= hi for (lo, hi), n in _IIN) and luhn_ok(digits)
+
+
 _RRN_WEIGHTS = (2, 3, 4, 5, 6, 7, 8, 9, 2, 3, 4, 5)
 _DAYS = (31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)
 
@@ -66,31 +80,48 @@ def _entropy(s: str) -> float:
 
 
 # ------------------------------------------------------------------------------------------------------ patterns
+# Boundaries are ASCII: a Hangul particle glued to a value ("010-1234-5678로", "kim@example.com으로") or a word glued
+# before it ("연락처010-...") ends it, as does any letter of a script other than Latin. `\b` and `\w` would not:
+# in Python's Unicode regexes Hangul is a word character, so a value followed by a particle was never found.
+_W = r"A-Za-z0-9_"  # ASCII word characters: what may not touch a value
 _EMAIL = re.compile(
-    r"(?<![\w.+-])[A-Za-z0-9][A-Za-z0-9._%+-]{0,63}@[A-Za-z0-9](?:[A-Za-z0-9-]{0,62}[A-Za-z0-9])?"
-    r"(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,62}[A-Za-z0-9])?)*\.[A-Za-z]{2,24}(?![\w-])"
+    rf"(?<![{_W}.%+-])[A-Za-z0-9][A-Za-z0-9._%+-]{{0,63}}@[A-Za-z0-9](?:[A-Za-z0-9-]{{0,62}}[A-Za-z0-9])?"
+    rf"(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{{0,62}}[A-Za-z0-9])?)*\.[A-Za-z]{{2,24}}(?![{_W}-]|\.[A-Za-z0-9])"
 )
 _RRN = re.compile(r"(?<![\d-])\d{6}\s?-\s?[1-8]\d{6}(?![\d-])")
-_CARD = re.compile(r"(?<![\d-])(?:\d[ -]?){12,18}\d(?![\d-])")
+# Cards only in the layouts issuers print (ISO/IEC 7812 lengths): 4-4-4-4 (16 digits), 4-6-5 (Amex, 15), 4-6-4
+# (Diners, 14), or 14-16 contiguous digits; the digits must also fall in a scheme's issuer range (card_ok). A
+# 13-digit "431028-9145988" (the 6-7 layout of a registration number or an order number) is no card however its
+# Luhn sum comes out.
+_CARD = re.compile(r"(?<![\d-])(?:\d{4}([ -])\d{4}\1\d{4}\1\d{4}|\d{4}([ -])\d{6}\2\d{4,5}|\d{14,16})(?![\d-])")
+# Issuer ranges (first digits) and the one length each scheme issues: Visa 4 (16), Mastercard 51-55 and 2221-2720
+# (16), Amex 34/37 (15), Diners 300-305/36/38/39 (14), Discover 6011/644-649/65 (16), JCB 3528-3589 (16), UnionPay
+# 62 (16). Korean domestic-only cards (e.g. BC 9xxx) are left out: a 9-prefixed 16-digit number is more often an id.
+_IIN = (
+    ((4, 4), 16), ((51, 55), 16), ((2221, 2720), 16), ((34, 34), 15), ((37, 37), 15), ((300, 305), 14),
+    ((36, 36), 14), ((38, 39), 14), ((6011, 6011), 16), ((644, 649), 16), ((65, 65), 16), ((3528, 3589), 16),
+    ((62, 62), 16),
+)  # fmt: skip
 _PHONE = re.compile(
-    r"(?<![\w+-])(?:"
+    rf"(?<![{_W}+-])(?:"
     r"\+82[ -]?(?:\(0\))?(?:1[016789]|2|[3-6][1-5])[ -]?\d{3,4}[ -]?\d{4}"  # +82 10 1234 5678, +82-2-123-4567
     r"|0(?:1[016789]|2|[3-6][1-5]|70)[ -.]?\d{3,4}[ -.]?\d{4}"  # 010-1234-5678, 02-123-4567, 031-...
+    r"|(?:\(0(?:2|[3-6][1-5]|70)\)\s?|0(?:2|[3-6][1-5]|70)\))\d{3,4}-\d{4}"  # (02) 1234-5678, 02)1234-5678
     r"|\+\d{1,3}[ -.]?\(?\d{1,4}\)?(?:[ -.]?\d{2,4}){2,3}"  # other international numbers
     r"|\(\d{3}\)\s?\d{3}[-.]\d{4}|\d{3}[-.]\d{3}[-.]\d{4}"  # North American (555) 123-4567
-    r")(?![\w-])"
+    rf")(?![{_W}-]|[.]\d)"
 )
 _IPV4 = re.compile(
-    r"(?<![\w.])(?:(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.){3}(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(?![\w.])"
+    rf"(?<![{_W}.])(?:(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.){{3}}(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(?![{_W}]|\.\d)"
 )
-_IPV6 = re.compile(r"(?<![\w:])(?:[0-9A-Fa-f]{0,4}:){2,7}[0-9A-Fa-f]{0,4}(?![\w:])")
+_IPV6 = re.compile(rf"(?<![{_W}:])(?:[0-9A-Fa-f]{{0,4}}:){{2,7}}[0-9A-Fa-f]{{0,4}}(?![{_W}:])")
 _SECRETS = [
-    re.compile(r"(?<![\w-])sk-(?:proj-|ant-)?[A-Za-z0-9_-]{20,}"),  # OpenAI / Anthropic style
+    re.compile(r"(?<![A-Za-z0-9_-])sk-(?:proj-|ant-)?[A-Za-z0-9_-]{20,}"),  # OpenAI / Anthropic style
     re.compile(r"(?<![A-Z0-9])(?:AKIA|ASIA)[0-9A-Z]{16}(?![A-Z0-9])"),  # AWS access key id
-    re.compile(r"(?<!\w)gh[pousr]_[A-Za-z0-9]{36,}"),  # GitHub tokens
-    re.compile(r"(?<!\w)github_pat_[A-Za-z0-9_]{60,}"),
-    re.compile(r"(?<!\w)xox[abposr]-[A-Za-z0-9-]{10,}"),  # Slack
-    re.compile(r"(?<!\w)AIza[0-9A-Za-z_-]{35}"),  # Google API key
+    re.compile(r"(?<![A-Za-z0-9_])gh[pousr]_[A-Za-z0-9]{36,}"),  # GitHub tokens
+    re.compile(r"(?<![A-Za-z0-9_])github_pat_[A-Za-z0-9_]{60,}"),
+    re.compile(r"(?<![A-Za-z0-9_])xox[abposr]-[A-Za-z0-9-]{10,}"),  # Slack
+    re.compile(r"(?<![A-Za-z0-9_])AIza[0-9A-Za-z_-]{35}"),  # Google API key
     re.compile(r"-----BEGIN (?:[A-Z]+ )?PRIVATE KEY-----"),
 ]
 _KEYVAL = re.compile(
@@ -150,7 +181,7 @@ def find_pii(text: str, *, kinds: tuple[str, ...] = KINDS) -> list[PIIFinding]:
             add(m.start(), m.end(), "rrn")
     for m in _CARD.finditer(text):
         digits = re.sub(r"\D", "", m.group())
-        if 13 <= len(digits) <= 19 and digits[0] in "23456" and luhn_ok(digits):
+        if card_ok(digits):
             add(m.start(), m.end(), "card")
     for m in _IPV4.finditer(text):
         add(m.start(), m.end(), "ipv4")

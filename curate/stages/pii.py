@@ -14,8 +14,10 @@ _PII_HINT = re.compile(r"[\d@]")
 
 
 class Pii(RecordStage):
-    """PII in each record's prompt and answer (curate.pii: emails, phones, cards by Luhn, IPs, API keys, Korean RRNs
-    by checksum), as kinds per record and a few masked examples; only texts with a digit or an '@' are searched."""
+    """PII in each record's prompt and answer (curate.pii: emails, phones, cards by layout, issuer range and Luhn,
+    IPs, API keys, Korean RRNs by checksum; a Hangul particle glued to a value ends it), as kinds per record and a few
+    masked examples; only texts with a digit or an '@' are searched. Precision and recall per kind on a labelled
+    Korean/English set: benchmarks/bench_pii.py."""
 
     name = "pii"
 
