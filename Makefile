@@ -1,7 +1,7 @@
 # Two commands: `make demo` and `make test`. Both set up .venv once (idempotent: a second run installs nothing).
 PY      := .venv/bin/python
 STAMP   := .venv/.installed
-# A CPU wheel of torch lies on this machine's disk; GPU users install their own torch into .venv first (README).
+# A CPU wheel of torch lies on this machine's disk; GPU users install their own torch into .venv first (README, "Two commands").
 TORCH   ?= torch==2.13.0
 
 .PHONY: demo test docs setup system-deps clean-venv

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Near-duplicates, contamination and PII on the shipped data, then the near-duplicate stage against datasketch and
-# rensa on a small labelled set (the full benchmark: benchmarks/bench_dedup.py, figures in README).
+# rensa on a small labelled set (the full benchmark: benchmarks/bench_dedup.py, figures on docs/benchmarks.md).
 set -euo pipefail
 : "${PY:=.venv/bin/python}"
 "$PY" - <<'PY'
