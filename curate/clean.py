@@ -1,14 +1,19 @@
 """`curate clean`: apply a recipe's filters and dedup policy; write the cleaned set in the input's format, a rejects
-file holding every removed record with its reasons, and a log of counts. Nothing is dropped without a reason.
+file holding every dropped record with its reasons, a review file, and a log of counts. Nothing is dropped without a
+reason, and only on a sure one: a record whose only flags are less sure than the recipe's `review_below` (a signal's
+measured precision, curate.signals; not measured counts as unsure) is held out of the cleaned set and written to the
+review file with its reasons and their precision, for a person to decide. Duplicates, contamination and PII (with
+`pii: drop`) are facts, not estimates: they always drop.
 
 It runs the audit's own stages (curate.stages: read, signals, PII, exact and near duplicates, contamination) on the
 local executor, so it streams as the audit does: the first pass keeps a few numbers per record, never the texts; the
 near-duplicate candidates (and, for the "best" keep policy, the duplicates) are re-read; a last pass copies each row
-to the cleaned file or the rejects file.
+to the cleaned file, the rejects file or the review file.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 from collections import Counter
@@ -20,13 +25,14 @@ from curate.dedup import exact_from_hashes, pair_hashes
 from curate.executor import LocalExecutor
 from curate.fields import FieldMap
 from curate.recipe import KEEP_POLICIES, recipe_options
-from curate.signals import build_signals, default_signals, evaluate, signal_config
+from curate.report import precision_text
+from curate.signals import build_signals, default_signals, evaluate, flag_rules, signal_config
 from curate.stages import Contamination, Exact, Near, Pii, Read, Run, Signals, near_settings
 from workbench import tabular as io
-from workbench.atomic import atomic_file, check_output_dir, check_output_file, write_json
+from workbench.atomic import atomic_file, check_output_dir, check_output_file
 from workbench.errors import UserError
 
-__all__ = ["clean", "check_outputs", "choose_keeper", "KEEP_POLICIES", "output_paths"]
+__all__ = ["clean", "check_outputs", "choose_keeper", "KEEP_POLICIES", "output_paths", "summary_text"]
 
 
 def choose_keeper(
@@ -46,11 +52,16 @@ def choose_keeper(
 def output_paths(out: str | os.PathLike) -> dict[str, Path]:
     out = Path(out)
     stem = out.name[: -len(out.suffix)] if out.suffix else out.name
-    return {"clean": out, "rejects": out.with_name(f"{stem}.rejects.jsonl"), "log": out.with_name(f"{stem}.log.json")}
+    return {
+        "clean": out,
+        "rejects": out.with_name(f"{stem}.rejects.jsonl"),
+        "review": out.with_name(f"{stem}.review.jsonl"),
+        "log": out.with_name(f"{stem}.log.json"),
+    }
 
 
 def check_outputs(path: str | os.PathLike, out: str | os.PathLike) -> dict[str, Path]:
-    """The cleaned set, rejects and log paths for `out`, each checked before any work (a file, or a folder for a
+    """The cleaned set, rejects, review and log paths for `out`, each checked before any work (a file, or a folder for a
     save_to_disk input; writable; not the input itself)."""
     text = os.fspath(out)
     if io.detect_format(path) == "arrow_dir" and Path(path).is_dir():
@@ -64,7 +75,7 @@ def check_outputs(path: str | os.PathLike, out: str | os.PathLike) -> dict[str, 
     else:
         check_output_file(text)
     paths = output_paths(text)
-    for key in ("rejects", "log"):
+    for key in ("rejects", "review", "log"):
         check_output_file(paths[key], option=f"--out ({key} file)")
     if Path(path).exists() and any(Path(p).resolve() == Path(path).resolve() for p in paths.values()):
         raise UserError(
@@ -85,7 +96,7 @@ def clean(
     progress: bool = False,
 ) -> dict:
     """Clean `path` with `recipe` into `out`; returns the count log (also written next to `out`). The recipe, the
-    numbers and the output paths are checked before a record is read."""
+    numbers and the output paths are checked before a record is read; the four outputs are replaced as a set."""
     opts = recipe_options(recipe, recipe_path or "recipe")
     if isinstance(max_record_bytes, bool) or not isinstance(max_record_bytes, int) or max_record_bytes < 1:
         raise UserError(f"--max-record-mb: {max_record_bytes / 2**20:g} MB is not a size > 0", hint="e.g. 16")
@@ -93,11 +104,17 @@ def clean(
     units = build_signals(recipe["signals"]) if recipe.get("signals") is not None else default_signals()
     stages = _stages(recipe, opts, units, fields, skip_bad, max_record_bytes, recipe_path)
     run = LocalExecutor().run(path, stages, progress=progress)
-    fate = _decide(run, stages, opts)
-    written = _write(path, out, run.col, fate, skip_bad, max_record_bytes)
-    log = _log(path, run.col, fate, written, opts, units, recipe_path)
-    write_json(output_paths(out)["log"], log)
-    return log
+    precision = {r: d["precision"] for r, d in flag_rules(units).items()}
+    fate = _decide(run, stages, opts, precision)
+    return _write(
+        path,
+        out,
+        run.col,
+        fate,
+        skip_bad,
+        max_record_bytes,
+        lambda written: _log(path, run.col, fate, written, opts, units, recipe_path),
+    )
 
 
 def _stages(recipe: dict, opts: dict, units, fields, skip_bad: bool, max_record_bytes: int, recipe_path) -> list:
@@ -121,9 +138,10 @@ def _stage(stages: list, kind: type):
     return next((st for st in stages if isinstance(st, kind)), None)
 
 
-def _decide(run: Run, stages: list, opts: dict) -> dict:
+def _decide(run: Run, stages: list, opts: dict, precision: dict[str, float | None]) -> dict:
     """Each record's fate: kept or removed with its reasons (signals, then exact and near duplicates by the keep
-    policy, contamination, PII), which record a duplicate repeats, which kept records get PII redacted."""
+    policy, contamination, PII), which record a duplicate repeats, which kept records get PII redacted, and which
+    removed records go to review rather than to the rejects (`precision`: each signal reason's measured precision)."""
     col = run.col
     reasons: list[list[str]] = [list(r) for r in col.reasons]
     alive = np.array([not r for r in reasons], dtype=bool)
@@ -156,7 +174,23 @@ def _decide(run: Run, stages: list, opts: dict) -> dict:
                 alive[i] = False
                 reasons[i].append("pii")
     redact = {i for i, kinds in enumerate(col.pii) if kinds and alive[i]} if opts["pii"] == "redact" else set()
-    return {"alive": alive, "reasons": reasons, "dup_of": dup_of, "redact": redact, "contaminated": contaminated_ids}
+    bar = opts["review_below"]
+    review = {i for i in np.flatnonzero(~alive).tolist() if _unsure(reasons[i], precision, bar)}
+    return {
+        "alive": alive,
+        "reasons": reasons,
+        "dup_of": dup_of,
+        "redact": redact,
+        "contaminated": contaminated_ids,
+        "review": review,
+        "precision": precision,
+    }
+
+
+def _unsure(reasons: list[str], precision: dict[str, float | None], bar: float) -> bool:
+    """Every reason is a signal's flag whose measured precision is under `bar` or was not measured: the record goes to
+    review. Reasons that are not signals' (duplicates, contamination, PII) are sure; `bar` 0 drops on every flag."""
+    return bar > 0 and bool(reasons) and all(r in precision and (precision[r] or 0.0) < bar for r in reasons)
 
 
 def _duplicate_groups(run: Run, stages: list, opts: dict) -> list[tuple[str, list[list[int]]]]:
@@ -193,38 +227,54 @@ def _reason_counts(run: Run, groups: list, keep: str) -> np.ndarray:
     return n_reasons
 
 
-def _write(path, out, col, fate: dict, skip_bad: bool, max_record_bytes: int) -> dict:
-    """Last read: each row to the cleaned file or the rejects file (both written whole, then renamed into place)."""
-    alive, reasons, dup_of = fate["alive"], fate["reasons"], fate["dup_of"]
-    index_of = {line: i for i, line in enumerate(col.lines)}
+def _write(path, out, col, fate: dict, skip_bad: bool, max_record_bytes: int, log_of) -> dict:
+    """Last read: each row to the cleaned set, the rejects or the review file; then the log (`log_of(written)`). The
+    rejects, review and log are written to temps and the cleaned set last: only once it is in place are the three
+    renamed over theirs, and a failure before removes every temp, leaving the earlier outputs as they were."""
     paths = output_paths(out)
-    kept_rows: list[dict] = []
-    bad_rows = 0
-    with atomic_file(paths["rejects"]) as rej:  # renamed into place only once the cleaned file is written too
-        for line, row in io.read_numbered(path, skip_bad=skip_bad, max_record_bytes=max_record_bytes):
-            i = index_of.get(line)
-            if i is None:  # a row the first pass skipped as bad (--skip-bad): rejected, with that reason
-                bad_rows += 1
-                entry = {"line": line, "reasons": ["bad_row"], "record": row}
-            elif alive[i]:
-                kept_rows.append(_redact(row, col.fmap) if i in fate["redact"] else row)
-                continue
-            else:
-                entry = {"line": line, "index": i, "reasons": reasons[i], "record": row}
-                if i in dup_of:
-                    entry["duplicate_of_line"] = col.lines[dup_of[i]]
-            rej.write(json.dumps(entry, ensure_ascii=False, default=str) + "\n")
+    with contextlib.ExitStack() as stack:
+        rej, rev, log_fh = (stack.enter_context(atomic_file(paths[k])) for k in ("rejects", "review", "log"))
+        kept_rows, bad_rows = _route(path, col, fate, skip_bad, max_record_bytes, rej, rev)
+        log = log_of({"kept": len(kept_rows), "bad_rows": bad_rows, "paths": paths})
+        json.dump(log, log_fh, indent=2, ensure_ascii=False)
+        log_fh.write("\n")
         columns = list(col.fmap.columns) if col.fmt in ("csv", "tsv") else None
         io.write_rows(paths["clean"], kept_rows, col.fmt, columns=columns)
-    return {"kept": len(kept_rows), "bad_rows": bad_rows, "paths": paths}
+    return log
+
+
+def _route(path, col, fate: dict, skip_bad: bool, max_record_bytes: int, rej, rev) -> tuple[list[dict], int]:
+    """(kept rows, bad rows): each dropped row's entry written to `rej`, each row to review to `rev`."""
+    alive, reasons, dup_of, review = fate["alive"], fate["reasons"], fate["dup_of"], fate["review"]
+    index_of = {line: i for i, line in enumerate(col.lines)}
+    kept_rows: list[dict] = []
+    bad_rows = 0
+    for line, row in io.read_numbered(path, skip_bad=skip_bad, max_record_bytes=max_record_bytes):
+        i = index_of.get(line)
+        if i is None:  # a row the first pass skipped as bad (--skip-bad): rejected, with that reason
+            bad_rows += 1
+            entry, fh = {"line": line, "reasons": ["bad_row"], "record": row}, rej
+        elif alive[i]:
+            kept_rows.append(_redact(row, col.fmap) if i in fate["redact"] else row)
+            continue
+        elif i in review:
+            sure = {r: fate["precision"][r] for r in reasons[i]}
+            entry, fh = {"line": line, "index": i, "reasons": reasons[i], "precision": sure, "record": row}, rev
+        else:
+            entry, fh = {"line": line, "index": i, "reasons": reasons[i], "record": row}, rej
+            if i in dup_of:
+                entry["duplicate_of_line"] = col.lines[dup_of[i]]
+        fh.write(json.dumps(entry, ensure_ascii=False, default=str) + "\n")
+    return kept_rows, bad_rows
 
 
 def _log(path, col, fate: dict, written: dict, opts: dict, units, recipe_path) -> dict:
-    """The count log: records in, kept, removed per reason, and the policy that decided."""
-    alive, bad_rows = fate["alive"], written["bad_rows"]
+    """The count log: records in, kept, dropped and sent to review per reason, and the policy that decided."""
+    alive, bad_rows, review = fate["alive"], written["bad_rows"], fate["review"]
     removed: Counter = Counter()
+    to_review: Counter = Counter()
     for i in np.flatnonzero(~alive).tolist():
-        removed.update(set(fate["reasons"][i]))
+        (to_review if i in review else removed).update(set(fate["reasons"][i]))
     unreadable = int(col.read_stats.get("skipped", 0)) - bad_rows
     if bad_rows:
         removed["bad_row"] += bad_rows
@@ -237,16 +287,43 @@ def _log(path, col, fate: dict, written: dict, opts: dict, units, recipe_path) -
         "recipe": recipe_path,
         "records": len(col.lines) + bad_rows + max(unreadable, 0),
         "kept": written["kept"],
-        "removed": int((~alive).sum()) + bad_rows,
+        "removed": int((~alive).sum()) - len(review) + bad_rows,
+        "review": len(review),
         "unreadable_rows": max(unreadable, 0),
         "read_errors": col.read_stats.get("errors", [])[:20],
         "removed_by_reason": dict(removed.most_common()),
+        "review_by_reason": dict(to_review.most_common()),
         "redacted_records": len(fate["redact"]),
         "contaminated_test_items": len(fate["contaminated"]),
-        "policy": {"exact": opts["exact"], "near": bool(opts["near"]), "keep": opts["keep"], "pii": opts["pii"]},
+        "policy": {
+            "exact": opts["exact"],
+            "near": bool(opts["near"]),
+            "keep": opts["keep"],
+            "pii": opts["pii"],
+            "review_below": opts["review_below"],
+        },
         "signals": signal_config(units),
+        "precision": fate["precision"],
         "outputs": {k: str(v) for k, v in written["paths"].items()},
     }
+
+
+def summary_text(log: dict) -> str:
+    """What `curate clean` prints: kept, then each reason's count dropped or sent to review (with how sure the
+    signal's flags are), then where the rejects, review and log files are."""
+    precision = log.get("precision", {})
+    lines = [f"kept {log['kept']:,} of {log['records']:,} records -> {log['outputs']['clean']}"]
+    for verb, counts in (("dropped", log["removed_by_reason"]), ("review", log["review_by_reason"])):
+        for reason, count in counts.items():
+            how = f"  ({precision_text(precision[reason])})" if reason in precision else ""
+            lines.append(f"  {verb:<7} {count:>6,}  {reason}{how}")
+    if log.get("redacted_records"):
+        lines.append(f"  redacted PII in {log['redacted_records']:,} kept records")
+    out = log["outputs"]
+    lines.append(f"dropped {log['removed']:,} -> {out['rejects']}")
+    lines.append(f"to review {log['review']:,} -> {out['review']}")
+    lines.append(f"log: {out['log']}")
+    return "\n".join(lines)
 
 
 def _redact(row: dict, fmap: FieldMap) -> dict:

@@ -184,7 +184,7 @@ def _add_clean(sub) -> None:
 def _clean(args) -> int:
     import json
 
-    from curate.clean import clean
+    from curate.clean import clean, summary_text
     from curate.fields import parse_fields_arg
 
     log = clean(
@@ -199,12 +199,7 @@ def _clean(args) -> int:
     if args.json:
         print(json.dumps(log, ensure_ascii=False, indent=2))
         return 0
-    print(f"kept {log['kept']:,} of {log['records']:,} records -> {log['outputs']['clean']}")
-    for reason, count in log["removed_by_reason"].items():
-        print(f"  removed {count:>6,}  {reason}")
-    if log.get("redacted_records"):
-        print(f"  redacted PII in {log['redacted_records']:,} kept records")
-    print(f"rejects: {log['outputs']['rejects']}  log: {log['outputs']['log']}")
+    print(summary_text(log))
     return 0
 
 

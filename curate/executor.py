@@ -23,6 +23,7 @@ from pathlib import Path
 
 import numpy as np
 
+from curate.signals import flag_rules
 from curate.stages import CHUNK, AuditConfig, Batch, Collected, Read, RecordStage, Run, Stage, build_stages, chunks
 from curate.stages import record_stages as _record_stages
 from workbench.atomic import atomic_dir, check_output_dir
@@ -179,6 +180,8 @@ def run_audit(path, cfg: AuditConfig, executor: Executor, *, out=None, store=Non
         with atomic_dir(Path(out).resolve()) if out is not None else contextlib.nullcontext() as tmp:
             run = executor.run(path, stages, config=cfg.report_config(), progress=progress)
             report = run.report
+            if "signals" in cfg.stages:  # how sure each reason code is, and the rule that gives it
+                report["quality"]["rules"] = flag_rules(cfg.signal_units())
             report["run_id"] = run_id
             if out is not None:
                 report["outputs"] = executor.write(out, report, run.table, into=tmp)

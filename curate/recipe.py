@@ -8,15 +8,26 @@ import os
 
 from workbench.errors import UserError
 
-__all__ = ["CONTAMINATION_KEYS", "DEDUP_KEYS", "KEEP_POLICIES", "RECIPE_KEYS", "load_recipe", "recipe_options"]
+__all__ = [
+    "CONTAMINATION_KEYS",
+    "DEDUP_KEYS",
+    "KEEP_POLICIES",
+    "RECIPE_KEYS",
+    "REVIEW_BELOW",
+    "load_recipe",
+    "recipe_options",
+]
 
-RECIPE_KEYS = ("contamination", "dedup", "description", "name", "near", "pii", "signals")
+RECIPE_KEYS = ("contamination", "dedup", "description", "name", "near", "pii", "review_below", "signals")
 DEDUP_KEYS = ("exact", "keep", "near", "near_settings")
 CONTAMINATION_KEYS = ("n", "test")
 KEEP_POLICIES = ("first", "longest", "best")
 _EXACT = ("pair", "question", "answer", "none")
 _PII = ("keep", "redact", "drop")
 _DOC = "docs/curate.md"
+# A flag drops its record when the reason's measured precision (curate.signals, docs/flags.md) is at least this; a
+# record whose flags are all less sure, or not measured, goes to the review file instead. 0.8: issue 23's target.
+REVIEW_BELOW = 0.8
 
 
 def load_recipe(path: str | os.PathLike) -> dict:
@@ -66,7 +77,7 @@ def _one_of(value, valid: tuple, name: str, source: str) -> None:
 
 def recipe_options(recipe, source: str = "recipe") -> dict:
     """Validate a recipe (a mapping read from YAML) and return the clean policy it sets: `exact`, `near`, `keep`,
-    `pii`, `near_settings`. Every key, value and number is checked, the signals built once to check their names and
+    `pii`, `near_settings`, `review_below`. Every key, value and number is checked, the signals built once to check their names and
     settings; a bad one is a UserError naming `source` and the key, listing what is valid."""
     from curate.signals import build_signals
     from curate.stages import near_settings
@@ -95,6 +106,12 @@ def recipe_options(recipe, source: str = "recipe") -> dict:
             f"{source}: `signals` must be a list of signal specs, got {signals!r}",
             hint="write e.g. `signals: [truncated, html_remnant]`",
         )
+    review_below = recipe.get("review_below", REVIEW_BELOW)
+    if isinstance(review_below, bool) or not isinstance(review_below, (int, float)) or not 0 <= review_below <= 1:
+        raise UserError(
+            f"{source}: review_below {review_below!r} is not a precision in [0, 1]",
+            hint=f"e.g. review_below: {REVIEW_BELOW} (flags less sure go to review; 0 drops on every flag)",
+        )
     contamination = _mapping(recipe, "contamination", source, "test, n")
     _unknown("contamination", contamination, CONTAMINATION_KEYS, source)
     n = contamination.get("n", 13)
@@ -106,4 +123,11 @@ def recipe_options(recipe, source: str = "recipe") -> dict:
             build_signals(signals)
     except UserError as e:
         raise UserError(f"{source}: {e.message}", hint=e.hint) from None
-    return {"exact": exact, "near": near, "keep": keep, "pii": pii, "near_settings": dict(settings)}
+    return {
+        "exact": exact,
+        "near": near,
+        "keep": keep,
+        "pii": pii,
+        "near_settings": dict(settings),
+        "review_below": float(review_below),
+    }

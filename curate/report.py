@@ -20,6 +20,7 @@ __all__ = [
     "to_json",
     "records_table",
     "render_html",
+    "precision_text",
     "terminal_summary",
 ]
 
@@ -301,13 +302,38 @@ def _html_verdict(report: dict, table: dict) -> str:
 
 
 def _html_quality(report: dict, table: dict) -> str:
-    reasons = list(report["quality"]["reasons"].items())[:25]
-    examples = [{"reason": r, **e} for r, exs in report["quality"].get("examples", {}).items() for e in exs]
+    q = report["quality"]
+    reasons = list(q["reasons"].items())[:25]
+    rules = q.get("rules", {})
+    blocks = "".join(
+        _html_flag(r, exs, rules.get(r), q["reasons"].get(r, 0)) for r, exs in q.get("examples", {}).items()
+    )
     return f"""<h2>Quality</h2>
-<p>{report["quality"]["flagged_share"]:.1%} of records have at least one reason code.</p>
+<p>{q["flagged_share"]:.1%} of records have at least one reason code.</p>
 {svg_bars([(r, c) for r, c in reasons], color="#e15759")}
-<h3>Examples</h3>{_table(examples, ["reason", "line", "prompt", "answer"], limit=60)}
+<h3>Examples, with the rule that fired and how sure it is</h3>
+<p class="muted">Precision: the share of a rule's flags that were real defects on labelled real data
+(docs/flags.md). <code>curate clean</code> drops a record on a flag at least as sure as its recipe's
+<code>review_below</code> (0.8 by default) and sends the others, and those not measured, to its review file.</p>
+{blocks or "<p class='muted'>none</p>"}
 """
+
+
+def precision_text(p: float | None) -> str:
+    """How sure a flag is, in words: its measured precision, or that it was not measured."""
+    return "precision not measured" if p is None else f"precision {p:.2f}"
+
+
+def _html_flag(reason: str, examples: list[dict], rule: dict | None, records: int) -> str:
+    """One reason code: how many records it flags, how sure it is, the rule behind it, then its examples."""
+    rule = rule or {}
+    sure = _esc(precision_text(rule.get("precision"))) if rule else ""
+    behind = f"<p class='muted'>signal <code>{_esc(rule['signal'])}</code>: {_esc(rule['rule'])}</p>" if rule else ""
+    return (
+        f"<h4><code>{_esc(reason)}</code>: {records:,} record{'' if records == 1 else 's'}"
+        f"{'; ' + sure if sure else ''}</h4>{behind}"
+        f"{_table(examples, ['line', 'prompt', 'answer'], limit=20)}"
+    )
 
 
 def _html_lengths(report: dict, table: dict) -> str:

@@ -5,7 +5,7 @@ A signal is called on a `Record` and answers None (keep) or a stable snake_case 
 
 from __future__ import annotations
 
-from curate.signals.base import REGISTRY, Doc, Record, Signal, build_signals, register, signal_config
+from curate.signals.base import REGISTRY, Doc, Record, Signal, build_signals, flag_rules, register, signal_config
 from curate.signals.generated import LlmBoilerplate, template_uniformity
 from curate.signals.language import ScriptSignal
 from curate.signals.pair import (
@@ -30,6 +30,7 @@ __all__ = [
     "build_signals",
     "register",
     "signal_config",
+    "flag_rules",
     "default_signals",
     "evaluate",
     "template_uniformity",

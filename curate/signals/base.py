@@ -17,7 +17,7 @@ from typing import Any, ClassVar
 from curate.signals.script import dominant_script
 from workbench.errors import UserError
 
-__all__ = ["Doc", "Record", "Signal", "REGISTRY", "register", "build_signals", "signal_config"]
+__all__ = ["Doc", "Record", "Signal", "REGISTRY", "register", "build_signals", "signal_config", "flag_rules"]
 
 _WS = re.compile(r"\s+")
 _FENCE = re.compile(r"```.*?(?:```|\Z)", re.S)
@@ -94,6 +94,10 @@ class Signal:
     name: ClassVar[str] = ""
     axis: ClassVar[str] = "quality"  # quality | generated | language
     reasons: ClassVar[tuple[str, ...]] = ()
+    # Measured precision per reason: the share of its flags that were real defects on labelled real data, as the
+    # latest run of benchmarks/bench_precision.py recorded it (tests/curate/test_severity.py keeps the two equal).
+    # A reason missing here was not measured (None): `curate clean` sends what it flags to review, not to rejects.
+    precision: ClassVar[dict[str, float | None]] = {}
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
@@ -189,6 +193,21 @@ def _check_settings(name: str, cls: type, kwargs: dict) -> None:
             limits = "a share in [0, 1]" if share else "a number >= 0"
             hint = f"e.g. {key}: {default}" if default is not None else f"give {limits}, or leave {key} out"
             raise UserError(f"signal {name!r}: {key} {value!r} is not {limits}", hint=hint)
+
+
+_FIRST_SENTENCE = re.compile(r"(?<=\.)\s+(?=[A-Z])")
+
+
+def flag_rules(signals: list[Signal | type[Signal]]) -> dict[str, dict]:
+    """Each reason code `signals` can give: the signal that gives it, its rule (the first sentence of the signal's
+    docstring) and how sure a flag is (`precision`, None where it was not measured)."""
+    out = {}
+    for s in signals:
+        cls = s if isinstance(s, type) else type(s)
+        rule = _FIRST_SENTENCE.split(" ".join((cls.__doc__ or "").split()), maxsplit=1)[0]
+        for r in cls.reasons:
+            out[r] = {"signal": cls.name, "rule": rule, "precision": cls.precision.get(r)}
+    return out
 
 
 def signal_config(signals: list[Signal]) -> list[dict]:

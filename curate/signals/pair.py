@@ -159,6 +159,7 @@ class Truncated(Signal):
 
     name = "truncated"
     reasons = ("truncated",)
+    precision = {"truncated": 0.9583}  # 23 of 24 flags, benchmarks/results/precision.json (docs/flags.md)
 
     min_words: int = 3  # shorter answers ("Yes", "Vector3") are never truncated
     # a lower-case run-on this long without an end is cut off; measured on benchmarks/precision (docs/flags.md)

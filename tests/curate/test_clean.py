@@ -1,4 +1,5 @@
-"""curate clean: filters, dedup keep policies, rejects with reasons, PII, contamination, the input's format."""
+"""curate clean: filters, dedup keep policies, rejects and review with reasons, PII, contamination, the input's
+format. (Severity, the review file and its bar: tests/curate/test_severity.py.)"""
 
 from __future__ import annotations
 
@@ -23,29 +24,26 @@ def _recipe(path=DEFAULT) -> dict:
     return yaml.safe_load(Path(path).read_text("utf-8"))
 
 
-def _rejects(log) -> list[dict]:
-    return [json.loads(x) for x in Path(log["outputs"]["rejects"]).read_text("utf-8").splitlines()]
+def _rejects(log, which: str = "rejects") -> list[dict]:
+    return [json.loads(x) for x in Path(log["outputs"][which]).read_text("utf-8").splitlines()]
 
 
 def test_korean_set_with_the_default_recipe(tmp_path):
     log = clean(KO, _recipe(), tmp_path / "ko.jsonl", recipe_path=str(DEFAULT))
-    rejects = _rejects(log)
+    rejects, review = _rejects(log), _rejects(log, "review")
     assert {r["line"]: r["reasons"] for r in rejects} == {
-        15: ["empty_answer"],
         23: ["llm_self_reference"],
         51: ["exact_duplicate"],
         62: ["truncated"],
     }
+    # an empty answer: `empty_field` has no measured precision, so the record waits for review instead of the rejects
+    assert {r["line"]: r["reasons"] for r in review} == {15: ["empty_answer"]}
     assert next(r for r in rejects if r["line"] == 51)["duplicate_of_line"] == 36
     kept = list(read_rows(tmp_path / "ko.jsonl"))
-    # nothing dropped without a reason: every input record is kept or rejected
-    assert len(kept) + len(rejects) == log["records"] == 70 and log["kept"] == 66
-    assert log["removed_by_reason"] == {
-        "empty_answer": 1,
-        "llm_self_reference": 1,
-        "exact_duplicate": 1,
-        "truncated": 1,
-    }
+    # nothing dropped without a reason: every input record is kept, rejected or held for review
+    assert len(kept) + len(rejects) + len(review) == log["records"] == 70 and log["kept"] == 66
+    assert log["removed_by_reason"] == {"llm_self_reference": 1, "exact_duplicate": 1, "truncated": 1}
+    assert log["review_by_reason"] == {"empty_answer": 1} and (log["removed"], log["review"]) == (3, 1)
     contact = next(r for r in kept if r["question"].startswith("담당자"))
     assert "010-1234-5678" not in contact["answer"] and "minsu.kim@example.co.kr" not in contact["answer"]
     assert log["redacted_records"] == 1
@@ -99,7 +97,8 @@ def test_csv_in_csv_out_with_columns_kept(tmp_path):
     assert list(read_rows(tmp_path / "out.csv")) == [
         {"class": "a", "Q": "What is the player?", "A": "The player is the character you control, with a light gun."}
     ]
-    assert log["removed_by_reason"] == {"exact_duplicate": 1, "html_remnant": 1}
+    assert log["removed_by_reason"] == {"exact_duplicate": 1}
+    assert log["review_by_reason"] == {"html_remnant": 1}  # not measured: held for review, not dropped
 
 
 def test_contamination_removes_overlapping_training_records(tmp_path):
@@ -145,6 +144,9 @@ def test_pii_drop_and_bad_rows_are_rejected_with_reasons(tmp_path):
         ({"pii": "shred"}, "pii"),
         ({"filters": []}, "unknown key"),
         ({"signals": ["nope"]}, "unknown signal"),
+        ({"review_below": 1.5}, "review_below 1.5 is not a precision in"),
+        ({"review_below": True}, "review_below True"),
+        ({"review_below": "high"}, "review_below 'high'"),
     ],
 )
 def test_bad_recipes(tmp_path, recipe, match):

@@ -144,7 +144,7 @@ def test_unknown_recipe_key_lists_the_valid_ones_and_the_docs_page(tmp_path, bro
     recipe.write_text("dedupe: {}\n", encoding="utf-8")
     assert main(["audit", str(broken), "--recipe", str(recipe), "--out", str(tmp_path / "a"), "--no-record"]) == 2
     err = _error(capsys)
-    assert "recipe keys: contamination, dedup, description, name, near, pii, signals" in err
+    assert "recipe keys: contamination, dedup, description, name, near, pii, review_below, signals" in err
     assert "docs/curate.md" in err and (REPO / "mkdocs.yml").read_text().count("curate.md")
 
 
