@@ -21,10 +21,10 @@ def _add_train(sub) -> None:
         "--set lora_r=8, --no-audit, --resume.",
         formatter_class=argparse.RawDescriptionHelpFormatter,
         epilog="multi-GPU / multi-process: torchrun --nproc-per-node 8 -m finetune train CONFIG.yaml\n"
-        "  or: accelerate launch --config_file fsdp.yaml -m finetune train CONFIG.yaml",
+        "  (data parallel: each process holds the whole model; FSDP/DeepSpeed sharding is not applied, docs/scale-out.md)",
     )
     p.add_argument(
-        "config", nargs="?", help="YAML file with training keys (keys: finetune/config.py; README 'finetune: Train')"
+        "config", nargs="?", help="YAML file with training keys (keys: finetune/config.py; docs/finetune.md)"
     )
     p.add_argument("--set", action="append", metavar="KEY=VALUE", help="override any config key (repeatable)")
     keys = p.add_argument_group("config keys (each overrides the YAML)")
@@ -35,23 +35,49 @@ def _add_train(sub) -> None:
                 flag,
                 dest=f"cfg_{name}",
                 action=argparse.BooleanOptionalAction,
-                default=None,
+                default=argparse.SUPPRESS,  # only the keys given override the YAML
                 help=f"(default {f.default})",
             )
-        else:
+        else:  # checked at parse time: a bad --lr is exit 2 naming the option, before the audit or the model
             keys.add_argument(
-                flag, dest=f"cfg_{name}", metavar=name.upper(), default=None, help=f"(default {f.default})"
+                flag,
+                dest=f"cfg_{name}",
+                type=_config_value(name),
+                metavar=name.upper(),
+                default=argparse.SUPPRESS,  # `--max-steps none` overrides the YAML too
+                help=f"(default {f.default})",
             )
     p.set_defaults(func=_train)
 
 
-def _train(args) -> int:
+def _config_value(key: str):
+    """An argparse `type` for config key `key`: its text coerced and range-checked as the YAML's value would be."""
+    from finetune.config import check_value
+    from workbench.errors import UserError
+
+    def parse(text: str):
+        try:
+            return check_value(key, text)
+        except UserError as e:
+            raise argparse.ArgumentTypeError(f"{e.message} ({e.hint})" if e.hint else e.message) from None
+
+    parse.__name__ = key
+    return parse
+
+
+def config_from_args(args):
+    """The TrainConfig of `finetune train`'s parsed arguments: the YAML, then --set, then the options given."""
     from finetune.config import load_config, parse_set
-    from finetune.train import train
 
     overrides = parse_set(args.set)
-    overrides.update({k[4:]: v for k, v in vars(args).items() if k.startswith("cfg_") and v is not None})
-    cfg = load_config(args.config, overrides)
+    overrides.update({k[4:]: v for k, v in vars(args).items() if k.startswith("cfg_")})  # only the options given
+    return load_config(args.config, overrides)
+
+
+def _train(args) -> int:
+    from finetune.train import train
+
+    cfg = config_from_args(args)
     summary = train(cfg, notify=lambda msg: print(msg, file=sys.stderr))
     if summary.get("rank", 0) != 0:  # under torchrun only rank 0 reports
         return 0
@@ -121,16 +147,18 @@ def _add_plan(sub) -> None:
     p = sub.add_parser("plan", help="GPU memory for inference, full fine-tuning, LoRA and QLoRA; which fits")
     who = p.add_mutually_exclusive_group(required=True)
     who.add_argument("--model", help="a local model spec (parameters and shape are read from its config)")
-    who.add_argument("--params", help="parameter count, e.g. 7B, 135M")
-    p.add_argument("--gpu-mem", help="memory of one GPU, e.g. 16GB, 24GiB (default: this machine's GPU, if any)")
+    who.add_argument("--params", type=_size, help="parameter count, e.g. 7B, 135M")
+    p.add_argument(
+        "--gpu-mem", type=_size, help="memory of one GPU, e.g. 16GB, 24GiB (default: this machine's GPU, if any)"
+    )
     p.add_argument(
         "--method",
         choices=["inference", "full", "lora", "qlora"],
         action="append",
         help="show only these methods (repeatable)",
     )
-    p.add_argument("--seq-len", type=int, default=512)
-    p.add_argument("--batch", type=int, default=1)
+    p.add_argument("--seq-len", type=cli.number(int, at_least=1), default=512, help="tokens per sequence (default 512)")
+    p.add_argument("--batch", type=cli.number(int, at_least=1), default=1, help="sequences per batch (default 1)")
     p.add_argument(
         "--precision",
         choices=["amp", "pure_bf16"],
@@ -142,13 +170,13 @@ def _add_plan(sub) -> None:
 
 
 def _plan(args) -> int:
-    from finetune.plan import GB, METHODS, max_params, model_shape, parse_size, plan_memory
+    from finetune.plan import GB, METHODS, max_params, model_shape, plan_memory
 
     if args.model:
         params, hidden, layers = model_shape(args.model)
     else:
-        params, hidden, layers = parse_size(args.params), None, None
-    gpu = parse_size(args.gpu_mem) if args.gpu_mem else _local_gpu_mem()
+        params, hidden, layers = args.params, None, None
+    gpu = args.gpu_mem or _local_gpu_mem()
     methods = tuple(m for m in METHODS if not args.method or m in args.method)
     plan = plan_memory(
         params,
@@ -173,6 +201,20 @@ def _plan(args) -> int:
         print(line)
     print("estimates: weights, gradients, Adam states and activations; sources in finetune/plan.py")
     return 0
+
+
+def _size(text: str) -> int:
+    """An argparse `type` for --params and --gpu-mem: a size such as 7B or 24GiB, at least 1."""
+    from finetune.plan import parse_size
+    from workbench.errors import UserError
+
+    try:
+        size = parse_size(text)
+    except UserError as e:
+        raise argparse.ArgumentTypeError(f"{e.message} ({e.hint})") from None
+    if size < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {text}")
+    return size
 
 
 def _local_gpu_mem() -> int | None:

@@ -83,10 +83,11 @@ def _unknown(key: str, where: str) -> UserError:
     return UserError(f"unknown config key {key!r} ({where})", hint=hint)
 
 
-def coerce(key: str, value: Any, where: str = "command line") -> Any:
-    """Turn a YAML value or a command-line string into the type the field declares."""
+def coerce(key: str, value: Any, where: str | None = "command line") -> Any:
+    """Turn a YAML value or a command-line string into the type the field declares; `where` (file:line, "command
+    line") starts an error message when given."""
     if key not in FIELDS:
-        raise _unknown(key, where)
+        raise _unknown(key, where or "command line")
     default = FIELDS[key].default
     kind = str(FIELDS[key].type)
     try:
@@ -121,12 +122,14 @@ def coerce(key: str, value: Any, where: str = "command line") -> Any:
             return value
         value = str(value)
     except (TypeError, ValueError):
-        raise UserError(
-            f"config key {key!r} ({where}): {value!r} is not a valid {kind}", hint=f"default is {default!r}"
-        ) from None
+        raise UserError(f"{_at(key, where)}{value!r} is not a valid {kind}", hint=f"default is {default!r}") from None
     if key in CHOICES and value not in CHOICES[key]:
-        raise UserError(f"config key {key!r} ({where}): {value!r} is not one of {', '.join(CHOICES[key])}")
+        raise UserError(f"{_at(key, where)}{value!r} is not one of {', '.join(CHOICES[key])}")
     return value
+
+
+def _at(key: str, where: str | None) -> str:
+    return f"config key {key!r} ({where}): " if where else ""
 
 
 # Each numeric key's valid values (every int and float field has one; a test keeps it so): (test, as said to users).
@@ -162,15 +165,26 @@ RANGES: dict[str, tuple[Callable[[float], bool], str]] = {
 def check_ranges(cfg: TrainConfig, where: dict[str, str] | None = None) -> None:
     """Refuse a numeric key outside its range, naming where it was set (file:line or command line); run before any
     model loads or record is read."""
-    for key, (ok, said) in RANGES.items():
-        value = getattr(cfg, key)
-        if value is None or (isinstance(value, (int, float)) and math.isfinite(value) and ok(value)):
-            continue
-        at = (where or {}).get(key, "TrainConfig")
-        raise UserError(
-            f"config key {key!r} ({at}): {value!r} is out of range: {key} must be {said}",
-            hint=f"default is {FIELDS[key].default!r}",
-        )
+    for key in RANGES:
+        _check_range(key, getattr(cfg, key), (where or {}).get(key, "TrainConfig"))
+
+
+def _check_range(key: str, value: Any, at: str | None) -> None:
+    ok, said = RANGES[key]
+    if value is None or (isinstance(value, (int, float)) and math.isfinite(value) and ok(value)):
+        return
+    raise UserError(
+        f"{_at(key, at)}{value!r} is out of range: {key} must be {said}", hint=f"default is {FIELDS[key].default!r}"
+    )
+
+
+def check_value(key: str, value: Any, where: str | None = None) -> Any:
+    """One key's value, coerced to its type and range-checked (`finetune train --lr` checks its text with this at
+    parse time); `where` (file:line, "command line") starts the message when given."""
+    value = coerce(key, value, where)
+    if key in RANGES:
+        _check_range(key, value, where)
+    return value
 
 
 def _read_yaml(path: str | Path) -> tuple[dict[str, Any], dict[str, str]]:
@@ -215,7 +229,16 @@ def load_config(path: str | Path | None = None, overrides: dict[str, Any] | None
     if not cfg.data:
         raise UserError("no training data: set `data:` in the config or pass --data FILE")
     check_ranges(cfg, where)
+    check_out(cfg, where.get("out"))
     return cfg
+
+
+def check_out(cfg: TrainConfig, at: str | None = None) -> None:
+    """`out` can hold the run's files (adapter or model, checkpoints, log): not a file, in a folder this process can
+    write; checked before the audit, the data or the model is read. `at` is where `out` was set (file:line)."""
+    from workbench.atomic import check_output_dir
+
+    check_output_dir(cfg.out, option="--out" if at in (None, "command line") else f"out ({at})")
 
 
 def parse_set(items: list[str] | None) -> dict[str, str]:

@@ -41,7 +41,7 @@ def read_pairs(path: str, fields: dict | None = None) -> list[tuple[object, str]
     rows = list(read_rows(path))
     if not rows:
         raise UserError(f"{path}: no rows to train on")
-    fmap = detect_fields(list(rows[0].keys()), fields)
+    fmap = detect_fields(list(rows[0].keys()), fields, source=path)
     if fmap.kind == "text" or (fmap.kind == "pair" and not fmap.answer):
         raise UserError(
             f"{path}: no answer field among columns {', '.join(rows[0].keys())}",
@@ -98,13 +98,20 @@ def tokenize_pairs(
     return out
 
 
-def load_examples(cfg: TrainConfig, tokenizer) -> tuple[list[Example], list[Example]]:
-    """(training, held-out) examples per `cfg`: read, tokenized, split off (or read from `eval_data`), packed; a
-    batch with no answer token stops the run here, before the model is touched."""
+def read_data(cfg: TrainConfig) -> tuple[list, list | None]:
+    """(training pairs, `eval_data` pairs or None): every row read and its fields found, so a bad file or field is a
+    message before the model loads."""
+    return read_pairs(cfg.data, cfg.fields), (read_pairs(cfg.eval_data, cfg.fields) if cfg.eval_data else None)
+
+
+def load_examples(cfg: TrainConfig, tokenizer, data: tuple[list, list | None] | None = None):
+    """(training, held-out) examples per `cfg` from `data` (`read_data`'s, read here when None): tokenized, split
+    off (or from `eval_data`), packed; a batch with no answer token stops the run here, before the model is touched."""
     kw = dict(template=cfg.template, max_length=cfg.max_length, train_on_prompt=cfg.train_on_prompt)
-    examples = tokenize_pairs(read_pairs(cfg.data, cfg.fields), tokenizer, **kw)
-    if cfg.eval_data:
-        train, held = examples, tokenize_pairs(read_pairs(cfg.eval_data, cfg.fields), tokenizer, **kw)
+    pairs, eval_pairs = data or read_data(cfg)
+    examples = tokenize_pairs(pairs, tokenizer, **kw)
+    if eval_pairs is not None:
+        train, held = examples, tokenize_pairs(eval_pairs, tokenizer, **kw)
     else:
         train, held = split_eval(examples, cfg.eval_split, cfg.seed)
     if cfg.packing:

@@ -36,6 +36,7 @@ class RunLog:
                 "finetune", cfg.name or out.name, model=spec.text, fingerprint=fingerprint, config=cfg.to_dict()
             )
         else:
+            store.resume_run(run_id)  # "running" again (it may be "interrupted"), owned by this process
             _truncate(store, run_id, out / "train_log.jsonl", step)
         file = open(out / "train_log.jsonl", "a", encoding="utf-8")  # noqa: SIM115 (closed by `finish`)
         return cls(store, run_id, file, checkpoints_dir(cfg), steps_per_epoch)

@@ -9,7 +9,7 @@ from workbench.errors import UserError
 
 # LoRA on every linear layer of the transformer blocks: QLoRA (Dettmers et al. 2023, §4) finds this is needed to
 # match full fine-tuning, and on the Enlighten demo it gave acc_norm 0.4796 vs 0.4312 for q/k/v/o alone (same lr,
-# 1 epoch; README "Proof that it helps"). Unknown architectures get every linear layer (peft's "all-linear").
+# 1 epoch; the H200 sweep in benchmarks/results/finetune_demo.json). Unknown architectures get every linear layer (peft's "all-linear").
 _LLAMA_LIKE = ["q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"]
 DEFAULT_TARGETS = {
     **{

@@ -122,15 +122,17 @@ def plan_memory(
 def model_shape(spec) -> tuple[int, int, int]:
     """(parameters, hidden size, layers) of a local model spec, counted on the meta device (no weights loaded)."""
     import torch
-    from transformers import AutoConfig, AutoModelForCausalLM
+    from transformers import AutoModelForCausalLM
 
-    from workbench.models import parse_spec, resolve_dir
+    from workbench.errors import ModelError
+    from workbench.models import model_config
 
-    s = parse_spec(spec)
-    path = resolve_dir(s.base if s.kind == "adapter" else s)
-    config = AutoConfig.from_pretrained(path)
-    with torch.device("meta"):
-        model = AutoModelForCausalLM.from_config(config)
+    config = model_config(spec)
+    try:
+        with torch.device("meta"):
+            model = AutoModelForCausalLM.from_config(config)
+    except Exception as e:  # noqa: BLE001 - an architecture this transformers can't build
+        raise ModelError(f"model {spec}: cannot build its architecture from config.json: {e}") from e
     params = sum(p.numel() for p in model.parameters())
     text = config.get_text_config() if hasattr(config, "get_text_config") else config
     return params, int(text.hidden_size), int(text.num_hidden_layers)

@@ -17,7 +17,7 @@ from typing import Any
 
 from finetune import data as D
 from finetune.checkpoint import checkpoints_dir, resume, save_checkpoint, write_errors
-from finetune.config import TrainConfig, check_ranges
+from finetune.config import TrainConfig, check_out, check_ranges
 from finetune.distributed import Ranks
 from finetune.early_stopping import EarlyStopping
 from finetune.gate import audit_gate
@@ -58,7 +58,8 @@ def train(cfg: TrainConfig, *, notify=None) -> dict:
     import torch
 
     say = notify or (lambda _msg: None)
-    check_ranges(cfg)  # load_config did, naming file:line; a TrainConfig built in code is checked here
+    check_ranges(cfg)  # load_config did these two, naming file:line; a TrainConfig built in code is checked here
+    check_out(cfg)
 
     # ---- setup: ranks, seed, precision. The seed comes first: LoRA's init and dropout draw from it ----
     ranks = Ranks.start()
@@ -69,8 +70,9 @@ def train(cfg: TrainConfig, *, notify=None) -> dict:
 
     # ---- data: rows → (prompt, answer) → token ids with answer-only labels; the run's length in steps ----
     spec = parse_spec(cfg.model)
+    data = D.read_data(cfg)  # a bad file or field is a message before the model loads
     lm, tok = load_base(spec, cfg, ranks.device, bf16)
-    train_ex, eval_ex = D.load_examples(cfg, tok)
+    train_ex, eval_ex = D.load_examples(cfg, tok, data)
     steps = count_steps(len(train_ex), ranks.world, cfg)
 
     # ---- model, loss and optimizer: LoRA adapters beside frozen weights, or every weight trainable ----

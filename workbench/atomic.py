@@ -166,15 +166,16 @@ def sweep_stale(path: str | os.PathLike) -> list[Path]:
 
 
 # -- output locations, checked before the work ------------------------------------------------------------------------
-def check_output_file(path: str | os.PathLike, *, option: str = "--out") -> Path:
+def check_output_file(path: str | os.PathLike, *, option: str = "--out", example: str | None = None) -> Path:
     """`path` can be written as a file: not a folder (nor spelled as one, ending in /), its folder exists or can be
-    created, and is writable. Raises UserError naming `option` and the path, with a fix; writes nothing."""
+    created, and is writable. Raises UserError naming `option` and the path, with a fix (naming the file `example`
+    in the folder); writes nothing."""
     text = os.fspath(path)
     p = Path(text)
     if text.endswith(("/", os.sep)) or p.is_dir():
         raise UserError(
             f"{option} {text}: is a folder, but a file name is needed here",
-            hint=f"name the output file, e.g. {option} {p / ('out' + (p.suffix or '.jsonl'))}",
+            hint=f"name the output file, e.g. {option} {p / (example or 'out' + (p.suffix or '.jsonl'))}",
         )
     _check_writable(p.parent, option, text)
     return p

@@ -67,21 +67,22 @@ def choice_arg(p: argparse.ArgumentParser, flag: str, meanings: dict[str, str], 
     p.add_argument(flag, choices=list(meanings), help="; ".join(f"{k}: {v}" for k, v in meanings.items()), **kw)
 
 
-def generation_args(p: argparse.ArgumentParser, *, max_new_tokens: int = 128) -> None:
-    """--max-new-tokens, --temperature and --seed: how long and how freely a model answers (greedy by default)."""
-    p.add_argument("--max-new-tokens", type=int, default=max_new_tokens)
-    p.add_argument("--temperature", type=float, default=0.0)
-    p.add_argument("--seed", type=int, default=0)
-
-
 def keywords(args: argparse.Namespace, *names: str) -> dict:
     """The options `names` of `args` as keyword arguments, for a call whose parameters are named as the options are."""
     return {name: getattr(args, name) for name in names}
 
 
-def number(kind: type = float, *, at_least: float | None = None, above: float | None = None, at_most=None):
+def number(
+    kind: type = float,
+    *,
+    at_least: float | None = None,
+    above: float | None = None,
+    at_most: float | None = None,
+    below: float | None = None,
+    said: str | None = None,
+):
     """An argparse `type`: an int or finite float within bounds, else exit 2 naming the option (`argument --prior:
-    must be >= 0, got -1`) before any work starts."""
+    must be >= 0, got -1`) before any work starts. `said` words the rule instead (`between 0 and 1 (e.g. 0.05)`)."""
 
     def parse(text: str):
         try:
@@ -94,10 +95,43 @@ def number(kind: type = float, *, at_least: float | None = None, above: float | 
             (at_least is None or value >= at_least, f">= {at_least}"),
             (above is None or value > above, f"> {above}"),
             (at_most is None or value <= at_most, f"<= {at_most}"),
+            (below is None or value < below, f"< {below}"),
         ):
             if not ok:
-                raise argparse.ArgumentTypeError(f"must be {rule}, got {text}")
+                raise argparse.ArgumentTypeError(f"must be {said or rule}, got {text}")
         return value
 
     parse.__name__ = kind.__name__
     return parse
+
+
+# the shared generation options' types: every command taking these options range-checks them the same way
+MAX_NEW_TOKENS = number(int, at_least=1)
+TEMPERATURE = number(at_least=0)
+TOP_P = number(above=0, at_most=1)
+SEED = number(int, at_least=0)
+
+
+def generation_args(p: argparse.ArgumentParser, *, max_new_tokens: int = 128, top_p: bool = False) -> None:
+    """--max-new-tokens, --temperature[, --top-p] and --seed: how long and how freely a model answers (greedy by
+    default), each range-checked at parse time (the types above), so a bad value is exit 2 before a model loads.
+    `top_p` adds --top-p, for commands that pass it on to the model."""
+    p.add_argument(
+        "--max-new-tokens",
+        type=MAX_NEW_TOKENS,
+        default=max_new_tokens,
+        metavar="N",
+        help=f"answer length in tokens, >= 1 (default {max_new_tokens})",
+    )
+    p.add_argument(
+        "--temperature",
+        type=TEMPERATURE,
+        default=0.0,
+        metavar="T",
+        help="sampling temperature, >= 0 (default 0: greedy)",
+    )
+    if top_p:
+        p.add_argument(
+            "--top-p", type=TOP_P, default=1.0, metavar="P", help="nucleus sampling, 0 < P <= 1 (default 1: off)"
+        )
+    p.add_argument("--seed", type=SEED, default=0, help="sampling seed, >= 0 (default 0)")

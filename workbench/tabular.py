@@ -168,6 +168,10 @@ def _not_utf8(p: Path, fallback_line: int) -> UserError:
     return UserError(f"{p}:{line}: not valid UTF-8 at byte {byte} of the line{guess}", hint=_encoding_hint(enc))
 
 
+_NUL_IN_CSV = "a NUL byte (\\x00): the file is binary, or a corrupt export"
+_NUL_HINT = "remove NUL bytes, e.g. `tr -d '\\000' < in > out`, or re-export the file"
+
+
 def _json_error(e: json.JSONDecodeError, text: str) -> tuple[str, str]:
     """(what is wrong, how to fix it) for a JSON decode error, whole: json's own message for a control character
     ends in a dangling "at", and a NUL byte deserves its name."""
@@ -282,6 +286,8 @@ def _read_csv(
         except UnicodeDecodeError:
             raise _not_utf8(p, 1) from None
         header = [h.strip() for h in header]
+        if any("\x00" in h for h in header):
+            raise UserError(f"{p}:1: {_NUL_IN_CSV}", hint=_NUL_HINT)
         if len(set(header)) != len(header):
             dup = sorted({h for h in header if header.count(h) > 1})
             raise UserError(f"{p}:1: repeated column names {dup}", hint="give every column a distinct name")
@@ -311,6 +317,10 @@ def _read_csv(
                 )
                 continue
             if not _check_size(sum(len(v) for v in values), where, stats, skip_bad, max_record_bytes):
+                continue
+            nul = next((h for h, v in zip(header, values) if "\x00" in v), None)
+            if nul is not None:  # Python's csv reads NUL bytes as text since 3.11; a NUL is a corrupt export
+                _bad(stats, skip_bad, f"{where}: {_NUL_IN_CSV} (column {nul!r})", _NUL_HINT)
                 continue
             yield int(where.rsplit(":", 1)[1]), dict(zip(header, values))
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from workbench.cli import choice_arg, store_arg
+from workbench.cli import MAX_NEW_TOKENS, SEED, TEMPERATURE, choice_arg, number, store_arg
 
 # how a judge's verdict is read (evalkit.judges): its text, or the likelihoods of the verdict markers
 JUDGE_METHODS = {
@@ -30,39 +30,38 @@ def add_judge(sub) -> None:
     p.add_argument(
         "--temperature",
         nargs="+",
-        type=float,
-        default=[0.0],
+        type=TEMPERATURE,
         metavar="T",
-        help="decoding temperature, one value or one per model (e.g. 0 1.0)",
+        help="decoding temperature >= 0, one value or one per model (e.g. 0 1.0; default 0)",
     )
     p.add_argument("--system", nargs="+", metavar="TEXT", help="system prompt, one or one per model ('' for none)")
     p.add_argument("--names", nargs=2, metavar=("NAME_A", "NAME_B"), help="labels for the two contestants")
     p.add_argument("--from-run", metavar="RUN", help="take the answers from a stored suite run instead of generating")
-    p.add_argument("--limit", type=int, help="judge only the first N items")
-    p.add_argument("--offset", type=int, default=0, help="skip the first N items")
+    p.add_argument("--limit", type=number(int, at_least=1), metavar="N", help="judge only the first N items (N >= 1)")
+    p.add_argument("--offset", type=number(int, at_least=0), default=0, metavar="N", help="skip the first N items")
     p.add_argument("--lang", default="en", help="judge prompt language (en, ko) or a prompts YAML file")
-    p.add_argument("--max-new-tokens", type=int, default=96, help="answer length for generated answers")
-    p.add_argument("--judge-max-new-tokens", type=int, default=192, help="judge output length")
+    p.add_argument(
+        "--max-new-tokens", type=MAX_NEW_TOKENS, default=96, metavar="N", help="answer length for generated answers"
+    )
+    p.add_argument("--judge-max-new-tokens", type=MAX_NEW_TOKENS, default=192, metavar="N", help="judge output length")
     p.add_argument("--no-reference", action="store_true", help="don't show the reference answer to the judge")
     choice_arg(p, "--method", JUDGE_METHODS, default="generate")
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--seed", type=SEED, default=0, help="sampling seed, >= 0 (default 0)")
     p.add_argument("--json", metavar="FILE", help="write the summary (every verdict, both orders) as JSON")
     store_arg(p)
     p.set_defaults(func=_judge)
 
 
+# options that shape the contestants' answers: with --pairs the answers are given, so these would be ignored
+_CONTESTANT_OPTIONS = ("--models", "--temperature", "--system", "--names", "--from-run")
+
+
 def _judge(args) -> int:
-    from evalkit.judges.record import HUMAN_REFERENCE
-    from evalkit.judges.run import Contestant, answers_from_run, judge_contestants, load_items
-    from workbench.errors import UserError
+    """Every option and file is checked first (the --json path, the judge prompts, the contestants' settings); then
+    the items are read, the models loaded, and only then is any model asked anything."""
     from workbench.store import open_store
 
-    def per_model(values, what):
-        values = list(values or [None])
-        if len(values) not in (1, 2):
-            raise UserError(f"--{what} takes one value or one per model (2), got {len(values)}")
-        return values * 2 if len(values) == 1 else values
-
+    contestants = _check_options(args)
     store = open_store(args.store)
     if args.pairs:
         from evalkit.judges.run import judge_pairs, load_pairs
@@ -76,16 +75,47 @@ def _judge(args) -> int:
             method=args.method,
             use_reference=not args.no_reference,
         )
-        return _print_judged(summary, store, args.json)
+    else:
+        summary = _judge_models(args, contestants, store)
+    return _print_judged(summary, store, args.json)
+
+
+def _check_options(args) -> list | None:
+    """The checks no argparse type makes; returns the two contestants (None with --pairs)."""
+    from evalkit.judges import load_prompts
+    from workbench.atomic import check_output_file
+    from workbench.errors import UserError
+
+    if args.json:
+        check_output_file(args.json, option="--json", example="judged.json")
+    load_prompts(args.lang)
+    if args.pairs:
+        given = [o for o in _CONTESTANT_OPTIONS if getattr(args, o[2:].replace("-", "_")) is not None]
+        if given:
+            raise UserError(
+                f"{', '.join(given)}: no use with --pairs, whose answers are given",
+                hint="leave them out, or judge models' answers with --suite or --data",
+            )
+        return None
     if not args.models:
         raise UserError("--models A B is required with --suite or --data")
-    if args.suite:  # evalkit's reading of the suite: its assertions are checked too
-        from evalkit.suites import load_suite
+    return _contestants(args)
 
-        items = load_items(suite=load_suite(args.suite), limit=args.limit, offset=args.offset)
-    else:
-        items = load_items(data=args.data, limit=args.limit, offset=args.offset)
-    temps, systems = per_model(args.temperature, "temperature"), per_model(args.system, "system")
+
+def _per_model(values, option: str) -> list:
+    """An option given once (both contestants) or once per contestant, as two values."""
+    values = list(values or [None])
+    if len(values) not in (1, 2):
+        from workbench.errors import UserError
+
+        raise UserError(f"{option} takes one value or one per model (2), got {len(values)}")
+    return values * 2 if len(values) == 1 else values
+
+
+def _contestants(args) -> list:
+    from evalkit.judges.run import Contestant
+
+    temps, systems = _per_model(args.temperature, "--temperature"), _per_model(args.system, "--system")
     names = args.names or ["", ""]
     contestants = [
         Contestant(spec, temperature=t or 0.0, system=s or None, seed=args.seed, name=n)
@@ -93,12 +123,26 @@ def _judge(args) -> int:
     ]
     if contestants[0].name == contestants[1].name and not args.names:
         contestants[1].name += "#2"
+    return contestants
+
+
+def _judge_models(args, contestants: list, store) -> dict:
+    """The items of --suite or --data, the contestants' answers (generated, or from --from-run), judged."""
+    from evalkit.judges.record import HUMAN_REFERENCE
+    from evalkit.judges.run import answers_from_run, judge_contestants, load_items
+
+    if args.suite:  # evalkit's reading of the suite: its assertions are checked too
+        from evalkit.suites import load_suite
+
+        items = load_items(suite=load_suite(args.suite), limit=args.limit, offset=args.offset)
+    else:
+        items = load_items(data=args.data, limit=args.limit, offset=args.offset)
     if args.from_run:
         ids = [it["item_id"] for it in items]
         for c in contestants:
             if c.spec != HUMAN_REFERENCE:
                 c.answers = answers_from_run(store, args.from_run, c.spec, ids)
-    summary = judge_contestants(
+    return judge_contestants(
         args.judge,
         items,
         contestants,
@@ -110,7 +154,6 @@ def _judge(args) -> int:
         seed=args.seed,
         method=args.method,
     )
-    return _print_judged(summary, store, args.json)
 
 
 def _print_judged(summary: dict, store, json_path: str | None) -> int:

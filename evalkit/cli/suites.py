@@ -2,36 +2,19 @@
 
 from __future__ import annotations
 
-import argparse
-import math
 import sys
-import tempfile
-from collections.abc import Callable
-from pathlib import Path
 
-from workbench.cli import keywords, store_arg
+from workbench.atomic import check_output_file
+from workbench.cli import SEED, keywords, number, store_arg
 
+# numeric options, checked at parse time: a bad value is a usage error (exit 2) naming the option, before a suite, a
+# model or the store is opened
+COUNT = number(int, at_least=1)
+SECONDS = number(above=0, said="> 0 seconds")
+ALPHA = number(above=0, below=1, said="between 0 and 1 (e.g. 0.05)")
 
-def _number(kind: Callable[[str], float], ok: Callable[[float], bool], said: str) -> Callable[[str], float]:
-    """An argparse `type=` for a number that `ok` accepts: anything else is a usage error (exit 2) naming the option,
-    at parse time, before a suite, a model or the store is opened."""
-
-    def parse(text: str):
-        try:
-            value = kind(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"{text!r} is not {'an integer' if kind is int else 'a number'}") from None
-        if not math.isfinite(value) or not ok(value):
-            raise argparse.ArgumentTypeError(f"{text!r}: must be {said}")
-        return value
-
-    return parse
-
-
-COUNT = _number(int, lambda v: v >= 1, "at least 1")
-SECONDS = _number(float, lambda v: v > 0, "> 0 seconds")
-ALPHA = _number(float, lambda v: 0 < v < 1, "between 0 and 1 (e.g. 0.05)")
-SEED = _number(int, lambda v: v >= 0, ">= 0")
+# what the hint suggests when a report option names a folder
+_EXAMPLE = {"--json": "results.json", "--junit": "junit.xml", "--markdown": "summary.md"}
 
 
 def add_run(sub) -> None:
@@ -65,30 +48,6 @@ def add_run(sub) -> None:
     p.set_defaults(func=_run)
 
 
-_EXAMPLE = {"--json": "results.json", "--junit": "junit.xml", "--markdown": "summary.md"}
-
-
-def _check_output_file(path: str, option: str) -> None:
-    """Refuse, before any work, a report path that can't be written as a file: a folder, a path under a file, or a
-    folder this process can't create entries in (tried with a temp file that is removed at once)."""
-    from workbench.errors import UserError
-
-    p = Path(path)
-    if path.endswith("/") or p.is_dir():
-        raise UserError(
-            f"{option} {path}: is a folder, not a file", hint=f"name a file in it: {option} {p / _EXAMPLE[option]}"
-        )
-    nearest = p.parent
-    while not nearest.exists() and nearest != nearest.parent:
-        nearest = nearest.parent
-    if not nearest.is_dir():
-        raise UserError(f"{option} {path}: {nearest} is a file, so nothing can be written under it")
-    try:
-        tempfile.TemporaryFile(dir=nearest).close()
-    except OSError as e:
-        raise UserError(f"{option} {path}: can't write in {nearest} ({e.strerror})", hint="pick another path") from None
-
-
 def _run(args) -> int:
     from rich.console import Console
 
@@ -100,7 +59,7 @@ def _run(args) -> int:
 
     for option, path in (("--json", args.json), ("--junit", args.junit), ("--markdown", args.markdown)):
         if path:
-            _check_output_file(path, option)
+            check_output_file(path, option=option, example=_EXAMPLE[option])
     store = open_store(args.store)
     base = resolve_run(store, args.baseline) if args.baseline else None  # an unknown baseline fails before the run
     err = Console(stderr=True)
@@ -196,7 +155,7 @@ def _compare(args) -> int:
 
     for option, path in (("--json", args.json), ("--markdown", args.markdown)):
         if path:
-            _check_output_file(path, option)
+            check_output_file(path, option=option, example=_EXAMPLE[option])
     try:
         rep = compare_runs(
             open_store(args.store), args.run_a, args.run_b, **keywords(args, "alpha", "seed", "critical_tag")

@@ -52,25 +52,51 @@ class PairVerdict:
     raw: str
 
 
+_MODES = ("single", "pass_fail", "pairwise")
+_TEMPLATES = ("system", "user", "user_with_reference")
+# every placeholder a prompt may use, filled with sample text to check a prompts file when it is read
+_PLACEHOLDERS = dict.fromkeys(
+    ("question", "answer", "answer_a", "answer_b", "reference", "rubric", "low", "high", "example"), "x"
+)
+
+
 @functools.cache
 def _load_yaml(path: str) -> dict:
+    """A judge prompts file, checked whole when read (every mode's templates there, every placeholder known), so a
+    broken file fails before any model is called."""
+    fix = f"copy {PROMPTS_DIR / 'en.yaml'} and edit its text, keeping every key"
     try:
         data = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
+    except UnicodeDecodeError as e:
+        raise UserError(f"{path}: not UTF-8 text (byte {e.start})", hint="save the prompts file as UTF-8") from None
+    except OSError as e:
+        raise UserError(f"{path}: cannot read the judge prompts ({e.strerror or e})") from None
     except yaml.YAMLError as e:
-        raise UserError(f"{path}: not valid YAML: {e}") from e
-    for mode in ("single", "pass_fail", "pairwise"):
-        for key in ("system", "user", "user_with_reference"):
-            if not isinstance((data or {}).get(mode, {}).get(key), str):
-                raise UserError(
-                    f"{path}: judge prompts lack {mode}.{key}",
-                    hint=f"copy {PROMPTS_DIR / 'en.yaml'} and edit its text, keeping every key",
-                )
+        mark = getattr(e, "problem_mark", None)
+        where = f"{path}:{mark.line + 1}" if mark else path
+        raise UserError(f"{where}: not valid YAML: {getattr(e, 'problem', None) or e}", hint=fix) from None
+    if not isinstance(data, dict):
+        raise UserError(f"{path}: judge prompts must be a mapping of {', '.join(_MODES)}", hint=fix)
+    for mode in _MODES:
+        for key in _TEMPLATES:
+            template = data.get(mode).get(key) if isinstance(data.get(mode), dict) else None
+            if not isinstance(template, str):
+                raise UserError(f"{path}: judge prompts lack {mode}.{key}", hint=fix)
+            try:
+                _fill(template, **_PLACEHOLDERS)
+            except UserError as e:
+                raise UserError(f"{path}: {mode}.{key}: {e.message}", hint=e.hint) from None
     return data
 
 
 def load_prompts(lang: str = "en") -> dict:
     """The judge prompts for `lang` ("en", "ko") or from a YAML file path with the same keys."""
-    path = Path(lang) if str(lang).endswith((".yaml", ".yml")) else PROMPTS_DIR / f"{lang}.yaml"
+    if str(lang).endswith((".yaml", ".yml")):
+        path = Path(lang)
+        if not path.is_file():
+            raise UserError(f"{lang}: no such judge prompts file", hint=f"copy {PROMPTS_DIR / 'en.yaml'} and edit it")
+        return _load_yaml(str(path.resolve()))
+    path = PROMPTS_DIR / f"{lang}.yaml"
     if not path.is_file():
         have = ", ".join(sorted(p.stem for p in PROMPTS_DIR.glob("*.yaml")))
         raise UserError(f"no judge prompts for language {lang!r}", hint=f"use one of {have}, or a YAML file path")
@@ -80,7 +106,7 @@ def load_prompts(lang: str = "en") -> dict:
 def _fill(template: str, **values) -> str:
     try:
         return template.format(**values)
-    except (KeyError, IndexError, ValueError) as e:
+    except (KeyError, IndexError, ValueError, AttributeError, TypeError) as e:
         raise UserError(
             f"judge prompt template has an unknown or broken placeholder: {e}",
             hint="placeholders are {question}, {answer}, {answer_a}, {answer_b}, {reference}, {rubric}, "

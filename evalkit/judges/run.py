@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from evalkit.judges.judge import JUDGE_PARAMS, PairVerdict, pairwise_judge
+from evalkit.judges.judge import JUDGE_PARAMS, PairVerdict, load_prompts, pairwise_judge
 from evalkit.judges.record import HUMAN_REFERENCE, record_pair_verdicts, reference_winrates
 from evalkit.verdicts_io import read_records
 from workbench import verdicts
@@ -73,7 +73,23 @@ def load_items(
     Q/A file (CSV/JSONL)."""
     if bool(suite) == bool(data):
         raise UserError("give exactly one of --suite or --data")
+    _check_window(limit, offset)
     items = _suite_items(suite) if suite else _data_items(data)
+    return _window(items, limit, offset, data or getattr(suite, "path", None) or suite)
+
+
+def _check_window(limit: int | None, offset: int) -> None:
+    """`limit` (None: all) and `offset` as counts: a negative one would act as a Python slice from the end."""
+    if limit is not None and limit < 1:
+        raise UserError(f"limit must be at least 1, got {limit}", hint="leave --limit out to take every item")
+    if offset < 0:
+        raise UserError(f"offset must be >= 0, got {offset}")
+
+
+def _window(items: list[dict], limit: int | None, offset: int, source) -> list[dict]:
+    """Items `offset` to `offset + limit`; none left is an error naming the source and the offset."""
+    if offset and offset >= len(items):
+        raise UserError(f"{source}: --offset {offset} skips all of its {len(items)} item(s)")
     items = items[offset:]
     return items[:limit] if limit else items
 
@@ -140,22 +156,33 @@ def answers_from_run(store, run_id: str, model: str, item_ids: Sequence[str]) ->
     return [got[i] for i in item_ids]
 
 
+def _check_references(contestants: Sequence[Contestant], items: list[dict]) -> None:
+    """`human-reference` answers with the items' references: every item needs one."""
+    if not any(c.spec == HUMAN_REFERENCE and c.answers is None for c in contestants):
+        return
+    missing = [it["item_id"] for it in items if not it.get("reference")]
+    if missing:
+        raise UserError(
+            f"{HUMAN_REFERENCE} needs a reference answer, but item(s) {', '.join(missing[:5])} have none",
+            hint="give the suite cases a `reference` var, or use a Q/A file with answers",
+        )
+
+
+def _load_models(judge_spec: str, contestants: Sequence[Contestant]) -> dict:
+    """Every model the run needs, the judge's included, loaded before any is asked: a bad spec fails before work."""
+    from workbench.models import load_model
+
+    specs = [c.spec for c in contestants if c.answers is None and c.spec != HUMAN_REFERENCE] + [judge_spec]
+    return {spec: load_model(spec) for spec in dict.fromkeys(specs)}
+
+
 def _answers(c: Contestant, items: list[dict], models: dict, store, max_new_tokens: int) -> list[str]:
     if c.answers is not None:
         return c.answers
     if c.spec == HUMAN_REFERENCE:
-        missing = [it["item_id"] for it in items if not it.get("reference")]
-        if missing:
-            raise UserError(
-                f"{HUMAN_REFERENCE} needs a reference answer, but item(s) {', '.join(missing[:5])} have none",
-                hint="give the suite cases a `reference` var, or use a Q/A file with answers",
-            )
         return [it["reference"] for it in items]
-    from workbench.models import load_model
     from workbench.models.cache import cached_generate
 
-    if c.spec not in models:
-        models[c.spec] = load_model(c.spec)
     system = c.system
     if system is None:  # the suite's own system prompt, when every case shares one
         found = {it.get("system") for it in items}
@@ -195,15 +222,13 @@ def judge_contestants(
         raise UserError(f"both contestants are named {a.name!r}", hint="give them different settings or --names")
     if not items:
         raise UserError("no items to judge")
-    from workbench.models import load_model
-
-    models: dict = {}
+    load_prompts(lang)  # a missing or broken prompts file fails before any model is called
+    _check_references(contestants, items)
+    models = _load_models(judge_spec, contestants)
     say = (lambda m: print(m, file=sys.stderr, flush=True)) if progress else (lambda m: None)
     say(f"answering {len(items)} question(s) with {a.name} and {b.name} …")
     ans_a = _answers(a, items, models, store, max_new_tokens)
     ans_b = _answers(b, items, models, store, max_new_tokens)
-    if judge_spec not in models:
-        models[judge_spec] = load_model(judge_spec)
     judge = models[judge_spec]
     blind = HUMAN_REFERENCE in (a.spec, b.spec)  # the reference is a contestant: don't show it to the judge too
     pairs = [
@@ -283,6 +308,7 @@ def vars_of(c: Contestant) -> dict:
 
 def load_pairs(path: str, *, limit: int | None = None, offset: int = 0) -> list[dict]:
     """Ready-made pairs {item_id, question, answer_a, answer_b[, reference, model_a, model_b]} from CSV/JSONL."""
+    _check_window(limit, offset)
     items = []
     for line, rec in read_records(path):
         for key in ("item_id", "question", "answer_a", "answer_b"):
@@ -294,8 +320,7 @@ def load_pairs(path: str, *, limit: int | None = None, offset: int = 0) -> list[
         items.append(
             {k: rec.get(k) for k in ("item_id", "question", "answer_a", "answer_b", "reference", "model_a", "model_b")}
         )
-    items = items[offset:]
-    return items[:limit] if limit else items
+    return _window(items, limit, offset, path)
 
 
 def judge_pairs(
@@ -314,6 +339,7 @@ def judge_pairs(
 
     if not pairs:
         raise UserError("no pairs to judge")
+    load_prompts(lang)
     judge = load_model(judge_spec)
     items = [{**p, "reference": p.get("reference") if use_reference else None} for p in pairs]
     params = {**JUDGE_PARAMS, **(judge_params or {})}

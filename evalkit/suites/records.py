@@ -36,9 +36,11 @@ def open_run(store: Store, name: str, model, config: dict) -> tuple[str, bool]:
         .order_by(t.c.created_at.desc())
     )
     with store.engine.connect() as conn:
-        for row in conn.execute(q):
-            if all((row.config or {}).get(k) == config[k] for k in _RESUME_KEYS):
-                return row.id, True
+        rows = conn.execute(q).all()
+    for row in rows:
+        if all((row.config or {}).get(k) == config[k] for k in _RESUME_KEYS):
+            store.resume_run(row.id)  # "running" again, owned by this process, with a fresh heartbeat
+            return row.id, True
     run_id = store.start_run("suite", name, model=model.name, fingerprint=model.fingerprint[:64], config=config)
     return run_id, False
 

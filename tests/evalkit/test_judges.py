@@ -4,6 +4,7 @@ verdicts in the store, win rates against human answers."""
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -124,6 +125,26 @@ def test_prompts_en_ko_and_custom(tmp_path):
         load_prompts(str(bad))
     with pytest.raises(UserError, match="no judge prompts"):
         load_prompts("fr")
+
+
+def test_a_prompts_file_is_checked_whole_when_read(tmp_path):
+    """A broken prompts file fails when read (before any model is asked), naming the file and the template."""
+    en = (Path(__file__).resolve().parents[2] / "evalkit" / "judges" / "prompts" / "en.yaml").read_text()
+    cases = {
+        "typo.yaml": (en.replace("{answer_b}", "{answr_b}"), r"typo.yaml: pairwise.user: .*'answr_b'"),
+        "list.yaml": ("- en\n", r"list.yaml: judge prompts must be a mapping"),
+        "yaml.yaml": ("pairwise:\n  system: a: b\n", r"yaml.yaml:2: not valid YAML"),
+        "cp949.yaml": ("# 판정\n".encode("cp949") + en.encode(), r"cp949.yaml: not UTF-8 text"),
+    }
+    for name, (text, message) in cases.items():
+        path = tmp_path / name
+        path.write_bytes(text if isinstance(text, bytes) else text.encode())
+        with pytest.raises(UserError, match=message):
+            load_prompts(str(path))
+    with pytest.raises(UserError, match="nope.yaml: no such judge prompts file"):
+        load_prompts(str(tmp_path / "nope.yaml"))
+    (tmp_path / "mine.yaml").write_text(en.replace("[The Start of Answer A]", "[Answer A begins]"))
+    assert "[Answer A begins]" in load_prompts(str(tmp_path / "mine.yaml"))["pairwise"]["user"]
 
 
 ITEMS = [
@@ -285,3 +306,15 @@ def test_items_from_shipped_suite_and_pairs_file():
     }
     with pytest.raises(UserError, match="exactly one of"):
         load_items()
+    suite = str(root / "suites" / "enlighten-qa.yaml")
+    assert [it["item_id"] for it in load_items(suite=suite, limit=1, offset=1)] == ["qa-1"]
+    for kw, message in [
+        ({"limit": -1}, "limit must be at least 1, got -1"),  # not a slice from the end
+        ({"limit": 0}, "limit must be at least 1"),
+        ({"offset": -2}, "offset must be >= 0"),
+        ({"offset": 10_000}, "--offset 10000 skips all of its"),
+    ]:
+        with pytest.raises(UserError, match=message):
+            load_items(suite=suite, **kw)
+    with pytest.raises(UserError, match="limit must be at least 1"):
+        load_pairs(str(root / "data" / "human-ratings" / "pairs.jsonl"), limit=-1)

@@ -147,3 +147,62 @@ def test_gguf_spec_resolves_to_the_same_conversion(default_model):
     spec = parse_spec(str(default_gguf()))
     assert spec.kind == "gguf"
     assert Path(resolve_dir(spec)) == default_model_dir()
+
+
+def _broken(src: Path, dst: Path, how: str) -> Path:
+    """A copy of the tiny model directory with one part missing or damaged."""
+    import shutil
+
+    shutil.copytree(src, dst)
+    if how == "no tokenizer":
+        for f in dst.glob("tokenizer*"):
+            f.unlink()
+    elif how == "no weights":
+        (dst / "model.safetensors").unlink()
+    elif how == "truncated weights":
+        (dst / "model.safetensors").write_bytes((src / "model.safetensors").read_bytes()[:1000])
+    elif how == "unknown architecture":
+        (dst / "config.json").write_text('{"model_type": "no_such_arch"}')
+    elif how == "config not JSON":
+        (dst / "config.json").write_text("not json")
+    return dst
+
+
+@pytest.mark.parametrize(
+    "how, names",
+    [
+        ("no tokenizer", "has no tokenizer files"),
+        ("no weights", "has no weights"),
+        ("truncated weights", "could not load its weights"),
+        ("unknown architecture", "no_such_arch"),
+        ("config not JSON", "not a valid JSON"),
+    ],
+)
+def test_a_model_that_fails_to_load_is_a_model_error_naming_path_and_part(tiny_model_dir, tmp_path, how, names):
+    """Exit 4 (ModelError) with the directory and what is wrong named, never a transformers traceback."""
+    from workbench.errors import MODEL_ERROR, ModelError
+
+    bad = _broken(tiny_model_dir, tmp_path / "bad", how)
+    with pytest.raises(ModelError) as e:
+        load_model(str(bad))
+    assert e.value.code == MODEL_ERROR and str(bad) in e.value.message and names in e.value.message
+    assert "docs/reference/models.md" in e.value.hint
+
+
+@pytest.mark.parametrize("how", ["no tokenizer", "config not JSON"])
+def test_commands_loading_a_broken_model_exit_4(tiny_model_dir, tmp_path, how, capsys):
+    """finetune generate, finetune plan and evalkit generate: the model layer's message, exit 4, no traceback."""
+    from evalkit.cli import main as evalkit_main
+    from finetune.cli import main as finetune_main
+
+    bad = str(_broken(tiny_model_dir, tmp_path / "bad", how))
+    for main, argv in [
+        (finetune_main, ["generate", "--model", bad, "hello"]),
+        (finetune_main, ["plan", "--model", bad]),
+        (evalkit_main, ["generate", "--model", bad, "hello"]),
+    ]:
+        if argv[0] == "plan" and how == "no tokenizer":
+            continue  # plan reads config.json only: a model without a tokenizer can be planned
+        assert main(argv) == 4, argv
+        err = capsys.readouterr().err
+        assert bad in err and "Traceback" not in err, (argv, err)

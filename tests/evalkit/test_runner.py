@@ -420,7 +420,7 @@ def test_numeric_options_are_range_checked_before_anything_runs(
     with pytest.raises(SystemExit) as e:
         main([command, *where, "--store", str(db), f"{option}={value}"])
     err = capsys.readouterr().err
-    assert e.value.code == 2 and f"argument {option}: '{value}'" in err and "Traceback" not in err
+    assert e.value.code == 2 and f"argument {option}: " in err and value in err and "Traceback" not in err
     assert not db.exists()  # refused at parse time: no store was opened
 
 
@@ -434,6 +434,8 @@ def test_the_api_refuses_a_limit_below_one_too(tiny_model, store, tmp_path):
     [
         ("--json", "/proc/x/r.json", "/proc/x"),
         ("--junit", "{d}/reports", "is a folder"),
+        ("--junit", "{d}/reports", "reports/junit.xml"),  # the hint names a file of the report's kind
+        ("--markdown", "{d}/reports/", "reports/summary.md"),
         ("--markdown", "{d}/taken/r.md", "taken is a file"),
         ("--baseline", "nope", "no suite run 'nope'"),
     ],

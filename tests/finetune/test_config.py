@@ -120,4 +120,31 @@ def test_cli_refuses_a_bad_number_before_loading_the_model(tmp_path, line):
     assert line.split(":")[0] in proc.stderr and "out of range" in proc.stderr
     assert not (tmp_path / "out").exists()
     proc = run_cli("train", "--data", "x.jsonl", "--model", "not/a-model", "--batch-size", "0", check=False)
-    assert proc.returncode == 2 and "'batch_size' (command line)" in proc.stderr
+    assert proc.returncode == 2 and "argument --batch-size: 0 is out of range: batch_size must be" in proc.stderr
+
+
+# One bad value per numeric key, as a command-line option: refused while the arguments are parsed.
+BAD_FLAGS = {k: v.lstrip(".") for k, v in reversed(BAD_VALUES)}
+
+
+@pytest.mark.parametrize("key", sorted(BAD_FLAGS))
+def test_every_numeric_option_is_checked_at_parse_time(key, capsys):
+    from finetune.cli import main
+
+    flag = "--" + key.replace("_", "-")
+    with pytest.raises(SystemExit) as e:
+        main(["train", "--data", "x.jsonl", "--model", "not/a-model", flag, BAD_FLAGS[key]])
+    err = capsys.readouterr().err
+    assert e.value.code == 2 and f"argument {flag}: " in err and key in err, err
+
+
+def test_only_the_options_given_override_the_yaml(tmp_path):
+    """`--max-steps none` unsets a YAML max_steps; options not given (bool ones included) leave the YAML alone."""
+    from finetune.cli import config_from_args, parser
+
+    (tmp_path / "c.yaml").write_text("data: x.jsonl\nmax_steps: 5\npacking: true\nlr: 1e-3\nout: ft\n")
+    args = parser().parse_args(["train", str(tmp_path / "c.yaml"), "--max-steps", "none", "--lr", "2e-3"])
+    cfg = config_from_args(args)
+    assert (cfg.max_steps, cfg.packing, cfg.lr, cfg.audit) == (None, True, 2e-3, True)
+    args = parser().parse_args(["train", str(tmp_path / "c.yaml"), "--no-packing", "--max-steps", "1e1"])
+    assert (config_from_args(args).packing, config_from_args(args).max_steps) == (False, 10)

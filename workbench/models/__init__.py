@@ -17,10 +17,12 @@ from workbench.models.spec import ModelSpec, parse_spec  # noqa: E402
 
 __all__ = [
     "Generation",
+    "check_model_dir",
     "Model",
     "ModelSpec",
     "load_hf",
     "load_model",
+    "model_config",
     "model_fingerprint",
     "parse_spec",
     "resolve_dir",
@@ -78,16 +80,68 @@ def load_hf(spec, *, dtype=None, device: str | None = None, merge_adapter: bool 
         model.eval()
         return model, tok
     path = resolve_dir(spec)
+    check_model_dir(spec.text, path)
     try:
         tok = AutoTokenizer.from_pretrained(path)
+    except Exception as e:  # noqa: BLE001 - whatever transformers raises, the user gets the path and the part
+        raise _load_error(spec.text, path, "its tokenizer", e) from e
+    try:
         model = AutoModelForCausalLM.from_pretrained(path, dtype=dtype).to(device)
-    except OSError as e:
-        raise ModelError(
-            f"could not load model {spec.text!r} from {path}: {e}",
-            hint="a model directory needs config.json, weights and tokenizer files",
-        ) from e
+    except Exception as e:  # noqa: BLE001
+        raise _load_error(spec.text, path, "its weights", e) from e
     model.eval()
     return model, tok
+
+
+# What a transformers model directory needs, and the file names that provide each part (any one will do).
+_NEEDS = {
+    "config.json": ("config.json",),
+    "weights (model.safetensors or pytorch_model.bin)": (".safetensors", ".bin", ".index.json", ".h5", ".msgpack"),
+    "tokenizer files (tokenizer.json, tokenizer.model or vocab.json)": (
+        "tokenizer.json",
+        "tokenizer_config.json",
+        ".model",
+        "vocab.json",
+        "vocab.txt",
+        ".tiktoken",
+    ),
+}
+_DIR_HINT = (
+    "a model directory needs config.json, weights and tokenizer files: save both with model.save_pretrained(DIR) "
+    "and tokenizer.save_pretrained(DIR), or use a GGUF file (docs/reference/models.md)"
+)
+
+
+def check_model_dir(text: str, path: str | os.PathLike) -> None:
+    """Refuse (ModelError, exit 4) a model directory that lacks a part every model needs, naming all that is
+    missing, before anything is loaded."""
+    try:
+        names = os.listdir(path)
+    except OSError as e:
+        raise ModelError(f"model {text!r}: cannot read {path} ({e.strerror or e})", hint=_DIR_HINT) from None
+    missing = [part for part, ends in _NEEDS.items() if not any(n.endswith(ends) for n in names)]
+    if missing:
+        raise ModelError(
+            f"model {text!r} could not be loaded: {path} has no {' and no '.join(missing)}", hint=_DIR_HINT
+        )
+
+
+def _load_error(text: str, path: str, part: str, e: BaseException) -> ModelError:
+    """A loader's exception as a ModelError naming the model, its path and the part that failed."""
+    why = (str(e).strip().splitlines() or [""])[0][:300]
+    return ModelError(f"model {text!r}: could not load {part} from {path}: {type(e).__name__}: {why}", hint=_DIR_HINT)
+
+
+def model_config(spec):
+    """The transformers config of a local spec (an adapter's base), read without loading weights."""
+    from transformers import AutoConfig
+
+    spec = parse_spec(spec)
+    path = resolve_dir(spec.base if spec.kind == "adapter" else spec)
+    try:
+        return AutoConfig.from_pretrained(path)
+    except Exception as e:  # noqa: BLE001
+        raise _load_error(spec.text, path, "its config.json", e) from e
 
 
 def model_fingerprint(spec) -> str:
