@@ -104,8 +104,10 @@ def clean(
     units = build_signals(recipe["signals"]) if recipe.get("signals") is not None else default_signals()
     stages = _stages(recipe, opts, units, fields, skip_bad, max_record_bytes, recipe_path)
     run = LocalExecutor().run(path, stages, progress=progress)
-    precision = {r: d["precision"] for r, d in flag_rules(units).items()}
+    rules = flag_rules(units)
+    precision = {r: d["precision"] for r, d in rules.items()}
     fate = _decide(run, stages, opts, precision)
+    fate["definite"] = sorted(r for r, d in rules.items() if d["basis"] == "definition")
     return _write(
         path,
         out,
@@ -304,6 +306,7 @@ def _log(path, col, fate: dict, written: dict, opts: dict, units, recipe_path) -
         },
         "signals": signal_config(units),
         "precision": fate["precision"],
+        "definite": fate["definite"],
         "outputs": {k: str(v) for k, v in written["paths"].items()},
     }
 
@@ -311,11 +314,12 @@ def _log(path, col, fate: dict, written: dict, opts: dict, units, recipe_path) -
 def summary_text(log: dict) -> str:
     """What `curate clean` prints: kept, then each reason's count dropped or sent to review (with how sure the
     signal's flags are), then where the rejects, review and log files are."""
-    precision = log.get("precision", {})
+    precision, definite = log.get("precision", {}), set(log.get("definite", ()))
     lines = [f"kept {log['kept']:,} of {log['records']:,} records -> {log['outputs']['clean']}"]
     for verb, counts in (("dropped", log["removed_by_reason"]), ("review", log["review_by_reason"])):
         for reason, count in counts.items():
-            how = f"  ({precision_text(precision[reason])})" if reason in precision else ""
+            basis = "definition" if reason in definite else None
+            how = f"  ({precision_text(precision[reason], basis)})" if reason in precision else ""
             lines.append(f"  {verb:<7} {count:>6,}  {reason}{how}")
     if log.get("redacted_records"):
         lines.append(f"  redacted PII in {log['redacted_records']:,} kept records")

@@ -319,15 +319,17 @@ def _html_quality(report: dict, table: dict) -> str:
 """
 
 
-def precision_text(p: float | None) -> str:
-    """How sure a flag is, in words: its measured precision, or that it was not measured."""
+def precision_text(p: float | None, basis: str | None = None) -> str:
+    """How sure a flag is, in words: a defect by definition, its measured precision, or that it was not measured."""
+    if basis == "definition":
+        return "a defect by definition"
     return "precision not measured" if p is None else f"precision {p:.2f}"
 
 
 def _html_flag(reason: str, examples: list[dict], rule: dict | None, records: int) -> str:
     """One reason code: how many records it flags, how sure it is, the rule behind it, then its examples."""
     rule = rule or {}
-    sure = _esc(precision_text(rule.get("precision"))) if rule else ""
+    sure = _esc(precision_text(rule.get("precision"), rule.get("basis"))) if rule else ""
     behind = f"<p class='muted'>signal <code>{_esc(rule['signal'])}</code>: {_esc(rule['rule'])}</p>" if rule else ""
     return (
         f"<h4><code>{_esc(reason)}</code>: {records:,} record{'' if records == 1 else 's'}"

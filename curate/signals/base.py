@@ -98,6 +98,9 @@ class Signal:
     # latest run of benchmarks/bench_precision.py recorded it (tests/curate/test_severity.py keeps the two equal).
     # A reason missing here was not measured (None): `curate clean` sends what it flags to review, not to rejects.
     precision: ClassVar[dict[str, float | None]] = {}
+    # Reasons that are the defect itself (an empty answer is missing data, whatever the record says): precision 1 by
+    # definition, nothing to measure, so `curate clean` drops them.
+    definite: ClassVar[tuple[str, ...]] = ()
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
@@ -198,15 +201,23 @@ def _check_settings(name: str, cls: type, kwargs: dict) -> None:
 _FIRST_SENTENCE = re.compile(r"(?<=\.)\s+(?=[A-Z])")
 
 
+def _basis(cls: type[Signal], reason: str) -> str | None:
+    """Where a reason's precision comes from."""
+    if reason in cls.definite:
+        return "definition"
+    return "measured" if cls.precision.get(reason) is not None else None
+
+
 def flag_rules(signals: list[Signal | type[Signal]]) -> dict[str, dict]:
     """Each reason code `signals` can give: the signal that gives it, its rule (the first sentence of the signal's
-    docstring) and how sure a flag is (`precision`, None where it was not measured)."""
+    docstring) and how sure a flag is (`precision`: measured, 1.0 for a `definite` reason, None where not measured)."""
     out = {}
     for s in signals:
         cls = s if isinstance(s, type) else type(s)
         rule = _FIRST_SENTENCE.split(" ".join((cls.__doc__ or "").split()), maxsplit=1)[0]
         for r in cls.reasons:
-            out[r] = {"signal": cls.name, "rule": rule, "precision": cls.precision.get(r)}
+            sure = 1.0 if r in cls.definite else cls.precision.get(r)
+            out[r] = {"signal": cls.name, "rule": rule, "precision": sure, "basis": _basis(cls, r)}
     return out
 
 

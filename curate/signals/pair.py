@@ -59,6 +59,7 @@ class EmptyField(Signal):
 
     name = "empty_field"
     reasons = ("empty_question", "empty_answer", "empty_text")
+    definite = reasons  # an empty field is missing data by definition
 
     def __call__(self, rec: Record) -> str | None:
         if rec.kind == "text":

@@ -32,18 +32,23 @@ def test_korean_set_with_the_default_recipe(tmp_path):
     log = clean(KO, _recipe(), tmp_path / "ko.jsonl", recipe_path=str(DEFAULT))
     rejects, review = _rejects(log), _rejects(log, "review")
     assert {r["line"]: r["reasons"] for r in rejects} == {
+        15: ["empty_answer"],  # a defect by definition
         23: ["llm_self_reference"],
         51: ["exact_duplicate"],
         62: ["truncated"],
     }
-    # an empty answer: `empty_field` has no measured precision, so the record waits for review instead of the rejects
-    assert {r["line"]: r["reasons"] for r in review} == {15: ["empty_answer"]}
+    assert review == []  # every flag on this set is sure (measured >= 0.8, or an empty field)
     assert next(r for r in rejects if r["line"] == 51)["duplicate_of_line"] == 36
     kept = list(read_rows(tmp_path / "ko.jsonl"))
     # nothing dropped without a reason: every input record is kept, rejected or held for review
     assert len(kept) + len(rejects) + len(review) == log["records"] == 70 and log["kept"] == 66
-    assert log["removed_by_reason"] == {"llm_self_reference": 1, "exact_duplicate": 1, "truncated": 1}
-    assert log["review_by_reason"] == {"empty_answer": 1} and (log["removed"], log["review"]) == (3, 1)
+    assert log["removed_by_reason"] == {
+        "empty_answer": 1,
+        "llm_self_reference": 1,
+        "exact_duplicate": 1,
+        "truncated": 1,
+    }
+    assert log["review_by_reason"] == {} and (log["removed"], log["review"]) == (4, 0)
     contact = next(r for r in kept if r["question"].startswith("담당자"))
     assert "010-1234-5678" not in contact["answer"] and "minsu.kim@example.co.kr" not in contact["answer"]
     assert log["redacted_records"] == 1

@@ -36,9 +36,13 @@ def test_every_reasons_precision_is_the_latest_measured_run():
     rules = flag_rules(list(REGISTRY.values()))
     assert set(latest) <= set(rules)  # every measured reason is one the signals give
     for reason, rule in rules.items():
-        assert rule["precision"] == latest.get(reason, {}).get("precision"), reason
+        if rule["basis"] == "definition":  # the defect itself (an empty field): nothing to measure
+            assert rule["precision"] == 1.0 and reason not in latest, reason
+        else:
+            assert rule["precision"] == latest.get(reason, {}).get("precision"), reason
     assert rules["truncated"]["precision"] == 0.9583 and rules["llm_self_reference"]["precision"] == 1.0
-    assert rules["knowledge_cutoff"]["precision"] is None and rules["empty_answer"]["precision"] is None
+    assert rules["knowledge_cutoff"]["precision"] is None and rules["knowledge_cutoff"]["basis"] is None
+    assert rules["empty_answer"] == {**rules["empty_answer"], "precision": 1.0, "basis": "definition"}
 
 
 # -- the audit report ---------------------------------------------------------------------------------------------------
@@ -47,7 +51,7 @@ def test_report_gives_each_reason_its_signal_rule_and_precision_and_html_shows_t
     rules = json.loads((tmp_path / "a" / "report.json").read_text("utf-8"))["quality"]["rules"]
     assert rules["truncated"]["signal"] == "truncated" and rules["truncated"]["precision"] == 0.9583
     assert rules["truncated"]["rule"].startswith("The answer stops mid-sentence")
-    assert rules["llm_self_reference"]["signal"] == "llm_boilerplate" and rules["empty_answer"]["precision"] is None
+    assert rules["llm_self_reference"]["signal"] == "llm_boilerplate" and rules["empty_answer"]["precision"] == 1.0
     assert set(report["quality"]["reasons"]) <= set(rules)  # every reason that fired has its rule
     assert "precision" not in report["summary"]
     page = (tmp_path / "a" / "report.html").read_text("utf-8")
@@ -56,27 +60,30 @@ def test_report_gives_each_reason_its_signal_rule_and_precision_and_html_shows_t
     block = block[: block.index("<h4>", 4)] if "<h4>" in block[4:] else block
     assert "1 record; precision 0.96</h4>" in block and "signal <code>truncated</code>: The answer stops" in block
     assert "<td>62</td>" in block
-    assert "<h4><code>empty_answer</code>: 1 record; precision not measured</h4>" in page
+    assert "<h4><code>empty_answer</code>: 1 record; a defect by definition</h4>" in page
 
 
 # -- clean: drop the sure, review the rest -----------------------------------------------------------------------------
 def test_clean_drops_sure_flags_and_holds_unsure_ones_for_review(tmp_path):
     log = clean(KO, {"signals": KO_SIGNALS, **SIGNALS_ONLY}, tmp_path / "ko.jsonl")
-    assert log["policy"]["review_below"] == REVIEW_BELOW == 0.8
+    assert log["policy"]["review_below"] == REVIEW_BELOW == 0.8 and log["review"] == 0
     assert {r["line"]: r["reasons"] for r in _lines(tmp_path / "ko.rejects.jsonl")} == {
+        15: ["empty_answer"],  # a defect by definition
         23: ["llm_self_reference"],  # precision 1.0
         62: ["truncated"],  # precision 0.9583
     }
+    assert "  dropped      1  empty_answer  (a defect by definition)" in summary_text(log)
+    # with the bar above truncated's measured precision, its flag goes to review instead
+    log = clean(KO, {"signals": KO_SIGNALS, "review_below": 0.96, **SIGNALS_ONLY}, tmp_path / "ko.jsonl")
     (review,) = _lines(tmp_path / "ko.review.jsonl")
-    assert (review["line"], review["reasons"], review["precision"]) == (15, ["empty_answer"], {"empty_answer": None})
-    assert review["record"]["question"] == "포인트와 쿠폰을 함께 쓸 수 있나요?" and review["record"]["answer"] == ""
+    assert (review["line"], review["reasons"], review["precision"]) == (62, ["truncated"], {"truncated": 0.9583})
     kept = list(read_rows(tmp_path / "ko.jsonl"))
     assert len(kept) == log["kept"] == 67 and review["record"] not in kept  # held out of the cleaned set
     assert (log["removed"], log["review"], log["records"]) == (2, 1, 70)
     text = summary_text(log)
     assert text.splitlines()[0] == f"kept 67 of 70 records -> {tmp_path / 'ko.jsonl'}"
-    assert "  dropped      1  truncated  (precision 0.96)" in text
-    assert "  review       1  empty_answer  (precision not measured)" in text
+    assert "  dropped      1  llm_self_reference  (precision 1.00)" in text
+    assert "  review       1  truncated  (precision 0.96)" in text
     assert f"dropped 2 -> {tmp_path / 'ko.rejects.jsonl'}" in text
     assert f"to review 1 -> {tmp_path / 'ko.review.jsonl'}" in text
 
@@ -85,8 +92,8 @@ def test_clean_drops_sure_flags_and_holds_unsure_ones_for_review(tmp_path):
     "bar,rejected,reviewed",
     [
         (0, {15, 23, 62}, set()),  # 0: every flag drops, as clean did before severity
-        (0.96, {23}, {15, 62}),  # truncated (0.9583) is now under the bar
-        (1, {23}, {15, 62}),
+        (0.96, {15, 23}, {62}),  # truncated (0.9583) is now under the bar; an empty answer is a defect by definition
+        (1, {15, 23}, {62}),
     ],
 )
 def test_review_below_sets_the_bar(tmp_path, bar, rejected, reviewed):
