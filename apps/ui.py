@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import difflib
+import html
 import os
+import re
 
 import altair as alt
 import streamlit as st
@@ -35,6 +38,24 @@ def lang() -> str:
 
 def t(key: str, **kw) -> str:
     return i18n.t(key, lang(), **kw)
+
+
+def plural(key: str, n: int, **kw) -> str:
+    """`key` said of a count: its `_one` form when `n` is 1 and the catalogue has one ("1 record", not "1 records")."""
+    one = f"{key}_one"
+    return t(one if n == 1 and one in i18n.MESSAGES else key, n=n, **kw)
+
+
+_FLAG = re.compile(r"(^|[\s(,;])--[a-z][\w-]*")
+
+
+def user_message(e: BaseException, paths: dict[str, str] | None = None) -> str:
+    """An error a package raised, said for the app: its message without the command-line hint (flags mean nothing
+    here), any temporary path replaced by the name the person knows (`paths`: {path: name})."""
+    text = getattr(e, "message", None) or str(e).split("\n  hint:")[0]
+    for path, name in sorted((paths or {}).items(), key=lambda kv: -len(kv[0])):
+        text = text.replace(path, name)
+    return _FLAG.sub(lambda m: m.group(1), text).strip()
 
 
 def say(msg: dict | None, english: str = "") -> str:
@@ -73,10 +94,15 @@ def columns(df, keys: dict[str, str]):
     return df.rename(columns={c: t(k) for c, k in keys.items()})
 
 
-def table(df, keys: dict[str, str] | None = None, *, hide_index: bool | None = True) -> None:
+def table(
+    df, keys: dict[str, str] | None = None, *, hide_index: bool | None = True, percent: tuple[str, ...] = ()
+) -> None:
     """`df` as a full-width table (without its index unless `hide_index` says otherwise), the columns in `keys`
-    ({column: catalogue key}) labelled in the page's language."""
-    st.dataframe(columns(df, keys) if keys else df, hide_index=hide_index, width="stretch")
+    ({column: catalogue key}) labelled in the page's language; the `percent` columns (fractions) shown as 56.3%."""
+    config = {t(keys[c]) if keys and c in keys else c: st.column_config.NumberColumn(format="percent") for c in percent}
+    st.dataframe(
+        columns(df, keys) if keys else df, hide_index=hide_index, width="stretch", column_config=config or None
+    )
 
 
 def _set_lang() -> None:
@@ -183,3 +209,77 @@ def chart(c: alt.Chart) -> None:
         .configure_legend(labelFont=CHART_FONT, titleFont=CHART_FONT),
         width="stretch",
     )
+
+
+# -- the rater's screen: answers as text, and the keyboard ----------------------------------------------------------
+_TOKENS = re.compile(r"\s+|\w+|[^\w\s]", re.UNICODE)
+_TEXT_STYLE = (
+    "white-space:pre-wrap;overflow-wrap:anywhere;word-break:break-word;font-family:inherit;line-height:1.55;margin:0"
+)
+_MARK_STYLE = "background:#fde68a;color:inherit;padding:0 1px;border-radius:2px"
+
+
+def differing_spans(text: str, other: str) -> list[tuple[str, bool]]:
+    """`text` cut into (piece, differs) runs: word-level difflib against `other`, whitespace never marked alone."""
+    a, b = _TOKENS.findall(text), _TOKENS.findall(other)
+    runs: list[tuple[str, bool]] = []
+    for op, i1, i2, _j1, _j2 in difflib.SequenceMatcher(None, a, b, autojunk=False).get_opcodes():
+        piece = "".join(a[i1:i2])
+        if piece:
+            runs.append((piece, op != "equal" and bool(piece.strip())))
+    return runs
+
+
+def text_html(text: str, other: str | None = None) -> str:
+    """An answer as wrapped plain text (escaped: a code fence or HTML in it is shown, never run), the spans that
+    differ from `other` marked."""
+    runs = differing_spans(text, other) if other is not None and other != text else [(text, False)]
+    body = "".join(
+        f'<mark style="{_MARK_STYLE}">{html.escape(p)}</mark>' if marked else html.escape(p) for p, marked in runs
+    )
+    return f'<div class="wb-answer" style="{_TEXT_STYLE}">{body}</div>'
+
+
+def answer(text: str, other: str | None = None, *, markdown: bool = False) -> None:
+    """Show a model's answer: plain wrapped text with the differences from `other` marked, or rendered Markdown."""
+    if markdown:
+        st.markdown(text)
+    else:
+        st.html(text_html(text or "", other))
+
+
+# Shortcuts act only when focus is not in a text field (Streamlit's own rule); this gives focus back to the page after
+# a choice widget changes (a radio, a toggle, the language switch) and lets Esc leave a text box, so the keys work
+# again without a click.
+_KEYBOARD_JS = """
+<script>
+(() => {
+  const doc = window.parent && window.parent.document ? window.parent.document : document;
+  if (doc.__wbKeyboard) return;
+  doc.__wbKeyboard = true;
+  const isChoice = (el) => el && el.tagName === "INPUT" && ["radio", "checkbox"].includes(el.type);
+  const release = () => {
+    const el = doc.activeElement;
+    if (isChoice(el)) el.blur();
+  };
+  // a choice made with the pointer: focus goes back to the page once the rerun has settled (keyboard users who
+  // tab to a radio keep their focus and its arrow keys)
+  doc.addEventListener("click", (e) => {
+    const t = e.target;
+    const label = t && t.closest ? t.closest("label") : null;
+    if (isChoice(t) || (label && label.querySelector("input[type=radio], input[type=checkbox]"))) {
+      [50, 400, 1200, 2500].forEach((ms) => setTimeout(release, ms));
+    }
+  }, true);
+  doc.addEventListener("keydown", (e) => {
+    const el = e.target;
+    if (e.key === "Escape" && el && (el.tagName === "TEXTAREA" || el.tagName === "INPUT")) { el.blur(); }
+  }, true);
+})();
+</script>
+"""
+
+
+def keyboard() -> None:
+    """Install the page's keyboard rules (once per browser tab)."""
+    st.html(_KEYBOARD_JS, unsafe_allow_javascript=True)

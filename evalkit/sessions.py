@@ -11,6 +11,7 @@ unique constraint `uq_rating_once` makes a second vote on an item impossible.
 
 from __future__ import annotations
 
+import datetime as dt
 import itertools
 import uuid
 from collections.abc import Iterable, Sequence
@@ -18,12 +19,18 @@ from collections.abc import Iterable, Sequence
 import numpy as np
 import sqlalchemy as sa
 
+from evalkit import people
 from workbench import verdicts
 from workbench.errors import UserError
 from workbench.store import Store, schema, utcnow
 
 __all__ = [
     "create_session",
+    "open_session",
+    "archive_session",
+    "identical_pairs",
+    "same_text",
+    "REVEAL",
     "record_session",
     "session_unit",
     "assign",
@@ -31,6 +38,7 @@ __all__ = [
     "cast_vote",
     "progress",
     "rater_progress",
+    "session_summary",
     "rater_sessions",
     "session_config",
     "sessions",
@@ -39,12 +47,17 @@ __all__ = [
     "suites_with_outputs",
     "AlreadyRated",
     "NotAssigned",
+    "SetupError",
     "CHOICES",
 ]
 
 # What a rater clicks, in display terms: the left or the right answer, or one of the two ties.
 CHOICES = ("left", "right", verdicts.TIE, verdicts.BOTHBAD)
 MODES = ("pairwise", "single")
+# When a rater learns which model wrote which answer: never, once their queue is done, or after each vote (sessions
+# stored without the key behave as "each"). An expert who rates many pairs of the same models learns their styles
+# if names show after every vote, so the admin page proposes "end".
+REVEAL = ("never", "end", "each")
 
 
 class AlreadyRated(Exception):
@@ -53,6 +66,15 @@ class AlreadyRated(Exception):
 
 class NotAssigned(Exception):
     """The item is not in this rater's queue."""
+
+
+class SetupError(UserError):
+    """A session the admin can't create as asked: `key` and `fields` name the app catalogue's sentence for it, the
+    message says it in English (for the CLI and the logs)."""
+
+    def __init__(self, key: str, message: str, hint: str | None = None, **fields):
+        super().__init__(message, hint=hint)
+        self.key, self.fields = key, fields
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -73,22 +95,35 @@ def session_unit(item_id: str, index: int, prompt, models: Sequence[str], output
     )
 
 
-def _units(items: Sequence[dict], models: Sequence[str], mode: str) -> list[dict]:
-    """One unit per (item, model pair) for pairwise, per (item, model) for single-answer rubric scoring."""
-    units = []
+def same_text(a: str | None, b: str | None) -> bool:
+    """Whether two answers are the same once runs of whitespace are one space (nothing to judge between them)."""
+    return " ".join((a or "").split()) == " ".join((b or "").split())
+
+
+def _units(items: Sequence[dict], models: Sequence[str], mode: str) -> tuple[list[dict], int]:
+    """One unit per (item, model pair) for pairwise, per (item, model) for single-answer rubric scoring; pairs whose
+    two answers are the same text are left out. Returns (units, identical pairs left out)."""
+    units, skipped = [], 0
     for it in items:
         outs = it["outputs"]
         have = [m for m in models if m in outs]
         groups = itertools.combinations(have, 2) if mode == "pairwise" else ((m,) for m in have)
         for i, group in enumerate(groups):
+            if len(group) == 2 and same_text(outs[group[0]], outs[group[1]]):
+                skipped += 1
+                continue
             units.append(
                 session_unit(it["item_id"], i, it["prompt"], group, [outs[m] for m in group], it.get("reference"))
             )
-    return units
+    return units, skipped
 
 
-def record_session(
-    store: Store,
+def identical_pairs(items: Sequence[dict], models: Sequence[str]) -> int:
+    """How many of the pairs a pairwise session over `items` would hold have the same answer twice (and are skipped)."""
+    return _units(items, models, "pairwise")[1]
+
+
+def _session_rows(
     name: str,
     units: Sequence[dict],
     *,
@@ -98,48 +133,87 @@ def record_session(
     suite: str | None = None,
     rubric: str | None = None,
     scale: Sequence[int] = (1, 10),
+    reveal: str | None = None,
     session_id: str | None = None,
     run_name: str | None = None,
     run_config: dict | None = None,
-) -> str:
+    extra: dict | None = None,
+) -> tuple[dict, dict]:
+    """The `runs` row (kind "session", same id) and the `rating_sessions` row of a new session."""
+    if reveal is not None and reveal not in REVEAL:
+        raise UserError(f"reveal must be one of {', '.join(REVEAL)}, got {reveal!r}")
+    sid, now = session_id or str(uuid.uuid4()), utcnow()
+    run = dict(
+        id=sid,
+        kind="session",
+        name=run_name or name,
+        model=", ".join(models),
+        config={"mode": mode, "k": k, "suite": suite, **(run_config or {})},
+        status="running",
+        created_at=now,
+    )
+    config = dict(rubric=rubric, scale=list(scale), units=list(units), **(extra or {}))
+    if reveal is not None:
+        config["reveal"] = reveal
+    sess = dict(id=sid, name=name, suite=suite, models=list(models), mode=mode, k=k, config=config, created_at=now)
+    return run, sess
+
+
+def record_session(store: Store, name: str, units: Sequence[dict], **settings) -> str:
     """Store a session over ready-made units (`session_unit`); returns its id.
 
-    The session is also a run (kind "session", same id, named `run_name` or `name`; `run_config` adds to its config),
-    so its battles carry it as run_id."""
-    sid = session_id or str(uuid.uuid4())
-    config = {"mode": mode, "k": k, "suite": suite, **(run_config or {})}
-    store.start_run("session", run_name or name, model=", ".join(models), config=config, run_id=sid)
-    store.insert(
-        schema.rating_sessions,
-        [
-            dict(
-                id=sid,
-                name=name,
-                suite=suite,
-                models=list(models),
-                mode=mode,
-                k=k,
-                config=dict(rubric=rubric, scale=list(scale), units=list(units)),
-            )
-        ],
-    )
-    return sid
+    settings: models, mode, k, suite, rubric, scale, reveal (never|end|each; unset behaves as each), session_id,
+    run_name, run_config. The session is also a run (kind "session", same id, named `run_name` or `name`;
+    `run_config` adds to its config), so its battles carry it as run_id."""
+    run, sess = _session_rows(name, units, **settings)
+    with store.begin() as conn:
+        conn.execute(schema.runs.insert().values(**run))
+        conn.execute(schema.rating_sessions.insert().values(**sess))
+    return sess["id"]
+
+
+def _check_session(items: Sequence[dict], models: Sequence[str], mode: str) -> tuple[list[dict], int]:
+    if mode not in MODES:
+        raise SetupError("ad.bad_mode", f"mode must be pairwise or single, got {mode!r}")
+    if mode == "pairwise" and len(models) < 2:
+        raise SetupError(
+            "ad.two_models", "a pairwise session needs at least two models", hint="pick two or more models"
+        )
+    if not items:
+        raise SetupError(
+            "ad.no_items", "the session has no items", hint="pick a suite run that has outputs for these models"
+        )
+    units, skipped = _units(items, models, mode)
+    if not units:
+        raise SetupError(
+            "ad.all_identical",
+            f"all {skipped} pairs have the same answer twice: nothing to compare",
+            hint="pick models whose answers differ",
+            n=skipped,
+        )
+    return units, skipped
 
 
 def create_session(
-    store: Store, name: str, items: Sequence[dict], *, models: Sequence[str], mode: str = "pairwise", **settings
+    store: Store,
+    name: str,
+    items: Sequence[dict],
+    *,
+    models: Sequence[str],
+    mode: str = "pairwise",
+    reveal: str = "end",
+    **settings,
 ) -> str:
     """Record a session over `items` ({item_id, prompt, outputs: {model: text}, reference?}); returns its id.
 
-    Pairwise: every pair of `models` on every item; single: every model's answer alone, scored on `scale`.
-    `settings` go to `record_session` as they are (k, suite, rubric, scale, session_id)."""
-    if mode not in MODES:
-        raise UserError(f"mode must be pairwise or single, got {mode!r}")
-    if mode == "pairwise" and len(models) < 2:
-        raise UserError("a pairwise session needs at least two models", hint="pick two or more models")
-    if not items:
-        raise UserError("the session has no items", hint="pick a suite run that has outputs for these models")
-    return record_session(store, name, _units(items, models, mode), models=models, mode=mode, **settings)
+    Pairwise: every pair of `models` on every item whose two answers differ (identical pairs are skipped and counted
+    in the session's config, `identical_skipped`); single: every model's answer alone, scored on `scale`. `reveal`:
+    when a rater sees the model names (never, at the end of their queue, after each vote). `settings` go to
+    `record_session` as they are (k, suite, rubric, scale, session_id)."""
+    units, skipped = _check_session(items, models, mode)
+    return record_session(
+        store, name, units, models=models, mode=mode, reveal=reveal, extra={"identical_skipped": skipped}, **settings
+    )
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -180,6 +254,19 @@ def _assignment_rows(session_id: str, queues: dict[str, list[dict]]) -> list[dic
     return rows
 
 
+def _check_k(k: int, n_raters: int) -> None:
+    if k < 1:
+        raise SetupError("ad.k_range", f"k must be at least 1, got {k}", k=k)
+    if k > n_raters:
+        raise SetupError(
+            "ad.too_few",
+            f"k={k} ratings per item needs at least {k} raters, got {n_raters}",
+            hint="invite more raters or lower k",
+            k=k,
+            n=n_raters,
+        )
+
+
 def assign(store: Store, session_id: str, rater_ids: Sequence[str], *, seed: int = 0) -> dict[str, int]:
     """Give each unit to k distinct raters, keeping loads within one of each other; randomise left/right per copy.
 
@@ -189,15 +276,98 @@ def assign(store: Store, session_id: str, rater_ids: Sequence[str], *, seed: int
         sess = conn.execute(sa.select(schema.rating_sessions).where(schema.rating_sessions.c.id == session_id)).first()
     if sess is None:
         raise UserError(f"no rating session {session_id!r}")
-    k = int(sess.k)
     raters = list(dict.fromkeys(rater_ids))
-    if k > len(raters):
-        raise UserError(
-            f"k={k} ratings per item needs at least {k} raters, got {len(raters)}", hint="invite more raters or lower k"
-        )
-    queues, load = _deal(list(sess.config["units"]), raters, k, sess.mode, np.random.default_rng(seed))
+    _check_k(int(sess.k), len(raters))
+    queues, load = _deal(list(sess.config["units"]), raters, int(sess.k), sess.mode, np.random.default_rng(seed))
     store.insert(schema.assignments, _assignment_rows(session_id, queues))
     return load
+
+
+def _check_people(store: Store, invite: Sequence[str], new_people: Sequence[str]) -> list[str]:
+    """The new names, stripped; refuses an unknown or non-human invitee, a blank or repeated name, and a new name
+    that is already someone's in the directory (pick them from the directory instead)."""
+    known = {p["id"]: p for p in people.directory(store, kind=None)}
+    for pid in invite:
+        if pid not in known or known[pid]["kind"] != "human":
+            raise SetupError("ad.unknown_person", f"no person with id {pid!r} in the directory", id=pid)
+    names = [n.strip() for n in new_people if n.strip()]
+    taken = {p["name"].casefold(): p["name"] for p in known.values()}
+    seen: set[str] = set()
+    for n in names:
+        if len(n) > 255:
+            raise SetupError("ad.name_too_long", f"the name {n[:40]!r}... is over 255 characters", name=n[:40])
+        if n.casefold() in seen:
+            raise SetupError("ad.name_twice", f"{n!r} is listed twice", hint="list each new person once", name=n)
+        if n.casefold() in taken:
+            raise SetupError(
+                "ad.name_exists",
+                f"{n!r} is already in the directory",
+                hint="pick them from the people list instead of typing the name",
+                name=taken[n.casefold()],
+            )
+        seen.add(n.casefold())
+    return names
+
+
+def open_session(
+    store: Store,
+    name: str,
+    items: Sequence[dict],
+    *,
+    models: Sequence[str],
+    invite: Sequence[str] = (),
+    new_people: Sequence[str] = (),
+    mode: str = "pairwise",
+    k: int = 1,
+    reveal: str = "end",
+    seed: int = 0,
+    **settings,
+) -> dict:
+    """Create a session, add the new people to the directory and deal the units to everyone invited, in one
+    transaction after every check (a refusal or a failure writes nothing: no empty session, no orphan person).
+
+    invite: ids of people already in the directory; new_people: display names (any script) of people to add, each
+    given a random id and a personal link. settings: suite, rubric, scale (as `record_session`).
+    Returns {session_id, people: [{id, name, token (new people only), items}], identical_skipped, units}."""
+    if not name.strip():
+        raise SetupError("ad.no_name", "the session needs a name")
+    if reveal not in REVEAL:
+        raise SetupError("ad.bad_reveal", f"reveal must be one of {', '.join(REVEAL)}, got {reveal!r}")
+    names = _check_people(store, list(dict.fromkeys(invite)), new_people)
+    _check_k(int(k), len(set(invite)) + len(names))
+    units, skipped = _check_session(items, models, mode)
+    run, sess = _session_rows(
+        name.strip(), units, models=models, mode=mode, k=int(k), reveal=reveal,
+        extra={"identical_skipped": skipped}, **settings,
+    )  # fmt: skip
+    new = [people.person_row(n) for n in names]
+    rater_ids = list(dict.fromkeys(invite)) + [row["id"] for row, _ in new]
+    queues, load = _deal(units, rater_ids, int(k), mode, np.random.default_rng(seed))
+    with store.begin() as conn:
+        conn.execute(schema.runs.insert().values(**run))
+        conn.execute(schema.rating_sessions.insert().values(**sess))
+        if new:
+            conn.execute(schema.raters.insert(), [row for row, _ in new])
+        conn.execute(schema.assignments.insert(), _assignment_rows(sess["id"], queues))
+    shown = people.display_names(store)
+    tokens = {row["id"]: tok for row, tok in new}
+    return dict(
+        session_id=sess["id"],
+        people=[dict(id=r, name=shown.get(r, r), token=tokens.get(r), items=load[r]) for r in rater_ids],
+        identical_skipped=skipped,
+        units=len(units),
+    )
+
+
+def archive_session(store: Store, session_id: str, archived: bool = True) -> None:
+    """Hide a session from the lists (its rows stay in the store), or bring it back."""
+    s = schema.rating_sessions
+    with store.begin() as conn:
+        n = conn.execute(
+            s.update().where(s.c.id == session_id).values(archived_at=utcnow() if archived else None)
+        ).rowcount
+    if not n:
+        raise UserError(f"no rating session {session_id!r}")
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -241,44 +411,102 @@ def progress(store: Store, session_id: str, rater_id: str) -> tuple[int, int]:
     return int(done), int(total)
 
 
+# A gap longer than this between two votes of one rater is a break, not time spent on an item.
+BREAK = dt.timedelta(minutes=30)
+
+
+def _pace(times: list[dt.datetime]) -> float | None:
+    """Seconds per item from one rater's vote times: the median gap between consecutive votes, breaks left out (the
+    first vote's own time is unknown: the store doesn't record when an item was shown). None under two votes."""
+    gaps = [(b - a).total_seconds() for a, b in itertools.pairwise(sorted(times)) if b - a <= BREAK]
+    return float(np.median(gaps)) if gaps else None
+
+
+def _vote_times(store: Store, session_id: str) -> dict[str, list[dt.datetime]]:
+    r = schema.ratings
+    q = sa.select(r.c.rater, r.c.created_at).where(r.c.session_id == session_id, r.c.rater_kind == "human")
+    out: dict[str, list[dt.datetime]] = {}
+    with store.engine.connect() as conn:
+        for rater, at in conn.execute(q):
+            out.setdefault(rater, []).append(at if at.tzinfo else at.replace(tzinfo=dt.timezone.utc))
+    return out
+
+
 def rater_progress(store: Store, session_id: str) -> list[dict]:
-    """Per-rater (done, total) for the admin view, one GROUP BY."""
+    """Per-rater progress for the admin view: {rater_id, name, total, done, s_per_item, expected_finish}, by name.
+
+    s_per_item: `_pace` of their votes; expected_finish: their last vote plus the items left at that pace (None when
+    done or not yet measurable)."""
     a = schema.assignments
     q = (
         sa.select(a.c.rater_id, sa.func.count().label("total"), _done_count(a).label("done"))
         .where(a.c.session_id == session_id)
         .group_by(a.c.rater_id)
-        .order_by(a.c.rater_id)
     )
     with store.engine.connect() as conn:
-        return [dict(r._mapping) for r in conn.execute(q)]
+        rows = [dict(r._mapping) for r in conn.execute(q)]
+    names, times = people.display_names(store), _vote_times(store, session_id)
+    for row in rows:
+        row["done"] = int(row["done"] or 0)
+        row["name"] = names.get(row["rater_id"], row["rater_id"])
+        mine = times.get(row["rater_id"], [])
+        row["s_per_item"] = pace = _pace(mine)
+        left = row["total"] - row["done"]
+        row["expected_finish"] = max(mine) + dt.timedelta(seconds=pace * left) if pace and left > 0 else None
+    return sorted(rows, key=lambda r: (r["name"].casefold(), r["rater_id"]))
 
 
-def sessions(store: Store) -> list[dict]:
-    """Every session (id, name, suite, models, mode, k, created_at), newest first."""
-    s = schema.rating_sessions
-    q = sa.select(s.c.id, s.c.name, s.c.suite, s.c.models, s.c.mode, s.c.k, s.c.created_at).order_by(
-        s.c.created_at.desc()
+def session_summary(progress_rows: Sequence[dict]) -> dict:
+    """A session's totals from `rater_progress`: done, total, median s_per_item, expected_finish (the last rater's)."""
+    paces = [r["s_per_item"] for r in progress_rows if r["s_per_item"]]
+    ends = [r["expected_finish"] for r in progress_rows if r["expected_finish"]]
+    return dict(
+        done=sum(r["done"] for r in progress_rows),
+        total=sum(r["total"] for r in progress_rows),
+        s_per_item=float(np.median(paces)) if paces else None,
+        expected_finish=max(ends) if ends else None,
     )
+
+
+def sessions(store: Store, *, archived: bool = False) -> list[dict]:
+    """Sessions (id, name, suite, models, mode, k, created_at, archived_at, n_ratings), newest first: the open ones,
+    or with `archived` the archived ones."""
+    s, r = schema.rating_sessions, schema.ratings
+    n = sa.select(r.c.session_id, sa.func.count().label("n")).group_by(r.c.session_id).subquery()
+    q = (
+        sa.select(
+            s.c.id, s.c.name, s.c.suite, s.c.models, s.c.mode, s.c.k, s.c.created_at, s.c.archived_at,
+            sa.func.coalesce(n.c.n, 0).label("n_ratings"),
+        )
+        .outerjoin(n, n.c.session_id == s.c.id)
+        .where(s.c.archived_at.is_not(None) if archived else s.c.archived_at.is_(None))
+        .order_by(s.c.created_at.desc())
+    )  # fmt: skip
     with store.engine.connect() as conn:
         return [dict(r._mapping) for r in conn.execute(q)]
 
 
 def session_config(store: Store, session_id: str) -> dict:
-    """The session's rubric and scale (what a rater may see; not its units)."""
+    """What a rater may see of the session (not its units): rubric, scale, reveal (never|end|each; "each" for
+    sessions stored before the choice existed) and how many identical pairs were skipped."""
     s = schema.rating_sessions
     with store.engine.connect() as conn:
         cfg = conn.execute(sa.select(s.c.config).where(s.c.id == session_id)).scalar() or {}
-    return dict(rubric=cfg.get("rubric"), scale=cfg.get("scale") or [1, 10])
+    return dict(
+        rubric=cfg.get("rubric"),
+        scale=cfg.get("scale") or [1, 10],
+        reveal=cfg.get("reveal") or "each",
+        identical_skipped=int(cfg.get("identical_skipped") or 0),
+    )
 
 
 def rater_sessions(store: Store, rater_id: str) -> list[dict]:
-    """Sessions where this rater has a queue, with their progress (one GROUP BY)."""
+    """Open (not archived) sessions where this rater has a queue, with their progress (one GROUP BY)."""
     a, s = schema.assignments, schema.rating_sessions
     q = (
         sa.select(s.c.id, s.c.name, s.c.mode, sa.func.count().label("total"), _done_count(a).label("done"))
         .join(s, s.c.id == a.c.session_id)
-        .where(a.c.rater_id == rater_id)
+        .where(a.c.rater_id == rater_id, s.c.archived_at.is_(None))
         .group_by(s.c.id, s.c.name, s.c.mode, s.c.created_at)
         .order_by(s.c.created_at.desc())
     )

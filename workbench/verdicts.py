@@ -20,6 +20,7 @@ __all__ = [
     "SINGLE",
     "UNPARSED",
     "GRADED",
+    "SKIP",
     "STORED",
     "NO_VERDICT",
     "SPELLINGS",
@@ -45,9 +46,10 @@ PASS, FAIL = "pass", "fail"
 SINGLE = (PASS, FAIL)
 UNPARSED = "unparsed"  # a judge wrote something, but no readable verdict
 GRADED = "score"  # a single-answer verdict that is a number: the score sits beside it
+SKIP = "skip"  # a human rater's "unsure / skip" (the reason in the rationale): no verdict, left out of agreement
 STORED = PAIRWISE + SINGLE + (UNPARSED,)  # what the results store's ratings.verdict holds (besides GRADED)
 # labels that carry no verdict at all: left out before agreement is computed
-NO_VERDICT = frozenset({"", UNPARSED, "nan", "none", "null"})
+NO_VERDICT = frozenset({"", UNPARSED, SKIP, "nan", "none", "null"})
 
 # Chatbot Arena / MT-Bench battle files: the `winner` column
 WINNER = {A: "model_a", B: "model_b", TIE: "tie", BOTHBAD: "tie (bothbad)"}

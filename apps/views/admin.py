@@ -1,17 +1,17 @@
-"""Admin: create a rating session from suite outputs, invite raters (personal links), follow progress."""
+"""Admin: create a rating session from suite outputs for people from the directory and new ones (personal links),
+re-issue a link, follow each session's progress (names, time per item, expected finish) and archive sessions."""
 
 from __future__ import annotations
 
 import pandas as pd
-import sqlalchemy as sa
 import streamlit as st
 
-from apps import ui
+from apps import i18n, ui
 from evalkit import people, sessions
 from workbench.errors import UserError
 
 t = ui.t
-ui.require_admin()
+me = ui.require_admin()
 store = ui.store()
 st.title(t("ad.title"))
 
@@ -21,59 +21,166 @@ def _link(token: str) -> str:
     return f"{base}/?token={token}"
 
 
-with st.expander(t("ad.new_session"), expanded=False):
+def _say(e: UserError) -> str:
+    """A refusal in the page's language: the catalogue's sentence for a SetupError, else the package's English."""
+    key = getattr(e, "key", None)
+    if key and key in i18n.MESSAGES:
+        return t(key, **e.fields)
+    return e.message + (f" — {e.hint}" if e.hint else "")
+
+
+def _person_label(directory: list[dict]):
+    """Names as the lists show them; a name two people share gets its id beside it."""
+    counts = pd.Series([p["name"] for p in directory]).value_counts()
+    names = {p["id"]: p["name"] for p in directory}
+    return lambda pid: names.get(pid, pid) + (f" ({pid})" if counts.get(names.get(pid), 0) > 1 else "")
+
+
+def _form(suite: str, directory: list[dict]) -> dict | None:
+    """The new-session form; what the admin asked for once they submit it, else None."""
+    models = sessions.suite_models(store, suite)
+    label = _person_label(directory)
+    with st.form("new_session"):
+        name = st.text_input(t("ad.name"), value=f"{suite} experts", key="ad_name")
+        picked = st.multiselect(t("ad.models"), models, default=models[:3])
+        mode = st.radio(t("ad.mode"), ["pairwise", "single"], format_func=ui.labels("ad.mode_"), horizontal=True)
+        reveal = st.radio(
+            t("ad.reveal"), list(sessions.REVEAL), index=1, format_func=ui.labels("ad.reveal_"), key="ad_reveal"
+        )
+        k = st.number_input(t("ad.k"), 1, 20, 2, key="ad_k")
+        limit = st.number_input(t("ad.max_items"), 1, 10000, 40)
+        rubric = st.text_area(t("ad.rubric"), value="")
+        invite = st.multiselect(
+            t("ad.people"), [p["id"] for p in directory], format_func=label, placeholder=t("ad.pick_people"),
+            key="ad_people",
+        )  # fmt: skip
+        names = st.text_area(t("ad.raters"), placeholder="김민지\nKim Minji", key="ad_names")
+        go = st.form_submit_button(t("ad.create"), type="primary")
+    if not go:
+        return None
+    new = [n.strip() for n in names.splitlines() if n.strip()]
+    return dict(name=name, models=picked, mode=mode, reveal=reveal, k=int(k), limit=int(limit), rubric=rubric,
+                invite=invite, new_people=new)  # fmt: skip
+
+
+def _create(suite: str, ask: dict) -> None:
+    """Check what the form asked, create the session in one transaction, and show the new people's links once."""
+    try:
+        if ask["mode"] == "pairwise" and len(ask["models"]) < 2:
+            raise UserError(t("ad.two_models"))
+        items = sessions.items_from_suite(store, suite, ask["models"], limit=ask["limit"])
+        if not items:
+            raise UserError(t("ad.no_items"))
+        made = sessions.open_session(
+            store, ask["name"], items, models=ask["models"], mode=ask["mode"], k=ask["k"], reveal=ask["reveal"],
+            invite=ask["invite"], new_people=ask["new_people"], suite=suite, rubric=ask["rubric"] or None,
+        )  # fmt: skip
+    except UserError as e:
+        st.error(_say(e))
+        return
+    st.success(t("ad.created", n=made["units"], raters=len(made["people"])))
+    if made["identical_skipped"]:
+        st.info(t("ad.identical_skipped", n=made["identical_skipped"]))
+    rows = [
+        dict(name=p["name"], items=p["items"], link=_link(p["token"]) if p["token"] else t("ad.has_link"))
+        for p in made["people"]
+    ]
+    st.caption(t("ad.links_once"))
+    ui.table(pd.DataFrame(rows), {"name": "ad.name", "items": "ad.total", "link": "ad.link"})
+
+
+def _new_link(directory: list[dict]) -> None:
+    """Re-issue a person's link: nobody is preselected, and the old link ends only after a confirmation."""
+    who = st.selectbox(
+        t("ad.person"), [p["id"] for p in directory], index=None, format_func=_person_label(directory),
+        placeholder=t("ad.pick_person"), key="ad_person",
+    )  # fmt: skip
+    if st.button(t("ad.issue"), key="ad_issue", disabled=who is None):
+        st.session_state["ad_confirm"] = who
+    pending = st.session_state.get("ad_confirm")
+    if pending is None or pending != who:
+        return
+    name = _person_label(directory)(pending)
+    st.warning(t("ad.confirm_self" if pending == me.id else "ad.confirm", name=name))
+    yes, no = st.columns(2)
+    if yes.button(t("ad.confirm_yes"), key="ad_confirm_yes", type="primary"):
+        token = people.issue_token(store, pending)
+        people.revoke_sign_ins(store, pending)
+        st.session_state.pop("ad_confirm", None)
+        st.success(t("ad.issued", name=name))
+        st.code(_link(token))
+    elif no.button(t("ad.confirm_no"), key="ad_confirm_no"):
+        st.session_state.pop("ad_confirm", None)
+        st.rerun()
+
+
+def _minutes(seconds: float | None) -> str:
+    if seconds is None:
+        return "—"
+    if seconds < 1:
+        return t("ad.pace_fast")
+    return t("ad.pace", s=f"{seconds:.0f}") if seconds < 120 else t("ad.pace_min", m=f"{seconds / 60:.0f}")
+
+
+def _summary(sums: dict) -> str:
+    if sums["total"] and sums["done"] >= sums["total"]:
+        return t("ad.summary_done", total=sums["total"])
+    if sums["s_per_item"] is None:
+        return t("ad.summary_waiting", done=sums["done"], total=sums["total"])
+    return t("ad.summary", done=sums["done"], total=sums["total"], pace=_minutes(sums["s_per_item"]),
+             finish=_when(sums["expected_finish"]))  # fmt: skip
+
+
+def _when(at) -> str:
+    return "—" if at is None else pd.Timestamp(at).tz_convert("UTC").strftime("%Y-%m-%d %H:%M UTC")
+
+
+def _progress(s: dict) -> None:
+    """One session's line (totals, pace, expected finish, a link to its agreement, archive) and its raters' table."""
+    rows = sessions.rater_progress(store, s["id"])
+    sums = sessions.session_summary(rows)
+    st.markdown(f"**{s['name']}** · {t('ad.mode_' + s['mode'])} · k={s['k']} · {_summary(sums)}")
+    left, right = st.columns([4, 1])
+    if s["n_ratings"]:
+        left.page_link("views/agreement.py", label=t("ad.to_agreement"), query_params={"session": s["id"]},
+                       icon=":material/handshake:")  # fmt: skip
+    if right.button(t("ad.archive"), key=f"ad_archive_{s['id']}"):
+        sessions.archive_session(store, s["id"])
+        st.rerun()
+    if rows:
+        df = pd.DataFrame(
+            [dict(name=r["name"], done=r["done"], total=r["total"], s_per_item=_minutes(r["s_per_item"]),
+                  expected_finish=_when(r["expected_finish"]) if r["done"] < r["total"] else "—") for r in rows]
+        )  # fmt: skip
+        ui.table(df, {"name": "ad.person", "done": "ad.done", "total": "ad.total", "s_per_item": "ad.time_per_item",
+                      "expected_finish": "ad.expected_finish"})  # fmt: skip
+
+
+directory = people.directory(store)
+with st.expander(t("ad.new_session"), expanded=True):
     suites = sessions.suites_with_outputs(store)
     if not suites:
         st.info(t("su.empty"))
     else:
         suite = st.selectbox(t("su.suite"), suites, key="ad_suite")
-        models = sessions.suite_models(store, suite)
-        with st.form("new_session"):
-            name = st.text_input(t("ad.name"), value=f"{suite} experts", key="ad_name")
-            picked = st.multiselect(t("ad.models"), models, default=models[:3])
-            mode = st.radio(t("ad.mode"), ["pairwise", "single"], format_func=ui.labels("ad.mode_"), horizontal=True)
-            k = st.number_input(t("ad.k"), 1, 20, 2, key="ad_k")
-            limit = st.number_input(t("ad.max_items"), 1, 10000, 40)
-            rubric = st.text_area(t("ad.rubric"), value="")
-            names = st.text_area(t("ad.raters"), placeholder="Kim Minji\nLee Junho", key="ad_names")
-            go = st.form_submit_button(t("ad.create"), type="primary")
-        if go:
-            invited = [n.strip() for n in names.splitlines() if n.strip()]
-            try:  # what a person can get wrong here is checked before anything is written
-                if len(invited) < int(k):
-                    raise UserError(t("ad.too_few", k=int(k), n=len(invited)))
-                if mode == "pairwise" and len(picked) < 2:
-                    raise UserError(t("ad.two_models"))
-                items = sessions.items_from_suite(store, suite, picked, limit=int(limit))
-                if not items:
-                    raise UserError(t("ad.no_items"))
-                sid = sessions.create_session(
-                    store, name, items, models=picked, mode=mode, k=int(k), suite=suite, rubric=rubric or None
-                )
-                links = []
-                for line in invited:
-                    user, tok = people.create_user(store, line)
-                    links.append(dict(rater=user.id, name=line, link=_link(tok)))
-                sessions.assign(store, sid, [x["rater"] for x in links])
-                st.success(t("ad.created", n=len(items), raters=len(links)))
-                st.caption(t("ad.links_once"))
-                ui.table(pd.DataFrame(links), {"rater": "ag.rater", "name": "ad.name", "link": "ad.link"})
-            except UserError as e:
-                st.error(f"{e.message}" + (f" — {e.hint}" if e.hint else ""))
-            except sa.exc.IntegrityError:
-                st.error(t("ad.duplicate_rater"))
+        ask = _form(suite, directory)
+        if ask is not None:
+            _create(suite, ask)
+            directory = people.directory(store)
 
 with st.expander(t("ad.new_link")):
-    who = st.selectbox(t("ad.person"), people.user_ids(store), key="ad_person")
-    if st.button(t("ad.issue"), key="ad_issue") and who:
-        st.code(_link(people.issue_token(store, who)))
+    _new_link(directory)
 
 st.subheader(t("ad.progress"))
 for s in sessions.sessions(store):
-    prog = pd.DataFrame(sessions.rater_progress(store, s["id"]))
-    done = int(prog["done"].sum()) if len(prog) else 0
-    total = int(prog["total"].sum()) if len(prog) else 0
-    mode_label = t("ad.mode_" + s["mode"])
-    st.markdown(f"**{s['name']}** · {mode_label} · k={s['k']} · {done}/{total}")
-    if len(prog):
-        ui.table(prog, {"rater_id": "ad.person", "total": "ad.total", "done": "ad.done"})
+    _progress(s)
+
+archived = sessions.sessions(store, archived=True)
+if archived:
+    with st.expander(t("ad.archived", n=len(archived))):
+        for s in archived:
+            a, b = st.columns([4, 1])
+            a.markdown(f"**{s['name']}** · {t('ad.mode_' + s['mode'])} · {_when(s['created_at'])}")
+            if b.button(t("ad.restore"), key=f"ad_restore_{s['id']}"):
+                sessions.archive_session(store, s["id"], archived=False)
+                st.rerun()

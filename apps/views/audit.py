@@ -31,14 +31,16 @@ with st.expander(t("au.upload")):
             except data.Unavailable as e:
                 ui.unavailable(e)
             except Exception as e:  # noqa: BLE001 - a bad file is a message (curate names file:line)
-                st.error(t("au.failed", error=str(e)))
+                # said with the uploaded file's name, never the temporary copy's path or the CLI's flags
+                st.error(t("au.failed", error=ui.user_message(e, {str(path): up.name, str(work): ""})))
 
 runs = data.runs(store, "audit")
 runs = runs[runs["status"] == "done"]
 if runs.empty:
     st.info(t("au.empty"))
     st.stop()
-fmt = {r.id: f"{r.name} · {str(r.created_at)[:16]}" for r in runs.itertuples()}
+# a run's name can be the path of the file it audited (a temporary copy for an upload): its file name is enough
+fmt = {r.id: f"{Path(str(r.name)).name} · {str(r.created_at)[:16]}" for r in runs.itertuples()}
 run_id = st.selectbox(t("au.pick"), list(fmt), format_func=fmt.get, key="au_pick")
 report = data.audit_report(store, run_id)
 records = data.audit_records(store, run_id)
@@ -62,15 +64,13 @@ for col, axis in zip(cols, ("quality", "diversity", "real_vs_generated", "amount
         border=True,
     )
 if summary:
-    st.caption(
-        t(
-            "au.headline",
-            records=summary.get("records", 0),
-            flagged=summary.get("flagged_records", 0),
-            pii=summary.get("pii_findings", 0),
-            tokens=(summary.get("tokens") or {}).get("total", 0),
-        )
+    counts = (
+        ("au.n_records", summary.get("records", 0)),
+        ("au.n_flagged", summary.get("flagged_records", 0)),
+        ("au.n_pii", summary.get("pii_findings", 0)),
+        ("au.n_tokens", (summary.get("tokens") or {}).get("total", 0)),
     )
+    st.caption(" · ".join(ui.plural(key, int(n or 0)) for key, n in counts))
 fixes = report.get("fixes") or []
 for fix, msg in zip(fixes, report.get("fixes_keys") or [None] * len(fixes)):
     st.markdown(f"- {ui.say(msg, fix)}")
@@ -174,22 +174,39 @@ if groups:
     else:
         st.write(t("au.lines", lines=", ".join(map(str, groups[gi]["lines"]))))
 
+
 # -- diversity map ----------------------------------------------------------------------------------------------------
+def _map_view(m: pd.DataFrame, reach: float = 1.5) -> tuple[pd.DataFrame, int]:
+    """The map's points with far outliers held at the edge of the view, so one stray point can't squash the rest:
+    the view spans the 5th to 95th percentile widened by `reach` times that range on each side (Tukey's fences on
+    a wider, cluster-friendly spread). Returns the points (x, y, edge) and how many sit outside."""
+    m = m.copy()
+    edge = pd.Series(False, index=m.index)
+    for src, dst in (("map_x", "x"), ("map_y", "y")):
+        v = m[src].astype(float)
+        p5, p95 = v.quantile([0.05, 0.95])
+        span = max(p95 - p5, 1e-9) * reach
+        lo, hi = p5 - span, p95 + span
+        edge |= (v < lo) | (v > hi)
+        m[dst] = v.clip(lo, hi)
+    m["edge"] = edge
+    return m, int(edge.sum())
+
+
 div = report.get("diversity") or {}
 if records is not None and {"map_x", "map_y"} <= set(records.columns):
     st.subheader(t("au.map"))
-    m = records[["line", "map_x", "map_y", "cluster"]].dropna()
-    ui.chart(
-        alt.Chart(m)
-        .mark_circle(size=40, opacity=0.7)
-        .encode(
-            x=alt.X("map_x:Q", title=None, axis=None, scale=alt.Scale(zero=False)),
-            y=alt.Y("map_y:Q", title=None, axis=None, scale=alt.Scale(zero=False)),
-            color=alt.Color("cluster:N", title=t("au.cluster")),
-            tooltip=["line", "cluster"],
-        )
-        .properties(height=380)
+    m, outside = _map_view(records[["line", "map_x", "map_y", "cluster"]].dropna())
+    point = alt.Chart(m).encode(
+        x=alt.X("x:Q", title=t("au.map_x"), scale=alt.Scale(zero=False, nice=False), axis=alt.Axis(labels=False)),
+        y=alt.Y("y:Q", title=t("au.map_y"), scale=alt.Scale(zero=False, nice=False), axis=alt.Axis(labels=False)),
+        color=alt.Color("cluster:N", title=t("au.cluster"), legend=alt.Legend(columns=2, symbolLimit=40)),
+        shape=alt.Shape("edge:N", scale=alt.Scale(domain=[False, True], range=["circle", "triangle-up"]), legend=None),
+        tooltip=[alt.Tooltip("line:Q", title=t("au.col_line")), alt.Tooltip("cluster:N", title=t("au.cluster"))],
     )
+    ui.chart(point.mark_point(filled=True, size=45, opacity=0.75).properties(height=420))
+    if outside:
+        st.caption(ui.plural("au.map_outside", outside))
     figs = {
         k: div[k]
         for k in ("distinct_1", "distinct_2", "vendi", "cluster_entropy", "coverage")

@@ -23,19 +23,28 @@ curves = data.train_curves(store, run_id)
 if curves.empty:
     st.info(t("ft.no_metrics"))
 else:
-    last = curves.groupby("split")["loss"].last()
+    last = curves.dropna(subset=["loss"]).groupby("split")["loss"].last()
+
+    def _loss(split: str) -> str:
+        return f"{last[split]:.3f}" if split in last else "—"  # a run without that split says so, not "nan"
+
     cols = st.columns(3)
-    cols[0].metric(t("ft.train_loss"), f"{last.get('train', float('nan')):.3f}")
-    cols[1].metric(t("ft.eval_loss"), f"{last.get('eval', float('nan')):.3f}")
+    cols[0].metric(t("ft.train_loss"), _loss("train"))
+    cols[1].metric(t("ft.eval_loss"), _loss("eval"))
     cols[2].metric(t("ft.steps"), int(curves["step"].max()))
     ui.chart(
-        alt.Chart(curves.dropna(subset=["loss"]))
+        alt.Chart(curves.dropna(subset=["loss"]).assign(split=lambda d: d["split"].map(ui.labels("ft.split_"))))
         .mark_line(point=True)
         .encode(
-            x=alt.X("step:Q", title=t("ft.step")),
+            x=alt.X("step:Q", title=t("ft.step"), axis=alt.Axis(format="d", tickMinStep=1)),
             y=alt.Y("loss:Q", title=t("ft.loss"), scale=alt.Scale(zero=False)),
-            color=alt.Color("split:N", title=None),
-            tooltip=["step", "split", "loss", "lr"],
+            color=alt.Color("split:N", title=None, legend=alt.Legend(orient="top")),
+            tooltip=[
+                alt.Tooltip("step:Q", title=t("ft.step")),
+                alt.Tooltip("split:N", title=t("ft.split")),
+                alt.Tooltip("loss:Q", title=t("ft.loss"), format=".4f"),
+                alt.Tooltip("lr:Q", title=t("ft.lr"), format=".2e"),
+            ],
         )
         .properties(height=320)
     )
@@ -58,7 +67,7 @@ with c2:
         ui.unavailable(e)
         plan = None
     except Exception as e:  # noqa: BLE001 - a bad recorded config is shown, the page still renders
-        st.error(t("ft.plan_failed", error=str(e)))
+        st.error(t("ft.plan_failed", error=ui.user_message(e)))
         plan = None
     if plan:
         method = ui.labels("ft.method_")

@@ -13,8 +13,10 @@ t = ui.t
 
 def pass_rate_bars(df: pd.DataFrame, by: str, **encode) -> None:
     """Bars of the pass rate (0 to 1) per `by`, one row each; `encode` adds channels (colour, facets, tooltip)."""
-    x = alt.X("pass_rate:Q", scale=alt.Scale(domain=[0, 1]), title=t("su.pass_rate"))
-    ui.chart(alt.Chart(df).mark_bar().encode(x=x, y=alt.Y(f"{by}:N", title=None), **encode))
+    x = alt.X("pass_rate:Q", scale=alt.Scale(domain=[0, 1]), title=t("su.pass_rate"), axis=alt.Axis(format="%"))
+    y = alt.Y(f"{by}:N", title=None, axis=alt.Axis(labelLimit=0))  # full names, never "smollm2-helpd…"
+    # a step per bar (a fixed height is ignored on a discrete axis, and labels then drop out)
+    ui.chart(alt.Chart(df).mark_bar().encode(x=x, y=y, **encode).properties(height=alt.Step(30)))
 
 
 ui.require_admin()
@@ -37,14 +39,21 @@ ui.table(
         "errors": "su.errors",
         "pass_rate": "su.pass_rate",
     },
+    percent=("pass_rate",),
 )
 latest = summary.drop_duplicates(["suite", "model"])
 pass_rate_bars(
     latest,
     "model",
-    color=alt.Color("model:N", legend=None),
-    row=alt.Row("suite:N", title=None),
-    tooltip=["suite", "model", "cases", "passed", "pass_rate"],
+    color=alt.Color("model:N", title=t("lb.model"), legend=alt.Legend(orient="bottom", labelLimit=0)),
+    row=alt.Row("suite:N", title=None, header=alt.Header(labelAngle=0, labelOrient="top", labelAnchor="start")),
+    tooltip=[
+        alt.Tooltip("suite:N", title=t("su.suite")),
+        alt.Tooltip("model:N", title=t("lb.model")),
+        alt.Tooltip("cases:Q", title=t("su.cases")),
+        alt.Tooltip("passed:Q", title=t("su.passed")),
+        alt.Tooltip("pass_rate:Q", title=t("su.pass_rate"), format=".1%"),
+    ],
 )
 
 tab_run, tab_cmp = st.tabs([t("su.one_run"), t("su.compare")])
@@ -55,7 +64,15 @@ with tab_run:
     cases = data.case_table(store, run)
     tags = data.tag_pass_rates(cases)
     st.subheader(t("su.by_tag"))
-    pass_rate_bars(tags, "tag", tooltip=["tag", "model", "cases", "pass_rate"])
+    pass_rate_bars(
+        tags,
+        "tag",
+        tooltip=[
+            alt.Tooltip("tag:N"),
+            alt.Tooltip("cases:Q", title=t("su.cases")),
+            alt.Tooltip("pass_rate:Q", title=t("su.pass_rate"), format=".1%"),
+        ],
+    )
     st.subheader(t("su.cases"))
     failed_only = st.toggle(t("su.failed_only"), key="su_failed")
     shown = cases[cases["status"] != "pass"] if failed_only else cases

@@ -59,9 +59,11 @@ def _check_settings(*, bootstrap, seed, prior, k, level, disconnected) -> None:
 
 
 def ci_rank(lower: np.ndarray, upper: np.ndarray) -> np.ndarray:
-    """Rank with CI overlap (Chatbot Arena): 1 + the number of models whose lower bound is above this one's upper
-    bound. Models whose intervals overlap share a rank."""
-    return 1 + (lower[None, :] > upper[:, None]).sum(axis=1)
+    """Rank with CI overlap, one rule for every rating method: Chatbot Arena's count (1 + the models whose lower
+    bound is above this one's upper bound), then standard competition ranking of those counts, so models that share
+    a count share a rank and the next rank skips as many places as they fill (1, 1, 3; never 1, 1, 2)."""
+    clearly_above = (lower[None, :] > upper[:, None]).sum(axis=1)
+    return 1 + (clearly_above[None, :] < clearly_above[:, None]).sum(axis=1)
 
 
 def _matrices(bt: Battles) -> tuple[np.ndarray, np.ndarray]:

@@ -69,6 +69,8 @@ rating_sessions = sa.Table(
     sa.Column("k", sa.Integer, nullable=False, default=1),
     sa.Column("config", sa.JSON),
     sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    # archived sessions are hidden from the lists and kept in the store (migration 0004)
+    sa.Column("archived_at", sa.DateTime(timezone=True)),
 )
 
 raters = sa.Table(
@@ -81,6 +83,18 @@ raters = sa.Table(
     sa.Column("token_hash", sa.String(128), unique=True),
     sa.Column("password_hash", sa.String(255)),
     sa.Column("token_expires_at", sa.DateTime(timezone=True)),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("lang", sa.String(8)),  # the app's language this person last chose (migration 0004)
+)
+
+# Signed-in browsers (migration 0004): the app's session cookie holds a random token, the store its SHA-256 and
+# expiry, so a reload or a bookmark keeps a person signed in and signing out (or a new link) ends it.
+sign_ins = sa.Table(
+    "sign_ins",
+    metadata,
+    sa.Column("token_hash", sa.String(64), primary_key=True),
+    sa.Column("rater_id", sa.String(64), sa.ForeignKey("raters.id"), nullable=False, index=True),
+    sa.Column("expires_at", sa.DateTime(timezone=True), nullable=False),
     sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
 )
 
