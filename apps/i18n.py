@@ -15,7 +15,7 @@ from pathlib import Path
 import yaml
 
 from workbench import verdicts
-from workbench.messages import is_message
+from workbench.messages import fill, is_message
 
 LANGUAGES = {"en": "English", "ko": "한국어"}
 # what a page calls each pairwise verdict (workbench.verdicts): (English, Korean)
@@ -88,7 +88,7 @@ def t(key: str, lang: str = "en", **fields) -> str:
         if text is None:
             raise KeyError(f"no message {key!r} in the app's catalogue or its package")
     fields = {k: say(v, lang) if is_message(v) else v for k, v in fields.items()}
-    return text.format(**fields) if fields else text
+    return fill(text, **fields) if fields else text
 
 
 def say(msg: dict | None, lang: str = "en", english: str = "") -> str:

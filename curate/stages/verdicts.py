@@ -45,13 +45,13 @@ MESSAGES = {
     "audit.rule.diversity": "duplicates <= 2 %, distinct-2 >= 0.3, normalised cluster entropy >= 0.8",
     "audit.rule.real_vs_generated": "good <= 1 %, fair <= 5 %",
     "audit.rule.amount": "good >= 1,000 usable records, fair >= 200",
-    "audit.fix.exact_pairs": "remove {n} exact duplicate pairs",
-    "audit.fix.shared_answer": "review {n} records that share one answer across different questions",
-    "audit.fix.conflicting": "resolve {n} records asking one question with different answers",
-    "audit.fix.near_duplicates": "deduplicate {n} near-duplicate records in {clusters} clusters",
-    "audit.fix.contamination": "remove the training records overlapping {n} test items (contamination)",
-    "audit.fix.pii": "redact PII in {n} records",
-    "audit.fix.reason": "fix or drop {n} records flagged {reason}",
+    "audit.fix.exact_pairs": "remove {n:|exact duplicate pair|exact duplicate pairs}",
+    "audit.fix.shared_answer": "review {n:|record|records} that share one answer across different questions",
+    "audit.fix.conflicting": "resolve {n:|record|records} asking one question with different answers",
+    "audit.fix.near_duplicates": "deduplicate {n:|near-duplicate record|near-duplicate records} in {clusters:|cluster|clusters}",
+    "audit.fix.contamination": "remove the training records overlapping {n:|test item|test items} (contamination)",
+    "audit.fix.pii": "redact PII in {n:|record|records}",
+    "audit.fix.reason": "fix or drop {n:|record|records} flagged {reason}",
 }
 
 
