@@ -110,9 +110,22 @@ quality = report.get("quality") or {}
 reasons = quality.get("reasons") or {}
 if reasons:
     st.subheader(t("au.reasons"))
-    rc = pd.DataFrame(sorted(reasons.items(), key=lambda kv: -kv[1]), columns=[t("au.reason"), t("au.count")])
+    rules = quality.get("rules") or {}  # each reason's signal, rule and precision (reports before severity: none)
+
+    def _sure(reason: str) -> str:
+        rule = rules.get(reason) or {}
+        if rule.get("basis") == "definition":
+            return t("au.sure_definition")
+        return "—" if rule.get("precision") is None else f"{rule['precision']:.0%}"
+
+    rc = pd.DataFrame(
+        [(r, n, _sure(r)) for r, n in sorted(reasons.items(), key=lambda kv: -kv[1])],
+        columns=[t("au.reason"), t("au.count"), t("au.precision")],
+    )
     ui.table(rc)
     pick = st.selectbox(t("au.examples_for"), list(reasons), key="au_reason")
+    if rules.get(pick):
+        st.caption(t("au.rule_fired", signal=rules[pick]["signal"], rule=rules[pick]["rule"], sure=_sure(pick)))
     ex = (quality.get("examples") or {}).get(pick) or []
     if ex:
         ui.table(pd.DataFrame(ex), RECORD_COLUMNS)

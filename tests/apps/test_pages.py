@@ -104,6 +104,11 @@ def test_suites_and_finetune_and_audit_pages_show_the_stored_figures(admin_app):
     assert "010-****-5678" in text and "010-1234-5678" not in text  # masked, as curate reported it
     reasons = at.dataframe[0].value
     assert dict(zip(reasons["Reason"], reasons["Records"])) == report["quality"]["reasons"]
+    # how sure each flag is, from the report's rules (issue 23): an empty answer by definition, truncated measured
+    sure = dict(zip(reasons["Reason"], reasons["Precision (measured)"]))
+    assert sure["empty_answer"] == "a defect by definition" and sure["truncated"] == "96%"
+    at.selectbox(key="au_reason").set_value("truncated").run()
+    assert any(c.value.startswith("Rule that fired: signal truncated: The answer stops") for c in at.caption)
     # the exact-duplicate pair, side by side from the audited file
     assert at.selectbox(key="au_cluster").options
     assert any("line 36" in (c.value or "") for c in at.caption)
