@@ -1,4 +1,4 @@
-"""Precision of the generated-text and truncation flags on labelled real data, and their recall on planted defects.
+"""Precision of every per-record flag on labelled real data, and recall of the main ones on planted defects.
 
 Precision: benchmarks/precision/labels.jsonl holds, per signal reason, records read and labelled by hand (a defect or
 not): every record the rules flag (before and after the fixes of issue 23) and a sample of what they pass. The records
@@ -27,7 +27,17 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 HERE = REPO / "benchmarks" / "precision"
-REASONS = ("llm_self_reference", "knowledge_cutoff", "llm_refusal", "llm_filler", "truncated")
+
+
+# Every reason the default signals can give (`curate.signals.DEFAULT_SIGNALS`), less the `definite` ones (an empty
+# field is the defect itself): each is measured on the labels it has; one that flags nothing here stays None.
+def reasons() -> tuple[str, ...]:
+    from curate.signals import DEFAULT_SIGNALS, REGISTRY
+
+    return tuple(r for n in DEFAULT_SIGNALS for r in REGISTRY[n].reasons if r not in REGISTRY[n].definite)
+
+
+PLANT_POOL = ("llm_self_reference", "knowledge_cutoff", "llm_refusal", "llm_filler", "truncated")
 GENERATED = ("llm_self_reference", "knowledge_cutoff", "llm_refusal", "llm_filler")
 
 # Chat-model sentences planted into clean answers (the boilerplate of ShareGPT-style exports), with the reason each is.
@@ -83,11 +93,11 @@ def load_records() -> dict[str, dict]:
 
 
 def flags(recs: dict[str, dict]) -> dict[str, set[str]]:
-    """Record ids each reason flags, with the default signals `llm_boilerplate` and `truncated`."""
-    from curate.signals import REGISTRY, Record
+    """Record ids each reason flags, with every default signal at its default settings."""
+    from curate.signals import DEFAULT_SIGNALS, REGISTRY, Record
 
-    units = [REGISTRY["llm_boilerplate"](), REGISTRY["truncated"]()]
-    out: dict[str, set[str]] = {r: set() for r in REASONS}
+    units = [REGISTRY[n]() for n in DEFAULT_SIGNALS]
+    out: dict[str, set[str]] = {r: set() for r in reasons()}
     for i, r in recs.items():
         rec = Record(r["question"], r["answer"])
         for u in units:
@@ -100,7 +110,7 @@ def flags(recs: dict[str, dict]) -> dict[str, set[str]]:
 def precision_table(labels: list[dict], flagged: dict[str, set[str]]) -> dict:
     """Per reason: flagged records in the data, labelled ones among them, precision; recall over labelled defects."""
     out = {}
-    for reason in REASONS:
+    for reason in flagged:
         lab = {x["id"]: x["defect"] for x in labels if x["signal"] == reason}
         hit = flagged[reason]
         judged = [lab[i] for i in hit if i in lab]
@@ -131,6 +141,9 @@ def planted(recs: dict[str, dict], labels: list[dict], seed: int = 0) -> dict:
     from curate.signals.script import dominant_script
 
     rng = random.Random(seed)
+    # hosts: records labelled clean for the generated-text and truncation reasons, the pool the planted run was
+    # designed on (labels of the other reasons, added later, would change the sample and so the figure)
+    labels = [x for x in labels if x["signal"] in PLANT_POOL]
     clean = sorted({x["id"] for x in labels if not x["defect"]} - {x["id"] for x in labels if x["defect"]})
     prose = [recs[i] for i in clean if "```" not in recs[i]["answer"] and len(recs[i]["answer"].split()) >= 12]
     en = [r for r in prose if dominant_script(r["answer"]) == "latin"]

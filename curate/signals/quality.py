@@ -66,6 +66,17 @@ class GopherQuality(Signal):
         "non_alpha_words",
         "few_stop_words",
     )
+    # Measured on labelled real answers, benchmarks/results/precision.json (docs/flags.md): each flag read by hand.
+    # Web-page rules: instruction answers are tables, lists and code by design, so nearly every flag is a good record
+    # (non_alpha_words 0 of 89, avg_word_length_low 0 of 10, symbol_word_ratio 0 of 6, few_stop_words 0 of 7,
+    # avg_word_length_high 1 of 3); under 0.8, so `curate clean` sends them to review, not to rejects.
+    precision = {
+        "avg_word_length_low": 0.0,
+        "avg_word_length_high": 0.3333,
+        "symbol_word_ratio": 0.0,
+        "non_alpha_words": 0.0,
+        "few_stop_words": 0.0,
+    }
 
     min_words: int | None = None  # datatrove 50; adapted: off, a 5-word answer can be right
     max_words: int | None = 100_000  # datatrove 100000
@@ -136,6 +147,16 @@ class GopherRepetition(Signal):
         "top_ngram_ratio",
         "dup_ngram_ratio",
     )
+    # Measured as above (benchmarks/results/precision.json): technical prose repeats its terms, code repeats fences and
+    # brackets; 1 passage written twice among 41 flags (dup_ngram_ratio 0 of 24, top_ngram_ratio 0 of 6,
+    # dup_para_ratio 0 of 6, dup_line_ratio 0 of 3, dup_para_char_ratio 1 of 2).
+    precision = {
+        "dup_line_ratio": 0.0,
+        "dup_para_ratio": 0.0,
+        "dup_para_char_ratio": 0.5,
+        "top_ngram_ratio": 0.0,
+        "dup_ngram_ratio": 0.0,
+    }
 
     dup_line_frac: float | None = 0.3  # datatrove 0.3
     dup_para_frac: float | None = 0.3  # datatrove 0.3
@@ -249,6 +270,9 @@ class FineWebRules(Signal):
 
     name = "fineweb"
     reasons = ("line_punct_ratio", "short_line_ratio", "char_dup_ratio", "list_ratio")
+    # Measured as above (benchmarks/results/precision.json): lists, label/value lines and tables are how answers are
+    # written (line_punct_ratio 1 of 41, short_line_ratio 0 of 31, char_dup_ratio 1 of 28, list_ratio 0 of 27).
+    precision = {"line_punct_ratio": 0.0244, "short_line_ratio": 0.0, "char_dup_ratio": 0.0357, "list_ratio": 0.0}
 
     line_punct_thr: float | None = 0.12  # datatrove 0.12; Hangul sentence-final syllables count
     short_line_thr: float | None = 0.67  # datatrove 0.67

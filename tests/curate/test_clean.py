@@ -102,8 +102,9 @@ def test_csv_in_csv_out_with_columns_kept(tmp_path):
     assert list(read_rows(tmp_path / "out.csv")) == [
         {"class": "a", "Q": "What is the player?", "A": "The player is the character you control, with a light gun."}
     ]
-    assert log["removed_by_reason"] == {"exact_duplicate": 1}
-    assert log["review_by_reason"] == {"html_remnant": 1}  # not measured: held for review, not dropped
+    # html_remnant's measured precision (0.8986, benchmarks/results/precision.json) is over the bar: dropped
+    assert log["removed_by_reason"] == {"exact_duplicate": 1, "html_remnant": 1}
+    assert log["review_by_reason"] == {} and log["review"] == 0
 
 
 def test_contamination_removes_overlapping_training_records(tmp_path):

@@ -1,5 +1,6 @@
-"""The labelled precision set (benchmarks/precision): every flag the rules raise on it is labelled, precision is at
-least 0.8 for every reason that flags anything, and recall on planted defects is no lower than the rules before."""
+"""The labelled precision set (benchmarks/precision): every flag every default rule raises on it is labelled; the
+rules fixed for issue 23 reach precision 0.8, the rest carry their low figure and so go to review, never to rejects;
+recall on planted defects is no lower than the rules before."""
 
 from __future__ import annotations
 
@@ -25,18 +26,25 @@ def test_labels_name_real_records_and_say_yes_or_no(measured):
     recs, labels, _ = measured
     for lab in labels:
         assert lab["id"] in recs, lab
-        assert lab["signal"] in bench.REASONS and isinstance(lab["defect"], bool) and lab["note"], lab
+        assert lab["signal"] in bench.reasons() and isinstance(lab["defect"], bool) and lab["note"], lab
     assert len({(x["id"], x["signal"]) for x in labels}) == len(labels)  # one label per record and reason
 
 
-def test_every_flag_is_labelled_and_precision_is_at_least_0_8(measured):
+def test_every_flag_is_labelled_and_only_sure_reasons_are_dropped(measured):
+    from curate.recipe import REVIEW_BELOW
+    from curate.signals import REGISTRY, flag_rules
+
     _, labels, flagged = measured
     table = bench.precision_table(labels, flagged)
+    rules = flag_rules(list(REGISTRY.values()))
     for reason, row in table.items():
         assert row["flagged_labelled"] == row["flagged"], reason
-        if row["flagged"]:
-            assert row["precision"] >= 0.8, (reason, row)
-    assert table["truncated"]["flagged"] >= 20  # the figure rests on more than a handful of flags
+        if row["flagged"]:  # the product carries the figure, so a low one sends its flags to review
+            assert rules[reason]["precision"] == row["precision"], reason
+    sure = {r for r, row in table.items() if row["flagged"] and row["precision"] >= REVIEW_BELOW}
+    assert sure == {"truncated", "llm_self_reference", "html_remnant", "placeholder"}
+    assert table["truncated"]["flagged"] >= 20 and table["html_remnant"]["flagged"] >= 60  # more than a handful
+    assert table["non_alpha_words"] == {**table["non_alpha_words"], "flagged": 89, "true_flags": 0}
 
 
 def test_recall_on_planted_defects_not_below_the_recorded_before_run(measured):

@@ -107,16 +107,18 @@ def test_a_sure_reason_drops_a_record_whatever_its_unsure_flags(tmp_path):
     """Duplicates, contamination and PII are facts: a record with an unsure flag and one of them is dropped."""
     data = tmp_path / "d.jsonl"
     rows = [
-        {"question": "Where?", "answer": "<br>Call 010-1234-5678 at the desk."},  # html (unsure) + PII (drop)
-        {"question": "What?", "answer": "<br>In the scene."},  # html only: review
+        {"question": "Where?", "answer": "Call 010-1234-5678 at the desk.<|im_end|>"},  # template token (unsure) + PII
+        {"question": "What?", "answer": "In the scene.<|im_end|>"},  # template token only: review
         {"question": "Why?", "answer": "Because the light gun needs power."},
     ]
     data.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
-    recipe = {"signals": ["html_remnant"], "pii": "drop", **SIGNALS_ONLY}
+    recipe = {"signals": ["template_token"], "pii": "drop", **SIGNALS_ONLY}
     log = clean(data, recipe, tmp_path / "c.jsonl")
-    assert [(r["line"], r["reasons"]) for r in _lines(tmp_path / "c.rejects.jsonl")] == [(1, ["html_remnant", "pii"])]
-    assert [(r["line"], r["reasons"]) for r in _lines(tmp_path / "c.review.jsonl")] == [(2, ["html_remnant"])]
-    assert log["removed_by_reason"] == {"html_remnant": 1, "pii": 1} and log["review_by_reason"] == {"html_remnant": 1}
+    assert [(r["line"], r["reasons"]) for r in _lines(tmp_path / "c.rejects.jsonl")] == [(1, ["template_token", "pii"])]
+    assert [(r["line"], r["reasons"]) for r in _lines(tmp_path / "c.review.jsonl")] == [(2, ["template_token"])]
+    assert log["removed_by_reason"] == {"template_token": 1, "pii": 1} and log["review_by_reason"] == {
+        "template_token": 1
+    }
     assert [r["question"] for r in read_rows(tmp_path / "c.jsonl")] == ["Why?"]
 
 
