@@ -10,8 +10,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 TOPS = ("workbench", "curate", "evalkit", "finetune", "apps", "suites", "tests", "benchmarks", "demo", "data", "docs",
         "scripts")  # fmt: skip
-# Pages docs/hooks.py writes at build time, and a user's own files in the docs' examples (their repository, not ours).
-GENERATED = {"docs/benchmarks.md", "docs/reference/cli.md"}
+# A user's own files in the docs' examples (their repository, not ours).
 USER_FILES = {"data/train.jsonl", "suites/my-suite.yaml"}
 PATH = re.compile(rf"(?<![\w./-])((?:{'|'.join(TOPS)})/[\w./<>*-]*[\w*>])")
 
@@ -30,7 +29,7 @@ def _named_paths() -> dict[str, set[str]]:
                 "<" in path
                 or "NN" in path
                 or "NAME" in path
-                or path in GENERATED | USER_FILES
+                or path in USER_FILES
                 or not re.search(r"\.[a-z]{1,5}$", path)
             ):
                 continue
