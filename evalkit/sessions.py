@@ -517,13 +517,30 @@ def rater_sessions(store: Store, rater_id: str) -> list[dict]:
 # ---------------------------------------------------------------------------------------------------------------
 # votes
 # ---------------------------------------------------------------------------------------------------------------
-def _canonical(order: str, choice: str) -> str:
+def canonical(order: str, choice: str) -> str:
     """The verdict a display choice means: A is models[0], shown on the left when `order` is AB."""
     if choice == "left":
         return verdicts.A if order == "AB" else verdicts.B
     if choice == "right":
         return verdicts.B if order == "AB" else verdicts.A
     return choice
+
+
+def battle_row(session_id, suite, item_id, models, outputs, verdict, judge, judge_kind, now) -> dict:
+    """The `battles` row of one pairwise vote (canonical A/B), for the ratings to use."""
+    return dict(
+        run_id=session_id,
+        suite=suite,
+        item_id=item_id,
+        model_a=models[0],
+        model_b=models[1],
+        winner=verdicts.to_winner(verdict),
+        judge=judge,
+        judge_kind=judge_kind,
+        len_a=len(outputs[0] or ""),
+        len_b=len(outputs[1] or ""),
+        created_at=now,
+    )
 
 
 def _vote_rows(conn, session_id: str, row, rater_kind: str, choice, score, rationale) -> list[tuple[sa.Table, dict]]:
@@ -549,23 +566,11 @@ def _vote_rows(conn, session_id: str, row, rater_kind: str, choice, score, ratio
         return [(schema.ratings, dict(rating, kind="single", verdict="score", score=float(score)))]
     if choice not in CHOICES:
         raise ValueError(f"choice must be one of {CHOICES}, got {choice!r}")
-    verdict = _canonical(order, choice)
+    verdict = canonical(order, choice)
     suite = conn.execute(
         sa.select(schema.rating_sessions.c.suite).where(schema.rating_sessions.c.id == session_id)
     ).scalar()
-    battle = dict(
-        run_id=session_id,
-        suite=suite,
-        item_id=row.item_id,
-        model_a=models[0],
-        model_b=models[1],
-        winner=verdicts.to_winner(verdict),
-        judge=row.rater_id,
-        judge_kind=rater_kind,
-        len_a=len(outs[0]),
-        len_b=len(outs[1]),
-        created_at=now,
-    )
+    battle = battle_row(session_id, suite, row.item_id, models, outs, verdict, row.rater_id, rater_kind, now)
     pair = dict(rating, kind="pairwise", model_b=models[1], output_b=outs[1], verdict=verdict)
     return [(schema.ratings, pair), (schema.battles, battle)]
 

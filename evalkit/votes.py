@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
+from evalkit import sessions
 from workbench import verdicts
 from workbench.store import Store, schema, utcnow
 
@@ -64,17 +65,16 @@ def _assignment(conn, session_id: str, rater_id: str, item_id: str):
 
 def skip(store: Store, session_id: str, rater_id: str, item_id: str, reason: str | None = None) -> dict:
     """Store "unsure / skip" (verdict `skip`, the reason as rationale, no battle) and mark the item done, in one
-    transaction. Agreement leaves skips out (`verdicts.NO_VERDICT`). Raises sessions.NotAssigned / AlreadyRated."""
-    from evalkit.sessions import AlreadyRated, NotAssigned
+    transaction. Agreement leaves skips out (`verdicts.NO_VERDICT`). Raises NotAssigned / AlreadyRated (sessions)."""
 
     a = schema.assignments
     try:
         with store.begin() as conn:
             row = _assignment(conn, session_id, rater_id, item_id)
             if row is None:
-                raise NotAssigned(item_id)
+                raise sessions.NotAssigned(item_id)
             if row.done:
-                raise AlreadyRated(item_id)
+                raise sessions.AlreadyRated(item_id)
             kind = conn.execute(sa.select(schema.raters.c.kind).where(schema.raters.c.id == rater_id)).scalar_one()
             p = row.payload
             pair = len(p["models"]) == 2
@@ -98,9 +98,9 @@ def skip(store: Store, session_id: str, rater_id: str, item_id: str, reason: str
                 )
             )
             if conn.execute(a.update().where(a.c.id == row.id, a.c.done.is_(False)).values(done=True)).rowcount != 1:
-                raise AlreadyRated(item_id)
+                raise sessions.AlreadyRated(item_id)
     except sa.exc.IntegrityError as e:
-        raise AlreadyRated(item_id) from e
+        raise sessions.AlreadyRated(item_id) from e
     left, *right = _display_models(row.payload)
     return dict(item_id=item_id, left=left, right=right[0] if right else None)
 
@@ -112,14 +112,6 @@ def display_verdict(verdict: str | None, order: str) -> str | None:
     if verdict == verdicts.B:
         return "right" if order == "AB" else "left"
     return verdict
-
-
-def _canonical(choice: str, order: str) -> str:
-    if choice == "left":
-        return verdicts.A if order == "AB" else verdicts.B
-    if choice == "right":
-        return verdicts.B if order == "AB" else verdicts.A
-    return choice
 
 
 def my_votes(store: Store, session_id: str, rater_id: str) -> list[dict]:
@@ -167,7 +159,7 @@ def _new_values(row, choice: str | None, score: float | None, rationale: str | N
         return dict(verdict=verdicts.GRADED, score=float(score), rationale=rationale or None)
     if choice not in ("left", "right", verdicts.TIE, verdicts.BOTHBAD):
         raise ValueError(f"choice must be left, right, tie, bothbad or skip, got {choice!r}")
-    return dict(verdict=_canonical(choice, row.order_shown or "AB"), score=None, rationale=rationale or None)
+    return dict(verdict=sessions.canonical(row.order_shown or "AB", choice), score=None, rationale=rationale or None)
 
 
 def _sync_battle(conn, session_id: str, row, verdict: str) -> None:
@@ -183,19 +175,12 @@ def _sync_battle(conn, session_id: str, row, verdict: str) -> None:
     suite = conn.execute(
         sa.select(schema.rating_sessions.c.suite).where(schema.rating_sessions.c.id == session_id)
     ).scalar()
+    models, outputs = (row.model_a, row.model_b), (row.output_a, row.output_b)
     conn.execute(
         b.insert().values(
-            run_id=session_id,
-            suite=suite,
-            item_id=row.item_id,
-            model_a=row.model_a,
-            model_b=row.model_b,
-            winner=winner,
-            judge=row.rater,
-            judge_kind=row.rater_kind,
-            len_a=len(row.output_a or ""),
-            len_b=len(row.output_b or ""),
-            created_at=utcnow(),
+            **sessions.battle_row(
+                session_id, suite, row.item_id, models, outputs, verdict, row.rater, row.rater_kind, utcnow()
+            )
         )
     )
 
