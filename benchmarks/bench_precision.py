@@ -73,6 +73,7 @@ PLANTED = [
     ("좋은 질문입니다!", "llm_filler"),
     ("Certainly! Here is the answer you asked for.", "llm_filler"),
 ]
+TEMPLATE = ["<|im_end|>", "<|eot_id|>", "\n<|im_start|>assistant", "[/INST]", "</s>", "\n### Response:"]
 HTML = ["<br>", "</p>", "&nbsp;", "<div>", "&amp;", "<span>", "&#39;", "<b>", "</li>", "<p>"]
 
 
@@ -93,10 +94,11 @@ def load_records() -> dict[str, dict]:
 
 
 def flags(recs: dict[str, dict]) -> dict[str, set[str]]:
-    """Record ids each reason flags, with every default signal at its default settings."""
+    """Record ids each reason flags, with every default signal at its default settings; the web-page rules, off for
+    question/answer records by default, are turned on (`on_pairs`) so their figure says what turning them on costs."""
     from curate.signals import DEFAULT_SIGNALS, REGISTRY, Record
 
-    units = [REGISTRY[n]() for n in DEFAULT_SIGNALS]
+    units = [REGISTRY[n](**({"on_pairs": True} if _web_rule(REGISTRY[n]) else {})) for n in DEFAULT_SIGNALS]
     out: dict[str, set[str]] = {r: set() for r in reasons()}
     for i, r in recs.items():
         rec = Record(r["question"], r["answer"])
@@ -105,6 +107,20 @@ def flags(recs: dict[str, dict]) -> dict[str, set[str]]:
             if reason in out:
                 out[reason].add(i)
     return out
+
+
+def _web_rule(cls) -> bool:
+    """A rule that scores question/answer records only when turned on (curate.signals.quality.WebTextRule)."""
+    import dataclasses
+
+    return any(f.name == "on_pairs" for f in dataclasses.fields(cls))
+
+
+def off_for_pairs() -> list[str]:
+    """Reasons whose rule is off for question/answer records by default."""
+    from curate.signals import DEFAULT_SIGNALS, REGISTRY
+
+    return sorted(r for n in DEFAULT_SIGNALS if _web_rule(REGISTRY[n]) for r in REGISTRY[n].reasons)
 
 
 def precision_table(labels: list[dict], flagged: dict[str, set[str]]) -> dict:
@@ -185,6 +201,11 @@ def planted(recs: dict[str, dict], labels: list[dict], seed: int = 0) -> dict:
         j = rng.randrange(1, len(words))
         caught += html(Record(r["question"], " ".join([*words[:j], HTML[k % len(HTML)], *words[j:]]))) is not None
     out["html"] = {"planted": 30, "caught": caught}
+    hosts, tok = rng.sample(en + ko, 30), REGISTRY["template_token"]()
+    caught = 0
+    for k, r in enumerate(hosts):  # a chat template's end or header token left at the end of the answer, as exports do
+        caught += tok(Record(r["question"], r["answer"] + TEMPLATE[k % len(TEMPLATE)])) is not None
+    out["template_token"] = {"planted": 30, "caught": caught}
     return out
 
 
@@ -231,6 +252,7 @@ def main() -> None:
         "sources": dict(Counter(i.split(":")[0] for i in recs)),
         "labels": len(labels),
         "per_reason": table,
+        "off_for_pairs": off_for_pairs(),
         "planted": plant,
         "flagged_ids": {r: sorted(ids) for r, ids in flagged.items()},
     }

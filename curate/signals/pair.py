@@ -256,6 +256,15 @@ def _outside_code(text: str, *, strings: bool = False) -> str:
     return _QUOTED_STRING.sub(" ", text) if strings else text
 
 
+_EMPHASIS = "*_"
+
+
+def _named(text: str, m: re.Match) -> bool:
+    """The match is wrapped in markdown emphasis (`**<|im_end|>**`, `_[INST]_`): the writer names the token."""
+    i, j = m.start(), m.end()
+    return 0 < i and j < len(text) and text[i - 1] in _EMPHASIS and text[j] == text[i - 1]
+
+
 @register
 class TemplateToken(EitherSide):
     """Chat-template control tokens or prompt-format headers leaked into the text (`<|im_end|>`, `[INST]`), outside
@@ -263,15 +272,19 @@ class TemplateToken(EitherSide):
 
     name = "template_token"
     reasons = ("template_token",)
-    # 0 of 1 flag (after the code fix; 0 of 16 before), benchmarks/results/precision.json (docs/flags.md)
-    precision = {"template_token": 0.0}
+    # none flagged on the labelled real data after the fixes (0 of 16 before, 0 of 1 after the code fix; the bold-name
+    # fix took the last), so not measured: its flags go to review; recall on planted tokens in docs/flags.md
     hints = ("<", "[", "###")
     pattern = _TEMPLATE
 
     def found(self, text: str) -> bool:
         # Measured on benchmarks/precision (docs/flags.md): matched anywhere, 0 of 16 flags were leaks; every one was
-        # a template shown in a code block, inline code or a quoted token list (`special_tokens=["<|endoftext|>"]`).
-        return super().found(text) and self.pattern.search(_outside_code(text, strings=True)) is not None
+        # a template shown in a code block, inline code or a quoted token list (`special_tokens=["<|endoftext|>"]`),
+        # and the last one a token named in bold prose ("an EOS token which is **<|im_end|>**").
+        if not super().found(text):
+            return False
+        prose = _outside_code(text, strings=True)
+        return any(not _named(prose, m) for m in self.pattern.finditer(prose))
 
 
 @register
@@ -334,21 +347,31 @@ class UrlOnly(AnswerFault):
         return ("http" in text or "www." in text) and not _URL.sub("", text).strip(" \n\t,;.<>()[]-")
 
 
+_TABLE_RULE = re.compile(r"^\s*\|?[\s:|-]*-[\s:|-]*\|?\s*$", re.M)  # | --- | :---: |
+
+
+def _table_cells(text: str) -> str:
+    """`text` with markdown table structure (rule lines, cell pipes, escaping backslashes) left out: a table of short
+    values ("| q4_K_M | \\* |") is an answer, not symbol soup (measured: the rule's one flag on real data)."""
+    return _TABLE_RULE.sub("", text).replace("|", " ").replace("\\", "")
+
+
 @register
 class SymbolSoup(Signal):
     """Mostly symbols: letters and digits are under `min_alnum_share` of the non-space characters."""
 
     name = "symbol_soup"
     reasons = ("symbol_soup",)
-    precision = {
-        "symbol_soup": 0.0
-    }  # 0 of 1 flag (a markdown table), benchmarks/results/precision.json (docs/flags.md)
+    # its one flag on the labelled real data was a markdown table of short values (0 of 1); tables are read by their
+    # cells since, and it flags none there (benchmarks/results/precision.json, docs/flags.md)
 
     min_alnum_share: float = 0.5  # code is ~70 % alphanumeric; "!!!???" or "@#$%" is not
     min_chars: int = 4
 
     def __call__(self, rec: Record) -> str | None:
         t = rec.answer.text
+        if "|" in t:
+            t = _table_cells(t)
         visible = len(t) - sum(map(str.isspace, t))
         if visible < self.min_chars:
             return None

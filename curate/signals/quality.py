@@ -15,7 +15,7 @@ from collections import Counter
 from curate.signals.base import Doc, Record, Signal, register
 from curate.signals.script import HANGUL_FINAL, TERMINAL
 
-__all__ = ["GopherQuality", "GopherRepetition", "C4Rules", "FineWebRules", "Boilerplate", "STOP_WORDS"]
+__all__ = ["WebTextRule", "GopherQuality", "GopherRepetition", "C4Rules", "FineWebRules", "Boilerplate", "STOP_WORDS"]
 
 STOP_WORDS = frozenset(["the", "be", "to", "of", "and", "that", "have", "with"])  # Gopher (Rae et al. 2021, A.1)
 # a whitespace token that is a code identifier (CamelCase, snake_case, dotted.name, call(), mixed digits)
@@ -50,8 +50,21 @@ def _tokens(doc: Doc) -> tuple[list[str], int]:
     return doc.words, 1
 
 
+class WebTextRule(Signal):
+    """A rule written for web pages (Gopher, FineWeb): it scores plain-text records, and the answers of question/answer
+    and chat records only with `on_pairs`. Measured on 5,127 labelled real instruction records
+    (benchmarks/results/precision.json, docs/flags.md), 4 of 283 flags of these rules were defects: answers are tables,
+    lists, label/value lines and code by design, so on instruction data they are off unless a recipe turns them on."""
+
+    on_pairs: bool = False  # adapted: datatrove runs them on web documents only; see the class docstring
+
+    def skips(self, rec: Record) -> bool:
+        """True for a question/answer or chat record when the rule is not turned on for them."""
+        return rec.kind != "text" and not self.on_pairs
+
+
 @register
-class GopherQuality(Signal):
+class GopherQuality(WebTextRule):
     """Gopher quality rules (Rae et al. 2021, appendix A.1; datatrove GopherQualityFilter defaults in comments)."""
 
     name = "gopher_quality"
@@ -69,7 +82,8 @@ class GopherQuality(Signal):
     # Measured on labelled real answers, benchmarks/results/precision.json (docs/flags.md): each flag read by hand.
     # Web-page rules: instruction answers are tables, lists and code by design, so nearly every flag is a good record
     # (non_alpha_words 0 of 89, avg_word_length_low 0 of 10, symbol_word_ratio 0 of 6, few_stop_words 0 of 7,
-    # avg_word_length_high 1 of 3); under 0.8, so `curate clean` sends them to review, not to rejects.
+    # avg_word_length_high 1 of 3), measured with `on_pairs`: so they are off for instruction data by default, and
+    # under 0.8, so when a recipe turns them on `curate clean` sends them to review, not to rejects.
     precision = {
         "avg_word_length_low": 0.0,
         "avg_word_length_high": 0.3333,
@@ -93,6 +107,8 @@ class GopherQuality(Signal):
     skip_code: bool = True  # adapted: fenced/obvious code is not prose
 
     def __call__(self, rec: Record) -> str | None:
+        if self.skips(rec):
+            return None
         doc = _prose(rec, self.skip_code)
         words = doc.words
         n = len(words)
@@ -135,7 +151,7 @@ class GopherQuality(Signal):
 
 
 @register
-class GopherRepetition(Signal):
+class GopherRepetition(WebTextRule):
     """Gopher repetition rules (Rae et al. 2021, table A1; datatrove GopherRepetitionFilter defaults)."""
 
     name = "gopher_repetition"
@@ -175,6 +191,8 @@ class GopherRepetition(Signal):
         self.dup_n_grams = tuple(tuple(x) for x in self.dup_n_grams)
 
     def __call__(self, rec: Record) -> str | None:
+        if self.skips(rec):
+            return None
         doc = _prose(rec, self.skip_code)
         text = doc.stripped
         if not text:
@@ -265,7 +283,7 @@ def _line_ends(line: str) -> bool:
 
 
 @register
-class FineWebRules(Signal):
+class FineWebRules(WebTextRule):
     """FineWeb rules (Penedo et al. 2024, sec. 3.3; datatrove FineWebQualityFilter defaults), for multi-line texts."""
 
     name = "fineweb"
@@ -283,6 +301,8 @@ class FineWebRules(Signal):
     skip_code: bool = True  # adapted: fenced/obvious code is not prose
 
     def __call__(self, rec: Record) -> str | None:
+        if self.skips(rec):
+            return None
         doc = _prose(rec, self.skip_code)
         lines = doc.lines
         if len(lines) < self.min_lines:

@@ -52,6 +52,9 @@ def test_recall_on_planted_defects_not_below_the_recorded_before_run(measured):
     history = json.loads((REPO / "benchmarks" / "results" / "precision.json").read_text(encoding="utf-8"))["history"]
     before = next(h for h in history if h["details"]["label"] == "before")["details"]["planted"]
     now = bench.planted(recs, labels)
+    # planted template tokens came after the before run; the rules before issue 23 (876f9b3^, through --code) caught
+    # all 30, so the bar is all of them
+    before.setdefault("template_token", {"planted": 30, "caught": 30})
     for kind, got in now.items():
         assert got["planted"] == before[kind]["planted"], kind
         assert got["caught"] >= before[kind]["caught"], (kind, got, before[kind])

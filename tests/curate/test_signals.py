@@ -20,6 +20,7 @@ from curate.signals import (
     signal_config,
     template_uniformity,
 )
+from curate.signals.quality import WebTextRule
 
 REPO = Path(__file__).resolve().parents[2]
 LOREM = (
@@ -175,7 +176,8 @@ CASES = [
 @pytest.mark.parametrize("spec,prompt,answer,expected", CASES, ids=[f"{i}-{c[3]}" for i, c in enumerate(CASES)])
 def test_signal_reason(spec, prompt, answer, expected):
     (unit,) = build_signals([spec])
-    assert unit(Record(prompt, answer)) == expected
+    kind = "text" if isinstance(unit, WebTextRule) else "pair"  # web-page rules score plain text (their design)
+    assert unit(Record(prompt, answer, kind)) == expected
     if expected is not None:
         assert expected in unit.reasons
 
@@ -303,14 +305,14 @@ def test_gopher_stop_word_rule_does_not_fire_on_korean():
     ko = " ".join(["회사 인사 시스템에서 휴가를 신청하고 팀장의 승인을 받으면 메일로 결과가 안내됩니다."] * 8)
     (gq,) = build_signals(["gopher_quality"])
     assert len(ko.split()) >= 50
-    assert gq(Record("질문?", ko)) is None
-    assert gq(Record("Q?", _words(60, "zeta"))) == "few_stop_words"
+    assert gq(Record("질문?", ko, "text")) is None
+    assert gq(Record("Q?", _words(60, "zeta"), "text")) == "few_stop_words"
 
 
 def test_korean_repetition_uses_character_ngrams():
     (rep,) = build_signals(["gopher_repetition"])
     repeated = "휴가 신청 방법 " * 40
-    assert rep(Record("질문?", repeated)) in ("top_ngram_ratio", "dup_ngram_ratio")
+    assert rep(Record("질문?", repeated, "text")) in ("top_ngram_ratio", "dup_ngram_ratio")
 
 
 def test_korean_set_flags_exactly_the_deliberate_flaws():
@@ -342,6 +344,7 @@ def test_web_text_thresholds_would_drop_most_pairs():
         [
             {
                 "gopher_quality": {
+                    "on_pairs": True,
                     "min_words": 50,
                     "max_bullet_lines_ratio": 0.9,
                     "min_words_for_ratios": 0,
@@ -349,11 +352,36 @@ def test_web_text_thresholds_would_drop_most_pairs():
                 }
             },
             {"c4": {"filter_curly_bracket": True, "min_num_sentences": 5, "skip_code": False}},
-            {"fineweb": {"min_lines": 1, "skip_code": False}},
+            {"fineweb": {"on_pairs": True, "min_lines": 1, "skip_code": False}},
         ]
     )
     flagged = sum(bool(evaluate(web, r["Q"], r["A"])) for r in rows)
     assert flagged / len(rows) > 0.5
+
+
+def test_web_page_rules_leave_instruction_pairs_alone_unless_turned_on():
+    """Issue 23: the Gopher and FineWeb rules measured 4 of 283 flags right on labelled instruction answers (tables,
+    lists, code), so they score plain-text records only, and question/answer records with `on_pairs`."""
+    table = "| model | size |\n|---|---|\n" + "\n".join(f"| m{i} | {i}B |" for i in range(8))
+    for name, reason in (("gopher_quality", "avg_word_length_low"), ("fineweb", "short_line_ratio")):
+        (off,) = build_signals([name])
+        (on,) = build_signals([{name: {"on_pairs": True}}])
+        assert off(Record("Which sizes?", table)) is None
+        assert on(Record("Which sizes?", table)) == off(Record("", table, "text")) == reason
+    assert not any(evaluate(default_signals(), "Which sizes?", table))
+
+
+def test_a_template_token_named_in_bold_and_a_table_of_short_values_are_not_flagged():
+    """The last false flags of template_token and symbol_soup on the labelled real data (docs/flags.md)."""
+    (tok,) = build_signals(["template_token"])
+    named = "It decodes until the EOS token, which is **<|im_end|>** for this model."
+    assert tok(Record("Q?", named)) is None
+    assert tok(Record("Q?", "The capital is Paris.<|im_end|>")) == "template_token"
+    assert tok(Record("Q?", "**Paris**<|im_end|>")) == "template_token"
+    (soup,) = build_signals(["symbol_soup"])
+    quant = "| Type | Recommended |\n| ------ | :---------: |\n| q4_K_M | \\* |\n| q4_K_S | |\n| q8_0 | \\* |"
+    assert soup(Record("Which quantisation?", quant)) is None
+    assert soup(Record("Q?", "| !!! | ??? |\n|---|---|\n| @#$ | %^& |")) == "symbol_soup"
 
 
 def test_template_uniformity_low_for_templated_answers():
