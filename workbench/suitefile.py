@@ -58,6 +58,7 @@ class SuiteCase:
     where: str = ""  # file:line, for messages
     judge: Any = None
     lang: str = "en"
+    group: str | None = None  # cases that share a source share a group (the gate counts each group once)
 
     @property
     def text(self) -> str:
@@ -75,6 +76,7 @@ class SuiteFile:
     version: Any = None
     description: str = ""
     defaults: dict = field(default_factory=dict)
+    gate: dict | None = None  # the suite's `gate:` block (metric, tags, critical, allowed_drop, alpha), when it has one
 
 
 @lru_cache(maxsize=1)
@@ -297,7 +299,30 @@ def _build_case(raw: dict, defaults: dict, where: str, parse_assert: Callable) -
         where=where,
         judge=defaults.get("judge"),
         lang=defaults.get("lang", "en"),
+        group=_group(raw, vars, where, case_id),
     )
+
+
+def _group(raw: dict, vars: dict, where: str, case_id: str) -> str | None:
+    """The case's `group:` rendered from its vars (a source's rows may group by a column: `group: "{question}"`)."""
+    if raw.get("group") is None:
+        return None
+    try:
+        return render(str(raw["group"]), vars)
+    except _MissingVar as e:
+        raise UserError(f"{where}: case {case_id}: group names {{{e}}}, which is not a variable") from None
+
+
+def _check_gate(gate: dict | None, cases: list, node, path: Path) -> None:
+    """A gate may name only tags some case has (a misspelt tag would gate on nothing)."""
+    known = {t for c in cases for t in c.tags}
+    for key in ("tags", "critical"):
+        for i, tag in enumerate((gate or {}).get(key) or []):
+            if tag not in known:
+                raise UserError(
+                    f"{path}:{_line_of(node, ['gate', key, i])}: gate.{key}[{i}]: no case has the tag {tag!r}",
+                    hint=f"tags in this suite: {', '.join(sorted(known)) or 'none'}",
+                )
 
 
 def _keep_spec(spec: dict, where: str) -> dict:
@@ -335,6 +360,7 @@ def load_suite(
                 )
             seen[case.id] = w
             cases.append(case)
+    _check_gate(data.get("gate"), cases, node, path)
     return SuiteFile(
         name=str(data["name"]),
         path=str(path),
@@ -342,4 +368,5 @@ def load_suite(
         version=data.get("version"),
         description=str(data.get("description") or ""),
         defaults=defaults,
+        gate=data.get("gate"),
     )

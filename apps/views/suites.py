@@ -1,4 +1,5 @@
-"""Suites: pass rates by suite and model, per tag, per-case outputs with the failed assertions, compare two runs."""
+"""Suites: pass rates by suite and model, per tag, per-case outputs with the failed assertions, compare two runs, and
+each suite's trend (its runs over time with their intervals, drops marked against the previous accepted run)."""
 
 from __future__ import annotations
 
@@ -56,7 +57,70 @@ pass_rate_bars(
     ],
 )
 
-tab_run, tab_cmp = st.tabs([t("su.one_run"), t("su.compare")])
+
+def trend_chart(runs: pd.DataFrame) -> None:
+    """Pass rate per run over time with its 95% interval; runs that dropped against the last accepted run in red."""
+    base = alt.Chart(runs).encode(x=alt.X("created_at:T", title=t("su.when")))
+    band = base.mark_rule(opacity=0.5).encode(
+        y=alt.Y("lo:Q", scale=alt.Scale(domain=[0, 1]), title=t("su.pass_rate"), axis=alt.Axis(format="%")), y2="hi:Q"
+    )
+    line = base.mark_line(color="#888").encode(y="pass_rate:Q")
+    points = base.mark_point(filled=True, size=80).encode(
+        y="pass_rate:Q",
+        color=alt.Color(
+            "drop:N", scale=alt.Scale(domain=[False, True], range=["#4c78a8", "#e45756"]), title=t("su.drop")
+        ),
+        tooltip=[
+            alt.Tooltip("run:N", title=t("su.run")),
+            alt.Tooltip("model:N", title=t("lb.model")),
+            alt.Tooltip("fingerprint:N", title=t("su.fingerprint")),
+            alt.Tooltip("pass_rate:Q", title=t("su.pass_rate"), format=".1%"),
+            alt.Tooltip("delta:Q", title=t("su.change"), format="+.1%"),
+            alt.Tooltip("accepted:N", title=t("su.accepted")),
+        ],
+    )
+    ui.chart((band + line + points).properties(height=280))
+
+
+def trend_tab() -> None:
+    """A suite's history (`evalkit history`) as a chart and a table."""
+    from evalkit.suites.history import suite_history
+
+    c1, c2 = st.columns(2)
+    suite = c1.selectbox(t("su.suite"), sorted(summary["suite"].unique()), key="su_trend_suite")
+    models = sorted(summary.loc[summary["suite"] == suite, "model"].unique())
+    model = c2.selectbox(t("lb.model"), [None, *models], format_func=lambda m: m or t("su.all_models"), key="su_tm")
+    hist = pd.DataFrame(suite_history(store, suite, model)["runs"])
+    if hist.empty:
+        st.info(t("su.empty"))
+        return
+    hist = hist.assign(
+        run=hist["run_id"].str[:8],
+        created_at=pd.to_datetime(hist["created_at"]),
+        lo=hist["ci"].str[0],
+        hi=hist["ci"].str[1],
+        fingerprint=hist["fingerprint"].fillna("").str[:12],
+    )
+    st.caption(t("su.trend_help"))
+    trend_chart(hist)
+    ui.table(
+        hist[["run", "created_at", "model", "fingerprint", "cases", "pass_rate", "delta", "drop", "accepted"]],
+        {
+            "run": "su.run",
+            "created_at": "su.when",
+            "model": "lb.model",
+            "fingerprint": "su.fingerprint",
+            "cases": "su.cases",
+            "pass_rate": "su.pass_rate",
+            "delta": "su.change",
+            "drop": "su.drop",
+            "accepted": "su.accepted",
+        },
+        percent=("pass_rate",),
+    )
+
+
+tab_run, tab_cmp, tab_trend = st.tabs([t("su.one_run"), t("su.compare"), t("su.trend")])
 runs = summary.drop_duplicates("run_id")
 fmt = {r.run_id: f"{r.run_id[:8]} · {r.suite} · {r.model} · {str(r.created_at)[:16]}" for r in runs.itertuples()}
 with tab_run:
@@ -107,14 +171,19 @@ with tab_cmp:
             st.error(t("su.compare_failed", error=str(e)))
             cmp = None
         if cmp:
-            m = st.columns(4)
+            m = st.columns(5)
             m[0].metric(t("su.pass_rate_a"), f"{cmp['pass_rate_a']:.1%}")
             m[1].metric(t("su.pass_rate_b"), f"{cmp['pass_rate_b']:.1%}", f"{cmp['delta']:+.1%}")
             lo, hi = cmp.get("ci") or (None, None)
             m[2].metric(t("su.ci"), "—" if lo is None else f"[{lo:+.1%}, {hi:+.1%}]")
             m[3].metric(t("su.mcnemar_p"), f"{cmp['mcnemar']['p_value']:.3g}")
+            mde = (cmp.get("power") or {}).get("mde")
+            m[4].metric(t("su.mde"), "—" if mde is None else f"{mde:.1%}")
             verdict = cmp.get("verdict_key") or cmp.get("verdict", "")  # a message, or the English of an older report
             (st.warning if cmp.get("gate_failed") else st.success)(t("su.verdict", verdict=verdict))
+            flaky = sorted(set().union(*(cmp.get("flaky") or {}).values()))
+            if flaky:
+                st.caption(f"{t('su.flaky')}: {', '.join(flaky)}")
             flips = cmp.get("flips") or {}
             critical = set(cmp.get("critical_regressions") or [])
             rows = [
@@ -143,3 +212,6 @@ with tab_cmp:
                     },
                     hide_index=None,
                 )
+
+with tab_trend:
+    trend_tab()

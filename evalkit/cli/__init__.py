@@ -17,6 +17,8 @@ SUBCOMMANDS = [
     app.add_app,
     suites.add_run,
     suites.add_compare,
+    suites.add_power,
+    suites.add_history,
     agree.add_agree,
     judge.add_judge,
     agree.add_verdicts_io,

@@ -2,7 +2,8 @@
 
 The format (`format`, over the base `workbench.suitefile`), the assertion registry (`assertions`), grading
 (`grading`), the runner (`runner`, storing through `records`), the held-out check (`heldout`), the compare's pure
-statistics (`stats`) and its report (`compare`), and the files a run writes (`outputs`).
+statistics (`stats`) and its report (`compare`), the regression gate's statistics (`gates`) and power (`power`), a
+suite's runs over time (`history`), and the files a run writes (`outputs`).
 """
 
 from __future__ import annotations
@@ -19,6 +20,20 @@ def compare_runs(store, run_a: str, run_b: str, **kwargs) -> dict:
     return _compare(store, run_a, run_b, **kwargs)
 
 
+def power_plan(cases: int, baseline_rate: float, **kwargs) -> dict:
+    """Before a run: the smallest drop the gate detects and the cases a drop needs (`evalkit power`'s report)."""
+    from evalkit.suites.power import power_plan as _plan
+
+    return _plan(cases, baseline_rate, **kwargs)
+
+
+def suite_history(store, suite: str, model: str | None = None, **kwargs) -> dict:
+    """Every finished run of a suite in time order, drops marked against the previous accepted run."""
+    from evalkit.suites.history import suite_history as _history
+
+    return _history(store, suite, model, **kwargs)
+
+
 __all__ = [
     "REGISTRY",
     "Case",
@@ -29,5 +44,7 @@ __all__ = [
     "compare_runs",
     "known_types",
     "load_suite",
+    "power_plan",
     "run_suites",
+    "suite_history",
 ]

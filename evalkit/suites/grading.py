@@ -108,6 +108,11 @@ def suite_metrics(cases: Sequence[dict]) -> dict:
     }
     scores = [c["score"] for c in cases if c.get("score") is not None]
     m["score"] = sum(scores) / len(scores) if scores else None
+    rated = [c for c in cases if "pass_rate" in c]  # run with --repeats
+    if rated:
+        m["mean_pass_rate"] = sum(c["pass_rate"] for c in rated) / len(rated)
+        m["pass_any_rate"] = sum(bool(c["pass_any"]) for c in rated) / len(rated)
+        m["flaky"] = sum(bool(c["flaky"]) for c in rated)
     mc = [c for c in cases if "acc" in c]
     if mc:
         m["acc"] = sum(c["acc"] for c in mc) / len(mc)

@@ -16,6 +16,10 @@ __all__ = [
     "write_markdown",
     "results_table",
     "compare_markdown",
+    "gate_markdown",
+    "history_text",
+    "power_text",
+    "repeats_line",
 ]
 
 
@@ -116,6 +120,14 @@ def markdown_summary(results: dict, *, max_failures: int = 10) -> str:
             "training data" + (": " + ", ".join(held["contaminated"][:20]) if held["contaminated"] else "."),
         ]
     for run in results["runs"]:
+        if "repeats" in run:
+            lines += ["", repeats_line(run)]
+    for rep in results.get("gates") or []:
+        lines += [
+            "",
+            compare_markdown(rep).replace("# Compare", "## Gate compare", 1) if "a" in rep else gate_markdown(rep),
+        ]
+    for run in results["runs"]:
         bad = [c for c in run["cases"] if c["status"] != "pass" and "acc" not in c]
         if not bad:
             continue
@@ -184,11 +196,16 @@ def results_table(results: dict):
 
 
 def compare_markdown(rep: dict) -> str:
-    """The compare report (`evalkit.suites.compare`) as Markdown: figures, verdict, per-tag table, flips."""
+    """The compare report (`evalkit.suites.compare`) as Markdown: what the suite can detect, figures, verdict, the
+    gate and why, per-tag table, flaky cases, flips."""
+    from evalkit.suites.compare import power_line
+
     a, b = rep["a"], rep["b"]
     mc = rep["mcnemar"]
     lines = [
         f"# Compare {a['suite']}: {a['model']} ({a['run_id'][:8]}) → {b['model']} ({b['run_id'][:8]})",
+        "",
+        f"{power_line(rep)}.",
         "",
         f"- paired cases: {rep['n']}"
         + (
@@ -200,6 +217,8 @@ def compare_markdown(rep: dict) -> str:
         f"{int(100 * rep['confidence'])}% bootstrap CI {100 * rep['ci'][0]:+.1f} … {100 * rep['ci'][1]:+.1f})",
         f"- exact McNemar: {mc['pass_to_fail']} pass→fail, {mc['fail_to_pass']} fail→pass, p = {mc['p_value']:.4g}",
     ]
+    if rep.get("test", "exact McNemar") != "exact McNemar":
+        lines.append(f"- {rep['test']} ({rep['power']['units']} {rep['power']['unit']}s): p = {rep['p_value']:.4g}")
     for k in ("acc", "acc_norm"):
         if k in rep.get("metrics_delta", {}):
             d = rep["metrics_delta"][k]
@@ -207,6 +226,12 @@ def compare_markdown(rep: dict) -> str:
     lines.append(f"- verdict: **{rep['verdict']}**")
     if rep["critical_regressions"]:
         lines.append(f"- critical cases now failing: {', '.join(rep['critical_regressions'])}")
+    for side in ("a", "b"):
+        flaky = (rep.get("flaky") or {}).get(side)
+        if flaky:
+            lines.append(f"- flaky in {side.upper()} ({len(flaky)}): {', '.join(flaky[:20])}")
+    if "gate" in rep:
+        lines += _gate_lines(rep["gate"], rep["gate_failed"], rep["critical_regressions"])
     if rep["by_tag"]:
         lines += [
             "",
@@ -223,4 +248,83 @@ def compare_markdown(rep: dict) -> str:
         lines += ["", "| case | flip |", "|---|---|"]
         lines += [f"| {cid} | pass → fail |" for cid in flips["pass_to_fail"][:30]]
         lines += [f"| {cid} | fail → pass |" for cid in flips["fail_to_pass"][:30]]
+    return "\n".join(lines) + "\n"
+
+
+def _gate_lines(gate: dict, failed: bool, critical_cases: list[str]) -> list[str]:
+    """The gate's decision, its reasons, and its tests (Holm-adjusted for the family, alone for critical tags)."""
+    cfg = gate["config"]
+    lines = [
+        "",
+        f"## Gate: **{'FAILED' if failed else 'passed'}**",
+        "",
+        f"{cfg['metric']}, allowed drop {100 * cfg['allowed_drop']:g} points, α = {cfg['alpha']:g} (one-sided paired "
+        "t-test; the suite and its gate tags Holm-corrected together, critical tags alone)",
+        "",
+    ]
+    reasons = list(gate["reasons"]) + (
+        [f"critical cases now failing: {', '.join(critical_cases)}"] * bool(critical_cases)
+    )
+    lines += [f"- {r}" for r in reasons] or ["- no drop beyond the allowed one is significant"]
+    lines += ["", "| tested | units | Δ | p | Holm p | failed |", "|---|---:|---:|---:|---:|---|"]
+    for name, t in gate["tests"].items():
+        lines.append(
+            f"| {_md_cell(name, 40)} | {t['n']} | {100 * t['delta']:+.1f} | {t['p_value']:.3g} | {t['p_holm']:.3g} | "
+            f"{'yes' if t['failed'] else 'no'} |"
+        )
+    for name, t in gate["critical"].items():
+        lines.append(
+            f"| {_md_cell(name, 40)} (critical) | {t['n']} | {100 * t['delta']:+.1f} | {t['p_value']:.3g} | — | "
+            f"{'yes' if t['failed'] else 'no'} |"
+        )
+    return lines
+
+
+def gate_markdown(rep: dict) -> str:
+    """A gate that had nothing to compare with (the suite's first accepted run)."""
+    return f"# Gate {rep['suite']} on {rep['model']} ({rep['run_id'][:8]}): passed\n\n{rep['note']}.\n"
+
+
+def repeats_line(run: dict) -> str:
+    """What --repeats did on one run: cases repeated, skipped and why, flaky cases found."""
+    rep, m = run["repeats"], run["metrics"]
+    flaky = [c["id"] for c in run["cases"] if c.get("flaky")]
+    text = f"{run['suite']} · {run['model']}: {rep['repeated_cases']} case(s) run {rep['k']} times"
+    if rep["skipped"]:
+        text += "; not repeated: " + "; ".join(rep["skipped"])
+    text += f"; mean pass rate {_pct(m.get('mean_pass_rate'))}, pass@{rep['k']} {_pct(m.get('pass_any_rate'))}"
+    return text + (f"; flaky ({len(flaky)}): {', '.join(flaky[:20])}" if flaky else "; no flaky case")
+
+
+def power_text(plan: dict) -> str:
+    """`evalkit power`'s report as text."""
+    unit = plan.get("unit", "case")
+    head = (
+        f"{plan.get('suite', 'suite')}: {plan['cases']} {unit}s, baseline pass rate {_pct(plan['baseline_rate'])}, "
+        f"discordance {plan['discordance']:.3f} ({plan['discordance_from']}), α = {plan['alpha']:g}, "
+        f"power {plan['power']:g}"
+    )
+    if plan["mde"] is None:
+        lines = [head, f"the gate can't reach power {plan['power']:g} for any drop with {plan['cases']} {unit}s"]
+    else:
+        lines = [head, f"this suite can detect drops of ≥ {100 * plan['mde']:.1f} points"]
+    for drop, n in plan["cases_needed"].items():
+        need = "not reachable" if n is None else f"{n} {unit}s"
+        lines.append(f"  to detect a drop of {100 * float(drop):g} points: {need}")
+    return "\n".join(lines) + "\n"
+
+
+def history_text(hist: dict) -> str:
+    """`evalkit history`'s report: one line per run, oldest first, drops marked against the last accepted run."""
+    lines = [f"# History of {hist['suite']}" + (f" on {hist['model']}" if hist["model"] else ""), ""]
+    lines += ["| run | when | model | fingerprint | cases | pass rate | 95% interval | Δ vs accepted | mark |"]
+    lines += ["|---|---|---|---|---:|---:|---|---:|---|"]
+    for r in hist["runs"]:
+        delta = "" if r["delta"] is None else f"{100 * r['delta']:+.1f} (p = {r['p_value']:.3g})"
+        mark = ("DROP" if r["drop"] else "") + ("" if r["accepted"] else " (gate failed)")
+        lines.append(
+            f"| {r['run_id'][:8]} | {r['created_at'][:19]} | {_md_cell(r['model'], 30)} | {(r['fingerprint'] or '')[:12]} | "
+            f"{r['cases']} | {_pct(r['pass_rate'])} | {_pct(r['ci'][0])} … {_pct(r['ci'][1])} | {delta} | "
+            f"{mark.strip()} |"
+        )
     return "\n".join(lines) + "\n"

@@ -15,10 +15,19 @@ import sqlalchemy as sa
 from workbench.errors import UserError
 from workbench.store import Store, schema
 
-__all__ = ["case_statuses", "finish_run", "open_run", "record_cases", "resolve_run", "stored_cases"]
+__all__ = [
+    "case_statuses",
+    "finish_run",
+    "mark_gate",
+    "open_run",
+    "record_cases",
+    "resolve_run",
+    "stored_cases",
+    "suite_runs",
+]
 
 _COLUMNS = ("id", "tags", "output", "latency_s", "status", "score")  # case result keys stored as their own columns
-_RESUME_KEYS = ("digest", "model", "limit")  # an unfinished run with these config values is resumed
+_RESUME_KEYS = ("digest", "model", "limit", "repeats")  # an unfinished run with these config values is resumed
 _UNFINISHED = ("running", "interrupted")  # run statuses a rerun picks up
 
 
@@ -38,7 +47,7 @@ def open_run(store: Store, name: str, model, config: dict) -> tuple[str, bool]:
     with store.engine.connect() as conn:
         rows = conn.execute(q).all()
     for row in rows:
-        if all((row.config or {}).get(k) == config[k] for k in _RESUME_KEYS):
+        if all((row.config or {}).get(k) == config.get(k) for k in _RESUME_KEYS):
             store.resume_run(row.id)  # "running" again, owned by this process, with a fresh heartbeat
             return row.id, True
     run_id = store.start_run("suite", name, model=model.name, fingerprint=model.fingerprint[:64], config=config)
@@ -114,8 +123,31 @@ def resolve_run(store: Store, ref: str) -> dict:
 
 
 def case_statuses(store: Store, run_id: str) -> dict[str, dict]:
-    """{case_id: {status, tags, details}} of a stored run: what a compare pairs by case id."""
+    """{case_id: {status, score, tags, details}} of a stored run: what a compare pairs by case id. With repeats the
+    details carry the case's pass_rate, pass_all, pass_any, flaky and each repeat."""
     t = schema.case_results
+    cols = (t.c.case_id, t.c.status, t.c.score, t.c.tags, t.c.details)
     with store.engine.connect() as conn:
-        rows = conn.execute(sa.select(t.c.case_id, t.c.status, t.c.tags, t.c.details).where(t.c.run_id == run_id)).all()
-    return {r.case_id: {"status": r.status, "tags": list(r.tags or []), "details": r.details or {}} for r in rows}
+        rows = conn.execute(sa.select(*cols).where(t.c.run_id == run_id)).all()
+    return {
+        r.case_id: {"status": r.status, "score": r.score, "tags": list(r.tags or []), "details": r.details or {}}
+        for r in rows
+    }
+
+
+def suite_runs(store: Store, suite: str, model: str | None = None) -> list[dict]:
+    """Every finished run of a suite (optionally of one model), oldest first, with its config and summary."""
+    t = schema.runs
+    q = sa.select(t).where(t.c.kind == "suite", t.c.name == suite, t.c.status == "done")
+    if model is not None:
+        q = q.where(t.c.model == model)
+    with store.engine.connect() as conn:
+        return [dict(r) for r in conn.execute(q.order_by(t.c.created_at, t.c.id)).mappings().all()]
+
+
+def mark_gate(store: Store, run: dict, gate: dict) -> None:
+    """Keep a gate's outcome on the run's summary: `evalkit history` counts a run accepted unless its gate failed."""
+    t = schema.runs
+    with store.engine.begin() as conn:
+        summary = conn.execute(sa.select(t.c.summary).where(t.c.id == run["id"])).scalar_one_or_none() or {}
+        conn.execute(t.update().where(t.c.id == run["id"]).values(summary={**summary, "gate": gate}))

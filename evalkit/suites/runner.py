@@ -11,6 +11,7 @@ unchanged suite finds every model output in the cache and evaluates nothing.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -25,7 +26,7 @@ from workbench.errors import GATE_FAILED, ModelError, UserError
 from workbench.models.cache import cached_generate, cached_loglikelihood
 from workbench.store import Store
 
-__all__ = ["Plan", "plan_cases", "run_suite", "run_suites"]
+__all__ = ["Plan", "deterministic", "merge_repeats", "plan_cases", "run_suite", "run_suites"]
 
 
 # -- plan ----------------------------------------------------------------------------------------------------------
@@ -230,6 +231,73 @@ def _score_generations(s: _Session, batch: list[Case]) -> list[dict]:
     return _grade_generations(s, batch, gens, lls, ahead)
 
 
+# -- repeats -------------------------------------------------------------------------------------------------------
+
+
+def deterministic(model, gen: dict) -> bool:
+    """Greedy decoding (temperature 0) on a local backend gives the same answer every time, so repeats would only
+    repeat it; an OpenAI-compatible endpoint may not be deterministic even then, so it is repeated."""
+    return float(gen.get("temperature") or 0.0) == 0.0 and getattr(
+        model, "deterministic", not hasattr(model, "base_url")
+    )
+
+
+def merge_repeats(results: Sequence[dict], seeds: Sequence[int]) -> dict:
+    """k graded repeats of one case → one result: pass only when every repeat passed (pass^k); its pass rate, pass_all
+    (pass^k), pass_any (pass@k) and `flaky` (it both passed and failed); each repeat's seed, status, score, output."""
+    k = len(results)
+    passes = sum(r["status"] == "pass" for r in results)
+    errors = sum(r["status"] == "error" for r in results)
+    scores = [r["score"] for r in results if r.get("score") is not None]
+    merged = dict(results[0])
+    merged.update(
+        status="pass" if passes == k else ("error" if errors == k else "fail"),
+        score=sum(scores) / len(scores) if scores else None,
+        pass_rate=passes / k,
+        pass_all=passes == k,
+        pass_any=passes > 0,
+        flaky=0 < passes < k,
+        repeats=[
+            {"seed": seed, "status": r["status"], "score": r["score"], "output": r.get("output", "")}
+            | ({"error": r["error"]} if r.get("error") else {})
+            for seed, r in zip(seeds, results)
+        ],
+    )
+    return merged
+
+
+def _score_repeated(s: _Session, batch: list[Case], repeats: int) -> list[dict]:
+    """A chunk of generated cases `repeats` times, repeat r with seed `seed + r` (the model and the judge called
+    again: a flaky grader shows up too), merged per case."""
+    if repeats == 1:
+        return _score_generations(s, batch)
+    if deterministic(s.model, batch[0].gen):  # one sample stands for all k: it carries the same keys
+        return _once(batch, _score_generations(s, batch))
+    seeds = [[int(c.gen.get("seed") or 0) + r for r in range(repeats)] for c in batch]
+    runs = [
+        _score_generations(s, [dataclasses.replace(c, gen={**c.gen, "seed": sd[r]}) for c, sd in zip(batch, seeds)])
+        for r in range(repeats)
+    ]
+    return [merge_repeats([run[i] for run in runs], seeds[i]) for i in range(len(batch))]
+
+
+def _once(batch: list[Case], results: list[dict]) -> list[dict]:
+    """Results of cases that are not repeated (deterministic), with the keys a repeated case carries."""
+    return [merge_repeats([r], [int(c.gen.get("seed") or 0)]) for c, r in zip(batch, results)]
+
+
+def _repeat_note(s: _Session, cases: Sequence[Case], repeats: int) -> dict:
+    """What --repeats did: how many cases were repeated, and why the others weren't."""
+    gen = [c for c in cases if c.needs_generation]
+    repeated = sum(not deterministic(s.model, c.gen) for c in gen)
+    skipped = []
+    if len(gen) > repeated:
+        skipped.append(f"{len(gen) - repeated} at temperature 0 on a deterministic backend (same answer every time)")
+    if len(cases) > len(gen):
+        skipped.append(f"{len(cases) - len(gen)} multiple-choice (scored by loglikelihood, deterministic)")
+    return {"k": repeats, "repeated_cases": repeated, "skipped": skipped}
+
+
 # -- run -----------------------------------------------------------------------------------------------------------
 
 
@@ -253,10 +321,14 @@ def run_suite(
     timeout_s: float | None = None,
     stats: dict | None = None,
     limit: int | None = None,
+    repeats: int = 1,
 ) -> dict:
-    """One suite on one model → the results.json entry; cases are stored chunk by chunk as they finish."""
+    """One suite on one model → the results.json entry; cases are stored chunk by chunk as they finish. With
+    `repeats` > 1 each sampled case runs that many times (seeds recorded) and carries its pass rate."""
     if limit is not None and limit < 1:
         raise UserError(f"limit must be at least 1 case (got {limit})", hint="leave it unset to run every case")
+    if repeats < 1:
+        raise UserError(f"repeats must be at least 1 (got {repeats})", hint="--repeats 5 runs each case 5 times")
     cases = suite.cases[:limit] if limit else suite.cases
     config = {
         "digest": suite.digest,
@@ -266,6 +338,10 @@ def run_suite(
         "limit": limit,
         "cases": len(cases),
     }
+    if repeats > 1:
+        config["repeats"] = repeats
+    if suite.gate is not None:
+        config["gate"] = suite.gate
     run_id, resumed = records.open_run(store, suite.name, model, config)
     done = records.stored_cases(store, run_id)
     plan = plan_cases(cases, done)
@@ -273,19 +349,27 @@ def run_suite(
     judges = judges or _Judges(judge, {model.name: model})
     s = _Session(suite, model, store, judges, allow_code, timeout_s, batch_size, ll_batch_size)
     bar = _progress(len(cases), len(cases) - len(plan.todo), f"{suite.name} · {model.name}", progress)
+    groups = {c.id: c.group for c in cases if c.group is not None}
 
     def record(results: list[dict]) -> None:
+        for r in results:
+            group = groups.get(r["id"])
+            if group is not None:
+                r["group"] = group
         records.record_cases(store, run_id, suite.name, model.name, results)
         done.update((r["id"], r) for r in results)
         bar.update(len(results))
 
     for batch in _chunks(plan.choice_only, max(16, ll_batch_size)):
-        record(_score_choices(s, batch))
+        record(_score_choices(s, batch) if repeats == 1 else _once(batch, _score_choices(s, batch)))
     for group in plan.generate:
         for batch in _chunks(group, batch_size):
-            record(_score_generations(s, batch))
+            record(_score_repeated(s, batch, repeats))
     bar.close()
-    return _summarise(s, run_id, [done[c.id] for c in cases], resumed=resumed, evaluated=len(plan.todo), stats=stats)
+    entry = _summarise(s, run_id, [done[c.id] for c in cases], resumed=resumed, evaluated=len(plan.todo), stats=stats)
+    if repeats > 1:
+        entry["repeats"] = _repeat_note(s, cases, repeats)
+    return entry
 
 
 def _summarise(s: _Session, run_id: str, ordered: list[dict], *, resumed: bool, evaluated: int, stats) -> dict:
@@ -348,6 +432,12 @@ def _gate_heldout(suites: Sequence[Suite], train: str, strict: bool) -> dict:
     return held
 
 
+def _at_temperature(suite: Suite, temperature: float) -> Suite:
+    """The suite with every case sampled at `temperature`."""
+    cases = [dataclasses.replace(c, gen={**c.gen, "temperature": float(temperature)}) for c in suite.cases]
+    return dataclasses.replace(suite, cases=cases)
+
+
 def run_suites(
     paths: Sequence,
     models: Sequence,
@@ -358,15 +448,19 @@ def run_suites(
     train: str | None = None,
     strict: bool = False,
     on_model: Callable | None = None,
+    temperature: float | None = None,
     **options,
 ) -> dict:
     """Every suite on every model → the results.json object `{"runs": [{suite, model, metrics, cases}, ...]}`.
 
     `paths` are suite files (or loaded Suites); `models` are specs or loaded Models; `options` go to `run_suite` as
-    they are (batch_size, ll_batch_size, progress, timeout_s, limit, stats)."""
+    they are (batch_size, ll_batch_size, progress, timeout_s, limit, stats, repeats); `temperature` overrides every
+    case's sampling temperature (a different digest, so a run of its own)."""
     from workbench.models import load_model
 
     suites = [p if isinstance(p, Suite) else load_suite(p) for p in paths]
+    if temperature is not None:
+        suites = [_at_temperature(s, temperature) for s in suites]
     names = [s.name for s in suites]
     dup = {n for n in names if names.count(n) > 1}
     if dup:

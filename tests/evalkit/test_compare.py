@@ -224,3 +224,70 @@ def test_verdict_comes_with_its_message_key():
         rep = compare_cases(a, b)
         assert rep["verdict_key"]["key"].startswith("compare.verdict.")
         assert render(rep["verdict_key"], MESSAGES) == rep["verdict"]
+
+
+# -- pass rates, groups, the MDE line and the gate (issue 21) ------------------------------------------------------
+
+
+def rated(rates: dict[str, float], groups: dict[str, str] | None = None) -> dict:
+    """Cases run with repeats: their pass rate (and group) in the details, as the runner stores them."""
+    out = {}
+    for cid, r in rates.items():
+        details = {"pass_rate": r, "pass_all": r == 1, "pass_any": r > 0, "flaky": 0 < r < 1}
+        if groups and cid in groups:
+            details["group"] = groups[cid]
+        out[cid] = {"status": "pass" if r == 1 else "fail", "score": r, "tags": [], "details": details}
+    return out
+
+
+def test_repeats_compare_pass_rates_with_a_paired_test():
+    rng = np.random.default_rng(4)
+    ra = rng.integers(0, 4, 80) / 3
+    rb = np.clip(ra - rng.integers(0, 2, 80) / 3, 0, 1)
+    ids = [f"c{i}" for i in range(80)]
+    rep = compare_cases(rated(dict(zip(ids, ra))), rated(dict(zip(ids, rb))))
+    assert rep["test"] == "paired t-test on pass rates"
+    assert rep["p_value"] == pytest.approx(sps.ttest_rel(rb, ra).pvalue, rel=1e-10)
+    assert rep["delta"] == pytest.approx(rb.mean() - ra.mean())
+    assert rep["flaky"]["a"] == sorted(c for c, r in zip(ids, ra) if 0 < r < 1)
+    assert rep["verdict"] == "significant drop" and rep["gate_failed"]
+
+
+def test_groups_count_once_in_the_test_and_move_together_in_the_bootstrap():
+    from evalkit.suites.gates import cluster_bootstrap_ci
+
+    rng = np.random.default_rng(8)
+    ids = [f"c{i}" for i in range(60)]
+    groups = {c: f"q{i // 5}" for i, c in enumerate(ids)}
+    ra = (rng.random(60) < 0.7).astype(float)
+    rb = np.where(rng.random(60) < 0.2, 1 - ra, ra)
+    rep = compare_cases(rated(dict(zip(ids, ra)), groups), rated(dict(zip(ids, rb)), groups), seed=3)
+    means = (rb - ra).reshape(12, 5).mean(axis=1)
+    assert rep["power"]["unit"] == "group" and rep["power"]["units"] == 12
+    assert rep["p_value"] == pytest.approx(sps.ttest_1samp(means, 0).pvalue, rel=1e-10)
+    assert rep["ci"] == list(cluster_bootstrap_ci(ra, rb, [groups[c] for c in ids], seed=3))
+
+
+def test_every_compare_opens_with_what_the_suite_can_detect(store):
+    from evalkit.suites.outputs import compare_markdown
+    from evalkit.suites.power import mde
+
+    base = seed_run(store, "s", ["pass"] * 150 + ["fail"] * 50)
+    cand = seed_run(store, "s", ["fail"] * 10 + ["pass"] * 140 + ["pass"] * 6 + ["fail"] * 44)
+    rep = compare_runs(store, base, cand)
+    psi = 16 / 200  # 10 pass→fail, 6 fail→pass
+    assert rep["power"]["mde"] == pytest.approx(mde(200, psi))
+    text = compare_markdown(rep).splitlines()
+    assert text[2] == (
+        f"this suite can detect drops of ≥ {100 * mde(200, psi):.1f} points (200 cases, α = 0.05, power 80%); "
+        "the observed -2.0 is inside its noise."
+    )
+
+
+def test_a_gate_block_decides_with_holm_and_an_allowed_drop():
+    a = cases({f"c{i}": "pass" for i in range(100)}, {f"c{i}": ["x" if i < 50 else "y"] for i in range(100)})
+    b = cases({f"c{i}": ("fail" if i < 6 else "pass") for i in range(100)}, {})
+    strict = compare_cases(a, b, gate={"tags": ["x", "y"]})
+    assert strict["gate_failed"] and "tag 'x' dropped 12.0 points" in " ".join(strict["gate"]["reasons"])
+    lenient = compare_cases(a, b, gate={"tags": ["x", "y"], "allowed_drop": 0.1})
+    assert not lenient["gate_failed"] and lenient["gate"]["reasons"] == []

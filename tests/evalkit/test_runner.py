@@ -454,3 +454,117 @@ def test_outputs_and_baseline_are_checked_before_the_run(tiny_model_dir, tmp_pat
     st = open_store(db)
     assert st.runs() == [] and (tmp_path / "taken").read_text() == "keep me\n"
     st.dispose()
+
+
+# -- repeats and flaky cases (issue 21) ----------------------------------------------------------------------------
+
+
+def _sampled_suite(tmp_path: Path, temperature: float) -> Path:
+    p = tmp_path / f"sampled-{temperature:g}.yaml"
+    p.write_text(
+        f"""
+name: sampled
+defaults: {{max_new_tokens: 6, chat: false, temperature: {temperature}, seed: 10}}
+cases:
+  - id: e
+    input: "Say something:"
+    assert: [{{type: icontains, value: e}}]
+  - id: any
+    input: "Anything:"
+    assert: [{{type: length, min: 0}}]
+  - file: {TEST_CSV}
+    limit: 2
+    id: "mc-{{_row}}"
+    input: "Question: {{Question}}\\nAnswer:"
+    assert:
+      - {{type: choice, choices: ["{{a}}", "{{b}}", "{{c}}", "{{d}}"], answer: "{{Answer}}"}}
+""",
+        encoding="utf-8",
+    )
+    return p
+
+
+def test_repeats_record_seeds_pass_rates_and_flaky_cases(tiny_model, store, tmp_path):
+    res = run_suites([_sampled_suite(tmp_path, 1.0)], [tiny_model], store=store, repeats=4)
+    (run,) = res["runs"]
+    assert run["repeats"]["k"] == 4 and run["repeats"]["repeated_cases"] == 2
+    assert any("multiple-choice" in s for s in run["repeats"]["skipped"])
+    by_id = {c["id"]: c for c in run["cases"]}
+    for cid in ("e", "any"):
+        c = by_id[cid]
+        statuses = [r["status"] for r in c["repeats"]]
+        assert [r["seed"] for r in c["repeats"]] == [10, 11, 12, 13]
+        assert c["pass_rate"] == statuses.count("pass") / 4
+        assert c["pass_all"] == (c["pass_rate"] == 1) and c["pass_any"] == (c["pass_rate"] > 0)
+        assert c["flaky"] == (0 < c["pass_rate"] < 1)
+        assert c["status"] == ("pass" if c["pass_all"] else "fail")
+    assert len({r["output"] for r in by_id["any"]["repeats"]}) > 1  # sampled: different seeds, different answers
+    assert by_id["mc-0"]["flaky"] is False and len(by_id["mc-0"]["repeats"]) == 1
+    assert run["metrics"]["flaky"] == sum(c["flaky"] for c in run["cases"])
+    # stored: the compare reads the same pass rates back
+    from evalkit.suites.records import case_statuses
+
+    stored = case_statuses(store, run["run_id"])
+    assert stored["e"]["details"]["pass_rate"] == by_id["e"]["pass_rate"]
+
+
+def test_repeats_are_skipped_at_temperature_zero_and_said_so(tiny_model, store, tmp_path):
+    res = run_suites([_sampled_suite(tmp_path, 0.0)], [tiny_model], store=store, repeats=3)
+    (run,) = res["runs"]
+    assert run["repeats"]["repeated_cases"] == 0
+    assert any("temperature 0 on a deterministic backend" in s for s in run["repeats"]["skipped"])
+    assert all(len(c["repeats"]) == 1 and c["pass_rate"] in (0.0, 1.0) and not c["flaky"] for c in run["cases"])
+
+
+def test_merge_repeats_by_hand():
+    from evalkit.suites.runner import merge_repeats
+
+    rs = [
+        {"id": "x", "status": s, "score": sc, "output": o, "tags": [], "latency_s": 0.1}
+        for s, sc, o in (("pass", 1.0, "a"), ("fail", 0.0, "b"), ("pass", 1.0, "c"))
+    ]
+    m = merge_repeats(rs, [0, 1, 2])
+    assert (m["status"], m["pass_rate"], m["pass_all"], m["pass_any"], m["flaky"]) == ("fail", 2 / 3, False, True, True)
+    assert m["score"] == pytest.approx(2 / 3) and [r["seed"] for r in m["repeats"]] == [0, 1, 2]
+    assert merge_repeats(rs[:1], [5])["flaky"] is False
+
+
+def test_run_gate_fails_with_exit_3_and_says_why(tiny_model_dir, tmp_path, capsys):
+    """A stored baseline where every case passed; the tiny model fails them: --gate exits 3, the Markdown says why."""
+    from evalkit.cli import main
+    from evalkit.suites import records
+
+    suite = tmp_path / "g.yaml"
+    suite.write_text(
+        "name: g\ngate: {tags: [facts], critical: [facts], alpha: 0.05}\ndefaults: {max_new_tokens: 4, chat: false}\n"
+        "cases:\n"
+        + "".join(
+            f"  - {{id: c{i}, input: 'Q{i}', tags: [facts], assert: [{{type: icontains, value: zzzq}}]}}\n"
+            for i in range(12)
+        ),
+        encoding="utf-8",
+    )
+    db = tmp_path / "gate.db"
+    store = open_store(db)
+    base = store.start_run("suite", "g", model="oracle", config={})
+    records.record_cases(
+        store,
+        base,
+        "g",
+        "oracle",
+        [
+            {"id": f"c{i}", "tags": ["facts"], "output": "", "latency_s": 0.0, "status": "pass", "score": 1.0}
+            for i in range(12)
+        ],
+    )
+    records.finish_run(store, base, {}, {})
+    store.dispose()
+    md = tmp_path / "gate.md"
+    argv = ["run", str(suite), "--model", str(tiny_model_dir), "--store", str(db), "--quiet", "--gate"]
+    assert main([*argv, "--markdown", str(md)]) == GATE_FAILED
+    out = capsys.readouterr().out
+    assert "## Gate: **FAILED**" in out and "critical tag 'facts' dropped 100.0 points" in out
+    assert "this suite can detect drops of" in out and "the observed -100.0 is beyond its noise" in out
+    assert "Gate: **FAILED**" in md.read_text(encoding="utf-8")
+    # the failed run is not accepted: a second gate compares with the oracle run again, and fails again
+    assert main(argv) == GATE_FAILED

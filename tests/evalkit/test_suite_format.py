@@ -362,3 +362,61 @@ def test_the_registry_refuses_a_second_type_of_the_same_name():
     with pytest.raises(ValueError, match="needs"):
         assertion("nothing-yet", needs="magic")
     assert "nothing-yet" not in REGISTRY
+
+
+# -- gate block and groups (issue 21) ------------------------------------------------------------------------------
+
+
+def test_gate_block_and_groups_load(tmp_path):
+    rows = tmp_path / "rows.jsonl"
+    rows.write_text("".join(json.dumps({"q": f"Q{i}", "src": f"s{i // 2}"}) + "\n" for i in range(4)), encoding="utf-8")
+    suite = load_suite(
+        write(
+            tmp_path,
+            """
+            name: t
+            gate: {metric: pass_rate, tags: [a], critical: [b], allowed_drop: 0.02, alpha: 0.1}
+            cases:
+              - id: one
+                input: hi
+                group: greet
+                tags: [a, b]
+                assert: [{type: is-json}]
+              - file: rows.jsonl
+                id: "r{_row}"
+                input: "{q}"
+                group: "{src}"
+                assert: [{type: is-json}]
+            """,
+        )
+    )
+    assert suite.gate == {"metric": "pass_rate", "tags": ["a"], "critical": ["b"], "allowed_drop": 0.02, "alpha": 0.1}
+    assert [c.group for c in suite.cases] == ["greet", "s0", "s0", "s1", "s1"]
+    assert load_suite(REPO / "suites" / "sanity.yaml").gate["critical"] == ["critical"]
+
+
+@pytest.mark.parametrize(
+    "gate,words",
+    [
+        ("{tags: [nope]}", ["s.yaml:3", "gate.tags[0]", "'nope'", "tags in this suite: a"]),
+        ("{critical: [a, zz]}", ["s.yaml:3", "gate.critical[1]", "'zz'"]),
+        ("{alpha: 2}", ["s.yaml:3", "gate.alpha", "2"]),
+        ("{metric: acc}", ["s.yaml:3", "gate.metric"]),
+        ("{allowed: 0.1}", ["s.yaml:3", "allowed", "misspelt"]),
+    ],
+)
+def test_bad_gate_blocks_are_named_by_file_line(tmp_path, gate, words):
+    e = error_of(
+        tmp_path,
+        f"""
+        name: t
+        gate: {gate}
+        cases:
+          - id: x
+            input: hi
+            tags: [a]
+            assert: [{{type: is-json}}]
+        """,
+    )
+    for w in words:
+        assert w in f"{e.message} {e.hint}", (w, e.message)
