@@ -101,6 +101,7 @@ PAGES = {
     "suites": "checklist",
     "leaderboard": "leaderboard",
     "agreement": "handshake",
+    "raters": "groups",
     "finetune": "model_training",
     "admin": "admin_panel_settings",
 }

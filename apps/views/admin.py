@@ -7,7 +7,7 @@ import pandas as pd
 import streamlit as st
 
 from apps import i18n, ui
-from evalkit import people, sessions
+from evalkit import gold, people, sessions
 from workbench.errors import UserError
 
 t = ui.t
@@ -156,6 +156,40 @@ def _progress(s: dict) -> None:
                       "expected_finish": "ad.expected_finish"})  # fmt: skip
 
 
+def _gold() -> None:
+    """Mark a session's gold items (unit_id,verdict lines) and mix them unannounced into every rater's queue."""
+    open_ = sessions.sessions(store)
+    if not open_:
+        st.info(t("ag.empty"))
+        return
+    labels = {s["id"]: s["name"] for s in open_}
+    sid = st.selectbox(t("ag.session"), list(labels), format_func=labels.get, key="ad_gold_session")
+    units = gold.session_units(store, sid)
+    with st.expander(t("ad.gold_units", n=len(units))):
+        ui.table(pd.DataFrame([{"unit_id": u["unit_id"], "prompt": str(u["prompt"])[:80]} for u in units]))
+    text = st.text_area(t("ad.gold_lines"), placeholder="unit_id,verdict\nq1/p0,A", key="ad_gold_text")
+    rate = st.number_input(t("ad.gold_rate"), 0.05, gold.MAX_GOLD_RATE, 0.1, step=0.05, key="ad_gold_rate")
+    if not st.button(t("ad.gold_mix"), key="ad_gold_mix"):
+        return
+    import csv
+    import io
+
+    lines = [ln for ln in text.strip().splitlines() if ln.strip()]
+    body = lines[1:] if lines and lines[0].replace(" ", "").lower().startswith("unit_id,") else lines
+    rows = [
+        (f"line {n}", dict(zip(("unit_id", "verdict"), r)))
+        for n, r in enumerate(csv.reader(io.StringIO("\n".join(body))), 1)
+    ]
+    try:
+        key = gold.check_gold(rows, [u["unit_id"] for u in units])
+        gold.set_gold(store, sid, key)
+        added = gold.mix_gold(store, sid, rate=float(rate))
+    except UserError as e:
+        st.error(_say(e))
+        return
+    st.success(t("ad.gold_done", n=len(key), added=sum(added.values()), raters=len(added)))
+
+
 directory = people.directory(store)
 with st.expander(t("ad.new_session"), expanded=True):
     suites = sessions.suites_with_outputs(store)
@@ -170,6 +204,9 @@ with st.expander(t("ad.new_session"), expanded=True):
 
 with st.expander(t("ad.new_link")):
     _new_link(directory)
+
+with st.expander(t("ad.gold")):
+    _gold()
 
 st.subheader(t("ad.progress"))
 for s in sessions.sessions(store):

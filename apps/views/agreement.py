@@ -199,3 +199,33 @@ else:
         shown,
         {"rater": "ag.rater", "rater_kind": "ag.rater_kind", "verdict": "ag.verdict", "rationale": "ag.rationale"},
     )
+
+st.subheader(t("ag.reliability"))
+rel_rows = [
+    {"run": f"{r['name']} ({r['id'][:8]})", **r["summary"]["reliability"]}
+    for kind in ("judge", "tournament")
+    for r in store.runs(kind=kind, limit=20)
+    if isinstance(r.get("summary"), dict) and r["summary"].get("reliability")
+]
+if not rel_rows:
+    st.info(t("ag.reliability_none"))
+else:
+    fig = lambda f: "—" if f is None else f"{f['value']:.0%} [{f['ci'][0]:.0%}, {f['ci'][1]:.0%}]"  # noqa: E731
+    ui.table(
+        pd.DataFrame(
+            {
+                "run": [r["run"] for r in rel_rows],
+                **{k: [fig(r.get(k)) for r in rel_rows] for k in ("order_flip_rate", "first_position_rate")},
+                **{k: [fig(r.get(k)) for r in rel_rows] for k in ("longer_wins_rate", "repeat_agreement")},
+                "verdict": [r["verdict"] for r in rel_rows],
+            }
+        ),
+        {
+            "run": "ag.run",
+            "order_flip_rate": "ag.flips",
+            "first_position_rate": "ag.first_position",
+            "longer_wins_rate": "ag.longer_wins",
+            "repeat_agreement": "ag.repeat",
+            "verdict": "ag.trust",
+        },
+    )

@@ -3,11 +3,14 @@
 prepare → statistic → present, one module each: `table` validates a long table (item_id, rater, rating
 [, rater_kind]) into a raters × items matrix; `stats` holds the statistics (% agreement with and without ties, Cohen's
 and weighted kappa, Fleiss' kappa, Krippendorff's alpha, Spearman and Kendall, a confusion matrix, position
-consistency, verbosity preference, the bootstrap), pure functions raising ValueError; `report` assembles the
+consistency, verbosity preference, the bootstrap), pure functions raising ValueError; `consensus` gives a label per
+item (majority vote, Dawid-Skene) and `raters` the per-rater figures and flags against it; `report` assembles the
 `evalkit agree --json` object, `messages` holds its sentences and `render` prints it for the terminal.
 """
 
+from evalkit.agreement.consensus import CONSENSUS_METHODS, dawid_skene, majority_vote
 from evalkit.agreement.messages import MESSAGES, alpha_message, english, interpret_alpha, interpret_kappa, kappa_message
+from evalkit.agreement.raters import rater_report, rater_rows
 from evalkit.agreement.render import report_text
 from evalkit.agreement.report import agreement_report
 from evalkit.agreement.stats import (
@@ -33,6 +36,7 @@ Ratings = RaterMatrix
 TIE_LABELS = TIE_LIKE
 
 __all__ = [
+    "CONSENSUS_METHODS",
     "MESSAGES",
     "RaterMatrix",
     "Ratings",
@@ -43,16 +47,20 @@ __all__ = [
     "bootstrap_ci",
     "cohen_kappa",
     "confusion_matrix",
+    "dawid_skene",
     "fleiss_kappa",
     "interpret_alpha",
     "interpret_kappa",
     "kappa_message",
     "kendall",
     "krippendorff_alpha",
+    "majority_vote",
     "pair_counts",
     "percent_agreement",
     "position_consistency",
     "prepare",
+    "rater_report",
+    "rater_rows",
     "report_text",
     "english",
     "spearman",

@@ -13,7 +13,8 @@ from itertools import combinations
 
 import numpy as np
 
-from evalkit.agreement import stats
+from evalkit.agreement import raters, stats
+from evalkit.agreement.consensus import consensus as consensus_of
 from evalkit.agreement.messages import alpha_message, english, figure, kappa_message
 from evalkit.agreement.table import RaterMatrix, prepare
 from workbench.errors import InputError
@@ -79,11 +80,16 @@ def agreement_report(
     bootstrap: int = 1000,
     seed: int = 0,
     items: Sequence[str] | None = None,
+    consensus: str | None = None,
+    gold: Sequence[tuple[str, dict]] | None = None,
 ) -> dict:
     """The `evalkit agree --json` object for a long table with columns item_id, rater, rating[, rater_kind].
 
     Optional columns add figures: `rating_swapped` (the verdict with the answers swapped, mapped back) gives
-    position consistency; `len_a`/`len_b` (answer lengths) give verbosity preference. Bad input raises InputError."""
+    position consistency; `len_a`/`len_b` (answer lengths) give verbosity preference. `consensus` (a method of
+    evalkit.agreement.consensus) adds the consensus labels and per-rater figures (`position`, `seconds` columns
+    add theirs); `gold` ((where, row) pairs with item_id and verdict) adds accuracy on gold. Bad input raises
+    InputError."""
     if level not in LEVELS:
         raise InputError(f"unknown level {level!r}", hint="use --level nominal, ordinal or interval")
     r = prepare(df, items=items)
@@ -109,6 +115,8 @@ def agreement_report(
     report.update(fig.present())
     if judge is not None:
         report["judge"] = judge_section(r, counts, judge, bootstrap, seed)
+    if consensus is not None or gold is not None:
+        _rater_sections(report, df, r, consensus or "dawid-skene", gold, bootstrap, seed)
     report["interpretation_keys"] = _interpretation(report)
     report["interpretation"] = [english(m) for m in report["interpretation_keys"]]
     return report
@@ -260,6 +268,49 @@ def _extra_figures(fig: _Figures, df, r: RaterMatrix) -> None:
             )
             by_rater[str(rater)] = _clean(v)
         fig.out["verbosity_preference_by_rater"] = by_rater
+
+
+def _rater_sections(report: dict, df, r: RaterMatrix, method: str, gold, bootstrap: int, seed: int) -> None:
+    """The consensus, per-rater figures and gold accuracy; with a judge, its figures split by human agreement."""
+    ex = raters.extras_from_table(df, r)
+    if gold is not None:
+        ex.gold, report["gold"] = raters.gold_codes(gold, r)
+    report.update(raters.rater_report(r, ex, method=method))
+    report["raters_without_items"] = raters.raters_without_items(df, r)
+    if "judge" in report:
+        j = r.raters.index(report["judge"]["rater"])
+        humans = [r.raters.index(h) for h in report["judge"]["humans"]]
+        report["judge"]["by_human_agreement"] = _judge_split(r, j, humans, method, bootstrap, seed)
+
+
+def _judge_split(r: RaterMatrix, j: int, humans: list[int], method: str, bootstrap: int, seed: int) -> dict:
+    """Judge-human and human-human % agreement on the judged items the humans rated unanimously and on split items
+    (two or more humans each), so the judge is read against the experts' own ceiling; and the judge against the
+    human consensus."""
+    hcodes = r.codes[humans]
+    hcounts = np.stack([(hcodes == k).sum(axis=0) for k in range(len(r.values))], axis=1).astype(float)
+    m = np.where(np.isnan(r.codes[j]), 0, hcounts.sum(axis=1))  # only items the judge rated count
+    out = {}
+    for name, sel in (
+        ("unanimous", (m >= 2) & (hcounts.max(axis=1) == m)),
+        ("split", (m >= 2) & (hcounts.max(axis=1) < m)),
+    ):
+        idx = np.nonzero(sel)[0]
+        jv, hv = _Figures(len(idx), bootstrap, seed), _Figures(len(idx), bootstrap, seed)
+        jv.add_share(
+            "percent_agreement",
+            *(x[idx] for x in _judge_pairs(r.codes[j], hcounts)),
+            message("agreement.undef.judge_no_common"),
+        )
+        hv.add_share(
+            "percent_agreement", *(x[idx] for x in stats.pair_counts(hcounts)), message("agreement.undef.few_humans")
+        )
+        out[name] = {"n_items": len(idx), "judge_vs_humans": jv.present(), "human_vs_human": hv.present()}
+    cons = consensus_of(hcodes, len(r.values), method).labels
+    ok = ~np.isnan(r.codes[j]) & (cons >= 0)
+    hits = int((r.codes[j, ok].astype(int) == cons[ok]).sum())
+    out["judge_vs_consensus"] = raters.share(hits, int(ok.sum()))
+    return out
 
 
 # ------------------------------------------------------------------------------------- the judge beside humans

@@ -37,6 +37,18 @@ def add_agree(sub) -> None:
     p.add_argument(
         "--items", metavar="FILE", help="suite YAML or CSV/JSONL with item_id: ratings for other items are an error"
     )
+    p.add_argument(
+        "--consensus",
+        choices=["dawid-skene", "majority"],
+        help="add a consensus label per item (Dawid-Skene weighs raters by estimated reliability) and per-rater "
+        "figures against it: agreement, kappa vs each rater, position bias, tie rate, drift, seconds, flags",
+    )
+    p.add_argument(
+        "--gold",
+        metavar="FILE",
+        help="CSV/JSONL of gold items (item_id, verdict): each rater's accuracy on them with a CI "
+        "(implies --consensus dawid-skene when --consensus is not given)",
+    )
     p.set_defaults(func=_agree)
 
 
@@ -56,9 +68,17 @@ def _agree(args) -> int:
             items = [c.id for c in load_suite(args.items).cases]
         else:
             items = [str(r.get("item_id") or r.get("id")) for _, r in read_records(args.items)]
+    gold = None
+    if args.gold:
+        from workbench.tabular import read_numbered
+
+        gold = [(f"{args.gold}:{n}", row) for n, row in read_numbered(args.gold)]
     try:
         report = agreement_report(
-            agree_table(args.ratings), items=items, **keywords(args, "level", "judge", "bootstrap", "seed")
+            agree_table(args.ratings),
+            items=items,
+            gold=gold,
+            **keywords(args, "level", "judge", "bootstrap", "seed", "consensus"),
         )
     except ValueError as e:  # bad ratings: the message names the file:line
         raise user_error(e) from None

@@ -46,6 +46,16 @@ def add_judge(sub) -> None:
     p.add_argument("--judge-max-new-tokens", type=MAX_NEW_TOKENS, default=192, metavar="N", help="judge output length")
     p.add_argument("--no-reference", action="store_true", help="don't show the reference answer to the judge")
     choice_arg(p, "--method", JUDGE_METHODS, default="generate")
+    p.add_argument(
+        "--repeats",
+        type=number(int, at_least=1),
+        default=1,
+        metavar="K",
+        help="judge every pair K times (needs --judge-temperature > 0): how often the verdict stays the same",
+    )
+    p.add_argument(
+        "--judge-temperature", type=TEMPERATURE, default=0.0, metavar="T", help="the judge's temperature (default 0)"
+    )
     p.add_argument("--seed", type=SEED, default=0, help="sampling seed, >= 0 (default 0)")
     p.add_argument("--json", metavar="FILE", help="write the summary (every verdict, both orders) as JSON")
     store_arg(p)
@@ -71,9 +81,10 @@ def _judge(args) -> int:
             load_pairs(args.pairs, limit=args.limit, offset=args.offset),
             store=store,
             lang=args.lang,
-            judge_params={"max_new_tokens": args.judge_max_new_tokens},
+            judge_params=_judge_params(args),
             method=args.method,
             use_reference=not args.no_reference,
+            repeats=args.repeats,
         )
     else:
         summary = _judge_models(args, contestants, store)
@@ -89,6 +100,11 @@ def _check_options(args) -> list | None:
     if args.json:
         check_output_file(args.json, option="--json", example="judged.json")
     load_prompts(args.lang)
+    if args.repeats > 1 and not args.judge_temperature:
+        raise UserError(
+            f"--repeats {args.repeats} at judge temperature 0 would give the same verdicts every time",
+            hint="add --judge-temperature 0.7 (or any value > 0)",
+        )
     if args.pairs:
         given = [o for o in _CONTESTANT_OPTIONS if getattr(args, o[2:].replace("-", "_")) is not None]
         if given:
@@ -150,10 +166,15 @@ def _judge_models(args, contestants: list, store) -> dict:
         lang=args.lang,
         max_new_tokens=args.max_new_tokens,
         use_reference=not args.no_reference,
-        judge_params={"max_new_tokens": args.judge_max_new_tokens},
+        judge_params=_judge_params(args),
         seed=args.seed,
         method=args.method,
+        repeats=args.repeats,
     )
+
+
+def _judge_params(args) -> dict:
+    return {"max_new_tokens": args.judge_max_new_tokens, "temperature": args.judge_temperature}
 
 
 def _print_judged(summary: dict, store, json_path: str | None) -> int:
@@ -172,8 +193,29 @@ def _print_judged(summary: dict, store, json_path: str | None) -> int:
     for model, w in summary.get("winrate_vs_human_reference", {}).items():
         ci = "" if w["ci_low"] is None else f" [{w['ci_low']:.2f}, {w['ci_high']:.2f}]"
         print(f"  {model} vs human-reference: win rate {w['win_rate']:.2f}{ci} over {w['n']} judged items")
+    _print_reliability(summary.get("reliability"))
     if summary.get("run_id"):
         print(f"  stored run {summary['run_id'][:8]} (ratings + battles) in {store.url}")
     if json_path:
         write_json(json_path, summary)
     return 0
+
+
+def _print_reliability(rel: dict | None) -> None:
+    """The judge's reliability figures (evalkit.judges.reliability) and its verdict line."""
+    if not rel:
+        return
+    print("  reliability:")
+    for name in ("order_flip_rate", "first_position_rate", "longer_wins_rate", "self_preference", "repeat_agreement"):
+        fig = rel[name]
+        if fig is None:
+            print(f"    {name:<20} n/a ({rel['undefined'][name]})")
+            continue
+        line = f"    {name:<20} {fig['value']:.2f} [{fig['ci'][0]:.2f}, {fig['ci'][1]:.2f}] over {fig['n']}"
+        if name == "longer_wins_rate" and fig.get("matched"):
+            m = fig["matched"]
+            line += f"; matched on length {m['value']:.2f} [{m['ci'][0]:.2f}, {m['ci'][1]:.2f}] over {m['n']}"
+        print(line)
+    if rel["unparsed"]:
+        print(f"    {rel['unparsed']} of {rel['n_items']} verdicts did not parse (counted as unparsed, not dropped)")
+    print(f"  {rel['verdict']}")

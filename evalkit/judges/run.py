@@ -14,6 +14,7 @@ from pathlib import Path
 
 from evalkit.judges.judge import JUDGE_PARAMS, PairVerdict, load_prompts, pairwise_judge
 from evalkit.judges.record import HUMAN_REFERENCE, record_pair_verdicts, reference_winrates
+from evalkit.judges.reliability import reliability_report
 from evalkit.verdicts_io import read_records
 from workbench import verdicts
 from workbench.errors import UserError
@@ -213,8 +214,10 @@ def judge_contestants(
     seed: int = 0,
     progress: bool = True,
     method: str = "generate",
+    repeats: int = 1,
 ) -> dict:
-    """Answer every item with both contestants, judge A vs B in both orders, record verdicts; returns a summary."""
+    """Answer every item with both contestants, judge A vs B in both orders (`repeats` times, for repeat stability),
+    record verdicts; returns a summary with the judge's reliability report."""
     if len(contestants) != 2:
         raise UserError(f"pairwise judging needs exactly two contestants, got {len(contestants)}")
     a, b = contestants
@@ -243,7 +246,9 @@ def judge_contestants(
     ]
     params = {**JUDGE_PARAMS, **(judge_params or {})}
     say(f"judging {len(pairs)} pair(s) in both orders with {judge.name} …")
-    judged = pairwise_judge(judge, pairs, lang=lang, store=store, params=params, method=method)
+    runs = _judge_repeated(judge, pairs, lang=lang, store=store, params=params, method=method, repeats=repeats)
+    judged = runs[0]
+    me = next((c.name for c in contestants if c.spec == judge_spec), judge.name)
     summary = {
         "judge": judge.name,
         "model_a": a.name,
@@ -254,6 +259,9 @@ def judge_contestants(
         "judge_params": params,
         "method": method,
         "verdicts": _verdict_rows(judged),
+        "reliability": reliability_report(
+            judged, pairs, judge=me, sides=[(a.name, b.name)] * len(pairs), repeats=runs if repeats > 1 else None
+        ),
     }
     if blind:
         rows = [{"model_a": a.name, "model_b": b.name, "verdict": v.winner} for v in judged]
@@ -268,6 +276,20 @@ def judge_contestants(
         )
     summary["pairs"] = [{**p, "winner": v.winner} for p, v in zip(pairs, judged)]
     return summary
+
+
+def _judge_repeated(judge, pairs: list[dict], *, repeats: int, params: dict, **kw) -> list[list[PairVerdict]]:
+    """The pairs judged `repeats` times, each repeat with its own sampling seed (seed, seed+1, …); repeats need a
+    judge temperature > 0, or every repeat would be the same (and come from the cache)."""
+    if repeats < 1:
+        raise UserError(f"repeats must be ≥ 1, got {repeats}")
+    if repeats > 1 and not params.get("temperature"):
+        raise UserError(
+            f"--repeats {repeats} at judge temperature 0 would give the same verdicts every time",
+            hint="add --judge-temperature 0.7 (or any value > 0)",
+        )
+    seed = int(params.get("seed") or 0)
+    return [pairwise_judge(judge, pairs, params={**params, "seed": seed + i}, **kw) for i in range(repeats)]
 
 
 def _tally(judged: Sequence[PairVerdict]) -> dict:
@@ -333,8 +355,10 @@ def judge_pairs(
     method: str = "generate",
     use_reference: bool = True,
     name: str | None = None,
+    repeats: int = 1,
 ) -> dict:
-    """Judge given answer pairs (e.g. the ones humans rated) in both orders and record the verdicts."""
+    """Judge given answer pairs (e.g. the ones humans rated) in both orders (`repeats` times) and record the
+    verdicts; the summary carries the judge's reliability report."""
     from workbench.models import load_model
 
     if not pairs:
@@ -343,7 +367,9 @@ def judge_pairs(
     judge = load_model(judge_spec)
     items = [{**p, "reference": p.get("reference") if use_reference else None} for p in pairs]
     params = {**JUDGE_PARAMS, **(judge_params or {})}
-    judged = pairwise_judge(judge, items, lang=lang, store=store, params=params, method=method)
+    runs = _judge_repeated(judge, items, lang=lang, store=store, params=params, method=method, repeats=repeats)
+    judged = runs[0]
+    sides = [(str(p.get("model_a") or "A"), str(p.get("model_b") or "B")) for p in items]
     summary = {
         "judge": judge.name,
         "items": len(items),
@@ -352,6 +378,9 @@ def judge_pairs(
         "judge_params": params,
         **_tally(judged),
         "verdicts": _verdict_rows(judged),
+        "reliability": reliability_report(
+            judged, items, judge=judge.name, sides=sides, repeats=runs if repeats > 1 else None
+        ),
     }
     if store is not None:
         config = {"lang": lang, "method": method, "judge_params": params}
