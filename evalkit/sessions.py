@@ -19,7 +19,7 @@ from collections.abc import Iterable, Sequence
 import numpy as np
 import sqlalchemy as sa
 
-from evalkit import people
+from evalkit import adaptive_sessions, people
 from workbench import verdicts
 from workbench.errors import UserError
 from workbench.store import Store, schema, utcnow
@@ -383,7 +383,8 @@ def _blind(row) -> dict:
 
 
 def next_item(store: Store, session_id: str, rater_id: str) -> dict | None:
-    """The rater's first unrated item (resume = same call after coming back), blind; None when the queue is done."""
+    """The rater's first unrated item (resume = same call after coming back), blind; None when the queue is done.
+    In an adaptive session: the item whose pair is most unsettled by the votes so far; None once all are settled."""
     a = schema.assignments
     with store.engine.connect() as conn:
         row = conn.execute(
@@ -392,6 +393,8 @@ def next_item(store: Store, session_id: str, rater_id: str) -> dict | None:
             .order_by(a.c.position)
             .limit(1)
         ).first()
+        if row is not None and adaptive_sessions.is_adaptive(conn, session_id):  # unsettled pairs first (issue 20)
+            row = adaptive_sessions.next_adaptive(conn, session_id, rater_id)
     return _blind(row) if row is not None else None
 
 

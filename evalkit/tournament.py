@@ -339,6 +339,8 @@ class _Arena:
         self.answers: dict[tuple[str, int], str] = {}
         self.battles: list[dict] = []
         self.unparsed = 0
+        self.judged: list[tuple] = []  # (PairVerdict, item, (model_a, model_b)) of a model judge, for its reliability
+        self.judge_name = str(judge)
 
     @property
     def spent(self) -> int:
@@ -423,6 +425,30 @@ class _Arena:
         ]
         found, judge_name, kind = self._judge(items)
         self._record(schedule, found, items, judge_name, kind)
+        if kind == "llm":
+            self.judge_name = judge_name
+            self.judged += [(v, it, (a, b)) for v, it, (a, b, _) in zip(found, items, schedule)]
+
+    def reliability(self) -> dict | None:
+        """The model judge's reliability report over every battle it judged (None for the reference judge)."""
+        from evalkit.judges.reliability import reliability_report
+
+        if not self.judged:
+            return None
+        found, items, sides = (list(x) for x in zip(*self.judged))
+        me = next((c.name for c in self.by_name.values() if c.spec == self.judge), str(self.judge))
+        return reliability_report(found, items, judge=me, sides=sides, others=self._scores_elsewhere(me))
+
+    def _scores_elsewhere(self, me: str) -> list[float]:
+        """`me`'s scores (1, ½, 0) in stored battles of other runs judged by someone else (other judges, humans)."""
+        b = schema.battles
+        q = sa.select(b.c.model_a, b.c.winner).where(
+            sa.or_(b.c.model_a == me, b.c.model_b == me), b.c.run_id != self.run_id, b.c.judge != self.judge_name
+        )
+        with self.store.engine.connect() as conn:
+            rows = conn.execute(q).all()
+        score = {"model_a": 1.0, "model_b": 0.0}
+        return [score.get(w, 0.5) if a == me else 1 - score.get(w, 0.5) for a, w in rows]
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -469,20 +495,13 @@ def _fit(battles: list[dict], *, bootstrap: int, seed: int) -> dict | None:
 
 
 def _adaptive_next(lb: dict | None, names: list[str], sched: _Schedule, step: int) -> list[tuple[str, str]]:
-    """Pairs for the next step: those with prompts left, most overlapping intervals first (ties: fewer battles)."""
-    scores = []
-    for x, y in itertools.combinations(names, 2):
-        key = (x, y)
-        if len(sched.used[key]) >= sched.n_prompts:
-            continue
-        if lb is None or x not in lb.get("ci", {}) or y not in lb.get("ci", {}):
-            overlap = math.inf
-        else:
-            (lx, hx), (ly, hy) = lb["ci"][x], lb["ci"][y]
-            overlap = min(hx, hy) - max(lx, ly)  # > 0: the intervals overlap by this many Elo points
-        scores.append((-overlap, len(sched.used[key]), sched.rng.random(), key))
-    scores.sort()
-    return [s[3] for s in scores if s[0] <= 0][:step]  # overlapping (or touching) pairs only
+    """Pairs for the next step: those with prompts left whose intervals overlap, most first (ties: fewer battles)."""
+    from evalkit.ratings.adaptive import drifting, unsettled_pairs
+
+    left = [p for p in itertools.combinations(names, 2) if len(sched.used[p]) < sched.n_prompts]
+    counts = {p: len(sched.used[p]) for p in left}
+    ci, drift = (lb.get("ci"), drifting(lb.get("unbounded", []))) if lb is not None else (None, set())
+    return unsettled_pairs(names, ci, counts=counts, rng=sched.rng, candidates=left, drifting=drift)[:step]
 
 
 def _round_robin(arena: _Arena, sched: _Schedule, rounds: int | None) -> str:
@@ -511,6 +530,12 @@ def _adaptive(
     width = math.inf
     while True:
         lb = _fit(arena.battles, bootstrap=rounds_bs, seed=seed)
+        if lb is None and arena.battles and progress:
+            from evalkit.ratings.adaptive import disconnected_warning
+
+            warning = disconnected_warning(names, [(b["model_a"], b["model_b"]) for b in arena.battles])
+            if warning:
+                progress(f"warning: {warning}")
         if lb is not None and "ci" in lb:
             width = max(hi - lo for lo, hi in lb["ci"].values())
             if width <= target_ci and min(lb["battles_per_model"].values()) >= min_battles:
@@ -570,6 +595,9 @@ def _finish(store: Store, run_id: str, arena: _Arena, stop: str, *, bootstrap: i
         "verdicts": {k: int(v) for k, v in tally.items()},
         "leaderboard": None if lb is None else {k: lb[k] for k in ("ratings", "ci", "rank") if k in lb},
     }
+    reliability = arena.reliability()
+    if reliability is not None:
+        summary["reliability"] = reliability
     store.finish_run(run_id, summary=summary)
     return {"run_id": run_id, **summary, "leaderboard": lb}
 
@@ -659,6 +687,7 @@ def run_tournament(
         suite=suite,
         rounds=rounds,
         adaptive=adaptive,
+        prompts=len(prompts),
         target_ci=target_ci,
         budget=budget,
         seed=seed,

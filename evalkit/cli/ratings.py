@@ -8,6 +8,10 @@ from workbench.atomic import write_json
 from workbench.cli import choice_arg, keywords, number, store_arg
 
 RATING_METHODS = {"bt": "Bradley-Terry maximum likelihood (order-free, default)", "elo": "online Elo (order-dependent)"}
+TIE_MODELS = {
+    "half": "a tie (or both-bad) is half a win for each side, as Chatbot Arena (default)",
+    "davidson": "Davidson (1970): ties (and both-bad) inform a fitted tie parameter",
+}
 
 
 def print_leaderboard(lb: dict, title: str) -> None:
@@ -48,7 +52,16 @@ def add_ratings(sub) -> None:
     p.add_argument(
         "--style-control",
         action="store_true",
-        help="add the answer-length difference as a covariate (needs len_a, len_b columns)",
+        help="style-adjusted ratings: answer length and markdown (headers, lists, bold) as covariates, fitted "
+        "jointly (needs len_a, len_b [md_*_a/_b] or answer_a, answer_b columns); prints each effect and the "
+        "unadjusted ratings",
+    )
+    choice_arg(p, "--ties", TIE_MODELS, default="half")
+    p.add_argument(
+        "--against",
+        metavar="REF.csv",
+        help="compare with a reference ranking (columns model, rating or rank): separability, agreement with CI, "
+        "Spearman, Kendall (needs --bootstrap)",
     )
     p.add_argument(
         "--prior",
@@ -83,6 +96,7 @@ def _ratings(args) -> int:
 
     if args.json:
         check_output_file(args.json, option="--json")
+    reference = _reference(args.against) if args.against else None
     if args.battles:
         from evalkit.tournament import read_battles
 
@@ -106,7 +120,8 @@ def _ratings(args) -> int:
             prior=DEFAULT_PRIOR if args.prior is None else args.prior,
             disconnected="split" if args.split_components else "error",
             where=where,
-            **keywords(args, "method", "bootstrap", "seed", "anchor", "style_control", "k"),
+            against=reference,
+            **keywords(args, "method", "bootstrap", "seed", "anchor", "style_control", "k", "ties"),
         )
     except ValueError as e:  # bad battles or options: the message names the file:line
         raise user_error(e) from None
@@ -117,6 +132,20 @@ def _ratings(args) -> int:
         write_json(args.json, lb)
         print(f"wrote {args.json}", file=sys.stderr)
     return 0
+
+
+def _reference(path: str) -> dict[str, float]:
+    """`--against`: the reference ranking file → model → higher-is-better score; bad rows are user errors."""
+    from evalkit.ratings.separability import reference_scores
+    from workbench.errors import user_error
+    from workbench.tabular import read_numbered
+
+    numbered = list(read_numbered(path, skip_option=None))
+    rows, where = [r for _, r in numbered], [f"{path}:{n}" for n, _ in numbered]
+    try:
+        return reference_scores(rows, where)
+    except ValueError as e:
+        raise user_error(e) from None
 
 
 def add_battles_import(sub) -> None:

@@ -101,6 +101,8 @@ def _tournament(args) -> int:
         file=sys.stderr,
     )
     print("verdicts: " + ", ".join(f"{k} {v}" for k, v in res["verdicts"].items()), file=sys.stderr)
+    if res.get("reliability"):
+        print(f"judge {res['reliability']['verdict']}", file=sys.stderr)
     if res["unparsed"] and args.judge_method == "generate":
         print(
             "  hint: a small local judge rarely writes a readable verdict; try --judge-method logprob", file=sys.stderr

@@ -1,4 +1,5 @@
-"""Ratings from pairwise battles: online Elo, Bradley-Terry with ties, bootstrap CIs, CI-aware ranks.
+"""Ratings from pairwise battles: online Elo, Bradley-Terry with ties (half a win, or Davidson's), style control,
+bootstrap CIs, CI-aware ranks, separability against a reference, adaptive pairing.
 
 prepare (DataFrame → arrays, `battles`) → fit (numpy/scipy: `bt`, `elo`, `bootstrap`) → present (Elo scale `scale`,
 JSON-ready dicts `leaderboard`, terminal `render`), after Chatbot Arena's rating code (FastChat
@@ -12,6 +13,7 @@ Bradley-Terry strengths are natural-log units (beta); rating = beta * scale / ln
 from evalkit.ratings.battles import Battles, DisconnectedError, components, prepare, style_feature, unbounded
 from evalkit.ratings.bootstrap import bootstrap_bt, bootstrap_elo
 from evalkit.ratings.bt import DEFAULT_PRIOR, fit_bt
+from evalkit.ratings.davidson import bootstrap_davidson, fit_davidson
 from evalkit.ratings.elo import online_elo
 from evalkit.ratings.leaderboard import ci_rank, leaderboard, parse_anchor
 from evalkit.ratings.scale import BASE, OFFSET, SCALE, predicted_matrix, to_elo
@@ -29,10 +31,12 @@ __all__ = [
     "SCALE",
     "WINNER_LABELS",
     "bootstrap_bt",
+    "bootstrap_davidson",
     "bootstrap_elo",
     "ci_rank",
     "components",
     "fit_bt",
+    "fit_davidson",
     "leaderboard",
     "online_elo",
     "parse_anchor",

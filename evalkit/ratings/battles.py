@@ -1,4 +1,4 @@
-"""Battles (model_a, model_b, winner[, len_a, len_b]) validated into arrays, and the comparison graph they form.
+"""Battles (model_a, model_b, winner[, style columns]) validated into arrays, and the comparison graph they form.
 
 The prepare step of the ratings (prepare → fit → present, after FastChat's rating_systems.py): one row per battle in
 input order for online Elo, unique outcomes with counts for Bradley-Terry. Winners are spelled as
@@ -7,7 +7,6 @@ input order for online Elo, unique outcomes with counts for Bradley-Terry. Winne
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -17,6 +16,7 @@ from scipy import sparse
 from scipy.sparse.csgraph import connected_components
 
 from evalkit.ratings.checks import self_battles
+from evalkit.ratings.style import normalise, style_columns, style_matrix
 from workbench import verdicts
 from workbench.errors import InputError
 
@@ -88,27 +88,25 @@ def _score_winner(df: pd.DataFrame, where: Sequence[str] | None) -> np.ndarray:
 
 
 def style_feature(len_a, len_b) -> np.ndarray:
-    """Length difference as one covariate: (len_a - len_b) / (len_a + len_b), divided by its root mean square so the
-    coefficient reads per typical difference; 0 means equal lengths (FastChat's style control normalises likewise)."""
-    la, lb = np.asarray(len_a, dtype=np.float64), np.asarray(len_b, dtype=np.float64)
-    s = (la - lb) / np.maximum(la + lb, 1.0)
-    rms = math.sqrt(float(np.mean(s * s))) if len(s) else 0.0
-    return (s / rms if rms > 0 else s)[:, None]
+    """Length difference as one (N, 1) covariate, normalised as Chatbot Arena's style control does
+    (evalkit.ratings.style.normalise); 0 means equal lengths."""
+    return normalise(len_a, len_b)[:, None]
 
 
 def prepare(df: pd.DataFrame, *, where: Sequence[str] | None = None, style: bool = False) -> Battles:
-    """Validate a battles table (model_a, model_b, winner[, len_a, len_b]) and turn it into arrays.
+    """Validate a battles table (model_a, model_b, winner[, style columns: evalkit.ratings.style]) into arrays.
 
     `where` names each row in error messages (e.g. "battles.csv:17"); by default "row <index>". Raises InputError for
     missing columns, empty input, missing names, self-battles and unknown winner labels."""
-    need = ["model_a", "model_b", "winner"] + (["len_a", "len_b"] if style else [])
+    need = ["model_a", "model_b", "winner"]
     missing = [c for c in need if c not in df.columns]
     if missing:
         raise InputError(
             f"battles need columns {', '.join(need)}; missing {', '.join(missing)}",
-            hint=f"Chatbot Arena's layout: model_a, model_b, winner ({'|'.join(_WINNERS)})"
-            + ("; style control also needs len_a and len_b (answer lengths)" if style else ""),
+            hint=f"Chatbot Arena's layout: model_a, model_b, winner ({'|'.join(_WINNERS)})",
         )
+    if style:
+        style_columns(df.iloc[:0])  # the style columns are there (or the answer texts) before any row is read
     if len(df) == 0:
         raise InputError("no battles to rate", hint="the file has a header but no rows")
     for col in ("model_a", "model_b", "winner"):
@@ -127,20 +125,18 @@ def prepare(df: pd.DataFrame, *, where: Sequence[str] | None = None, style: bool
     codes, models = pd.factorize(pd.concat([ma, mb], ignore_index=True), sort=True)
     n = len(df)
     a, b = codes[:n].astype(np.int32), codes[n:].astype(np.int32)
-    feats = None
-    if style:
-        la, lb = pd.to_numeric(df["len_a"], errors="coerce"), pd.to_numeric(df["len_b"], errors="coerce")
-        bad = np.flatnonzero((la.isna() | lb.isna() | (la < 0) | (lb < 0)).to_numpy())
-        if len(bad):
-            raise InputError(
-                f"{_where(where, bad[0], df)}: len_a/len_b must be non-negative numbers",
-                hint="lengths are answer lengths in characters or tokens",
-            )
-        feats = style_feature(la.to_numpy(), lb.to_numpy())
-    return build(list(models), a, b, y, feats)
+    feats, names = style_matrix(df, where) if style else (None, [])
+    return build(list(models), a, b, y, feats if names else None, names)
 
 
-def build(models: list[str], a: np.ndarray, b: np.ndarray, y: np.ndarray, feats: np.ndarray | None) -> Battles:
+def build(
+    models: list[str],
+    a: np.ndarray,
+    b: np.ndarray,
+    y: np.ndarray,
+    feats: np.ndarray | None,
+    names: Sequence[str] = ("length",),
+) -> Battles:
     """Unique (a, b, outcome[, style]) rows with counts: the likelihood only needs these (FastChat's
     preprocess_for_bt). Each row is oriented so a < b (a battle b-vs-a with score y is a-vs-b with 1 - y and the
     style covariate negated), which halves the rows."""
@@ -162,7 +158,7 @@ def build(models: list[str], a: np.ndarray, b: np.ndarray, y: np.ndarray, feats:
         counts=counts.astype(np.float64),
         style=feats,
         ustyle=uniq[:, 3:].copy() if feats is not None else None,
-        style_names=["length"] if feats is not None else [],
+        style_names=list(names) if feats is not None else [],
     )
 
 
@@ -202,4 +198,5 @@ def subset(bt: Battles, keep: list[str]) -> Battles:
         remap[bt.b[sel]].astype(np.int32),
         bt.y[sel],
         bt.style[sel] if bt.style is not None else None,
+        bt.style_names,
     )

@@ -12,17 +12,20 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from evalkit.ratings.battles import Battles, DisconnectedError, components, prepare, subset, unbounded
+from evalkit.ratings.battles import Battles, DisconnectedError, build, components, prepare, subset, unbounded
 from evalkit.ratings.bootstrap import bootstrap_bt, bootstrap_elo
 from evalkit.ratings.bt import DEFAULT_PRIOR, fit_bt
 from evalkit.ratings.checks import require
+from evalkit.ratings.davidson import bootstrap_davidson, fit_davidson
 from evalkit.ratings.elo import online_elo
 from evalkit.ratings.scale import BASE, SCALE, place, predicted_matrix, to_elo
+from evalkit.ratings.separability import against as compare_against
 from workbench.errors import InputError
 
-__all__ = ["METHODS", "ci_rank", "leaderboard", "parse_anchor"]
+__all__ = ["METHODS", "TIES", "ci_rank", "leaderboard", "parse_anchor"]
 
 METHODS = ("bt", "elo")
+TIES = ("half", "davidson")  # a tie is half a win each (Chatbot Arena), or Davidson's (1970) tie parameter
 
 
 def parse_anchor(anchor) -> tuple[str, float] | None:
@@ -46,7 +49,7 @@ def parse_anchor(anchor) -> tuple[str, float] | None:
     return str(name), float(value)
 
 
-def _check_settings(*, bootstrap, seed, prior, k, level, disconnected) -> None:
+def _check_settings(*, bootstrap, seed, prior, k, level, disconnected, ties, method) -> None:
     """Every numeric setting in range before a battle is read (the CLI checks its options the same way)."""
     require("bootstrap", bootstrap or 0, at_least=0, integer=True)
     if seed is not None:  # None: fresh randomness
@@ -56,6 +59,10 @@ def _check_settings(*, bootstrap, seed, prior, k, level, disconnected) -> None:
     require("level", level, above=0, below=1)
     if disconnected not in ("error", "split"):
         raise InputError(f"disconnected must be 'error' or 'split', got {disconnected!r}")
+    if ties not in TIES:
+        raise InputError(f"unknown ties {ties!r}", hint="use half (a tie is half a win each) or davidson")
+    if ties == "davidson" and method != "bt":
+        raise InputError("Davidson ties need --method bt", hint="the tie parameter is part of the BT model")
 
 
 def ci_rank(lower: np.ndarray, upper: np.ndarray) -> np.ndarray:
@@ -102,6 +109,8 @@ def leaderboard(
     level: float = 0.95,
     disconnected: str = "error",
     where: Sequence[str] | None = None,
+    ties: str = "half",
+    against: Mapping[str, float] | None = None,
 ) -> dict:
     """The `evalkit ratings --json` object: `ratings` (model → rating, best first), with bootstrap > 0 also `ci`
     (model → [low, high], percentile interval at `level`) and `rank` (CI-aware), plus `winrate` (observed, ties
@@ -111,12 +120,28 @@ def leaderboard(
     method: "bt" (Bradley-Terry, order-free; the default) or "elo" (online, order-dependent; its bootstrap reruns it
     on resampled, reshuffled battles). Without `anchor` the mean rating is 1000. disconnected: "error" raises
     DisconnectedError when the models fall into groups that never met; "split" rates each group on its own (each
-    centred at 1000, ranks within the group) and marks every model's `component`."""
+    centred at 1000, ranks within the group) and marks every model's `component`.
+
+    style_control: answer length and markdown as covariates (evalkit.ratings.style), fitted jointly; adds `style`
+    (feature → coef in log-odds per unit, coef_elo, ci) and `unadjusted` (the plain ratings and ci). ties:
+    "davidson" fits Davidson's tie parameter and adds `tie_parameter`. against: model → higher-is-better reference
+    score (needs bootstrap); adds `separability`, `agreement_with_ci`, `spearman`, `kendall`."""
     if method not in METHODS:
         raise InputError(f"unknown rating method {method!r}", hint="use bt (Bradley-Terry) or elo (online Elo)")
     if style_control and method != "bt":
         raise InputError("style control needs --method bt", hint="the length covariate is part of the BT model")
-    _check_settings(bootstrap=bootstrap, seed=seed, prior=prior, k=k, level=level, disconnected=disconnected)
+    _check_settings(
+        bootstrap=bootstrap,
+        seed=seed,
+        prior=prior,
+        k=k,
+        level=level,
+        disconnected=disconnected,
+        ties=ties,
+        method=method,
+    )
+    if against is not None and not bootstrap:
+        raise InputError("comparing with a reference needs bootstrap intervals", hint="add --bootstrap 1000")
     anchor = parse_anchor(anchor)
     bt = battles if isinstance(battles, Battles) else prepare(battles, where=where, style=style_control)
     if anchor is not None and anchor[0] not in bt.models:
@@ -128,7 +153,8 @@ def leaderboard(
     if len(parts) > 1 and disconnected != "split":
         raise DisconnectedError(parts)
     rng = np.random.default_rng(seed)
-    fit = _fit_parts(bt, parts, method, bootstrap, rng, anchor=anchor, prior=prior, k=k, level=level)
+    kw = dict(anchor=anchor, prior=prior, k=k, level=level)
+    fit = _fit_parts(bt, parts, method, bootstrap, rng, ties=ties, **kw)
     out = _present(bt, parts, fit, method=method, bootstrap=bootstrap)
     out["settings"] = {
         "bootstrap": int(bootstrap or 0),
@@ -141,27 +167,64 @@ def leaderboard(
         "base": BASE,
         "style_control": bool(style_control),
     }
-    if fit.style_coef is not None:
-        out["style"] = {
-            "length_coef": round(fit.style_coef, 4),
-            "length_coef_elo": round(fit.style_coef * SCALE / math.log(BASE), 2),
-        }
+    if ties == "davidson":
+        out["settings"]["ties"] = ties
+    out.update(_beyond(bt, parts, fit, rng, method=method, bootstrap=bootstrap, ties=ties, **kw))
+    if against is not None:
+        out.update(compare_against(out["ratings"], out["ci"], against))
+    return out
+
+
+def _beyond(bt: Battles, parts, fit: _Fit, rng, *, method, bootstrap, ties, level, **kw) -> dict:
+    """The keys past the plain leaderboard: Davidson's `tie_parameter`; with style covariates `style` and the
+    `unadjusted` ratings (the plain fit on the same battles)."""
+    out: dict = {}
+    f = len(bt.style_names)
+    if ties == "davidson":
+        out.update(_extras(fit, ["tie_parameter"], bootstrap, level, offset=f, exp=True))
+    if f:
+        out["style"] = _extras(fit, bt.style_names, bootstrap, level)
+        plain = build(bt.models, bt.a, bt.b, bt.y, None)
+        unfit = _fit_parts(plain, parts, method, bootstrap, rng, ties=ties, level=level, **kw)
+        unadj = _present(plain, parts, unfit, method=method, bootstrap=bootstrap)
+        out["unadjusted"] = {key: unadj[key] for key in ("ratings", "ci") if key in unadj}
+    return out
+
+
+def _extras(fit: _Fit, names: list[str], bootstrap: int, level: float, *, offset: int = 0, exp: bool = False) -> dict:
+    """The fit's extra parameters from `offset` on (style coefficients, then tau) by name: {coef, coef_elo, ci} for
+    a style feature, the value and its ci for the tie parameter (`exp`: reported as nu = exp(tau))."""
+    out = {}
+    for j, name in enumerate(names, start=offset):
+        v, boots = fit.extra[j], fit.extra_boots[:, j] if fit.extra_boots is not None else None
+        q = (1 - level) / 2
+        ci = None if boots is None else [float(np.quantile(boots, q)), float(np.quantile(boots, 1 - q))]
+        if exp:
+            out[name] = round(math.exp(v), 4)
+            if ci:
+                out[f"{name}_ci"] = [round(math.exp(c), 4) for c in ci]
+            continue
+        out[name] = {"coef": round(float(v), 4), "coef_elo": round(float(v) * SCALE / math.log(BASE), 2)}
+        if ci:
+            out[name]["ci"] = [round(c, 4) for c in ci]
     return out
 
 
 @dataclass
 class _Fit:
-    """Per model (M,): rating, CI bounds (NaN without bootstrap), CI-aware rank, component; the style coefficient."""
+    """Per model (M,): rating, CI bounds (NaN without bootstrap), CI-aware rank, component; the extra parameters
+    after the strengths (style coefficients, then Davidson's tau) of the largest group and their replicates."""
 
     ratings: np.ndarray
     lo: np.ndarray
     hi: np.ndarray
     rank: np.ndarray
     comp_of: np.ndarray
-    style_coef: float | None = None
+    extra: np.ndarray | None = None
+    extra_boots: np.ndarray | None = None
 
 
-def _fit_parts(bt: Battles, parts: list[list[str]], method: str, bootstrap: int, rng, *, anchor, prior, k, level):
+def _fit_parts(bt: Battles, parts: list[list[str]], method: str, bootstrap: int, rng, *, ties, anchor, prior, k, level):
     """Fit each group of models that met on its own (the whole set when it is connected)."""
     m = len(bt.models)
     fit = _Fit(np.empty(m), np.full(m, np.nan), np.full(m, np.nan), np.zeros(m, dtype=int), np.zeros(m, dtype=int))
@@ -170,9 +233,9 @@ def _fit_parts(bt: Battles, parts: list[list[str]], method: str, bootstrap: int,
         pos = np.array([bt.models.index(x) for x in sub.models])
         fit.comp_of[pos] = c
         anc = anchor if anchor is not None and anchor[0] in sub.models else None
-        r, boots, coef = _fit_one(sub, method, bootstrap, rng, anchor=anc, prior=prior, k=k)
-        if coef is not None:
-            fit.style_coef = coef
+        r, boots, extra, extra_boots = _fit_one(sub, method, bootstrap, rng, ties=ties, anchor=anc, prior=prior, k=k)
+        if c == 0:
+            fit.extra, fit.extra_boots = extra, extra_boots
         fit.ratings[pos] = r
         if boots is not None:
             q = (1 - level) / 2
@@ -181,24 +244,25 @@ def _fit_parts(bt: Battles, parts: list[list[str]], method: str, bootstrap: int,
     return fit
 
 
-def _fit_one(sub: Battles, method: str, bootstrap: int, rng, *, anchor, prior: float, k: float):
-    """(ratings (M,), bootstrap replicates (R, M) or None, style coefficient or None) on the Elo scale."""
+def _fit_one(sub: Battles, method: str, bootstrap: int, rng, *, ties: str, anchor, prior: float, k: float):
+    """(ratings (M,), bootstrap replicates (R, M) or None, extra parameters (style, tau) and their replicates or
+    None) on the Elo scale."""
     n = len(sub.models)
     if method == "bt":
-        theta = fit_bt(sub, prior=prior)
+        fit, boot = (fit_davidson, bootstrap_davidson) if ties == "davidson" else (fit_bt, bootstrap_bt)
+        theta = fit(sub, prior=prior)
         r = to_elo(theta[:n], sub.models, anchor=anchor)
-        coef = float(theta[n]) if sub.ustyle is not None else None
-        boots = None
+        boots = th = None
         if bootstrap:
-            th = bootstrap_bt(sub, bootstrap, rng, prior=prior, start=theta)
+            th = boot(sub, bootstrap, rng, prior=prior, start=theta)
             boots = to_elo(th[:, :n], sub.models, anchor=anchor)
-        return r, boots, coef
+        return r, boots, theta[n:], None if th is None else th[:, n:]
     r = place(online_elo(sub, k=k), sub.models, anchor=anchor) if anchor else online_elo(sub, k=k)
     boots = None
     if bootstrap:
         boots = bootstrap_elo(sub, bootstrap, rng, k=k)
         boots = place(boots, sub.models, anchor=anchor) if anchor else boots
-    return r, boots, None
+    return r, boots, None, None
 
 
 def _present(bt: Battles, parts: list[list[str]], fit: _Fit, *, method: str, bootstrap: int) -> dict:

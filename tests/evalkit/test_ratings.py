@@ -201,7 +201,7 @@ def test_style_control_separates_length_from_quality_like_sklearn():
     gap_styled = styled["ratings"]["m0"] - np.mean([styled["ratings"][f"m{i}"] for i in range(1, 5)])
     assert gap_plain > 60  # the verbose model looks better without control
     assert abs(gap_styled) < 30  # and isn't, once length is a covariate
-    assert styled["style"]["length_coef"] == pytest.approx(0.6, abs=0.12)
+    assert styled["style"]["length"]["coef"] == pytest.approx(0.6, abs=0.12)
 
     models = styled["models"]
     idx = {m: i for i, m in enumerate(models)}
@@ -219,7 +219,7 @@ def test_style_control_separates_length_from_quality_like_sklearn():
     lr = LogisticRegression(fit_intercept=False, C=np.inf, tol=1e-12, max_iter=10_000).fit(X, Y)
     theirs = centred(lr.coef_[0][:-1] / ALPHA)
     assert np.abs(np.array([styled["ratings"][m] for m in models]) - theirs).max() < 0.05
-    assert styled["style"]["length_coef"] == pytest.approx(lr.coef_[0][-1], abs=1e-3)
+    assert styled["style"]["length"]["coef"] == pytest.approx(lr.coef_[0][-1], abs=1e-3)
 
 
 # ------------------------------------------------------------------------------------------------------------------
