@@ -35,7 +35,14 @@ METRIC_HELP = {
     "cluster_entropy": "cluster entropy / log(clusters), 0-1",
     "tokens_total": "total tokens",
     "tokens_p95": "95th percentile tokens per record",
+    # with --model and --max-length (curate.trainability); "not measured" without them
+    "untrainable": "records whose answer tokens are all cut off at --max-length (they train on nothing)",
+    "untrainable_records": "the same as untrainable",
+    "answer_truncated": "records whose answer is partly cut off at --max-length",
+    "partly_truncated_records": "the same as answer_truncated",
+    "boundary_mismatch_records": "records whose prompt/answer boundary tokenizes differently joined than apart",
 }
+TRAINABILITY = {"untrainable": "untrainable_records", "answer_truncated": "partly_truncated_records"}
 
 
 def metrics(report: dict) -> dict[str, float]:
@@ -70,6 +77,9 @@ def metrics(report: dict) -> dict[str, float]:
     }
     for reason, count in report.get("quality", {}).get("reasons", {}).items():
         m.setdefault(reason, count)
+    for name in ("untrainable_records", "partly_truncated_records", "boundary_mismatch_records"):
+        m[name] = s.get(name)  # None: the audit had no --model and --max-length, so the gate says "not measured"
+    m.update({code: s.get(key) for code, key in TRAINABILITY.items()})
     return m
 
 

@@ -170,12 +170,9 @@ def _add_plan(sub) -> None:
 
 
 def _plan(args) -> int:
-    from finetune.plan import GB, METHODS, max_params, model_shape, plan_memory
+    from finetune.plan import GB, METHODS, PARTS, max_params, model_arch, plan_memory
 
-    if args.model:
-        params, hidden, layers = model_shape(args.model)
-    else:
-        params, hidden, layers = args.params, None, None
+    params, shape = model_arch(args.model) if args.model else (args.params, None)
     gpu = args.gpu_mem or _local_gpu_mem()
     methods = tuple(m for m in METHODS if not args.method or m in args.method)
     plan = plan_memory(
@@ -183,8 +180,7 @@ def _plan(args) -> int:
         gpu_mem_bytes=gpu,
         seq_len=args.seq_len,
         batch=args.batch,
-        hidden=hidden,
-        layers=layers,
+        shape=shape,
         precision=args.precision,
         methods=methods,
     )
@@ -193,13 +189,17 @@ def _plan(args) -> int:
         return 0
     gpu_text = f"{gpu / GB:.1f} GB GPU" if gpu else "no GPU given (--gpu-mem)"
     print(f"{params / 1e9:.3g}B parameters, sequence {args.seq_len} x batch {args.batch}, {gpu_text}")
+    print(f"  {'':<10} {'total':>9}  " + " ".join(f"{p:>11}" for p in PARTS))
     for m, v in plan["methods"].items():
         fits = {True: "fits", False: "does not fit", None: ""}[v["fits"]]
-        line = f"  {m:<10} {v['bytes'] / GB:9.1f} GB  {fits}"
+        parts = " ".join(f"{v['parts'][p] / GB:8.2f} GB" for p in PARTS)
+        line = f"  {m:<10} {v['bytes'] / GB:6.1f} GB  {parts}  {fits}"
         if gpu:
             line += f"   (largest that fits: {max_params(m, gpu, seq_len=args.seq_len, batch=args.batch) / 1e9:.2g}B)"
         print(line)
-    print("estimates: weights, gradients, Adam states and activations; sources in finetune/plan.py")
+    where = "the model's config.json" if args.model else "a LLaMA-shaped model of this size"
+    print(f"parts: weights, gradients, Adam states, activations, KV cache, runtime reserve; shape from {where}")
+    print("sources in finetune/plan.py")
     return 0
 
 

@@ -8,18 +8,30 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass
 
+from curate.trainability import ALPACA, IGNORE, QA, encode_pair, render_prompt, resolve_template
 from finetune.config import TrainConfig
 from workbench.errors import UserError
 
-IGNORE = -100  # label value the loss skips (torch.nn.functional.cross_entropy's ignore_index)
-
-# Stanford Alpaca's prompt (tatsu-lab/stanford_alpaca, train.py PROMPT_DICT["prompt_no_input"]).
-ALPACA = (
-    "Below is an instruction that describes a task. Write a response that appropriately completes the request.\n\n"
-    "### Instruction:\n{prompt}\n\n### Response:\n"
-)
-# lm-evaluation-harness's multiple-choice prompt: train in the format the model is scored in.
-QA = "Question: {prompt}\nAnswer:"
+# The rendering and masking live in curate.trainability, so `curate audit --model --max-length` counts exactly what
+# training will see; they are re-exported here for the training code.
+__all__ = [
+    "ALPACA",
+    "IGNORE",
+    "QA",
+    "Example",
+    "check_batches",
+    "collate",
+    "load_examples",
+    "pack",
+    "plan_batches",
+    "read_data",
+    "read_pairs",
+    "render_prompt",
+    "split_eval",
+    "step_batches",
+    "tokenize_pairs",
+    "unpadded_chunks",
+]
 
 
 @dataclass
@@ -51,40 +63,15 @@ def read_pairs(path: str, fields: dict | None = None) -> list[tuple[object, str]
     return [to_pair(row, fmap) for row in rows]
 
 
-def render_prompt(prompt, tokenizer, template: str = "auto") -> str:
-    """The prompt text exactly as training saw it (also used by `finetune generate --template`)."""
-    if template == "auto":
-        template = "chat" if getattr(tokenizer, "chat_template", None) else "alpaca"
-    if template == "chat":
-        if not getattr(tokenizer, "chat_template", None):
-            raise UserError(
-                "template: chat, but the model's tokenizer has no chat template",
-                hint="use template: alpaca, qa or a custom string with {prompt}",
-            )
-        messages = prompt if isinstance(prompt, list) else [{"role": "user", "content": prompt}]
-        return tokenizer.apply_chat_template(messages, add_generation_prompt=True, tokenize=False)
-    if not isinstance(prompt, str):  # chat messages in a non-chat template: flatten them
-        prompt = "\n".join(f"{m['role']}: {m['content']}" for m in prompt)
-    fmt = {"alpaca": ALPACA, "qa": QA}.get(template, template)
-    if "{prompt}" not in fmt:
-        raise UserError(
-            f"template {template!r} has no {{prompt}} placeholder",
-            hint="use auto, chat, alpaca, qa or a string like 'Q: {prompt}\\nA:'",
-        )
-    return fmt.replace("{prompt}", prompt)
-
-
 def tokenize_pairs(
     pairs, tokenizer, *, template: str = "auto", max_length: int = 512, train_on_prompt: bool = False
 ) -> list[Example]:
-    """Prompt and answer are tokenized separately and joined, so the answer/prompt boundary is exact."""
-    eos = tokenizer.eos_token_id
+    """Prompt and answer are tokenized separately and joined, so the answer/prompt boundary is exact
+    (curate.trainability.encode_pair, the rendering the audit checks), then cut at `max_length`."""
+    template = resolve_template(tokenizer, template)
     out, prompt_lens = [], []
     for i, (prompt, answer) in enumerate(pairs):
-        p = tokenizer(render_prompt(prompt, tokenizer, template))["input_ids"]
-        # QA style prompts end in "Answer:": the answer starts with a space, like lm-eval's continuation " {choice}".
-        text = answer if not p or template == "chat" or answer[:1].isspace() else " " + answer
-        a = tokenizer(text, add_special_tokens=False)["input_ids"] + ([eos] if eos is not None else [])
+        p, a = encode_pair(prompt, answer, tokenizer, template)
         ids = (p + a)[:max_length]
         labels = (list(p) if train_on_prompt else [IGNORE] * len(p)) + a
         out.append(Example(i, ids, labels[:max_length]))

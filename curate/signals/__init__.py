@@ -78,6 +78,9 @@ DEFAULT_SIGNALS = (
 # Report categories per reason code: the summary counts records per category.
 CATEGORY: dict[str, str] = {r: "generated" for r in LlmBoilerplate.reasons}
 CATEGORY.update({"html_remnant": "html", "truncated": "truncated", "unexpected_script": "language"})
+# the trainability stage's codes (curate.stages.trainable): a fact about the record under a training length, not
+# about the data's quality, so the quality verdict leaves them out (report.json summary counts them on their own)
+CATEGORY.update({"untrainable": "trainability", "answer_truncated": "trainability"})
 
 
 def default_signals() -> list[Signal]:

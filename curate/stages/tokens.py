@@ -27,12 +27,15 @@ class Tokens(Stage):
         self.counts = counts
 
     def begin(self, run: Run) -> None:
-        self._model = None
-        if self.model or self.perplexity:
-            from workbench.models import load_model
+        from workbench.models import load_model, load_tokenizer, parse_spec
 
+        self._model, self._tokenizer = None, None
+        if self.perplexity:
             self._model = load_model(self.model or "default")
-        self._tokenizer = getattr(self._model, "tokenizer", None)
+            self._tokenizer = getattr(self._model, "tokenizer", None)
+        elif self.model and parse_spec(self.model).kind != "openai":  # counting needs the tokenizer, not the weights
+            self._tokenizer = load_tokenizer(self.model)
+        self._name = getattr(self._model, "name", None) or (parse_spec(self.model).text if self.model else None)
         self._tokens: list[np.ndarray] = []
         self._ppl: list[np.ndarray] = []
 
@@ -51,7 +54,7 @@ class Tokens(Stage):
             per = np.concatenate(self._tokens) if self._tokens else np.zeros(0, np.int64)
             tokens = summarize_counts(per, max_length=self.max_length)
             tokens["tokenizer"] = (
-                self._model.name if self._tokenizer is not None else "approx (no --model: ~4 bytes per token)"
+                self._name if self._tokenizer is not None else "approx (no --model: ~4 bytes per token)"
             )
             run.columns["tokens"] = per
         if self.perplexity:

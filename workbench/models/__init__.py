@@ -22,6 +22,7 @@ __all__ = [
     "ModelSpec",
     "load_hf",
     "load_model",
+    "load_tokenizer",
     "model_config",
     "model_fingerprint",
     "parse_spec",
@@ -130,6 +131,21 @@ def _load_error(text: str, path: str, part: str, e: BaseException) -> ModelError
     """A loader's exception as a ModelError naming the model, its path and the part that failed."""
     why = (str(e).strip().splitlines() or [""])[0][:300]
     return ModelError(f"model {text!r}: could not load {part} from {path}: {type(e).__name__}: {why}", hint=_DIR_HINT)
+
+
+def load_tokenizer(spec):
+    """The tokenizer of a local spec (an adapter's base's, as `load_hf` pairs them), without reading any weights."""
+    from transformers import AutoTokenizer
+
+    spec = parse_spec(spec)
+    if spec.kind == "openai":
+        raise UserError(f"{spec.text} is an endpoint; its tokenizer is not local", hint="pass a local model spec")
+    path = resolve_dir(spec.base if spec.kind == "adapter" else spec)
+    check_model_dir(spec.text, path)
+    try:
+        return AutoTokenizer.from_pretrained(path)
+    except Exception as e:  # noqa: BLE001 - whatever transformers raises, the user gets the path and the part
+        raise _load_error(spec.text, path, "its tokenizer", e) from e
 
 
 def model_config(spec):
