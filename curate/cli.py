@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 
-from workbench.cli import build_parser, run_main, store_arg
+from workbench.cli import build_parser, number, run_main, store_arg
 
 
 def _dataset_command(sub, name: str, help: str):
@@ -35,7 +35,22 @@ def _add_audit(sub) -> None:
         help="held-out test set (data file or suite .yaml): report test items that overlap the training data",
     )
     p.add_argument("--model", help="count tokens with this model's tokenizer (model spec); default: an estimate")
-    p.add_argument("--max-length", type=int, help="report the share of records longer than this many tokens")
+    p.add_argument(
+        "--max-length",
+        type=int,
+        help="report the share of records longer than this many tokens; with --model, also the records whose answer "
+        "training at this length would cut off (untrainable, answer_truncated)",
+    )
+    p.add_argument(
+        "--template",
+        help="with --model and --max-length: render records as finetune will (auto, chat, alpaca, qa or a {prompt} "
+        "string) and report records whose answer is cut off (untrainable, answer_truncated)",
+    )
+    p.add_argument(
+        "--finetune-config",
+        metavar="FILE",
+        help="take --model, --max-length, --template and --fields from a finetune config YAML",
+    )
     p.add_argument(
         "--perplexity",
         action="store_true",
@@ -47,6 +62,21 @@ def _add_audit(sub) -> None:
     p.add_argument("--near-threshold", type=float, help="Jaccard threshold for near-duplicates (default 0.7)")
     p.add_argument("--shingle", type=int, help="words per shingle for near-duplicates")
     p.add_argument("--num-perm", type=int, help="MinHash permutations")
+    p.add_argument(
+        "--semantic",
+        action="store_true",
+        help="also find paraphrased duplicates (and, with --test, paraphrased test leaks) with an offline embedding "
+        "model; costs far more than the rest of the audit (docs/semantic.md)",
+    )
+    p.add_argument(
+        "--semantic-model", metavar="NAME", help="embedding model for --semantic: e5-small (default) or chat"
+    )
+    p.add_argument(
+        "--semantic-threshold",
+        type=number(float, above=0, at_most=1),
+        metavar="T",
+        help="cosine in (0, 1] at which two records are paraphrases (default 0.95); implies --semantic",
+    )
     p.add_argument(
         "--fail-on",
         metavar="GATES",
@@ -102,9 +132,11 @@ def _audit(args) -> int:
 
     recipe = _load_recipe(args.recipe)
     limit = _record_limit(args)
+    _trainability_args(args)
     if args.fail_on:
         gates.validate(args.fail_on)  # a typo in a gate fails before the work, not after
     stages = stages_except(args.skip.split(","))
+    semantic = _semantic_args(args)
     near = dict(recipe_options(recipe, args.recipe)["near_settings"]) if recipe else {}
     for key, val in (("threshold", args.near_threshold), ("shingle", args.shingle), ("num_perm", args.num_perm)):
         if val is not None:
@@ -124,7 +156,9 @@ def _audit(args) -> int:
         store=store,
         skip_bad=args.skip_bad,
         max_length=args.max_length,
+        **({"template": args.template} if args.template else {}),
         signals=recipe.get("signals"),
+        **({"semantic": semantic} if semantic is not None else {}),
         near=near,
         ngram=args.ngram,
         progress=not args.quiet,
@@ -142,6 +176,44 @@ def _audit(args) -> int:
             print(f"gate failed: {f}", file=sys.stderr)
         return GATE_FAILED
     return 0
+
+
+def _trainability_args(args) -> None:
+    """--finetune-config fills --model, --max-length, --template and --fields (options given on the line win); a
+    trainability option or gate without both a model and a length is the user's error, before any work."""
+    from workbench.errors import UserError
+
+    if args.finetune_config:
+        from curate.trainability import finetune_settings
+
+        cfg = finetune_settings(args.finetune_config)
+        args.model = args.model or cfg["model"]
+        args.max_length = args.max_length or cfg["max_length"]
+        args.template = args.template or cfg["template"]
+        if args.fields is None and isinstance(cfg.get("fields"), dict):
+            args.fields = ",".join(f"{k}={v}" for k, v in cfg["fields"].items())
+    if args.model and args.max_length:
+        return
+    from curate.gates import TRAINABILITY, parse
+
+    wanted = {*TRAINABILITY, *TRAINABILITY.values(), "boundary_mismatch_records"}
+    asked = [n for n, _, _ in parse(args.fail_on or "") if n in wanted] + (["--template"] if args.template else [])
+    if asked:
+        raise UserError(
+            f"{asked[0]} needs --model and --max-length (the tokenizer and the training length to check against)",
+            hint="add --model SPEC --max-length N, or --finetune-config FILE",
+        )
+
+
+def _semantic_args(args) -> dict | None:
+    """The semantic stage's settings from --semantic / --semantic-model / --semantic-threshold (either of the last two
+    turns it on), checked before any record is read or model loaded; None when off."""
+    if not (args.semantic or args.semantic_model or args.semantic_threshold is not None):
+        return None
+    from curate.stages import semantic_settings
+
+    given = {"model": args.semantic_model, "threshold": args.semantic_threshold}
+    return semantic_settings({k: v for k, v in given.items() if v is not None})
 
 
 def _show_audit(report: dict, failed: list[str], as_json: bool) -> None:
@@ -203,8 +275,48 @@ def _clean(args) -> int:
     return 0
 
 
+def _add_select(sub) -> None:
+    from workbench.cli import number
+
+    p = _dataset_command(
+        sub, "select", "keep a share of a dataset by IFD, quality or diversity; write subset, rejects and a manifest"
+    )
+    p.add_argument(
+        "--keep", required=True, type=number(float, above=0), help="share in (0, 1] (e.g. 0.2) or a count of records"
+    )
+    p.add_argument("--by", required=True, choices=["ifd", "quality", "diverse"], help="the score to select by")
+    p.add_argument("--out", required=True, help="folder for subset.jsonl, rejects.jsonl and manifest.json")
+    p.add_argument("--model", default="default", help="model spec IFD is computed under (default: the embedded one)")
+    p.add_argument("--template", default="auto", help="render as finetune will: auto, chat, alpaca, qa or {prompt}")
+    p.add_argument("--max-length", type=number(int, at_least=2), default=1024, help="tokens per record (default 1024)")
+    p.add_argument("--batch-size", type=number(int, at_least=1), default=8, help="records per forward pass (ifd)")
+    p.add_argument("--seed", type=number(int, at_least=0), default=0, help="seed for ties and embeddings (default 0)")
+    p.add_argument("--json", action="store_true", help="print the manifest's header as JSON")
+    p.set_defaults(func=_select)
+
+
+def _select(args) -> int:
+    import json
+
+    from curate.fields import parse_fields_arg
+    from curate.select import select
+
+    keys = ("model", "template", "max_length", "seed", "batch_size")
+    m = select(
+        args.data, keep=args.keep, by=args.by, out=args.out, fields=parse_fields_arg(args.fields),
+        **{k: getattr(args, k) for k in keys},
+    )  # fmt: skip
+    head = {k: v for k, v in m.items() if k != "entries"}
+    if args.json:
+        print(json.dumps({**head, "out": args.out}, ensure_ascii=False, indent=2))
+        return 0
+    print(f"kept {m['kept']} of {m['records']} records by {m['by']} -> {args.out}/subset.jsonl")
+    print(f"rejects in {args.out}/rejects.jsonl; why each was kept or not in {args.out}/manifest.json")
+    return 0
+
+
 # Each command registers itself here with an `_add_*(sub)` function.
-SUBCOMMANDS: list = [_add_audit, _add_clean]
+SUBCOMMANDS: list = [_add_audit, _add_clean, _add_select]
 
 
 def parser():

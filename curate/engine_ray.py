@@ -11,7 +11,8 @@ What runs where:
   shuffle (`groupby` on a hash partition of the band bucket key: bands x records rows); candidate pairs de-duplicated
   by a second shuffle, joined with the texts and verified by true Jaccard on the workers; only the verified pairs
   reach the driver, which joins them into clusters (connected components, the local rule: the representative is a
-  cluster's first record).
+  cluster's first record). Short records take the same road a second time with char-shingle keys, their pairs
+  confirmed by edit distance on the workers (curate.dedup's short path).
 - the set-level stages (exact duplicates, diversity, tokens, contamination, verdicts) run on the driver exactly as in
   the local executor, fed each chunk as it streams in; the texts stay in the object store (one table per chunk) for
   the passes that re-read some of them, so the driver never holds the corpus.
@@ -33,12 +34,18 @@ import numpy as np
 from curate.dedup import (
     NearDupResult,
     NearSettings,
+    RecordKeys,
+    char_keys,
     clusters_from_pairs,
+    edit_verify,
+    fact_words,
     jaccard_pairs,
     mix64,
     near_from_pairs,
     record_keys,
     shingle_hashes,
+    short_records,
+    short_text,
 )
 from curate.executor import Executor, OnChunk, progress_bar, run_audit
 from curate.fields import FieldMap
@@ -357,6 +364,21 @@ def _band_rows(batch: dict, *, shingle: int, num_perm: int, bands: int, rows: in
     idx = np.asarray(batch["idx"], np.int64)
     flat, offsets = shingle_hashes(list(batch["text"]), shingle=shingle)
     rk = record_keys(flat, offsets, num_perm=num_perm, bands=bands, rows=rows, seed=seed)
+    return _key_rows(idx, rk, bands, parts)
+
+
+def _char_band_rows(batch: dict, *, settings: dict, parts: int) -> dict:
+    """map_batches UDF: `_band_rows` for the short path, from the short records' char-shingle keys
+    (`curate.dedup.char_keys`)."""
+    st = NearSettings(**settings)
+    texts = list(batch["text"])
+    sel = short_records(np.diff(shingle_hashes(texts, shingle=st.shingle)[1]), st)
+    rk = char_keys([short_text(texts[k]) for k in sel], st)
+    return _key_rows(np.asarray(batch["idx"], np.int64)[sel], rk, st.char_bands()[0], parts)
+
+
+def _key_rows(idx: np.ndarray, rk: RecordKeys, bands: int, parts: int) -> dict:
+    """One row per (band, non-empty record) of `rk`: bucket key, band, record index, set fingerprint, partition."""
     nz = np.flatnonzero(rk.sizes)
     key = rk.keys[nz].T.ravel()  # band-major: all records' band 0, then band 1, ...
     return {
@@ -492,6 +514,16 @@ def _verify(g: dict, *, shingle: int, threshold: float) -> dict:
     return {"i": j["other"][ok], "j": j["key"][ok], "jaccard": jac[ok]}
 
 
+def _verify_edit(g: dict, *, threshold: float, word_threshold: float) -> dict:
+    """map_groups UDF (second join round) of the short path: keep the pairs whose edit similarity reaches the
+    threshold (`curate.dedup.edit_verify`)."""
+    j = _join_texts(g)
+    a, b = [short_text(t) for t in j["text_other"]], [short_text(t) for t in j["text_key"]]
+    facts = ([fact_words(t) for t in j["text_other"]], [fact_words(t) for t in j["text_key"]])
+    i_, j_, sim = edit_verify(j["other"], j["key"], a, b, threshold, word_threshold, facts)
+    return {"i": i_, "j": j_, "jaccard": sim}
+
+
 def _texts_dataset(texts: Sequence[str], block: int = 20_000):
     import pyarrow as pa
     import ray.data
@@ -517,7 +549,8 @@ def near_duplicates_ray(
     """`curate.dedup.near_duplicates` on Ray Data, same settings (NearSettings's fields, by keyword), same result
     (clusters, representatives, verified pairs, candidate count). `ds_or_texts`: a list of texts, or a Ray Dataset
     with columns `idx` (0..n-1) and `text`. Shuffles: bands x non-empty records band rows, then the candidate pairs,
-    then candidates joined with texts."""
+    then candidates joined with texts; the short path (records of at most `short_words` words) the same over
+    char-shingle keys, confirmed by edit distance."""
     import ray.data
     from ray.data.expressions import col
 
@@ -537,6 +570,17 @@ def near_duplicates_ray(
     def shuffled(ds, fn, **kw):  # a shuffle on the `part` column, then one vectorised call per partition
         return ds.groupby("part", num_partitions=parts).map_groups(fn, batch_format="numpy", fn_kwargs=kw)
 
+    tagged_ = []
+
+    def verify(cand, fn, **kw):  # a reduce-side join in two shuffles (texts by index with pairs by i, then by j)
+        if not tagged_:
+            tagged_.append(mapped(texts_ds, _tag_texts, parts=parts).materialize())
+        tagged = tagged_[0]
+        half = shuffled(tagged.union(mapped(cand, _tag_pairs, parts=parts, key="i", other="j")), _join_texts)
+        pairs_ = mapped(half, _tag_pairs, parts=parts, key="other", other="key", carry="text_key")
+        return _to_arrays(shuffled(tagged.union(pairs_), fn, **kw), ["i", "j", "jaccard"])
+
+    none = {"i": np.zeros(0, np.int64), "j": np.zeros(0, np.int64), "jaccard": np.zeros(0)}
     with _user_errors():
         # 1. signatures -> band keys (bands x records rows) -> 2. shuffle by bucket: candidates + identical sets
         lsh = dict(shingle=st.shingle, num_perm=st.num_perm, bands=st.bands, rows=st.rows, seed=st.seed)
@@ -548,22 +592,23 @@ def near_duplicates_ray(
         cand = pairs.filter(expr=col("kind") == 1)  # LSH candidates, still to verify
         n_cand = cand.count()
         same_tab = _to_arrays(same, ["i", "j"])
-        verified = {"i": np.zeros(0, np.int64), "j": np.zeros(0, np.int64), "jaccard": np.zeros(0)}
-        if n_cand:
-            # 4. verification: a reduce-side join in two shuffles (texts by index with pairs by i, then by j)
-            tagged = mapped(texts_ds, _tag_texts, parts=parts).materialize()
-            half = shuffled(tagged.union(mapped(cand, _tag_pairs, parts=parts, key="i", other="j")), _join_texts)
-            ver = shuffled(
-                tagged.union(mapped(half, _tag_pairs, parts=parts, key="other", other="key", carry="text_key")),
-                _verify,
-                shingle=st.shingle,
-                threshold=st.threshold,
-            )
-            verified = _to_arrays(ver, ["i", "j", "jaccard"])
-    # 5. on the driver: connected components over the verified pairs only
+        # 4. verification by true Jaccard
+        verified = verify(cand, _verify, shingle=st.shingle, threshold=st.threshold) if n_cand else none
+        # 5. the short path: char-shingle keys of short records, the same bucket shuffles, every pair (identical
+        # char sets and LSH candidates) confirmed by edit distance
+        short, n_short = none, 0
+        if st.short_words > 0:
+            char_ds = mapped(texts_ds, _char_band_rows, settings=st.as_dict(), parts=parts)
+            char_pairs = shuffled(char_ds, _bucket_pairs, window=st.window, n=max(n, 1), parts=parts)
+            char_pairs = shuffled(char_pairs, _unique_pairs).materialize()
+            n_short = char_pairs.filter(expr=col("kind") == 1).count()
+            if char_pairs.count():
+                short = verify(char_pairs, _verify_edit, threshold=st.edit_threshold, word_threshold=st.word_threshold)
+    # 6. on the driver: connected components over the verified pairs only
     same_ij = (same_tab["i"], same_tab["j"])
     ver_ij = (verified["i"], verified["j"], verified["jaccard"])
-    return near_from_pairs(n, same_ij, ver_ij, st.report_config(), candidates=n_cand)
+    short_ij = (short["i"], short["j"], short["jaccard"])
+    return near_from_pairs(n, same_ij, ver_ij, st.report_config(), candidates=n_cand + n_short, short=short_ij)
 
 
 def _to_arrays(ds, cols: list[str]) -> dict:

@@ -370,8 +370,26 @@ representatives).</p>
 <h3>One answer, different questions</h3>{_table(dup.get("shared_answers", []), ["size", "lines", "text"], 20)}
 <h3>One question, different answers (conflicting)</h3>
 {_table(dup.get("conflicting", []), ["size", "lines", "text"], 20)}
-<h3>Largest near-duplicate clusters</h3>{_table(near.get("largest", []), ["cluster", "size", "line", "text"], 20)}
-"""
+<h3>Largest near-duplicate clusters</h3>{_table(near.get("largest", []), ["cluster", "size", "method", "line", "text"], 20)}
+{_html_semantic(report)}"""
+
+
+def _html_semantic(report: dict) -> str:
+    """The optional semantic stage's clusters and paraphrased test leaks (curate.stages.semantic); "" when off."""
+    sem = report.get("semantic")
+    if not sem:
+        return ""
+    cont = sem.get("contamination")
+    leaks = (
+        f"<h3>Paraphrased test items ({cont['test_items']} of {cont['test_items_total']})</h3>"
+        + _table(cont["items"], ["test_id", "cosine", "train_line", "train_text"], 50)
+        if cont
+        else ""
+    )
+    return f"""<h3>Paraphrase clusters ({_esc(sem["model"])}, cosine &ge; {sem["threshold"]})</h3>
+<p>{sem["clusters"]} clusters ({sem["records"]} records beyond their first), compared on {_esc(sem["field"])}.</p>
+{_table(sem.get("largest", []), ["cluster", "size", "cosine", "line", "text", "other_line", "other_text"], 20)}
+{leaks}"""
 
 
 def _html_diversity(report: dict, table: dict) -> str:
@@ -458,6 +476,15 @@ def terminal_summary(report: dict):
         f"PII records {s['pii_records']}"
         + (f", contaminated test items {s['contaminated']}" if s.get("contaminated") is not None else ""),
     ]
+    if "semantic_clusters" in s:  # only with --semantic
+        lines.append(
+            f"paraphrase clusters: {s['semantic_clusters']} ({s['semantic_duplicate_records']} records)"
+            + (
+                f", paraphrased test leaks: {s['semantic_contaminated_records']} records"
+                if "semantic_contaminated_records" in s
+                else ""
+            )
+        )
     parts = [t, Text("\n".join(lines))]
     if report.get("fixes"):
         parts.append(Text("top fixes:", style="bold"))

@@ -21,8 +21,10 @@ from curate.stages.exact import Exact
 from curate.stages.near import Near
 from curate.stages.pii import Pii
 from curate.stages.read import CHUNK, Read, chunks
+from curate.stages.semantic import Semantic
 from curate.stages.signals import Signals
 from curate.stages.tokens import Tokens
+from curate.stages.trainable import Trainable
 from curate.stages.verdicts import MESSAGES, REPORT_VERSION, Verdicts, fix_messages, verdicts
 from workbench import tabular as io
 from workbench.errors import UserError, user_error
@@ -45,10 +47,12 @@ __all__ = [
     "Run",
     "STAGES",
     "STAGE_TYPES",
+    "Semantic",
     "Signals",
     "Stage",
     "Template",
     "Tokens",
+    "Trainable",
     "Verdicts",
     "build_stages",
     "chunks",
@@ -58,13 +62,28 @@ __all__ = [
     "near_settings",
     "record_stages",
     "record_text",
+    "semantic_settings",
     "stages_except",
     "verdicts",
 ]
 
 # Stages by name: how a stage's config, `(name, stage.config())`, becomes the stage again (on a Ray worker).
 STAGE_TYPES: dict[str, type[Stage]] = {
-    cls.name: cls for cls in (Read, Signals, Pii, Exact, Near, Diversity, Template, Tokens, Contamination, Verdicts)
+    cls.name: cls
+    for cls in (
+        Read,
+        Signals,
+        Pii,
+        Exact,
+        Near,
+        Diversity,
+        Template,
+        Tokens,
+        Trainable,
+        Contamination,
+        Semantic,
+        Verdicts,
+    )
 }
 
 
@@ -85,13 +104,19 @@ class AuditConfig:
     seed: int = 0
     diversity_sample: int = 20_000  # records the diversity embedding is fitted on (all when fewer)
     stages: tuple = ("signals", "pii", "exact", "near", "diversity", "tokens", "contamination")
+    template: str | None = None  # finetune's `template` for the trainability check (None: auto); model + max_length
+    semantic: dict | None = None  # the optional semantic stage's {model, threshold} (curate.semantic); None: off
 
     def __post_init__(self):
         self.near = dict(self.near or {})
         self.stages = STAGES if self.stages is None else tuple(self.stages)
 
     def as_dict(self) -> dict:
-        return {k: (list(v) if isinstance(v, tuple) else v) for k, v in self.__dict__.items()}
+        return {
+            k: (list(v) if isinstance(v, tuple) else v)
+            for k, v in self.__dict__.items()
+            if not (k in ("template", "semantic") and v is None)  # only audits that set it say so (older reports stay)
+        }
 
     def validate(self) -> AuditConfig:
         """Check every setting before a record is read: numbers in range, the near-duplicate settings, the signal
@@ -113,7 +138,9 @@ class AuditConfig:
                 hint="write e.g. `signals: [truncated, html_remnant]`",
             )
         self.signal_units()
-        if self.test and "contamination" in self.stages:
+        if self.semantic is not None:
+            semantic_settings(self.semantic)
+        if self.test and ("contamination" in self.stages or self.semantic is not None):
             from pathlib import Path
 
             if not Path(self.test).exists():
@@ -156,6 +183,22 @@ def near_settings(near: dict | None, **defaults) -> NearSettings:
         raise user_error(e) from None
 
 
+def semantic_settings(semantic: dict) -> dict:
+    """The semantic stage's settings, checked before a record is read or a model loaded: a known key, a threshold in
+    (0, 1], a model whose package is installed; else the user's error."""
+    from curate.semantic import DEFAULT_MODEL, DEFAULT_THRESHOLD, check_model, check_threshold
+
+    if not isinstance(semantic, dict) or set(semantic) - {"model", "threshold"}:
+        raise UserError(f"semantic: expected {{model, threshold}}, got {semantic!r}", hint="e.g. {model: e5-small}")
+    out = {"model": semantic.get("model") or DEFAULT_MODEL, "threshold": semantic.get("threshold", DEFAULT_THRESHOLD)}
+    try:
+        check_threshold(out["threshold"])
+        check_model(out["model"])
+    except ValueError as e:
+        raise user_error(e) from None
+    return out
+
+
 def record_stages(cfg: AuditConfig, signals: list[Signal] | None = None) -> list[Stage]:
     """The read stage and the per-record stages `cfg` runs (the first pass of `curate.executor.collect`);
     `signals` (units) replace `cfg.signals`."""
@@ -182,7 +225,11 @@ def build_stages(cfg: AuditConfig, signals: list[Signal] | None = None) -> list[
     stages.append(Template())
     if "tokens" in on or cfg.perplexity:
         stages.append(Tokens(cfg.model, cfg.max_length, perplexity=cfg.perplexity, counts="tokens" in on))
+    if cfg.model and cfg.max_length:  # will every example train? (curate.trainability)
+        stages.append(Trainable(cfg.model, cfg.max_length, cfg.template or "auto", cfg.max_record_bytes))
     if cfg.test and "contamination" in on:
         stages.append(Contamination(cfg.test, n=cfg.ngram, near_threshold=near.threshold, seed=cfg.seed))
+    if cfg.semantic is not None:
+        stages.append(Semantic(**semantic_settings(cfg.semantic), test=cfg.test, seed=cfg.seed))
     stages.append(Verdicts())
     return stages

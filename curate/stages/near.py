@@ -1,6 +1,7 @@
 """The near-duplicate stage: Broder (1997) MinHash over word shingles, banded LSH for candidates (Leskovec, Rajaraman,
-Ullman, *Mining of Massive Datasets* 3.4), every candidate verified by true Jaccard (curate.dedup). `curate clean`
-runs the same stage."""
+Ullman, *Mining of Massive Datasets* 3.4), every candidate verified by true Jaccard (curate.dedup); short records also
+by character shingles confirmed by edit distance (curate.dedup's module doc, issue 24). `curate clean` runs the same
+stage."""
 
 from __future__ import annotations
 
@@ -10,11 +11,17 @@ from curate.dedup import (
     NearDupResult,
     NearSettings,
     RecordKeys,
+    char_candidates,
+    char_keys,
+    edit_verify,
+    fact_words,
     jaccard_pairs,
     near_candidates,
     near_from_candidates,
     record_keys,
     shingle_hashes,
+    short_records,
+    short_text,
 )
 from curate.stages.base import Batch, Run, Stage, field_names
 
@@ -22,11 +29,12 @@ __all__ = ["Near"]
 
 
 class Near(Stage):
-    """Clusters of answers whose word `shingle`-gram sets have Jaccard >= `threshold` (settings: curate.dedup's
-    NearSettings, by keyword). Streams: pass 1 keeps each record's set fingerprint and band keys (8 x (bands + 2)
-    bytes, no text), pass 2 re-reads only the LSH candidates to verify them. The `largest` clusters are shown with
-    their representative. An executor that finds the clusters its own way sets `result` before `finish`
-    (curate.engine_ray)."""
+    """Clusters of answers whose word `shingle`-gram sets have Jaccard >= `threshold`, or, for short answers, whose
+    texts reach `edit_threshold` / `word_threshold` edit similarity (settings: curate.dedup's NearSettings).
+    Streams: pass 1 keeps each record's set fingerprint and band keys (8 x (bands + 2) bytes, no text; short records also their
+    char-shingle keys), pass 2 re-reads only the LSH candidates to verify them. The `largest` clusters are shown with
+    their representative and the method that found them. An executor that finds the clusters its own way sets
+    `result` before `finish` (curate.engine_ray)."""
 
     name = "near"
 
@@ -42,20 +50,34 @@ class Near(Stage):
         self.result: NearDupResult | None = None
         self._keys: list[RecordKeys] = []
         self._shingles: list[tuple[np.ndarray, np.ndarray]] = []
+        self._short: list[tuple[np.ndarray, RecordKeys]] = []  # (record indices, char-shingle keys) per batch
+        self._short_texts: dict[int, tuple[str, str]] = {}  # record -> (short_text, fact_words)
 
     def add(self, batch: Batch) -> None:
         st = self.resolved_
         flat, off = shingle_hashes(batch.answers, shingle=st.shingle)
-        self._keys.append(record_keys(flat, off, num_perm=st.num_perm, bands=st.bands, rows=st.rows, seed=st.seed))
+        rk = record_keys(flat, off, num_perm=st.num_perm, bands=st.bands, rows=st.rows, seed=st.seed)
+        self._keys.append(rk)
+        idx = short_records(rk.sizes, st)
+        if len(idx):
+            self._short.append((idx + batch.start, char_keys([short_text(batch.answers[k]) for k in idx], st)))
 
     def plan(self, run: Run) -> np.ndarray:
-        """LSH candidate pairs from the band keys; their records are re-read in pass 2."""
-        self._rk = RecordKeys.concat(self._keys, self.resolved_.bands)
+        """LSH candidate pairs from the band keys (and the short records' char keys); their records are re-read in
+        pass 2."""
+        st = self.resolved_
+        self._rk = RecordKeys.concat(self._keys, st.bands)
         self._keys = []
-        self._cand = near_candidates(self._rk, window=self.resolved_.window)
-        self._cand_records = np.unique(np.concatenate(self._cand))
+        self._cand = near_candidates(self._rk, window=st.window)
+        sidx = np.concatenate([i for i, _ in self._short]) if self._short else np.zeros(0, np.int64)
+        li, lj, self._n_short = char_candidates(RecordKeys.concat([k for _, k in self._short], 1), window=st.window)
+        self._short = []
+        self._short_cand = (sidx[li], sidx[lj])
+        self._cand_records = np.unique(np.concatenate([*self._cand, *self._short_cand]))
         self._is_cand = np.zeros(run.n, bool)
         self._is_cand[self._cand_records] = True
+        self._is_short = np.zeros(run.n, bool)
+        self._is_short[np.concatenate(self._short_cand)] = True
         return self._cand_records
 
     def take(self, idx: np.ndarray, prompts: list[str], answers: list[str]) -> None:
@@ -63,6 +85,8 @@ class Near(Stage):
         if len(c):
             flat, off = shingle_hashes([answers[j] for j in c], shingle=self.resolved_.shingle)
             self._shingles.append((flat, np.diff(off)))
+        for j in np.flatnonzero(self._is_short[idx]):
+            self._short_texts[int(idx[j])] = (short_text(answers[j]), fact_words(answers[j]))
 
     def _verify(self) -> NearDupResult:
         """True Jaccard of every candidate pair, then clusters (the identical sets joined directly)."""
@@ -75,8 +99,23 @@ class Near(Stage):
         jac = jaccard_pairs(flat, off, pos_i, pos_j)
         self._shingles = []
         st = self.resolved_
-        res = near_from_candidates(self._rk, cand[0], cand[1], jac, threshold=st.threshold, config=st.report_config())
+        si, sj = self._short_cand
+        texts = self._short_texts
+        ti, tj = [texts[k][0] for k in si.tolist()], [texts[k][0] for k in sj.tolist()]
+        facts = ([texts[k][1] for k in si.tolist()], [texts[k][1] for k in sj.tolist()])
+        short = edit_verify(si, sj, ti, tj, st.edit_threshold, st.word_threshold, facts)
+        res = near_from_candidates(
+            self._rk,
+            cand[0],
+            cand[1],
+            jac,
+            threshold=st.threshold,
+            config=st.report_config(),
+            short=short,
+            short_candidates=self._n_short,
+        )
         del self._rk
+        self._short_texts = {}
         return res
 
     def finish(self, run: Run) -> None:
@@ -93,10 +132,12 @@ class Near(Stage):
             "records": res.duplicate_records,
             "field": field_names(run.col.fmap)[1],
             "config": res.config,
+            "methods": {k: res.methods.count(k) for k in sorted(set(res.methods))},
             "largest": [
                 {
                     "cluster": c,
                     "size": len(m),
+                    "method": res.methods[c],
                     "representative": res.representative[c],
                     "line": int(run.lines[res.representative[c]]),
                     "text": run.texts[res.representative[c]][1][:300],

@@ -146,8 +146,8 @@ class Verdicts(Stage):
 
 
 def _quality(run: Run) -> tuple[dict, Counter, int, int]:
-    """Records per reason code and per category; records flagged at all, and flagged for quality (not only generated
-    or language)."""
+    """Records per reason code and per category; records flagged at all, and flagged for quality (not only generated,
+    language or trainability)."""
     reason_counts: Counter = Counter()
     cat_records: Counter = Counter()
     quality_flagged = flagged = 0
@@ -158,7 +158,7 @@ def _quality(run: Run) -> tuple[dict, Counter, int, int]:
         reason_counts.update(rs)
         cats = {CATEGORY.get(r, "quality") for r in rs}
         cat_records.update(cats)
-        if cats - {"generated", "language"}:
+        if cats - {"generated", "language", "trainability"}:
             quality_flagged += 1
     quality = {
         "reasons": dict(reason_counts.most_common()),
@@ -203,6 +203,8 @@ def summary(run: Run, cat_records: Counter, flagged: int, quality_flagged: int) 
         "pii_findings": int(sum(col.pii_kinds.values())),
         "contaminated": contamination["contaminated"] if contamination else None,
         "skipped_rows": int(col.read_stats.get("skipped", 0)),
+        **{k: v for k, v in sec.get("trainability", {}).items() if k.endswith("_records") and k != "records"},
+        **sec.get("semantic_summary", {}),  # only with the optional semantic stage (curate.stages.semantic)
     }
 
 
@@ -233,6 +235,10 @@ def assemble_report(run: Run) -> dict:
         "contamination": sec.get("contamination"),
         "timings_s": {k: round(v, 3) for k, v in run.timings.items()},
     }
+    if "trainability" in sec:  # only with --model and --max-length (curate.stages.trainable)
+        report["trainability"] = sec["trainability"]
+    if "semantic" in sec:  # only with --semantic (curate.stages.semantic)
+        report["semantic"] = sec["semantic"]
     report["verdicts"] = verdicts(report)
     report["fixes_keys"] = fix_messages(report)
     report["fixes"] = [render(m, MESSAGES) for m in report["fixes_keys"]]
@@ -254,4 +260,6 @@ def assemble_table(run: Run) -> dict:
     table["map_x"], table["map_y"] = np.round(table["map_x"], 5), np.round(table["map_y"], 5)
     if "perplexity" in got:
         table["perplexity"] = got["perplexity"]
+    if "semantic_cluster" in got:
+        table["semantic_cluster"] = got["semantic_cluster"]
     return table

@@ -52,6 +52,7 @@ def assert_same_near(a, b):
     assert b.pairs == a.pairs
     assert b.candidates == a.candidates
     assert b.config == a.config
+    assert b.methods == a.methods
 
 
 # -- shipped data ----------------------------------------------------------------------------------------------------
@@ -177,6 +178,16 @@ def test_near_edge_cases():
     assert_same_near(near_duplicates(texts, threshold=0.5), near_duplicates_ray(texts, threshold=0.5))
     with pytest.raises(ValueError, match="threshold"):
         near_duplicates_ray(texts, threshold=0)
+
+
+def test_short_path_same_clusters_on_the_labelled_short_set():
+    """Short records (benchmarks/dedup_short/: one-word, one-particle, one-character edits in English and Korean):
+    the char-shingle + edit-distance path gives the local clusters and methods."""
+    path = REPO / "benchmarks/dedup_short/records.jsonl"
+    texts = [json.loads(line)["text"] for line in open(path, encoding="utf-8")]
+    a, b = near_duplicates(texts), near_duplicates_ray(texts, partitions=3)
+    assert_same_near(a, b)
+    assert "minhash-chars+edit" in a.methods and a.duplicate_records > 900
 
 
 # -- input -----------------------------------------------------------------------------------------------------------
