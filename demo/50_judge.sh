@@ -25,3 +25,10 @@ echo "--- 3. agreement: the judge vs the human raters, and the raters among them
 "$PY" -m evalkit agree data/human-ratings/pairwise.csv "$OUT/judge-ratings.csv" --judge default \
   --json "$OUT/agreement.json"
 echo "(full report: $OUT/agreement.json)"
+
+echo
+echo "--- 4. which raters to believe: each against the others' Dawid-Skene consensus ---"
+echo "\$ evalkit agree data/human-ratings/pairwise.csv --consensus dawid-skene"
+"$PY" -m evalkit agree data/human-ratings/pairwise.csv --consensus dawid-skene --json "$OUT/raters.json" \
+  | sed -n '/^consensus/,/^interpretation/p'
+echo "(per-rater figures, flags and the consensus labels: $OUT/raters.json)"

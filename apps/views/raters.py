@@ -11,7 +11,7 @@ import streamlit as st
 from apps import ui
 from evalkit import gold, people, sessions
 from evalkit.agreement import agreement_report
-from evalkit.agreement.raters import rater_rows
+from evalkit.agreement.raters import rater_rows, seconds_between
 from evalkit.verdicts_io import read_ratings
 
 t = ui.t
@@ -44,6 +44,8 @@ def _report(url: str, sid: str, method: str, n: int) -> dict | None:
             "rating": [r["verdict"] for r in rows],
             "rater_kind": [r["rater_kind"] for r in rows],
             "position": [side.get(r["order_shown"] or "", "") for r in rows],
+            # time on each item, from when the votes were saved (a rater's first vote and breaks: unknown)
+            "seconds": seconds_between([r["rater"] for r in rows], [r["created_at"] for r in rows]),
         }
     )
     key = gold.session_gold(ui.store(), sid)
@@ -69,9 +71,11 @@ if flagged.empty:
 for _, row in flagged.iterrows():
     st.warning(t("rt.flagged", name=row["name"], flags=row["flags"]))
 shown = ["name", "n_items", "agreement_with_consensus", "kappa_vs_consensus", "position_bias", "tie_rate"]
-shown += ["drift", "gold_accuracy", "flags"]
+shown += ["drift", "gold_accuracy", "seconds_median"]  # the flags are the warnings above
+shown_table = table[shown].astype({c: float for c in shown if c not in ("name", "n_items", "flags")})
+shown_table = shown_table.round({"kappa_vs_consensus": 2, "drift": 2, "seconds_median": 0})
 ui.table(
-    table[shown],
+    shown_table,
     {
         "name": "ag.rater",
         "n_items": "ag.n_items",
@@ -81,9 +85,11 @@ ui.table(
         "tie_rate": "rt.ties",
         "drift": "rt.drift",
         "gold_accuracy": "rt.gold",
-        "flags": "rt.flags",
+        "seconds_median": "rt.seconds",
     },
+    percent=("agreement_with_consensus", "position_bias", "tie_rate", "gold_accuracy"),
 )
+st.caption(t("rt.columns"))
 st.download_button(
     t("rt.csv"), table.to_csv(index=False).encode("utf-8"), file_name=f"raters-{sid[:8]}.csv", mime="text/csv"
 )

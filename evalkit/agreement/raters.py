@@ -9,9 +9,11 @@ carry Wilson score intervals (Wilson 1927), a change between two proportions New
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
+import pandas as pd
 
 from evalkit.agreement import stats
 from evalkit.agreement.consensus import Consensus, consensus
@@ -26,6 +28,7 @@ __all__ = [
     "SPAMMER_KAPPA",
     "RatingExtras",
     "extras_from_table",
+    "seconds_between",
     "gold_codes",
     "rater_rows",
     "raters_without_items",
@@ -118,6 +121,19 @@ def extras_from_table(df, r: RaterMatrix) -> RatingExtras:
         if ex.has_seconds:
             ex.seconds[ri, ni] = _seconds(row.get("seconds"), where)
     return ex
+
+
+BREAK_S = 30 * 60  # a gap this long between two ratings is a break, not time spent on the item
+
+
+def seconds_between(raters: Sequence[str], times: Sequence, break_s: float = BREAK_S) -> list[float]:
+    """Seconds each rating took, read from when ratings were saved: the time since the same rater's previous rating
+    (NaN for their first, whose start the store does not know, and after a gap of `break_s` or more: a break)."""
+    stamps = pd.to_datetime(pd.Series(list(times)), utc=True)
+    frame = pd.DataFrame({"rater": list(raters), "t": stamps}).reset_index()
+    gaps = frame.sort_values(["rater", "t", "index"]).groupby("rater")["t"].diff().dt.total_seconds()
+    gaps = gaps.where(gaps < break_s)
+    return [float(x) for x in gaps.sort_index().to_numpy()]
 
 
 def _seconds(value, where: str) -> float:

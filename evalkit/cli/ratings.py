@@ -12,6 +12,11 @@ TIE_MODELS = {
     "half": "a tie (or both-bad) is half a win for each side, as Chatbot Arena (default)",
     "davidson": "Davidson (1970): ties (and both-bad) inform a fitted tie parameter",
 }
+CONSENSUS = {
+    "majority": "one battle per item and pair: the raters' majority verdict",
+    "dawid-skene": "one battle per item and pair: the Dawid-Skene consensus, which weighs each rater by their "
+    "estimated reliability (needs item_id and judge columns)",
+}
 
 
 def print_leaderboard(lb: dict, title: str) -> None:
@@ -57,6 +62,7 @@ def add_ratings(sub) -> None:
         "unadjusted ratings",
     )
     choice_arg(p, "--ties", TIE_MODELS, default="half")
+    choice_arg(p, "--consensus", CONSENSUS, default=None)
     p.add_argument(
         "--against",
         metavar="REF.csv",
@@ -114,6 +120,17 @@ def _ratings(args) -> int:
             )
     else:
         raise UserError("give a battles file or --run RUN", hint="evalkit ratings battles.csv --bootstrap 1000")
+    merged = None
+    if args.consensus:
+        from evalkit.ratings.consensus import consensus_battles
+
+        try:
+            df, merged = consensus_battles(df, args.consensus)
+        except ValueError as e:
+            raise UserError(
+                str(e), hint="battles from rating sessions carry both; a file needs item_id and judge columns"
+            ) from None
+        where = None  # one battle now stands for several rows
     try:
         lb = leaderboard(
             df,
@@ -125,6 +142,9 @@ def _ratings(args) -> int:
         )
     except ValueError as e:  # bad battles or options: the message names the file:line
         raise user_error(e) from None
+    if merged is not None:
+        lb["consensus"] = merged
+        source += f" ({merged['votes']} votes of {merged['raters']} raters merged by {merged['method']})"
     print_leaderboard(
         lb, f"{'Bradley-Terry' if args.method == 'bt' else 'online Elo'} ratings: {lb['battles']} battles from {source}"
     )

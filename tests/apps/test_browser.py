@@ -243,6 +243,7 @@ KO_TITLES = {
     "agreement": "ag.title",
     "finetune": "ft.title",
     "admin": "ad.title",
+    "raters": "rt.title",
 }
 
 
@@ -256,6 +257,7 @@ def test_admin_pages_screenshots(server):
         "agreement": "Judge agreement",
         "finetune": "Fine-tune runs",
         "admin": "Sessions & raters",
+        "raters": "Raters: whom to believe",
     }
     driver = _browser()
     try:
@@ -266,7 +268,7 @@ def test_admin_pages_screenshots(server):
         _settle(driver)
         for path, title in pages.items():
             # the admin's default page (audit) lives at the root URL
-            driver.set_window_size(1400, 2600 if path in ("audit", "agreement") else 1500)
+            driver.set_window_size(1400, 2600 if path in ("audit", "agreement", "raters") else 1500)
             there = f"&session={out['session_id']}" if path == "agreement" else ""
             driver.get(f"{url}/{'' if path == 'audit' else path}?token={out['admin_token']}{there}")
             _wait_text(driver, title)
@@ -281,7 +283,7 @@ def test_admin_pages_screenshots(server):
     ko = _browser("ko-KR")
     try:
         for path, key in KO_TITLES.items():
-            ko.set_window_size(1400, 2600 if path in ("audit", "agreement") else 1500)
+            ko.set_window_size(1400, 2600 if path in ("audit", "agreement", "raters") else 1500)
             # the seeded session (the tests above add newer ones without a judge)
             there = f"&session={out['session_id']}" if path == "agreement" else ""
             ko.get(f"{url}/{'' if path == 'audit' else path}?token={out['admin_token']}{there}")

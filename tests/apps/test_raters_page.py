@@ -33,8 +33,15 @@ def test_raters_page_shows_each_rater_against_the_consensus(admin_app):
     ref = agreement_report(df, consensus="dawid-skene", bootstrap=0)["raters"]
     assert len(table) == len(ref)
     want = sorted(f["agreement_with_consensus"]["value"] for f in ref.values() if f["agreement_with_consensus"])
-    assert sorted(table["Agreement with consensus"].dropna()) == pytest.approx(want)
+    assert sorted(table["Agrees"].dropna()) == pytest.approx(want)
     assert "Cohen's kappa between raters" in page_text(at)
+    # seconds per item from when the votes were saved: each rater's gaps between votes, the first one unknown
+    by_rater: dict = {}
+    for r in sorted(rows, key=lambda r: r["created_at"]):
+        by_rater.setdefault(r["rater"], []).append(pd.Timestamp(r["created_at"]))
+    gaps = {k: [(b - a).total_seconds() for a, b in zip(v, v[1:])] for k, v in by_rater.items()}
+    medians = sorted(float(pd.Series(g).median()) for g in gaps.values() if g)
+    assert sorted(table["Sec/item"].dropna()) == pytest.approx([round(m) for m in medians])  # whole s
 
 
 def test_agreement_page_lists_stored_judge_reliability(admin_app):

@@ -236,3 +236,14 @@ def test_leniency_on_a_score_scale_against_scipy():
     assert got["ci"] == pytest.approx([ci.low, ci.high], abs=1e-6)
     assert rep["raters"]["hard"]["leniency"]["value"] < -1
     assert rep["raters"]["fair"]["tie_rate"] is None and "no ties" in rep["raters"]["fair"]["undefined"]["tie_rate"]
+
+
+def test_seconds_between_votes_by_hand():
+    """Time on an item from when the votes were saved: a rater's first vote is unknown, a 30-minute gap a break."""
+    from evalkit.agreement.raters import seconds_between
+
+    raters = ["kim", "lee", "kim", "kim", "lee", "kim"]
+    times = ["10:00:00", "10:00:05", "10:00:20", "11:00:00", "10:00:17", "11:00:09"]
+    got = seconds_between(raters, [f"2026-12-01T{t}Z" for t in times])
+    assert got[2:] == [20.0, pytest.approx(float("nan"), nan_ok=True), 12.0, 9.0]
+    assert np.isnan(got[0]) and np.isnan(got[1])
