@@ -35,3 +35,7 @@ run=$("$PY" -c "import json,sys; print(json.load(open(sys.argv[1]))['run_id'])" 
 "$PY" -m evalkit battles export "$DEMO_OUT/battles.csv" --run "$run"
 echo "\$ evalkit ratings battles.csv --method elo --k 16 --bootstrap 1000"
 "$PY" -m evalkit ratings "$DEMO_OUT/battles.csv" --method elo --k 16 --bootstrap 1000 --json "$DEMO_OUT/elo.json"
+
+echo
+echo "\$ evalkit ratings battles.csv --style-control --bootstrap 200   # does the longer answer win, whatever it says?"
+"$PY" -m evalkit ratings "$DEMO_OUT/battles.csv" --style-control --bootstrap 200 --json "$DEMO_OUT/style.json"

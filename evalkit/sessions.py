@@ -321,13 +321,15 @@ def open_session(
     k: int = 1,
     reveal: str = "end",
     seed: int = 0,
+    adaptive: bool = False,
     **settings,
 ) -> dict:
     """Create a session, add the new people to the directory and deal the units to everyone invited, in one
     transaction after every check (a refusal or a failure writes nothing: no empty session, no orphan person).
 
     invite: ids of people already in the directory; new_people: display names (any script) of people to add, each
-    given a random id and a personal link. settings: suite, rubric, scale (as `record_session`).
+    given a random id and a personal link. adaptive: raters get the pairs still unsettled by the votes so far first
+    (evalkit.adaptive_sessions). settings: suite, rubric, scale (as `record_session`).
     Returns {session_id, people: [{id, name, token (new people only), items}], identical_skipped, units}."""
     if not name.strip():
         raise SetupError("ad.no_name", "the session needs a name")
@@ -338,7 +340,7 @@ def open_session(
     units, skipped = _check_session(items, models, mode)
     run, sess = _session_rows(
         name.strip(), units, models=models, mode=mode, k=int(k), reveal=reveal,
-        extra={"identical_skipped": skipped}, **settings,
+        extra={"identical_skipped": skipped, **({"adaptive": True} if adaptive else {})}, **settings,
     )  # fmt: skip
     new = [people.person_row(n) for n in names]
     rater_ids = list(dict.fromkeys(invite)) + [row["id"] for row, _ in new]

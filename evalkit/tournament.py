@@ -581,7 +581,11 @@ def _check(cs: list[Contestant], prompts: Sequence[dict], judge, adaptive: bool)
             hint="use a suite whose cases carry a reference, or a CSV/JSONL with a reference column",
         )
     if adaptive and judge == HUMAN_JUDGE:
-        raise UserError("--adaptive needs an LLM judge", hint="human ratings arrive later; use round-robin for humans")
+        raise UserError(
+            "--adaptive needs an LLM judge: human votes arrive later, in a rating session",
+            hint="make the session adaptive instead (the app's Admin page: 'Adaptive', or "
+            "sessions.open_session(..., adaptive=True)): raters then get the unsettled pairs first",
+        )
 
 
 def _finish(store: Store, run_id: str, arena: _Arena, stop: str, *, bootstrap: int, seed: int) -> dict:

@@ -48,6 +48,7 @@ def _form(suite: str, directory: list[dict]) -> dict | None:
             t("ad.reveal"), list(sessions.REVEAL), index=1, format_func=ui.labels("ad.reveal_"), key="ad_reveal"
         )
         k = st.number_input(t("ad.k"), 1, 20, 2, key="ad_k")
+        adaptive = st.checkbox(t("ad.adaptive"), value=False, help=t("ad.adaptive_help"), key="ad_adaptive")
         limit = st.number_input(t("ad.max_items"), 1, 10000, 40)
         rubric = st.text_area(t("ad.rubric"), value="")
         invite = st.multiselect(
@@ -60,7 +61,7 @@ def _form(suite: str, directory: list[dict]) -> dict | None:
         return None
     new = [n.strip() for n in names.splitlines() if n.strip()]
     return dict(name=name, models=picked, mode=mode, reveal=reveal, k=int(k), limit=int(limit), rubric=rubric,
-                invite=invite, new_people=new)  # fmt: skip
+                invite=invite, new_people=new, adaptive=bool(adaptive))  # fmt: skip
 
 
 def _create(suite: str, ask: dict) -> None:
@@ -74,6 +75,7 @@ def _create(suite: str, ask: dict) -> None:
         made = sessions.open_session(
             store, ask["name"], items, models=ask["models"], mode=ask["mode"], k=ask["k"], reveal=ask["reveal"],
             invite=ask["invite"], new_people=ask["new_people"], suite=suite, rubric=ask["rubric"] or None,
+            adaptive=ask.get("adaptive", False),
         )  # fmt: skip
     except UserError as e:
         st.error(_say(e))

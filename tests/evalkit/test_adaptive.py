@@ -78,9 +78,10 @@ def test_adaptive_human_session_hands_out_only_unsettled_pairs(store):
     models = ["m0", "m1", "m2", "m3"]
     strength = dict(zip(models, [0.0, 40.0, 300.0, 600.0]))
     items = [dict(item_id=f"q{i}", prompt=f"p{i}", outputs={m: f"{m} answer {i}" for m in models}) for i in range(12)]
-    made = sessions.open_session(store, "adaptive", items, models=models, k=1, new_people=["P", "Q"])
+    made = sessions.open_session(store, "adaptive", items, models=models, k=1, new_people=["P", "Q"], adaptive=True)
     sid, raters = made["session_id"], [p["id"] for p in made["people"]]
-    adaptive_sessions.make_adaptive(store, sid)
+    with store.engine.connect() as conn:  # as the admin page's "Adaptive" box creates it
+        assert adaptive_sessions.is_adaptive(conn, sid)
     rng = np.random.default_rng(0)
     votes: list[dict] = []
     handed = 0
