@@ -37,4 +37,8 @@ echo "--- evalkit compare (first sanity run vs the cached rerun: same answers, n
 read -r RUN_A RUN_B < "$OUT/sanity-runs.txt"
 "$PY" -m evalkit compare "$RUN_A" "$RUN_B"
 echo
+echo "--- evalkit power (before a run: the smallest drop a suite can see, and the cases a smaller one needs)"
+echo "\$ evalkit power suites/enlighten-mc.yaml --baseline-rate 0.43"
+"$PY" -m evalkit power suites/enlighten-mc.yaml --baseline-rate 0.43
+echo
 echo "JUnit: $OUT/junit.xml   summary: $OUT/summary.md   results: $OUT/results.json"

@@ -103,6 +103,7 @@ class _Session:
     batch_size: int = 8
     ll_batch_size: int = 32
     calls: dict = field(default_factory=lambda: {"cached": 0, "computed": 0})
+    repeats: int = 1  # > 1: each repeat's judge call carries the repeat's seed, so a flaky grader is asked again
 
     def output(self, case: Case, text: str, latency: float, lls=None, verdicts=None) -> Output:
         """What the case's checks see: the answer, its loglikelihoods, its judge and verdicts computed ahead."""
@@ -173,16 +174,21 @@ def _judge_ahead(s: _Session, batch: list[Case], gens) -> dict[str, dict]:
             if check.needs != "judge" or g.error:
                 continue
             spec = s.judges.spec_for(c, check)
-            key = (json.dumps(spec, sort_keys=True, default=str), tuple(check.params.get("scale", (1, 10))), c.lang)
+            # with --repeats each repeat asks the judge afresh (its seed in the call, so not the cached verdict of
+            # repeat 0): a grader that is flaky on one answer (an endpoint sampling even at temperature 0) shows up
+            seed = int(c.gen.get("seed") or 0) if s.repeats > 1 else None
+            scale_ = tuple(check.params.get("scale", (1, 10)))
+            key = (json.dumps(spec, sort_keys=True, default=str), scale_, c.lang, seed)
             groups.setdefault(key, []).append((c, g, check, spec))
     out: dict[str, dict] = {}
-    for (_, scale, lang), members in groups.items():
+    for (_, scale, lang, seed), members in groups.items():
         items = [
             dict(question=c.text, answer=g.text, reference=ch.params.get("reference"), rubric=str(ch.params["value"]))
             for c, g, ch, _ in members
         ]
         try:
-            verdicts = rubric_grade_many(s.judges.get(members[0][3]), items, scale=scale, lang=lang, store=s.store)
+            judge, params = s.judges.get(members[0][3]), None if seed is None else {"seed": seed}
+            verdicts = rubric_grade_many(judge, items, scale=scale, lang=lang, store=s.store, params=params)
         except Exception:  # noqa: BLE001 - graded one by one below, where the error lands on the case
             continue
         for (c, _, ch, _), v in zip(members, verdicts):
@@ -347,7 +353,7 @@ def run_suite(
     plan = plan_cases(cases, done)
     _cap_endpoint_timeout(model, plan.todo, timeout_s)
     judges = judges or _Judges(judge, {model.name: model})
-    s = _Session(suite, model, store, judges, allow_code, timeout_s, batch_size, ll_batch_size)
+    s = _Session(suite, model, store, judges, allow_code, timeout_s, batch_size, ll_batch_size, repeats=repeats)
     bar = _progress(len(cases), len(cases) - len(plan.todo), f"{suite.name} · {model.name}", progress)
     groups = {c.id: c.group for c in cases if c.group is not None}
 

@@ -508,6 +508,39 @@ def test_repeats_record_seeds_pass_rates_and_flaky_cases(tiny_model, store, tmp_
     assert stored["e"]["details"]["pass_rate"] == by_id["e"]["pass_rate"]
 
 
+def test_repeats_ask_the_judge_again_so_a_flaky_grader_shows(tiny_model_dir, store, tmp_path, monkeypatch):
+    """Issue 21: with --repeats an llm-rubric grade is repeated too; each repeat's judge call carries the repeat's
+    seed (not the cached verdict of the first), so a judge that samples shows up as a flaky case. Only the judge's
+    reply is fixed: it says 8 on even seeds and 2 on odd ones, as an endpoint sampling its verdict would."""
+    from evalkit.suites import runner
+    from workbench.models import Generation, load_model
+
+    model, judge = load_model(str(tiny_model_dir)), load_model(str(tiny_model_dir))
+    seeds = []
+
+    def judge_generate(prompts, **kw):
+        seeds.append(kw.get("seed"))
+        return [Generation(text="Rating: [[8]]" if kw.get("seed", 0) % 2 == 0 else "Rating: [[2]]") for _ in prompts]
+
+    monkeypatch.setattr(judge, "generate", judge_generate)
+    suite = tmp_path / "flaky-judge.yaml"
+    suite.write_text(
+        """
+name: flaky-judge
+defaults: {max_new_tokens: 4, chat: false, temperature: 0.7, seed: 10, judge: the-judge}
+cases:
+  - {id: capital, input: "What is the capital of Mexico?", assert: [{type: llm-rubric, value: Names Mexico City}]}
+""",
+        encoding="utf-8",
+    )
+    judges = runner._Judges(None, {model.name: model, "the-judge": judge})
+    run = runner.run_suite(load_suite(suite), model, store, judges=judges, repeats=3)
+    (case,) = run["cases"]
+    assert sorted(seeds) == [10, 11, 12]  # one judge call per repeat, each with its repeat's seed
+    assert [r["status"] for r in case["repeats"]] == ["pass", "fail", "pass"]
+    assert case["flaky"] is True and case["pass_rate"] == 2 / 3
+
+
 def test_repeats_are_skipped_at_temperature_zero_and_said_so(tiny_model, store, tmp_path):
     res = run_suites([_sampled_suite(tmp_path, 0.0)], [tiny_model], store=store, repeats=3)
     (run,) = res["runs"]
