@@ -48,6 +48,18 @@ out: $DEMO_OUT/lora
 YAML
 
 echo
+echo "\$ curate audit $CLEAN --finetune-config $DEMO_OUT/finetune.yaml   # will every example train at max_length 256?"
+"$PY" -m curate audit "$CLEAN" --finetune-config "$DEMO_OUT/finetune.yaml" --skip near,diversity,pii,contamination \
+  --out "$DEMO_OUT/audit-trainable" --quiet --no-record --json > "$DEMO_OUT/audit-trainable.json"
+"$PY" - "$DEMO_OUT/audit-trainable/report.json" <<'PY'
+import json, sys
+t = json.load(open(sys.argv[1], encoding="utf-8"))["trainability"]
+print(f"under the {t['template']} template at max_length {t['max_length']}: {t['untrainable_records']} records would train "
+      f"on nothing, {t['partly_truncated_records']} lose part of their answer ({t['answer_tokens_lost_share']:.0%} of all "
+      f"answer tokens); length p50 {t['length']['p50']:.0f}, p95 {t['length']['p95']:.0f} tokens")
+PY
+
+echo
 echo "\$ finetune train $DEMO_OUT/finetune.yaml   # the cleaned data: the same audit gate now passes"
 rm -rf "$DEMO_OUT/lora"
 time "$PY" -m finetune train "$DEMO_OUT/finetune.yaml" --no-progress

@@ -154,10 +154,12 @@ def _quality(run: Run) -> tuple[dict, Counter, int, int]:
     for rs in run.col.reasons:
         if not rs:
             continue
-        flagged += 1
         reason_counts.update(rs)
         cats = {CATEGORY.get(r, "quality") for r in rs}
         cat_records.update(cats)
+        if set(rs) == {"answer_truncated"}:
+            continue  # it still trains on the part of its answer that fits: usable, not flagged
+        flagged += 1
         if cats - {"generated", "language", "trainability"}:
             quality_flagged += 1
     quality = {

@@ -17,6 +17,7 @@ from fixtures.synth import make_records, write_shards  # noqa: E402
 from curate.dedup import near_duplicates, normalize  # noqa: E402
 from curate.engine_ray import audit_ray, collect_ray, init_ray, near_duplicates_ray  # noqa: E402
 from curate.pipeline import AuditConfig, audit, collect  # noqa: E402
+from curate.signals import DEFAULT_SIGNALS  # noqa: E402
 from workbench.errors import UserError  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[2]
@@ -125,7 +126,11 @@ def generated(tmp_path_factory):
 @pytest.fixture(scope="module")
 def collected_50k(generated):
     _, whole, shards = generated
-    cfg = AuditConfig()
+    # the default signals, and the web-page rules turned on for these pairs, so there are flags to compare
+    web = [{name: {"on_pairs": True}} for name in ("gopher_quality", "gopher_repetition", "fineweb")]
+    cfg = AuditConfig(
+        signals=[n for n in DEFAULT_SIGNALS if n not in ("gopher_quality", "gopher_repetition", "fineweb")] + web
+    )
     return collect(whole, cfg, progress=False), collect_ray(shards[0].parent, cfg, progress=False)
 
 

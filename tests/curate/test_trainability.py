@@ -119,6 +119,7 @@ def test_audit_reports_reason_codes_and_gates(tiny_model_dir, tmp_path):
     assert s["untrainable_records"] == 2 and s["partly_truncated_records"] == 2 and s["boundary_mismatch_records"] == 0
     # a fact about the training length, not the data's quality: counted on its own, not in the quality verdict
     assert s["quality_flagged_records"] == 0 and report["quality"]["categories"] == {"trainability": 4}
+    assert s["flagged_records"] == 2  # a partly cut answer still trains on what fits: usable; an untrainable one not
     flagged = {f["index"]: f["reason"] for f in report["trainability"]["records_flagged"]}
     assert flagged == {i: EXPECTED[label] for i, (label, _, _) in enumerate(LABELLED) if EXPECTED[label]}
     assert report["trainability"]["template"] == "chat" and report["trainability"]["length"]["over_max_length"] == 4
