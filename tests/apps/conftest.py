@@ -42,6 +42,16 @@ def voted(tmp_path_factory):
     st.dispose()
 
 
+@pytest.fixture(scope="module")
+def admin_app(voted):
+    """The app signed in as the seeded store's admin, first page rendered: (AppTest, store, seed_store's output)."""
+    st, out = voted
+    at = app_as(out["admin_token"])
+    at.run()
+    assert not at.exception, at.exception
+    return at, st, out
+
+
 def app_as(token: str | None, *, lang: str | None = None, **params):
     from streamlit.testing.v1 import AppTest
 

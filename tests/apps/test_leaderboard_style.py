@@ -4,26 +4,15 @@ each style effect, equal to the ratings package's figures on the stored battles 
 from __future__ import annotations
 
 import pandas as pd
-import pytest
 import sqlalchemy as sa
 
-from tests.apps.conftest import app_as
 from workbench.store import schema
-
-
-@pytest.fixture(scope="module")
-def admin_app(voted):
-    st, out = voted
-    at = app_as(out["admin_token"])
-    at.run()
-    assert not at.exception, at.exception
-    return at, st
 
 
 def test_style_control_shows_adjusted_and_unadjusted_ratings(admin_app):
     from evalkit.ratings import leaderboard
 
-    at, st = admin_app
+    at, st, _ = admin_app
     at.switch_page("views/leaderboard.py").run()
     at.toggle(key="lb_style").set_value(True).run()
     assert not at.exception, at.exception

@@ -29,15 +29,6 @@ def _rows(store, table) -> pd.DataFrame:
         return pd.DataFrame(conn.execute(sa.select(table)).mappings().all())
 
 
-@pytest.fixture(scope="module")
-def admin_app(voted):
-    st, out = voted
-    at = app_as(out["admin_token"])
-    at.run()
-    assert not at.exception, at.exception
-    return at, st, out
-
-
 @pytest.mark.parametrize("page", PAGES)
 def test_every_page_renders_for_admin(admin_app, page):
     at, st, out = admin_app

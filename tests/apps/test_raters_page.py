@@ -8,16 +8,7 @@ import pytest
 
 from evalkit.agreement import agreement_report
 from evalkit.verdicts_io import read_ratings
-from tests.apps.conftest import app_as, page_text
-
-
-@pytest.fixture(scope="module")
-def admin_app(voted):
-    st, out = voted
-    at = app_as(out["admin_token"])
-    at.run()
-    assert not at.exception, at.exception
-    return at, st, out
+from tests.apps.conftest import page_text
 
 
 def test_raters_page_shows_each_rater_against_the_consensus(admin_app):

@@ -2,19 +2,7 @@
 
 from __future__ import annotations
 
-import pytest
-
 from evalkit.suites.history import suite_history
-from tests.apps.conftest import app_as
-
-
-@pytest.fixture()
-def admin_app(voted):
-    st, out = voted
-    at = app_as(out["admin_token"])
-    at.run()
-    assert not at.exception, at.exception
-    return at, st, out
 
 
 def test_trend_tab_shows_the_suite_history(admin_app):
