@@ -30,5 +30,5 @@ echo
 echo "--- 4. which raters to believe: each against the others' Dawid-Skene consensus ---"
 echo "\$ evalkit agree data/human-ratings/pairwise.csv --consensus dawid-skene"
 "$PY" -m evalkit agree data/human-ratings/pairwise.csv --consensus dawid-skene --json "$OUT/raters.json" \
-  | sed -n '/^consensus/,/^interpretation/p'
+  | sed -n '/^consensus/,/^interpretation/{/^interpretation/!p}'
 echo "(per-rater figures, flags and the consensus labels: $OUT/raters.json)"

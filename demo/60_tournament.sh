@@ -39,3 +39,5 @@ echo "\$ evalkit ratings battles.csv --method elo --k 16 --bootstrap 1000"
 echo
 echo "\$ evalkit ratings battles.csv --style-control --bootstrap 200   # does the longer answer win, whatever it says?"
 "$PY" -m evalkit ratings "$DEMO_OUT/battles.csv" --style-control --bootstrap 200 --json "$DEMO_OUT/style.json"
+echo "(36 battles judged against a reference answer barely constrain a length effect: read the intervals, not the"
+echo " point ratings; on thousands of battles a length bias shows as a coefficient clear of 0 — docs/ratings.md)"
