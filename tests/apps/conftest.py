@@ -1,12 +1,39 @@
-"""Fixtures for the app's tests: a seeded store and an AppTest signed in with a personal link."""
+"""Fixtures for the app's tests: a seeded store, an AppTest signed in with a personal link, and a real Streamlit
+server for the browser tests."""
 
 from __future__ import annotations
 
+import contextlib
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
-APP = str(Path(__file__).resolve().parents[2] / "apps" / "app.py")
+REPO = Path(__file__).resolve().parents[2]
+APP = str(REPO / "apps" / "app.py")
+
+
+@contextlib.contextmanager
+def serve_app(store, out):
+    """`streamlit run apps/app.py` headless on a free 127.0.0.1 port over `store`: yields (url, store, out); stops the
+    server and disposes the store afterwards."""
+    from tests.conftest import free_port, wait_http
+
+    port = free_port()
+    cmd = [sys.executable, "-m", "streamlit", "run", APP, "--server.port", str(port), "--server.address", "127.0.0.1",
+           "--server.headless", "true", "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none",
+           "--client.toolbarMode", "viewer"]  # fmt: skip
+    env = {**os.environ, "WORKBENCH_STORE": store.url}
+    proc = subprocess.Popen(cmd, cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        wait_http(f"http://127.0.0.1:{port}/_stcore/health", proc, timeout=90)
+        yield f"http://127.0.0.1:{port}", store, out
+    finally:
+        proc.terminate()
+        proc.wait(10)
+        store.dispose()
 
 
 @pytest.fixture()

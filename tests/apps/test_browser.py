@@ -6,8 +6,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import subprocess
-import sys
 import tempfile
 import time
 from pathlib import Path
@@ -15,10 +13,9 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from tests.conftest import free_port, wait_http
+from tests.apps.conftest import serve_app
 from workbench.store import schema
 
-REPO = Path(__file__).resolve().parents[2]
 # README screenshots are refreshed with `WORKBENCH_SCREENSHOTS=docs/screenshots make test`; otherwise a temp dir,
 # so a test run never changes tracked files.
 SHOTS = Path(os.environ.get("WORKBENCH_SCREENSHOTS") or tempfile.mkdtemp(prefix="wb-shots-"))
@@ -36,41 +33,8 @@ def server(tmp_path_factory):
     tmp_path = tmp_path_factory.mktemp("browser")
     store = open_store(tmp_path / "store.db")
     out = seed_store(store, n_items=8, n_raters=3, k=2, votes_per_rater={"expert1": 0}, out_dir=tmp_path / "audit")
-    port = free_port()
-    env = {**os.environ, "WORKBENCH_STORE": store.url}
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "streamlit",
-            "run",
-            str(REPO / "apps" / "app.py"),
-            "--server.port",
-            str(port),
-            "--server.address",
-            "127.0.0.1",
-            "--server.headless",
-            "true",
-            "--browser.gatherUsageStats",
-            "false",
-            "--server.fileWatcherType",
-            "none",
-            "--client.toolbarMode",
-            "viewer",
-        ],
-        cwd=REPO,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    try:
-        wait_http(f"http://127.0.0.1:{port}/_stcore/health", proc, timeout=90)
-        yield f"http://127.0.0.1:{port}", store, out
-    finally:
-        proc.terminate()
-        proc.wait(10)
-        store.dispose()
+    with serve_app(store, out) as served:
+        yield served
 
 
 def _browser(lang: str = "en-US"):

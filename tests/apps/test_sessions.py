@@ -6,20 +6,14 @@ page opens on the newest session with ratings. Saves the admin page's screenshot
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
-
 import pytest
 import sqlalchemy as sa
 
 from evalkit import people, sessions
-from tests.apps.conftest import app_as, page_text
+from tests.apps.conftest import app_as, page_text, serve_app
 from tests.apps.test_browser import SHOTS, _browser, _click, _settle, _wait_text
-from tests.conftest import free_port, wait_http
 from workbench.store import schema
 
-REPO = __import__("pathlib").Path(__file__).resolve().parents[2]
 NEW_PEOPLE = "New people to invite (one name per line, any language)"
 
 
@@ -32,19 +26,8 @@ def admin_server(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("admin")
     store = open_store(tmp / "store.db")
     out = seed_store(store, n_items=6, n_raters=3, k=2, out_dir=tmp / "audit")
-    port = free_port()
-    cmd = [sys.executable, "-m", "streamlit", "run", str(REPO / "apps" / "app.py"), "--server.port", str(port),
-           "--server.address", "127.0.0.1", "--server.headless", "true", "--browser.gatherUsageStats", "false",
-           "--server.fileWatcherType", "none", "--client.toolbarMode", "viewer"]  # fmt: skip
-    env = {**os.environ, "WORKBENCH_STORE": store.url}
-    proc = subprocess.Popen(cmd, cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    try:
-        wait_http(f"http://127.0.0.1:{port}/_stcore/health", proc, timeout=90)
-        yield f"http://127.0.0.1:{port}", store, out
-    finally:
-        proc.terminate()
-        proc.wait(10)
-        store.dispose()
+    with serve_app(store, out) as served:
+        yield served
 
 
 def _field(driver, label: str):
