@@ -20,7 +20,16 @@ from evalkit.ratings.style import normalise, style_columns, style_matrix
 from workbench import verdicts
 from workbench.errors import InputError
 
-__all__ = ["Battles", "DisconnectedError", "components", "prepare", "style_feature", "subset", "unbounded"]
+__all__ = [
+    "Battles",
+    "DisconnectedError",
+    "components",
+    "prepare",
+    "resample_counts",
+    "style_feature",
+    "subset",
+    "unbounded",
+]
 
 _WINNERS = list(verdicts.WINNER.values())  # model_a, model_b, tie, tie (bothbad)
 _LABEL_HINT = (
@@ -200,3 +209,10 @@ def subset(bt: Battles, keep: list[str]) -> Battles:
         bt.style[sel] if bt.style is not None else None,
         bt.style_names,
     )
+
+
+def resample_counts(bt: Battles, rounds: int, rng: np.random.Generator) -> np.ndarray:
+    """(rounds, outcomes) bootstrap resamples of the battles as counts: a multinomial draw of N battles over the
+    unique outcomes (FastChat's compute_bootstrap_bt), so no battle table is copied."""
+    n = int(bt.counts.sum())
+    return rng.multinomial(n, bt.counts / n, size=rounds).astype(np.float64)

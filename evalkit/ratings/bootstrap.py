@@ -10,7 +10,7 @@ import numpy as np
 from scipy import sparse
 from scipy.special import expit
 
-from evalkit.ratings.battles import Battles
+from evalkit.ratings.battles import Battles, resample_counts
 from evalkit.ratings.bt import DEFAULT_PRIOR, fit_bt, lbfgs, n_features, objective, terms
 from evalkit.ratings.checks import require
 from evalkit.ratings.elo import alpha_of
@@ -143,8 +143,7 @@ def bootstrap_bt(
     if start is None:
         start = fit_bt(bt, prior=prior)
     ia, ib, X, A = terms(bt)
-    n = int(bt.counts.sum())
-    draws = rng.multinomial(n, bt.counts / bt.counts.sum(), size=rounds).astype(np.float64)
+    draws = resample_counts(bt, rounds, rng)
     out = np.empty((rounds, m + f))
     AT = A.T.tocsr()
     newton = f == 0 and m <= 300

@@ -15,7 +15,7 @@ import numpy as np
 from scipy import sparse
 from scipy.special import expit
 
-from evalkit.ratings.battles import Battles
+from evalkit.ratings.battles import Battles, resample_counts
 from evalkit.ratings.bt import DEFAULT_PRIOR, fit_bt, lbfgs, n_features, terms
 from evalkit.ratings.checks import require
 
@@ -102,7 +102,7 @@ def bootstrap_davidson(
     p = len(bt.models) + n_features(bt) + 1
     start = fit_davidson(bt, prior=prior) if start is None else start
     ia, ib, X, A = terms(bt)
-    draws = rng.multinomial(int(bt.counts.sum()), bt.counts / bt.counts.sum(), size=rounds).astype(np.float64)
+    draws = resample_counts(bt, rounds, rng)
     out = np.empty((rounds, p))
     for s in range(0, rounds, chunk):
         w = draws[s : s + chunk]
