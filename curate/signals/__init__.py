@@ -38,6 +38,7 @@ __all__ = [
     "language",
     "ends_sentence",
     "CATEGORY",
+    "USABLE_REASONS",
     "AnswerRepeatsQuestion",
     "Boilerplate",
     "C4Rules",
@@ -81,6 +82,9 @@ CATEGORY.update({"html_remnant": "html", "truncated": "truncated", "unexpected_s
 # the trainability stage's codes (curate.stages.trainable): a fact about the record under a training length, not
 # about the data's quality, so the quality verdict leaves them out (report.json summary counts them on their own)
 CATEGORY.update({"untrainable": "trainability", "answer_truncated": "trainability"})
+# Reasons that leave a record usable: a partly cut answer still trains on what fits (the audit counts such a record
+# as neither flagged nor lost)
+USABLE_REASONS = frozenset({"answer_truncated"})
 
 
 def default_signals() -> list[Signal]:

@@ -7,7 +7,7 @@ from collections import Counter
 
 import numpy as np
 
-from curate.signals import CATEGORY
+from curate.signals import CATEGORY, USABLE_REASONS
 from curate.stages.base import NONE, Run, Stage
 from workbench.messages import message, render
 
@@ -157,8 +157,8 @@ def _quality(run: Run) -> tuple[dict, Counter, int, int]:
         reason_counts.update(rs)
         cats = {CATEGORY.get(r, "quality") for r in rs}
         cat_records.update(cats)
-        if set(rs) == {"answer_truncated"}:
-            continue  # it still trains on the part of its answer that fits: usable, not flagged
+        if set(rs) <= USABLE_REASONS:
+            continue  # e.g. a partly cut answer: it still trains on what fits, so usable, not flagged
         flagged += 1
         if cats - {"generated", "language", "trainability"}:
             quality_flagged += 1
