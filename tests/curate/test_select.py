@@ -49,6 +49,30 @@ def test_ifd_equals_a_direct_transformers_forward(tiny_model_dir):
     assert np.isnan(answer_losses(lm, [([1, 2, 3], 0)])[0])
 
 
+def test_ifd_equals_wanas_on_the_tokens_it_scores(tiny_model_dir):
+    """wana (an independent IFD: its own chat rendering, the answer tokenised alone, transformers' loss one record at
+    a time) against ours with the answer's closing special tokens left out, as wana scores it."""
+    from wana.adapters.logprob.transformers_cpu import TransformersCPU
+    from wana.adapters.scoring.ifd import IFDScorer
+    from wana.domain.example import Example, Message, Role
+
+    from workbench.models import load_hf
+
+    lm, tok = load_hf(str(tiny_model_dir), dtype="float32", device="cpu")
+    plain = [(q, a) for q, a in PAIRS if isinstance(q, str)]
+    ours = ifd_scores(plain, lm, tok, template="chat", batch_size=2, answer_end=False)
+    theirs = IFDScorer(TransformersCPU(str(tiny_model_dir)))
+    for i, (q, a) in enumerate(plain):
+        got = {
+            s.name: s.value for s in theirs.score(Example(str(i), (Message(Role.USER, q), Message(Role.ASSISTANT, a))))
+        }
+        assert ours["conditioned"][i] == pytest.approx(got["conditional_nll"], abs=1e-4)
+        assert ours["direct"][i] == pytest.approx(got["unconditional_nll"], abs=1e-4)
+        assert ours["ifd"][i] == pytest.approx(got["ifd"], abs=1e-4)
+    with_end = ifd_scores(plain, lm, tok, template="chat", batch_size=2)  # the default also scores the end of turn
+    assert not np.allclose(with_end["conditioned"], ours["conditioned"], atol=1e-4)
+
+
 def test_kcenter_greedy_matches_brute_force():
     rng = np.random.default_rng(3)
     X = rng.normal(size=(60, 4))
