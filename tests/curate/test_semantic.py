@@ -128,6 +128,8 @@ def test_off_by_default_report_has_no_semantic_keys(tmp_path, capsys):
         (["--semantic-threshold", "0"], "--semantic-threshold"),
         (["--semantic-threshold", "1.01"], "--semantic-threshold"),
         (["--semantic", "--semantic-model", "nope"], "e5-small, chat"),
+        (["--semantic-model", "/no/such/encoder"], "no such directory"),
+        (["--semantic-model", str(REPO / "tests")], "not a model directory (missing config.json, a tokenizer"),
     ],
 )
 def test_bad_settings_exit_2_before_reading(tmp_path, capsys, args, names):
@@ -138,6 +140,28 @@ def test_bad_settings_exit_2_before_reading(tmp_path, capsys, args, names):
     assert e.value.code == 2
     assert names in capsys.readouterr().err
     assert not (tmp_path / "o").exists()
+
+
+def test_local_encoder_directory_equals_a_direct_forward(tiny_model_dir, tmp_path, capsys):
+    """`--semantic-model DIR`: a team's own encoder folder, mean-pooled; each batched, padded embedding equals the
+    mean of transformers' last hidden states over that text alone, and the audit runs with it."""
+    import torch
+    from transformers import AutoModel, AutoTokenizer
+
+    texts = [PASSWORD, "Hi", KO_PARA, PASSWORD_PARA * 3]
+    got = embed(texts, load_encoder(str(tiny_model_dir)), batch=3)
+    tok, model = AutoTokenizer.from_pretrained(tiny_model_dir), AutoModel.from_pretrained(tiny_model_dir)
+    for i, text in enumerate(texts):
+        with torch.no_grad():
+            h = model(**tok(text, return_tensors="pt")).last_hidden_state[0].mean(0).numpy()
+        np.testing.assert_allclose(got[i], h / np.linalg.norm(h), atol=1e-5)
+    train = _write(tmp_path / "train.jsonl", TRAIN)
+    argv = ["audit", str(train), "--semantic-model", str(tiny_model_dir), "--out", str(tmp_path / "o")]
+    assert main([*argv, "--no-record", "--quiet", "--json"]) == 0
+    assert "semantic_clusters" in json.loads(capsys.readouterr().out)["summary"]
+    report = json.loads((tmp_path / "o" / "report.json").read_text(encoding="utf-8"))
+    assert report["semantic"]["model"] == str(tiny_model_dir)
+    assert report["semantic"]["about"].startswith("local encoder") and "mean pooling" in report["semantic"]["about"]
 
 
 def test_model_not_installed_names_the_pip_line(tmp_path):
