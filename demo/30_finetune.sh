@@ -60,6 +60,27 @@ print(f"under the {t['template']} template at max_length {t['max_length']}: {t['
 PY
 
 echo
+echo "\$ curate select $CLEAN --keep 0.2 --by diverse --out $DEMO_OUT/select-diverse   # a fifth of the set, spread out"
+"$PY" -m curate select "$CLEAN" --keep 0.2 --by diverse --out "$DEMO_OUT/select-diverse"
+"$PY" - "$DEMO_OUT/select-diverse/manifest.json" benchmarks/results/select.json <<'PY'
+import json, sys
+from pathlib import Path
+m = json.load(open(sys.argv[1], encoding="utf-8"))
+for e in m["entries"][:3]:
+    print(f"  line {e['line']}: {e['why']}")
+res = Path(sys.argv[2])
+if res.exists():  # benchmarks/bench_select.py: does acting on a selection score beat a random subset of the same size?
+    run = json.loads(res.read_text(encoding="utf-8"))["history"][-1]
+    d = run["details"]
+    print(f"does it help? benchmarks/bench_select.py ({run['date']}): LoRA on {d['kept']} of {d['pool']} pairs, "
+          f"enlighten-mc acc_norm ({d['questions']} questions):")
+    for name, arm in d["arms"].items():
+        print(f"  {name:<9} {arm['metrics']['acc_norm']:.4f}")
+    for by, cs in d["compare"].items():
+        print(f"  {by} vs the three random subsets: exact McNemar p " + ", ".join(f"{c['p_value']:.2f}" for c in cs))
+PY
+
+echo
 echo "\$ finetune train $DEMO_OUT/finetune.yaml   # the cleaned data: the same audit gate now passes"
 rm -rf "$DEMO_OUT/lora"
 time "$PY" -m finetune train "$DEMO_OUT/finetune.yaml" --no-progress

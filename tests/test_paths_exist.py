@@ -12,9 +12,6 @@ TOPS = ("workbench", "curate", "evalkit", "finetune", "apps", "suites", "tests",
         "scripts")  # fmt: skip
 # A user's own files in the docs' examples (their repository, not ours).
 USER_FILES = {"data/train.jsonl", "suites/my-suite.yaml"}
-# What a benchmark writes once it has been run for real; bench_select.py (fine-tunes 3 seeds x 4 selections) has not
-# been on this 2-core machine: its first real run adds the file (issue 22).
-NOT_YET_MEASURED = {"benchmarks/results/select.json"}
 PATH = re.compile(rf"(?<![\w./-])((?:{'|'.join(TOPS)})/[\w./<>*-]*[\w*>])")
 
 
@@ -33,7 +30,6 @@ def _named_paths() -> dict[str, set[str]]:
                 or "NN" in path
                 or "NAME" in path
                 or path in USER_FILES
-                or path in NOT_YET_MEASURED
                 or not re.search(r"\.[a-z]{1,5}$", path)
             ):
                 continue
