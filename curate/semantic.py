@@ -110,24 +110,16 @@ def check_model(name: str) -> ModelInfo:
 
 
 def _check_local_dir(path: str) -> ModelInfo:
-    """A local transformers encoder directory (a sentence-transformers folder, say): config.json and a tokenizer."""
+    """A local transformers encoder folder (sentence-transformers' or `save_pretrained`'s layout), checked by the model
+    layer's own rule (config.json, weights, a tokenizer) without loading it; else InputError (exit 2)."""
+    from workbench.errors import ModelError
+    from workbench.models import check_model_dir
+
+    try:
+        check_model_dir(path, path)
+    except ModelError as e:
+        raise InputError(f"--semantic-model: {e.message}", hint=e.hint) from None
     d = Path(path)
-    if not d.is_dir():
-        raise InputError(
-            f"--semantic-model {path}: no such directory",
-            hint="give a folder holding an encoder's config.json, weights and tokenizer, or one of: "
-            + ", ".join(MODELS),
-        )
-    missing = [f for f in ("config.json",) if not (d / f).is_file()]
-    if not any(
-        (d / f).is_file() for f in ("tokenizer.json", "vocab.txt", "tokenizer.model", "sentencepiece.bpe.model")
-    ):
-        missing.append("a tokenizer (tokenizer.json, vocab.txt or a sentencepiece model)")
-    if missing:
-        raise InputError(
-            f"--semantic-model {path}: not a model directory (missing {', '.join(missing)})",
-            hint="copy the whole model folder (as `save_pretrained` or sentence-transformers writes it)",
-        )
     return ModelInfo(
         "transformers", "pip install transformers torch", f"local encoder {d.name} ({_pooling(d)} pooling)"
     )
@@ -149,16 +141,14 @@ def _e5_encoder() -> Encoder:
     return lambda texts: model.query(texts)
 
 
-def _hf_encoder(path: str, max_tokens: int = 512, pooling: str = "mean") -> Encoder:
+def _hf_encoder(spec: str, max_tokens: int = 512, pooling: str = "mean") -> Encoder:
     """A transformers model's last hidden states pooled per text: the mean over the real tokens (no padding), or the
     first token's (`cls`); L2-normalised by `embed`."""
     import torch
-    from transformers import AutoModel, AutoTokenizer
 
-    import workbench.models  # noqa: F401  (sets the hub client offline before transformers reads a file)
+    from workbench.models import load_hf
 
-    tok = AutoTokenizer.from_pretrained(path)
-    model = AutoModel.from_pretrained(path, dtype=torch.float32).eval()
+    model, tok = load_hf(spec, dtype="float32", device="cpu", encoder=True)
     if tok.pad_token is None:
         tok.pad_token = tok.eos_token
 
@@ -181,9 +171,7 @@ def load_encoder(name: str = DEFAULT_MODEL) -> Encoder:
     if name == "e5-small":
         return _e5_encoder()
     if name == "chat":
-        from workbench.models import parse_spec, resolve_dir
-
-        return _hf_encoder(resolve_dir(parse_spec("default")), max_tokens=128)
+        return _hf_encoder("default", max_tokens=128)
     return _hf_encoder(name, pooling=_pooling(Path(name)))
 
 

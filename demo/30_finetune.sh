@@ -74,6 +74,8 @@ if res.exists():  # benchmarks/bench_select.py: does acting on a selection score
     d = run["details"]
     print(f"does it help? benchmarks/bench_select.py ({run['date']}): LoRA on {d['kept']} of {d['pool']} pairs, "
           f"enlighten-mc acc_norm ({d['questions']} questions):")
+    if "base_model" in d:
+        print(f"  {'untuned':<9} {d['base_model']['acc_norm']:.4f}")
     for name, arm in d["arms"].items():
         print(f"  {name:<9} {arm['metrics']['acc_norm']:.4f}")
     for by, cs in d["compare"].items():

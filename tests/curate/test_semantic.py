@@ -128,8 +128,8 @@ def test_off_by_default_report_has_no_semantic_keys(tmp_path, capsys):
         (["--semantic-threshold", "0"], "--semantic-threshold"),
         (["--semantic-threshold", "1.01"], "--semantic-threshold"),
         (["--semantic", "--semantic-model", "nope"], "e5-small, chat"),
-        (["--semantic-model", "/no/such/encoder"], "no such directory"),
-        (["--semantic-model", str(REPO / "tests")], "not a model directory (missing config.json, a tokenizer"),
+        (["--semantic-model", "/no/such/encoder"], "cannot read /no/such/encoder"),
+        (["--semantic-model", str(REPO / "tests")], "has no config.json and no weights"),
     ],
 )
 def test_bad_settings_exit_2_before_reading(tmp_path, capsys, args, names):

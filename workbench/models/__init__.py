@@ -51,13 +51,14 @@ def _dtype(name):
     return getattr(torch, str(name)) if isinstance(name, str) else name
 
 
-def load_hf(spec, *, dtype=None, device: str | None = None, merge_adapter: bool = False):
-    """Load a local spec as (transformers model, tokenizer): the only place weights are read from disk."""
+def load_hf(spec, *, dtype=None, device: str | None = None, merge_adapter: bool = False, encoder: bool = False):
+    """Load a local spec as (transformers model, tokenizer): the only place weights are read from disk. With
+    `encoder`, the model without its language-model head (`AutoModel`: hidden states, for embeddings)."""
     import warnings
 
     import torch
     import transformers
-    from transformers import AutoModelForCausalLM, AutoTokenizer
+    from transformers import AutoModel, AutoModelForCausalLM, AutoTokenizer
 
     # peft asks transformers a deprecated question on every adapter load; the answer is right, the warning is noise.
     warnings.filterwarnings("ignore", message=".*is_gradient_checkpointing.*", category=FutureWarning)
@@ -87,7 +88,7 @@ def load_hf(spec, *, dtype=None, device: str | None = None, merge_adapter: bool 
     except Exception as e:  # noqa: BLE001 - whatever transformers raises, the user gets the path and the part
         raise _load_error(spec.text, path, "its tokenizer", e) from e
     try:
-        model = AutoModelForCausalLM.from_pretrained(path, dtype=dtype).to(device)
+        model = (AutoModel if encoder else AutoModelForCausalLM).from_pretrained(path, dtype=dtype).to(device)
     except Exception as e:  # noqa: BLE001
         raise _load_error(spec.text, path, "its weights", e) from e
     model.eval()
