@@ -154,9 +154,10 @@ def _texts(path: str, fields: dict | None, lines: tuple[int, ...]) -> dict[int, 
 
 dups = report.get("duplicates") or {}
 groups = [dict(kind=t("au.exact"), lines=g["lines"], size=g["size"]) for g in dups.get("pair_groups") or []]
-if records is not None and "near_cluster" in records.columns:
-    near = records[records["near_cluster"] >= 0].groupby("near_cluster")["line"].apply(list)
-    groups += [dict(kind=t("au.near"), lines=ls, size=len(ls)) for ls in near]
+for column, kind in (("near_cluster", "au.near"), ("semantic_cluster", "au.semantic")):  # MinHash, then --semantic
+    if records is not None and column in records.columns:
+        found = records[records[column] >= 0].groupby(column)["line"].apply(list)
+        groups += [dict(kind=t(kind), lines=ls, size=len(ls)) for ls in found]
 if groups:
     st.subheader(t("au.clusters", n=len(groups)))
     gi = st.selectbox(

@@ -230,3 +230,37 @@ def test_audit_an_uploaded_file(store, monkeypatch):
     runs = data.runs(store, "audit")
     assert list(runs["name"]) == ["ko_instruct.jsonl"] and list(runs["status"]) == ["done"]
     assert [m.label for m in at.metric] == ["Quality", "Diversity", "Real vs generated", "Amount"]
+
+
+def test_audit_page_shows_paraphrase_clusters_side_by_side(store, monkeypatch, tmp_path):
+    """An audit run with --semantic: its paraphrase clusters are listed with the MinHash ones, and the Korean
+    rewording is shown beside its original, from the audited file."""
+    import json
+
+    from curate.pipeline import audit
+    from evalkit import people
+
+    rows = [
+        ("How do I reset my password?", "Use the 'Forgot password' link."),
+        ("What are the steps to change a forgotten password?", "Click 'Forgot password'."),
+        ("How do I change my username?", "Open Settings > Profile."),
+        ("비밀번호를 재설정하려면 어떻게 하나요?", "로그인 화면의 '비밀번호 찾기'를 누르세요."),
+        ("잊어버린 비밀번호를 바꾸는 방법을 알려주세요", "'비밀번호 찾기'에서 안내를 따르세요."),
+        ("아이디를 변경하려면 어떻게 하나요?", "설정 > 프로필에서 바꿀 수 있습니다."),
+    ]
+    train = tmp_path / "train.jsonl"
+    train.write_text("".join(json.dumps({"question": q, "answer": a}, ensure_ascii=False) + "\n" for q, a in rows))
+    monkeypatch.setenv("WORKBENCH_STORE", store.url)
+    report = audit(str(train), out=str(tmp_path / "o"), store=store, semantic={"threshold": 0.91})
+    assert report["summary"]["semantic_clusters"] == 2
+    _, token = people.create_user(store, "Admin", role="admin", user_id="admin")
+    at = app_as(token)
+    at.run()
+    at.switch_page("views/audit.py").run()
+    assert not at.exception
+    box = at.selectbox(key="au_cluster")
+    assert box.options == ["paraphrase · 2 · 1, 2", "paraphrase · 2 · 4, 5"]  # the username questions in none
+    box.set_value(1).run()
+    shown = [t.value for t in at.text]
+    assert shown[0].startswith("비밀번호를 재설정하려면") and shown[1].startswith("잊어버린 비밀번호를")
+    assert {c.value for c in at.caption} >= {"line 4", "line 5"}
