@@ -157,7 +157,7 @@ groups = [dict(kind=t("au.exact"), lines=g["lines"], size=g["size"]) for g in du
 for column, kind in (("near_cluster", "au.near"), ("semantic_cluster", "au.semantic")):  # MinHash, then --semantic
     if records is not None and column in records.columns:
         found = records[records[column] >= 0].groupby(column)["line"].apply(list)
-        groups += [dict(kind=t(kind), lines=ls, size=len(ls)) for ls in found]
+        groups += [dict(kind=t(kind), lines=ls, size=len(ls), reworded=column == "semantic_cluster") for ls in found]
 if groups:
     st.subheader(t("au.clusters", n=len(groups)))
     gi = st.selectbox(
@@ -183,8 +183,13 @@ if groups:
         left.text(a)
         right.caption(t("au.line", n=lines[1]))
         right.text(b)
-        diff = "\n".join(difflib.unified_diff(a.split(), b.split(), lineterm="", n=2))
-        st.code(diff or t("au.identical"), language="diff")
+        if groups[gi].get("reworded"):  # a word diff of a rewording is every word: say how close instead
+            cos = {(c["line"], c["other_line"]): c["cosine"] for c in (report.get("semantic") or {}).get("largest", [])}
+            if tuple(lines) in cos:
+                st.caption(t("au.cosine", cos=cos[tuple(lines)]))
+        else:
+            diff = "\n".join(difflib.unified_diff(a.split(), b.split(), lineterm="", n=2))
+            st.code(diff or t("au.identical"), language="diff")
     else:
         st.write(t("au.lines", lines=", ".join(map(str, groups[gi]["lines"]))))
 

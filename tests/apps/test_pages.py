@@ -264,3 +264,6 @@ def test_audit_page_shows_paraphrase_clusters_side_by_side(store, monkeypatch, t
     shown = [t.value for t in at.text]
     assert shown[0].startswith("비밀번호를 재설정하려면") and shown[1].startswith("잊어버린 비밀번호를")
     assert {c.value for c in at.caption} >= {"line 4", "line 5"}
+    cosine = report["semantic"]["largest"][1]["cosine"]
+    assert f"cosine similarity {cosine:.3f} (a rewording: no word diff)" in {c.value for c in at.caption}
+    assert not at.code  # no word diff of a rewording
